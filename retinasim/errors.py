@@ -1,0 +1,58 @@
+"""retinasim's own exception types.
+
+Every error a user can cause (a bad circuit file, a bad argument, a corrupt file) is raised as a
+subclass of :class:`RetinasimError`; the command line turns it into one clear line and a
+non-zero exit code instead of a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class RetinasimError(Exception):
+    """Base class of every error retinasim raises on purpose."""
+
+
+@dataclass(frozen=True)
+class SpecIssue:
+    """One problem found in a circuit file.
+
+    Attributes:
+        file: path of the file as given by the user (``"<string>"`` for text).
+        line: 1-based line, or ``None`` when the problem has no position (an empty file).
+        column: 1-based column, or ``None``.
+        path: dotted path of the field at fault, e.g. ``connections[3].kernel`` (may be empty).
+        message: what is wrong and what was expected.
+    """
+
+    file: str
+    line: int | None
+    column: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        field = f" {self.path}:" if self.path else ""
+        return f"{where}:{field} {self.message}"
+
+
+class SpecError(RetinasimError):
+    """A circuit specification is invalid; holds every issue found, not only the first."""
+
+    def __init__(self, issues: list[SpecIssue]):
+        self.issues = list(issues)
+        super().__init__("\n".join(str(issue) for issue in self.issues))
+
+
+class PluginError(RetinasimError):
+    """A cell-type plugin failed to load, misbehaved, or clashes with another."""
+
+
+class StimulusError(RetinasimError):
+    """Stimulus parameters are out of range or inconsistent."""
