@@ -1,0 +1,33 @@
+"""Circuit specifications: pydantic models, YAML loading with placed errors, semantic checks.
+
+This package never imports torch.
+"""
+
+from retinasim.spec.graph import layer_sizes, topological_order
+from retinasim.spec.loader import cell_params, load_circuit, spec_hash
+from retinasim.spec.models import (
+    INPUT,
+    CircuitSpec,
+    ConnectionSpec,
+    InputSpec,
+    LayerSpec,
+    ReadoutSpec,
+    Sign,
+    WeightConstraint,
+)
+
+__all__ = [
+    "INPUT",
+    "CircuitSpec",
+    "ConnectionSpec",
+    "InputSpec",
+    "LayerSpec",
+    "ReadoutSpec",
+    "Sign",
+    "WeightConstraint",
+    "cell_params",
+    "layer_sizes",
+    "load_circuit",
+    "spec_hash",
+    "topological_order",
+]

@@ -1,0 +1,232 @@
+"""Load a circuit file into a validated :class:`CircuitSpec`, reporting every problem at once.
+
+Problems come as one :class:`~retinasim.errors.SpecError` holding a list of
+``file:line:column: field.path: message`` issues: YAML syntax, unknown keys (with a "did you
+mean"), wrong types, out-of-range values, unknown cell-type plugins, invalid plugin params,
+dangling or duplicated connections, cycles and spatial shapes that disagree.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from retinasim.errors import SpecError, SpecIssue
+from retinasim.spec.fields import allowed_keys
+from retinasim.spec.graph import check_circuit
+from retinasim.spec.models import CircuitSpec
+from retinasim.spec.yaml_source import Path as DataPath
+from retinasim.spec.yaml_source import SourceMap, read_yaml
+
+MAX_FILE_BYTES = 1_000_000
+"""Circuit files larger than this are refused (a circuit is a few kilobytes)."""
+
+
+def read_circuit_text(path: str | Path) -> str:
+    """Read a circuit file as UTF-8 text, with one clear error for anything else."""
+    path = Path(path)
+    name = str(path)
+
+    def fail(message: str) -> SpecError:
+        return SpecError([SpecIssue(name, None, None, "", message)])
+
+    if not path.exists():
+        raise fail("no such file")
+    if path.is_dir():
+        raise fail("is a directory, expected a circuit YAML file")
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise fail(f"file is {size} bytes; a circuit file must be under {MAX_FILE_BYTES}")
+        raw = path.read_bytes()
+    except OSError as error:
+        raise fail(f"cannot read file: {error.strerror or error}") from None
+    if b"\x00" in raw:
+        raise fail("is a binary file, expected a circuit YAML file")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise fail(f"is not UTF-8 text (invalid byte at offset {error.start})") from None
+
+
+def load_circuit(source: str | Path, *, text: str | None = None) -> CircuitSpec:
+    """Load and fully validate a circuit.
+
+    Parameters
+    ----------
+    source
+        Path of a YAML file; or, when ``text`` is given, the name to use in messages.
+    text
+        YAML text to parse instead of reading ``source``.
+
+    Raises
+    ------
+    SpecError
+        With every problem found, each placed at ``file:line:column``.
+    """
+    name = str(source)
+    if text is None:
+        text = read_circuit_text(source)
+    data, positions = read_yaml(text, name)
+    if data is None:
+        raise SpecError(
+            [
+                SpecIssue(
+                    name,
+                    None,
+                    None,
+                    "",
+                    "file is empty; expected a circuit "
+                    "mapping with name, layers, connections and readout",
+                )
+            ]
+        )
+    if not isinstance(data, Mapping):
+        raise SpecError(
+            [positions.issue((), f"expected a mapping of circuit fields, got a {_yaml_type(data)}")]
+        )
+    issues = _plugin_issues(data, positions)
+    try:
+        spec = CircuitSpec.model_validate(data)
+    except ValidationError as error:
+        raise SpecError(_in_file_order(_validation_issues(error, positions) + issues)) from None
+    issues += [positions.issue(path, message) for path, message in check_circuit(spec)]
+    if issues:
+        raise SpecError(_in_file_order(issues))
+    return spec
+
+
+def _in_file_order(issues: list[SpecIssue]) -> list[SpecIssue]:
+    return sorted(issues, key=lambda i: (i.line or 0, i.column or 0))
+
+
+def spec_hash(spec: CircuitSpec) -> str:
+    """SHA-256 of the canonical JSON of ``spec`` (first 16 hex digits): names a circuit's
+    content independently of formatting and comments."""
+    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def cell_params(spec: CircuitSpec) -> dict[str, BaseModel]:
+    """Every layer's validated cell-type ``Params`` instance, by layer name."""
+    from retinasim.plugins import cell_types
+
+    registry = cell_types()
+    return {
+        layer.name: registry[layer.cell_type].cell_type.Params.model_validate(layer.params)
+        for layer in spec.layers
+    }
+
+
+def _yaml_type(value: Any) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _validation_issues(error: ValidationError, positions: SourceMap) -> list[SpecIssue]:
+    """Turn pydantic errors into placed issues; union branches on one field are merged."""
+    merged: dict[tuple[DataPath, bool], list[str]] = {}
+    for item in error.errors(include_url=False):
+        loc = tuple(item["loc"])
+        path, _, _ = positions.locate(loc)
+        is_unknown_key = item["type"] == "extra_forbidden"
+        if is_unknown_key:
+            path = loc
+            message = _unknown_key_message(loc)
+        elif item["type"] == "missing":
+            path = loc
+            message = "required field is missing"
+        else:
+            message = _describe(item)
+        messages = merged.setdefault((path, is_unknown_key), [])
+        if message not in messages:
+            messages.append(message)
+    return [
+        positions.issue(path, "; or ".join(messages), prefer_key=unknown)
+        for (path, unknown), messages in merged.items()
+    ]
+
+
+def _describe(item: Mapping[str, Any]) -> str:
+    message = item["msg"].removeprefix("Value error, ")
+    given = item.get("input")
+    if item["type"] in {"enum", "literal_error"} and isinstance(given, str):
+        options = [
+            o.strip(" '")
+            for o in message.split("should be", 1)[-1].replace(" or ", ",").split(",")
+            if o.strip(" '")
+        ]
+        close = difflib.get_close_matches(given, options, n=1)
+        if close:
+            message += f"; did you mean {close[0]!r}?"
+    if not isinstance(given, dict | list) and given is not None and "got" not in message:
+        message += f" (got {given!r})"
+    return message
+
+
+def _unknown_key_message(loc: DataPath) -> str:
+    key = str(loc[-1])
+    known = allowed_keys(CircuitSpec, loc[:-1])
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    listing = f" (expected one of: {', '.join(known)})" if known else ""
+    return f"unknown key {key!r}{hint}{listing}"
+
+
+def _plugin_issues(data: Mapping[str, Any], positions: SourceMap) -> list[SpecIssue]:
+    """Unknown cell-type plugins and invalid plugin params, checked on the raw data."""
+    from retinasim.plugins import cell_types, plugin_problems
+
+    layers = data.get("layers")
+    if not isinstance(layers, list):
+        return []
+    registry = cell_types()
+    issues: list[SpecIssue] = []
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, Mapping) or not isinstance(layer.get("cell_type"), str):
+            continue
+        name = layer["cell_type"]
+        if name not in registry:
+            close = difflib.get_close_matches(name, list(registry), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            broken = [str(p) for p in plugin_problems()]
+            note = f" (plugins that failed to load: {'; '.join(broken)})" if broken else ""
+            issues.append(
+                positions.issue(
+                    ("layers", i, "cell_type"),
+                    (
+                        f"unknown cell type {name!r}{hint} (registered: {', '.join(sorted(registry))})"
+                        f"{note}"
+                    ),
+                )
+            )
+            continue
+        params = layer.get("params", {})
+        if not isinstance(params, Mapping):
+            continue  # the circuit model reports the wrong type
+        model = registry[name].cell_type.Params
+        try:
+            model.model_validate(params)
+        except ValidationError as error:
+            for item in error.errors(include_url=False):
+                loc = ("layers", i, "params", *item["loc"])
+                if item["type"] == "extra_forbidden":
+                    key = str(item["loc"][-1])
+                    known = sorted(model.model_fields)
+                    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+                    hint = f"; did you mean {close[0]!r}?" if close else ""
+                    message = (
+                        f"unknown parameter {key!r} of cell type {name!r}{hint} "
+                        f"(expected one of: {', '.join(known) or 'none'})"
+                    )
+                    issues.append(positions.issue(loc, message, prefer_key=True))
+                else:
+                    issues.append(positions.issue(loc, f"{_describe(item)} (cell type {name!r})"))
+    return issues

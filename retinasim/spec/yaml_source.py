@@ -1,0 +1,195 @@
+"""Safe YAML reading that remembers where every value came from.
+
+:func:`read_yaml` parses text into plain Python values (dicts, lists, str, int, float, bool,
+None) and a :class:`SourceMap` from data paths to ``(line, column)``. It never constructs
+Python objects: only the standard YAML tags are accepted. Duplicate keys are rejected, and
+alias expansion is bounded so that a "billion laughs" file fails fast instead of exhausting
+memory. Problems are raised as :class:`~retinasim.errors.SpecError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from retinasim.errors import SpecError, SpecIssue
+
+Path = tuple[str | int, ...]
+
+MAX_EXPANDED_NODES = 100_000
+"""Largest number of values a document may expand to once aliases are resolved."""
+
+_STANDARD_TAGS = {
+    "tag:yaml.org,2002:" + name
+    for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+}
+
+
+@dataclass
+class SourceMap:
+    """Positions (1-based line, column) of the values and keys of a parsed YAML document."""
+
+    file: str
+    values: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(
+        self, path: Path, *, prefer_key: bool = False
+    ) -> tuple[Path, int | None, int | None]:
+        """The longest prefix of ``path`` present in the document, and its position.
+
+        ``prefer_key`` points at the key of a mapping entry rather than at its value (for
+        unknown keys). Falls back to the nearest parent, e.g. for missing fields.
+        """
+        for end in range(len(path), -1, -1):
+            prefix = path[:end]
+            if prefer_key and end == len(path) and prefix in self.keys:
+                return prefix, *self.keys[prefix]
+            if prefix in self.values:
+                return prefix, *self.values[prefix]
+        return (), None, None
+
+    def issue(self, path: Path, message: str, *, prefer_key: bool = False) -> SpecIssue:
+        """A :class:`SpecIssue` for ``path``, placed at the nearest known position."""
+        found, line, column = self.locate(path, prefer_key=prefer_key)
+        return SpecIssue(self.file, line, column, format_path(path), message)
+
+
+def format_path(path: Path) -> str:
+    """``("connections", 3, "kernel")`` → ``connections[3].kernel``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _position(node: Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+class _Builder:
+    """Turns a composed node graph into plain values while recording positions."""
+
+    def __init__(self, file: str, constructor: yaml.constructor.SafeConstructor):
+        self.source = SourceMap(file)
+        self.constructor = constructor
+        self.issues: list[SpecIssue] = []
+        self.budget = MAX_EXPANDED_NODES
+
+    def error(self, node: Node, path: Path, message: str) -> None:
+        line, column = _position(node)
+        self.issues.append(SpecIssue(self.source.file, line, column, format_path(path), message))
+
+    def build(self, node: Node, path: Path) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise _TooLarge(node)
+        self.source.values.setdefault(path, _position(node))
+        if node.tag not in _STANDARD_TAGS:
+            self.error(node, path, f"tag {node.tag!r} is not allowed (only plain YAML values)")
+            return None
+        if isinstance(node, ScalarNode):
+            return self.scalar(node, path)
+        if isinstance(node, SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        if isinstance(node, MappingNode):
+            return self.mapping(node, path)
+        self.error(node, path, "unsupported YAML node")
+        return None
+
+    def scalar(self, node: ScalarNode, path: Path) -> Any:
+        try:
+            value = self.constructor.construct_object(node, deep=True)
+        except yaml.YAMLError as error:
+            self.error(node, path, f"invalid value: {error}")
+            return None
+        return value.isoformat() if hasattr(value, "isoformat") else value
+
+    def mapping(self, node: MappingNode, path: Path) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self.error(key_node, path, "merge keys ('<<') are not supported")
+                continue
+            if not isinstance(key_node, ScalarNode):
+                self.error(key_node, path, "mapping keys must be plain names")
+                continue
+            key = self.scalar(key_node, path)
+            key = key if isinstance(key, str) else str(key)
+            if key in result:
+                first_line, _ = self.source.keys[(*path, key)]
+                self.error(
+                    key_node, (*path, key), f"duplicate key {key!r} (first on line {first_line})"
+                )
+                continue
+            self.source.keys[(*path, key)] = _position(key_node)
+            result[key] = self.build(value_node, (*path, key))
+        return result
+
+
+class _TooLarge(Exception):
+    def __init__(self, node: Node):
+        self.node = node
+
+
+def read_yaml(text: str, file: str = "<string>") -> tuple[Any, SourceMap]:
+    """Parse one YAML document safely.
+
+    Parameters
+    ----------
+    text
+        The document.
+    file
+        Name used in error messages.
+
+    Returns
+    -------
+    (data, source_map)
+        Plain Python data and the positions of its values. ``data`` is ``None`` for an empty
+        document.
+
+    Raises
+    ------
+    SpecError
+        On syntax errors, more than one document, disallowed tags, duplicate keys or a document
+        that expands (through aliases) to more than :data:`MAX_EXPANDED_NODES` values.
+    """
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        problem = " ".join(p for p in (error.context, error.problem) if p)
+        raise SpecError(
+            [SpecIssue(file, line, column, "", f"YAML syntax error: {problem}")]
+        ) from None
+    except yaml.YAMLError as error:
+        raise SpecError([SpecIssue(file, None, None, "", f"YAML error: {error}")]) from None
+    finally:
+        loader.dispose()
+    builder = _Builder(file, yaml.SafeLoader(""))
+    if root is None:
+        return None, builder.source
+    try:
+        data = builder.build(root, ())
+    except _TooLarge as too_large:
+        line, column = _position(too_large.node)
+        raise SpecError(
+            [
+                SpecIssue(
+                    file,
+                    line,
+                    column,
+                    "",
+                    f"document expands to more than "
+                    f"{MAX_EXPANDED_NODES} values through aliases; refusing to load it",
+                )
+            ]
+        ) from None
+    if builder.issues:
+        raise SpecError(builder.issues)
+    return data, builder.source
