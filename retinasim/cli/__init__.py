@@ -32,24 +32,15 @@ _register_commands()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 ok, 2 user error, 1 crash)."""
+    """Run the command line; returns the exit code (0 ok, 2 bad input, 1 crash)."""
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="retinasim")
+    except SystemExit as done:  # typer's standalone mode ends every run this way
+        code = done.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
     except RetinasimError as error:
         print(f"error: {error}" if "\n" not in str(error) else str(error), file=sys.stderr)
         return 2
-    except typer.Exit as done:
-        return done.exit_code
-    except (typer.Abort, KeyboardInterrupt):
-        print("aborted", file=sys.stderr)
-        return 130
-    except Exception as error:  # click usage errors and the like
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
-            return 2
-        raise
     return 0
 
 

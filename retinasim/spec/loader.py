@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -155,7 +156,7 @@ def _validation_issues(error: ValidationError, positions: SourceMap) -> list[Spe
 
 
 def _describe(item: Mapping[str, Any]) -> str:
-    message = item["msg"].removeprefix("Value error, ")
+    message = re.sub(r" or instance of \w+", "", item["msg"].removeprefix("Value error, "))
     given = item.get("input")
     if item["type"] in {"enum", "literal_error"} and isinstance(given, str):
         options = [

@@ -39,8 +39,21 @@ def _frame_index(value: Any) -> str | int:
     raise ValueError(f"expected 'last' or a frame index >= 0 (got {value!r})")
 
 
-PositivePair = Annotated[tuple[PositiveInt, PositiveInt], BeforeValidator(_as_pair)]
-NonNegativePair = Annotated[tuple[NonNegativeInt, NonNegativeInt], BeforeValidator(_as_pair)]
+def _pair_schema(minimum: int) -> WithJsonSchema:
+    number = {"type": "integer", "minimum": minimum}
+    return WithJsonSchema(
+        {"anyOf": [number, {"type": "array", "items": number, "minItems": 2, "maxItems": 2}]}
+    )
+
+
+PositivePair = Annotated[
+    tuple[PositiveInt, PositiveInt], BeforeValidator(_as_pair), _pair_schema(1)
+]
+"""A size in pixels: one positive integer, or ``[height, width]``."""
+NonNegativePair = Annotated[
+    tuple[NonNegativeInt, NonNegativeInt], BeforeValidator(_as_pair), _pair_schema(0)
+]
+"""A padding in pixels: one integer ≥ 0, or ``[height, width]``."""
 FrameIndex = Annotated[
     str | int,
     PlainValidator(_frame_index),
