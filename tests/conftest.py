@@ -1,30 +1,15 @@
-"""Shared fixtures: paths, a tiny valid circuit, and a throwaway plugin distribution."""
+"""Shared fixtures: fresh plugins for every test and a throwaway plugin distribution."""
 
 from __future__ import annotations
 
 import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import GOOD_PLUGIN, write_distribution
 
 from retinasim import plugins
-
-ROOT = Path(__file__).resolve().parents[1]
-CIRCUITS = sorted((ROOT / "circuits").glob("*.yaml"))
-
-TINY_CIRCUIT = """\
-name: tiny
-input: {channels: 1, size: [32, 32], frames: 8}
-layers:
-  - {name: bipolar, cell_type: spatiotemporal, n_types: 2, params: {temporal_kernel: 3}}
-  - {name: ganglion, cell_type: spatiotemporal, n_types: 2, weights: nonnegative}
-connections:
-  - {source: input, target: bipolar, kernel: 4, stride: 2}
-  - {source: bipolar, target: ganglion, kernel: 3}
-readout: {layer: ganglion}
-"""
 
 
 @pytest.fixture(autouse=True)
@@ -35,57 +20,14 @@ def fresh_plugins() -> Iterator[None]:
     plugins.reset()
 
 
-def write_distribution(
-    site: Path, package: str, version: str, entry_points: dict[str, str], code: str
-) -> None:
-    """Write an installed-looking distribution (module + dist-info) into ``site``."""
-    (site / f"{package}.py").write_text(textwrap.dedent(code))
-    info = site / f"{package}-{version}.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {package}\nVersion: {version}\n")
-    lines = "\n".join(f"{name} = {target}" for name, target in entry_points.items())
-    (info / "entry_points.txt").write_text(f"[retinasim]\n{lines}\n")
-
-
-GOOD_PLUGIN = """
-from pydantic import Field
-import torch
-from retinasim.cells import CellParams, CellType
-from retinasim.plugins import hookimpl
-
-
-class GainParams(CellParams):
-    gain: float = Field(1.0, gt=0)
-
-
-class Rectifier(CellType):
-    '''A rectifier with a fixed gain: activity = gain * relu(drive).'''
-
-    name = "rectifier"
-    description = "gain * relu(drive), no temporal filter"
-    Params = GainParams
-
-    @classmethod
-    def build(cls, n_types, params, *, frames):
-        class Module(torch.nn.Module):
-            def forward(self, drive):
-                return params.gain * torch.relu(drive)
-        return Module()
-
-
-@hookimpl
-def retinasim_cell_types():
-    return [Rectifier]
-"""
-
-
 @pytest.fixture
 def plugin_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A directory on ``sys.path`` holding a real installed plugin distribution."""
     site = tmp_path / "site"
     site.mkdir()
-    write_distribution(site, "retinasim_rectifier", "1.2.3", {"rectifier": "retinasim_rectifier"},
-                       GOOD_PLUGIN)
+    write_distribution(
+        site, "retinasim_rectifier", "1.2.3", {"rectifier": "retinasim_rectifier"}, GOOD_PLUGIN
+    )
     monkeypatch.syspath_prepend(str(site))
     yield site
     for name in [m for m in sys.modules if m.startswith("retinasim_")]:

@@ -34,8 +34,10 @@ def validate(
                 print(issue, file=sys.stderr)
             continue
         if not quiet:
-            print(f"{file}: ok ({spec.name}: {len(spec.layers)} layers, "
-                  f"{len(spec.connections)} connections)")
+            print(
+                f"{file}: ok ({spec.name}: {len(spec.layers)} layers, "
+                f"{len(spec.connections)} connections)"
+            )
     if failed:
         raise typer.Exit(2)
 
@@ -84,18 +86,44 @@ def info(file: Annotated[Path, typer.Argument(help="A circuit YAML file.")]) -> 
         console.print(spec.description)
     frames, (height, width) = spec.input.frames, spec.input.size
     table = Table()
-    for column in ("layer", "cell type", "types", "sign", "weights", "shape (types, t, y, x)",
-                   "parameters"):
+    for column in (
+        "layer",
+        "cell type",
+        "types",
+        "sign",
+        "weights",
+        "shape (types, t, y, x)",
+        "parameters",
+    ):
         table.add_column(column)
-    table.add_row("input", "-", str(spec.input.channels), "-", "-",
-                  f"({spec.input.channels}, {frames}, {height}, {width})", "-")
+    table.add_row(
+        "input",
+        "-",
+        str(spec.input.channels),
+        "-",
+        "-",
+        f"({spec.input.channels}, {frames}, {height}, {width})",
+        "-",
+    )
     for layer in spec.layers:
-        table.add_row(layer.name, layer.cell_type, str(layer.n_types), layer.sign.value,
-                      layer.weights.value, str(circuit.layer_shapes[layer.name]),
-                      str(circuit.parameter_count(layer.name)))
-    table.add_row("readout", "linear", str(len(spec.readout.classes)), "-", "free",
-                  f"classes {', '.join(spec.readout.classes)} at frame {spec.readout.frame}",
-                  str(circuit.parameter_count("readout")))
+        table.add_row(
+            layer.name,
+            layer.cell_type,
+            str(layer.n_types),
+            layer.sign.value,
+            layer.weights.value,
+            str(circuit.layer_shapes[layer.name]),
+            str(circuit.parameter_count(layer.name)),
+        )
+    table.add_row(
+        "readout",
+        "linear",
+        str(len(spec.readout.classes)),
+        "-",
+        "free",
+        f"classes {', '.join(spec.readout.classes)} at frame {spec.readout.frame}",
+        str(circuit.parameter_count("readout")),
+    )
     console.print(table)
     total = sum(p.numel() for p in circuit.parameters() if p.requires_grad)
     console.print(f"trainable parameters: [bold]{total:,}[/bold]")

@@ -129,8 +129,8 @@ def _collect(state: _State) -> dict[str, RegisteredCellType]:
 
     registry: dict[str, RegisteredCellType] = {}
     hook = state.manager.hook.retinasim_cell_types
-    # Built-ins first (pluggy calls the latest registered first), so they keep their names.
-    for impl in reversed(hook.get_hookimpls()):
+    # In registration order: built-ins first, so they keep their names.
+    for impl in hook.get_hookimpls():
         plugin = impl.plugin_name
         package, version = state.origins.get(plugin, ("?", "?"))
         try:

@@ -53,9 +53,11 @@ def layer_sizes(spec: CircuitSpec) -> dict[str, tuple[int, int]]:
 
 def check_circuit(spec: CircuitSpec) -> list[Problem]:
     """Every semantic problem of ``spec`` (empty when it is consistent)."""
-    problems: list[Problem] = list(_check_names(spec))
-    names = {layer.name for layer in spec.layers}
-    problems += _check_endpoints(spec, names)
+    problems = check_links(
+        [layer.name for layer in spec.layers],
+        [(c.source, c.target) for c in spec.connections],
+        spec.readout.layer,
+    )
     if problems:
         return problems
     try:
@@ -69,18 +71,69 @@ def check_circuit(spec: CircuitSpec) -> list[Problem]:
         )
         return [(("connections", first), str(cycle))]
     problems += _check_shapes(spec, order)
-    if spec.readout.layer not in names:
-        problems.append(
-            (("readout", "layer"), _missing("readout layer", spec.readout.layer, names))
-        )
-    elif isinstance(spec.readout.frame, int) and spec.readout.frame >= spec.input.frames:
+    frame = spec.readout.frame
+    if isinstance(frame, int) and frame >= spec.input.frames:
         problems.append(
             (
                 ("readout", "frame"),
-                f"frame {spec.readout.frame} is out of range: "
-                f"the input has {spec.input.frames} frames (0..{spec.input.frames - 1})",
+                f"frame {frame} is out of range: the input has "
+                f"{spec.input.frames} frames (0..{spec.input.frames - 1})",
             )
         )
+    return problems
+
+
+def check_links(
+    layer_names: list[str | None],
+    connections: list[tuple[str | None, str | None]],
+    readout_layer: str | None,
+) -> list[Problem]:
+    """Problems with names alone: duplicates, dangling connections, layers without input,
+    a readout from a missing layer. ``None`` stands for a name that is itself invalid (already
+    reported) and is skipped; this lets the loader run these checks on a partly invalid file."""
+    problems: list[Problem] = []
+    names = {name for name in layer_names if name is not None}
+    seen: dict[str, int] = {}
+    for i, name in enumerate(layer_names):
+        if name == INPUT:
+            problems.append(
+                (("layers", i, "name"), f"{INPUT!r} is reserved for the photoreceptor input")
+            )
+        elif name is not None and name in seen:
+            problems.append(
+                (
+                    ("layers", i, "name"),
+                    f"duplicate layer name {name!r} (also layers[{seen[name]}])",
+                )
+            )
+        if name is not None:
+            seen.setdefault(name, i)
+    pairs: dict[tuple[str | None, str | None], int] = {}
+    for i, (source, target) in enumerate(connections):
+        if source is not None and source != INPUT and source not in names:
+            problems.append(
+                (("connections", i, "source"), _missing("source layer", source, names | {INPUT}))
+            )
+        if target == INPUT:
+            problems.append((("connections", i, "target"), "the input cannot be a target"))
+        elif target is not None and target not in names:
+            problems.append((("connections", i, "target"), _missing("target layer", target, names)))
+        if None not in (source, target) and (source, target) in pairs:
+            problems.append(
+                (
+                    ("connections", i),
+                    f"connection {source} -> {target} is listed "
+                    f"twice (also connections[{pairs[(source, target)]}])",
+                )
+            )
+        pairs.setdefault((source, target), i)
+    if None not in (target for _, target in connections):
+        targets = {target for _, target in connections}
+        for i, name in enumerate(layer_names):
+            if name is not None and name != INPUT and name not in targets:
+                problems.append((("layers", i), f"layer {name!r} receives no connection"))
+    if readout_layer is not None and readout_layer not in names:
+        problems.append((("readout", "layer"), _missing("readout layer", readout_layer, names)))
     return problems
 
 
@@ -91,49 +144,6 @@ def _missing(what: str, name: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, known, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return f"{what} {name!r} does not exist{hint} (layers: {', '.join(known)})"
-
-
-def _check_names(spec: CircuitSpec) -> Iterable[Problem]:
-    seen: dict[str, int] = {}
-    for i, layer in enumerate(spec.layers):
-        if layer.name == INPUT:
-            yield ("layers", i, "name"), f"{INPUT!r} is reserved for the photoreceptor input"
-        elif layer.name in seen:
-            yield (
-                ("layers", i, "name"),
-                (f"duplicate layer name {layer.name!r} (also layers[{seen[layer.name]}])"),
-            )
-        seen.setdefault(layer.name, i)
-
-
-def _check_endpoints(spec: CircuitSpec, names: set[str]) -> list[Problem]:
-    problems: list[Problem] = []
-    seen: dict[tuple[str, str], int] = {}
-    for i, c in enumerate(spec.connections):
-        if c.source != INPUT and c.source not in names:
-            problems.append(
-                (("connections", i, "source"), _missing("source layer", c.source, names | {INPUT}))
-            )
-        if c.target == INPUT:
-            problems.append((("connections", i, "target"), "the input cannot be a target"))
-        elif c.target not in names:
-            problems.append(
-                (("connections", i, "target"), _missing("target layer", c.target, names))
-            )
-        if (c.source, c.target) in seen:
-            problems.append(
-                (
-                    ("connections", i),
-                    f"connection {c.source} -> {c.target} is "
-                    f"listed twice (also connections[{seen[(c.source, c.target)]}])",
-                )
-            )
-        seen.setdefault((c.source, c.target), i)
-    targets = {c.target for c in spec.connections}
-    for i, layer in enumerate(spec.layers):
-        if layer.name in names and layer.name not in targets:
-            problems.append((("layers", i), f"layer {layer.name!r} receives no connection"))
-    return problems
 
 
 def _check_shapes(spec: CircuitSpec, order: list[str]) -> list[Problem]:

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from retinasim.errors import SpecError, SpecIssue
 from retinasim.spec.fields import allowed_keys
-from retinasim.spec.graph import check_circuit
+from retinasim.spec.graph import check_circuit, check_links
 from retinasim.spec.models import CircuitSpec
 from retinasim.spec.yaml_source import Path as DataPath
 from retinasim.spec.yaml_source import SourceMap, read_yaml
@@ -96,11 +96,40 @@ def load_circuit(source: str | Path, *, text: str | None = None) -> CircuitSpec:
     try:
         spec = CircuitSpec.model_validate(data)
     except ValidationError as error:
-        raise SpecError(_in_file_order(_validation_issues(error, positions) + issues)) from None
+        issues += _validation_issues(error, positions) + _link_issues(data, positions)
+        raise SpecError(_in_file_order(issues)) from None
     issues += [positions.issue(path, message) for path, message in check_circuit(spec)]
     if issues:
         raise SpecError(_in_file_order(issues))
     return spec
+
+
+def _link_issues(data: Mapping[str, Any], positions: SourceMap) -> list[SpecIssue]:
+    """Name-level checks (see :func:`check_links`) on a file that failed validation."""
+
+    def names(items: Any, *keys: str) -> list[tuple[str | None, ...]]:
+        if not isinstance(items, list):
+            return []
+        return [
+            tuple(
+                item.get(key)
+                if isinstance(item, Mapping) and isinstance(item.get(key), str)
+                else None
+                for key in keys
+            )
+            for item in items
+        ]
+
+    if not data.get("layers") or not isinstance(data.get("layers"), list):
+        return []  # nothing to check names against; the missing layers are reported already
+    readout = data.get("readout")
+    readout_layer = readout.get("layer") if isinstance(readout, Mapping) else None
+    problems = check_links(
+        [name for (name,) in names(data.get("layers"), "name")],
+        names(data.get("connections"), "source", "target"),  # type: ignore[arg-type]
+        readout_layer if isinstance(readout_layer, str) else None,
+    )
+    return [positions.issue(path, message) for path, message in problems]
 
 
 def _in_file_order(issues: list[SpecIssue]) -> list[SpecIssue]:

@@ -48,10 +48,12 @@ def circuit_json_schema(*, with_plugins: bool = True) -> dict[str, Any]:
         rules = []
         for name, entry in sorted(cell_types().items()):
             params = entry.cell_type.Params.model_json_schema(mode="validation")
-            rules.append({
-                "if": {"properties": {"cell_type": {"const": name}}, "required": ["cell_type"]},
-                "then": {"properties": {"params": params}},
-            })
+            rules.append(
+                {
+                    "if": {"properties": {"cell_type": {"const": name}}, "required": ["cell_type"]},
+                    "then": {"properties": {"params": params}},
+                }
+            )
         if rules:
             schema["$defs"]["LayerSpec"]["allOf"] = rules
     schema = _to_draft07(schema)

@@ -135,6 +135,14 @@ class _TooLarge(Exception):
         self.node = node
 
 
+def _compose(text: str) -> Node | None:
+    loader = yaml.SafeLoader(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
 def read_yaml(text: str, file: str = "<string>") -> tuple[Any, SourceMap]:
     """Parse one YAML document safely.
 
@@ -157,20 +165,21 @@ def read_yaml(text: str, file: str = "<string>") -> tuple[Any, SourceMap]:
         On syntax errors, more than one document, disallowed tags, duplicate keys or a document
         that expands (through aliases) to more than :data:`MAX_EXPANDED_NODES` values.
     """
-    loader = yaml.SafeLoader(text)
     try:
-        root = loader.get_single_node()
+        root = _compose(text)
+    except yaml.reader.ReaderError as error:
+        line = text.count("\n", 0, error.position) + 1
+        column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        message = f"character {error.character:#06x} is not allowed in YAML"
+        raise SpecError([SpecIssue(file, line, column, "", message)]) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
         problem = " ".join(p for p in (error.context, error.problem) if p)
-        raise SpecError(
-            [SpecIssue(file, line, column, "", f"YAML syntax error: {problem}")]
-        ) from None
+        issue = SpecIssue(file, line, column, "", f"YAML syntax error: {problem}")
+        raise SpecError([issue]) from None
     except yaml.YAMLError as error:
         raise SpecError([SpecIssue(file, None, None, "", f"YAML error: {error}")]) from None
-    finally:
-        loader.dispose()
     builder = _Builder(file, yaml.SafeLoader(""))
     if root is None:
         return None, builder.source
