@@ -177,7 +177,8 @@ def _check_shapes(spec: CircuitSpec, order: list[str]) -> list[Problem]:
                         ("connections", i),
                         (
                             f"{c.source} -> {name} gives a {size[0]}x{size[1]} map but "
-                            f"connections[{first[0]}] ({spec.connections[first[0]].source} -> {name}) "
+                            f"connections[{first[0]}] "
+                            f"({spec.connections[first[0]].source} -> {name}) "
                             f"gives {first[1][0]}x{first[1][1]}; inputs to one layer must agree"
                         ),
                     )

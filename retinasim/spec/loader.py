@@ -232,8 +232,8 @@ def _plugin_issues(data: Mapping[str, Any], positions: SourceMap) -> list[SpecIs
                 positions.issue(
                     ("layers", i, "cell_type"),
                     (
-                        f"unknown cell type {name!r}{hint} (registered: {', '.join(sorted(registry))})"
-                        f"{note}"
+                        f"unknown cell type {name!r}{hint} "
+                        f"(registered: {', '.join(sorted(registry))}){note}"
                     ),
                 )
             )

@@ -54,7 +54,7 @@ class SourceMap:
 
     def issue(self, path: Path, message: str, *, prefer_key: bool = False) -> SpecIssue:
         """A :class:`SpecIssue` for ``path``, placed at the nearest known position."""
-        found, line, column = self.locate(path, prefer_key=prefer_key)
+        _, line, column = self.locate(path, prefer_key=prefer_key)
         return SpecIssue(self.file, line, column, format_path(path), message)
 
 

@@ -1,4 +1,4 @@
-"""Property test: any mutation of a valid circuit either loads or raises SpecError — nothing else."""
+"""Property test: any mutation of a valid circuit loads or raises SpecError, nothing else."""
 
 from __future__ import annotations
 
