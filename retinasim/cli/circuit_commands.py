@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,13 @@ from rich.console import Console
 from rich.table import Table
 
 from retinasim.errors import SpecError
+
+
+class SchemaFormat(str, Enum):
+    """Output format of ``retinasim schema``."""
+
+    json = "json"
+    markdown = "markdown"
 
 
 def validate(
@@ -46,12 +54,21 @@ def schema(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")
     ] = None,
+    format: Annotated[
+        SchemaFormat, typer.Option("--format", help="json: JSON Schema; markdown: reference.")
+    ] = SchemaFormat.json,
 ) -> None:
     """Print the JSON Schema of circuit files (for editors' YAML language servers)."""
-    from retinasim.spec.schema import circuit_json_schema
     from retinasim.util.files import atomic_write_text
 
-    text = json.dumps(circuit_json_schema(), indent=2) + "\n"
+    if format is SchemaFormat.markdown:
+        from retinasim.spec.reference import render_reference
+
+        text = render_reference()
+    else:
+        from retinasim.spec.schema import circuit_json_schema
+
+        text = json.dumps(circuit_json_schema(), indent=2) + "\n"
     if out is None:
         sys.stdout.write(text)
     else:

@@ -96,7 +96,7 @@ class InputSpec(StrictModel):
 
     channels: PositiveInt = 1
     """Number of input channels (1 for a grey-scale video)."""
-    size: tuple[PositiveInt, PositiveInt] = (255, 255)
+    size: PositivePair = (255, 255)
     """Spatial size ``[height, width]`` in pixels."""
     frames: PositiveInt = 51
     """Number of frames of one stimulus."""

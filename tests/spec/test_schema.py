@@ -41,3 +41,13 @@ def test_schema_rejects_what_the_loader_rejects() -> None:
     messages = sorted(error.message for error in validator().iter_errors(data))
     assert len(messages) == 3
     assert any("readuot" in m for m in messages)
+
+
+def test_committed_spec_reference_is_up_to_date() -> None:
+    from retinasim.spec.reference import render_reference
+
+    committed = (ROOT / "docs" / "spec-reference.md").read_text()
+    assert committed == render_reference(), (
+        "docs/spec-reference.md is stale: run "
+        "`retinasim schema --format markdown --out docs/spec-reference.md`"
+    )

@@ -1,0 +1,107 @@
+"""Render the circuit-file reference (``docs/spec-reference.md``) from the models' docstrings.
+
+The field docstrings of :mod:`retinasim.spec.models` and of every registered cell type's
+``Params`` are the single source; a test checks that the committed page is up to date.
+"""
+
+from __future__ import annotations
+
+import typing
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from retinasim.spec.models import (
+    CircuitSpec,
+    ConnectionSpec,
+    InputSpec,
+    LayerSpec,
+    ReadoutSpec,
+)
+
+SECTIONS: list[tuple[str, type[BaseModel]]] = [
+    ("circuit (top level)", CircuitSpec),
+    ("input", InputSpec),
+    ("layers[]", LayerSpec),
+    ("connections[]", ConnectionSpec),
+    ("readout", ReadoutSpec),
+]
+
+
+def _type_name(annotation: Any) -> str:
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return " \\| ".join(f"`{member.value}`" for member in annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return f"mapping ({annotation.__name__})"
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _type_name(typing.get_args(annotation)[0])
+    if origin is tuple:
+        return "number or [height, width]"
+    if origin is list:
+        return f"list of {_type_name(typing.get_args(annotation)[0])}"
+    if origin is dict:
+        return "mapping"
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if args:
+        return " or ".join(_type_name(a) for a in args)
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _default(field: FieldInfo) -> str:
+    if field.is_required():
+        return "**required**"
+    value = field.get_default(call_default_factory=True)
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, BaseModel):
+        return "see section"
+    if value == "":
+        return '`""`'
+    return f"`{value!r}`".replace("'", "")
+
+
+def _constraints(field: FieldInfo) -> str:
+    parts = []
+    for item in field.metadata:
+        for name, symbol in (("gt", ">"), ("ge", "≥"), ("lt", "<"), ("le", "≤")):
+            bound = getattr(item, name, None)
+            if bound is not None:
+                parts.append(f"{symbol} {bound}")
+    return ", ".join(parts)
+
+
+def model_table(model: type[BaseModel]) -> str:
+    """A markdown table of ``model``'s fields: name, type, default, description."""
+    rows = ["| key | type | default | description |", "|---|---|---|---|"]
+    for name, field in model.model_fields.items():
+        kind = _type_name(field.annotation)
+        limits = _constraints(field)
+        if limits:
+            kind += f" ({limits})"
+        description = (field.description or "").replace("\n", " ").replace("|", "\\|")
+        rows.append(f"| `{name}` | {kind} | {_default(field)} | {description} |")
+    return "\n".join(rows)
+
+
+def render_reference() -> str:
+    """The whole reference page as markdown."""
+    from retinasim.plugins import cell_types
+
+    parts = [
+        "# Circuit file reference",
+        "",
+        "Generated from the field docstrings by `retinasim schema --format markdown`; do not "
+        "edit by hand. Every mapping is strict: unknown keys are errors (with a *did you mean*)."
+        " Sizes are in pixels of the source map, times in frames.",
+    ]
+    for title, model in SECTIONS:
+        parts += ["", f"## `{title}`", "", (model.__doc__ or "").strip(), "", model_table(model)]
+    parts += ["", "## Cell types (`layers[].params`)", ""]
+    for name, entry in sorted(cell_types().items()):
+        params = entry.cell_type.Params
+        parts += [f"### `{name}` ({entry.package} {entry.version})", "", entry.description, ""]
+        parts += [model_table(params) if params.model_fields else "No parameters.", ""]
+    return "\n".join(parts).rstrip() + "\n"

@@ -1,0 +1,27 @@
+"""House rules enforced by tests: import boundaries and lint."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+from helpers import ROOT
+
+
+def test_spec_package_never_imports_torch() -> None:
+    code = (
+        "import sys\n"
+        "import retinasim.spec.models, retinasim.spec.graph, retinasim.spec.yaml_source\n"
+        "import retinasim.spec.schema, retinasim.spec.fields\n"
+        "assert 'torch' not in sys.modules, 'retinasim.spec imported torch'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
+def test_code_is_ruff_clean() -> None:
+    done = subprocess.run(["ruff", "check", "."], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
