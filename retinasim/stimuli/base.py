@@ -1,0 +1,207 @@
+"""The base of every stimulus generator: validated frozen parameters and seeded batch generation.
+
+Conventions shared by every generator of :mod:`retinasim.stimuli`:
+
+- **Video**: ``(batch, 1, frames, height, width)``, luminance in ``[0, 1]`` (0 black, 1 white);
+  row 0 is the top of the screen, column 0 its left edge; pixel ``(row i, column j)`` covers
+  ``[j, j + 1) x [i, i + 1)`` in pixel coordinates.
+- **Direction**: degrees, counter-clockwise as seen on the screen; 0° moves toward +x
+  (rightward, increasing column), 90° moves up the screen (decreasing row), 180° leftward,
+  270° down.
+- **Time**: frames; ``frame_rate_hz`` (default 30 Hz, our convention: the paper gives none)
+  converts temporal frequencies in Hz to cycles per frame.
+- **Speed**: pixels per frame.
+- **Randomness**: stimulus ``index`` of a set with ``seed`` is a pure function of
+  ``(seed, index, parameters)`` (see :mod:`retinasim.stimuli.rng`).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from retinasim.errors import StimulusError
+from retinasim.stimuli.batch import StimulusBatch
+
+DIRECTION_CONVENTION = (
+    "degrees counter-clockwise on screen: 0 = rightward (+x, increasing column), "
+    "90 = up the screen (decreasing row), 180 = leftward, 270 = down"
+)
+_MAX_SEED = 2**63
+_MAX_INDEX = 2**62
+Indices = Sequence[int] | range | np.ndarray | torch.Tensor
+
+
+def describe_validation_error(kind: str, fields: Sequence[str], error: ValidationError) -> str:
+    """One line naming every bad parameter, its value and the rule it breaks."""
+    problems = []
+    for issue in error.errors():
+        location = ".".join(str(part) for part in issue["loc"])
+        message = issue["msg"].removeprefix("Value error, ")
+        if issue["type"] == "extra_forbidden":
+            guess = difflib.get_close_matches(location, fields, n=1, cutoff=0.5)
+            hint = f"; did you mean {guess[0]!r}?" if guess else ""
+            problems.append(
+                f"unknown parameter {location!r}{hint} (parameters: {', '.join(fields)})"
+            )
+        elif location:
+            problems.append(f"{location} = {issue['input']!r}: {message}")
+        else:
+            problems.append(message)
+    return f"invalid {kind} parameters: " + "; ".join(problems)
+
+
+class StimulusGenerator(BaseModel):
+    """Parameters of one kind of stimulus, and the method that renders them.
+
+    Subclasses set :attr:`kind`, declare their parameters as fields and implement
+    :meth:`_render`. Bad parameters raise :class:`~retinasim.errors.StimulusError`.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    kind: ClassVar[str] = ""
+    classes: ClassVar[tuple[str, ...]] = ()
+    units: ClassVar[dict[str, str]] = {}
+
+    height: int = Field(255, ge=1, le=8192, description="Video height in pixels.")
+    width: int = Field(255, ge=1, le=8192, description="Video width in pixels.")
+    frames: int = Field(51, ge=1, le=100_000, description="Number of frames.")
+    frame_rate_hz: float = Field(30.0, gt=0, description="Frames per second (30 Hz by default).")
+
+    def __init__(self, **parameters: Any) -> None:
+        try:
+            super().__init__(**parameters)
+        except ValidationError as error:
+            raise StimulusError(
+                describe_validation_error(self.kind, list(type(self).model_fields), error)
+            ) from None
+
+    @classmethod
+    def parameter_names(cls) -> list[str]:
+        """Names of the parameters this generator accepts."""
+        return list(cls.model_fields)
+
+    def generate(
+        self,
+        indices: Indices,
+        *,
+        seed: int,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype = torch.float32,
+    ) -> StimulusBatch:
+        """Render the stimuli ``indices`` of the set ``seed``.
+
+        Parameters
+        ----------
+        indices : sequence of int
+            Stimulus indices (non-negative, any order, repeats allowed), length ``batch``.
+        seed : int
+            Seed of the stimulus set, ``0 <= seed < 2**63``.
+        device : torch.device or str, optional
+            Where the video is rendered and returned (default CPU).
+        dtype : torch.dtype
+            Floating-point dtype of the video (default float32).
+
+        Returns
+        -------
+        StimulusBatch
+            ``video`` of shape ``(batch, 1, frames, height, width)``; trial ``k`` is stimulus
+            ``indices[k]``, identical bits whatever else is in the batch.
+        """
+        index_tensor = check_indices(indices)
+        seed = check_seed(seed)
+        target = check_device(device)
+        if not dtype.is_floating_point:
+            raise StimulusError(f"dtype must be a floating-point torch dtype, got {dtype}")
+        video, metadata, labels = self._render(index_tensor, seed, target, dtype)
+        metadata = {
+            "seed": np.full(len(index_tensor), seed, dtype=np.int64),
+            "index": index_tensor.numpy().copy(),
+            **metadata,
+        }
+        return StimulusBatch(
+            video=video,
+            metadata=metadata,
+            labels=labels,
+            classes=self.classes,
+            attrs=self.attrs(seed),
+        )
+
+    def generate_range(self, start: int, count: int, *, seed: int, **options: Any) -> StimulusBatch:
+        """Render stimuli ``start, start + 1, ..., start + count - 1`` of the set ``seed``."""
+        if count < 1 or start < 0:
+            raise StimulusError(f"need start >= 0 and count >= 1, got start={start}, count={count}")
+        return self.generate(range(start, start + count), seed=seed, **options)
+
+    def attrs(self, seed: int | None = None) -> dict[str, Any]:
+        """Batch-level attributes: kind, frame rate, units, conventions, parameters, seed."""
+        attrs: dict[str, Any] = {
+            "kind": self.kind,
+            "frame_rate_hz": self.frame_rate_hz,
+            "units": {
+                "video": "luminance, 0 = black, 1 = white",
+                "time": "frames",
+                "space": "pixels",
+                **self.units,
+            },
+            "direction_convention": DIRECTION_CONVENTION,
+            "parameters": self.model_dump(mode="json"),
+        }
+        if seed is not None:
+            attrs["seed"] = seed
+        return attrs
+
+    def _render(
+        self, indices: torch.Tensor, seed: int, device: torch.device, dtype: torch.dtype
+    ) -> tuple[torch.Tensor, dict[str, np.ndarray], torch.Tensor | None]:
+        """Video ``(batch, 1, frames, height, width)``, metadata, labels (or None)."""
+        raise NotImplementedError
+
+
+def check_seed(seed: Any) -> int:
+    """``seed`` as a Python int in ``[0, 2**63)``, else :class:`StimulusError`."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise StimulusError(f"seed must be an integer, got {seed!r}")
+    if not 0 <= int(seed) < _MAX_SEED:
+        raise StimulusError(f"seed must satisfy 0 <= seed < 2**63, got {seed}")
+    return int(seed)
+
+
+def check_indices(indices: Any) -> torch.Tensor:
+    """Stimulus indices as a CPU int64 tensor of shape ``(batch,)``, else StimulusError."""
+    if isinstance(indices, (int, np.integer)):
+        raise StimulusError(
+            f"indices must be a sequence of stimulus indices, got the integer {indices}; "
+            f"use [{indices}] for one stimulus or generate_range(start, count) for a range"
+        )
+    try:
+        values = torch.as_tensor(np.asarray(indices))
+    except (TypeError, ValueError) as error:
+        raise StimulusError(f"indices must be a sequence of integers: {error}") from None
+    if values.ndim != 1 or values.numel() == 0:
+        raise StimulusError(
+            f"indices must be a non-empty 1-D sequence, got shape {tuple(values.shape)}"
+        )
+    if values.dtype.is_floating_point or values.dtype == torch.bool or values.is_complex():
+        raise StimulusError(f"indices must be integers, got dtype {values.dtype}")
+    values = values.to(torch.int64)
+    if int(values.min()) < 0 or int(values.max()) >= _MAX_INDEX:
+        raise StimulusError("indices must satisfy 0 <= index < 2**62")
+    return values.cpu()
+
+
+def check_device(device: Any) -> torch.device:
+    """``device`` as a torch.device that exists here, else StimulusError."""
+    try:
+        target = torch.device("cpu" if device is None else device)
+    except (RuntimeError, TypeError) as error:
+        raise StimulusError(f"unknown device {device!r}: {error}") from None
+    if target.type == "cuda" and not torch.cuda.is_available():
+        raise StimulusError(f"device {device!r} requested but CUDA is not available")
+    return target

@@ -1,0 +1,226 @@
+"""An optional on-disk copy of a stimulus set, for users who want a fixed data-set file.
+
+The file is a zip archive (readable by ``numpy.load`` as an ``.npz``) holding
+
+- ``manifest.json``: format name and version, the generator's kind and parameters, ``seed``,
+  ``start``, ``count``, video shape, classes and batch attrs;
+- ``video/000000.npy`` ...: each stimulus as uint8 ``(1, frames, height, width)``, luminance
+  ``round(255 * L)``, deflate-compressed (sparse dot videos shrink about 30-fold);
+- ``labels.npy`` (tasks only) and ``metadata/<name>.npy``: per-trial arrays of shape ``(count,)``.
+
+Each stimulus is its own zip entry, so items are read lazily with random access, and zip's
+CRC-32 catches corrupted bytes: any damaged or foreign file raises
+:class:`~retinasim.errors.StimulusError`. The file is written under a temporary name and
+renamed into place, so a crash never leaves a half-written cache under the final name.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from retinasim.errors import StimulusError
+from retinasim.stimuli.base import StimulusGenerator, check_seed
+from retinasim.stimuli.batch import StimulusBatch
+from retinasim.stimuli.registry import generator_from_parameters
+
+FORMAT = "retinasim-stimulus-cache"
+VERSION = 1
+_CORRUPTION = (zipfile.BadZipFile, zlib.error, KeyError, ValueError, EOFError, OSError, TypeError)
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def write_cache(
+    path: str | os.PathLike,
+    generator: StimulusGenerator,
+    *,
+    seed: int,
+    count: int,
+    start: int = 0,
+    batch_size: int = 16,
+    compress_level: int = 1,
+) -> Path:
+    """Render stimuli ``start ... start + count - 1`` of set ``seed`` and store them at ``path``.
+
+    Returns the path written. Videos are quantised to uint8 (error at most 1/510 in luminance).
+    """
+    seed = check_seed(seed)
+    if count < 1 or start < 0 or batch_size < 1:
+        raise StimulusError(
+            f"need count >= 1, start >= 0, batch_size >= 1; got {count}, {start}, {batch_size}"
+        )
+    target = Path(path)
+    if not target.parent.is_dir():
+        raise StimulusError(f"cannot write cache {target}: folder {target.parent} does not exist")
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
+    os.close(handle)
+    try:
+        labels, metadata, attrs = [], [], {}
+        with zipfile.ZipFile(
+            temporary, "w", zipfile.ZIP_DEFLATED, compresslevel=compress_level
+        ) as archive:
+            for first in range(start, start + count, batch_size):
+                batch = generator.generate_range(
+                    first, min(batch_size, start + count - first), seed=seed
+                )
+                quantised = (
+                    torch.round(batch.video.float().clamp(0, 1) * 255).to(torch.uint8).numpy()
+                )
+                for offset, video in enumerate(quantised):
+                    archive.writestr(f"video/{first - start + offset:06d}.npy", _npy_bytes(video))
+                labels.append(None if batch.labels is None else batch.labels.cpu().numpy())
+                metadata.append(batch.metadata)
+                attrs = batch.attrs
+            for name in metadata[0]:
+                values = np.concatenate([part[name] for part in metadata])
+                archive.writestr(f"metadata/{name}.npy", _npy_bytes(values))
+            if labels[0] is not None:
+                archive.writestr("labels.npy", _npy_bytes(np.concatenate(labels)))
+            manifest = {
+                "format": FORMAT,
+                "version": VERSION,
+                "kind": generator.kind,
+                "parameters": generator.model_dump(mode="json"),
+                "seed": seed,
+                "start": start,
+                "count": count,
+                "video_shape": [1, generator.frames, generator.height, generator.width],
+                "classes": list(generator.classes),
+                "metadata": list(metadata[0]),
+                "attrs": attrs,
+            }
+            archive.writestr("manifest.json", json.dumps(manifest, indent=1))
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+class StimulusCache(Dataset):
+    """A cache file written by :func:`write_cache`, as a map-style set.
+
+    Item ``i`` (stimulus ``start + i``) is ``(video, label)`` for a task and ``video`` otherwise,
+    video float32 ``(1, frames, height, width)`` in ``[0, 1]``. Attributes ``generator``,
+    ``seed``, ``start``, ``labels`` (int64 ``(count,)`` or None) and ``metadata`` describe the set.
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise StimulusError(f"stimulus cache {self.path} does not exist")
+        self._archive: zipfile.ZipFile | None = None
+        self._pid = -1
+        try:
+            manifest = json.loads(self._zip().read("manifest.json"))
+            if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+                raise ValueError(f"not a {FORMAT} version {VERSION} file")
+            self.manifest: dict[str, Any] = manifest
+            self.count = int(manifest["count"])
+            self.metadata = {
+                name: self._array(f"metadata/{name}.npy") for name in manifest["metadata"]
+            }
+            self.labels = (
+                torch.from_numpy(self._array("labels.npy").astype(np.int64))
+                if manifest["classes"]
+                else None
+            )
+            for name, values in self.metadata.items():
+                if values.shape != (self.count,):
+                    raise ValueError(
+                        f"metadata {name!r} has shape {values.shape}, expected ({self.count},)"
+                    )
+        except _CORRUPTION as error:
+            raise StimulusError(
+                f"stimulus cache {self.path} is corrupt or not a cache: {error}"
+            ) from None
+        self.generator = generator_from_parameters(manifest["kind"], manifest["parameters"])
+        self.seed = int(manifest["seed"])
+        self.start = int(manifest["start"])
+
+    def _zip(self) -> zipfile.ZipFile:
+        if self._archive is None or self._pid != os.getpid():  # one handle per worker process
+            try:
+                self._archive = zipfile.ZipFile(self.path)
+            except _CORRUPTION as error:
+                raise StimulusError(
+                    f"stimulus cache {self.path} is corrupt or not a cache: {error}"
+                ) from None
+            self._pid = os.getpid()
+        return self._archive
+
+    def _array(self, name: str) -> np.ndarray:
+        with self._zip().open(name) as entry:
+            return np.lib.format.read_array(io.BytesIO(entry.read()), allow_pickle=False)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def video(self, position: int) -> torch.Tensor:
+        """Video of item ``position``: float32 ``(1, frames, height, width)`` in ``[0, 1]``."""
+        if not 0 <= position < self.count:
+            raise IndexError(f"item {position} out of range for a cache of {self.count}")
+        try:
+            frames = self._array(f"video/{position:06d}.npy")
+            if frames.dtype != np.uint8 or list(frames.shape) != self.manifest["video_shape"]:
+                raise ValueError(
+                    f"video {position} has dtype {frames.dtype} and shape {frames.shape}"
+                )
+        except _CORRUPTION as error:
+            raise StimulusError(f"stimulus cache {self.path} is corrupt: {error}") from None
+        return torch.from_numpy(frames).to(torch.float32).div_(255.0)
+
+    def __getitem__(self, position: int) -> Any:
+        video = self.video(position)
+        return video if self.labels is None else (video, self.labels[position])
+
+    def batch(
+        self, positions: list[int] | range, *, device: torch.device | str | None = None
+    ) -> StimulusBatch:
+        """Items ``positions`` as a :class:`StimulusBatch`."""
+        chosen = np.asarray(list(positions), dtype=np.int64)
+        video = torch.stack([self.video(int(position)) for position in chosen]).to(device or "cpu")
+        return StimulusBatch(
+            video=video,
+            metadata={name: values[chosen] for name, values in self.metadata.items()},
+            labels=None if self.labels is None else self.labels[chosen].to(video.device),
+            classes=tuple(self.manifest["classes"]),
+            attrs=dict(self.manifest["attrs"]),
+        )
+
+    def verify(self, batch_size: int = 16) -> float:
+        """Re-render the set from its parameters; return the largest luminance difference.
+
+        Raises StimulusError when any pixel differs by more than uint8 quantisation (1/510).
+        """
+        worst = 0.0
+        for first in range(0, self.count, batch_size):
+            positions = range(first, min(first + batch_size, self.count))
+            fresh = self.generator.generate_range(
+                self.start + first, len(positions), seed=self.seed
+            )
+            stored = self.batch(positions)
+            worst = max(worst, float((fresh.video - stored.video).abs().max()))
+        if worst > 0.5 / 255 + 1e-6:
+            raise StimulusError(
+                f"stimulus cache {self.path} does not match its parameters "
+                f"(max difference {worst:.4f})"
+            )
+        return worst

@@ -1,0 +1,99 @@
+"""Full-field flashes and steps: the whole screen jumps from a background level to another."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import torch
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from retinasim.stimuli.base import StimulusGenerator
+from retinasim.stimuli.conditions import condition_grid, condition_metadata
+
+
+class Flashes(StimulusGenerator):
+    """Uniform screen at ``background_luminance``, at ``level`` from ``onset_frame`` for
+    ``duration_frames`` frames, then back to the background.
+
+    A duration that reaches past the last frame is a *step* (``is_step`` in the metadata).
+    Conditions are every combination of ``levels × durations_frames``. Deterministic: ``seed``
+    is recorded but changes nothing.
+
+    Parameters
+    ----------
+    levels : tuple of float
+        Luminance during the flash, each in ``[0, 1]`` (default: a white and a black flash).
+    durations_frames : tuple of int
+        Flash durations, frames (>= 1).
+    onset_frame : int
+        First frame of the flash, in ``[0, frames)``.
+    background_luminance : float
+        Luminance before and after the flash (0.5).
+    """
+
+    kind: ClassVar[str] = "flashes"
+    units: ClassVar[dict[str, str]] = {
+        "level": "luminance",
+        "contrast": "level minus background luminance",
+        "onset_frame": "frames",
+        "duration_frames": "frames",
+        "offset_frame": "frames (first frame back at background; = frames for a step)",
+    }
+
+    levels: tuple[float, ...] = (1.0, 0.0)
+    durations_frames: tuple[int, ...] = (10,)
+    onset_frame: int = Field(10, ge=0)
+    background_luminance: float = Field(0.5, ge=0, le=1)
+
+    @field_validator("levels", "durations_frames")
+    @classmethod
+    def _check_lists(cls, values: tuple, info: ValidationInfo) -> tuple:
+        if not values:
+            raise ValueError(f"{info.field_name} must list at least one value")
+        if info.field_name == "levels" and not all(0 <= level <= 1 for level in values):
+            raise ValueError(f"levels must lie in [0, 1], got {values}")
+        if info.field_name == "durations_frames" and min(values) < 1:
+            raise ValueError(f"durations must be >= 1 frame, got {values}")
+        return values
+
+    @model_validator(mode="after")
+    def _check_onset(self) -> Flashes:
+        if self.onset_frame >= self.frames:
+            raise ValueError(
+                f"onset_frame {self.onset_frame} must come before the end of the video "
+                f"(frames = {self.frames})"
+            )
+        return self
+
+    def conditions(self) -> dict[str, np.ndarray]:
+        """The condition grid: ``level`` and ``duration_frames``."""
+        return condition_grid({"level": self.levels, "duration_frames": self.durations_frames})
+
+    @property
+    def n_conditions(self) -> int:
+        """Number of distinct flashes."""
+        return len(self.levels) * len(self.durations_frames)
+
+    def _render(
+        self, indices: torch.Tensor, seed: int, device: torch.device, dtype: torch.dtype
+    ) -> tuple[torch.Tensor, dict[str, np.ndarray], None]:
+        metadata = condition_metadata(indices, self.conditions())
+        offset = np.minimum(self.onset_frame + metadata["duration_frames"], self.frames)
+        metadata["onset_frame"] = np.full(len(indices), self.onset_frame)
+        metadata["offset_frame"] = offset
+        metadata["is_step"] = self.onset_frame + metadata["duration_frames"] >= self.frames
+        metadata["contrast"] = metadata["level"] - self.background_luminance
+        time = torch.arange(self.frames, device=device)
+        on = (time >= self.onset_frame) & (
+            time[None, :] < torch.as_tensor(offset, device=device)[:, None]
+        )
+        level = torch.as_tensor(metadata["level"], dtype=dtype, device=device)[:, None]
+        trace = torch.where(
+            on, level, torch.tensor(self.background_luminance, dtype=dtype, device=device)
+        )
+        video = torch.empty(
+            (len(indices), 1, self.frames, self.height, self.width), dtype=dtype, device=device
+        )
+        video.copy_(trace[:, None, :, None, None].expand_as(video))
+        return video, metadata, None

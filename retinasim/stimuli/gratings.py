@@ -1,0 +1,158 @@
+"""Drifting gratings: sine or square luminance waves moving perpendicular to their stripes."""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar, Literal
+
+import numpy as np
+import torch
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from retinasim.stimuli import rng
+from retinasim.stimuli.base import StimulusGenerator
+from retinasim.stimuli.conditions import condition_grid, condition_metadata, direction_projection
+
+
+def _triangle(cycles: torch.Tensor) -> torch.Tensor:
+    """Antiderivative (in cycles) of the ±1 square wave that is +1 on the first half-cycle."""
+    return 0.5 - torch.abs(torch.remainder(cycles, 1.0) - 0.5)
+
+
+class Gratings(StimulusGenerator):
+    """Full-field drifting gratings.
+
+    Luminance is ``mean_luminance * (1 + contrast * w(c))`` where ``w`` is ``sin(2π c)`` (sine)
+    or a ±1 square wave (box-filtered over each pixel along the direction of motion, so its
+    edges move smoothly), and the phase in cycles at pixel distance ``d`` from the frame centre
+    along the direction of motion (see :func:`~retinasim.stimuli.conditions.direction_projection`)
+    and frame ``t`` is ``c = f d - (tf / frame_rate_hz) t + phase``: the stripes drift in the
+    direction of motion at ``tf / (frame_rate_hz f)`` pixels/frame.
+
+    Conditions are every combination of ``directions_deg × spatial_frequencies ×
+    temporal_frequencies_hz``.
+
+    Parameters
+    ----------
+    directions_deg : tuple of float
+        Directions of drift, degrees (0 = rightward, 90 = up the screen).
+    spatial_frequencies : tuple of float
+        Cycles per pixel, in ``(0, 0.5]``.
+    temporal_frequencies_hz : tuple of float
+        Cycles per second, in ``[0, frame_rate_hz / 2)`` (0 = static grating).
+    waveform : "sine" or "square"
+    contrast : float
+        Michelson contrast in ``[0, 1]``.
+    mean_luminance : float
+        Mean luminance; ``mean_luminance * (1 + contrast)`` must not exceed 1.
+    phase_deg : float
+        Phase at the frame centre at frame 0, degrees (0: sine rising through the mean).
+    random_phase : bool
+        Draw the phase uniformly per stimulus from the seed instead (recorded in metadata).
+    """
+
+    kind: ClassVar[str] = "gratings"
+    units: ClassVar[dict[str, str]] = {
+        "direction_deg": "degrees, 0 = rightward, 90 = up",
+        "spatial_frequency": "cycles/pixel",
+        "temporal_frequency_hz": "cycles/second",
+        "speed": "pixels/frame",
+        "phase_deg": "degrees",
+    }
+
+    directions_deg: tuple[float, ...] = (0.0, 45.0, 90.0, 135.0, 180.0, 225.0, 270.0, 315.0)
+    spatial_frequencies: tuple[float, ...] = (1 / 32,)
+    temporal_frequencies_hz: tuple[float, ...] = (1.875,)
+    waveform: Literal["sine", "square"] = "sine"
+    contrast: float = Field(1.0, ge=0, le=1)
+    mean_luminance: float = Field(0.5, gt=0, lt=1)
+    phase_deg: float = 0.0
+    random_phase: bool = False
+
+    @field_validator("directions_deg", "spatial_frequencies", "temporal_frequencies_hz")
+    @classmethod
+    def _check_lists(cls, values: tuple[float, ...], info: ValidationInfo) -> tuple[float, ...]:
+        if not values:
+            raise ValueError(f"{info.field_name} must list at least one value")
+        if info.field_name == "spatial_frequencies" and not all(0 < f <= 0.5 for f in values):
+            raise ValueError(f"spatial frequencies must lie in (0, 0.5] cycles/pixel, got {values}")
+        if info.field_name == "temporal_frequencies_hz" and min(values) < 0:
+            raise ValueError(f"temporal frequencies must be >= 0 Hz, got {values}")
+        return values
+
+    @model_validator(mode="after")
+    def _check_ranges(self) -> Gratings:
+        if self.mean_luminance * (1 + self.contrast) > 1 + 1e-12:
+            raise ValueError(
+                f"mean_luminance {self.mean_luminance} with contrast {self.contrast} exceeds "
+                f"luminance 1 (need mean_luminance * (1 + contrast) <= 1)"
+            )
+        nyquist = self.frame_rate_hz / 2
+        if max(self.temporal_frequencies_hz) >= nyquist:
+            raise ValueError(
+                f"temporal frequencies must be below frame_rate_hz / 2 = {nyquist} Hz "
+                f"(temporal aliasing), got {self.temporal_frequencies_hz}"
+            )
+        return self
+
+    def conditions(self) -> dict[str, np.ndarray]:
+        """The condition grid: direction, spatial and temporal frequency."""
+        return condition_grid(
+            {
+                "direction_deg": self.directions_deg,
+                "spatial_frequency": self.spatial_frequencies,
+                "temporal_frequency_hz": self.temporal_frequencies_hz,
+            }
+        )
+
+    @property
+    def n_conditions(self) -> int:
+        """Number of distinct gratings."""
+        return (
+            len(self.directions_deg)
+            * len(self.spatial_frequencies)
+            * len(self.temporal_frequencies_hz)
+        )
+
+    def _render(
+        self, indices: torch.Tensor, seed: int, device: torch.device, dtype: torch.dtype
+    ) -> tuple[torch.Tensor, dict[str, np.ndarray], None]:
+        metadata = condition_metadata(indices, self.conditions())
+        frequency = metadata["spatial_frequency"]
+        cycles_per_frame = metadata["temporal_frequency_hz"] / self.frame_rate_hz
+        metadata["speed"] = cycles_per_frame / frequency
+        if self.random_phase:
+            keys = rng.stimulus_keys(seed, indices)
+            metadata["phase_deg"] = 360.0 * rng.uniform(keys, rng.STREAMS["grating_phase"]).numpy()
+        else:
+            metadata["phase_deg"] = np.full(len(indices), float(self.phase_deg))
+        metadata["waveform"] = np.full(len(indices), self.waveform)
+
+        def column(values: np.ndarray) -> torch.Tensor:
+            return torch.as_tensor(values, dtype=torch.float64, device=device)[:, None, None, None]
+
+        distance = direction_projection(
+            torch.as_tensor(metadata["direction_deg"]),
+            self.height,
+            self.width,
+            dtype=torch.float64,
+            device=device,
+        )  # (batch, 1, height, width)
+        time = torch.arange(self.frames, dtype=torch.float64, device=device)[None, :, None, None]
+        # Phase in cycles, kept in [0, 1) before the big broadcast so float32 stays exact enough.
+        spatial = torch.remainder(column(frequency) * distance, 1.0)
+        temporal = torch.remainder(
+            column(metadata["phase_deg"] / 360.0) - column(cycles_per_frame) * time, 1.0
+        )
+        work = torch.float64 if dtype == torch.float64 else torch.float32
+        cycles = spatial.to(work) + temporal.to(work)  # (batch, frames, height, width)
+        if self.waveform == "sine":
+            wave = torch.sin(cycles.mul_(2 * math.pi))
+        else:
+            half_pixel = column(frequency).to(work) / 2
+            wave = (_triangle(cycles + half_pixel) - _triangle(cycles - half_pixel)) / (
+                2 * half_pixel
+            )
+            wave = wave.clamp_(-1.0, 1.0)
+        video = wave.mul_(self.contrast).add_(1.0).mul_(self.mean_luminance).clamp_(0.0, 1.0)
+        return video.to(dtype)[:, None], metadata, None

@@ -1,0 +1,243 @@
+"""The task of Murray, Wang & Lynch (2021): which population of dots moves faster?
+
+Each stimulus shows bright dots on a dark background moving left or right (each dot's direction
+drawn uniformly). All dots of one direction share one speed: the slow direction S (left or
+right, uniformly) moves at ``s ~ U(s_range)`` pixels/frame, the fast direction F at
+``alpha * s``. The label is F.
+
+The scene is horizontally periodic, ``scene_width`` pixels wide (3 × the video width by
+default, like the authors' 765-pixel scene for a 255-pixel video), and the video shows its
+central ``width`` columns; dots that leave one side of the view travel on unseen and re-enter
+the scene's other end, so the number of dots in view is statistically constant over time.
+Dot centres form a Poisson process of uniform density over the scene (over every row from which
+a dot reaches into the frame, so dots cut by the top and bottom edges are as frequent as dots
+anywhere else);
+``mean_dots_in_view`` is the expected number of dot *centres* inside the video frame at any
+frame (16.67 in the paper: the authors' 150 dots on a 765² scene cropped to 255²).
+
+Leak-free by construction: the dots (number, positions, directions) are drawn from random
+streams that do not depend on which side is fast, and the fast side only sets the two speeds.
+At ``alpha = 1`` the video is bit-identical whichever side is labelled fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+import numpy as np
+import torch
+from pydantic import Field, model_validator
+
+from retinasim.stimuli import rng
+from retinasim.stimuli.base import StimulusGenerator
+from retinasim.stimuli.render import HorizontalScene, render_discs, stamp_shape
+
+DIRECTIONS = ("left", "right")
+
+
+@dataclass(frozen=True)
+class DotLayout:
+    """The random draws of a batch of moving-dot stimuli (everything but the pixels).
+
+    Attributes
+    ----------
+    s, speed_left, speed_right : torch.Tensor
+        float64 ``(batch,)``, pixels/frame.
+    fast_is_right : torch.Tensor
+        bool ``(batch,)``.
+    scene_x : torch.Tensor
+        Dot centres' scene x at frame 0, float64 ``(batch, slots)``, in ``[0, scene_width)``.
+    row : torch.Tensor
+        Row of each dot's centre, int64 ``(batch, slots)``, uniform over every row from which
+        the dot reaches into the frame (``-K // 2`` to ``height - 1 + K // 2``).
+    moves_right, present : torch.Tensor
+        bool ``(batch, slots)``: each dot's direction; which slots hold a dot.
+    """
+
+    s: torch.Tensor
+    speed_left: torch.Tensor
+    speed_right: torch.Tensor
+    fast_is_right: torch.Tensor
+    scene_x: torch.Tensor
+    row: torch.Tensor
+    moves_right: torch.Tensor
+    present: torch.Tensor
+
+    @property
+    def velocity(self) -> torch.Tensor:
+        """Signed dot speeds, pixels/frame (+ = rightward), float64 ``(batch, slots)``."""
+        return torch.where(self.moves_right, self.speed_right[:, None], -self.speed_left[:, None])
+
+
+class MovingDots(StimulusGenerator):
+    """Two populations of dots moving left and right; the label is the faster direction.
+
+    Parameters (all optional; defaults are the paper's)
+    ----------
+    height, width : int
+        Video size, pixels (255 × 255).
+    frames : int
+        Video length, frames (51).
+    frame_rate_hz : float
+        Frames per second (30, our convention).
+    mean_dots_in_view : float
+        Expected number of dot centres inside the frame at any time (16.67).
+    dot_radius : float
+        Dot radius, pixels (5, as in the authors' code).
+    s_range : (float, float)
+        Slow speed ``s`` is uniform on this interval, pixels/frame ((0.5, 1.5)).
+    s : float or None
+        A fixed slow speed instead of ``s_range`` (pixels/frame).
+    alpha : float
+        Fast speed = ``alpha * s`` (2; ``alpha < 1`` makes F the slower side, as in the
+        psychometric curve from 0 to 4).
+    fast_direction : "left", "right" or None
+        A fixed fast direction; None draws it uniformly per stimulus.
+    scene_width : int or None
+        Period of the scene in x, pixels (None: 3 × width). At least ``width + 2 (r + 1)``.
+    dot_luminance, background_luminance : float
+        Luminance of the dots and of the background (1 and 0).
+    """
+
+    kind: ClassVar[str] = "moving_dots"
+    classes: ClassVar[tuple[str, ...]] = DIRECTIONS
+    units: ClassVar[dict[str, str]] = {
+        "s": "pixels/frame",
+        "fast_speed": "pixels/frame",
+        "speed_left": "pixels/frame",
+        "speed_right": "pixels/frame",
+        "dots_in_view": "dot centres inside the frame, mean over frames",
+    }
+
+    mean_dots_in_view: float = Field(16.67, gt=0, le=100_000)
+    dot_radius: float = Field(5.0, gt=0)
+    s_range: tuple[float, float] = (0.5, 1.5)
+    s: float | None = Field(None, ge=0)
+    alpha: float = Field(2.0, ge=0)
+    fast_direction: Literal["left", "right"] | None = None
+    scene_width: int | None = Field(None, ge=1)
+    dot_luminance: float = Field(1.0, ge=0, le=1)
+    background_luminance: float = Field(0.0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> MovingDots:
+        low, high = self.s_range
+        if low < 0 or high < low:
+            raise ValueError(
+                f"s_range must be (low, high) with 0 <= low <= high pixels/frame, "
+                f"got {self.s_range}"
+            )
+        if 2 * self.dot_radius > min(self.height, self.width):
+            raise ValueError(
+                f"dot_radius = {self.dot_radius}: a dot must fit in the {self.height}x"
+                f"{self.width} frame (radius <= {min(self.height, self.width) / 2})"
+            )
+        minimum = self.width + 2 * (int(self.dot_radius) + 1)
+        if self.scene_width is not None and self.scene_width < minimum:
+            raise ValueError(
+                f"scene_width = {self.scene_width} must be at least width + 2 (radius + 1) = "
+                f"{minimum} so a dot is never seen at both ends of the periodic scene"
+            )
+        if self.dot_luminance == self.background_luminance:
+            raise ValueError(
+                "dot_luminance equals background_luminance: the dots would be invisible"
+            )
+        return self
+
+    @property
+    def scene(self) -> HorizontalScene:
+        """Window and scene geometry."""
+        scene_width = self.scene_width or max(
+            3 * self.width, self.width + 2 * (int(self.dot_radius) + 1)
+        )
+        return HorizontalScene(
+            height=self.height,
+            width=self.width,
+            scene_width=float(scene_width),
+            offset=(scene_width - self.width) / 2.0,
+            radius=self.dot_radius,
+        )
+
+    @property
+    def centre_rows(self) -> int:
+        """Number of rows a dot centre can lie on: every row from which a dot reaches the frame."""
+        return self.height + 2 * (stamp_shape(self.dot_radius)[0] // 2)
+
+    @property
+    def dots_per_scene(self) -> float:
+        """Expected number of dots in the whole scene (``scene_width ×`` :attr:`centre_rows`)."""
+        scene = self.scene
+        area = scene.scene_width * self.centre_rows
+        return self.mean_dots_in_view * area / (self.width * self.height)
+
+    def layout(self, indices: torch.Tensor, seed: int) -> DotLayout:
+        """Draw everything but the pixels for stimuli ``indices`` (CPU int64 ``(batch,)``)."""
+        keys = rng.stimulus_keys(seed, indices)
+        streams = rng.STREAMS
+        if self.s is not None:
+            s = torch.full((len(indices),), float(self.s), dtype=torch.float64)
+        else:
+            low, high = self.s_range
+            s = low + (high - low) * rng.uniform(keys, streams["s"])
+        if self.fast_direction is None:
+            fast_is_right = rng.uniform(keys, streams["slow_direction"]) < 0.5
+        else:
+            fast_is_right = torch.full((len(indices),), self.fast_direction == "right")
+        fast = self.alpha * s
+        n_dots = rng.poisson(keys, streams["n_dots"], self.dots_per_scene)
+        slots = max(int(n_dots.max()), 1)
+        scene = self.scene
+        return DotLayout(
+            s=s,
+            speed_left=torch.where(fast_is_right, s, fast),
+            speed_right=torch.where(fast_is_right, fast, s),
+            fast_is_right=fast_is_right,
+            scene_x=scene.scene_width * rng.uniform(keys, streams["dot_x"], (slots,)),
+            row=torch.floor(self.centre_rows * rng.uniform(keys, streams["dot_y"], (slots,))).to(
+                torch.int64
+            )
+            - stamp_shape(self.dot_radius)[0] // 2,
+            moves_right=rng.uniform(keys, streams["dot_direction"], (slots,)) < 0.5,
+            present=torch.arange(slots)[None, :] < n_dots[:, None],
+        )
+
+    def metadata(self, layout: DotLayout) -> dict[str, np.ndarray]:
+        """Per-trial metadata of a layout: speeds, directions, dot counts (see module doc)."""
+        fast_right = layout.fast_is_right.numpy()
+        window_x = self.scene.window_x(layout.scene_x, layout.velocity, self.frames)
+        in_view = (
+            layout.present[..., None]
+            & (window_x >= 0)
+            & (window_x < self.width)
+            & ((layout.row >= 0) & (layout.row < self.height))[..., None]
+        )
+        return {
+            "s": layout.s.numpy().copy(),
+            "fast_speed": (self.alpha * layout.s).numpy(),
+            "alpha": np.full(len(fast_right), self.alpha),
+            "fast_direction": np.where(fast_right, "right", "left"),
+            "slow_direction": np.where(fast_right, "left", "right"),
+            "speed_left": layout.speed_left.numpy().copy(),
+            "speed_right": layout.speed_right.numpy().copy(),
+            "n_dots_left": (layout.present & ~layout.moves_right).sum(1).numpy(),
+            "n_dots_right": (layout.present & layout.moves_right).sum(1).numpy(),
+            "dots_in_view": in_view.sum(1).to(torch.float64).mean(1).numpy(),
+        }
+
+    def _render(
+        self, indices: torch.Tensor, seed: int, device: torch.device, dtype: torch.dtype
+    ) -> tuple[torch.Tensor, dict[str, np.ndarray], torch.Tensor]:
+        layout = self.layout(indices, seed)
+        scene = self.scene
+        window_x = scene.window_x(
+            layout.scene_x.to(device), layout.velocity.to(device), self.frames
+        )
+        video = render_discs(
+            window_x, layout.row.to(device), layout.present.to(device), scene, dtype=dtype
+        )
+        if (self.dot_luminance, self.background_luminance) != (1.0, 0.0):
+            contrast = self.dot_luminance - self.background_luminance
+            video.mul_(contrast).add_(self.background_luminance)
+        labels = layout.fast_is_right.to(torch.int64).to(device)
+        return video, self.metadata(layout), labels
