@@ -23,9 +23,10 @@ app = typer.Typer(
 
 
 def _register_commands() -> None:
-    from retinasim.cli import circuit_commands
+    from retinasim.cli import circuit_commands, stimulus
 
     circuit_commands.register(app)
+    stimulus.register(app)
 
 
 _register_commands()

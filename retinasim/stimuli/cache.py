@@ -107,6 +107,7 @@ def write_cache(
                 "attrs": attrs,
             }
             archive.writestr("manifest.json", json.dumps(manifest, indent=1))
+        os.chmod(temporary, 0o644)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

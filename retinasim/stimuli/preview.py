@@ -1,0 +1,97 @@
+"""Previews a person can look at: an animated GIF of one video and a PNG strip of its frames."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from retinasim.errors import StimulusError
+
+_SEPARATOR = 2  # pixels of mid-grey between frames of the strip
+_GREY = 128
+
+
+def to_uint8(video: torch.Tensor, zoom: int = 1) -> np.ndarray:
+    """Luminance ``(frames, height, width)`` in [0, 1] → uint8, each pixel ``zoom`` × ``zoom``."""
+    frames = torch.round(video.detach().float().clamp(0, 1) * 255).to(torch.uint8).cpu().numpy()
+    if zoom > 1:
+        frames = frames.repeat(zoom, axis=1).repeat(zoom, axis=2)
+    return frames
+
+
+def frame_strip(frames: np.ndarray, count: int) -> np.ndarray:
+    """``count`` evenly spaced frames side by side (first and last included), grey separators.
+
+    ``frames`` is uint8 ``(frames, height, width)``; returns uint8 ``(height, strip_width)``.
+    """
+    chosen = np.unique(np.linspace(0, len(frames) - 1, min(count, len(frames))).round().astype(int))
+    height = frames.shape[1]
+    separator = np.full((height, _SEPARATOR), _GREY, dtype=np.uint8)
+    pieces: list[np.ndarray] = []
+    for position, frame in enumerate(chosen):
+        if position:
+            pieces.append(separator)
+        pieces.append(frames[frame])
+    return np.concatenate(pieces, axis=1)
+
+
+def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(temporary)`` on a temporary file beside ``path``, then rename it to ``path``."""
+    if not path.parent.is_dir():
+        raise StimulusError(f"cannot write {path}: folder {path.parent} does not exist")
+    handle, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        write(temporary)
+        os.chmod(temporary, 0o644)  # mkstemp makes files private; a preview is for sharing
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def preview_paths(out: Path) -> tuple[Path, Path]:
+    """``(gif, png)`` paths for ``out``: ``x.gif`` or ``x.png`` gives ``x.gif`` and ``x.png``."""
+    if out.suffix.lower() not in (".gif", ".png"):
+        raise StimulusError(f"preview file {out} must end in .gif or .png (both are written)")
+    return out.with_suffix(".gif"), out.with_suffix(".png")
+
+
+def write_preview(
+    video: torch.Tensor,
+    out: str | os.PathLike,
+    *,
+    frame_rate_hz: float = 30.0,
+    strip_frames: int = 8,
+    zoom: int = 1,
+) -> tuple[Path, Path]:
+    """Write an animated GIF and a PNG strip of ``video`` (``(frames, height, width)``, [0, 1]).
+
+    The GIF plays at ``frame_rate_hz`` (within GIF's 10 ms resolution) and loops; the strip
+    shows ``strip_frames`` evenly spaced frames. Both are written atomically. Returns the paths.
+    """
+    import imageio.v3 as iio
+
+    if video.ndim != 3:
+        raise StimulusError(
+            f"a preview needs a (frames, height, width) video, got {tuple(video.shape)}"
+        )
+    if strip_frames < 1 or zoom < 1:
+        raise StimulusError(f"strip_frames and zoom must be >= 1, got {strip_frames} and {zoom}")
+    gif, png = preview_paths(Path(out))
+    frames = to_uint8(video, zoom)
+    duration_ms = max(10, round(100.0 / frame_rate_hz) * 10)
+    write_atomically(
+        gif,
+        lambda path: iio.imwrite(path, frames, extension=".gif", duration=duration_ms, loop=0),
+    )
+    write_atomically(
+        png, lambda path: iio.imwrite(path, frame_strip(frames, strip_frames), extension=".png")
+    )
+    return gif, png
