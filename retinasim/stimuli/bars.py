@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import numpy as np
 import torch
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from retinasim.stimuli.base import StimulusGenerator
 from retinasim.stimuli.conditions import condition_grid, condition_metadata, direction_projection
@@ -58,10 +58,13 @@ class MovingBars(StimulusGenerator):
 
     @field_validator("directions_deg", "speeds", "widths", "contrasts")
     @classmethod
-    def _check_lists(cls, values: tuple[float, ...], info) -> tuple[float, ...]:
+    def _check_lists(cls, values: tuple[float, ...], info: ValidationInfo) -> tuple[float, ...]:
         _nonempty(values, info.field_name)
-        if info.field_name in ("speeds", "widths") and min(values) <= 0:
-            raise ValueError(f"{info.field_name} must all be > 0 pixels(/frame), got {values}")
+        units = {"speeds": "pixels/frame", "widths": "pixels"}
+        if info.field_name in units and min(values) <= 0:
+            raise ValueError(
+                f"{info.field_name} must all be > 0 {units[info.field_name]}, got {values}"
+            )
         return values
 
     @model_validator(mode="after")

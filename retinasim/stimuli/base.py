@@ -49,6 +49,9 @@ def describe_validation_error(kind: str, fields: Sequence[str], error: Validatio
             problems.append(
                 f"unknown parameter {location!r}{hint} (parameters: {', '.join(fields)})"
             )
+        elif issue["type"] == "missing" and isinstance(issue["loc"][-1], int):
+            field = ".".join(str(part) for part in issue["loc"][:-1])
+            problems.append(f"{field} = {issue['input']!r}: too few values")
         elif location:
             problems.append(f"{location} = {issue['input']!r}: {message}")
         else:

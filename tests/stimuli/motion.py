@@ -1,0 +1,94 @@
+"""Motion measured from rendered frames only, to check generators against their parameters.
+
+Every function here reads pixels and nothing else, so a test that compares its answer with the
+metadata checks what the model actually sees.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+
+def horizontal_shift_peaks(video: torch.Tensor, lag: int, upsample: int = 16) -> tuple[float, float]:
+    """Shifts (pixels) of the leftward and rightward populations between frames ``lag`` apart.
+
+    ``video`` is ``(frames, height, width)``. The horizontal cross-correlation of frame ``t``
+    with frame ``t + lag`` (summed over rows and frames, zero-padded so nothing wraps, then
+    interpolated ``upsample``-fold through the spectrum) has one peak per rigidly moving
+    population: at ``-lag * speed_left`` and at ``+lag * speed_right``.
+
+    Returns ``(left_shift, right_shift)``, both positive pixels.
+    """
+    frames = video.double()
+    frames = frames - frames.mean()
+    width = frames.shape[-1]
+    size = 2 * width
+    before = torch.fft.rfft(frames[:-lag], n=size, dim=-1)
+    after = torch.fft.rfft(frames[lag:], n=size, dim=-1)
+    spectrum = (after * before.conj()).sum(dim=(0, 1))  # correlation of shift d: after(x + d)
+    correlation = torch.fft.irfft(spectrum, n=size * upsample) * upsample
+    shifts = torch.fft.fftfreq(size * upsample, d=1.0 / size)  # pixels, signed
+    left = shifts < -0.5
+    right = shifts > 0.5
+    left_peak = -float(shifts[left][torch.argmax(correlation[left])])
+    right_peak = float(shifts[right][torch.argmax(correlation[right])])
+    return left_peak, right_peak
+
+
+def aperture_centroid_velocity(video: torch.Tensor) -> tuple[float, float]:
+    """Velocity of a bright bar seen through a centred circular aperture, pixels/frame.
+
+    ``video`` is ``(frames, height, width)`` with a dark background. Inside a disc centred on
+    the frame, the visible part of a straight bar is symmetric about the line through the
+    centre along its direction of motion, so its centroid moves exactly with the bar. Frames
+    where the bar is cut by the aperture edge on one side only are dropped.
+
+    Returns ``(direction_deg, speed)`` with 0° = rightward, 90° = up the screen.
+    """
+    frames, height, width = video.shape
+    rows = torch.arange(height, dtype=torch.float64) + 0.5 - height / 2
+    columns = torch.arange(width, dtype=torch.float64) + 0.5 - width / 2
+    y_up, x = -rows[:, None], columns[None, :]
+    radius = min(height, width) / 2 - 1
+    aperture = (x**2 + y_up**2 <= radius**2).double()
+    seen = video.double() * aperture
+    mass = seen.sum(dim=(1, 2))
+    keep = mass > 0.5 * mass.max()  # bar well inside the aperture
+    centre_x = (seen * x).sum(dim=(1, 2))[keep] / mass[keep]
+    centre_y = (seen * y_up).sum(dim=(1, 2))[keep] / mass[keep]
+    time = torch.arange(frames, dtype=torch.float64)[keep]
+    velocity_x = float(np.polyfit(time.numpy(), centre_x.numpy(), 1)[0])
+    velocity_y = float(np.polyfit(time.numpy(), centre_y.numpy(), 1)[0])
+    return math.degrees(math.atan2(velocity_y, velocity_x)) % 360, math.hypot(velocity_x, velocity_y)
+
+
+def grating_drift(video: torch.Tensor, pad: int = 8) -> tuple[float, float]:
+    """Drift of a periodic pattern from the phase of its strongest spatial Fourier component.
+
+    ``video`` is ``(frames, height, width)``. The strongest component of the frame-averaged
+    power spectrum (zero-padded ``pad``-fold for a fine frequency grid) gives the wave vector
+    ``k`` (cycles/pixel, y upward); its phase in frame ``t`` falls by ``2π k·v`` per frame for a
+    pattern moving at velocity ``v``. Works for sine and square waves alike (their fundamental).
+
+    Returns ``(direction_deg, speed)`` with 0° = rightward, 90° = up the screen.
+    """
+    frames, height, width = video.shape
+    centred = video.double() - video.double().mean()
+    spectra = torch.fft.fft2(centred, s=(pad * height, pad * width))
+    power = spectra.abs().square().sum(0)
+    power[0, 0] = 0
+    row, column = np.unravel_index(int(torch.argmax(power)), power.shape)
+    frequency_x = float(torch.fft.fftfreq(pad * width)[column])
+    frequency_y_up = -float(torch.fft.fftfreq(pad * height)[row])  # rows grow downward
+    phase = np.unwrap(torch.angle(spectra[:, row, column]).numpy())
+    phase_per_frame = float(np.polyfit(np.arange(frames), phase, 1)[0])
+    # Component exp(-2πi k·x) of a pattern moving at v has phase -2π k·(x0 + v t) · (-1):
+    # np.fft uses exp(-2πi k·x), so a shift by v t multiplies it by exp(-2πi k·v t).
+    along = -phase_per_frame / (2 * math.pi)  # k·v, cycles per frame
+    norm = math.hypot(frequency_x, frequency_y_up)
+    speed = along / norm  # signed speed along k
+    direction = math.degrees(math.atan2(frequency_y_up, frequency_x)) + (180.0 if speed < 0 else 0)
+    return direction % 360, abs(speed)
