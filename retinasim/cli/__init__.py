@@ -23,10 +23,11 @@ app = typer.Typer(
 
 
 def _register_commands() -> None:
-    from retinasim.cli import circuit_commands, stimulus
+    from retinasim.cli import circuit_commands, stimulus, train_commands
 
     circuit_commands.register(app)
     stimulus.register(app)
+    train_commands.register(app)
 
 
 _register_commands()

@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from retinasim.spec.training import TrainingSpec
+
 INPUT = "input"
 """Reserved name of the photoreceptor input, usable as a connection ``source``."""
 
@@ -193,6 +195,9 @@ class CircuitSpec(StrictModel):
     """The linear decoder."""
     dropout: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
     """Dropout probability after every spatial and temporal convolution while training."""
+    training: TrainingSpec = Field(default_factory=TrainingSpec)
+    """How ``retinasim train`` trains the circuit: optimiser, schedule, stimuli, seeds (all
+    optional; see ``docs/training.md``)."""
 
     def layer(self, name: str) -> LayerSpec:
         """The layer called ``name`` (``KeyError`` if there is none)."""

@@ -1,0 +1,139 @@
+"""Training commands: ``train`` (write a run folder) and ``evaluate`` (test it)."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from retinasim.errors import RetinasimError
+
+
+def train(
+    circuit: Annotated[Path, typer.Argument(help="Circuit YAML file (with a training section).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder to write.")],
+    device: Annotated[str, typer.Option(help="cpu or cuda (torchrun: one GPU per process).")] = (
+        "cpu"
+    ),
+    resume: Annotated[bool, typer.Option(help="Continue the run in --out from its checkpoint.")] = (
+        False
+    ),
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing run in --out.")] = False,
+    steps: Annotated[int | None, typer.Option(help="Optimizer steps.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Epochs over train_size stimuli.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Global batch size.")] = None,
+    lr: Annotated[float | None, typer.Option("--lr", help="Peak learning rate.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of initialisation and dropout.")] = None,
+    alpha: Annotated[float | None, typer.Option(help="Training fast/slow speed ratio.")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Override any training field, KEY=VALUE (YAML value), e.g. "
+            "--set warmup_steps=20 --set stimulus.dot_radius=4 --set dropout=0",
+        ),
+    ] = None,
+    threads: Annotated[
+        int | None, typer.Option(help="CPU threads per process (default: torch's choice).")
+    ] = None,
+    stop_after: Annotated[
+        int | None, typer.Option(hidden=True, help="Stop after N steps, as if interrupted.")
+    ] = None,
+) -> None:
+    """Train a circuit on the moving-dots task; write checkpoints, metrics and provenance.
+
+    Settings come from the circuit's training section; options override them. Under torchrun
+    every process trains on its share of each batch (data parallel) and process 0 writes.
+    """
+    from retinasim.spec import load_circuit
+    from retinasim.train.overrides import apply_overrides, parse_assignment
+
+    if resume and overwrite:
+        raise RetinasimError("--resume and --overwrite exclude each other; choose one")
+    if threads is not None:
+        if threads < 1:
+            raise RetinasimError(f"--threads must be at least 1, got {threads}")
+        import torch
+
+        torch.set_num_threads(threads)
+    overrides: dict[str, Any] = dict(parse_assignment(text) for text in set_ or [])
+    overrides.update(
+        steps=steps,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=lr,
+        seed=seed,
+        **{"stimulus.alpha": alpha},
+    )
+    spec = apply_overrides(load_circuit(circuit), overrides)
+    from retinasim.train import train as run_training
+
+    metrics = run_training(spec, out, device=device, resume=resume, overwrite=overwrite)
+    if metrics is not None and _is_main():
+        print(
+            f"{out}: {metrics['status']} after {metrics['steps']} steps "
+            f"({metrics['stimuli_seen']} stimuli, {metrics['wall_time_s']:.1f} s); "
+            f"loss {_fmt(metrics['loss'])}, validation accuracy "
+            f"{_fmt(metrics['validation_accuracy'])}"
+        )
+
+
+def _is_main() -> bool:
+    import os
+
+    return os.environ.get("RANK", "0") == "0"
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def evaluate(
+    ctx: typer.Context,
+    run_dir: Annotated[Path, typer.Argument(help="A run folder written by retinasim train.")],
+    alpha: Annotated[
+        list[float] | None,
+        typer.Option(help="Speed ratios to test: --alpha 1 1.7 2 (default: 1, 1.7, 2)."),
+    ] = None,
+    n: Annotated[int, typer.Option("--n", help="Held-out test stimuli per alpha.")] = 1000,
+    json_: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
+    batch_size: Annotated[int, typer.Option(help="Stimuli per forward pass.")] = 16,
+) -> None:
+    """Accuracy on held-out test stimuli, overall, by s decile and by fast direction.
+
+    Also saves the labelled result as evaluation.nc (netCDF) in the run folder.
+    """
+    from retinasim.train.evaluate import evaluate_run
+    from retinasim.train.report import evaluation_json, print_evaluation
+
+    alphas = list(alpha or [])
+    for extra in ctx.args:  # the values after the first one of "--alpha 1 1.7 2"
+        try:
+            alphas.append(float(extra))
+        except ValueError:
+            raise RetinasimError(f"unexpected argument {extra!r}") from None
+    if ctx.args and not alpha:
+        raise RetinasimError(f"unexpected arguments {' '.join(ctx.args)}")
+    if not alphas:
+        alphas = [1.0, 1.7, 2.0]
+    if any(not math.isfinite(a) for a in alphas):
+        raise RetinasimError(f"--alpha values must be finite, got {alphas}")
+    if batch_size < 1:
+        raise RetinasimError(f"--batch-size must be at least 1, got {batch_size}")
+    dataset = evaluate_run(run_dir, alphas=alphas, n=n, device=device, batch_size=batch_size)
+    if json_:
+        json.dump(evaluation_json(dataset, run_dir), sys.stdout, indent=2)
+        print()
+    else:
+        print_evaluation(dataset, run_dir)
+
+
+def register(app: typer.Typer) -> None:
+    """Register the training commands on ``app``."""
+    app.command()(train)
+    app.command(context_settings={"allow_extra_args": True})(evaluate)

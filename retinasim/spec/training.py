@@ -1,0 +1,187 @@
+"""The optional ``training:`` section of a circuit file: optimiser, schedule, data and seeds.
+
+Pure data like the rest of :mod:`retinasim.spec` (no torch at import). The ``stimulus``
+parameters are checked against the moving-dots generator lazily, when a spec is validated, the
+same way cell-type ``params`` are checked against their plugin: errors land at
+``training.stimulus.<name>`` with the file position.
+"""
+
+from __future__ import annotations
+
+import difflib
+from enum import Enum
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+PositiveInt = Annotated[int, Field(strict=True, ge=1)]
+NonNegativeInt = Annotated[int, Field(strict=True, ge=0)]
+Seed = Annotated[int, Field(strict=True, ge=0, lt=2**63)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+
+DEFAULT_STEPS = 500
+"""Length of a run that names neither ``steps`` nor ``epochs``."""
+
+#: Stimulus parameters that come from the circuit's ``input`` section, not from ``training``.
+INPUT_OWNED = {"height": "input.size", "width": "input.size", "frames": "input.frames"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        allow_inf_nan=False,
+        frozen=True,
+        use_attribute_docstrings=True,
+        validate_default=True,
+    )
+
+
+class Schedule(str, Enum):
+    """Learning-rate schedule after the linear warm-up."""
+
+    constant = "constant"
+    cosine = "cosine"
+    linear = "linear"
+
+
+class StimulusSeeds(_Strict):
+    """Seeds of the three stimulus sets; distinct, so the sets never share a stimulus."""
+
+    train: Seed = 1
+    """Seed of the training stimuli (stimulus ``step * batch_size + k`` at step ``step``)."""
+    validation: Seed = 2
+    """Seed of the validation stimuli measured during training."""
+    test: Seed = 3
+    """Seed of the held-out test stimuli used by ``retinasim evaluate`` (never trained on)."""
+
+    @model_validator(mode="after")
+    def _distinct(self) -> StimulusSeeds:
+        if len({self.train, self.validation, self.test}) != 3:
+            raise ValueError(
+                "train, validation and test seeds must differ so the sets are disjoint "
+                f"(got {self.train}, {self.validation}, {self.test})"
+            )
+        return self
+
+
+class TrainingSpec(_Strict):
+    """How to train a circuit on the moving-dots task (every field has a default)."""
+
+    seed: Seed = 0
+    """Seed of the weight initialisation and of the dropout masks (mask of step ``k`` is a
+    pure function of ``(seed, k, rank)``, so a resumed run draws the same masks)."""
+    steps: PositiveInt | None = None
+    """Number of optimizer steps (500 when neither ``steps`` nor ``epochs`` is given)."""
+    epochs: PositiveInt | None = None
+    """Passes over a fixed set of ``train_size`` stimuli, instead of ``steps``."""
+    train_size: PositiveInt | None = None
+    """Number of distinct training stimuli (reshuffled every epoch); ``null``: a fresh stimulus
+    for every draw (an endless stream)."""
+    batch_size: PositiveInt = 16
+    """Stimuli per optimizer step, over all processes together (the global batch)."""
+    learning_rate: PositiveFloat = 1e-3
+    """Peak learning rate of Adam."""
+    weight_decay: Annotated[float, Field(ge=0)] = 0.0
+    """L2 penalty of Adam (coupled, as ``torch.optim.Adam``)."""
+    betas: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = (
+        0.9,
+        0.999,
+    )
+    """Adam's moment decay rates."""
+    warmup_steps: NonNegativeInt = 0
+    """Steps of linear warm-up from ``learning_rate / (warmup_steps + 1)`` to the peak."""
+    schedule: Schedule = Schedule.constant
+    """Decay after warm-up: ``constant``, ``cosine`` or ``linear`` down to
+    ``final_lr_fraction * learning_rate`` at the last step."""
+    final_lr_fraction: Annotated[float, Field(ge=0, le=1)] = 0.0
+    """Learning rate at the last step, as a fraction of the peak (cosine and linear)."""
+    grad_clip: PositiveFloat | None = None
+    """Clip the global gradient norm to this value; ``null``: no clipping."""
+    input_scale: PositiveFloat = 1.0
+    """The circuit sees ``(luminance - input_offset) * input_scale``: a fixed input
+    standardisation, part of the trained model (evaluation applies it too)."""
+    input_offset: float = 0.0
+    """Luminance subtracted before scaling (see ``input_scale``)."""
+    stimulus: dict[str, Any] = Field(default_factory=dict)
+    """Parameters of the moving-dots generator (``alpha``, ``s_range``, ``dot_radius``, ...;
+    size and frames come from ``input``). ``retinasim evaluate`` uses them too, except
+    ``alpha``, which it sets."""
+    stimulus_seeds: StimulusSeeds = Field(default_factory=StimulusSeeds)
+    """Seeds of the training, validation and test stimulus sets."""
+    validation_size: PositiveInt = 64
+    """Validation stimuli measured every ``eval_every`` steps."""
+    eval_every: NonNegativeInt = 50
+    """Steps between validation measurements (0: only at the end)."""
+    log_every: PositiveInt = 10
+    """Steps between entries of the metrics history."""
+    checkpoint_every: PositiveInt = 100
+    """Steps between checkpoints (one is always written at the end)."""
+
+    @model_validator(mode="after")
+    def _length(self) -> TrainingSpec:
+        if self.steps is not None and self.epochs is not None:
+            raise ValueError("give steps or epochs, not both")
+        if self.epochs is not None and self.train_size is None:
+            raise ValueError("epochs needs train_size (the number of stimuli in one epoch)")
+        return self
+
+    @field_validator("stimulus")
+    @classmethod
+    def _stimulus_params(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name, owner in INPUT_OWNED.items():
+            if name in value:
+                raise ValueError(f"stimulus {name} is set by the circuit's {owner}, not here")
+        if value:
+            _check_stimulus(value)
+        return value
+
+    def total_steps(self) -> int:
+        """Number of optimizer steps of the whole run."""
+        if self.epochs is not None:
+            assert self.train_size is not None
+            return -(-self.epochs * self.train_size // self.batch_size)
+        return DEFAULT_STEPS if self.steps is None else self.steps
+
+
+def _check_stimulus(params: dict[str, Any]) -> None:
+    """Validate moving-dots parameters; unknown names get a "did you mean" and the list.
+
+    Raises the generator's own :class:`pydantic.ValidationError`, so that the loader places
+    each problem at ``training.stimulus.<name>``.
+    """
+    from retinasim.stimuli.moving_dots import MovingDots  # lazy: imports torch
+
+    class MovingDotsParams(MovingDots):
+        """The generator's fields and checks, raising pydantic's error (with locations)."""
+
+        def __init__(self, **data: Any) -> None:
+            BaseModel.__init__(self, **data)
+
+    try:
+        MovingDotsParams.model_validate(params)
+    except ValidationError as error:
+        known = sorted(set(MovingDots.model_fields) - set(INPUT_OWNED))
+        details: list[InitErrorDetails] = []
+        for item in error.errors(include_url=False):
+            if item["type"] == "extra_forbidden":
+                key = str(item["loc"][-1])
+                close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                kind = PydanticCustomError(
+                    "unknown_stimulus_parameter",
+                    "unknown moving-dots parameter {key}{hint} (expected one of: {known})",
+                    {"key": repr(key), "hint": hint, "known": ", ".join(known)},
+                )
+                details.append({"type": kind, "loc": item["loc"], "input": item["input"]})
+            else:
+                kind = PydanticCustomError(item["type"], "{message}", {"message": item["msg"]})
+                details.append({"type": kind, "loc": item["loc"], "input": item["input"]})
+        raise ValidationError.from_exception_data("stimulus", details) from None

@@ -1,0 +1,42 @@
+"""Training, evaluation and checkpoints of circuits on the moving-dots task.
+
+Public API: :func:`train` (write a run folder), :func:`evaluate_run` (held-out accuracy as an
+xarray Dataset), :func:`load_trained` (a run's circuit with its trained weights),
+:func:`apply_overrides`, :func:`spawn_local` (multi-process CPU training without torchrun) and
+the errors :class:`TrainingError`, :class:`RunFolderError`, :class:`CheckpointError`,
+:class:`DivergenceError`. Heavy modules are imported on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from retinasim.train.errors import CheckpointError, DivergenceError, RunFolderError, TrainingError
+
+__all__ = [
+    "CheckpointError",
+    "DivergenceError",
+    "RunFolderError",
+    "TrainingError",
+    "apply_overrides",
+    "evaluate_run",
+    "load_trained",
+    "spawn_local",
+    "train",
+]
+
+_LAZY = {
+    "train": "retinasim.train.loop",
+    "evaluate_run": "retinasim.train.evaluate",
+    "load_trained": "retinasim.train.evaluate",
+    "apply_overrides": "retinasim.train.overrides",
+    "spawn_local": "retinasim.train.distributed",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'retinasim.train' has no attribute {name!r}")

@@ -1,0 +1,134 @@
+"""Data-parallel training through ``torch.distributed`` (DistributedDataParallel).
+
+Launch with ``torchrun`` (it sets ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR``,
+``MASTER_PORT``): backend ``gloo`` on CPU and ``nccl`` on CUDA, one process per GPU.
+:func:`spawn_local` starts ``world`` CPU processes on this machine without torchrun.
+Each rank trains on its own share of every global batch (see :mod:`retinasim.train.data`);
+only rank 0 writes files.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.distributed as dist
+
+from retinasim.train.errors import TrainingError
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where this process sits in a (possibly single-process) run."""
+
+    rank: int
+    world: int
+    device: torch.device
+
+    @property
+    def is_main(self) -> bool:
+        """Whether this process writes files and reports progress."""
+        return self.rank == 0
+
+
+def setup(device: str) -> Context:
+    """Join the process group if launched by torchrun (``WORLD_SIZE > 1``), else run alone.
+
+    Parameters
+    ----------
+    device
+        ``cpu`` or ``cuda`` (each rank takes GPU ``LOCAL_RANK``), or an explicit ``cuda:N``.
+    """
+    target = torch.device(device)
+    if target.type == "cuda" and not torch.cuda.is_available():
+        raise TrainingError(f"--device {device}: CUDA is not available on this machine")
+    if target.type not in {"cpu", "cuda"}:
+        raise TrainingError(f"--device {device}: expected cpu or cuda")
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        if target.type == "cuda" and target.index is None:
+            target = torch.device("cuda", torch.cuda.current_device())
+        return Context(0, 1, target)
+    rank = int(os.environ["RANK"])
+    if target.type == "cuda":
+        target = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(target)
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if target.type == "cuda" else "gloo")
+    return Context(rank, world, target)
+
+
+def teardown(context: Context) -> None:
+    """Leave the process group (if any)."""
+    if context.world > 1 and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def barrier(context: Context) -> None:
+    """Wait for every rank."""
+    if context.world > 1:
+        dist.barrier()
+
+
+def global_sums(context: Context, values: list[float]) -> list[float]:
+    """Sum ``values`` over ranks (a no-op with one process)."""
+    if context.world == 1:
+        return values
+    tensor = torch.tensor(values, dtype=torch.float64, device=context.device)
+    dist.all_reduce(tensor)
+    return tensor.tolist()
+
+
+def wrap(model: torch.nn.Module, context: Context) -> torch.nn.Module:
+    """``model`` wrapped in DistributedDataParallel when there are several ranks."""
+    if context.world == 1:
+        return model
+    from torch.nn.parallel import DistributedDataParallel
+
+    ids = [context.device.index] if context.device.type == "cuda" else None
+    return DistributedDataParallel(model, device_ids=ids)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _worker(rank: int, world: int, port: int, spec_data: dict[str, Any], kwargs: dict) -> None:
+    os.environ.update(
+        RANK=str(rank),
+        LOCAL_RANK=str(rank),
+        WORLD_SIZE=str(world),
+        MASTER_ADDR="127.0.0.1",
+        MASTER_PORT=str(port),
+    )
+    torch.set_num_threads(kwargs.pop("threads_per_process", 1))
+    from retinasim.spec import CircuitSpec
+    from retinasim.train.loop import train
+
+    train(CircuitSpec.model_validate(spec_data), **kwargs)
+
+
+def spawn_local(spec: Any, world: int, *, threads_per_process: int = 1, **kwargs: Any) -> None:
+    """Train ``spec`` with ``world`` CPU processes (gloo) on this machine, without torchrun.
+
+    ``kwargs`` are passed to :func:`retinasim.train.loop.train` (``out``, ``resume``, ...,
+    everything picklable). Raises :class:`TrainingError` if a process fails.
+    """
+    import torch.multiprocessing as mp
+
+    kwargs = {**kwargs, "threads_per_process": threads_per_process, "device": "cpu"}
+    try:
+        mp.spawn(
+            _worker,
+            args=(world, _free_port(), spec.model_dump(mode="json"), kwargs),
+            nprocs=world,
+            join=True,
+        )
+    except mp.ProcessRaisedException as error:
+        last = str(error).strip().splitlines()[-1]
+        raise TrainingError(f"a training process failed: {last}") from None

@@ -1,0 +1,25 @@
+"""Errors of training and evaluation, each a :class:`~retinasim.errors.RetinasimError`.
+
+The command line turns them into one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+from retinasim.errors import RetinasimError
+
+
+class TrainingError(RetinasimError):
+    """Base of the training errors; also bad training settings (an override, a batch size
+    that does not split over the processes)."""
+
+
+class RunFolderError(TrainingError):
+    """A run folder exists and may not be overwritten, or is not a run folder."""
+
+
+class CheckpointError(TrainingError):
+    """A checkpoint is missing, corrupt, or belongs to another circuit."""
+
+
+class DivergenceError(TrainingError):
+    """The loss became NaN or infinite; the last good checkpoint was kept."""

@@ -1,0 +1,202 @@
+"""Accuracy of a trained run on held-out stimuli, overall, by s decile and by fast direction.
+
+The test stimuli are stimuli ``0 .. n - 1`` of the training section's ``stimulus_seeds.test``
+(a seed never used for training or validation). The slow speed ``s`` and the fast direction of
+stimulus ``k`` do not depend on ``alpha``, so every ``alpha`` is tested on the same trials.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from retinasim.spec import spec_hash
+from retinasim.train.checkpoint import load_checkpoint
+from retinasim.train.data import moving_dots
+from retinasim.train.errors import TrainingError
+from retinasim.train.inference import predict
+from retinasim.train.provenance import provenance
+from retinasim.train.run_folder import EVALUATION, METRICS, RunFolder
+from retinasim.util.files import atomic_path
+
+N_S_BINS = 10
+"""Number of s bins: deciles of the uniform training distribution of s."""
+
+
+def load_trained(run_dir: str | Path, device: str = "cpu"):
+    """The trained circuit of a run folder (eval mode) and its spec.
+
+    Raises :class:`~retinasim.train.errors.RunFolderError` or
+    :class:`~retinasim.train.errors.CheckpointError` with the reason.
+    """
+    import torch
+
+    from retinasim.compile import compile_circuit
+
+    run = RunFolder(run_dir)
+    spec = run.load_spec()
+    state = load_checkpoint(run.checkpoint, spec_hash=spec_hash(spec))
+    circuit = compile_circuit(spec, seed=spec.training.seed, device=torch.device(device))
+    try:
+        circuit.load_state_dict(state["model"])
+    except RuntimeError as error:
+        from retinasim.train.errors import CheckpointError
+
+        first = str(error).strip().splitlines()[0]
+        raise CheckpointError(f"{run.checkpoint}: does not fit the circuit ({first})") from None
+    return circuit.eval(), spec
+
+
+def evaluate_run(
+    run_dir: str | Path,
+    *,
+    alphas: Sequence[float] = (1.0, 1.7, 2.0),
+    n: int = 1000,
+    device: str = "cpu",
+    batch_size: int = 16,
+    save: bool = True,
+) -> xr.Dataset:
+    """Test a run on ``n`` held-out stimuli at each ``alpha``; save ``evaluation.nc``.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``accuracy (alpha)``, ``accuracy_by_s_bin (alpha, s_bin)``,
+        ``accuracy_by_fast_direction (alpha, fast_direction)``, ``trials_by_s_bin (s_bin)``,
+        ``trials_by_fast_direction (fast_direction)``, ``correct (alpha, trial)`` with
+        per-trial coordinates ``stimulus_s`` (pixels/frame) and ``stimulus_fast_direction``;
+        ``s_low`` / ``s_high`` bin edges; provenance in ``attrs``.
+    """
+    if n < 1:
+        raise TrainingError(f"--n must be at least 1, got {n}")
+    if not alphas or any(not np.isfinite(a) or a < 0 for a in alphas):
+        raise TrainingError(f"--alpha values must be finite and >= 0, got {list(alphas)}")
+    started = time.perf_counter()
+    circuit, spec = load_trained(run_dir, device)
+    seed = spec.training.stimulus_seeds.test
+    results = [
+        predict(
+            circuit,
+            spec,
+            moving_dots(spec, alpha=a),
+            seed=seed,
+            count=n,
+            device=device,
+            batch_size=batch_size,
+        )
+        for a in alphas
+    ]
+    base = moving_dots(spec)
+    low, high = base.s_range if base.s is None else (base.s, base.s)
+    dataset = _label(results, list(alphas), low, high, list(spec.readout.classes))
+    run = RunFolder(run_dir)
+    metrics = run.read_json(METRICS, {}) or {}
+    dataset.attrs.update(
+        provenance(
+            seed=spec.training.seed,
+            spec_hash=spec_hash(spec),
+            device=device,
+            wall_time_s=time.perf_counter() - started,
+            circuit=spec.name,
+            test_seed=seed,
+            n_trials=n,
+            training_steps=int(metrics.get("steps") or -1),
+            training_status=str(metrics.get("status", "unknown")),
+        )
+    )
+    dataset.attrs = {k: _attr(v) for k, v in dataset.attrs.items()}
+    if save:
+        with atomic_path(run / EVALUATION) as temporary:
+            dataset.to_netcdf(temporary, engine="h5netcdf")
+    return dataset
+
+
+def _attr(value: object) -> object:
+    """A netCDF-safe attribute: numpy scalars as Python scalars, booleans as ints."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str):
+        return str(value)  # also str subclasses such as torch's version string
+    return value if isinstance(value, int | float) else str(value)
+
+
+def _group_mean(correct: np.ndarray, groups: np.ndarray, labels: Sequence) -> np.ndarray:
+    """Mean of ``correct (alpha, trial)`` over the trials of each group: ``(alpha, group)``."""
+    out = np.full((correct.shape[0], len(labels)), np.nan)
+    for k, label in enumerate(labels):
+        chosen = groups == label
+        if chosen.any():
+            out[:, k] = correct[:, chosen].mean(axis=1)
+    return out
+
+
+def _label(
+    results: list[dict[str, np.ndarray]],
+    alphas: list[float],
+    low: float,
+    high: float,
+    classes: list[str],
+) -> xr.Dataset:
+    """Label per-alpha predictions as a Dataset (see :func:`evaluate_run`)."""
+    s = results[0]["s"]
+    fast = results[0]["fast_direction"].astype(str)
+    correct = np.stack([r["correct"] for r in results]).astype(np.int8)
+    if high > low:
+        s_bin = np.clip(((s - low) / (high - low) * N_S_BINS).astype(int), 0, N_S_BINS - 1)
+    else:
+        s_bin = np.zeros(len(s), dtype=int)
+    edges = np.linspace(low, high, N_S_BINS + 1)
+    bins = np.arange(N_S_BINS)
+    directions = ["left", "right"]
+    trial = np.arange(len(s))
+    dataset = xr.Dataset(
+        {
+            "accuracy": ("alpha", correct.mean(axis=1)),
+            "accuracy_by_s_bin": (("alpha", "s_bin"), _group_mean(correct, s_bin, bins)),
+            "accuracy_by_fast_direction": (
+                ("alpha", "fast_direction"),
+                _group_mean(correct, fast, directions),
+            ),
+            "trials_by_s_bin": ("s_bin", np.array([(s_bin == b).sum() for b in bins])),
+            "trials_by_fast_direction": (
+                "fast_direction",
+                np.array([(fast == d).sum() for d in directions]),
+            ),
+            "correct": (("alpha", "trial"), correct),
+            "decision_logits": (
+                ("alpha", "trial", "class"),
+                np.stack([r["logits"] for r in results]).astype(np.float32),
+            ),
+        },
+        coords={
+            "alpha": ("alpha", np.asarray(alphas, dtype=float)),
+            "s_bin": ("s_bin", bins),
+            "s_low": ("s_bin", edges[:-1]),
+            "s_high": ("s_bin", edges[1:]),
+            "fast_direction": ("fast_direction", directions),
+            "trial": ("trial", trial),
+            "stimulus_s": ("trial", s),
+            "stimulus_fast_direction": ("trial", fast),
+            "class": ("class", classes),
+        },
+    )
+    units = {
+        "alpha": ("fast speed / slow speed", "speed ratio alpha"),
+        "s_low": ("pixels/frame", "lower edge of the s bin"),
+        "s_high": ("pixels/frame", "upper edge of the s bin"),
+        "stimulus_s": ("pixels/frame", "slow speed s of the trial"),
+        "accuracy": ("1", "fraction of correct decisions"),
+        "accuracy_by_s_bin": ("1", "fraction correct in each decile of s"),
+        "accuracy_by_fast_direction": ("1", "fraction correct by fast direction"),
+        "correct": ("1", "1 if the decision was the fast direction"),
+        "decision_logits": ("1", "readout outputs at the decision frame"),
+    }
+    for name, (unit, long_name) in units.items():
+        dataset[name].attrs.update(units=unit, long_name=long_name)
+    return dataset

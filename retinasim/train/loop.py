@@ -1,0 +1,275 @@
+"""The training loop: Adam on the readout frame's cross-entropy, with exact resume.
+
+Every step is a pure function of ``(spec, step)`` and the state before it: its stimuli come
+from :func:`~retinasim.train.data.train_indices`, its dropout masks from a generator seeded
+with ``(seed, step, rank)``, its learning rate from :func:`~retinasim.train.schedule.learning_rate`.
+So a run resumed from a checkpoint reaches bit-identical weights (on the same device and
+thread count) as one that was never interrupted.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from retinasim.spec import CircuitSpec, spec_hash
+from retinasim.train import distributed
+from retinasim.train.checkpoint import load_checkpoint, save_checkpoint
+from retinasim.train.data import circuit_input, derived_seed, moving_dots, train_indices
+from retinasim.train.errors import DivergenceError
+from retinasim.train.inference import decision_logits, predict
+from retinasim.train.progress import Reporter, SilentReporter, default_reporter
+from retinasim.train.provenance import provenance
+from retinasim.train.run_folder import HISTORY, METRICS, PROVENANCE, RunFolder
+from retinasim.train.schedule import learning_rate
+
+
+def train(
+    spec: CircuitSpec,
+    out: str | Path,
+    *,
+    device: str = "cpu",
+    resume: bool = False,
+    overwrite: bool = False,
+    reporter: Reporter | None = None,
+    stop_after: int | None = None,
+) -> dict[str, Any]:
+    """Train ``spec`` on the moving-dots task and write a run folder at ``out``.
+
+    Parameters
+    ----------
+    spec
+        The circuit, with its ``training`` section (overrides already applied).
+    out
+        The run folder (see :mod:`retinasim.train.run_folder`).
+    device
+        ``cpu`` or ``cuda`` (with torchrun: one GPU per process).
+    resume
+        Continue the run in ``out`` from its checkpoint (a fresh start if it has none).
+    overwrite
+        Replace an existing run in ``out``.
+    reporter
+        Where progress goes (default: a rich bar on a terminal, plain lines otherwise).
+    stop_after
+        Stop (with a checkpoint) after this many steps of this session, as if interrupted.
+
+    Returns
+    -------
+    dict
+        The final metrics (also written to ``metrics.json``).
+
+    Raises
+    ------
+    RunFolderError, CheckpointError, DivergenceError, TrainingError
+    """
+    context = distributed.setup(device)
+    try:
+        if reporter is None:
+            reporter = default_reporter() if context.is_main else SilentReporter()
+        return _Run(spec, RunFolder(out), context, reporter).go(resume, overwrite, stop_after)
+    finally:
+        distributed.teardown(context)
+
+
+class _Run:
+    def __init__(self, spec, run, context, reporter) -> None:
+        from retinasim.compile import compile_circuit
+
+        self.spec, self.run, self.context, self.reporter = spec, run, context, reporter
+        self.training = spec.training
+        self.hash = spec_hash(spec)
+        self.total = self.training.total_steps()
+        self.circuit = compile_circuit(spec, seed=self.training.seed, device=context.device)
+        self.optimizer = torch.optim.Adam(
+            self.circuit.parameters(),
+            lr=self.training.learning_rate,
+            betas=self.training.betas,
+            weight_decay=self.training.weight_decay,
+        )
+        self.history: list[dict[str, Any]] = []
+        self.step = 0
+
+    # -- setup -------------------------------------------------------------------------
+    def _restore(self, resume: bool, overwrite: bool) -> None:
+        resuming = False
+        if self.context.is_main:
+            resuming = self.run.prepare(self.spec, resume=resume, overwrite=overwrite)
+        distributed.barrier(self.context)
+        resuming = resume and self.run.checkpoint.is_file()
+        if not resuming:
+            return
+        state = load_checkpoint(self.run.checkpoint, spec_hash=self.hash)
+        self.circuit.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.step = int(state["step"])
+        self.history = [row for row in self.run.read_json(HISTORY, []) if row["step"] <= self.step]
+        self.reporter.message(f"resuming {self.run.path} from step {self.step}")
+
+    def _write_provenance(self, status: str, wall: float, train_time: float) -> None:
+        record = provenance(
+            seed=self.training.seed,
+            spec_hash=self.hash,
+            device=str(self.context.device),
+            wall_time_s=wall,
+            train_time_s=round(train_time, 3),
+            world_size=self.context.world,
+            threads=torch.get_num_threads(),
+            circuit=self.spec.name,
+            status=status,
+        )
+        self.run.write_json(PROVENANCE, record)
+
+    # -- the loop ------------------------------------------------------------------------
+    def go(self, resume: bool, overwrite: bool, stop_after: int | None) -> dict[str, Any]:
+        self._restore(resume, overwrite)
+        main = self.context.is_main
+        last = self.history[-1] if self.history else {}
+        wall0, train0 = last.get("wall_time_s", 0.0), last.get("train_time_s", 0.0)
+        started = time.perf_counter()
+        self.train_time = train0
+        if main:
+            self._write_provenance("running", wall0, train0)
+        model = distributed.wrap(self.circuit, self.context)
+        generator = moving_dots(self.spec)
+        window = [0.0, 0.0, 0, 0.0]  # loss sum, correct, stimuli, seconds
+        self.reporter.start(self.total, self.step)
+        session = 0
+        try:
+            while self.step < self.total and (stop_after is None or session < stop_after):
+                tic = time.perf_counter()
+                loss_sum, correct = self._one_step(model, generator)
+                seconds = time.perf_counter() - tic
+                window[0] += loss_sum
+                window[1] += correct
+                window[2] += self.training.batch_size
+                window[3] += seconds
+                self.train_time += seconds
+                session += 1
+                if self.step % self.training.log_every == 0 or self.step == self.total:
+                    wall = wall0 + time.perf_counter() - started
+                    self._log(window, wall)
+                    window = [0.0, 0.0, 0, 0.0]
+                if self.step % self.training.checkpoint_every == 0 or self.step == self.total:
+                    self._checkpoint()
+            if stop_after is not None and self.step < self.total:
+                self._checkpoint()
+        finally:
+            self.reporter.close()
+        wall = wall0 + time.perf_counter() - started
+        metrics = self._final_metrics(wall)
+        if main:
+            self.run.write_json(METRICS, metrics)
+            self._write_provenance(metrics["status"], wall, self.train_time)
+        return metrics
+
+    def _one_step(self, model: torch.nn.Module, generator: Any) -> tuple[float, float]:
+        training, context = self.training, self.context
+        rate = learning_rate(training, self.step)
+        for group in self.optimizer.param_groups:
+            group["lr"] = rate
+        indices = train_indices(training, self.step, context.rank, context.world)
+        batch = generator.generate(
+            indices, seed=training.stimulus_seeds.train, device=context.device
+        )
+        torch.manual_seed(derived_seed(training.seed, self.step, context.rank))
+        model.train()
+        logits = decision_logits(model(circuit_input(batch.video, training)), self.spec)
+        loss = F.cross_entropy(logits, batch.labels)
+        correct = (logits.argmax(1) == batch.labels).sum()
+        loss_sum, correct_sum = distributed.global_sums(
+            context, [loss.item() * len(indices), float(correct)]
+        )
+        if not math.isfinite(loss_sum):
+            self._diverged(loss_sum / training.batch_size, rate)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if training.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), training.grad_clip)
+        self.optimizer.step()
+        self.circuit.project_constraints()
+        self.step += 1
+        return loss_sum, correct_sum
+
+    # -- outputs ---------------------------------------------------------------------------
+    def _validation_accuracy(self) -> float | None:
+        training = self.training
+        due = training.eval_every and self.step % training.eval_every == 0
+        if not (due or self.step == self.total) or not self.context.is_main:
+            return None
+        result = predict(
+            self.circuit,
+            self.spec,
+            moving_dots(self.spec),
+            seed=training.stimulus_seeds.validation,
+            count=training.validation_size,
+            device=self.context.device,
+            batch_size=training.batch_size,
+        )
+        return float(result["correct"].mean())
+
+    def _log(self, window: list[float], wall: float) -> None:
+        validation = self._validation_accuracy()
+        row = {
+            "step": self.step,
+            "stimuli_seen": self.step * self.training.batch_size,
+            "wall_time_s": round(wall + 0.0, 3),
+            "train_time_s": round(self.train_time, 3),
+            "learning_rate": learning_rate(self.training, self.step - 1),
+            "loss": window[0] / max(window[2], 1),
+            "train_accuracy": window[1] / max(window[2], 1),
+            "stimuli_per_s": window[2] / max(window[3], 1e-9),
+            "validation_accuracy": validation,
+        }
+        self.history.append(row)
+        if self.context.is_main:
+            self.run.write_json(HISTORY, self.history)
+        self.reporter.update(self.step, row)
+
+    def _checkpoint(self) -> None:
+        if not self.context.is_main:
+            return
+        if not all(torch.isfinite(p).all() for p in self.circuit.parameters()):
+            self._diverged(float("nan"), learning_rate(self.training, self.step - 1), "weights")
+        save_checkpoint(
+            self.run.checkpoint,
+            model=self.circuit,
+            optimizer=self.optimizer,
+            step=self.step,
+            spec_hash=self.hash,
+        )
+
+    def _diverged(self, value: float, rate: float, what: str = "loss") -> None:
+        kept = "no checkpoint was written yet"
+        if self.run.checkpoint.is_file():
+            step = load_checkpoint(self.run.checkpoint)["step"]
+            kept = f"the last good checkpoint (step {step}) is kept in {self.run.checkpoint}"
+        message = (
+            f"training stopped: the {what} became {value} at step {self.step + 1} "
+            f"(learning rate {rate:g}); {kept}. Lower the learning rate or set grad_clip."
+        )
+        if self.context.is_main:
+            self.run.write_json(HISTORY, self.history)
+            self.run.write_json(METRICS, {**self._final_metrics(None), "status": "diverged"})
+        raise DivergenceError(message)
+
+    def _final_metrics(self, wall: float | None) -> dict[str, Any]:
+        last = self.history[-1] if self.history else {}
+        validations = [r for r in self.history if r.get("validation_accuracy") is not None]
+        return {
+            "status": "completed" if self.step >= self.total else "interrupted",
+            "steps": self.step,
+            "total_steps": self.total,
+            "stimuli_seen": self.step * self.training.batch_size,
+            "loss": last.get("loss"),
+            "train_accuracy": last.get("train_accuracy"),
+            "validation_accuracy": validations[-1]["validation_accuracy"] if validations else None,
+            "validation_size": self.training.validation_size,
+            "wall_time_s": None if wall is None else round(wall, 3),
+            "train_time_s": round(self.train_time, 3) if hasattr(self, "train_time") else None,
+            "spec_hash": self.hash,
+        }

@@ -1,0 +1,80 @@
+"""Command-line overrides of a circuit's training settings, validated like the file itself."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from retinasim.spec import CircuitSpec
+from retinasim.train.errors import TrainingError
+
+TOP_LEVEL = {"dropout"}
+"""Circuit fields (outside ``training``) that may be overridden for a run."""
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """``"key=value"`` → ``(key, value)``; the value is read as YAML (``1e-3``, ``null``)."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise TrainingError(f"--set {text!r}: expected KEY=VALUE, e.g. learning_rate=3e-3")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        raise TrainingError(f"--set {text!r}: cannot read the value as YAML") from None
+    return key.strip(), value
+
+
+def apply_overrides(spec: CircuitSpec, overrides: Mapping[str, Any]) -> CircuitSpec:
+    """``spec`` with ``overrides`` applied and everything validated again.
+
+    Parameters
+    ----------
+    spec
+        The circuit as loaded.
+    overrides
+        Dotted keys relative to the ``training`` section (``learning_rate``,
+        ``stimulus.alpha``, ``stimulus_seeds.train``; a ``training.`` prefix is allowed), or
+        ``dropout``. ``None`` values are skipped.
+
+    Raises
+    ------
+    TrainingError
+        Naming each bad override and why.
+    """
+    data = spec.model_dump(mode="json")
+    given: dict[tuple[str, ...], str] = {}
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        path = tuple(key.removeprefix("training.").split("."))
+        target = data if path[0] in TOP_LEVEL else data["training"]
+        full = path if path[0] in TOP_LEVEL else ("training", *path)
+        given[full] = key
+        for part in path[:-1]:
+            nested = target.get(part)
+            if not isinstance(nested, dict):
+                nested = {}
+                target[part] = nested
+            target = nested
+        target[path[-1]] = value
+        if full in {("training", "steps"), ("training", "epochs")}:
+            other = "epochs" if path[-1] == "steps" else "steps"
+            if ("training", other) not in given:
+                data["training"][other] = None  # one replaces the other
+    if not given:
+        return spec
+    try:
+        return CircuitSpec.model_validate(data)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors(include_url=False):
+            loc = tuple(str(part) for part in item["loc"])
+            where = ".".join(loc)
+            message = item["msg"].removeprefix("Value error, ")
+            if item["type"] == "extra_forbidden":
+                message = "unknown setting"
+            problems.append(f"{where}: {message} (got {item['input']!r})")
+        raise TrainingError("invalid override: " + "; ".join(problems)) from None

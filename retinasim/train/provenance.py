@@ -1,0 +1,67 @@
+"""Provenance recorded in every output: versions, seed, spec hash, device, host, time."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+import socket
+import sys
+from typing import Any
+
+
+def utc_now() -> str:
+    """The current UTC time, ISO 8601 to the second (``2026-01-31T12:00:00Z``)."""
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def versions() -> dict[str, str]:
+    """Versions of retinasim, torch, numpy and python."""
+    import numpy
+    import torch
+
+    import retinasim
+
+    return {
+        "retinasim": str(retinasim.__version__),
+        "torch": str(torch.__version__),
+        "numpy": str(numpy.__version__),
+        "python": platform.python_version(),
+    }
+
+
+def provenance(
+    *,
+    seed: int | None,
+    spec_hash: str,
+    device: str,
+    wall_time_s: float | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A flat dict of provenance, JSON- and netCDF-attribute friendly.
+
+    Parameters
+    ----------
+    seed
+        Seed of the initialisation and dropout (``None`` when not applicable).
+    spec_hash
+        :func:`retinasim.spec.spec_hash` of the resolved circuit.
+    device
+        Where the computation ran (``cpu``, ``cuda:0``, ...).
+    wall_time_s
+        Wall-clock duration of the computation in seconds.
+    extra
+        Further scalar entries (strings or numbers), e.g. ``world_size``.
+    """
+    record: dict[str, Any] = {
+        **{f"{name}_version": value for name, value in versions().items()},
+        "seed": -1 if seed is None else int(seed),
+        "spec_hash": spec_hash,
+        "device": device,
+        "hostname": socket.gethostname(),
+        "utc_time": utc_now(),
+        "command": " ".join(sys.argv),
+    }
+    if wall_time_s is not None:
+        record["wall_time_s"] = round(float(wall_time_s), 3)
+    record.update(extra)
+    return record

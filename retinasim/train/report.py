@@ -1,0 +1,83 @@
+"""Present an evaluation Dataset: a rich table for people, a dict for machines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from retinasim.train.run_folder import EVALUATION
+
+
+def _number(value: Any) -> float | None:
+    value = float(value)
+    return None if np.isnan(value) else round(value, 6)
+
+
+def evaluation_json(dataset: xr.Dataset, run_dir: str | Path) -> dict[str, Any]:
+    """Machine-readable summary of :func:`~retinasim.train.evaluate.evaluate_run`'s result."""
+    results = []
+    for a in dataset.alpha.values:
+        at = dataset.sel(alpha=a)
+        results.append(
+            {
+                "alpha": float(a),
+                "accuracy": _number(at.accuracy),
+                "by_fast_direction": {
+                    str(d): _number(at.accuracy_by_fast_direction.sel(fast_direction=d))
+                    for d in dataset.fast_direction.values
+                },
+                "by_s_bin": [
+                    {
+                        "s_low": round(float(dataset.s_low[b]), 6),
+                        "s_high": round(float(dataset.s_high[b]), 6),
+                        "trials": int(dataset.trials_by_s_bin[b]),
+                        "accuracy": _number(at.accuracy_by_s_bin[b]),
+                    }
+                    for b in range(dataset.sizes["s_bin"])
+                ],
+            }
+        )
+    return {
+        "run": str(run_dir),
+        "n": int(dataset.sizes["trial"]),
+        "test_seed": int(dataset.attrs["test_seed"]),
+        "results": results,
+        "netcdf": str(Path(run_dir) / EVALUATION),
+        "provenance": dict(dataset.attrs),
+    }
+
+
+def print_evaluation(dataset: xr.Dataset, run_dir: str | Path) -> None:
+    """Print one row per alpha: accuracy overall, by fast direction and by s decile."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        title=f"{run_dir}: accuracy on {dataset.sizes['trial']} held-out stimuli "
+        f"(test seed {dataset.attrs['test_seed']})"
+    )
+    table.add_column("alpha")
+    table.add_column("all", style="bold")
+    for d in dataset.fast_direction.values:
+        table.add_column(f"F={d}")
+    for b in range(dataset.sizes["s_bin"]):
+        table.add_column(f"s {float(dataset.s_low[b]):.2f}-{float(dataset.s_high[b]):.2f}")
+
+    def cell(value: Any) -> str:
+        value = float(value)
+        return "-" if np.isnan(value) else f"{value:.3f}"
+
+    for a in dataset.alpha.values:
+        at = dataset.sel(alpha=a)
+        table.add_row(
+            f"{float(a):g}",
+            cell(at.accuracy),
+            *(cell(v) for v in at.accuracy_by_fast_direction.values),
+            *(cell(v) for v in at.accuracy_by_s_bin.values),
+        )
+    console = Console(width=200)
+    console.print(table)
+    console.print(f"saved {Path(run_dir) / EVALUATION}")

@@ -1,0 +1,8 @@
+"""Make ``trainhelpers`` (beside this file) importable by the training tests."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
