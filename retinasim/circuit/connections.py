@@ -1,0 +1,201 @@
+"""Spatial connections between layers: per-frame 2-D convolutions, fused where possible.
+
+Each connection is a :class:`Connection` module owning its weight ``(target types, source
+types, kh, kw)`` and bias. At run time connections that read the same source with the same
+kernel, stride and padding form a :class:`ConnectionGroup` and run as *one* convolution whose
+output channels are the concatenation of the members' (e.g. murray2021's bipolar → amacrine
+and bipolar → ganglion): the source map is read, and its gradient written, once.
+
+Frames are folded into the batch: a source map arrives as ``(batch * time, channels, y, x)``.
+An inhibitory source's sign is folded into the weights, ``conv(-a, W) = conv(a, -W)`` exactly,
+so the non-negative activity is never negated in memory.
+
+The connection from the stimulus (the largest map, with few channels) computes its weight
+gradient as a dilated convolution (:class:`_WeightGradAsDilatedConv`), several times faster
+on the CPU than PyTorch's own convolution backward for this shape.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import accumulate
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from retinasim.circuit.plan import INPUT, ConnectionPlan
+
+
+class Connection(nn.Module):
+    """Weights of one connection: ``weight (target types, source types, kh, kw)``, ``bias
+    (target types,)`` (``None`` when the spec says ``bias: false``)."""
+
+    def __init__(self, plan: ConnectionPlan, source_channels: int, target_channels: int):
+        super().__init__()
+        self.plan = plan
+        self.weight = nn.Parameter(torch.empty(target_channels, source_channels, *plan.kernel))
+        self.bias = nn.Parameter(torch.empty(target_channels)) if plan.bias else None
+        self.reset_parameters()
+
+    @property
+    def fan_in(self) -> int:
+        """Inputs summed by one output unit: source types × kernel area."""
+        return math.prod(self.weight.shape[1:])
+
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """PyTorch's ``Conv2d`` default: weight and bias U(±1/√fan_in), drawn on the CPU."""
+        bound = 1.0 / math.sqrt(self.fan_in)
+        with torch.no_grad():
+            for parameter in (self.weight, self.bias):
+                if parameter is not None:
+                    values = torch.empty(parameter.shape)
+                    parameter.copy_(values.uniform_(-bound, bound, generator=generator))
+
+    def extra_repr(self) -> str:
+        p = self.plan
+        return (
+            f"{p.source} -> {p.target}: kernel={p.kernel}, stride={p.stride}, "
+            f"padding={p.padding}, bias={p.bias}, nonnegative={p.nonnegative}"
+        )
+
+
+class _WeightGradAsDilatedConv(torch.autograd.Function):
+    """``conv2d(x, weight, bias, stride, padding)`` whose weight gradient is a dilated conv.
+
+    ``dW[o, i, u, v] = sum_{n,y,x} g[n, o, y, x] * x_pad[n, i, s*y + u, s*x + v]`` is the
+    forward convolution of ``x`` with batch and channels swapped, ``(i, n, H, W)``, by the
+    kernel ``g`` swapped likewise, ``(o, n, Ho, Wo)``, dilated by the stride. For the input
+    connection (1 channel, 255 × 255) this runs ~10× faster than PyTorch's CPU backward.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, padding):  # type: ignore[override]
+        ctx.save_for_backward(x, weight)
+        ctx.stride, ctx.padding = stride, padding
+        ctx.has_bias = bias is not None
+        return F.conv2d(x, weight, bias, stride, padding)
+
+    @staticmethod
+    def backward(ctx, grad):  # type: ignore[override]
+        x, weight = ctx.saved_tensors
+        grad_x = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[0]:
+            grad_x = torch.nn.grad.conv2d_input(x.shape, weight, grad, ctx.stride, ctx.padding)
+        if ctx.needs_input_grad[1]:
+            full = F.conv2d(
+                x.transpose(0, 1), grad.transpose(0, 1), None, 1, ctx.padding, ctx.stride
+            )
+            kh, kw = weight.shape[2:]
+            grad_weight = full[:, :, :kh, :kw].transpose(0, 1).contiguous()
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            grad_bias = grad.sum((0, 2, 3))
+        return grad_x, grad_weight, grad_bias, None, None
+
+
+@dataclass(frozen=True)
+class ConnectionGroup:
+    """Connections from one source with one geometry, run as one convolution.
+
+    Attributes
+    ----------
+    source
+        Source layer (or ``input``).
+    keys
+        Member connections' module names, in order of their output channels.
+    targets
+        The members' target layers, same order.
+    inhibitory
+        Whether the source's output is negated onto its targets.
+    dilated_weight_grad
+        Compute the weight gradient with :class:`_WeightGradAsDilatedConv`.
+    """
+
+    source: str
+    keys: tuple[str, ...]
+    targets: tuple[str, ...]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    inhibitory: bool
+    dilated_weight_grad: bool
+
+    def __call__(
+        self, source_map: torch.Tensor, connections: nn.ModuleDict
+    ) -> list[tuple[str, torch.Tensor]]:
+        """Run the group on ``source_map (batch*time, source types, y, x)``.
+
+        Returns
+        -------
+        list of (target, drive)
+            Each target's drive ``(batch*time, target types, y', x')`` before dropout; a
+            channel slice (a view) of the fused output when the group has several members.
+        """
+        members: list[Connection] = [connections[key] for key in self.keys]  # type: ignore[misc]
+        weight = torch.cat([m.weight for m in members]) if len(members) > 1 else members[0].weight
+        if self.inhibitory:
+            weight = -weight
+        bias = _concatenated_bias(members)
+        if self.dilated_weight_grad:
+            out = _WeightGradAsDilatedConv.apply(
+                source_map, weight, bias, self.stride, self.padding
+            )
+        else:
+            out = F.conv2d(source_map, weight, bias, self.stride, self.padding)
+        if len(members) == 1:
+            return [(self.targets[0], out)]
+        bounds = [0, *accumulate(m.weight.shape[0] for m in members)]
+        return [
+            (target, out[:, start:stop])
+            for target, start, stop in zip(self.targets, bounds[:-1], bounds[1:], strict=True)
+        ]
+
+
+def _concatenated_bias(members: Sequence[Connection]) -> torch.Tensor | None:
+    if all(m.bias is None for m in members):
+        return None
+    parts = [
+        m.bias if m.bias is not None else m.weight.new_zeros(m.weight.shape[0]) for m in members
+    ]
+    return torch.cat(parts) if len(parts) > 1 else parts[0]
+
+
+def group_connections(
+    plans: Iterable[ConnectionPlan],
+    inhibitory_layers: set[str],
+    *,
+    fuse: bool = True,
+    dilated_input_weight_grad: bool = True,
+) -> dict[str, list[ConnectionGroup]]:
+    """Groups of connections by source, in spec order.
+
+    Parameters
+    ----------
+    plans
+        Every connection of the circuit.
+    inhibitory_layers
+        Layers whose output is negated onto their targets.
+    fuse
+        Fuse connections that share source and geometry (else one group per connection).
+    dilated_input_weight_grad
+        Use the dilated-convolution weight gradient for connections from the input.
+    """
+    groups: dict[tuple, list[ConnectionPlan]] = {}
+    for plan in plans:
+        key = (plan.source, plan.geometry) if fuse else (plan.source, plan.key)
+        groups.setdefault(key, []).append(plan)
+    by_source: dict[str, list[ConnectionGroup]] = {}
+    for members in groups.values():
+        first = members[0]
+        group = ConnectionGroup(
+            source=first.source,
+            keys=tuple(m.key for m in members),
+            targets=tuple(m.target for m in members),
+            stride=first.stride,
+            padding=first.padding,
+            inhibitory=first.source in inhibitory_layers,
+            dilated_weight_grad=dilated_input_weight_grad and first.source == INPUT,
+        )
+        by_source.setdefault(first.source, []).append(group)
+    return by_source

@@ -1,0 +1,357 @@
+"""The compiled circuit: an ``nn.Module`` running layers of cell types on a stimulus video.
+
+Data flow for one stimulus batch ``(batch, channels, time, height, width)``, layer by layer in
+topological order:
+
+1. every connection into the layer: a per-frame 2-D convolution of its source (frames folded
+   into the batch), dropout while training, all inputs summed → drive;
+2. the layer's cell-type module: drive ``(batch, types, time, y, x)`` → activity, all types at
+   once;
+3. lesion masks zero the silenced types; the result is the *recorded activity* (the cell's
+   own output, non-negative for the built-in cell, never negated);
+4. dropout while training, then on to the targets; an inhibitory layer's output reaches its
+   targets negated (the sign is folded into their connection weights).
+
+The readout maps the readout layer's whole map to one logit per class at every frame.
+
+Memory layout: every map is stored *frames-major*, physically ``(batch, time, types, y, x)``,
+and handed around as the logical ``(batch, types, time, y, x)`` view. The spatial convolutions
+read and write it as ``(batch*time, types, y, x)`` and the built-in temporal filter works on it
+in place of a permuted copy, so no stage copies a map to change its layout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from retinasim.cells.base import nonnegative_parameters
+from retinasim.circuit.connections import Connection, ConnectionGroup, group_connections
+from retinasim.circuit.dropout import dropout
+from retinasim.circuit.errors import CircuitError
+from retinasim.circuit.init import initialise
+from retinasim.circuit.lesions import TypeRef, resolve_lesions
+from retinasim.circuit.plan import INPUT, CircuitPlan, LayerPlan
+from retinasim.circuit.readout import Readout
+from retinasim.errors import PluginError, RetinasimError
+
+
+@dataclass(frozen=True)
+class CircuitOptions:
+    """How a circuit computes (never *what*: every option gives the same function).
+
+    Attributes
+    ----------
+    fast_dropout
+        Byte-level dropout masks on the CPU (:mod:`retinasim.circuit.dropout`).
+    fuse_connections
+        One convolution per source and geometry (:class:`ConnectionGroup`).
+    dilated_input_weight_grad
+        Weight gradient of connections from the stimulus as a dilated convolution.
+    """
+
+    fast_dropout: bool = True
+    fuse_connections: bool = True
+    dilated_input_weight_grad: bool = True
+
+
+@dataclass
+class CircuitOutput:
+    """What one pass of a circuit returns.
+
+    Attributes
+    ----------
+    logits
+        ``(batch, time, n_classes)``: the decoder's outputs at every frame.
+    activity
+        Layer name → ``(batch, n_types, time, y, x)``: each recorded layer's activity after
+        lesions and before dropout (a frames-major view; ``.contiguous()`` copies it).
+    """
+
+    logits: torch.Tensor
+    activity: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+class _Table(nn.Module):
+    """Submodules and buffers keyed by layer name, whatever the name (even ``"training"``)."""
+
+    def put_module(self, name: str, module: nn.Module) -> None:
+        self._modules[name] = module
+
+    def put_buffer(self, name: str, tensor: torch.Tensor) -> None:
+        self._buffers[name] = tensor
+        self._non_persistent_buffers_set.add(name)
+
+    def __getitem__(self, name: str) -> Any:
+        return self._modules[name] if name in self._modules else self._buffers[name]
+
+
+class Circuit(nn.Module):
+    """A compiled retinal circuit; build it with :func:`retinasim.compile.compile_circuit`.
+
+    Attributes
+    ----------
+    spec, spec_hash
+        The circuit specification it was compiled from, and its content hash.
+    layer_names
+        Layers in topological order.
+    type_names
+        Layer → names of its cell types, in index order.
+    layer_shapes
+        Layer → ``(n_types, frames, y, x)`` of its activity for one stimulus.
+    classes, readout_frame
+        Decisions of the decoder, and the frame that makes the decision (``-1``: last).
+    dropout_p
+        Dropout probability while training (after every connection and every cell type).
+    readout_dropout
+        Dropout on the logits while training; 0 by default. The authors' code also dropped
+        out the decoder's outputs: set it to ``dropout_p`` to do the same.
+    options
+        :class:`CircuitOptions`, how it computes.
+    """
+
+    def __init__(
+        self,
+        plan: CircuitPlan,
+        cells: Mapping[str, nn.Module],
+        *,
+        spec: Any = None,
+        spec_hash: str = "",
+        options: CircuitOptions | None = None,
+    ):
+        super().__init__()
+        self.plan = plan
+        self.spec = spec
+        self.spec_hash = spec_hash
+        self.layer_names = [layer.name for layer in plan.layers]
+        self.type_names = {layer.name: list(layer.type_names) for layer in plan.layers}
+        self.layer_shapes = {
+            layer.name: (layer.n_types, plan.frames, *layer.size) for layer in plan.layers
+        }
+        self.classes = list(plan.classes)
+        self.readout_frame = plan.readout_frame
+        self.dropout_p = plan.dropout
+        self.readout_dropout = 0.0
+        self.options = options or CircuitOptions()
+        self.connections = nn.ModuleDict(
+            {
+                c.key: Connection(c, plan.channels(c.source), plan.channels(c.target))
+                for c in plan.connections
+            }
+        )
+        self.cells = _Table()
+        self.lesion_masks = _Table()
+        for layer in plan.layers:
+            self.cells.put_module(layer.name, cells[layer.name])
+            self.lesion_masks.put_buffer(layer.name, torch.ones(layer.n_types, dtype=torch.bool))
+        read = plan.layer(plan.readout_layer)
+        self.readout = Readout(len(plan.classes), read.n_types, read.size)
+        self._lesions: dict[str, list[int]] = {}
+
+    # -- running -------------------------------------------------------------------------
+
+    def forward(self, video: torch.Tensor) -> torch.Tensor:
+        """Logits ``(batch, time, n_classes)`` for a video ``(batch, channels, time, y, x)``."""
+        return self.run(video, layers=()).logits
+
+    def run(self, video: torch.Tensor, layers: Iterable[str] | None = None) -> CircuitOutput:
+        """One pass, returning the logits and the activity of ``layers`` (default: all).
+
+        Parameters
+        ----------
+        video
+            ``(batch, channels, time, height, width)``, the circuit's channels and size; any
+            number of frames.
+        layers
+            Names of the layers whose activity to return.
+        """
+        record = self._layers_to_record(layers)
+        self._check_video(video)
+        batch, channels, time, height, width = video.shape
+        groups = self._groups()
+        pending: dict[str, torch.Tensor] = {}
+        frames = video.transpose(1, 2).reshape(batch * time, channels, height, width)
+        self._send(groups.get(INPUT, ()), frames, pending)
+        activity: dict[str, torch.Tensor] = {}
+        readout_input = None
+        for layer in self.plan.layers:
+            drive = pending.pop(layer.name)
+            drive = drive.view(batch, time, *drive.shape[1:]).transpose(1, 2)
+            output = self._cell(layer, drive)
+            if layer.name in self._lesions:
+                alive = self.lesion_masks[layer.name].view(1, -1, 1, 1, 1)
+                output = torch.where(alive, output, 0.0)
+            if layer.name in record:
+                activity[layer.name] = output
+            output = self._dropout(output)
+            if layer.name == self.plan.readout_layer:
+                readout_input = output
+            if layer.name in groups:
+                maps = output.transpose(1, 2).flatten(0, 1)
+                self._send(groups[layer.name], maps, pending)
+        logits = self.readout(readout_input)
+        if self.training and self.readout_dropout > 0:
+            logits = dropout(logits, self.readout_dropout, training=True)
+        return CircuitOutput(logits, activity)
+
+    def _send(
+        self,
+        groups: Iterable[ConnectionGroup],
+        source_map: torch.Tensor,
+        pending: dict[str, torch.Tensor],
+    ) -> None:
+        """Run a source's connections and add each target's dropped-out drive to ``pending``."""
+        for group in groups:
+            for target, drive in group(source_map, self.connections):
+                drive = self._dropout(drive)
+                pending[target] = drive if target not in pending else pending[target] + drive
+
+    def _dropout(self, tensor: torch.Tensor) -> torch.Tensor:
+        return dropout(
+            tensor, self.dropout_p, training=self.training, fast=self.options.fast_dropout
+        )
+
+    def _cell(self, layer: LayerPlan, drive: torch.Tensor) -> torch.Tensor:
+        """Run a layer's cell-type module, reporting a misbehaving plugin by name."""
+        where = f"cell type {layer.cell_type!r} (plugin {layer.plugin!r}) in layer {layer.name!r}"
+        try:
+            output = self.cells[layer.name](drive)
+        except RetinasimError:
+            raise
+        except Exception as error:
+            raise PluginError(f"{where} raised {type(error).__name__}: {error}") from error
+        if not isinstance(output, torch.Tensor) or output.shape != drive.shape:
+            got = tuple(output.shape) if isinstance(output, torch.Tensor) else type(output).__name__
+            raise PluginError(
+                f"{where} returned {got}; expected a tensor of the drive's shape "
+                f"(batch, n_types, time, y, x) = {tuple(drive.shape)}"
+            )
+        if output.dtype != drive.dtype or output.device != drive.device:
+            raise PluginError(
+                f"{where} returned {output.dtype} on {output.device}; expected {drive.dtype} "
+                f"on {drive.device}, like its drive"
+            )
+        return output
+
+    def _groups(self) -> dict[str, list[ConnectionGroup]]:
+        options = self.options
+        cached = getattr(self, "_group_cache", None)
+        if cached is None or cached[0] != options:
+            inhibitory = {layer.name for layer in self.plan.layers if layer.inhibitory}
+            groups = group_connections(
+                self.plan.connections,
+                inhibitory,
+                fuse=options.fuse_connections,
+                dilated_input_weight_grad=options.dilated_input_weight_grad,
+            )
+            self._group_cache = (options, groups)
+            return groups
+        return cached[1]
+
+    def _layers_to_record(self, layers: Iterable[str] | None) -> set[str]:
+        if layers is None:
+            return set(self.layer_names)
+        if isinstance(layers, str):
+            layers = [layers]
+        record = set(layers)
+        unknown = sorted(record - set(self.layer_names))
+        if unknown:
+            raise CircuitError(
+                f"cannot record unknown layer(s) {', '.join(map(repr, unknown))} "
+                f"(layers: {', '.join(self.layer_names)})"
+            )
+        return record
+
+    def _check_video(self, video: torch.Tensor) -> None:
+        plan = self.plan
+        height, width = plan.input_size
+        expected = f"(batch, {plan.input_channels}, frames, {height}, {width})"
+        if not isinstance(video, torch.Tensor) or video.dim() != 5:
+            got = tuple(video.shape) if isinstance(video, torch.Tensor) else type(video).__name__
+            raise CircuitError(f"expected a video {expected}, got {got}")
+        if video.shape[1] != plan.input_channels or tuple(video.shape[3:]) != plan.input_size:
+            raise CircuitError(f"expected a video {expected}, got {tuple(video.shape)}")
+        weight = self.readout.weight
+        if video.dtype != weight.dtype or video.device != weight.device:
+            raise CircuitError(
+                f"the video is {video.dtype} on {video.device} but the circuit is "
+                f"{weight.dtype} on {weight.device}; convert one of them with .to()"
+            )
+
+    # -- constraints and initialisation --------------------------------------------------
+
+    def constrained_parameters(self) -> list[nn.Parameter]:
+        """Parameters kept ≥ 0: weights of ``nonnegative`` connections and the cell modules'
+        :func:`~retinasim.cells.base.nonnegative_parameters` of ``nonnegative`` layers."""
+        constrained = [c.weight for c in self.connections.values() if c.plan.nonnegative]
+        for layer in self.plan.layers:
+            if layer.nonnegative:
+                constrained += list(nonnegative_parameters(self.cells[layer.name]))
+        return constrained
+
+    @torch.no_grad()
+    def project_constraints(self) -> None:
+        """Clamp every constrained parameter to ≥ 0 in place; call after each optimizer step."""
+        for parameter in self.constrained_parameters():
+            parameter.clamp_(min=0)
+
+    def reset_parameters(self, seed: int | None = None) -> int:
+        """Draw every parameter afresh (see :func:`retinasim.circuit.init.initialise`).
+
+        Returns the seed used; ``None`` draws one from PyTorch's global generator.
+        """
+        return initialise(self, seed)
+
+    # -- lesions -------------------------------------------------------------------------
+
+    @property
+    def lesions(self) -> dict[str, list[int]]:
+        """Silenced cell types per layer (indices), empty when none."""
+        return {layer: list(types) for layer, types in self._lesions.items()}
+
+    def set_lesions(self, lesions: Mapping[str, Iterable[TypeRef]]) -> None:
+        """Silence exactly these cell types (replacing earlier lesions); weights are untouched.
+
+        Parameters
+        ----------
+        lesions
+            Layer → types as indices or names, e.g. ``{"ganglion": [0, 2]}``. A lesioned
+            type's activity is exactly zero, so it sends nothing to its targets.
+
+        Raises
+        ------
+        CircuitError
+            Unknown layer or type, or an index out of range (nothing is changed then).
+        """
+        resolved = resolve_lesions(lesions, self.type_names)
+        self._lesions = {layer: types for layer, types in resolved.items() if types}
+        for layer in self.layer_names:
+            mask = self.lesion_masks[layer]
+            mask.fill_(True)
+            mask[self._lesions.get(layer, [])] = False
+
+    def clear_lesions(self) -> None:
+        """Remove every lesion."""
+        self.set_lesions({})
+
+    @contextmanager
+    def lesioned(self, lesions: Mapping[str, Iterable[TypeRef]]) -> Iterator[Circuit]:
+        """Silence these types *in addition to* current lesions inside a ``with`` block."""
+        before = self.lesions
+        combined = {layer: list(types) for layer, types in before.items()}
+        for layer, types in resolve_lesions(lesions, self.type_names).items():
+            combined[layer] = sorted(set(combined.get(layer, [])) | set(types))
+        self.set_lesions(combined)
+        try:
+            yield self
+        finally:
+            self.set_lesions(before)
+
+    def extra_repr(self) -> str:
+        shapes = ", ".join(f"{name}{self.layer_shapes[name]}" for name in self.layer_names)
+        return f"name={self.plan.name!r}, spec_hash={self.spec_hash!r}, layers: {shapes}"

@@ -1,0 +1,101 @@
+"""What the compiler hands to :class:`~retinasim.circuit.Circuit`: plain, torch-free data.
+
+The compiled model never reads the YAML-level spec; :func:`retinasim.compile.compile_circuit`
+translates a validated spec into these frozen records (layers in topological order, sizes
+resolved, constraints resolved per connection), and the circuit builds its modules from them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INPUT = "input"
+"""Name of the photoreceptor input as a connection source (same as ``retinasim.spec.INPUT``)."""
+
+
+@dataclass(frozen=True)
+class ConnectionPlan:
+    """A spatial convolution from every type of ``source`` to every type of ``target``.
+
+    Kernel, stride and padding are ``(height, width)`` pairs in pixels of the source map.
+    """
+
+    source: str
+    target: str
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    bias: bool
+    nonnegative: bool
+
+    @property
+    def key(self) -> str:
+        """Module name of the connection, ``"<source>-><target>"`` (unambiguous: layer names
+        cannot contain ``>``)."""
+        return f"{self.source}->{self.target}"
+
+    @property
+    def geometry(self) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+        """``(kernel, stride, padding)``: connections from one source that share it are fused
+        into one convolution."""
+        return (self.kernel, self.stride, self.padding)
+
+
+@dataclass(frozen=True)
+class LayerPlan:
+    """One layer: ``n_types`` cell types of one cell-type plugin on a ``size`` map."""
+
+    name: str
+    n_types: int
+    type_names: tuple[str, ...]
+    size: tuple[int, int]
+    cell_type: str
+    plugin: str
+    inhibitory: bool
+    nonnegative: bool
+
+
+@dataclass(frozen=True)
+class CircuitPlan:
+    """A whole circuit, ready to build.
+
+    Attributes
+    ----------
+    input_channels, input_size, frames
+        The stimulus: ``(batch, input_channels, frames, *input_size)``.
+    layers
+        In topological order (every layer after all of its sources).
+    connections
+        In spec order.
+    readout_layer, classes, readout_frame
+        The decoder reads ``readout_layer``; ``readout_frame`` is the 0-based frame whose
+        logits make the decision (``-1``: the last frame).
+    dropout
+        Dropout probability while training.
+    """
+
+    name: str
+    input_channels: int
+    input_size: tuple[int, int]
+    frames: int
+    layers: tuple[LayerPlan, ...]
+    connections: tuple[ConnectionPlan, ...]
+    readout_layer: str
+    classes: tuple[str, ...]
+    readout_frame: int
+    dropout: float
+
+    def layer(self, name: str) -> LayerPlan:
+        """The layer called ``name`` (``KeyError`` if there is none)."""
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(name)
+
+    def channels(self, name: str) -> int:
+        """Number of channels of a layer's map, or of the input."""
+        return self.input_channels if name == INPUT else self.layer(name).n_types
+
+    def size(self, name: str) -> tuple[int, int]:
+        """Spatial ``(y, x)`` size of a layer's map, or of the input, in pixels."""
+        return self.input_size if name == INPUT else self.layer(name).size

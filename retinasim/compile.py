@@ -1,0 +1,173 @@
+"""Compile a circuit spec and the registered cell-type plugins into a :class:`Circuit`.
+
+This is the one place where the spec (pydantic, YAML-level names) and the model (torch) meet:
+it orders the layers, resolves sizes, signs and constraints into a torch-free
+:class:`~retinasim.circuit.CircuitPlan`, asks each layer's plugin for its cell module, and
+builds, initialises and places the circuit.
+"""
+
+from __future__ import annotations
+
+import torch
+from pydantic import ValidationError
+from torch import nn
+
+from retinasim.circuit import Circuit, CircuitOptions
+from retinasim.circuit.plan import CircuitPlan, ConnectionPlan, LayerPlan
+from retinasim.errors import PluginError, SpecError, SpecIssue
+from retinasim.plugins import RegisteredCellType, cell_types, plugin_problems
+from retinasim.spec import (
+    CircuitSpec,
+    Sign,
+    WeightConstraint,
+    cell_params,
+    layer_sizes,
+    spec_hash,
+    topological_order,
+)
+from retinasim.spec.graph import check_circuit
+
+_SPEC_NAME = "<compiled spec>"
+
+
+def compile_circuit(
+    spec: CircuitSpec,
+    *,
+    seed: int | None = None,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float32,
+    options: CircuitOptions | None = None,
+) -> Circuit:
+    """Build the ``nn.Module`` of a circuit.
+
+    Parameters
+    ----------
+    spec
+        A circuit specification (from :func:`retinasim.spec.load_circuit`, or built in code:
+        it is checked again here).
+    seed
+        Seed of the initial parameters (:func:`retinasim.circuit.initialise`); ``None`` draws
+        one from PyTorch's global generator.
+    device, dtype
+        Where the circuit lives and its floating-point type.
+    options
+        How it computes (:class:`~retinasim.circuit.CircuitOptions`); the defaults are the
+        fastest measured.
+
+    Returns
+    -------
+    Circuit
+        In training mode, with constraints projected.
+
+    Raises
+    ------
+    SpecError
+        The spec is inconsistent (dangling or cyclic connections, shapes that disagree,
+        invalid plugin parameters).
+    PluginError
+        A layer's cell type is not registered, or its plugin fails to build a module.
+    """
+    if not dtype.is_floating_point:
+        raise ValueError(f"dtype must be a floating-point type, got {dtype}")
+    _check(spec)
+    registry = cell_types()
+    registered = {layer.name: _registered(layer.cell_type, registry) for layer in spec.layers}
+    try:
+        params = cell_params(spec)
+    except ValidationError as error:
+        raise SpecError([SpecIssue(_SPEC_NAME, None, None, "layers.params", str(error))]) from None
+    plan = _plan(spec, registered)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)  # plugin modules are redrawn by initialise(); keep builds quiet
+        cells = {
+            layer.name: _build(layer, registered[layer.name], params[layer.name], plan.frames)
+            for layer in plan.layers
+        }
+    circuit = Circuit(plan, cells, spec=spec, spec_hash=spec_hash(spec), options=options)
+    circuit.reset_parameters(seed)
+    return circuit.to(device=device, dtype=dtype)
+
+
+def _check(spec: CircuitSpec) -> None:
+    problems = check_circuit(spec)
+    if problems:
+        raise SpecError(
+            [
+                SpecIssue(_SPEC_NAME, None, None, _dotted(path), message)
+                for path, message in problems
+            ]
+        )
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def _registered(name: str, registry: dict[str, RegisteredCellType]) -> RegisteredCellType:
+    if name in registry:
+        return registry[name]
+    broken = "; ".join(str(problem) for problem in plugin_problems())
+    note = f" (plugins that failed to load: {broken})" if broken else ""
+    raise PluginError(
+        f"unknown cell type {name!r} (registered: {', '.join(sorted(registry))}){note}"
+    )
+
+
+def _plan(spec: CircuitSpec, registered: dict[str, RegisteredCellType]) -> CircuitPlan:
+    sizes = layer_sizes(spec)
+    layers = []
+    for name in topological_order(spec):
+        layer = spec.layer(name)
+        layers.append(
+            LayerPlan(
+                name=name,
+                n_types=layer.n_types,
+                type_names=tuple(layer.resolved_type_names),
+                size=sizes[name],
+                cell_type=layer.cell_type,
+                plugin=registered[name].plugin,
+                inhibitory=layer.sign is Sign.inhibitory,
+                nonnegative=layer.weights is WeightConstraint.nonnegative,
+            )
+        )
+    connections = tuple(
+        ConnectionPlan(
+            source=c.source,
+            target=c.target,
+            kernel=tuple(c.kernel),
+            stride=tuple(c.stride),
+            padding=tuple(c.padding),
+            bias=c.bias,
+            nonnegative=spec.connection_constraint(c) is WeightConstraint.nonnegative,
+        )
+        for c in spec.connections
+    )
+    frame = spec.readout.frame
+    return CircuitPlan(
+        name=spec.name,
+        input_channels=spec.input.channels,
+        input_size=tuple(spec.input.size),
+        frames=spec.input.frames,
+        layers=tuple(layers),
+        connections=connections,
+        readout_layer=spec.readout.layer,
+        classes=tuple(spec.readout.classes),
+        readout_frame=-1 if frame == "last" else int(frame),
+        dropout=spec.dropout,
+    )
+
+
+def _build(layer: LayerPlan, registered: RegisteredCellType, params, frames: int) -> nn.Module:
+    where = f"cell type {layer.cell_type!r} (plugin {registered.plugin!r}) for layer {layer.name!r}"
+    try:
+        module = registered.cell_type.build(layer.n_types, params, frames=frames)
+    except Exception as error:
+        raise PluginError(f"{where}: build() raised {type(error).__name__}: {error}") from error
+    if not isinstance(module, nn.Module):
+        raise PluginError(
+            f"{where}: build() returned {type(module).__name__}, expected a torch.nn.Module"
+        )
+    return module
