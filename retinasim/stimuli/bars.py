@@ -95,7 +95,12 @@ class MovingBars(StimulusGenerator):
         return len(self.directions_deg) * len(self.speeds) * len(self.widths) * len(self.contrasts)
 
     def _render(
-        self, indices: torch.Tensor, seed: int, device: torch.device, dtype: torch.dtype
+        self,
+        indices: torch.Tensor,
+        seed: int,
+        device: torch.device,
+        dtype: torch.dtype,
+        out: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, dict[str, np.ndarray], None]:
         metadata = condition_metadata(indices, self.conditions())
         work = torch.float64 if dtype == torch.float64 else torch.float32

@@ -97,6 +97,7 @@ class StimulusGenerator(BaseModel):
         seed: int,
         device: torch.device | str | None = None,
         dtype: torch.dtype = torch.float32,
+        out: torch.Tensor | None = None,
     ) -> StimulusBatch:
         """Render the stimuli ``indices`` of the set ``seed``.
 
@@ -110,6 +111,10 @@ class StimulusGenerator(BaseModel):
             Where the video is rendered and returned (default CPU).
         dtype : torch.dtype
             Floating-point dtype of the video (default float32).
+        out : torch.Tensor, optional
+            Contiguous ``(batch, 1, frames, height, width)`` tensor of ``dtype`` on ``device``
+            to render into (overwritten; returned as ``video``), so a loop can reuse one buffer
+            instead of allocating fresh memory for every batch.
 
         Returns
         -------
@@ -122,7 +127,11 @@ class StimulusGenerator(BaseModel):
         target = check_device(device)
         if not dtype.is_floating_point:
             raise StimulusError(f"dtype must be a floating-point torch dtype, got {dtype}")
-        video, metadata, labels = self._render(index_tensor, seed, target, dtype)
+        if out is not None:
+            self._check_out(out, len(index_tensor), target, dtype)
+        video, metadata, labels = self._render(index_tensor, seed, target, dtype, out)
+        if out is not None and video.data_ptr() != out.data_ptr():
+            video = out.copy_(video)
         metadata = {
             "seed": np.full(len(index_tensor), seed, dtype=np.int64),
             "index": index_tensor.numpy().copy(),
@@ -160,10 +169,32 @@ class StimulusGenerator(BaseModel):
             attrs["seed"] = seed
         return attrs
 
+    def _check_out(
+        self, out: torch.Tensor, count: int, device: torch.device, dtype: torch.dtype
+    ) -> None:
+        shape = (count, 1, self.frames, self.height, self.width)
+        if not isinstance(out, torch.Tensor) or tuple(out.shape) != shape:
+            found = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            raise StimulusError(f"out must be a tensor of shape {shape}, got {found}")
+        if out.dtype != dtype or out.device.type != device.type or not out.is_contiguous():
+            raise StimulusError(
+                f"out must be a contiguous {dtype} tensor on {device}, got {out.dtype} on "
+                f"{out.device}{'' if out.is_contiguous() else ' (not contiguous)'}"
+            )
+
     def _render(
-        self, indices: torch.Tensor, seed: int, device: torch.device, dtype: torch.dtype
+        self,
+        indices: torch.Tensor,
+        seed: int,
+        device: torch.device,
+        dtype: torch.dtype,
+        out: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, dict[str, np.ndarray], torch.Tensor | None]:
-        """Video ``(batch, 1, frames, height, width)``, metadata, labels (or None)."""
+        """Video ``(batch, 1, frames, height, width)``, metadata, labels (or None).
+
+        Generators that can draw straight into ``out`` do so; for the others :meth:`generate`
+        copies the video into it.
+        """
         raise NotImplementedError
 
 

@@ -26,8 +26,8 @@ class Flashes(StimulusGenerator):
         Luminance during the flash, each in ``[0, 1]`` (default: a white and a black flash).
     durations_frames : tuple of int
         Flash durations, frames (>= 1).
-    onset_frame : int
-        First frame of the flash, in ``[0, frames)``.
+    onset_frame : int or None
+        First frame of the flash, in ``[0, frames)``; None: ``frames // 4``.
     background_luminance : float
         Luminance before and after the flash (0.5).
     """
@@ -43,7 +43,7 @@ class Flashes(StimulusGenerator):
 
     levels: tuple[float, ...] = (1.0, 0.0)
     durations_frames: tuple[int, ...] = (10,)
-    onset_frame: int = Field(10, ge=0)
+    onset_frame: int | None = Field(None, ge=0)
     background_luminance: float = Field(0.5, ge=0, le=1)
 
     @field_validator("levels", "durations_frames")
@@ -59,12 +59,17 @@ class Flashes(StimulusGenerator):
 
     @model_validator(mode="after")
     def _check_onset(self) -> Flashes:
-        if self.onset_frame >= self.frames:
+        if self.onset_frame is not None and self.onset_frame >= self.frames:
             raise ValueError(
                 f"onset_frame {self.onset_frame} must come before the end of the video "
                 f"(frames = {self.frames})"
             )
         return self
+
+    @property
+    def onset(self) -> int:
+        """First frame of the flash (``onset_frame``, or ``frames // 4`` when None)."""
+        return self.frames // 4 if self.onset_frame is None else self.onset_frame
 
     def conditions(self) -> dict[str, np.ndarray]:
         """The condition grid: ``level`` and ``duration_frames``."""
@@ -76,16 +81,21 @@ class Flashes(StimulusGenerator):
         return len(self.levels) * len(self.durations_frames)
 
     def _render(
-        self, indices: torch.Tensor, seed: int, device: torch.device, dtype: torch.dtype
+        self,
+        indices: torch.Tensor,
+        seed: int,
+        device: torch.device,
+        dtype: torch.dtype,
+        out: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, dict[str, np.ndarray], None]:
         metadata = condition_metadata(indices, self.conditions())
-        offset = np.minimum(self.onset_frame + metadata["duration_frames"], self.frames)
-        metadata["onset_frame"] = np.full(len(indices), self.onset_frame)
+        offset = np.minimum(self.onset + metadata["duration_frames"], self.frames)
+        metadata["onset_frame"] = np.full(len(indices), self.onset)
         metadata["offset_frame"] = offset
-        metadata["is_step"] = self.onset_frame + metadata["duration_frames"] >= self.frames
+        metadata["is_step"] = self.onset + metadata["duration_frames"] >= self.frames
         metadata["contrast"] = metadata["level"] - self.background_luminance
         time = torch.arange(self.frames, device=device)
-        on = (time >= self.onset_frame) & (
+        on = (time >= self.onset) & (
             time[None, :] < torch.as_tensor(offset, device=device)[:, None]
         )
         level = torch.as_tensor(metadata["level"], dtype=dtype, device=device)[:, None]

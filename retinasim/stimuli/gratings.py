@@ -115,7 +115,12 @@ class Gratings(StimulusGenerator):
         )
 
     def _render(
-        self, indices: torch.Tensor, seed: int, device: torch.device, dtype: torch.dtype
+        self,
+        indices: torch.Tensor,
+        seed: int,
+        device: torch.device,
+        dtype: torch.dtype,
+        out: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, dict[str, np.ndarray], None]:
         metadata = condition_metadata(indices, self.conditions())
         frequency = metadata["spatial_frequency"]

@@ -226,7 +226,12 @@ class MovingDots(StimulusGenerator):
         }
 
     def _render(
-        self, indices: torch.Tensor, seed: int, device: torch.device, dtype: torch.dtype
+        self,
+        indices: torch.Tensor,
+        seed: int,
+        device: torch.device,
+        dtype: torch.dtype,
+        out: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, dict[str, np.ndarray], torch.Tensor]:
         layout = self.layout(indices, seed)
         scene = self.scene
@@ -234,7 +239,7 @@ class MovingDots(StimulusGenerator):
             layout.scene_x.to(device), layout.velocity.to(device), self.frames
         )
         video = render_discs(
-            window_x, layout.row.to(device), layout.present.to(device), scene, dtype=dtype
+            window_x, layout.row.to(device), layout.present.to(device), scene, dtype=dtype, out=out
         )
         if (self.dot_luminance, self.background_luminance) != (1.0, 0.0):
             contrast = self.dot_luminance - self.background_luminance

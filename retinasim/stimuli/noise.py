@@ -108,7 +108,12 @@ class WhiteNoise(StimulusGenerator):
         )
 
     def _render(
-        self, indices: torch.Tensor, seed: int, device: torch.device, dtype: torch.dtype
+        self,
+        indices: torch.Tensor,
+        seed: int,
+        device: torch.device,
+        dtype: torch.dtype,
+        out: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, dict[str, np.ndarray], None]:
         noise = self.stixels(indices, seed=seed, device=device).to(dtype)
         luminance = noise.mul_(self.rms_contrast * self.mean_luminance).add_(self.mean_luminance)

@@ -145,26 +145,50 @@ def render_discs(
     rows, columns = stamp_shape(scene.radius)
     quantised = torch.round(window_x * PHASES).to(torch.int64)
     centre_column = torch.div(quantised, PHASES, rounding_mode="floor")
-    reach = columns // 2
     visible = (
-        present[..., None] & (centre_column + reach >= 0) & (centre_column - reach < width)
+        present[..., None]
+        & (centre_column + columns // 2 >= 0)
+        & (centre_column - columns // 2 < width)
     ).transpose(1, 2)  # (batch, frames, dots): draw frame by frame for memory locality
     trial, frame, dot = visible.nonzero(as_tuple=True)
     if trial.numel() == 0:
         return video
-    phase = quantised[trial, dot, frame] - centre_column[trial, dot, frame] * PHASES
-    coverage = disc_stamps(scene.radius, dtype, video.device).index_select(0, phase)
+    position = quantised[trial, dot, frame]
+    first_column = centre_column[trial, dot, frame]
+    phase = position - first_column * PHASES
+    first_column -= columns // 2
+    first_row = centre_row[trial, dot] - rows // 2
+    # Top-left pixel of each stamp in the flattened video (may be off-frame for cut stamps).
+    corner = ((trial * frames + frame) * height + first_row) * width + first_column
+    cut = (
+        (first_row < 0)
+        | (first_row + rows > height)
+        | (first_column < 0)
+        | (first_column + columns > width)
+    )
+    stamps = disc_stamps(scene.radius, dtype, video.device)
+    flat_video = video.view(-1)
 
-    row_steps = torch.arange(rows, device=video.device) - rows // 2
-    column_steps = torch.arange(columns, device=video.device) - reach
-    row = centre_row[trial, dot][:, None] + row_steps  # (visible, K)
-    column = centre_column[trial, dot, frame][:, None] + column_steps  # (visible, M)
-    row_inside = (row >= 0) & (row < height)
-    column_inside = (column >= 0) & (column < width)
-    inside = row_inside[:, :, None] & column_inside[:, None, :]
-    coverage = coverage.view(-1, rows, columns).mul_(inside)
+    # Stamps wholly inside the frame: one gather, one broadcast add, one scatter.
+    whole = (~cut).nonzero().squeeze(1)
+    steps = torch.arange(rows, device=video.device)[:, None] * width + torch.arange(
+        columns, device=video.device
+    )  # (K, M): offsets of a stamp's pixels from its corner
+    flat = corner[whole][:, None] + steps.view(-1)
+    flat_video.scatter_reduce_(0, flat.view(-1), stamps[phase[whole]].view(-1), "amax")
 
-    row_start = (trial * frames + frame)[:, None] * height + row.clamp_(0, height - 1)
-    flat = (row_start * width)[:, :, None] + column.clamp_(0, width - 1)[:, None, :]
-    video.view(-1).scatter_reduce_(0, flat.view(-1), coverage.view(-1), "amax")
+    # Stamps cut by an edge: zero their off-frame pixels, clamp those pixels' indices.
+    part = cut.nonzero().squeeze(1)
+    if part.numel():
+        row = first_row[part, None] + torch.arange(rows, device=video.device)  # (cut, K)
+        column = first_column[part, None] + torch.arange(columns, device=video.device)
+        inside = ((row >= 0) & (row < height))[:, :, None] & ((column >= 0) & (column < width))[
+            :, None, :
+        ]
+        coverage = stamps[phase[part]].view(-1, rows, columns) * inside
+        row_start = (trial[part] * frames + frame[part])[:, None] * height + row.clamp(
+            0, height - 1
+        )
+        flat = (row_start * width)[:, :, None] + column.clamp(0, width - 1)[:, None, :]
+        flat_video.scatter_reduce_(0, flat.view(-1), coverage.view(-1), "amax")
     return video

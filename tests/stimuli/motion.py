@@ -12,7 +12,9 @@ import numpy as np
 import torch
 
 
-def horizontal_shift_peaks(video: torch.Tensor, lag: int, upsample: int = 16) -> tuple[float, float]:
+def horizontal_shift_peaks(
+    video: torch.Tensor, lag: int, upsample: int = 16
+) -> tuple[float, float]:
     """Shifts (pixels) of the leftward and rightward populations between frames ``lag`` apart.
 
     ``video`` is ``(frames, height, width)``. The horizontal cross-correlation of frame ``t``
@@ -62,33 +64,43 @@ def aperture_centroid_velocity(video: torch.Tensor) -> tuple[float, float]:
     time = torch.arange(frames, dtype=torch.float64)[keep]
     velocity_x = float(np.polyfit(time.numpy(), centre_x.numpy(), 1)[0])
     velocity_y = float(np.polyfit(time.numpy(), centre_y.numpy(), 1)[0])
-    return math.degrees(math.atan2(velocity_y, velocity_x)) % 360, math.hypot(velocity_x, velocity_y)
+    direction = math.degrees(math.atan2(velocity_y, velocity_x)) % 360
+    return direction, math.hypot(velocity_x, velocity_y)
 
 
-def grating_drift(video: torch.Tensor, pad: int = 8) -> tuple[float, float]:
+def grating_drift(video: torch.Tensor) -> tuple[float, float]:
     """Drift of a periodic pattern from the phase of its strongest spatial Fourier component.
 
-    ``video`` is ``(frames, height, width)``. The strongest component of the frame-averaged
-    power spectrum (zero-padded ``pad``-fold for a fine frequency grid) gives the wave vector
-    ``k`` (cycles/pixel, y upward); its phase in frame ``t`` falls by ``2π k·v`` per frame for a
-    pattern moving at velocity ``v``. Works for sine and square waves alike (their fundamental).
+    ``video`` is ``(frames, height, width)``. The strongest component of the frame-summed
+    power spectrum is located on a 4-fold zero-padded FFT grid, then refined on a 1/40-bin
+    grid around it (direct Fourier sums); it gives the wave vector ``k`` (cycles/pixel, y
+    upward). Its phase falls by ``2π k·v`` per frame for a pattern moving at velocity ``v``
+    (numpy's ``exp(-2πi k·x)`` convention). Works for sine and square waves (their fundamental).
 
     Returns ``(direction_deg, speed)`` with 0° = rightward, 90° = up the screen.
     """
     frames, height, width = video.shape
     centred = video.double() - video.double().mean()
-    spectra = torch.fft.fft2(centred, s=(pad * height, pad * width))
-    power = spectra.abs().square().sum(0)
+    power = torch.fft.fft2(centred, s=(4 * height, 4 * width)).abs().square().sum(0)
     power[0, 0] = 0
     row, column = np.unravel_index(int(torch.argmax(power)), power.shape)
-    frequency_x = float(torch.fft.fftfreq(pad * width)[column])
-    frequency_y_up = -float(torch.fft.fftfreq(pad * height)[row])  # rows grow downward
-    phase = np.unwrap(torch.angle(spectra[:, row, column]).numpy())
-    phase_per_frame = float(np.polyfit(np.arange(frames), phase, 1)[0])
-    # Component exp(-2πi k·x) of a pattern moving at v has phase -2π k·(x0 + v t) · (-1):
-    # np.fft uses exp(-2πi k·x), so a shift by v t multiplies it by exp(-2πi k·v t).
-    along = -phase_per_frame / (2 * math.pi)  # k·v, cycles per frame
-    norm = math.hypot(frequency_x, frequency_y_up)
-    speed = along / norm  # signed speed along k
+    coarse_x = float(torch.fft.fftfreq(4 * width)[column])
+    coarse_y = float(torch.fft.fftfreq(4 * height)[row])  # cycles per row (downward)
+    steps = torch.linspace(-1.0, 1.0, 81, dtype=torch.float64)
+    candidates_x = coarse_x + steps / (4 * width)
+    candidates_y = coarse_y + steps / (4 * height)
+    x = torch.arange(width, dtype=torch.float64)
+    y = torch.arange(height, dtype=torch.float64)
+    basis_x = torch.exp(-2j * math.pi * candidates_x[:, None] * x[None, :])  # (81, width)
+    basis_y = torch.exp(-2j * math.pi * candidates_y[:, None] * y[None, :])  # (81, height)
+    components = basis_y @ (centred.to(torch.complex128) @ basis_x.T)  # (frames, 81, 81)
+    best_y, best_x = np.unravel_index(
+        int(torch.argmax(components.abs().square().sum(0))), components.shape[1:]
+    )
+    frequency_x = float(candidates_x[best_x])
+    frequency_y_up = -float(candidates_y[best_y])  # rows grow downward
+    phase = np.unwrap(torch.angle(components[:, best_y, best_x]).numpy())
+    along = -float(np.polyfit(np.arange(frames), phase, 1)[0]) / (2 * math.pi)  # k·v
+    speed = along / math.hypot(frequency_x, frequency_y_up)  # signed, along k
     direction = math.degrees(math.atan2(frequency_y_up, frequency_x)) + (180.0 if speed < 0 else 0)
     return direction % 360, abs(speed)

@@ -39,9 +39,15 @@ def test_rightward_bar_moves_toward_higher_columns_and_upward_toward_row_zero():
 
 def test_width_contrast_and_crossing_time():
     bars = MovingBars(
-        height=32, width=64, frames=11, directions_deg=(0.0,), speeds=(2.0,), widths=(6.5,),
-        contrasts=(-0.4,), background_luminance=0.5,
-    )  # fmt: skip
+        height=32,
+        width=64,
+        frames=11,
+        directions_deg=(0.0,),
+        speeds=(2.0,),
+        widths=(6.5,),
+        contrasts=(-0.4,),
+        background_luminance=0.5,
+    )
     video = bars.generate([0], seed=0).video[0, 0]
     middle = video[5]  # the bar's centre crosses the frame centre at the middle frame
     darkening = (0.5 - middle[16]) / 0.4
@@ -52,8 +58,9 @@ def test_width_contrast_and_crossing_time():
 
 
 def test_conditions_grid_repeats_and_metadata():
-    bars = MovingBars(directions_deg=(0.0, 90.0), speeds=(1.0, 2.0, 3.0), height=8, width=8,
-                      frames=2)  # fmt: skip
+    bars = MovingBars(
+        directions_deg=(0.0, 90.0), speeds=(1.0, 2.0, 3.0), height=8, width=8, frames=2
+    )
     assert bars.n_conditions == 6
     meta = bars.generate_range(0, 12, seed=5).metadata
     np.testing.assert_array_equal(meta["condition"], np.arange(12) % 6)

@@ -163,3 +163,27 @@ def test_attrs_record_kind_frame_rate_units_and_parameters():
     assert attrs["units"]["speed"] == "pixels/frame"
     assert "0 = rightward" in attrs["direction_convention"]
     assert Gratings(**attrs["parameters"]) == Gratings(frame_rate_hz=60.0)
+
+
+@pytest.mark.parametrize("generator", [MovingDots, Gratings])
+def test_rendering_into_out_reuses_the_buffer(generator):
+    task = generator(height=16, width=32, frames=4)
+    fresh = task.generate([3, 1], seed=2)
+    buffer = torch.full((2, 1, 4, 16, 32), 7.0)
+    reused = task.generate([3, 1], seed=2, out=buffer)
+    assert reused.video.data_ptr() == buffer.data_ptr()
+    assert torch.equal(reused.video, fresh.video)
+
+
+@pytest.mark.parametrize(
+    "buffer, message",
+    [
+        (torch.zeros(2, 1, 4, 16, 32), "shape"),
+        (torch.zeros(1, 1, 4, 16, 32, dtype=torch.float64), "float32"),
+        (torch.zeros(1, 1, 4, 32, 16).transpose(3, 4), "not contiguous"),
+        ("buffer", "must be a tensor"),
+    ],
+)
+def test_bad_out_buffers_are_rejected(buffer, message):
+    with pytest.raises(StimulusError, match=message):
+        MovingDots(height=16, width=32, frames=4).generate([0], seed=0, out=buffer)

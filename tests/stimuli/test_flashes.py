@@ -9,8 +9,15 @@ from retinasim.stimuli import Flashes
 
 
 def test_flash_timing_levels_and_steps():
-    flashes = Flashes(height=4, width=6, frames=20, levels=(1.0, 0.0), durations_frames=(3, 50),
-                      onset_frame=5, background_luminance=0.5)  # fmt: skip
+    flashes = Flashes(
+        height=4,
+        width=6,
+        frames=20,
+        levels=(1.0, 0.0),
+        durations_frames=(3, 50),
+        onset_frame=5,
+        background_luminance=0.5,
+    )
     batch = flashes.generate_range(0, 4, seed=0)
     traces = batch.video[:, 0].mean(dim=(2, 3))
     expected_flash = torch.full((20,), 0.5)

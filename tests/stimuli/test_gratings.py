@@ -19,9 +19,14 @@ def angle_difference(a: float, b: float) -> float:
 @pytest.mark.parametrize("waveform", ["sine", "square"])
 def test_gratings_drift_in_the_stated_direction_at_the_stated_speed(waveform):
     gratings = Gratings(
-        height=64, width=64, frames=20, waveform=waveform, directions_deg=DIRECTIONS,
-        spatial_frequencies=(1 / 20,), temporal_frequencies_hz=(1.5, 2.4),
-    )  # fmt: skip
+        height=64,
+        width=64,
+        frames=20,
+        waveform=waveform,
+        directions_deg=DIRECTIONS,
+        spatial_frequencies=(1 / 20,),
+        temporal_frequencies_hz=(1.5, 2.4),
+    )
     batch = gratings.generate_range(0, gratings.n_conditions, seed=0)
     for trial in range(len(batch)):
         direction, speed = grating_drift(batch.video[trial, 0])
@@ -31,14 +36,28 @@ def test_gratings_drift_in_the_stated_direction_at_the_stated_speed(waveform):
 
 
 def test_luminance_range_mean_and_waveforms():
-    sine = Gratings(height=40, width=80, frames=4, directions_deg=(0.0,), contrast=0.5,
-                    mean_luminance=0.4, spatial_frequencies=(0.05,))  # fmt: skip
+    sine = Gratings(
+        height=40,
+        width=80,
+        frames=4,
+        directions_deg=(0.0,),
+        contrast=0.5,
+        mean_luminance=0.4,
+        spatial_frequencies=(0.05,),
+    )
     video = sine.generate([0], seed=0).video
     assert float(video.min()) == pytest.approx(0.2, abs=1e-4)
     assert float(video.max()) == pytest.approx(0.6, abs=1e-4)
     assert float(video.mean()) == pytest.approx(0.4, abs=1e-4)
-    square = Gratings(height=8, width=80, frames=2, directions_deg=(0.0,), waveform="square",
-                      spatial_frequencies=(0.05,), temporal_frequencies_hz=(0.0,))  # fmt: skip
+    square = Gratings(
+        height=8,
+        width=80,
+        frames=2,
+        directions_deg=(0.0,),
+        waveform="square",
+        spatial_frequencies=(0.05,),
+        temporal_frequencies_hz=(0.0,),
+    )
     values = square.generate([0], seed=0).video
     distance_to_black_or_white = torch.minimum(values, 1 - values)
     assert float(distance_to_black_or_white.max()) < 1e-5  # edges fall on pixel boundaries here

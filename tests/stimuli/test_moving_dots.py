@@ -66,15 +66,25 @@ def test_metadata_and_labels_describe_each_trial():
     batch = MovingDots(**SMALL, alpha=1.7).generate(range(40), seed=5)
     meta = batch.metadata
     assert set(meta) >= {
-        "s", "fast_speed", "alpha", "fast_direction", "slow_direction",
-        "n_dots_left", "n_dots_right", "seed", "index", "speed_left", "speed_right",
-    }  # fmt: skip
+        "s",
+        "fast_speed",
+        "alpha",
+        "fast_direction",
+        "slow_direction",
+        "n_dots_left",
+        "n_dots_right",
+        "seed",
+        "index",
+        "speed_left",
+        "speed_right",
+    }
     np.testing.assert_array_equal(meta["index"], np.arange(40))
     np.testing.assert_allclose(meta["fast_speed"], 1.7 * meta["s"])
     fast_right = meta["fast_direction"] == "right"
     np.testing.assert_array_equal(meta["slow_direction"], np.where(fast_right, "left", "right"))
-    np.testing.assert_allclose(np.where(fast_right, meta["speed_right"], meta["speed_left"]),
-                               meta["fast_speed"])  # fmt: skip
+    np.testing.assert_allclose(
+        np.where(fast_right, meta["speed_right"], meta["speed_left"]), meta["fast_speed"]
+    )
     np.testing.assert_array_equal(batch.labels.numpy(), fast_right.astype(int))
     assert [batch.classes[label] for label in batch.labels] == list(meta["fast_direction"])
 

@@ -38,13 +38,20 @@ def test_noise_statistics_and_independence():
 
 
 def test_gaussian_noise_has_the_requested_contrast():
-    noise = WhiteNoise(height=64, width=64, frames=10, pixel_size=1, distribution="gaussian",
-                       contrast=0.2, mean_luminance=0.5)  # fmt: skip
+    noise = WhiteNoise(
+        height=64,
+        width=64,
+        frames=10,
+        pixel_size=1,
+        distribution="gaussian",
+        contrast=0.2,
+        mean_luminance=0.5,
+    )
     video = noise.generate([0, 1], seed=2).video.double()
     assert float(video.mean()) == pytest.approx(0.5, abs=0.003)
     assert float(video.std()) == pytest.approx(0.1, rel=0.02)
     default = WhiteNoise(distribution="gaussian")
     assert default.rms_contrast == pytest.approx(1 / 3)
     batch = default.generate([0], seed=0)
-    assert 0.0 <= float(batch.video.min()) and float(batch.video.max()) <= 1.0
+    assert float(batch.video.min()) >= 0.0 and float(batch.video.max()) <= 1.0
     assert batch.metadata["contrast"][0] == pytest.approx(1 / 3)

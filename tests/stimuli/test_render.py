@@ -42,12 +42,14 @@ def test_a_dot_moves_by_its_sub_pixel_speed_every_frame():
     video = one_dot_video(x0=10.3, velocity=0.5, row=12).double()
     columns = torch.arange(video.shape[-1], dtype=torch.float64) + 0.5
     centroid = (video.sum(1) * columns).sum(1) / video.sum((1, 2))
-    torch.testing.assert_close(centroid[1:] - centroid[:-1], torch.full((11,), 0.5,
-                               dtype=torch.float64), atol=0.01, rtol=0)  # fmt: skip
+    torch.testing.assert_close(
+        centroid[1:] - centroid[:-1], torch.full((11,), 0.5, dtype=torch.float64), atol=0.01, rtol=0
+    )
     assert float(centroid[0]) == pytest.approx(10.3, abs=0.01)
     luminance = video.sum((1, 2))
-    torch.testing.assert_close(luminance, torch.full_like(luminance, math.pi * 25), rtol=2e-4,
-                               atol=0)  # fmt: skip
+    torch.testing.assert_close(
+        luminance, torch.full_like(luminance, math.pi * 25), rtol=2e-4, atol=0
+    )
     rows = torch.arange(video.shape[1], dtype=torch.float64) + 0.5
     assert float((video.sum(2) * rows).sum(1)[0] / luminance[0]) == pytest.approx(12.5)
 
