@@ -6,7 +6,7 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -90,7 +90,16 @@ def plugins() -> None:
         print(f"warning: {problem}", file=sys.stderr)
 
 
-def info(file: Annotated[Path, typer.Argument(help="A circuit YAML file.")]) -> None:
+def info(
+    file: Annotated[Path, typer.Argument(help="A circuit YAML file.")],
+    forward: Annotated[
+        int,
+        typer.Option(
+            "--forward", min=0, help="Also run a timed forward pass on N moving-dots stimuli."
+        ),
+    ] = 0,
+    device: Annotated[str, typer.Option(help="Device of the forward pass: cpu or cuda.")] = "cpu",
+) -> None:
     """Show a circuit's layers, their shapes and its parameter count."""
     from retinasim.compile import compile_circuit
     from retinasim.spec import load_circuit, spec_hash
@@ -101,7 +110,6 @@ def info(file: Annotated[Path, typer.Argument(help="A circuit YAML file.")]) -> 
     console.print(f"[bold]{spec.name}[/bold]  (spec hash {spec_hash(spec)})")
     if spec.description:
         console.print(spec.description)
-    frames, (height, width) = spec.input.frames, spec.input.size
     table = Table()
     for column in (
         "layer",
@@ -113,14 +121,9 @@ def info(file: Annotated[Path, typer.Argument(help="A circuit YAML file.")]) -> 
         "parameters",
     ):
         table.add_column(column)
+    channels, frames, (height, width) = spec.input.channels, spec.input.frames, spec.input.size
     table.add_row(
-        "input",
-        "-",
-        str(spec.input.channels),
-        "-",
-        "-",
-        f"({spec.input.channels}, {frames}, {height}, {width})",
-        "-",
+        "input", "-", str(channels), "-", "-", str((channels, frames, height, width)), "-"
     )
     for layer in spec.layers:
         table.add_row(
@@ -130,20 +133,68 @@ def info(file: Annotated[Path, typer.Argument(help="A circuit YAML file.")]) -> 
             layer.sign.value,
             layer.weights.value,
             str(circuit.layer_shapes[layer.name]),
-            str(circuit.parameter_count(layer.name)),
+            f"{_layer_parameter_count(circuit, layer.name):,}",
         )
+    readout = sum(p.numel() for p in circuit.readout.parameters())
     table.add_row(
         "readout",
         "linear",
         str(len(spec.readout.classes)),
         "-",
         "free",
-        f"classes {', '.join(spec.readout.classes)} at frame {spec.readout.frame}",
-        str(circuit.parameter_count("readout")),
+        f"{', '.join(spec.readout.classes)} at frame {spec.readout.frame}",
+        f"{readout:,}",
     )
     console.print(table)
     total = sum(p.numel() for p in circuit.parameters() if p.requires_grad)
     console.print(f"trainable parameters: [bold]{total:,}[/bold]")
+    if forward:
+        _forward_pass(circuit, spec, forward, device, console)
+
+
+def _layer_parameter_count(circuit: Any, layer: str) -> int:
+    """Parameters of a layer's cell types and of the connections into it."""
+    count = sum(p.numel() for p in circuit.cells[layer].parameters())
+    for plan in circuit.plan.connections:
+        if plan.target == layer:
+            count += sum(p.numel() for p in circuit.connections[plan.key].parameters())
+    return count
+
+
+def _forward_pass(circuit: Any, spec: Any, n: int, device: str, console: Console) -> None:
+    """Run the (untrained) circuit on ``n`` moving-dots stimuli and summarise its activity."""
+    import time
+
+    import torch
+
+    from retinasim.stimuli import MovingDots
+
+    if device not in ("cpu", "cuda") or (device == "cuda" and not torch.cuda.is_available()):
+        raise typer.BadParameter(f"device {device!r} is not available (cpu or cuda)")
+    height, width = spec.input.size
+    task = MovingDots(height=height, width=width, frames=spec.input.frames)
+    circuit = circuit.to(device).eval()
+    start = time.perf_counter()
+    batch = task.generate(range(n), seed=0, device=device)
+    generated = time.perf_counter()
+    with torch.no_grad():
+        output = circuit.run(batch.video)
+    done = time.perf_counter()
+    console.print(
+        f"forward pass on {n} moving-dots stimuli ({device}): stimuli "
+        f"{generated - start:.2f} s, circuit {done - generated:.2f} s"
+    )
+    table = Table()
+    for column in ("layer", "mean activity", "silent types"):
+        table.add_column(column)
+    for name, activity in output.activity.items():
+        per_type = activity.mean(dim=(0, 2, 3, 4))
+        silent = int((activity.amax(dim=(0, 2, 3, 4)) == 0).sum())
+        table.add_row(name, f"{float(per_type.mean()):.4g}", f"{silent} of {len(per_type)}")
+    console.print(table)
+    decisions = output.logits[:, -1].argmax(dim=1).cpu()
+    correct = int((decisions == batch.labels.cpu()).sum())
+    console.print(f"decisions on the last frame: {correct}/{n} correct (untrained: chance)")
 
 
 def register(app: typer.Typer) -> None:

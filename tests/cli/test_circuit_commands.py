@@ -79,3 +79,16 @@ def test_unknown_command_and_missing_argument_exit_2() -> None:
         done = retinasim(*args)
         assert done.returncode == 2, args
         assert "Traceback" not in done.stderr
+
+
+def test_info_shows_shapes_parameters_and_a_forward_pass(tmp_path: Path) -> None:
+    tiny = tmp_path / "tiny.yaml"
+    tiny.write_text(TINY_CIRCUIT)
+    done = retinasim("info", str(MURRAY))
+    assert done.returncode == 0, done.stderr
+    assert "(8, 51, 50, 50)" in done.stdout and "(8, 51, 12, 12)" in done.stdout
+    assert "trainable parameters: 7,682" in done.stdout
+    done = retinasim("info", str(tiny), "--forward", "3")
+    assert done.returncode == 0, done.stderr
+    assert "forward pass on 3 moving-dots stimuli" in done.stdout
+    assert "/3 correct" in done.stdout
