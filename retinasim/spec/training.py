@@ -52,6 +52,13 @@ class Schedule(str, Enum):
     linear = "linear"
 
 
+class Initialisation(str, Enum):
+    """How the weights start."""
+
+    pytorch = "pytorch"
+    normalised = "normalised"
+
+
 class StimulusSeeds(_Strict):
     """Seeds of the three stimulus sets; distinct, so the sets never share a stimulus."""
 
@@ -105,6 +112,21 @@ class TrainingSpec(_Strict):
     """Learning rate at the last step, as a fraction of the peak (cosine and linear)."""
     grad_clip: PositiveFloat | None = None
     """Clip the global gradient norm to this value; ``null``: no clipping."""
+    init: Initialisation = Initialisation.pytorch
+    """``pytorch``: the compiler's defaults (PyTorch's, like the authors' code).
+    ``normalised``: then rescale, layer by layer, the connections into each cell type so its
+    drive has mean 0 and standard deviation ``init_drive_std`` on ``init_stimuli`` training
+    stimuli, and centre each cell's filter so ``init_active_fraction`` of its cells are
+    active (see ``retinasim.train.init``)."""
+    init_stimuli: PositiveInt = 16
+    """Training stimuli measured by the ``normalised`` initialisation."""
+    init_drive_std: PositiveFloat = 1.0
+    """Standard deviation of every type's drive after the ``normalised`` initialisation."""
+    init_active_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.5
+    """Fraction of each type's cells active after the ``normalised`` initialisation."""
+    init_readout_scale: Annotated[float, Field(ge=0)] = 1.0
+    """Factor on the decoder's initial weights (0: the decoder starts silent, at chance, and
+    learns from the first step without swinging the loss upward)."""
     input_scale: PositiveFloat = 1.0
     """The circuit sees ``(luminance - input_offset) * input_scale``: a fixed input
     standardisation, part of the trained model (evaluation applies it too)."""

@@ -18,11 +18,13 @@ import torch
 import torch.nn.functional as F
 
 from retinasim.spec import CircuitSpec, spec_hash
+from retinasim.spec.training import Initialisation
 from retinasim.train import distributed
 from retinasim.train.checkpoint import load_checkpoint, save_checkpoint
 from retinasim.train.data import circuit_input, derived_seed, moving_dots, train_indices
 from retinasim.train.errors import DivergenceError
 from retinasim.train.inference import decision_logits, predict
+from retinasim.train.init import normalise_drives
 from retinasim.train.progress import Reporter, SilentReporter, default_reporter
 from retinasim.train.provenance import provenance
 from retinasim.train.run_folder import HISTORY, METRICS, PROVENANCE, RunFolder
@@ -56,7 +58,8 @@ def train(
     reporter
         Where progress goes (default: a rich bar on a terminal, plain lines otherwise).
     stop_after
-        Stop (with a checkpoint) after this many steps of this session, as if interrupted.
+        Stop after this many steps of this session, as if killed: no checkpoint is written
+        beyond the periodic ones (for tests of ``resume``).
 
     Returns
     -------
@@ -102,6 +105,7 @@ class _Run:
         distributed.barrier(self.context)
         resuming = resume and self.run.checkpoint.is_file()
         if not resuming:
+            self._initialise()
             return
         state = load_checkpoint(self.run.checkpoint, spec_hash=self.hash)
         self.circuit.load_state_dict(state["model"])
@@ -109,6 +113,24 @@ class _Run:
         self.step = int(state["step"])
         self.history = [row for row in self.run.read_json(HISTORY, []) if row["step"] <= self.step]
         self.reporter.message(f"resuming {self.run.path} from step {self.step}")
+
+    def _initialise(self) -> None:
+        training = self.training
+        if training.init_readout_scale != 1.0:
+            with torch.no_grad():
+                self.circuit.readout.weight.mul_(training.init_readout_scale)
+        if training.init is not Initialisation.normalised:
+            return
+        count = training.init_stimuli
+        batch = moving_dots(self.spec).generate(
+            range(count), seed=training.stimulus_seeds.train, device=self.context.device
+        )
+        normalise_drives(
+            self.circuit,
+            circuit_input(batch.video, training),
+            target_std=training.init_drive_std,
+            active_fraction=training.init_active_fraction,
+        )
 
     def _write_provenance(self, status: str, wall: float, train_time: float) -> None:
         record = provenance(
@@ -156,8 +178,6 @@ class _Run:
                     window = [0.0, 0.0, 0, 0.0]
                 if self.step % self.training.checkpoint_every == 0 or self.step == self.total:
                     self._checkpoint()
-            if stop_after is not None and self.step < self.total:
-                self._checkpoint()
         finally:
             self.reporter.close()
         wall = wall0 + time.perf_counter() - started

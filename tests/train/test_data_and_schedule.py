@@ -44,4 +44,4 @@ def test_schedule_warms_up_then_decays_to_the_final_fraction() -> None:
     assert rates[0] == pytest.approx(0.1) and rates[9] == pytest.approx(1.0)
     assert rates[99] == pytest.approx(0.1)
     assert all(a >= b for a, b in itertools.pairwise(rates[9:]))
-    assert math.isclose(learning_rate(tiny_spec(schedule="constant").training, 1000), 0.03)
+    assert math.isclose(learning_rate(tiny_spec(schedule="constant").training, 1000), 0.003)

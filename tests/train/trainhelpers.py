@@ -10,18 +10,17 @@ from retinasim.spec import CircuitSpec, load_circuit
 
 TRAINING = """\
 training:
-  steps: 60
+  steps: 300
   batch_size: 16
-  learning_rate: 0.03
-  warmup_steps: 5
-  schedule: cosine
-  final_lr_fraction: 0.1
-  input_scale: 4.0
-  log_every: 10
-  eval_every: 30
-  checkpoint_every: 20
+  learning_rate: 0.003
+  warmup_steps: 10
+  init: normalised
+  init_readout_scale: 0.0
+  log_every: 50
+  eval_every: 150
+  checkpoint_every: 100
   validation_size: 64
-  stimulus: {alpha: 4.0, dot_radius: 2.0, mean_dots_in_view: 4.0, s_range: [0.75, 1.5]}
+  stimulus: {alpha: 8.0, dot_radius: 2.0, mean_dots_in_view: 6.0, s_range: [0.25, 0.5]}
 """
 
 TINY_TRAINED = TINY_CIRCUIT + TRAINING
@@ -43,3 +42,8 @@ def write_tiny(folder: Path, text: str = TINY_TRAINED) -> Path:
     path = folder / "tiny.yaml"
     path.write_text(text)
     return path
+
+
+def with_dropout(spec: CircuitSpec, probability: float) -> CircuitSpec:
+    """``spec`` with another dropout probability (validated)."""
+    return CircuitSpec.model_validate({**spec.model_dump(mode="json"), "dropout": probability})

@@ -1,0 +1,106 @@
+"""The training loop on a tiny task: learning, constraints, exact resume, NaN, run folders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from trainhelpers import tiny_spec, with_dropout
+
+from retinasim.train import CheckpointError, DivergenceError, RunFolderError, load_trained, train
+from retinasim.train import loop as loop_module
+from retinasim.train.checkpoint import load_checkpoint
+from retinasim.train.progress import SilentReporter
+
+QUIET = SilentReporter()
+
+
+def short(**changes: object):
+    """The tiny spec shortened for tests of the machinery (not of learning)."""
+    settings = dict(steps=30, log_every=5, eval_every=15, checkpoint_every=10, validation_size=16)
+    return tiny_spec(**{**settings, **changes})
+
+
+def test_loss_falls_and_accuracy_beats_chance_and_constraints_hold(tmp_path: Path) -> None:
+    metrics = train(tiny_spec(), tmp_path / "run", reporter=QUIET)
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert metrics["status"] == "completed" and metrics["steps"] == 300
+    assert history[-1]["loss"] < history[0]["loss"] - 0.05
+    assert metrics["validation_accuracy"] >= 0.7  # chance is 0.5 (64 validation stimuli)
+    circuit, _ = load_trained(tmp_path / "run")
+    constrained = circuit.constrained_parameters()
+    assert constrained and all(bool((p >= 0).all()) for p in constrained)
+    files = {p.name for p in (tmp_path / "run").iterdir()}
+    assert {"circuit.yaml", "provenance.json", "history.json", "metrics.json"} <= files
+    provenance = json.loads((tmp_path / "run" / "provenance.json").read_text())
+    assert provenance["status"] == "completed" and provenance["spec_hash"] == metrics["spec_hash"]
+    assert {"torch_version", "hostname", "utc_time", "wall_time_s", "seed"} <= set(provenance)
+
+
+def test_resume_after_interruption_gives_bit_identical_weights(tmp_path: Path) -> None:
+    spec = with_dropout(short(), 0.3)  # dropout masks must be replayed exactly
+    train(spec, tmp_path / "whole", reporter=QUIET)
+    train(spec, tmp_path / "cut", reporter=QUIET, stop_after=17)  # last checkpoint: step 10
+    assert load_checkpoint(tmp_path / "cut" / "checkpoint.pt")["step"] == 10
+    metrics = train(spec, tmp_path / "cut", resume=True, reporter=QUIET)
+    assert metrics["status"] == "completed"
+    whole = load_checkpoint(tmp_path / "whole" / "checkpoint.pt")
+    cut = load_checkpoint(tmp_path / "cut" / "checkpoint.pt")
+    for name, tensor in whole["model"].items():
+        assert torch.equal(tensor, cut["model"][name]), name
+    for index, state in whole["optimizer"]["state"].items():
+        for key, value in state.items():
+            assert torch.equal(value, cut["optimizer"]["state"][index][key])
+    steps = [row["step"] for row in json.loads((tmp_path / "cut" / "history.json").read_text())]
+    assert steps == sorted(set(steps)) and steps[-1] == 30  # replayed rows replaced, not doubled
+
+
+def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = loop_module.circuit_input
+    calls = {"n": 0}
+
+    def poisoned(video, training):
+        calls["n"] += 1
+        out = real(video, training)
+        # call 1 is the initialisation's measurement; call k + 1 feeds training step k
+        return out * float("nan") if calls["n"] == 25 else out
+
+    monkeypatch.setattr(loop_module, "circuit_input", poisoned)
+    with pytest.raises(DivergenceError) as caught:
+        train(short(eval_every=0), tmp_path / "run", reporter=QUIET)
+    message = str(caught.value)
+    assert "loss became nan at step 24" in message
+    assert "last good checkpoint (step 20) is kept" in message
+    assert load_checkpoint(tmp_path / "run" / "checkpoint.pt")["step"] == 20
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["status"] == "diverged"
+
+
+def test_an_existing_run_is_neither_overwritten_nor_resumed_by_accident(tmp_path: Path) -> None:
+    spec = short(steps=5, eval_every=0)
+    train(spec, tmp_path / "run", reporter=QUIET)
+    with pytest.raises(RunFolderError, match="already holds a training run; pass --overwrite"):
+        train(spec, tmp_path / "run", reporter=QUIET)
+    with pytest.raises(RunFolderError, match="cannot resume, the run was made with another"):
+        train(short(steps=6, eval_every=0), tmp_path / "run", resume=True, reporter=QUIET)
+    assert train(spec, tmp_path / "run", overwrite=True, reporter=QUIET)["steps"] == 5
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "thesis.tex").write_text("precious")
+    with pytest.raises(RunFolderError, match="not a run folder; refusing to delete"):
+        train(spec, tmp_path / "notes", overwrite=True, reporter=QUIET)
+    assert (tmp_path / "notes" / "thesis.tex").read_text() == "precious"
+
+
+def test_corrupt_or_foreign_checkpoints_are_refused_by_name(tmp_path: Path) -> None:
+    spec = short(steps=5, eval_every=0)
+    train(spec, tmp_path / "a", reporter=QUIET)
+    train(short(steps=5, eval_every=0, seed=7), tmp_path / "b", reporter=QUIET)
+    (tmp_path / "b" / "checkpoint.pt").replace(tmp_path / "a" / "checkpoint.pt")
+    with pytest.raises(CheckpointError, match="belongs to another circuit"):
+        train(spec, tmp_path / "a", resume=True, reporter=QUIET)
+    (tmp_path / "a" / "checkpoint.pt").write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(CheckpointError, match="corrupt or unreadable checkpoint"):
+        load_trained(tmp_path / "a")
