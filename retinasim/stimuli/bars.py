@@ -12,12 +12,6 @@ from retinasim.stimuli.base import StimulusGenerator
 from retinasim.stimuli.conditions import condition_grid, condition_metadata, direction_projection
 
 
-def _nonempty(values: tuple[float, ...], name: str) -> tuple[float, ...]:
-    if not values:
-        raise ValueError(f"{name} must list at least one value")
-    return values
-
-
 class MovingBars(StimulusGenerator):
     """A bar spanning the whole screen, perpendicular to its motion, moving at constant speed.
 
@@ -59,7 +53,8 @@ class MovingBars(StimulusGenerator):
     @field_validator("directions_deg", "speeds", "widths", "contrasts")
     @classmethod
     def _check_lists(cls, values: tuple[float, ...], info: ValidationInfo) -> tuple[float, ...]:
-        _nonempty(values, info.field_name)
+        if not values:
+            raise ValueError(f"{info.field_name} must list at least one value")
         units = {"speeds": "pixels/frame", "widths": "pixels"}
         if info.field_name in units and min(values) <= 0:
             raise ValueError(

@@ -215,7 +215,10 @@ def check_indices(indices: Any) -> torch.Tensor:
             f"use [{indices}] for one stimulus or generate_range(start, count) for a range"
         )
     try:
-        values = torch.as_tensor(np.asarray(indices))
+        if isinstance(indices, torch.Tensor):
+            values = indices.detach().cpu()
+        else:
+            values = torch.as_tensor(np.asarray(indices))
     except (TypeError, ValueError) as error:
         raise StimulusError(f"indices must be a sequence of integers: {error}") from None
     if values.ndim != 1 or values.numel() == 0:

@@ -9,11 +9,12 @@ The scene is horizontally periodic, ``scene_width`` pixels wide (3 × the video 
 default, like the authors' 765-pixel scene for a 255-pixel video), and the video shows its
 central ``width`` columns; dots that leave one side of the view travel on unseen and re-enter
 the scene's other end, so the number of dots in view is statistically constant over time.
-Dot centres form a Poisson process of uniform density over the scene (over every row from which
-a dot reaches into the frame, so dots cut by the top and bottom edges are as frequent as dots
-anywhere else);
+Dot centres form a Poisson process of uniform density over the scene, on every row from which a
+dot reaches into the frame, so dots cut by the top and bottom edges are as frequent as anywhere.
 ``mean_dots_in_view`` is the expected number of dot *centres* inside the video frame at any
-frame (16.67 in the paper: the authors' 150 dots on a 765² scene cropped to 255²).
+frame (16.67 in the paper: the authors' 150 dots on a 765² scene cropped to 255²). The
+metadata ``n_dots_left`` / ``n_dots_right`` count the dots of the whole scene (about 3 × 16.67
+in all by default); ``dots_in_view`` counts centres inside the frame, averaged over frames.
 
 Leak-free by construction: the dots (number, positions, directions) are drawn from random
 streams that do not depend on which side is fast, and the fast side only sets the two speeds.
@@ -30,7 +31,7 @@ import torch
 from pydantic import Field, model_validator
 
 from retinasim.stimuli import rng
-from retinasim.stimuli.base import StimulusGenerator
+from retinasim.stimuli.base import Indices, StimulusGenerator, check_indices, check_seed
 from retinasim.stimuli.render import HorizontalScene, render_discs, stamp_shape
 
 DIRECTIONS = ("left", "right")
@@ -171,8 +172,13 @@ class MovingDots(StimulusGenerator):
         area = scene.scene_width * self.centre_rows
         return self.mean_dots_in_view * area / (self.width * self.height)
 
-    def layout(self, indices: torch.Tensor, seed: int) -> DotLayout:
-        """Draw everything but the pixels for stimuli ``indices`` (CPU int64 ``(batch,)``)."""
+    def layout(self, indices: Indices, seed: int) -> DotLayout:
+        """Draw everything but the pixels for stimuli ``indices`` of the set ``seed``.
+
+        Cheap (no rendering): use it with :meth:`metadata` to study the parameters of many
+        stimuli. ``generate`` renders exactly this layout.
+        """
+        indices, seed = check_indices(indices), check_seed(seed)
         keys = rng.stimulus_keys(seed, indices)
         streams = rng.STREAMS
         if self.s is not None:
@@ -188,16 +194,15 @@ class MovingDots(StimulusGenerator):
         n_dots = rng.poisson(keys, streams["n_dots"], self.dots_per_scene)
         slots = max(int(n_dots.max()), 1)
         scene = self.scene
+        half_rows = stamp_shape(self.dot_radius)[0] // 2
+        row = torch.floor(self.centre_rows * rng.uniform(keys, streams["dot_y"], (slots,)))
         return DotLayout(
             s=s,
             speed_left=torch.where(fast_is_right, s, fast),
             speed_right=torch.where(fast_is_right, fast, s),
             fast_is_right=fast_is_right,
             scene_x=scene.scene_width * rng.uniform(keys, streams["dot_x"], (slots,)),
-            row=torch.floor(self.centre_rows * rng.uniform(keys, streams["dot_y"], (slots,))).to(
-                torch.int64
-            )
-            - stamp_shape(self.dot_radius)[0] // 2,
+            row=row.to(torch.int64) - half_rows,
             moves_right=rng.uniform(keys, streams["dot_direction"], (slots,)) < 0.5,
             present=torch.arange(slots)[None, :] < n_dots[:, None],
         )

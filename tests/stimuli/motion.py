@@ -13,31 +13,32 @@ import torch
 
 
 def horizontal_shift_peaks(
-    video: torch.Tensor, lag: int, upsample: int = 16
-) -> tuple[float, float]:
-    """Shifts (pixels) of the leftward and rightward populations between frames ``lag`` apart.
+    videos: torch.Tensor, lag: int, upsample: int = 16
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Shifts and strengths of the leftward and rightward populations, frames ``lag`` apart.
 
-    ``video`` is ``(frames, height, width)``. The horizontal cross-correlation of frame ``t``
-    with frame ``t + lag`` (summed over rows and frames, zero-padded so nothing wraps, then
-    interpolated ``upsample``-fold through the spectrum) has one peak per rigidly moving
-    population: at ``-lag * speed_left`` and at ``+lag * speed_right``.
+    ``videos`` is ``(..., frames, height, width)``. The horizontal cross-correlation of frame
+    ``t`` with frame ``t + lag`` (summed over rows and frames, zero-padded so nothing wraps,
+    then interpolated ``upsample``-fold through the spectrum) has one peak per rigidly moving
+    population: at ``-lag * speed_left`` and at ``+lag * speed_right``; a peak's height grows
+    with the number of dots moving that way.
 
-    Returns ``(left_shift, right_shift)``, both positive pixels.
+    Returns ``(left_shift, right_shift, left_height, right_height)``, each of shape ``(...)``;
+    shifts in pixels, both positive.
     """
-    frames = video.double()
-    frames = frames - frames.mean()
+    frames = videos.double()
+    frames = frames - frames.mean(dim=(-3, -2, -1), keepdim=True)
     width = frames.shape[-1]
     size = 2 * width
-    before = torch.fft.rfft(frames[:-lag], n=size, dim=-1)
-    after = torch.fft.rfft(frames[lag:], n=size, dim=-1)
-    spectrum = (after * before.conj()).sum(dim=(0, 1))  # correlation of shift d: after(x + d)
-    correlation = torch.fft.irfft(spectrum, n=size * upsample) * upsample
-    shifts = torch.fft.fftfreq(size * upsample, d=1.0 / size)  # pixels, signed
-    left = shifts < -0.5
-    right = shifts > 0.5
-    left_peak = -float(shifts[left][torch.argmax(correlation[left])])
-    right_peak = float(shifts[right][torch.argmax(correlation[right])])
-    return left_peak, right_peak
+    before = torch.fft.rfft(frames[..., :-lag, :, :], n=size, dim=-1)
+    after = torch.fft.rfft(frames[..., lag:, :, :], n=size, dim=-1)
+    spectrum = (after * before.conj()).sum(dim=(-3, -2))  # correlation at shift d: after(x + d)
+    correlation = torch.fft.irfft(spectrum, n=size * upsample, dim=-1) * upsample
+    shifts = torch.fft.fftfreq(size * upsample, d=1.0 / size, dtype=torch.float64)  # pixels
+    left, right = shifts < -0.5, shifts > 0.5
+    left_height, left_at = correlation[..., left].max(dim=-1)
+    right_height, right_at = correlation[..., right].max(dim=-1)
+    return -shifts[left][left_at], shifts[right][right_at], left_height, right_height
 
 
 def aperture_centroid_velocity(video: torch.Tensor) -> tuple[float, float]:

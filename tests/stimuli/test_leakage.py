@@ -19,36 +19,44 @@ LAG = 16
 GEOMETRY = {"height": 48, "width": 96, "frames": 33, "mean_dots_in_view": 10.0}
 
 
-def video_statistics(video: torch.Tensor) -> list[float]:
-    """Simple statistics of one ``(frames, height, width)`` video, each a candidate leak.
+def video_statistics(videos: torch.Tensor) -> torch.Tensor:
+    """Simple statistics of ``(batch, frames, height, width)`` videos, each a candidate leak.
 
-    Luminance (total, left and right halves, first vs last frames), dot-count proxies (the
-    heights of the two motion peaks), per-direction speeds from tracking, and per-direction
-    motion energy (spatiotemporal Fourier power moving left vs right).
+    Luminance (total, left and right halves, first vs last frames, spread over frames and
+    columns), dot-count proxies (the heights of the two motion peaks), per-direction speeds
+    from tracking, and per-direction motion energy (spatiotemporal Fourier power moving left
+    vs right). Returns float64 ``(batch, 14)``.
     """
-    frames = video.double()
+    frames = videos.double()
     half = frames.shape[-1] // 2
-    left_shift, right_shift = horizontal_shift_peaks(video, LAG)
-    spectrum = torch.fft.fftn(frames - frames.mean(), dim=(0, 2)).abs().square().sum(1)
-    temporal = torch.fft.fftfreq(frames.shape[0])[:, None]
-    spatial = torch.fft.fftfreq(frames.shape[2])[None, :]
-    rightward = float(spectrum[temporal * spatial < 0].sum())  # ω kx < 0: moves toward +x
-    leftward = float(spectrum[temporal * spatial > 0].sum())
-    profile = frames.mean(dim=(0, 1))
-    return [
-        float(frames.mean()),
-        float(frames[..., :half].mean()),
-        float(frames[..., half:].mean()),
-        float(frames[-4:].mean() - frames[:4].mean()),
-        float((frames > 0.5).float().mean(dim=(1, 2)).std()),
-        float(profile.std()),
-        left_shift / LAG,
-        right_shift / LAG,
-        math.log(rightward),
-        math.log(leftward),
-        right_shift / LAG - left_shift / LAG,
-        math.log(rightward) - math.log(leftward),
-    ]
+    left_shift, right_shift, left_height, right_height = horizontal_shift_peaks(
+        videos, LAG, upsample=4
+    )
+    centred = frames - frames.mean(dim=(1, 2, 3), keepdim=True)
+    power = torch.fft.fftn(centred, dim=(1, 3)).abs().square().sum(2)  # (batch, ω, kx)
+    temporal = torch.fft.fftfreq(frames.shape[1])[:, None]
+    spatial = torch.fft.fftfreq(frames.shape[3])[None, :]
+    rightward = torch.log((power * (temporal * spatial < 0)).sum(dim=(1, 2)))  # ω kx < 0
+    leftward = torch.log((power * (temporal * spatial > 0)).sum(dim=(1, 2)))
+    return torch.stack(
+        [
+            frames.mean(dim=(1, 2, 3)),
+            frames[..., :half].mean(dim=(1, 2, 3)),
+            frames[..., half:].mean(dim=(1, 2, 3)),
+            frames[:, -4:].mean(dim=(1, 2, 3)) - frames[:, :4].mean(dim=(1, 2, 3)),
+            frames.mean(dim=(2, 3)).std(dim=1),
+            frames.mean(dim=(1, 2)).std(dim=1),
+            left_shift / LAG,
+            right_shift / LAG,
+            left_height,
+            right_height,
+            rightward,
+            leftward,
+            (right_shift - left_shift) / LAG,
+            rightward - leftward,
+        ],
+        dim=1,
+    )
 
 
 def statistics_and_labels(alpha: float, seed: int, count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -56,9 +64,9 @@ def statistics_and_labels(alpha: float, seed: int, count: int) -> tuple[np.ndarr
     rows, labels = [], []
     for start in range(0, count, 100):
         batch = task.generate_range(start, 100, seed=seed)
-        rows += [video_statistics(video[0]) for video in batch.video]
+        rows.append(video_statistics(batch.video[:, 0]).numpy())
         labels.append(batch.labels.numpy())
-    return np.array(rows), np.concatenate(labels)
+    return np.concatenate(rows), np.concatenate(labels)
 
 
 def held_out_accuracy(features: np.ndarray, labels: np.ndarray, train: int) -> float:
