@@ -86,6 +86,16 @@ class StimulusGenerator(BaseModel):
             ) from None
 
     @classmethod
+    def model_validate(cls, obj: Any, **options: Any) -> StimulusGenerator:
+        """Build from a mapping (as pydantic does), raising StimulusError on bad parameters."""
+        try:
+            return super().model_validate(obj, **options)
+        except ValidationError as error:
+            raise StimulusError(
+                describe_validation_error(cls.kind, list(cls.model_fields), error)
+            ) from None
+
+    @classmethod
     def parameter_names(cls) -> list[str]:
         """Names of the parameters this generator accepts."""
         return list(cls.model_fields)

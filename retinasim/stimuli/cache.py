@@ -156,6 +156,11 @@ class StimulusCache(Dataset):
         self.seed = int(manifest["seed"])
         self.start = int(manifest["start"])
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_archive"], state["_pid"] = None, -1  # open file handles do not cross processes
+        return state
+
     def _zip(self) -> zipfile.ZipFile:
         if self._archive is None or self._pid != os.getpid():  # one handle per worker process
             try:

@@ -104,6 +104,12 @@ def test_every_parameter_of_every_generator_has_a_rejected_value():
             assert (kind, name) in covered, f"no bad-value test for {kind}.{name}"
 
 
+def test_model_validate_raises_stimulus_error_too():
+    assert MovingDots.model_validate({"alpha": 1.5}) == MovingDots(alpha=1.5)
+    with pytest.raises(StimulusError, match="alpha = -1"):
+        MovingDots.model_validate({"alpha": -1})
+
+
 def test_generators_are_frozen():
     task = MovingDots()
     with pytest.raises(Exception, match="frozen"):

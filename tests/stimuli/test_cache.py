@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import zipfile
 
 import numpy as np
@@ -30,6 +31,8 @@ def test_round_trip_matches_the_generator_within_uint8_quantisation(tmp_path):
     assert torch.equal(stored.labels, fresh.labels) and stored.classes == ("left", "right")
     assert cache.verify() <= 0.5 / 255 + 1e-7
     assert np.load(path)["labels"].tolist() == fresh.labels.tolist()  # a plain .npz too
+    copy = pickle.loads(pickle.dumps(cache))  # for DataLoader workers started by spawn
+    assert torch.equal(copy[4][0], cache[4][0])
 
 
 def test_caches_of_unlabelled_stimuli(tmp_path):
