@@ -10,7 +10,8 @@ the disc's area, so a dot's total luminance is constant while it is in view.
 
 Where discs overlap the brighter coverage wins (maximum: the union of the discs), so the video
 stays in ``[0, 1]`` and each pixel is independent of the order in which discs are drawn: the
-result is bit-identical on every run, CPU or CUDA, alone or in any batch.
+result is bit-identical on every run and alone or in any batch (on CUDA too, where the scatter
+runs in arbitrary order).
 
 Work is proportional to the visible dot-frames (``K × M`` pixels each, ``K = M = 11`` for
 ``r = 5``), vectorised over dots, frames and stimuli, written with one ``scatter_reduce`` into
