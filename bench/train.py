@@ -1,0 +1,180 @@
+"""Training throughput at full resolution: the compiled circuit against the reference model.
+
+Each model trains for a few steps exactly as ``retinasim train`` does (fresh moving-dots
+stimuli rendered every step, dropout, cross-entropy on the decision frame, Adam, constraint
+projection), each in its own process so that its peak resident memory (``ru_maxrss``) is its
+own. Also measured in the same run: the end-to-end ``retinasim.train.train`` loop of the
+compiled circuit (bookkeeping included), the arithmetic rate against this machine's float32
+matrix-multiply peak, and the compiled / reference ratio.
+
+Usage::
+
+    python bench/train.py                    # batch 15, 255 x 255 x 51: the paper's setting
+    python bench/train.py --quick            # smoke test at 105 x 105 x 21, batch 3
+    python bench/train.py --threads 2 --steps 5 --reference-steps 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+CIRCUIT = Path(__file__).resolve().parents[1] / "circuits" / "murray2021.yaml"
+
+
+def make_spec(quick: bool, batch: int):
+    """The murray2021 circuit with the benchmark's batch size (reduced size with ``quick``)."""
+    from retinasim.spec import load_circuit
+    from retinasim.train.overrides import apply_overrides
+
+    spec = load_circuit(CIRCUIT)
+    if quick:
+        data = spec.model_dump(mode="json")
+        data["input"].update(size=[105, 105], frames=21)
+        from retinasim.spec import CircuitSpec
+
+        spec = CircuitSpec.model_validate(data)
+    return apply_overrides(spec, {"batch_size": batch})
+
+
+def _measure(model_kind: str, quick: bool, batch: int, steps: int, threads: int) -> dict:
+    """In a fresh process: seconds per training step (after a warm-up step) and peak RSS."""
+    import torch
+    import torch.nn.functional as F
+
+    from retinasim.circuit import tune_cpu_allocator
+    from retinasim.compile import compile_circuit
+    from retinasim.train.data import circuit_input, derived_seed, moving_dots, train_indices
+    from retinasim.train.inference import decision_logits
+
+    torch.set_num_threads(threads)
+    tune_cpu_allocator()
+    spec = make_spec(quick, batch)
+    if model_kind == "loop":
+        return _measure_loop(spec, steps)
+    circuit = compile_circuit(spec, seed=0)
+    model, project = circuit, circuit.project_constraints
+    if model_kind == "reference":
+        from reference import ReferenceCircuit
+
+        model = ReferenceCircuit.from_circuit(circuit)
+        project = model.project_constraints
+    model.train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    generator, training = moving_dots(spec), spec.training
+    times, render = [], []
+    for step in range(steps + 1):
+        start = time.perf_counter()
+        batch_ = generator.generate(train_indices(training, step), seed=1)
+        rendered = time.perf_counter()
+        torch.manual_seed(derived_seed(0, step, 0))
+        logits = decision_logits(model(circuit_input(batch_.video, training)), spec)
+        loss = F.cross_entropy(logits, batch_.labels)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        project()
+        if step:  # the first step warms up
+            times.append(time.perf_counter() - start)
+            render.append(rendered - start)
+    return {
+        "seconds_per_step": min(times),
+        "median_seconds_per_step": sorted(times)[len(times) // 2],
+        "render_seconds": min(render),
+        "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _measure_loop(spec, steps: int) -> dict:
+    """The real training loop (``retinasim.train.train``), validation switched off."""
+    from retinasim.train import train
+    from retinasim.train.overrides import apply_overrides
+    from retinasim.train.progress import SilentReporter
+
+    spec = apply_overrides(
+        spec, {"steps": steps + 1, "eval_every": 0, "log_every": 1, "validation_size": 1}
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        train(spec, Path(folder) / "run", reporter=SilentReporter())
+        import json
+
+        history = json.loads((Path(folder) / "run" / "history.json").read_text())
+    times = [spec.training.batch_size / row["stimuli_per_s"] for row in history[1:-1]]
+    return {
+        "seconds_per_step": min(times),
+        "median_seconds_per_step": sorted(times)[len(times) // 2],
+        "render_seconds": float("nan"),
+        "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def in_process(kind: str, *args) -> dict:
+    """Run :func:`_measure` in a fresh spawned process (its own peak memory)."""
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:
+        return pool.apply(_measure, (kind, *args))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--batch", type=int, default=15)
+    parser.add_argument("--steps", type=int, default=5, help="timed compiled steps")
+    parser.add_argument("--reference-steps", type=int, default=2, help="timed reference steps")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="105 x 105 x 21, batch 3")
+    parser.add_argument("--no-reference", action="store_true")
+    args = parser.parse_args(argv)
+    batch = 3 if args.quick else args.batch
+
+    import torch
+    from forward import count_flops, matmul_peak
+
+    from retinasim.compile import compile_circuit
+
+    torch.set_num_threads(args.threads)
+    peak = matmul_peak()
+    spec = make_spec(args.quick, batch)
+    circuit = compile_circuit(spec, seed=0)
+    kernels = {name: circuit.cells[name].kernel for name in circuit.layer_names}
+    flops = count_flops(circuit.plan, kernels).required
+    size = f"{spec.input.size[0]}x{spec.input.size[1]}x{spec.input.frames}"
+    print(
+        f"# {spec.name} training throughput: batch {batch}, {size}, {args.threads} threads, "
+        f"torch {torch.__version__}; fp32 matmul peak {peak / 1e9:.1f} GFLOP/s; "
+        f"{flops / 1e9:.3f} GFLOP per stimulus and step (forward + needed gradients)"
+    )
+    runs = [("compiled (training step)", "compiled", args.steps)]
+    runs.append(("compiled (retinasim.train loop)", "loop", args.steps + 1))
+    if not args.no_reference:
+        runs.append(("reference (training step)", "reference", args.reference_steps))
+    print(
+        "\n| model | s/step (best) | s/step (median) | stimuli/s | of which rendering s "
+        "| GFLOP/s (% of peak) | peak RSS MiB |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    results = {}
+    for name, kind, steps in runs:
+        result = in_process(kind, args.quick, batch, steps, args.threads)
+        results[kind] = result
+        best = result["seconds_per_step"]
+        rate = flops * batch / best
+        print(
+            f"| {name} | {best:.3f} | {result['median_seconds_per_step']:.3f} | "
+            f"{batch / best:.1f} | {result['render_seconds']:.3f} | {rate / 1e9:.1f} "
+            f"({100 * rate / peak:.0f}%) | {result['max_rss_mib']:.0f} |",
+            flush=True,
+        )
+    if "reference" in results:
+        ratio = results["reference"]["seconds_per_step"] / results["compiled"]["seconds_per_step"]
+        print(f"\ncompiled training throughput / reference: {ratio:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
