@@ -30,8 +30,8 @@ def test_gratings_drift_in_the_stated_direction_at_the_stated_speed(waveform):
     batch = gratings.generate_range(0, gratings.n_conditions, seed=0)
     for trial in range(len(batch)):
         direction, speed = grating_drift(batch.video[trial, 0])
-        assert angle_difference(direction, batch.metadata["direction_deg"][trial]) < 2.0
-        assert speed == pytest.approx(batch.metadata["speed"][trial], rel=0.05)
+        assert angle_difference(direction, batch.metadata["direction_deg"][trial]) < 0.5
+        assert speed == pytest.approx(batch.metadata["speed"][trial], rel=0.03)
     np.testing.assert_allclose(batch.metadata["speed"][:2], [1.5 / 30 * 20, 2.4 / 30 * 20])
 
 
