@@ -110,6 +110,9 @@ class TrainingSpec(_Strict):
     ``final_lr_fraction * learning_rate`` at the last step."""
     final_lr_fraction: Annotated[float, Field(ge=0, le=1)] = 0.0
     """Learning rate at the last step, as a fraction of the peak (cosine and linear)."""
+    dropout: Annotated[float, Field(ge=0.0, lt=1.0)] | None = None
+    """Dropout probability while training, replacing the circuit's ``dropout`` for this
+    training run only; ``null``: the circuit's."""
     grad_clip: PositiveFloat | None = None
     """Clip the global gradient norm to this value; ``null``: no clipping."""
     init: Initialisation = Initialisation.pytorch

@@ -88,6 +88,8 @@ class _Run:
         self.hash = spec_hash(spec)
         self.total = self.training.total_steps()
         self.circuit = compile_circuit(spec, seed=self.training.seed, device=context.device)
+        if self.training.dropout is not None:
+            self.circuit.dropout_p = self.training.dropout  # this training run only
         self.optimizer = torch.optim.Adam(
             self.circuit.parameters(),
             lr=self.training.learning_rate,
