@@ -26,7 +26,7 @@ def horizontal_shift_peaks(
     Returns ``(left_shift, right_shift, left_height, right_height)``, each of shape ``(...)``;
     shifts in pixels, both positive.
     """
-    frames = videos.double()
+    frames = videos.float()
     frames = frames - frames.mean(dim=(-3, -2, -1), keepdim=True)
     width = frames.shape[-1]
     size = 2 * width
@@ -34,7 +34,7 @@ def horizontal_shift_peaks(
     after = torch.fft.rfft(frames[..., lag:, :, :], n=size, dim=-1)
     spectrum = (after * before.conj()).sum(dim=(-3, -2))  # correlation at shift d: after(x + d)
     correlation = torch.fft.irfft(spectrum, n=size * upsample, dim=-1) * upsample
-    shifts = torch.fft.fftfreq(size * upsample, d=1.0 / size, dtype=torch.float64)  # pixels
+    shifts = torch.fft.fftfreq(size * upsample, d=1.0 / size)  # pixels
     left, right = shifts < -0.5, shifts > 0.5
     left_height, left_at = correlation[..., left].max(dim=-1)
     right_height, right_at = correlation[..., right].max(dim=-1)
