@@ -191,7 +191,8 @@ def _check_stimulus(params: dict[str, Any]) -> None:
             BaseModel.__init__(self, **data)
 
     try:
-        MovingDotsParams.model_validate(params)
+        # the core validator: the generator's own model_validate raises StimulusError
+        MovingDotsParams.__pydantic_validator__.validate_python(params)
     except ValidationError as error:
         known = sorted(set(MovingDots.model_fields) - set(INPUT_OWNED))
         details: list[InitErrorDetails] = []
