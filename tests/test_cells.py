@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from retinasim.cells import nonnegative_parameters
+from retinasim.cells import nonnegative_parameters, spatiotemporal
 from retinasim.cells.spatiotemporal import (
     CausalTemporalFilter,
     Spatiotemporal,
@@ -48,11 +48,19 @@ def test_filter_output_is_stored_frames_major() -> None:
     assert out.transpose(1, 2).is_contiguous()
 
 
-def test_filter_gradients_match_autograd_of_the_naive_filter() -> None:
+@pytest.mark.parametrize(
+    ("frames", "kernel", "blocked"), [(6, 3, False), (40, 7, True), (9, 12, True)]
+)
+def test_filter_gradients_match_autograd_of_the_naive_filter(
+    frames: int, kernel: int, blocked: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if blocked:  # split the band into row blocks even on a small map
+        monkeypatch.setattr(spatiotemporal, "_BLOCKED_MIN_WIDTH", 1)
+        monkeypatch.setattr(spatiotemporal, "_BLOCK_ROWS", 4)
     torch.manual_seed(1)
-    module = CausalTemporalFilter(2, 3).double()
-    drive = frames_major(torch.randn(2, 2, 6, 3, 4, dtype=torch.float64)).requires_grad_()
-    weights = torch.randn(2, 2, 6, 3, 4, dtype=torch.float64)
+    module = CausalTemporalFilter(2, kernel).double()
+    drive = frames_major(torch.randn(2, 2, frames, 3, 4, dtype=torch.float64)).requires_grad_()
+    weights = torch.randn(2, 2, frames, 3, 4, dtype=torch.float64)
     fast = torch.autograd.grad((module(drive) * weights).sum(), [drive, *module.parameters()])
     slow = torch.autograd.grad(
         (naive_filter(module, drive) * weights).sum(), [drive, *module.parameters()]
@@ -77,6 +85,12 @@ def test_filter_is_causal() -> None:
     drive[0, 0, 6] = 1.0
     out = module(drive)[0, 0, :, 0, 0]
     assert out[:6].eq(0).all() and out[6:].eq(1).all()
+
+
+def test_row_blocks_cover_the_band_and_skip_zero_blocks() -> None:
+    blocks = spatiotemporal._row_blocks(51, 31, width=2500)
+    assert blocks == [(0, 17, 0), (17, 34, 0), (34, 51, 4)]
+    assert spatiotemporal._row_blocks(51, 31, width=144) == [(0, 51, 0)]
 
 
 def test_toeplitz_is_banded() -> None:

@@ -13,8 +13,8 @@ import torch
 import torch.nn.functional as F
 from helpers import ROOT
 
-from retinasim.circuit import Circuit, CircuitOptions
-from retinasim.circuit.connections import _WeightGradAsDilatedConv
+from retinasim.circuit import Circuit, CircuitOptions, conv
+from retinasim.circuit.conv import conv2d
 from retinasim.compile import compile_circuit
 from retinasim.spec import load_circuit
 
@@ -43,15 +43,19 @@ def random_configurations(count: int, seed: int = 0):
     return found
 
 
+@pytest.mark.parametrize("chunk", [2, 16])
 @pytest.mark.parametrize(
     ("cin", "cout", "kernel", "stride", "padding", "size"), random_configurations(12)
 )
-def test_dilated_weight_gradient_equals_autograd(cin, cout, kernel, stride, padding, size) -> None:
+def test_dilated_weight_gradient_equals_autograd(
+    chunk, cin, cout, kernel, stride, padding, size, monkeypatch
+) -> None:
+    monkeypatch.setattr(conv, "WEIGHT_GRAD_CHUNK", chunk)
     torch.manual_seed(0)
-    x = torch.randn(3, cin, *size, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(5, cin, *size, dtype=torch.float64, requires_grad=True)
     weight = torch.randn(cout, cin, *kernel, dtype=torch.float64, requires_grad=True)
     bias = torch.randn(cout, dtype=torch.float64, requires_grad=True)
-    ours = _WeightGradAsDilatedConv.apply(x, weight, bias, stride, padding)
+    ours = conv2d(x, weight, bias, stride, padding, dilated_weight_grad=True)
     plain = F.conv2d(x, weight, bias, stride, padding)
     torch.testing.assert_close(ours, plain)
     grad = torch.randn_like(plain)

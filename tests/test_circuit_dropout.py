@@ -63,3 +63,14 @@ def test_pytorch_path_when_asked_for() -> None:
     dropped = dropout(x, 0.25, training=True, fast=False)
     assert dropped.dtype == torch.float64
     assert abs(dropped.eq(0).double().mean().item() - 0.25) < 0.01
+
+
+def test_tie_search_finds_exactly_the_equal_bytes() -> None:
+    from retinasim.circuit.dropout import _tie_positions
+
+    torch.manual_seed(4)
+    words = torch.empty(50_000, dtype=torch.int64).random_(-(2**63), None)
+    count = 8 * 50_000 - 5
+    for value in (0, 1, 127, 128, 153, 255):
+        expected = (words.view(torch.uint8)[:count] == value).nonzero().squeeze(1)
+        assert torch.equal(_tie_positions(words, value, count).sort().values, expected)

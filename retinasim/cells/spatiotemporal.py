@@ -9,6 +9,7 @@ and gets the activity back in the same layout, without a permuting copy in eithe
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Annotated
 
 import torch
@@ -64,17 +65,76 @@ def _as_series(tensor: torch.Tensor) -> torch.Tensor:
     return tensor.flatten(3)
 
 
+_BLOCK_ROWS = 17
+"""Rows per block of the banded product: 3 blocks for 51 frames skip 36% of the zeros."""
+_BLOCKED_MIN_WIDTH = 1024
+"""Below this many pixels per frame a product is too small to be worth splitting."""
+
+Block = tuple[int, int, int]
+"""``(first row, end row, first column)``: rows ``r0:r1`` of a causal band need only columns
+``c0:r1`` with ``c0 = max(0, r0 - kernel + 1)``; the rest of the row block is zero."""
+
+
+def _row_blocks(frames: int, kernel: int, width: int) -> list[Block]:
+    """Row blocks of a ``frames × frames`` causal band of ``kernel`` taps (see :data:`Block`)."""
+    count = 1 if width < _BLOCKED_MIN_WIDTH else max(1, min(4, round(frames / _BLOCK_ROWS)))
+    edges = [round(i * frames / count) for i in range(count + 1)]
+    return [(r0, r1, max(0, r0 - kernel + 1)) for r0, r1 in pairwise(edges)]
+
+
+def _banded_product(matrix, series, out, blocks: list[Block]) -> None:
+    """``out[b] = matrix @ series[b]`` for every ``b``, skipping the band's zero blocks.
+
+    ``matrix (types, T, T)``; ``series``, ``out`` ``(batch, types, T, s)`` on any strides.
+    """
+    for b in range(series.shape[0]):  # a loop over the batch, never over cell types
+        for r0, r1, c0 in blocks:
+            torch.bmm(matrix[:, r0:r1, c0:r1], series[b][:, c0:r1], out=out[b][:, r0:r1])
+
+
+def _banded_transposed_product(matrix, grad, out, blocks: list[Block]) -> None:
+    """``out[b] = matrix.T @ grad[b]``: each row block adds into columns ``c0:r1``, written
+    fresh where no later block has written yet (no zero-filling pass)."""
+    transposed = matrix.transpose(1, 2)
+    for b in range(grad.shape[0]):
+        written_from = matrix.shape[1]
+        for r0, r1, c0 in reversed(blocks):
+            fresh_end = min(r1, written_from)
+            if fresh_end > c0:
+                torch.bmm(
+                    transposed[:, c0:fresh_end, r0:r1],
+                    grad[b][:, r0:r1],
+                    out=out[b][:, c0:fresh_end],
+                )
+            if r1 > fresh_end:
+                out[b][:, fresh_end:r1].baddbmm_(
+                    transposed[:, fresh_end:r1, r0:r1], grad[b][:, r0:r1]
+                )
+            written_from = min(written_from, c0)
+
+
+def _banded_outer(grad, series, blocks: list[Block]) -> torch.Tensor:
+    """``sum_b grad[b] @ series[b].T`` on the band's non-zero blocks, ``(types, T, T)``."""
+    types, frames = grad.shape[1:3]
+    total = grad.new_zeros(types, frames, frames)
+    for b in range(grad.shape[0]):
+        for r0, r1, c0 in blocks:
+            total[:, r0:r1, c0:r1].baddbmm_(grad[b][:, r0:r1], series[b][:, c0:r1].transpose(1, 2))
+    return total
+
+
 class _FilterBiasReLU(torch.autograd.Function):
     """``relu(matrix @ drive + bias)`` per type on any strides (:class:`CausalTemporalFilter`)."""
 
     @staticmethod
-    def forward(ctx, drive, matrix, bias):  # type: ignore[override]
+    def forward(ctx, drive, matrix, bias, kernel):  # type: ignore[override]
         series = _as_series(drive)
+        blocks = _row_blocks(series.shape[2], kernel, series.shape[3])
         out = _frames_major_like(series)
-        for b in range(series.shape[0]):  # a loop over the batch, never over cell types
-            torch.bmm(matrix, series[b], out=out[b])
+        _banded_product(matrix, series, out, blocks)
         out.add_(bias.view(1, -1, 1, 1)).relu_()
         ctx.save_for_backward(series, matrix, out)
+        ctx.blocks = blocks
         return out.unflatten(3, drive.shape[3:])
 
     @staticmethod
@@ -85,16 +145,12 @@ class _FilterBiasReLU(torch.autograd.Function):
         if ctx.needs_input_grad[2]:
             grad_bias = grad.sum((0, 2, 3))
         if ctx.needs_input_grad[1]:
-            grad_matrix = torch.zeros_like(matrix)
-            for b in range(grad.shape[0]):
-                grad_matrix.baddbmm_(grad[b], series[b].transpose(1, 2))
+            grad_matrix = _banded_outer(grad, series, ctx.blocks)
         if ctx.needs_input_grad[0]:
             grad_drive = _frames_major_like(grad)
-            transposed = matrix.transpose(1, 2)
-            for b in range(grad.shape[0]):
-                torch.bmm(transposed, grad[b], out=grad_drive[b])
+            _banded_transposed_product(matrix, grad, grad_drive, ctx.blocks)
             grad_drive = grad_drive.unflatten(3, grad_activity.shape[3:])
-        return grad_drive, grad_matrix, grad_bias
+        return grad_drive, grad_matrix, grad_bias, None
 
 
 class CausalTemporalFilter(nn.Module):
@@ -133,7 +189,7 @@ class CausalTemporalFilter(nn.Module):
         return causal_toeplitz(self.weight, frames)
 
     def forward(self, drive: torch.Tensor) -> torch.Tensor:
-        return _FilterBiasReLU.apply(drive, self.toeplitz(drive.shape[2]), self.bias)
+        return _FilterBiasReLU.apply(drive, self.toeplitz(drive.shape[2]), self.bias, self.kernel)
 
     def extra_repr(self) -> str:
         return f"n_types={self.weight.shape[0]}, kernel={self.kernel}"

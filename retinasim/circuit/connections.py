@@ -10,9 +10,8 @@ Frames are folded into the batch: a source map arrives as ``(batch * time, chann
 An inhibitory source's sign is folded into the weights, ``conv(-a, W) = conv(a, -W)`` exactly,
 so the non-negative activity is never negated in memory.
 
-The connection from the stimulus (the largest map, with few channels) computes its weight
-gradient as a dilated convolution (:class:`_WeightGradAsDilatedConv`), several times faster
-on the CPU than PyTorch's own convolution backward for this shape.
+The connection from the stimulus computes its weight gradient as a dilated convolution
+(:mod:`retinasim.circuit.conv`), several times faster on the CPU than PyTorch's backward.
 """
 
 from __future__ import annotations
@@ -23,9 +22,9 @@ from dataclasses import dataclass
 from itertools import accumulate
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from retinasim.circuit.conv import conv2d
 from retinasim.circuit.plan import INPUT, ConnectionPlan
 
 
@@ -62,39 +61,6 @@ class Connection(nn.Module):
         )
 
 
-class _WeightGradAsDilatedConv(torch.autograd.Function):
-    """``conv2d(x, weight, bias, stride, padding)`` whose weight gradient is a dilated conv.
-
-    ``dW[o, i, u, v] = sum_{n,y,x} g[n, o, y, x] * x_pad[n, i, s*y + u, s*x + v]`` is the
-    forward convolution of ``x`` with batch and channels swapped, ``(i, n, H, W)``, by the
-    kernel ``g`` swapped likewise, ``(o, n, Ho, Wo)``, dilated by the stride. For the input
-    connection (1 channel, 255 × 255) this runs ~10× faster than PyTorch's CPU backward.
-    """
-
-    @staticmethod
-    def forward(ctx, x, weight, bias, stride, padding):  # type: ignore[override]
-        ctx.save_for_backward(x, weight)
-        ctx.stride, ctx.padding = stride, padding
-        ctx.has_bias = bias is not None
-        return F.conv2d(x, weight, bias, stride, padding)
-
-    @staticmethod
-    def backward(ctx, grad):  # type: ignore[override]
-        x, weight = ctx.saved_tensors
-        grad_x = grad_weight = grad_bias = None
-        if ctx.needs_input_grad[0]:
-            grad_x = torch.nn.grad.conv2d_input(x.shape, weight, grad, ctx.stride, ctx.padding)
-        if ctx.needs_input_grad[1]:
-            full = F.conv2d(
-                x.transpose(0, 1), grad.transpose(0, 1), None, 1, ctx.padding, ctx.stride
-            )
-            kh, kw = weight.shape[2:]
-            grad_weight = full[:, :, :kh, :kw].transpose(0, 1).contiguous()
-        if ctx.has_bias and ctx.needs_input_grad[2]:
-            grad_bias = grad.sum((0, 2, 3))
-        return grad_x, grad_weight, grad_bias, None, None
-
-
 @dataclass(frozen=True)
 class ConnectionGroup:
     """Connections from one source with one geometry, run as one convolution.
@@ -110,7 +76,7 @@ class ConnectionGroup:
     inhibitory
         Whether the source's output is negated onto its targets.
     dilated_weight_grad
-        Compute the weight gradient with :class:`_WeightGradAsDilatedConv`.
+        Weight gradient as a dilated convolution (:func:`retinasim.circuit.conv.conv2d`).
     """
 
     source: str
@@ -137,12 +103,14 @@ class ConnectionGroup:
         if self.inhibitory:
             weight = -weight
         bias = _concatenated_bias(members)
-        if self.dilated_weight_grad:
-            out = _WeightGradAsDilatedConv.apply(
-                source_map, weight, bias, self.stride, self.padding
-            )
-        else:
-            out = F.conv2d(source_map, weight, bias, self.stride, self.padding)
+        out = conv2d(
+            source_map,
+            weight,
+            bias,
+            self.stride,
+            self.padding,
+            dilated_weight_grad=self.dilated_weight_grad,
+        )
         if len(members) == 1:
             return [(self.targets[0], out)]
         bounds = [0, *accumulate(m.weight.shape[0] for m in members)]

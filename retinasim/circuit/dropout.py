@@ -28,52 +28,85 @@ import torch.nn.functional as F
 _TIE_WORD_BITS = 32
 
 
-def _random_bytes(count: int, device: torch.device) -> torch.Tensor:
-    """``count`` independent uniform bytes ``(count,)`` uint8 from PyTorch's default generator."""
-    words = torch.empty((count + 7) // 8, dtype=torch.int64, device=device)
-    words.random_(-(2**63), None)  # the full 64-bit range: every bit uniform
-    return words.view(torch.uint8)[:count]
-
-
 def _bernoulli_from_words(count: int, probability: float, device: torch.device) -> torch.Tensor:
     """``(count,)`` bool, each True with ``probability`` to 32-bit resolution."""
-    words = _random_bytes(4 * count, device).view(torch.int32)
+    words = torch.empty((count + 1) // 2, dtype=torch.int64, device=device)
+    words = words.random_(-(2**63), None).view(torch.int32)[:count]
     threshold = round(probability * 2**_TIE_WORD_BITS) - 2 ** (_TIE_WORD_BITS - 1)
     if threshold >= 2 ** (_TIE_WORD_BITS - 1):
         return torch.ones(count, dtype=torch.bool, device=device)
     return words < threshold
 
 
-def bernoulli_mask(count: int, keep: float, device: torch.device | str = "cpu") -> torch.Tensor:
-    """Independent Bernoulli(``keep``) decisions, one random byte each in the common case.
+def _repeat_byte(value: int) -> int:
+    """The signed int64 whose 8 bytes all equal ``value``."""
+    return int.from_bytes(bytes([value]) * 8, "little", signed=True)
+
+
+_ONES = _repeat_byte(0x01)
+_HIGHS = _repeat_byte(0x80)
+
+
+def _tie_positions(words: torch.Tensor, value: int, count: int) -> torch.Tensor:
+    """Indices ``< count`` of the bytes of ``words`` (int64) equal to ``value``.
+
+    Finds the words holding such a byte without a pass over every byte: ``v = w ^ pattern``
+    has a zero byte exactly where ``w`` has ``value``, and ``(v - 0x0101..) & ~v & 0x8080..``
+    is non-zero exactly when ``v`` has a zero byte. Only those few words (about 3% for a
+    1/256 byte probability) are then split into bytes.
+    """
+    v = words ^ _repeat_byte(value)
+    flagged = ((v - _ONES) & ~v & _HIGHS).nonzero().squeeze(1)
+    if flagged.numel() == 0:
+        return flagged
+    in_word = words.view(torch.uint8).view(-1, 8)[flagged] == value
+    positions = (flagged[:, None] * 8 + torch.arange(8, device=words.device))[in_word]
+    return positions[positions < count]
+
+
+def fill_bernoulli_(out: torch.Tensor, keep: float) -> torch.Tensor:
+    """Fill a 1-D tensor with independent Bernoulli(``keep``) draws, in place.
+
+    One random byte per element in the common case (see the module docstring).
 
     Parameters
     ----------
-    count
-        Number of decisions.
+    out
+        ``(count,)``, contiguous; bool, or a floating dtype for a 0/1 mask.
     keep
-        Probability of ``True``, in ``[0, 1]``.
-    device
-        Where to draw them.
+        Probability of a 1 (``True``), in ``[0, 1]``.
 
     Returns
     -------
     torch.Tensor
-        ``(count,)`` bool.
+        ``out``.
     """
-    device = torch.device(device)
+    count, device = out.numel(), out.device
     level = keep * 256
     whole = math.floor(level)
     if whole >= 256:
-        return torch.ones(count, dtype=torch.bool, device=device)
+        return out.fill_(1)
+    words = torch.empty((count + 7) // 8, dtype=torch.int64, device=device)
+    words.random_(-(2**63), None)  # the full 64-bit range: every bit uniform
+    torch.lt(words.view(torch.uint8)[:count], whole, out=out)
     frac = level - whole
-    draws = _random_bytes(count, device)
-    kept = draws < whole
     if frac > 0:
-        ties = (draws == whole).nonzero().squeeze(1)
+        ties = _tie_positions(words, whole, count)
         if ties.numel():
-            kept[ties] = _bernoulli_from_words(ties.numel(), frac, device)
-    return kept
+            out[ties] = _bernoulli_from_words(ties.numel(), frac, device).to(out.dtype)
+    return out
+
+
+def bernoulli_mask(
+    count: int,
+    keep: float,
+    *,
+    dtype: torch.dtype = torch.bool,
+    device: torch.device | str = "cpu",
+) -> torch.Tensor:
+    """``(count,)`` independent Bernoulli(``keep``) draws of ``dtype`` (see
+    :func:`fill_bernoulli_`)."""
+    return fill_bernoulli_(torch.empty(count, dtype=dtype, device=device), keep)
 
 
 def dropout_scale(reference: torch.Tensor, p: float) -> torch.Tensor:
@@ -87,7 +120,7 @@ def dropout_scale(reference: torch.Tensor, p: float) -> torch.Tensor:
     """
     mask = torch.empty_like(reference)
     flat = mask.as_strided((mask.numel(),), (1,))
-    flat.copy_(bernoulli_mask(mask.numel(), 1.0 - p, mask.device))
+    fill_bernoulli_(flat, 1.0 - p)
     return mask.mul_(1.0 / (1.0 - p))
 
 

@@ -1,0 +1,77 @@
+"""A per-frame 2-D convolution whose weight gradient can be computed as a dilated convolution.
+
+The forward pass is ``torch.nn.functional.conv2d`` (oneDNN on the CPU). For the connection
+from the stimulus (a large map with few channels) PyTorch's CPU weight gradient is ~10× slower
+than its forward pass; the same numbers come out of a *forward* convolution:
+``dW[o, i, u, v] = sum_{n,y,x} g[n, o, y, x] * x_pad[n, i, s*y + u, s*x + v]`` is the
+convolution of the input with batch and channels swapped, ``(i, n, H, W)``, by the output
+gradient swapped likewise, ``(o, n, Ho, Wo)``, dilated by the stride. It runs in chunks of
+:data:`WEIGHT_GRAD_CHUNK` frames, whose layout conversions stay in cache (measurements in
+``docs/performance.md``).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+Pair = tuple[int, int]
+
+WEIGHT_GRAD_CHUNK = 16
+"""Frames per dilated convolution of the weight gradient (best of 8-256 measured)."""
+
+
+def conv2d(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None,
+    stride: Pair,
+    padding: Pair,
+    *,
+    dilated_weight_grad: bool = False,
+) -> torch.Tensor:
+    """``F.conv2d(x, weight, bias, stride, padding)``, optionally with the dilated-convolution
+    weight gradient (:func:`weight_grad_dilated`).
+
+    Shapes: ``x (n, in, H, W)``, ``weight (out, in, kh, kw)``, ``bias (out,)`` →
+    ``(n, out, Ho, Wo)``.
+    """
+    if not dilated_weight_grad:
+        return F.conv2d(x, weight, bias, stride, padding)
+    return _DilatedWeightGradConv2d.apply(x, weight, bias, stride, padding)
+
+
+def weight_grad_dilated(
+    x: torch.Tensor, grad: torch.Tensor, kernel: Pair, stride: Pair, padding: Pair
+) -> torch.Tensor:
+    """``dL/dweight (out, in, kh, kw)`` from ``x (n, in, H, W)`` and ``grad (n, out, Ho, Wo)``."""
+    swapped = x.transpose(0, 1)
+    total = None
+    for start in range(0, x.shape[0], WEIGHT_GRAD_CHUNK):
+        stop = start + WEIGHT_GRAD_CHUNK
+        part = F.conv2d(
+            swapped[:, start:stop], grad[start:stop].transpose(0, 1), None, 1, padding, stride
+        )
+        total = part if total is None else total.add_(part)
+    return total[:, :, : kernel[0], : kernel[1]].transpose(0, 1).contiguous()
+
+
+class _DilatedWeightGradConv2d(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, padding):  # type: ignore[override]
+        ctx.save_for_backward(x, weight)
+        ctx.config = (stride, padding, bias is not None)
+        return F.conv2d(x, weight, bias, stride, padding)
+
+    @staticmethod
+    def backward(ctx, grad):  # type: ignore[override]
+        x, weight = ctx.saved_tensors
+        stride, padding, has_bias = ctx.config
+        grad_x = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[0]:
+            grad_x = torch.nn.grad.conv2d_input(x.shape, weight, grad, stride, padding)
+        if ctx.needs_input_grad[1]:
+            grad_weight = weight_grad_dilated(x, grad, weight.shape[2:], stride, padding)
+        if has_bias and ctx.needs_input_grad[2]:
+            grad_bias = grad.sum((0, 2, 3))
+        return grad_x, grad_weight, grad_bias, None, None
