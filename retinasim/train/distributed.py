@@ -42,11 +42,7 @@ def setup(device: str) -> Context:
     device
         ``cpu`` or ``cuda`` (each rank takes GPU ``LOCAL_RANK``), or an explicit ``cuda:N``.
     """
-    target = torch.device(device)
-    if target.type == "cuda" and not torch.cuda.is_available():
-        raise TrainingError(f"--device {device}: CUDA is not available on this machine")
-    if target.type not in {"cpu", "cuda"}:
-        raise TrainingError(f"--device {device}: expected cpu or cuda")
+    target = check_device(device)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         if target.type == "cuda" and target.index is None:
@@ -59,6 +55,19 @@ def setup(device: str) -> Context:
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if target.type == "cuda" else "gloo")
     return Context(rank, world, target)
+
+
+def check_device(device: str) -> torch.device:
+    """``device`` as a torch.device, if it is ``cpu`` or an available ``cuda[:N]``."""
+    try:
+        target = torch.device(device)
+    except (RuntimeError, TypeError):
+        target = None
+    if target is None or target.type not in {"cpu", "cuda"}:
+        raise TrainingError(f"--device {device}: expected cpu or cuda")
+    if target.type == "cuda" and not torch.cuda.is_available():
+        raise TrainingError(f"--device {device}: CUDA is not available on this machine")
+    return target
 
 
 def teardown(context: Context) -> None:

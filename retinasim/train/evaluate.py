@@ -33,14 +33,14 @@ def load_trained(run_dir: str | Path, device: str = "cpu"):
     Raises :class:`~retinasim.train.errors.RunFolderError` or
     :class:`~retinasim.train.errors.CheckpointError` with the reason.
     """
-    import torch
-
     from retinasim.compile import compile_circuit
+    from retinasim.train.distributed import check_device
 
+    target = check_device(device)
     run = RunFolder(run_dir)
     spec = run.load_spec()
     state = load_checkpoint(run.checkpoint, spec_hash=spec_hash(spec))
-    circuit = compile_circuit(spec, seed=spec.training.seed, device=torch.device(device))
+    circuit = compile_circuit(spec, seed=spec.training.seed, device=target)
     try:
         circuit.load_state_dict(state["model"])
     except RuntimeError as error:

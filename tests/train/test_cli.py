@@ -58,6 +58,8 @@ def test_bad_arguments_give_one_line_and_exit_2(tmp_path: Path) -> None:
         (("train", circuit, "--out", run, "--resume", "--overwrite"),
          "error: --resume and --overwrite exclude each other; choose one"),
         (("evaluate", tmp_path / "absent"), f"error: {tmp_path / 'absent'}: not a run folder"),
+        (("train", circuit, "--out", tmp_path / "new", "--device", "tpu"),
+         "error: --device tpu: expected cpu or cuda"),
     ]  # fmt: skip
     for args, expected in cases:
         done = retinasim(*args)
