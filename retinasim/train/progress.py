@@ -49,7 +49,7 @@ class PlainReporter:
 class RichReporter:
     """A live progress bar with loss, accuracy and speed."""
 
-    def __init__(self) -> None:
+    def __init__(self, console: Any = None) -> None:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -67,7 +67,7 @@ class RichReporter:
             TimeElapsedColumn(),
             TimeRemainingColumn(),
             TextColumn("{task.fields[summary]}"),
-            console=Console(stderr=True),
+            console=console or Console(stderr=True),
         )
         self.task: Any = None
 
