@@ -14,8 +14,9 @@ result is bit-identical on every run and alone or in any batch (on CUDA too, whe
 runs in arbitrary order).
 
 Work is proportional to the visible dot-frames (``K × M`` pixels each, ``K = M = 11`` for
-``r = 5``), vectorised over dots, frames and stimuli, written with one ``scatter_reduce`` into
-a zeroed video; nothing loops over dots or frames in Python.
+``r = 5``), vectorised over dots, frames and stimuli: stamps are gathered by phase and written
+with ``scatter_reduce`` into a zeroed video (stamps cut by a frame edge take a second, masked
+pass); nothing loops over dots or frames in Python.
 """
 
 from __future__ import annotations
@@ -178,18 +179,34 @@ def render_discs(
     flat = corner[whole][:, None] + steps.view(-1)
     flat_video.scatter_reduce_(0, flat.view(-1), stamps[phase[whole]].view(-1), "amax")
 
-    # Stamps cut by an edge: zero their off-frame pixels, clamp those pixels' indices.
     part = cut.nonzero().squeeze(1)
     if part.numel():
-        row = first_row[part, None] + torch.arange(rows, device=video.device)  # (cut, K)
-        column = first_column[part, None] + torch.arange(columns, device=video.device)
-        inside = ((row >= 0) & (row < height))[:, :, None] & ((column >= 0) & (column < width))[
-            :, None, :
-        ]
-        coverage = stamps[phase[part]].view(-1, rows, columns) * inside
-        row_start = (trial[part] * frames + frame[part])[:, None] * height + row.clamp(
-            0, height - 1
-        )
-        flat = (row_start * width)[:, :, None] + column.clamp(0, width - 1)[:, None, :]
-        flat_video.scatter_reduce_(0, flat.view(-1), coverage.view(-1), "amax")
+        image = (trial[part] * frames + frame[part]) * height  # first row of each frame
+        coverage = stamps[phase[part]].view(-1, rows, columns)
+        _scatter_cut_stamps(flat_video, coverage, image, first_row[part], first_column[part], scene)
     return video
+
+
+def _scatter_cut_stamps(
+    flat_video: torch.Tensor,
+    coverage: torch.Tensor,
+    image_row: torch.Tensor,
+    first_row: torch.Tensor,
+    first_column: torch.Tensor,
+    scene: HorizontalScene,
+) -> None:
+    """Draw stamps cut by a frame edge: their off-frame pixels are zeroed, indices clamped.
+
+    ``coverage`` is ``(cut, K, M)``; ``image_row`` is the flat row index of each stamp's frame
+    (``(trial * frames + frame) * height``); ``first_row`` / ``first_column`` its top-left pixel.
+    """
+    height, width = scene.height, scene.width
+    rows, columns = coverage.shape[1:]
+    row = first_row[:, None] + torch.arange(rows, device=coverage.device)  # (cut, K)
+    column = first_column[:, None] + torch.arange(columns, device=coverage.device)  # (cut, M)
+    row_inside = (row >= 0) & (row < height)
+    column_inside = (column >= 0) & (column < width)
+    coverage = coverage * (row_inside[:, :, None] & column_inside[:, None, :])
+    row_start = (image_row[:, None] + row.clamp(0, height - 1)) * width
+    flat = row_start[:, :, None] + column.clamp(0, width - 1)[:, None, :]
+    flat_video.scatter_reduce_(0, flat.view(-1), coverage.view(-1), "amax")
