@@ -76,7 +76,8 @@ class ConnectionGroup:
     inhibitory
         Whether the source's output is negated onto its targets.
     dilated_weight_grad
-        Weight gradient as a dilated convolution (:func:`retinasim.circuit.conv.conv2d`).
+        Weight gradient as a dilated convolution (:func:`retinasim.circuit.conv.conv2d`), on
+        the CPU (other devices' own backward is fast).
     """
 
     source: str
@@ -109,7 +110,7 @@ class ConnectionGroup:
             bias,
             self.stride,
             self.padding,
-            dilated_weight_grad=self.dilated_weight_grad,
+            dilated_weight_grad=self.dilated_weight_grad and source_map.device.type == "cpu",
         )
         if len(members) == 1:
             return [(self.targets[0], out)]

@@ -1,9 +1,19 @@
-"""Which cell types a lesion silences: parsing and checking user requests."""
+"""Lesions: silencing chosen cell types of a compiled circuit without touching its weights.
+
+Each layer has a boolean mask buffer ``lesion_masks[layer]`` of shape ``(n_types,)`` (not a
+parameter, not saved in checkpoints). A silenced type's activity is set to exactly zero, so it
+sends nothing to its targets and is recorded as zero. The authors' lesion zeroed a type's
+temporal weights and bias, which for ReLU cells gives the same zero output.
+"""
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import torch
 
 from retinasim.circuit.errors import CircuitError
 
@@ -64,3 +74,66 @@ def _unknown(what: str, name: str, known: list[str]) -> str:
     close = difflib.get_close_matches(name, known, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return f"unknown {what} {name!r}{hint} (known: {', '.join(known)})"
+
+
+class LesionControl:
+    """The lesion API of :class:`~retinasim.circuit.Circuit` (mixed into it).
+
+    Expects ``type_names``, ``layer_names``, ``lesion_masks`` (per-layer bool buffers) and a
+    ``_lesions`` dict on the object.
+    """
+
+    type_names: dict[str, list[str]]
+    layer_names: list[str]
+    lesion_masks: Any
+    _lesions: dict[str, list[int]]
+
+    @property
+    def lesions(self) -> dict[str, list[int]]:
+        """Silenced cell types per layer (indices), empty when none."""
+        return {layer: list(types) for layer, types in self._lesions.items()}
+
+    def set_lesions(self, lesions: Mapping[str, Iterable[TypeRef]]) -> None:
+        """Silence exactly these cell types (replacing earlier lesions); weights are untouched.
+
+        Parameters
+        ----------
+        lesions
+            Layer → types as indices or names, e.g. ``{"ganglion": [0, 2]}``.
+
+        Raises
+        ------
+        CircuitError
+            Unknown layer or type, or an index out of range (nothing is changed then).
+        """
+        resolved = resolve_lesions(lesions, self.type_names)
+        self._lesions = {layer: types for layer, types in resolved.items() if types}
+        for layer in self.layer_names:
+            mask = self.lesion_masks[layer]
+            mask.fill_(True)
+            mask[self._lesions.get(layer, [])] = False
+
+    def clear_lesions(self) -> None:
+        """Remove every lesion."""
+        self.set_lesions({})
+
+    @contextmanager
+    def lesioned(self, lesions: Mapping[str, Iterable[TypeRef]]) -> Iterator[Any]:
+        """Silence these types *in addition to* current lesions inside a ``with`` block; the
+        lesions before it are restored afterwards."""
+        before = self.lesions
+        combined = {layer: list(types) for layer, types in before.items()}
+        for layer, types in resolve_lesions(lesions, self.type_names).items():
+            combined[layer] = sorted(set(combined.get(layer, [])) | set(types))
+        self.set_lesions(combined)
+        try:
+            yield self
+        finally:
+            self.set_lesions(before)
+
+    def _silence_lesioned(self, layer: str, activity: torch.Tensor) -> torch.Tensor:
+        """``activity (batch, n_types, time, y, x)`` with the layer's silenced types at 0."""
+        if layer not in self._lesions:
+            return activity
+        silenced = (~self.lesion_masks[layer]).nonzero().squeeze(1)
+        return activity.index_fill(1, silenced, 0.0)  # exact zeros, even for inf or NaN

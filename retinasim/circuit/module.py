@@ -22,8 +22,7 @@ in place of a permuted copy, so no stage copies a map to change its layout.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +34,7 @@ from retinasim.circuit.connections import Connection, ConnectionGroup, group_con
 from retinasim.circuit.dropout import dropout
 from retinasim.circuit.errors import CircuitError
 from retinasim.circuit.init import initialise
-from retinasim.circuit.lesions import TypeRef, resolve_lesions
+from retinasim.circuit.lesions import LesionControl
 from retinasim.circuit.plan import INPUT, CircuitPlan, LayerPlan
 from retinasim.circuit.readout import Readout
 from retinasim.errors import PluginError, RetinasimError
@@ -91,7 +90,7 @@ class _Table(nn.Module):
         return self._modules[name] if name in self._modules else self._buffers[name]
 
 
-class Circuit(nn.Module):
+class Circuit(LesionControl, nn.Module):
     """A compiled retinal circuit; build it with :func:`retinasim.compile.compile_circuit`.
 
     Attributes
@@ -183,9 +182,7 @@ class Circuit(nn.Module):
             drive = pending.pop(layer.name)
             drive = drive.view(batch, time, *drive.shape[1:]).transpose(1, 2)
             output = self._cell(layer, drive)
-            if layer.name in self._lesions:
-                alive = self.lesion_masks[layer.name].view(1, -1, 1, 1, 1)
-                output = torch.where(alive, output, 0.0)
+            output = self._silence_lesioned(layer.name, output)
             if layer.name in record:
                 activity[layer.name] = output
             output = self._dropout(output)
@@ -306,51 +303,6 @@ class Circuit(nn.Module):
         Returns the seed used; ``None`` draws one from PyTorch's global generator.
         """
         return initialise(self, seed)
-
-    # -- lesions -------------------------------------------------------------------------
-
-    @property
-    def lesions(self) -> dict[str, list[int]]:
-        """Silenced cell types per layer (indices), empty when none."""
-        return {layer: list(types) for layer, types in self._lesions.items()}
-
-    def set_lesions(self, lesions: Mapping[str, Iterable[TypeRef]]) -> None:
-        """Silence exactly these cell types (replacing earlier lesions); weights are untouched.
-
-        Parameters
-        ----------
-        lesions
-            Layer → types as indices or names, e.g. ``{"ganglion": [0, 2]}``. A lesioned
-            type's activity is exactly zero, so it sends nothing to its targets.
-
-        Raises
-        ------
-        CircuitError
-            Unknown layer or type, or an index out of range (nothing is changed then).
-        """
-        resolved = resolve_lesions(lesions, self.type_names)
-        self._lesions = {layer: types for layer, types in resolved.items() if types}
-        for layer in self.layer_names:
-            mask = self.lesion_masks[layer]
-            mask.fill_(True)
-            mask[self._lesions.get(layer, [])] = False
-
-    def clear_lesions(self) -> None:
-        """Remove every lesion."""
-        self.set_lesions({})
-
-    @contextmanager
-    def lesioned(self, lesions: Mapping[str, Iterable[TypeRef]]) -> Iterator[Circuit]:
-        """Silence these types *in addition to* current lesions inside a ``with`` block."""
-        before = self.lesions
-        combined = {layer: list(types) for layer, types in before.items()}
-        for layer, types in resolve_lesions(lesions, self.type_names).items():
-            combined[layer] = sorted(set(combined.get(layer, [])) | set(types))
-        self.set_lesions(combined)
-        try:
-            yield self
-        finally:
-            self.set_lesions(before)
 
     def extra_repr(self) -> str:
         shapes = ", ".join(f"{name}{self.layer_shapes[name]}" for name in self.layer_names)
