@@ -103,6 +103,11 @@ class TrainingSpec(_Strict):
         0.999,
     )
     """Adam's moment decay rates."""
+    relative_lr: bool = False
+    """Scale each tensor's learning rate by its root-mean-square value after initialisation
+    (1 for biases and for tensors that start at zero), so that every step changes every
+    weight tensor by about the same *fraction*: small weights of wide connections (fan-in
+    200: weights ~0.07) then do not grow many-fold in a few Adam steps."""
     warmup_steps: NonNegativeInt = 0
     """Steps of linear warm-up from ``learning_rate / (warmup_steps + 1)`` to the peak."""
     schedule: Schedule = Schedule.constant
@@ -113,6 +118,9 @@ class TrainingSpec(_Strict):
     dropout: Annotated[float, Field(ge=0.0, lt=1.0)] | None = None
     """Dropout probability while training, replacing the circuit's ``dropout`` for this
     training run only; ``null``: the circuit's."""
+    loss_frames: PositiveInt = 1
+    """Frames whose cross-entropy is averaged, ending at the readout's decision frame (1: the
+    decision frame alone, as in the paper). Accuracy is always the decision frame's."""
     grad_clip: PositiveFloat | None = None
     """Clip the global gradient norm to this value; ``null``: no clipping."""
     init: Initialisation = Initialisation.pytorch

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from retinasim.spec import CircuitSpec
 from retinasim.stimuli.moving_dots import MovingDots
@@ -14,6 +15,22 @@ def decision_logits(logits: torch.Tensor, spec: CircuitSpec) -> torch.Tensor:
     """The readout frame's logits: ``(batch, frames, classes)`` → ``(batch, classes)``."""
     frame = spec.readout.frame
     return logits[:, -1] if frame == "last" else logits[:, int(frame)]
+
+
+def training_loss(
+    logits: torch.Tensor, labels: torch.Tensor, spec: CircuitSpec
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cross-entropy averaged over the last ``training.loss_frames`` frames up to the decision
+    frame, and the decision frame's logits ``(batch, classes)``."""
+    decision = decision_logits(logits, spec)
+    count = spec.training.loss_frames
+    if count == 1:
+        return F.cross_entropy(decision, labels), decision
+    frame = spec.readout.frame
+    end = logits.shape[1] if frame == "last" else int(frame) + 1
+    window = logits[:, max(end - count, 0) : end]
+    repeated = labels[:, None].expand(-1, window.shape[1])
+    return F.cross_entropy(window.flatten(0, 1), repeated.flatten()), decision
 
 
 @torch.no_grad()

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from retinasim.spec import CircuitSpec, spec_hash
 from retinasim.spec.training import Initialisation
@@ -23,7 +22,7 @@ from retinasim.train import distributed
 from retinasim.train.checkpoint import load_checkpoint, save_checkpoint
 from retinasim.train.data import circuit_input, derived_seed, moving_dots, train_indices
 from retinasim.train.errors import DivergenceError
-from retinasim.train.inference import decision_logits, predict
+from retinasim.train.inference import predict, training_loss
 from retinasim.train.init import normalise_drives
 from retinasim.train.progress import Reporter, SilentReporter, default_reporter
 from retinasim.train.provenance import provenance
@@ -91,7 +90,7 @@ class _Run:
         if self.training.dropout is not None:
             self.circuit.dropout_p = self.training.dropout  # this training run only
         self.optimizer = torch.optim.Adam(
-            self.circuit.parameters(),
+            [{"params": [p], "lr_factor": 1.0} for p in self.circuit.parameters()],
             lr=self.training.learning_rate,
             betas=self.training.betas,
             weight_decay=self.training.weight_decay,
@@ -113,10 +112,21 @@ class _Run:
         self.circuit.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.step = int(state["step"])
+        torch.set_rng_state(state["cpu_rng_state"])  # masks are reseeded per step anyway
+        if "cuda_rng_state" in state and self.context.device.type == "cuda":
+            torch.cuda.set_rng_state_all(state["cuda_rng_state"])
         self.history = [row for row in self.run.read_json(HISTORY, []) if row["step"] <= self.step]
         self.reporter.message(f"resuming {self.run.path} from step {self.step}")
 
     def _initialise(self) -> None:
+        self._initialise_weights()
+        if self.training.relative_lr:
+            for group in self.optimizer.param_groups:
+                (parameter,) = group["params"]
+                rms = float(parameter.detach().pow(2).mean().sqrt())
+                group["lr_factor"] = rms if parameter.ndim > 1 and rms > 0 else 1.0
+
+    def _initialise_weights(self) -> None:
         training = self.training
         if training.init_readout_scale != 1.0:
             with torch.no_grad():
@@ -193,15 +203,16 @@ class _Run:
         training, context = self.training, self.context
         rate = learning_rate(training, self.step)
         for group in self.optimizer.param_groups:
-            group["lr"] = rate
+            group["lr"] = rate * group["lr_factor"]
         indices = train_indices(training, self.step, context.rank, context.world)
         batch = generator.generate(
             indices, seed=training.stimulus_seeds.train, device=context.device
         )
         torch.manual_seed(derived_seed(training.seed, self.step, context.rank))
         model.train()
-        logits = decision_logits(model(circuit_input(batch.video, training)), self.spec)
-        loss = F.cross_entropy(logits, batch.labels)
+        loss, logits = training_loss(
+            model(circuit_input(batch.video, training)), batch.labels, self.spec
+        )
         correct = (logits.argmax(1) == batch.labels).sum()
         loss_sum, correct_sum = distributed.global_sums(
             context, [loss.item() * len(indices), float(correct)]
