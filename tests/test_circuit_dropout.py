@@ -74,3 +74,20 @@ def test_tie_search_finds_exactly_the_equal_bytes() -> None:
     for value in (0, 1, 127, 128, 153, 255):
         expected = (words.view(torch.uint8)[:count] == value).nonzero().squeeze(1)
         assert torch.equal(_tie_positions(words, value, count).sort().values, expected)
+
+
+def test_large_draws_do_not_depend_on_the_thread_count() -> None:
+    from retinasim.circuit.dropout import random_words
+
+    threads = torch.get_num_threads()
+    try:
+        draws = []
+        for count in (1, 2):
+            torch.set_num_threads(count)
+            torch.manual_seed(9)
+            draws.append(random_words(300_000))
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(draws[0], draws[1])
+    bits = (draws[0][:50_000, None] >> torch.arange(64)) & 1
+    assert (bits.double().mean(0) - 0.5).abs().max() < 0.015
