@@ -61,14 +61,15 @@ def train(
 
         torch.set_num_threads(threads)
     overrides: dict[str, Any] = dict(parse_assignment(text) for text in set_ or [])
-    overrides.update(
-        steps=steps,
-        epochs=epochs,
-        batch_size=batch_size,
-        learning_rate=lr,
-        seed=seed,
-        **{"stimulus.alpha": alpha},
-    )
+    options = {
+        "steps": steps,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": lr,
+        "seed": seed,
+        "stimulus.alpha": alpha,
+    }
+    overrides.update({key: value for key, value in options.items() if value is not None})
     spec = apply_overrides(load_circuit(circuit), overrides)
     from retinasim.circuit import tune_cpu_allocator
     from retinasim.train import train as run_training

@@ -37,7 +37,7 @@ def apply_overrides(spec: CircuitSpec, overrides: Mapping[str, Any]) -> CircuitS
     overrides
         Dotted keys relative to the ``training`` section (``learning_rate``,
         ``stimulus.alpha``, ``stimulus_seeds.train``; a ``training.`` prefix is allowed), or
-        ``dropout``. ``None`` values are skipped.
+        ``dropout``. A ``None`` value sets the field to null.
 
     Raises
     ------
@@ -47,11 +47,10 @@ def apply_overrides(spec: CircuitSpec, overrides: Mapping[str, Any]) -> CircuitS
     data = spec.model_dump(mode="json")
     given: dict[tuple[str, ...], str] = {}
     for key, value in overrides.items():
-        if value is None:
-            continue
+        top = key.split(".")[0] in TOP_LEVEL  # "dropout": the circuit's; "training.dropout"
         path = tuple(key.removeprefix("training.").split("."))
-        target = data if path[0] in TOP_LEVEL else data["training"]
-        full = path if path[0] in TOP_LEVEL else ("training", *path)
+        target = data if top else data["training"]
+        full = path if top else ("training", *path)
         given[full] = key
         for part in path[:-1]:
             nested = target.get(part)
@@ -60,7 +59,7 @@ def apply_overrides(spec: CircuitSpec, overrides: Mapping[str, Any]) -> CircuitS
                 target[part] = nested
             target = nested
         target[path[-1]] = value
-        if full in {("training", "steps"), ("training", "epochs")}:
+        if value is not None and full in {("training", "steps"), ("training", "epochs")}:
             other = "epochs" if path[-1] == "steps" else "steps"
             if ("training", other) not in given:
                 data["training"][other] = None  # one replaces the other

@@ -70,13 +70,14 @@ def test_overrides_apply_and_revalidate() -> None:
                 parse_assignment("dropout=0.25"),
             ]
         )
-        | {"epochs": 2, "train_size": 64, "batch_size": None},
+        | {"epochs": 2, "train_size": 64, "training.dropout": None},
     )
     assert changed.training.learning_rate == 0.01
     assert changed.training.stimulus["alpha"] == 3
     assert changed.dropout == 0.25
     assert changed.training.steps is None and changed.training.epochs == 2
     assert changed.training.batch_size == spec.training.batch_size
+    assert changed.training.dropout is None
 
 
 @pytest.mark.parametrize(
