@@ -40,7 +40,7 @@ def test_loss_falls_and_accuracy_beats_chance_and_constraints_hold(tmp_path: Pat
 
 
 def test_resume_after_interruption_gives_bit_identical_weights(tmp_path: Path) -> None:
-    spec = with_dropout(short(), 0.3)  # dropout masks must be replayed exactly
+    spec = with_dropout(short(relative_lr=True), 0.3)  # masks and lr factors must come back
     train(spec, tmp_path / "whole", reporter=QUIET)
     train(spec, tmp_path / "cut", reporter=QUIET, stop_after=17)  # last checkpoint: step 10
     assert load_checkpoint(tmp_path / "cut" / "checkpoint.pt")["step"] == 10
