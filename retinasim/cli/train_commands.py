@@ -76,7 +76,9 @@ def train(
 
     tune_cpu_allocator()  # keeps freed large blocks for reuse: faster steps on the CPU
 
-    metrics = run_training(spec, out, device=device, resume=resume, overwrite=overwrite)
+    metrics = run_training(
+        spec, out, device=device, resume=resume, overwrite=overwrite, stop_after=stop_after
+    )
     if metrics is not None and _is_main():
         print(
             f"{out}: {metrics['status']} after {metrics['steps']} steps "
