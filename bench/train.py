@@ -3,10 +3,10 @@
 Each model trains for a few steps exactly as ``retinasim train`` does (fresh moving-dots
 stimuli rendered every step, dropout, cross-entropy on the decision frame, Adam, constraint
 projection; the circuit's dropout 0.4, as the authors trained), each in its own process so
-that its peak resident memory (``ru_maxrss``) is its own. Also measured in the same run: the end-to-end ``retinasim.train.train`` loop of the
-compiled circuit with the default profile (no dropout, relative learning rates, bookkeeping
-included), the arithmetic rate against this machine's float32
-matrix-multiply peak, and the compiled / reference ratio.
+that its peak resident memory (``ru_maxrss``) is its own. Also measured in the same run: the
+end-to-end ``retinasim.train.train`` loop of the compiled circuit with the default profile (no
+dropout, relative learning rates, bookkeeping included), the arithmetic rate against this
+machine's float32 matrix-multiply peak, and the compiled / reference ratio.
 
 Usage::
 
