@@ -76,3 +76,37 @@ def test_a_poisoned_input_stops_training_with_exit_2(tmp_path: Path) -> None:
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("error: training stopped: the loss became nan at step 1"), last
     assert "no checkpoint was written yet" in last
+
+
+def test_resume_after_kill_9_matches_an_uninterrupted_run(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    import torch
+
+    from retinasim.train.checkpoint import load_checkpoint
+
+    circuit = write_tiny(tmp_path)
+    options = ["--steps", "400", "--set", "checkpoint_every=5", "--set", "eval_every=0",
+               "--threads", "1"]  # fmt: skip
+    whole = retinasim("train", circuit, "--out", tmp_path / "whole", *options)
+    assert whole.returncode == 0, whole.stderr
+    command = [sys.executable, "-m", "retinasim", "train", str(circuit), "--out",
+               str(tmp_path / "cut"), *options]  # fmt: skip
+    process = subprocess.Popen(command, env={**os.environ, **ENV}, stderr=subprocess.DEVNULL)
+    checkpoint = tmp_path / "cut" / "checkpoint.pt"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if checkpoint.is_file() and load_checkpoint(checkpoint)["step"] >= 20:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    killed_at = load_checkpoint(checkpoint)["step"]
+    assert killed_at < 400, "the run ended before it could be killed"
+    done = retinasim("train", circuit, "--out", tmp_path / "cut", "--resume", *options)
+    assert done.returncode == 0, done.stderr
+    assert f"resuming {tmp_path / 'cut'} from step {killed_at}" in done.stderr
+    a = load_checkpoint(tmp_path / "whole" / "checkpoint.pt")["model"]
+    b = load_checkpoint(checkpoint)["model"]
+    assert all(torch.equal(a[name], b[name]) for name in a)
