@@ -30,7 +30,7 @@ PositiveInt = Annotated[int, Field(strict=True, ge=1)]
 NonNegativeInt = Annotated[int, Field(strict=True, ge=0)]
 
 
-def _as_pair(value: Any) -> Any:
+def as_pair(value: Any) -> Any:
     """A single number stands for the same value along height and width."""
     return (value, value) if isinstance(value, int) and not isinstance(value, bool) else value
 
@@ -49,11 +49,11 @@ def _pair_schema(minimum: int) -> WithJsonSchema:
 
 
 PositivePair = Annotated[
-    tuple[PositiveInt, PositiveInt], BeforeValidator(_as_pair), _pair_schema(1)
+    tuple[PositiveInt, PositiveInt], BeforeValidator(as_pair), _pair_schema(1)
 ]
 """A size in pixels: one positive integer, or ``[height, width]``."""
 NonNegativePair = Annotated[
-    tuple[NonNegativeInt, NonNegativeInt], BeforeValidator(_as_pair), _pair_schema(0)
+    tuple[NonNegativeInt, NonNegativeInt], BeforeValidator(as_pair), _pair_schema(0)
 ]
 """A padding in pixels: one integer ≥ 0, or ``[height, width]``."""
 FrameIndex = Annotated[

@@ -15,11 +15,13 @@ from pydantic.fields import FieldInfo
 
 from retinasim.spec.models import (
     CircuitSpec,
+    as_pair,
     ConnectionSpec,
     InputSpec,
     LayerSpec,
     ReadoutSpec,
 )
+from retinasim.spec.training import TrainingSpec
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("circuit (top level)", CircuitSpec),
@@ -27,6 +29,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("layers[]", LayerSpec),
     ("connections[]", ConnectionSpec),
     ("readout", ReadoutSpec),
+    ("training", TrainingSpec),
 ]
 
 
@@ -39,7 +42,7 @@ def _type_name(annotation: Any) -> str:
     if origin is typing.Annotated:
         return _type_name(typing.get_args(annotation)[0])
     if origin is tuple:
-        return "number or [height, width]"
+        return "[" + ", ".join(_type_name(a) for a in typing.get_args(annotation)) + "]"
     if origin is list:
         return f"list of {_type_name(typing.get_args(annotation)[0])}"
     if origin is dict:
@@ -77,7 +80,8 @@ def model_table(model: type[BaseModel]) -> str:
     """A markdown table of ``model``'s fields: name, type, default, description."""
     rows = ["| key | type | default | description |", "|---|---|---|---|"]
     for name, field in model.model_fields.items():
-        kind = _type_name(field.annotation)
+        pair = any(getattr(m, "func", None) is as_pair for m in field.metadata)
+        kind = "number or [height, width]" if pair else _type_name(field.annotation)
         limits = _constraints(field)
         if limits:
             kind += f" ({limits})"
