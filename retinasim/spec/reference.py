@@ -15,11 +15,11 @@ from pydantic.fields import FieldInfo
 
 from retinasim.spec.models import (
     CircuitSpec,
-    as_pair,
     ConnectionSpec,
     InputSpec,
     LayerSpec,
     ReadoutSpec,
+    as_pair,
 )
 from retinasim.spec.training import TrainingSpec
 
