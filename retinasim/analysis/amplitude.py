@@ -1,0 +1,97 @@
+"""Response amplitudes: one number per trial and cell type, then statistics across trials."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import xarray as xr
+
+from retinasim.analysis.labels import labelled, require_coord, require_dims
+from retinasim.record.errors import AnalysisError
+
+Measure = Literal["mean", "max", "sum"]
+
+
+def trial_response(
+    response: xr.DataArray, *, measure: Measure = "mean", frames: slice | None = None
+) -> xr.DataArray:
+    """Each trial's response: ``measure`` over time (and over space, if kept).
+
+    Parameters
+    ----------
+    response
+        ``(trial, cell_type, time[, y, x])`` from a recording (numpy or dask).
+    measure
+        ``"mean"``, ``"max"`` or ``"sum"`` over the frames (and units).
+    frames
+        Frames (``time`` labels) to use, e.g. ``slice(10, None)``; default all.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(trial, cell_type)``; cell types the variable does not record (all NaN) dropped.
+    """
+    require_dims(response, ("trial", "time"), "a trial response")
+    if measure not in ("mean", "max", "sum"):
+        raise AnalysisError(f"measure must be mean, max or sum, not {measure!r}")
+    if frames is not None:
+        response = response.sel(time=frames)
+    over = [dim for dim in response.dims if dim not in ("trial", "cell_type", "class")]
+    reduced = getattr(response, measure)(dim=over)
+    if "cell_type" in reduced.dims:
+        recorded = reduced.notnull().any("trial").compute()
+        reduced = reduced.isel(cell_type=np.flatnonzero(recorded.values))
+    units = response.attrs.get("units", "a.u.")
+    name = response.attrs.get("long_name", response.name or "response")
+    return labelled(reduced, f"{measure} of {name} over {', '.join(over)}", units)
+
+
+def response_amplitude(
+    response: xr.DataArray,
+    by: str,
+    *,
+    measure: Measure = "mean",
+    frames: slice | None = None,
+    bins: int | np.ndarray | None = None,
+) -> xr.Dataset:
+    """Response amplitude per cell type as a function of a trial coordinate.
+
+    Parameters
+    ----------
+    response
+        ``(trial, cell_type, time[, y, x])``.
+    by
+        A coordinate along ``trial`` (``s``, ``alpha``, ``speed``, ...).
+    measure, frames
+        How each trial's response is computed (:func:`trial_response`).
+    bins
+        Group ``by`` into bins (a count or edges, as :meth:`xarray.DataArray.groupby_bins`)
+        instead of by distinct value.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``mean``, ``std`` (sample, ddof 1), ``sem`` and ``count``, each ``(by, cell_type)``
+        (``<by>_bins`` with bins).
+    """
+    require_coord(response, by, "response_amplitude")
+    per_trial = trial_response(response, measure=measure, frames=frames)
+    groups = per_trial.groupby(by) if bins is None else per_trial.groupby_bins(by, bins)
+    mean = groups.mean("trial")
+    std = groups.std("trial", ddof=1)
+    count = groups.count("trial")
+    units = per_trial.attrs["units"]
+    name = per_trial.attrs["long_name"]
+    result = xr.Dataset(
+        {
+            "mean": labelled(mean, f"{name}, mean across trials", units),
+            "std": labelled(std, f"{name}, standard deviation across trials", units),
+            "sem": labelled(std / np.sqrt(count), f"{name}, standard error of the mean", units),
+            "count": labelled(count, "trials", "1"),
+        }
+    )
+    dim = by if bins is None else f"{by}_bins"
+    if dim in result.coords and by in response.coords:
+        result[dim].attrs = dict(response.coords[by].attrs)
+    return result

@@ -1,0 +1,127 @@
+"""Learned kernels as labeled xarray: every connection's spatial kernel, every layer's
+temporal filters.
+
+Spatial: ``(target_type, source_type, ky, kx)`` per connection, as stored (the weights the
+sign constraint acts on); ``signed=True`` gives the effective weight onto the targets (an
+inhibitory source's kernels negated, as the circuit applies them). Temporal: ``(cell_type,
+lag)`` per layer from the cell module's ``weight (n_types, taps)``, the built-in
+``spatiotemporal`` convention: tap ``k`` weighs the drive ``k`` frames in the past (lag 0 =
+the current frame). Layers whose cell module has no such weight are left out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import xarray as xr
+
+from retinasim.analysis.labels import labelled
+
+
+def _names(circuit, layer: str) -> list[str]:
+    if layer in circuit.type_names:
+        return list(circuit.type_names[layer])
+    channels = circuit.plan.input_channels
+    return ["input"] if channels == 1 else [f"input_{c}" for c in range(channels)]
+
+
+def spatial_kernels(circuit, *, signed: bool = False) -> dict[str, xr.DataArray]:
+    """Spatial kernels of every connection, keyed ``"<source>-><target>"``.
+
+    Returns
+    -------
+    dict of str to xarray.DataArray
+        ``(target_type, source_type, ky, kx)``, ``ky``/``kx`` in pixels of the source map;
+        coordinate ``bias (target_type)`` when the connection has one.
+    """
+    kernels = {}
+    for key, connection in circuit.connections.items():
+        plan = connection.plan
+        inhibitory = (
+            plan.source in circuit.type_names and circuit.plan.layer(plan.source).inhibitory
+        )
+        weight = connection.weight.detach().float().cpu().numpy()
+        if signed and inhibitory:
+            weight = -weight
+        coords = {
+            "target_type": (
+                "target_type",
+                np.array(_names(circuit, plan.target), dtype=object),
+                {"long_name": f"{plan.target} cell type"},
+            ),
+            "source_type": (
+                "source_type",
+                np.array(_names(circuit, plan.source), dtype=object),
+                {"long_name": f"{plan.source} cell type"},
+            ),
+            "ky": ("ky", np.arange(weight.shape[2]), {"long_name": "kernel row", "units": "pixel"}),
+            "kx": (
+                "kx",
+                np.arange(weight.shape[3]),
+                {"long_name": "kernel column", "units": "pixel"},
+            ),
+        }
+        if connection.bias is not None:
+            bias = connection.bias.detach().float().cpu().numpy()
+            coords["bias"] = ("target_type", bias, {"long_name": "bias", "units": "a.u."})
+        array = xr.DataArray(
+            weight, dims=("target_type", "source_type", "ky", "kx"), coords=coords, name=key
+        )
+        kernels[key] = labelled(
+            array,
+            f"{'effective ' if signed else ''}spatial weight {plan.source} → {plan.target}",
+            "1",
+            source=plan.source,
+            target=plan.target,
+            stride=list(plan.stride),
+            padding=list(plan.padding),
+            source_sign=-1 if inhibitory else 1,
+            signed=int(signed),
+        )
+    return kernels
+
+
+def temporal_kernels(circuit) -> dict[str, xr.DataArray]:
+    """Temporal filters of every layer whose cell module has ``weight (n_types, taps)``.
+
+    Returns
+    -------
+    dict of str to xarray.DataArray
+        Layer → ``(cell_type, lag)``; ``lag`` in frames with ``lag_s`` in seconds; coordinate
+        ``bias (cell_type)`` when the module has one.
+    """
+    rate = float(getattr(getattr(circuit.spec, "input", None), "frame_rate", 30.0))
+    kernels = {}
+    for layer in circuit.layer_names:
+        module = circuit.cells[layer]
+        weight = getattr(module, "weight", None)
+        n_types = len(circuit.type_names[layer])
+        if not isinstance(weight, torch.Tensor) or weight.dim() != 2 or weight.shape[0] != n_types:
+            continue
+        taps = np.arange(weight.shape[1])
+        coords = {
+            "cell_type": (
+                "cell_type",
+                np.array(circuit.type_names[layer], dtype=object),
+                {"long_name": "cell type"},
+            ),
+            "lag": ("lag", taps, {"long_name": "lag", "units": "frame"}),
+            "lag_s": ("lag", taps / rate, {"long_name": "lag", "units": "s"}),
+        }
+        bias = getattr(module, "bias", None)
+        if isinstance(bias, torch.Tensor) and tuple(bias.shape) == (n_types,):
+            coords["bias"] = (
+                "cell_type",
+                bias.detach().float().cpu().numpy(),
+                {"long_name": "bias", "units": "a.u."},
+            )
+        array = xr.DataArray(
+            weight.detach().float().cpu().numpy(),
+            dims=("cell_type", "lag"),
+            coords=coords,
+            name=layer,
+        )
+        kernels[layer] = labelled(
+            array, f"{layer} temporal filter weight", "1", layer=layer, frame_rate_hz=rate
+        )
+    return kernels

@@ -1,0 +1,193 @@
+"""Receptive fields from white noise: response-weighted (spike-triggered) averages and profiles.
+
+``sta[c, k, py, px] = Σ_{trial, t} w[trial, c, t] (s[trial, t - k, py, px] - s̄) / Σ w``:
+the mean stimulus contrast ``k`` frames before the response, weighted by the response ``w = r``
+of cell type ``c`` (one unit: record with a ``centre`` or ``pos=Y,X`` probe). Analog responses
+ride on a large mean that only adds noise to that sum, so by default the weights are the
+response's deviations from its mean, ``w = r - r̄``, normalised by ``N σ_r`` instead of ``Σ w``
+(reverse correlation: contrast per standard deviation of response). Only responses
+at frames ``t ≥ lags - 1`` count, so every lag sees a real stimulus frame. For a linear–
+rectified unit driven by white noise it is proportional to the unit's space–time kernel:
+lag ``k`` matches tap ``k`` of a causal temporal filter.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import xarray as xr
+
+from retinasim.analysis.labels import labelled, require_dims
+from retinasim.record.errors import AnalysisError
+from retinasim.stimuli import StimulusBatch
+
+
+def stimulus_array(batch: StimulusBatch) -> xr.DataArray:
+    """A stimulus batch as ``(trial, time, pixel_y, pixel_x)`` luminance, trials 0..n-1."""
+    video = batch.video[:, 0].detach().float().cpu().numpy()
+    rate = float(batch.attrs.get("frame_rate_hz", 30.0))
+    frames = np.arange(video.shape[1])
+    coords = {
+        "trial": np.arange(video.shape[0]),
+        "time": ("time", frames, {"long_name": "frame", "units": "frame"}),
+        "time_s": ("time", frames / rate, {"long_name": "time", "units": "s"}),
+        "pixel_y": ("pixel_y", np.arange(video.shape[2]), {"long_name": "row", "units": "pixel"}),
+        "pixel_x": (
+            "pixel_x",
+            np.arange(video.shape[3]),
+            {"long_name": "column", "units": "pixel"},
+        ),
+    }
+    array = xr.DataArray(video, dims=("trial", "time", "pixel_y", "pixel_x"), coords=coords)
+    return labelled(array, "luminance", "1", frame_rate_hz=rate)
+
+
+def spike_triggered_average(
+    stimulus: xr.DataArray, response: xr.DataArray, *, lags: int, centred: bool = True
+) -> xr.DataArray:
+    """Response-weighted average of the stimulus contrast before each response.
+
+    Parameters
+    ----------
+    stimulus
+        ``(trial, time, pixel_y, pixel_x)`` luminance (:func:`stimulus_array`).
+    response
+        ``(trial, cell_type, time)``: one unit per cell type, non-negative weights.
+    lags
+        Number of lags ``k = 0 .. lags - 1`` (frames before the response).
+    centred
+        Weigh by ``r - r̄`` and divide by ``N σ_r`` (default); ``False``: weigh by ``r`` and
+        divide by ``Σ r`` (the classic spike-triggered average, for spike-like responses).
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(cell_type, lag, pixel_y, pixel_x)``, luminance minus its mean.
+    """
+    require_dims(stimulus, ("trial", "time", "pixel_y", "pixel_x"), "a spike-triggered average")
+    require_dims(response, ("trial", "time"), "a spike-triggered average")
+    extra = [d for d in response.dims if d not in ("trial", "cell_type", "time")]
+    if extra:
+        raise AnalysisError(
+            f"the response must be one unit per cell type (trial, cell_type, time); reduce "
+            f"{', '.join(map(str, extra))} first (record with a centre or pos=Y,X probe)"
+        )
+    if lags < 1:
+        raise AnalysisError(f"lags must be at least 1, got {lags}")
+    cell_coords = {
+        name: coord for name, coord in response.coords.items() if coord.dims == ("cell_type",)
+    }
+    weights = response.reset_coords(drop=True)
+    weights = weights.isel(time=weights.time.values >= weights.time.values.min() + lags - 1)
+    contrast = (stimulus - stimulus.mean()).reset_coords(drop=True)
+    if centred:
+        weights = weights - weights.mean(dim=["trial", "time"])
+        total = weights.count(dim=["trial", "time"]) * weights.std(dim=["trial", "time"])
+    else:
+        total = weights.sum(dim=["trial", "time"])
+    per_lag = []
+    for lag in range(lags):
+        earlier = contrast.sel(time=weights.time.values - lag).assign_coords(time=weights.time)
+        per_lag.append(xr.dot(weights, earlier, dim=["trial", "time"]))
+    sta = (xr.concat(per_lag, dim="lag") / total).assign_coords(cell_coords)
+    rate = float(stimulus.attrs.get("frame_rate_hz", 30.0))
+    sta = sta.assign_coords(
+        lag=("lag", np.arange(lags), {"long_name": "lag", "units": "frame"}),
+        lag_s=("lag", np.arange(lags) / rate, {"long_name": "lag", "units": "s"}),
+    )
+    order = [d for d in ("cell_type", "lag", "pixel_y", "pixel_x") if d in sta.dims]
+    return labelled(
+        sta.transpose(*order), "spike-triggered average contrast", "1", frame_rate_hz=rate
+    )
+
+
+def receptive_field(sta: xr.DataArray, *, method: Literal["svd", "peak"] = "svd") -> xr.Dataset:
+    """Spatial and temporal profiles, centre and centre–surround index of STAs.
+
+    Parameters
+    ----------
+    sta
+        ``(cell_type, lag, pixel_y, pixel_x)`` (:func:`spike_triggered_average`).
+    method
+        ``"svd"``: rank-1 fit ``sta ≈ temporal ⊗ spatial`` (first singular vectors);
+        ``"peak"``: the frame of largest variance and the time course of the peak pixel.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``spatial (cell_type, pixel_y, pixel_x)`` with its largest-magnitude pixel positive,
+        ``temporal (cell_type, lag)`` (sign so that ``temporal ⊗ spatial`` ≈ ``sta``),
+        ``centre_y``, ``centre_x`` (pixels: centroid of the pixels of the peak's sign above
+        half the peak), ``centre_surround_index`` (summed opposite-sign weight over summed
+        same-sign weight, pixels above 10% of the peak; 0 = no surround) and
+        ``variance_explained`` (of the rank-1 fit).
+    """
+    require_dims(sta, ("lag", "pixel_y", "pixel_x"), "a receptive field")
+    sta = sta if "cell_type" in sta.dims else sta.expand_dims("cell_type")
+    sta = sta.transpose("cell_type", "lag", "pixel_y", "pixel_x")
+    values = np.asarray(sta.values, dtype=np.float64)
+    cells, lags, height, width = values.shape
+    matrix = values.reshape(cells, lags, height * width)
+    u, s, vh = np.linalg.svd(matrix, full_matrices=False)
+    explained = s[:, 0] ** 2 / np.maximum((s**2).sum(axis=1), 1e-300)
+    if method == "svd":
+        temporal, spatial = u[:, :, 0] * s[:, None, 0], vh[:, 0, :]
+    elif method == "peak":
+        peak_lag = matrix.var(axis=2).argmax(axis=1)
+        spatial = matrix[np.arange(cells), peak_lag]
+        peak_pixel = np.abs(spatial).argmax(axis=1)
+        temporal = matrix[np.arange(cells), :, peak_pixel] / np.maximum(
+            np.abs(spatial[np.arange(cells), peak_pixel])[:, None], 1e-300
+        )
+    else:
+        raise AnalysisError(f"method must be 'svd' or 'peak', not {method!r}")
+    sign = np.sign(spatial[np.arange(cells), np.abs(spatial).argmax(axis=1)])
+    sign[sign == 0] = 1.0
+    spatial, temporal = spatial * sign[:, None], temporal * sign[:, None]
+    centre_y, centre_x, csi = _centre(
+        spatial.reshape(cells, height, width), sta.pixel_y.values, sta.pixel_x.values
+    )
+    coords = {name: sta.coords[name] for name in sta.coords if name not in ("lag_s",)}
+    per_type = ("cell_type",)
+    result = xr.Dataset(
+        {
+            "spatial": labelled(
+                xr.DataArray(
+                    spatial.reshape(cells, height, width), dims=(*per_type, "pixel_y", "pixel_x")
+                ),
+                "spatial profile",
+                "1",
+            ),
+            "temporal": labelled(
+                xr.DataArray(temporal, dims=(*per_type, "lag")), "temporal profile", "1"
+            ),
+            "centre_y": labelled(xr.DataArray(centre_y, dims=per_type), "RF centre row", "pixel"),
+            "centre_x": labelled(
+                xr.DataArray(centre_x, dims=per_type), "RF centre column", "pixel"
+            ),
+            "centre_surround_index": labelled(
+                xr.DataArray(csi, dims=per_type), "centre-surround index", "1"
+            ),
+            "variance_explained": labelled(
+                xr.DataArray(explained, dims=per_type), "variance explained by rank-1 fit", "1"
+            ),
+        },
+        coords={**coords, "lag_s": sta.coords["lag_s"]} if "lag_s" in sta.coords else coords,
+    )
+    result.attrs["method"] = method
+    return result
+
+
+def _centre(spatial: np.ndarray, rows: np.ndarray, columns: np.ndarray):
+    """Centroid of the centre (peak-sign pixels above half the peak) and the CSI."""
+    flat = spatial.reshape(spatial.shape[0], -1)
+    peak = np.abs(flat).max(axis=1)[:, None, None]
+    centre = np.where(spatial >= 0.5 * peak, spatial, 0.0)
+    weight = np.maximum(centre.sum(axis=(1, 2)), 1e-300)
+    centre_y = (centre.sum(axis=2) * rows[None, :]).sum(axis=1) / weight
+    centre_x = (centre.sum(axis=1) * columns[None, :]).sum(axis=1) / weight
+    strong = np.abs(spatial) >= 0.1 * peak
+    same = np.where(strong & (spatial > 0), spatial, 0.0).sum(axis=(1, 2))
+    opposite = np.where(strong & (spatial < 0), -spatial, 0.0).sum(axis=(1, 2))
+    return centre_y, centre_x, opposite / np.maximum(same, 1e-300)

@@ -1,0 +1,195 @@
+"""Probes: which layer (or the decoder), which cell types, which spatial read-out, which frames.
+
+A probe is written in code as :class:`Probe` or on the command line as a spec string::
+
+    LAYER[TYPES]:SPACE@FRAMES      e.g.  ganglion:centre   bipolar:mean   amacrine[0,2]:full
+                                         ganglion:pos=3,4  bipolar:max@10:   readout
+
+``TYPES`` are 0-based indices or type names (default: every type); ``SPACE`` is ``centre``
+(the unit at ``(y // 2, x // 2)`` of the layer's map), ``pos=Y,X`` (that unit), ``mean`` or
+``max`` over the map, or ``full`` (the whole map); ``FRAMES`` is a Python slice of frame
+indices (default: every frame). ``readout`` records the decoder's outputs at every frame.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+
+from retinasim.record.errors import RecordingError
+
+READOUT = "readout"
+"""Probe layer name of the decoder's outputs ``(trial, time, class)``."""
+
+Space = Literal["centre", "position", "mean", "max", "full"]
+SPACES: tuple[str, ...] = ("centre", "position", "mean", "max", "full")
+
+_SPEC = re.compile(
+    r"^(?P<layer>[A-Za-z_][\w.-]*)(?:\[(?P<types>[^\]]*)\])?"
+    r"(?::(?P<space>[^@]+))?(?:@(?P<frames>[-\d:]*))?$"
+)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What to record from one layer of a circuit.
+
+    Parameters
+    ----------
+    layer
+        Layer name, or :data:`READOUT` for the decoder's outputs.
+    cell_types
+        Type indices (0-based) or type names; ``None``: every type of the layer.
+    space
+        ``"centre"`` (unit ``(y // 2, x // 2)``), ``"position"`` (unit ``position``),
+        ``"mean"`` or ``"max"`` over the map, or ``"full"`` (keep ``y``, ``x``).
+    position
+        ``(y, x)`` unit for ``space="position"``, 0-based units of the layer's map.
+    frames
+        ``(start, stop, step)`` of a slice of frames; ``None``: every frame.
+    name
+        Name of the data variable; default ``<layer>`` for full maps, ``<layer>_<space>``
+        otherwise (``<layer>_pos_<y>_<x>`` for a position), ``readout`` for the decoder.
+    """
+
+    layer: str
+    cell_types: tuple[int | str, ...] | None = None
+    space: Space = "centre"
+    position: tuple[int, int] | None = None
+    frames: tuple[int | None, int | None, int | None] | None = None
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.space not in SPACES:
+            raise RecordingError(
+                f"probe {self.layer!r}: unknown spatial read-out {self.space!r} "
+                f"(choose from {', '.join(SPACES)})"
+            )
+        if (self.space == "position") != (self.position is not None):
+            raise RecordingError(
+                f"probe {self.layer!r}: a position (y, x) goes with space='position' only"
+            )
+
+    @property
+    def variable(self) -> str:
+        """Name of the data variable this probe fills."""
+        if self.name:
+            return self.name
+        if self.layer == READOUT:
+            return READOUT
+        if self.space == "full":
+            return self.layer
+        if self.space == "position":
+            assert self.position is not None
+            return f"{self.layer}_pos_{self.position[0]}_{self.position[1]}"
+        return f"{self.layer}_{self.space}"
+
+    @property
+    def keeps_space(self) -> bool:
+        """Whether the variable keeps the ``y``, ``x`` dimensions."""
+        return self.layer != READOUT and self.space == "full"
+
+    def frame_indices(self, frames: int) -> np.ndarray:
+        """The recorded frame indices, ``(n,)`` int, for a video of ``frames`` frames."""
+        chosen = np.arange(frames)[slice(*self.frames)] if self.frames else np.arange(frames)
+        if chosen.size == 0:
+            raise RecordingError(f"probe {self.variable!r}: frames {self.frames} select nothing")
+        return chosen
+
+    def reduce(self, activity: torch.Tensor) -> torch.Tensor:
+        """Spatial read-out of ``activity (batch, types, time, y, x)`` (types and frames
+        already selected): ``(batch, types, time)`` or, for ``full``, unchanged."""
+        if self.space == "full":
+            return activity
+        if self.space == "mean":
+            return activity.mean(dim=(3, 4))
+        if self.space == "max":
+            return activity.amax(dim=(3, 4))
+        y, x = self.unit(tuple(activity.shape[3:]))
+        return activity[:, :, :, y, x]
+
+    def unit(self, size: tuple[int, int]) -> tuple[int, int]:
+        """The ``(y, x)`` unit read by ``centre`` or ``position`` on a map of ``size``."""
+        if self.space == "centre":
+            return size[0] // 2, size[1] // 2
+        assert self.position is not None
+        y, x = self.position
+        if not (0 <= y < size[0] and 0 <= x < size[1]):
+            raise RecordingError(
+                f"probe {self.variable!r}: position ({y}, {x}) is outside the {self.layer} "
+                f"map of {size[0]} x {size[1]} units"
+            )
+        return y, x
+
+
+def parse_probe(text: str) -> Probe:
+    """A :class:`Probe` from a spec string such as ``amacrine[0,2]:full`` (module docstring).
+
+    Raises
+    ------
+    RecordingError
+        When the string does not follow ``LAYER[TYPES]:SPACE@FRAMES``.
+    """
+    found = _SPEC.match(text.strip())
+    if not found:
+        raise RecordingError(
+            f"bad probe {text!r}: expected LAYER[TYPES]:SPACE@FRAMES, e.g. ganglion:centre, "
+            "bipolar:mean, amacrine[0,2]:full, ganglion:pos=3,4, readout"
+        )
+    layer = found["layer"]
+    types = _parse_types(found["types"], text)
+    space_text = (found["space"] or ("centre" if layer != READOUT else "")).strip()
+    position = None
+    if space_text.startswith("pos="):
+        position = _parse_position(space_text[4:], text)
+        space_text = "position"
+    if layer == READOUT:
+        if types is not None or space_text:
+            raise RecordingError(f"bad probe {text!r}: readout takes no types or space")
+        space_text = "centre"
+    if space_text not in SPACES or (space_text == "position" and position is None):
+        raise RecordingError(
+            f"bad probe {text!r}: unknown spatial read-out {space_text!r} "
+            "(centre, mean, max, full or pos=Y,X)"
+        )
+    frames = _parse_frames(found["frames"], text)
+    return Probe(layer, types, space_text, position, frames)  # type: ignore[arg-type]
+
+
+def _parse_types(text: str | None, spec: str) -> tuple[int | str, ...] | None:
+    if text is None:
+        return None
+    pieces = [piece.strip() for piece in text.split(",") if piece.strip()]
+    if not pieces:
+        raise RecordingError(f"bad probe {spec!r}: empty cell-type list []")
+    return tuple(int(piece) if re.fullmatch(r"\d+", piece) else piece for piece in pieces)
+
+
+def _parse_position(text: str, spec: str) -> tuple[int, int]:
+    try:
+        y, x = (int(piece) for piece in text.split(","))
+    except ValueError:
+        raise RecordingError(f"bad probe {spec!r}: pos=Y,X needs two integers") from None
+    return y, x
+
+
+def _parse_frames(text: str | None, spec: str) -> tuple[int | None, int | None, int | None]:
+    if text is None:
+        return None  # type: ignore[return-value]
+    parts = text.split(":")
+    if len(parts) > 3:
+        raise RecordingError(f"bad probe {spec!r}: frames are a slice START:STOP:STEP")
+    try:
+        values = [int(part) if part else None for part in parts]
+    except ValueError:
+        raise RecordingError(f"bad probe {spec!r}: frames are a slice START:STOP:STEP") from None
+    if len(values) == 1:  # a single frame
+        start = values[0]
+        stop = None if start in (None, -1) else start + 1
+        values = [start, stop]
+    values += [None] * (3 - len(values))
+    return values[0], values[1], values[2]
