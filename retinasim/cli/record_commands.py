@@ -1,0 +1,213 @@
+"""Recording commands: ``record`` (probes → netCDF/zarr) and ``tuning`` (DSI of every type).
+
+Both take a run folder (its trained circuit) or a circuit YAML file (compiled with
+``--circuit-seed``). Stimulus parameters are ``--set name=value`` (lists as ``0,90,180``);
+height, width and frames default to the circuit's input.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from retinasim.errors import RetinasimError
+
+
+def _load(target: Path, circuit_seed: int):
+    """The circuit of a run folder (trained weights) or of a circuit YAML file."""
+    if target.is_dir():
+        from retinasim.train import load_trained
+
+        circuit, _ = load_trained(target)
+        return circuit
+    if not target.exists():
+        raise RetinasimError(f"{target}: no such run folder or circuit file")
+    from retinasim.compile import compile_circuit
+    from retinasim.spec import load_circuit
+
+    return compile_circuit(load_circuit(target), seed=circuit_seed).eval()
+
+
+def _generator(kind: str, assignments: list[str], circuit, **defaults):
+    """The ``kind`` generator at the circuit's input size, with ``--set`` overrides."""
+    from retinasim.cli.stimulus import _as_field_value, parse_value
+    from retinasim.stimuli import generator_class
+
+    chosen = generator_class(kind)
+    height, width = circuit.plan.input_size
+    parameters = {"height": height, "width": width, "frames": circuit.plan.frames, **defaults}
+    for text in assignments:
+        name, equals, value = text.partition("=")
+        name = name.strip().replace("-", "_")
+        if not equals or not name:
+            raise RetinasimError(f"--set takes NAME=VALUE, got {text!r}")
+        if name not in chosen.model_fields:
+            known = ", ".join(chosen.model_fields)
+            raise RetinasimError(f"--set {name}: {kind} has no such parameter ({known})")
+        parameters[name] = _as_field_value(chosen, name, parse_value(value))
+    return chosen(**parameters)
+
+
+def _lesions(texts: list[str]) -> dict[str, list[int | str]]:
+    lesions: dict[str, list[int | str]] = {}
+    for text in texts:
+        layer, colon, types = text.partition(":")
+        if not colon or not types:
+            raise RetinasimError(f"--lesion takes LAYER:TYPE[,TYPE...], got {text!r}")
+        for piece in types.split(","):
+            piece = piece.strip()
+            lesions.setdefault(layer, []).append(int(piece) if piece.isdigit() else piece)
+    return lesions
+
+
+TargetArgument = Annotated[Path, typer.Argument(help="Run folder or circuit YAML file.")]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Stimulus parameter NAME=VALUE (lists as 0,90,180)."),
+]
+CircuitSeed = Annotated[int, typer.Option(help="Initial weights of a YAML circuit.")]
+
+
+def record_command(
+    target: TargetArgument,
+    stimulus: Annotated[str, typer.Option(help="moving_dots, moving_bars, gratings, ...")],
+    probe: Annotated[list[str], typer.Option(help="LAYER[TYPES]:SPACE@FRAMES or readout.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="FILE.nc or FILE.zarr.")],
+    n: Annotated[int, typer.Option("--n", help="Number of trials (stimuli 0..n-1).")] = 16,
+    set_: SetOption = None,
+    seed: Annotated[int, typer.Option(help="Seed of the stimulus set.")] = 0,
+    batch_size: Annotated[int, typer.Option(help="Trials per batch and file chunk.")] = 16,
+    lesion: Annotated[
+        list[str] | None, typer.Option(help="Silence LAYER:TYPE[,TYPE] while recording.")
+    ] = None,
+    circuit_seed: CircuitSeed = 0,
+) -> None:
+    """Record probes of a circuit's responses to N stimuli into a netCDF or zarr file.
+
+    Example: retinasim record run/ --stimulus moving_bars --set speeds=1 --n 16
+    --probe ganglion:centre --probe bipolar:mean --probe readout --out bars.nc
+    """
+    from retinasim.record import parse_probe, record
+    from retinasim.record.storage import check_target
+
+    check_target(out)
+    probes = [parse_probe(text) for text in probe]
+    if n < 1:
+        raise RetinasimError(f"--n must be at least 1, got {n}")
+    circuit = _load(target, circuit_seed)
+    generator = _generator(stimulus, set_ or [], circuit)
+    recording = record(
+        circuit,
+        generator,
+        probes,
+        n=n,
+        seed=seed,
+        batch_size=batch_size,
+        lesions=_lesions(lesion or []),
+        out=out,
+    )
+    sizes = ", ".join(f"{dim} {size}" for dim, size in recording.sizes.items())
+    print(f"wrote {out}: {', '.join(recording.data_vars)} ({sizes})")
+
+
+def tuning_command(
+    target: TargetArgument,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder of results.")] = None,
+    directions: Annotated[int, typer.Option(help="Directions, evenly spaced (even).")] = 8,
+    speed: Annotated[float, typer.Option(help="Bar speed, pixels/frame.")] = 1.0,
+    bar_width: Annotated[float, typer.Option(help="Bar width, pixels.")] = 10.0,
+    set_: SetOption = None,
+    n_permutations: Annotated[int, typer.Option(help="Shuffles for the p-values.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the permutation test.")] = 0,
+    circuit_seed: CircuitSeed = 0,
+) -> None:
+    """Direction tuning of every cell type of every layer, to moving bars.
+
+    Prints a DSI table; writes tuning.csv, tuning.nc and polar plots (PNG and SVG) per layer.
+    """
+    import xarray as xr
+
+    from retinasim.analysis import direction_tuning
+    from retinasim.plots import plot_polar_tuning
+    from retinasim.record import record
+    from retinasim.record.storage import save_recording
+    from retinasim.util.files import atomic_path, atomic_write_text
+
+    if directions < 2 or directions % 2:
+        raise RetinasimError(f"--directions must be even and >= 2 (opposites), got {directions}")
+    circuit = _load(target, circuit_seed)
+    angles = [360.0 * k / directions for k in range(directions)]
+    generator = _generator(
+        "moving_bars",
+        set_ or [],
+        circuit,
+        directions_deg=angles,
+        speeds=[speed],
+        widths=[bar_width],
+    )
+    folder = out or (
+        target / "tuning"
+        if target.is_dir()
+        else target.with_suffix("").parent / f"{target.stem}_tuning"
+    )
+    probes = [f"{layer}:centre" for layer in circuit.layer_names]
+    recording = record(circuit, generator, probes, n=generator.n_conditions)
+    per_layer = []
+    for layer in circuit.layer_names:
+        result = direction_tuning(
+            recording[f"{layer}_centre"], n_permutations=n_permutations, seed=seed
+        )
+        per_layer.append(result)
+        figure = plot_polar_tuning(result)
+        figure.suptitle(f"{layer}: direction tuning")
+        for suffix in (".png", ".svg"):
+            with atomic_path(folder / f"tuning_{layer}{suffix}") as path:
+                figure.savefig(path, bbox_inches="tight")
+    table = xr.concat(
+        per_layer,
+        dim="cell_type",
+        data_vars="different",
+        coords="different",
+        compat="equals",
+        join="exact",
+    )
+    table.attrs.update({k: recording.attrs[k] for k in ("circuit", "spec_hash")})
+    save_recording(table, folder / "tuning.nc")
+    columns = [
+        "peak_direction_deg",
+        "preferred_direction_deg",
+        "dsi",
+        "vector_dsi",
+        "dsi_p_value",
+        "vector_dsi_p_value",
+    ]
+    lines = [",".join(["cell_type", "layer", *columns])]
+    print(
+        f"{'cell type':<16} {'layer':<12} {'peak':>6} {'pref':>6} {'DSI':>6} {'vDSI':>6} "
+        f"{'p(DSI)':>7} {'p(vDSI)':>7}"
+    )
+    for position in range(table.sizes["cell_type"]):
+        row = table.isel(cell_type=position)
+        values = [float(row[c]) for c in columns]
+        lines.append(
+            ",".join(
+                [str(row.cell_type.values), str(row.layer.values), *(f"{v:.6g}" for v in values)]
+            )
+        )
+        shown = ["nan" if math.isnan(v) else f"{v:.2f}" for v in values]
+        shown[:2] = [f"{values[0]:.0f}", f"{values[1]:.0f}"]
+        print(
+            f"{row.cell_type.values!s:<16} {row.layer.values!s:<12} {shown[0]:>6} "
+            f"{shown[1]:>6} {shown[2]:>6} {shown[3]:>6} {shown[4]:>7} {shown[5]:>7}"
+        )
+    atomic_write_text(folder / "tuning.csv", "\n".join(lines) + "\n")
+    print(f"wrote {folder}/tuning.csv, tuning.nc and tuning_<layer>.png/.svg")
+
+
+def register(app: typer.Typer) -> None:
+    """Register ``record`` and ``tuning`` on ``app``."""
+    app.command("record")(record_command)
+    app.command("tuning")(tuning_command)

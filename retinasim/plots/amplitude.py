@@ -1,0 +1,45 @@
+"""Amplitude-against-parameter figures from :func:`retinasim.analysis.response_amplitude`."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from retinasim.plots.common import axes, axis_label, cell_types, pick
+
+
+def plot_amplitude(
+    amplitude: xr.Dataset, *, cell_type: list | None = None, ax: Axes | None = None
+) -> Figure:
+    """Mean response ± standard error against the grouping coordinate, per cell type.
+
+    Parameters
+    ----------
+    amplitude
+        Output of :func:`~retinasim.analysis.response_amplitude`.
+    cell_type
+        Cell types to draw (default all).
+    ax
+        Axes to draw on (default: a new figure).
+    """
+    figure, ax = axes(ax)
+    by = next(dim for dim in amplitude["mean"].dims if dim != "cell_type")
+    coordinate = amplitude[by]
+    positions = coordinate.values
+    if positions.dtype == object:  # intervals of groupby_bins: draw at their midpoints
+        positions = np.array([interval.mid for interval in positions])
+    for name in cell_types(amplitude, cell_type):
+        ax.errorbar(
+            positions,
+            pick(amplitude["mean"], name).values,
+            yerr=pick(amplitude["sem"], name).values,
+            marker="o",
+            capsize=2,
+            label=str(name),
+        )
+    ax.set_xlabel(axis_label(coordinate, by))
+    ax.set_ylabel(axis_label(amplitude["mean"]))
+    ax.legend(fontsize="small")
+    return figure

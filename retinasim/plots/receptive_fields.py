@@ -1,0 +1,59 @@
+"""Receptive-field figures from :func:`retinasim.analysis.receptive_field`."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from retinasim.plots.common import axes, axis_label, cell_types, pick
+
+
+def plot_rf_map(rf: xr.Dataset, *, cell_type=None, ax: Axes | None = None) -> Figure:
+    """Spatial profile of one cell type as an image (diverging colours, 0 at the centre),
+    with its centre marked.
+
+    Parameters
+    ----------
+    rf
+        Output of :func:`~retinasim.analysis.receptive_field`.
+    cell_type
+        The cell type (default: the first).
+    ax
+        Axes to draw on (default: a new figure).
+    """
+    figure, ax = axes(ax)
+    name = cell_types(rf, None)[0] if cell_type is None else cell_type
+    spatial = pick(rf.spatial, name)
+    limit = float(np.nanmax(np.abs(spatial.values))) or 1.0
+    x, y = spatial.pixel_x.values, spatial.pixel_y.values
+    image = ax.imshow(
+        spatial.values,
+        cmap="RdBu_r",
+        vmin=-limit,
+        vmax=limit,
+        origin="upper",
+        extent=(x[0] - 0.5, x[-1] + 0.5, y[-1] + 0.5, y[0] - 0.5),
+    )
+    ax.plot(float(pick(rf.centre_x, name)), float(pick(rf.centre_y, name)), "k+", markersize=12)
+    ax.set_xlabel(axis_label(spatial.pixel_x))
+    ax.set_ylabel(axis_label(spatial.pixel_y))
+    ax.set_title(str(name) if name is not None else "receptive field")
+    figure.colorbar(image, ax=ax, label=axis_label(rf.spatial))
+    return figure
+
+
+def plot_temporal_profile(
+    rf: xr.Dataset, *, cell_type: list | None = None, ax: Axes | None = None
+) -> Figure:
+    """Temporal profiles against lag (seconds when known), one line per cell type."""
+    figure, ax = axes(ax)
+    lag = rf.lag_s if "lag_s" in rf.coords else rf.lag
+    for name in cell_types(rf, cell_type):
+        ax.plot(lag.values, pick(rf.temporal, name).values, marker=".", label=str(name))
+    ax.axhline(0.0, color="0.7", linewidth=0.8)
+    ax.set_xlabel(axis_label(lag))
+    ax.set_ylabel(axis_label(rf.temporal))
+    ax.legend(fontsize="small")
+    return figure
