@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import statistics
 import sys
 import time
@@ -190,6 +191,7 @@ def main(argv: list[str] | None = None) -> None:
     circuit = compile_circuit(spec, seed=0)
     kernels = {name: circuit.cells[name].kernel for name in circuit.layer_names}
     flops = count_flops(circuit.plan, kernels)
+    print(f"# load average before: {os.getloadavg()[0]:.2f} (other jobs slow every figure)")
     print(
         f"# {spec.name}: batch {batch}, {spec.input.size[0]}x{spec.input.size[1]}x"
         f"{spec.input.frames}, {torch.get_num_threads()} threads, torch {torch.__version__}, "
@@ -235,6 +237,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_reference:
         ratio = min(rows[-1][1]) / min(compiled_times)
         print(f"\nreference / compiled: {ratio:.1f}x faster")
+    print(f"# load average after: {os.getloadavg()[0]:.2f}")
 
     if args.profile:
         from torch.profiler import profile

@@ -75,9 +75,9 @@ class ConnectionGroup:
         The members' target layers, same order.
     inhibitory
         Whether the source's output is negated onto its targets.
-    dilated_weight_grad
-        Weight gradient as a dilated convolution (:func:`retinasim.circuit.conv.conv2d`), on
-        the CPU (other devices' own backward is fast).
+    dilated_weight_grad, channels_last_input_grad
+        Backward routes of :func:`retinasim.circuit.conv.conv2d`, used on the CPU (other
+        devices' own backward is fast).
     """
 
     source: str
@@ -87,6 +87,7 @@ class ConnectionGroup:
     padding: tuple[int, int]
     inhibitory: bool
     dilated_weight_grad: bool
+    channels_last_input_grad: bool
 
     def __call__(
         self, source_map: torch.Tensor, connections: nn.ModuleDict
@@ -104,13 +105,15 @@ class ConnectionGroup:
         if self.inhibitory:
             weight = -weight
         bias = _concatenated_bias(members)
+        on_cpu = source_map.device.type == "cpu"
         out = conv2d(
             source_map,
             weight,
             bias,
             self.stride,
             self.padding,
-            dilated_weight_grad=self.dilated_weight_grad and source_map.device.type == "cpu",
+            dilated_weight_grad=self.dilated_weight_grad and on_cpu,
+            channels_last_input_grad=self.channels_last_input_grad and on_cpu,
         )
         if len(members) == 1:
             return [(self.targets[0], out)]
@@ -136,6 +139,7 @@ def group_connections(
     *,
     fuse: bool = True,
     dilated_input_weight_grad: bool = True,
+    channels_last_input_grad: bool = True,
 ) -> dict[str, list[ConnectionGroup]]:
     """Groups of connections by source, in spec order.
 
@@ -149,6 +153,8 @@ def group_connections(
         Fuse connections that share source and geometry (else one group per connection).
     dilated_input_weight_grad
         Use the dilated-convolution weight gradient for connections from the input.
+    channels_last_input_grad
+        Compute input gradients channels-last (:func:`~retinasim.circuit.conv.conv2d`).
     """
     groups: dict[tuple, list[ConnectionPlan]] = {}
     for plan in plans:
@@ -165,6 +171,7 @@ def group_connections(
             padding=first.padding,
             inhibitory=first.source in inhibitory_layers,
             dilated_weight_grad=dilated_input_weight_grad and first.source == INPUT,
+            channels_last_input_grad=channels_last_input_grad and first.source != INPUT,
         )
         by_source.setdefault(first.source, []).append(group)
     return by_source

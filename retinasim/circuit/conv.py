@@ -1,7 +1,10 @@
-"""A per-frame 2-D convolution whose weight gradient can be computed as a dilated convolution.
+"""A per-frame 2-D convolution whose backward pass takes the fastest measured CPU routes.
 
-The forward pass is ``torch.nn.functional.conv2d`` (oneDNN on the CPU). For the connection
-from the stimulus (a large map with few channels) PyTorch's CPU weight gradient is ~10× slower
+The forward pass is ``torch.nn.functional.conv2d`` (oneDNN on the CPU). Two backward routes
+replace PyTorch's where it is slow (measurements in ``docs/performance.md``): the input
+gradient computed channels-last from the start (:func:`input_grad_channels_last`), and the
+weight gradient of the connection from the stimulus as a dilated convolution. For that
+connection (a large map with few channels) PyTorch's CPU weight gradient is ~10× slower
 than its forward pass; the same numbers come out of a *forward* convolution:
 ``dW[o, i, u, v] = sum_{n,y,x} g[n, o, y, x] * x_pad[n, i, s*y + u, s*x + v]`` is the
 convolution of the input with batch and channels swapped, ``(i, n, H, W)``, by the output
@@ -31,16 +34,44 @@ def conv2d(
     padding: Pair,
     *,
     dilated_weight_grad: bool = False,
+    channels_last_input_grad: bool = False,
 ) -> torch.Tensor:
-    """``F.conv2d(x, weight, bias, stride, padding)``, optionally with the dilated-convolution
-    weight gradient (:func:`weight_grad_dilated`).
+    """``F.conv2d(x, weight, bias, stride, padding)`` with the chosen backward routes.
 
     Shapes: ``x (n, in, H, W)``, ``weight (out, in, kh, kw)``, ``bias (out,)`` →
     ``(n, out, Ho, Wo)``.
+
+    Parameters
+    ----------
+    dilated_weight_grad
+        Weight gradient by :func:`weight_grad_dilated`.
+    channels_last_input_grad
+        Input gradient by :func:`input_grad_channels_last`.
     """
-    if not dilated_weight_grad:
+    if not (dilated_weight_grad or channels_last_input_grad):
         return F.conv2d(x, weight, bias, stride, padding)
-    return _DilatedWeightGradConv2d.apply(x, weight, bias, stride, padding)
+    routes = (dilated_weight_grad, channels_last_input_grad)
+    return _Conv2d.apply(x, weight, bias, stride, padding, routes)
+
+
+def input_grad_channels_last(
+    grad: torch.Tensor, weight: torch.Tensor, size: torch.Size, stride: Pair, padding: Pair
+) -> torch.Tensor:
+    """``dL/dx (n, in, H, W)``, contiguous, from ``grad (n, out, Ho, Wo)``.
+
+    For a channels-first input PyTorch's oneDNN backward computes the gradient channels-last
+    and converts it twice (a reorder, then ``.contiguous()``); asking for channels-last from
+    the start (the input's values are not needed, only its layout) leaves one conversion:
+    24.9 → 20.8 ms for murray2021's fused bipolar connections.
+    """
+    layout = torch.empty(  # never written or read: it only chooses the layout
+        size, dtype=grad.dtype, device=grad.device, memory_format=torch.channels_last
+    )
+    mask = (True, False, False)
+    result = torch.ops.aten.convolution_backward(
+        grad, layout, weight, None, stride, padding, (1, 1), False, (0, 0), 1, mask
+    )
+    return result[0].contiguous()
 
 
 def row_split(kernel: Pair, stride: Pair, out_channels: int) -> int:
@@ -87,22 +118,30 @@ def weight_grad_dilated(
     return total.transpose(0, 1).contiguous()
 
 
-class _DilatedWeightGradConv2d(torch.autograd.Function):
+class _Conv2d(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, weight, bias, stride, padding):  # type: ignore[override]
+    def forward(ctx, x, weight, bias, stride, padding, routes):  # type: ignore[override]
         ctx.save_for_backward(x, weight)
-        ctx.config = (stride, padding, bias is not None)
+        ctx.config = (stride, padding, bias is not None, *routes)
         return F.conv2d(x, weight, bias, stride, padding)
 
     @staticmethod
     def backward(ctx, grad):  # type: ignore[override]
         x, weight = ctx.saved_tensors
-        stride, padding, has_bias = ctx.config
+        stride, padding, has_bias, dilated, channels_last = ctx.config
+        need_x, need_weight = ctx.needs_input_grad[:2]
         grad_x = grad_weight = grad_bias = None
-        if ctx.needs_input_grad[0]:
-            grad_x = torch.nn.grad.conv2d_input(x.shape, weight, grad, stride, padding)
-        if ctx.needs_input_grad[1]:
+        if need_x and channels_last:
+            grad_x = input_grad_channels_last(grad, weight, x.shape, stride, padding)
+        if need_weight and dilated:
             grad_weight = weight_grad_dilated(x, grad, weight.shape[2:], stride, padding)
+        native = (need_x and not channels_last, need_weight and not dilated, False)
+        if any(native):
+            results = torch.ops.aten.convolution_backward(
+                grad, x, weight, None, stride, padding, (1, 1), False, (0, 0), 1, native
+            )
+            grad_x = results[0] if native[0] else grad_x
+            grad_weight = results[1] if native[1] else grad_weight
         if has_bias and ctx.needs_input_grad[2]:
             grad_bias = grad.sum((0, 2, 3))
-        return grad_x, grad_weight, grad_bias, None, None
+        return grad_x, grad_weight, grad_bias, None, None, None

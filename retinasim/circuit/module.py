@@ -52,11 +52,14 @@ class CircuitOptions:
         One convolution per source and geometry (:class:`ConnectionGroup`).
     dilated_input_weight_grad
         Weight gradient of connections from the stimulus as a dilated convolution.
+    channels_last_input_grad
+        Input gradients of the other connections computed channels-last from the start.
     """
 
     fast_dropout: bool = True
     fuse_connections: bool = True
     dilated_input_weight_grad: bool = True
+    channels_last_input_grad: bool = True
 
 
 @dataclass
@@ -245,6 +248,7 @@ class Circuit(LesionControl, nn.Module):
                 inhibitory,
                 fuse=options.fuse_connections,
                 dilated_input_weight_grad=options.dilated_input_weight_grad,
+                channels_last_input_grad=options.channels_last_input_grad,
             )
             self._group_cache = (options, groups)
             return groups
