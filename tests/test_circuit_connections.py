@@ -47,7 +47,7 @@ def random_configurations(count: int, seed: int = 0):
 @pytest.mark.parametrize(
     ("cin", "cout", "kernel", "stride", "padding", "size"), random_configurations(12)
 )
-def test_dilated_weight_gradient_equals_autograd(
+def test_backward_routes_equal_autograd(
     chunk, cin, cout, kernel, stride, padding, size, monkeypatch
 ) -> None:
     monkeypatch.setattr(conv, "WEIGHT_GRAD_CHUNK", chunk)
@@ -55,7 +55,9 @@ def test_dilated_weight_gradient_equals_autograd(
     x = torch.randn(5, cin, *size, dtype=torch.float64, requires_grad=True)
     weight = torch.randn(cout, cin, *kernel, dtype=torch.float64, requires_grad=True)
     bias = torch.randn(cout, dtype=torch.float64, requires_grad=True)
-    ours = conv2d(x, weight, bias, stride, padding, dilated_weight_grad=True)
+    ours = conv2d(
+        x, weight, bias, stride, padding, dilated_weight_grad=True, channels_last_input_grad=True
+    )
     plain = F.conv2d(x, weight, bias, stride, padding)
     torch.testing.assert_close(ours, plain)
     grad = torch.randn_like(plain)
