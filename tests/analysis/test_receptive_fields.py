@@ -1,0 +1,72 @@
+"""Receptive fields recovered from white noise, against kernels planted by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+from groundtruth import SPATIAL, TEMPORAL, planted_rf
+
+from retinasim.analysis import receptive_field, spike_triggered_average, stimulus_array
+from retinasim.record import AnalysisError, record
+from retinasim.stimuli import WhiteNoise
+
+NOISE = WhiteNoise(height=11, width=11, frames=40, pixel_size=1)
+
+
+@pytest.fixture(scope="module")
+def recording() -> tuple[xr.DataArray, xr.DataArray]:
+    batch = NOISE.generate(range(120), seed=1)  # 120 x 37 usable frames
+    responses = record(planted_rf(), batch, "bipolar:centre", batch_size=40)
+    return stimulus_array(batch), responses.bipolar_centre
+
+
+def planted(spatial: np.ndarray, temporal: np.ndarray) -> np.ndarray:
+    """The planted kernel as the centre unit (3, 3) of the 7 x 7 map sees it: a 5 x 5
+    kernel without padding reads input rows and columns 3..7, tap k at lag k."""
+    full = np.zeros((len(temporal), 11, 11))
+    full[:, 3:8, 3:8] = temporal[:, None, None] * spatial[None]
+    return full
+
+
+def correlation(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.corrcoef(np.ravel(a), np.ravel(b))[0, 1])
+
+
+def test_sta_recovers_the_planted_space_time_kernel(recording) -> None:
+    stimulus, response = recording
+    sta = spike_triggered_average(stimulus, response, lags=4)
+    assert sta.dims == ("cell_type", "lag", "pixel_y", "pixel_x")
+    assert correlation(sta.sel(cell_type="bipolar_0"), planted(SPATIAL, TEMPORAL)) >= 0.9
+    flipped = planted(SPATIAL[::-1, ::-1], TEMPORAL[::-1])
+    assert correlation(sta.sel(cell_type="bipolar_1"), flipped) >= 0.9
+
+
+def test_profiles_centre_and_surround_of_the_planted_kernel(recording) -> None:
+    stimulus, response = recording
+    rf = receptive_field(spike_triggered_average(stimulus, response, lags=4))
+    first = rf.sel(cell_type="bipolar_0")
+    assert correlation(first.spatial[3:8, 3:8], SPATIAL) >= 0.95
+    assert correlation(first.temporal, TEMPORAL) >= 0.95
+    # centre: the planted kernel's positive centre sits around input pixel (5, 5)
+    assert abs(float(first.centre_y) - 5.0) < 0.6 and abs(float(first.centre_x) - 5.0) < 0.6
+    assert 0.3 < float(first.centre_surround_index) < 1.2  # a real surround
+    assert float(first.variance_explained) > 0.8
+    peak = receptive_field(spike_triggered_average(stimulus, response, lags=4), method="peak")
+    assert correlation(peak.sel(cell_type="bipolar_0").spatial[3:8, 3:8], SPATIAL) >= 0.9
+
+
+def test_dask_backed_data_gives_the_same_sta(recording) -> None:
+    stimulus, response = recording
+    eager = spike_triggered_average(stimulus, response, lags=3)
+    lazy = spike_triggered_average(
+        stimulus.chunk({"trial": 50}), response.chunk({"trial": 50}), lags=3
+    )
+    xr.testing.assert_allclose(lazy.compute(), eager, rtol=1e-4, atol=1e-5)
+    xr.testing.assert_allclose(receptive_field(lazy), receptive_field(eager), rtol=1e-4, atol=1e-5)
+
+
+def test_a_full_map_is_refused_with_advice(recording) -> None:
+    stimulus, response = recording
+    with pytest.raises(AnalysisError, match="centre or pos=Y,X probe"):
+        spike_triggered_average(stimulus, response.expand_dims(y=[0]), lags=2)
