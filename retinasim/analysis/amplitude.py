@@ -77,6 +77,7 @@ def response_amplitude(
     """
     require_coord(response, by, "response_amplitude")
     per_trial = trial_response(response, measure=measure, frames=frames)
+    per_trial = per_trial.assign_coords({by: per_trial[by].compute()})  # group labels in memory
     groups = per_trial.groupby(by) if bins is None else per_trial.groupby_bins(by, bins)
     mean = groups.mean("trial")
     std = groups.std("trial", ddof=1)
