@@ -110,7 +110,7 @@ def record_command(
         out=out,
     )
     sizes = ", ".join(f"{dim} {size}" for dim, size in recording.sizes.items())
-    print(f"wrote {out}: {', '.join(recording.data_vars)} ({sizes})")
+    print(f"wrote {out}: {', '.join(p.variable for p in probes)} ({sizes})")
 
 
 def tuning_command(
