@@ -56,7 +56,8 @@ def test_amplitude_in_bins_and_on_dask_data() -> None:
 def test_trial_response_measures_and_unrecorded_types() -> None:
     data = synthetic()
     assert float(trial_response(data, measure="max")[0, 0]) == 1.0
-    assert float(trial_response(data, measure="sum", frames=slice(0, 1))[0, 1]) == 4.0  # frames 0 and 1 (labels)
+    two_frames = trial_response(data, measure="sum", frames=slice(0, 1))  # labels 0 and 1
+    assert float(two_frames[0, 1]) == 4.0
     partial = data.where(data.cell_type == "b")  # type a not recorded: all NaN
     assert list(trial_response(partial).cell_type.values) == ["b"]
     with pytest.raises(AnalysisError, match="no coordinate 'alpha'"):
