@@ -80,8 +80,9 @@ def direction_tuning(
     data = {
         "tuning": labelled(
             xr.DataArray(curve[0].T, dims=(*per_type, "direction")),
-            f"response ({per_trial.attrs['long_name']})",
+            f"{measure} response",
             units,
+            description=f"trial-averaged {per_trial.attrs['long_name']}",
         ),
         "count": labelled(xr.DataArray(count, dims=("direction",)), "trials", "1"),
         "peak_direction_deg": labelled(

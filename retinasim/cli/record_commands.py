@@ -162,7 +162,7 @@ def tuning_command(
         )
         per_layer.append(result)
         figure = plot_polar_tuning(result)
-        figure.suptitle(f"{layer}: direction tuning")
+        figure.suptitle(f"{layer}: direction tuning", y=1.04)
         for suffix in (".png", ".svg"):
             with atomic_path(folder / f"tuning_{layer}{suffix}") as path:
                 figure.savefig(path, bbox_inches="tight")

@@ -6,6 +6,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from retinasim.plots.common import axes, axis_label, cell_types, pick
 
@@ -58,7 +59,9 @@ def plot_polar_tuning(
             xytext=(0, 0),
             arrowprops={"arrowstyle": "->", "color": line.get_color()},
         )
+    ax.yaxis.set_major_locator(MaxNLocator(3))
+    ax.set_rlabel_position(22.5)
     ax.set_xlabel(axis_label(tuning.direction))
-    ax.set_ylabel(axis_label(tuning.tuning), labelpad=24)
+    ax.set_ylabel(axis_label(tuning.tuning), labelpad=28)
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.05, 1.0))
     return figure

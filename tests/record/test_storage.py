@@ -67,3 +67,21 @@ def test_unknown_suffixes_and_missing_files_are_user_errors(tmp_path: Path) -> N
         record(reichardt(), BARS, "readout", n=1, out=tmp_path / "r.h5")
     with pytest.raises(RecordingError, match="no such recording"):
         open_recording(tmp_path / "absent.nc")
+
+
+def test_streamed_memory_does_not_grow_with_the_number_of_trials(tmp_path: Path) -> None:
+    import tracemalloc
+
+    circuit = reichardt()
+    probes = ["bipolar:full", "ganglion:full"]
+    record(circuit, BARS, probes, n=3, batch_size=3, out=tmp_path / "warm.zarr")  # imports
+    tracemalloc.start()
+    try:
+        streamed = record(circuit, BARS, probes, n=48, batch_size=3, out=tmp_path / "big.zarr")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    total = streamed.nbytes  # what an in-memory recording would hold (5 MB)
+    batch = total / 16
+    assert peak < total / 3, (peak, total)  # measured: ~1.1 MB, a few batches (encode buffers)
+    assert batch < peak  # the measurement sees the batches themselves
