@@ -1,7 +1,7 @@
 """Recording: probes on a compiled circuit → labeled ``xarray.Dataset`` (in memory or on disk).
 
 Public API: :func:`record`, :class:`Probe`, :func:`parse_probe`, :data:`READOUT`,
-:func:`save_recording`, :func:`open_recording`, :class:`RecordingWriter` and the errors
+:func:`save_recording`, :func:`open_recording`, :func:`replay_stimuli`, :class:`RecordingWriter` and the errors
 :class:`RecordingError`, :class:`AnalysisError`. The vocabulary of dimensions, coordinates
 and attributes is documented in ``docs/recording.md`` and :mod:`retinasim.record.layout`.
 """
@@ -9,6 +9,7 @@ and attributes is documented in ``docs/recording.md`` and :mod:`retinasim.record
 from retinasim.record.errors import AnalysisError, RecordingError
 from retinasim.record.probes import READOUT, Probe, parse_probe
 from retinasim.record.recorder import record
+from retinasim.record.replay import replay_stimuli
 from retinasim.record.storage import RecordingWriter, open_recording, save_recording
 
 __all__ = [
@@ -20,5 +21,6 @@ __all__ = [
     "open_recording",
     "parse_probe",
     "record",
+    "replay_stimuli",
     "save_recording",
 ]

@@ -256,6 +256,11 @@ def resolve_layout(
 def _resolve(circuit, probe: Probe, frames: int, sizes: dict, per_layer_space: bool):
     chosen_frames = probe.frame_indices(frames)
     if probe.layer == READOUT:
+        if READOUT in circuit.type_names:
+            raise RecordingError(
+                f"the circuit has a layer named {READOUT!r}, which clashes with the decoder "
+                "probe; rename the layer"
+            )
         return ResolvedProbe(probe, (), chosen_frames, None, None)
     if probe.layer not in circuit.type_names:
         known = ", ".join([*circuit.layer_names, READOUT])

@@ -70,3 +70,16 @@ def test_a_full_map_is_refused_with_advice(recording) -> None:
     stimulus, response = recording
     with pytest.raises(AnalysisError, match="centre or pos=Y,X probe"):
         spike_triggered_average(stimulus, response.expand_dims(y=[0]), lags=2)
+
+
+def test_a_saved_white_noise_recording_replays_its_stimuli(tmp_path, recording) -> None:
+    from retinasim.record import open_recording, replay_stimuli
+
+    noise = WhiteNoise(height=11, width=11, frames=40, pixel_size=1)
+    saved = record(planted_rf(), noise, "bipolar:centre", n=120, seed=1, out=tmp_path / "n.nc")
+    lazy = open_recording(tmp_path / "n.nc")
+    stimulus = stimulus_array(replay_stimuli(lazy))
+    xr.testing.assert_identical(stimulus, recording[0])
+    from_file = spike_triggered_average(stimulus, saved.bipolar_centre, lags=4)
+    in_memory = spike_triggered_average(*recording, lags=4)
+    xr.testing.assert_allclose(from_file.compute(), in_memory, rtol=1e-4, atol=1e-5)

@@ -1,0 +1,49 @@
+"""Re-render the stimuli of a recording from its attributes and trial coordinates.
+
+A recording stores what the circuit did, not the videos; but every stimulus is a pure function
+of its generator parameters (``stimulus_parameters``), its set's seed (``seed`` attribute)
+and its index (``index`` coordinate), so the videos come back bit for bit, e.g. for the
+spike-triggered average of a saved white-noise recording.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import xarray as xr
+
+from retinasim.record.errors import RecordingError
+from retinasim.stimuli import StimulusBatch, generator_from_parameters
+
+
+def replay_stimuli(recording: xr.Dataset | xr.DataArray) -> StimulusBatch:
+    """The stimuli of ``recording``'s trials, in trial order.
+
+    Parameters
+    ----------
+    recording
+        A recording made from a stimulus generator (attrs ``stimulus_kind``,
+        ``stimulus_parameters``; coordinates ``index`` and ``seed`` along ``trial``).
+
+    Returns
+    -------
+    StimulusBatch
+        ``video (trial, 1, frames, height, width)``; its metadata equal the recording's
+        trial coordinates.
+    """
+    attrs = recording.attrs
+    missing = [a for a in ("stimulus_kind", "stimulus_parameters") if not attrs.get(a)]
+    missing += [c for c in ("index", "seed") if c not in recording.coords]
+    if missing:
+        raise RecordingError(
+            f"cannot re-render the stimuli: the recording lacks {', '.join(missing)}"
+        )
+    seeds = np.unique(np.asarray(recording.coords["seed"].values))
+    if len(seeds) != 1:
+        raise RecordingError(f"the recording mixes stimulus sets (seeds {seeds.tolist()})")
+    generator = generator_from_parameters(
+        str(attrs["stimulus_kind"]), json.loads(attrs["stimulus_parameters"])
+    )
+    indices = [int(i) for i in np.asarray(recording.coords["index"].values)]
+    return generator.generate(indices, seed=int(seeds[0]))
