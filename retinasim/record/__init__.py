@@ -1,9 +1,10 @@
 """Recording: probes on a compiled circuit → labeled ``xarray.Dataset`` (in memory or on disk).
 
 Public API: :func:`record`, :class:`Probe`, :func:`parse_probe`, :data:`READOUT`,
-:func:`save_recording`, :func:`open_recording`, :func:`replay_stimuli`, :class:`RecordingWriter` and the errors
-:class:`RecordingError`, :class:`AnalysisError`. The vocabulary of dimensions, coordinates
-and attributes is documented in ``docs/recording.md`` and :mod:`retinasim.record.layout`.
+:func:`save_recording`, :func:`open_recording`, :func:`replay_stimuli`,
+:class:`RecordingWriter` and the errors :class:`RecordingError`, :class:`AnalysisError`.
+The vocabulary of dimensions, coordinates and attributes is documented in
+``docs/recording.md`` and :mod:`retinasim.record.layout`.
 """
 
 from retinasim.record.errors import AnalysisError, RecordingError
