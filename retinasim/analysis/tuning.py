@@ -59,14 +59,21 @@ def direction_tuning(
     """
     require_coord(response, direction, "direction_tuning")
     per_trial = trial_response(response, measure=measure, frames=frames).transpose("trial", ...)
-    values = np.asarray(per_trial.values, dtype=np.float64)  # (trial, cell_type), small
+    unit_dims = [dim for dim in per_trial.dims if dim != "trial"]
+    if len(unit_dims) > 1:
+        raise AnalysisError(
+            f"direction tuning needs one response per trial and unit; reduce "
+            f"{', '.join(map(str, unit_dims[1:]))} first"
+        )
+    unit = unit_dims[0] if unit_dims else None  # cell_type, or class for the readout
+    values = np.asarray(per_trial.values, dtype=np.float64).reshape(per_trial.sizes["trial"], -1)
     angles = np.asarray(per_trial.coords[direction].values, dtype=np.float64) % 360.0
     directions, groups = np.unique(angles, return_inverse=True)
     opposite = _opposites(directions)
     curve, count = _curves(values, groups[None, :], len(directions))
     observed = _indices(curve[0], directions, opposite)
     p_values = _permutation_p(values, groups, directions, opposite, observed, n_permutations, seed)
-    cells = {"cell_type": per_trial.coords["cell_type"]} if "cell_type" in per_trial.dims else {}
+    cells = {unit: per_trial.coords[unit]} if unit else {}
     units = per_trial.attrs["units"]
     coords = {
         "direction": (
@@ -76,10 +83,13 @@ def direction_tuning(
         ),
         **cells,
     }
-    per_type = ("cell_type",) if cells else ()
+    per_type = (unit,) if unit else ()
+    if not unit:  # one unit: drop the unit axis
+        observed = {key: value[0] for key, value in observed.items()}
+        p_values = {key: value[0] for key, value in p_values.items()}
     data = {
         "tuning": labelled(
-            xr.DataArray(curve[0].T, dims=(*per_type, "direction")),
+            xr.DataArray(curve[0].T if unit else curve[0, :, 0], dims=(*per_type, "direction")),
             f"{measure} response",
             units,
             description=f"trial-averaged {per_trial.attrs['long_name']}",

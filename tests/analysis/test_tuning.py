@@ -82,3 +82,13 @@ def test_directions_without_opposites_are_refused() -> None:
         direction_tuning(data)
     with pytest.raises(AnalysisError, match="no coordinate 'speed'"):
         direction_tuning(data, direction="speed")
+
+
+def test_readout_and_single_unit_responses_are_tuned_too() -> None:
+    recording = record(reichardt("rightward"), BARS, ["readout", "ganglion:centre"], n=8)
+    readout = direction_tuning(recording.readout, n_permutations=10)
+    assert readout.tuning.dims == ("class", "direction")
+    single = direction_tuning(
+        recording.ganglion_centre.sel(cell_type="detector"), n_permutations=10
+    )
+    assert single.dsi.dims == () and float(single.peak_direction_deg) == 0.0
