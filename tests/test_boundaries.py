@@ -25,3 +25,14 @@ def test_spec_package_never_imports_torch() -> None:
 def test_code_is_ruff_clean() -> None:
     done = subprocess.run(["ruff", "check", "."], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_top_level_api_is_complete_and_lazy() -> None:
+    code = (
+        "import sys, retinasim\n"
+        "assert 'torch' not in sys.modules, 'import retinasim imported torch'\n"
+        "missing = [n for n in retinasim.__all__ if not hasattr(retinasim, n)]\n"
+        "assert not missing, missing\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -48,9 +48,7 @@ def _pair_schema(minimum: int) -> WithJsonSchema:
     )
 
 
-PositivePair = Annotated[
-    tuple[PositiveInt, PositiveInt], BeforeValidator(as_pair), _pair_schema(1)
-]
+PositivePair = Annotated[tuple[PositiveInt, PositiveInt], BeforeValidator(as_pair), _pair_schema(1)]
 """A size in pixels: one positive integer, or ``[height, width]``."""
 NonNegativePair = Annotated[
     tuple[NonNegativeInt, NonNegativeInt], BeforeValidator(as_pair), _pair_schema(0)

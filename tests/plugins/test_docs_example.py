@@ -6,9 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
+import torch
 from helpers import ROOT, TINY_CIRCUIT, write_distribution
 
 from retinasim import plugins
+from retinasim.compile import compile_circuit
 from retinasim.errors import SpecError
 from retinasim.spec import load_circuit
 
@@ -27,6 +29,12 @@ def test_documented_plugin_registers_and_validates(plugin_site: Path) -> None:
         "cell_type: spatiotemporal, n_types: 2, params: {temporal_kernel: 3}",
         "cell_type: gain, n_types: 2, params: {initial_gain: 0.5}",
     )
-    assert load_circuit("g.yaml", text=text).layers[0].cell_type == "gain"
+    spec = load_circuit("g.yaml", text=text)
+    assert spec.layers[0].cell_type == "gain"
+    circuit = compile_circuit(spec, seed=0)
+    logits = circuit(torch.rand(2, 1, 8, 32, 32))
+    assert logits.shape == (2, 8, 2)
+    gains = circuit.cells["bipolar"].weight
+    assert torch.equal(gains, torch.full((2,), 0.5))
     with pytest.raises(SpecError, match="did you mean 'initial_gain'"):
         load_circuit("g.yaml", text=text.replace("initial_gain", "initial_gian"))
