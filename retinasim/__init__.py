@@ -33,6 +33,10 @@ _PUBLIC = {
     "train": "retinasim.train",
     "evaluate_run": "retinasim.train",
     "load_trained": "retinasim.train",
+    "record": "retinasim.record",
+    "Probe": "retinasim.record",
+    "open_recording": "retinasim.record",
+    "save_recording": "retinasim.record",
     "RetinasimError": "retinasim.errors",
     "SpecError": "retinasim.errors",
 }
