@@ -1,0 +1,122 @@
+"""Every variant circuit in ``circuits/`` validates, compiles and trains a few steps (small)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+import yaml
+from helpers import ROOT
+
+from retinasim.compile import compile_circuit
+from retinasim.plugins import cell_types
+from retinasim.spec import Sign, WeightConstraint, load_circuit
+from retinasim.train import train
+from retinasim.train.progress import SilentReporter
+
+TEST_TRAINING = {
+    "steps": 2,
+    "batch_size": 2,
+    "validation_size": 2,
+    "eval_every": 2,
+    "log_every": 1,
+    "checkpoint_every": 2,
+    "init_stimuli": 2,
+    "warmup_steps": 0,
+}
+
+
+def shrink(data: dict[str, Any], *, size: int = 40, frames: int = 6) -> dict[str, Any]:
+    """A copy of ``data`` with a small input, 3-frame temporal filters and a 2-step training."""
+    small = copy.deepcopy(data)
+    small["input"]["size"] = [size, size]
+    small["input"]["frames"] = frames
+    for layer in small["layers"]:
+        params = layer.setdefault("params", {})
+        params["temporal_kernel"] = 3
+        if "kernel_size" in params:
+            params["kernel_size"] = 3
+    small.setdefault("training", {}).update(TEST_TRAINING)
+    return small
+
+
+VARIANTS = sorted((ROOT / "circuits").glob("murray2021_*.yaml"))
+EXPECTED = {
+    "murray2021_16types",
+    "murray2021_4types",
+    "murray2021_adaptive",
+    "murray2021_centersurround",
+    "murray2021_extra_amacrine",
+    "murray2021_no_residual",
+    "murray2021_unconstrained",
+}
+
+
+def data_of(file: Path) -> dict:
+    data = yaml.safe_load(file.read_text())
+    missing = {layer["cell_type"] for layer in data["layers"]} - set(cell_types())
+    if missing:
+        pytest.skip(f"cell-type plugin not installed: {', '.join(sorted(missing))} (see plugins/)")
+    return data
+
+
+def test_every_variant_is_shipped() -> None:
+    assert {f.stem for f in VARIANTS} == EXPECTED
+
+
+@pytest.mark.parametrize("file", VARIANTS, ids=lambda f: f.stem)
+def test_variant_validates_and_keeps_a_training_section(file: Path) -> None:
+    data_of(file)
+    spec = load_circuit(file)
+    reference = load_circuit(ROOT / "circuits" / "murray2021.yaml")
+    assert spec.name == file.stem
+    assert spec.training == reference.training
+    assert spec.input == reference.input
+
+
+@pytest.mark.parametrize("file", VARIANTS, ids=lambda f: f.stem)
+def test_variant_compiles_and_trains_two_steps_at_test_size(file: Path, tmp_path: Path) -> None:
+    small = shrink(data_of(file))
+    spec = load_circuit(f"{file.stem}.yaml", text=yaml.safe_dump(small, sort_keys=False))
+    metrics = train(spec, tmp_path / "run", reporter=SilentReporter())
+    assert metrics["status"] == "completed"
+    assert (tmp_path / "run" / "checkpoint.pt").exists()
+
+
+def test_variants_differ_from_the_reference_as_named() -> None:
+    load = {f.stem: f for f in VARIANTS}
+
+    def spec(stem: str):
+        data_of(load[stem])
+        return load_circuit(load[stem])
+
+    no_residual = spec("murray2021_no_residual")
+    assert not any(
+        c.source == "bipolar" and c.target == "ganglion" for c in no_residual.connections
+    )
+    unconstrained = spec("murray2021_unconstrained")
+    assert all(layer.weights is WeightConstraint.free for layer in unconstrained.layers)
+    assert all(layer.sign is Sign.excitatory for layer in unconstrained.layers)
+    assert {layer.n_types for layer in spec("murray2021_4types").layers} == {4}
+    assert {layer.n_types for layer in spec("murray2021_16types").layers} == {16}
+    assert [layer.name for layer in spec("murray2021_extra_amacrine").layers] == [
+        "bipolar",
+        "amacrine",
+        "amacrine2",
+        "ganglion",
+    ]
+
+
+def test_plugin_variants_use_their_plugins() -> None:
+    cs = data_of(ROOT / "circuits" / "murray2021_centersurround.yaml")
+    ad = data_of(ROOT / "circuits" / "murray2021_adaptive.yaml")
+    assert cs["layers"][0]["cell_type"] == "centersurround"
+    assert ad["layers"][1]["cell_type"] == "adaptive"
+    circuit = compile_circuit(
+        load_circuit("ad.yaml", text=yaml.safe_dump(shrink(ad), sort_keys=False)), seed=0
+    )
+    assert hasattr(circuit.cells["amacrine"], "log_gain")
+    assert torch.isfinite(circuit(torch.rand(1, 1, 6, 40, 40))).all()
