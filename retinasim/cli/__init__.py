@@ -23,12 +23,19 @@ app = typer.Typer(
 
 
 def _register_commands() -> None:
-    from retinasim.cli import circuit_commands, record_commands, stimulus, train_commands
+    from retinasim.cli import (
+        circuit_commands,
+        compare_commands,
+        record_commands,
+        stimulus,
+        train_commands,
+    )
 
     circuit_commands.register(app)
     stimulus.register(app)
     train_commands.register(app)
     record_commands.register(app)
+    compare_commands.register(app)
 
 
 _register_commands()

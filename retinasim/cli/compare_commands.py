@@ -1,0 +1,87 @@
+"""``retinasim compare``: train several circuits with several seeds and compare them."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+
+def compare(
+    circuits: Annotated[list[Path], typer.Argument(help="Circuit YAML files to compare.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Comparison folder.")],
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds per circuit.")] = 3,
+    first_seed: Annotated[int, typer.Option(min=0, help="First seed.")] = 0,
+    steps: Annotated[int | None, typer.Option(help="Training steps (quick runs).")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Training override KEY=VALUE for every run (repeatable)."),
+    ] = None,
+    alpha: Annotated[
+        list[float] | None, typer.Option(help="Test α (repeatable; 2 always included).")
+    ] = None,
+    n: Annotated[int, typer.Option(min=1, help="Held-out test stimuli per α.")] = 1000,
+    n_dissect: Annotated[int, typer.Option(min=1, help="Stimuli per lesion measurement.")] = 200,
+    threshold: Annotated[
+        float, typer.Option(help="Accuracy under which a lesioned ganglion type is critical.")
+    ] = 0.95,
+    jobs: Annotated[
+        int | None, typer.Option(min=1, help="Processes (default: one per core).")
+    ] = None,
+) -> None:
+    """Train each circuit with SEEDS seeds (resumable), evaluate, dissect lightly, report.
+
+    Writes OUT/runs/<circuit>/seed<k>/ (run folders) and OUT/comparison.{csv,nc,md,png}.
+    Rerunning skips finished runs and resumes interrupted ones.
+    """
+    from retinasim.compare import compare as run_comparison
+    from retinasim.compare import labels_for
+    from retinasim.spec import load_circuit
+    from retinasim.train import apply_overrides
+    from retinasim.train.overrides import parse_assignment
+
+    overrides: dict[str, Any] = dict(parse_assignment(text) for text in set_ or [])
+    if steps is not None:
+        overrides["steps"] = steps
+    for file in circuits:  # every file and override checked before any training starts
+        apply_overrides(load_circuit(file), overrides)
+    started = time.perf_counter()
+    labels = labels_for(circuits)
+    typer.echo(f"comparing {', '.join(labels)} with {seeds} seed(s) each into {out}")
+
+    def progress(row: dict[str, Any]) -> None:
+        elapsed = time.perf_counter() - started
+        if row["status"] == "failed":
+            typer.echo(f"[{elapsed:7.1f} s] {row['circuit']} seed {row['seed']}: {row['error']}")
+            return
+        typer.echo(
+            f"[{elapsed:7.1f} s] {row['circuit']} seed {row['seed']}: "
+            f"accuracy(α=2) {row['accuracy_alpha_2']:.3f}, critical {row['n_critical']}, "
+            f"DS emergence {row['ds_emergence']}"
+        )
+
+    rows = run_comparison(
+        circuits,
+        out,
+        seeds=seeds,
+        first_seed=first_seed,
+        overrides=overrides,
+        alphas=tuple(alpha or (1.0, 1.7, 2.0)),
+        n_eval=n,
+        n_dissect=n_dissect,
+        threshold=threshold,
+        jobs=jobs,
+        progress=progress,
+    )
+    failed = [row for row in rows if row["status"] == "failed"]
+    typer.echo(f"wrote {out / 'comparison.md'} ({time.perf_counter() - started:.1f} s)")
+    if failed:
+        typer.echo(f"{len(failed)} run(s) failed; see {out / 'comparison.md'}", err=True)
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    """Register ``compare`` on ``app``."""
+    app.command()(compare)

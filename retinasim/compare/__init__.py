@@ -1,0 +1,106 @@
+"""Compare circuits: train each with several seeds, evaluate, dissect lightly, report.
+
+Public API: :func:`compare` (the whole pipeline, ``retinasim compare``),
+:func:`~retinasim.compare.dissect.light_dissection` (one run) and
+:func:`~retinasim.compare.report.write_report`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from retinasim.compare.runs import RunJob, plan_workers, run_all
+
+__all__ = ["RunJob", "compare", "labels_for"]
+
+
+def labels_for(files: Sequence[str | Path]) -> list[str]:
+    """A unique label per circuit file: its stem (``name_2`` etc. when stems repeat)."""
+    labels: list[str] = []
+    for file in files:
+        stem = Path(file).stem
+        label, k = stem, 2
+        while label in labels:
+            label, k = f"{stem}_{k}", k + 1
+        labels.append(label)
+    return labels
+
+
+def compare(
+    files: Sequence[str | Path],
+    out: str | Path,
+    *,
+    seeds: int = 3,
+    first_seed: int = 0,
+    overrides: dict[str, Any] | None = None,
+    alphas: Sequence[float] = (1.0, 1.7, 2.0),
+    n_eval: int = 1000,
+    n_dissect: int = 200,
+    threshold: float = 0.95,
+    jobs: int | None = None,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Train every circuit with ``seeds`` seeds, evaluate, dissect and write the report.
+
+    Parameters
+    ----------
+    files
+        Circuit YAML files.
+    out
+        Output folder: ``runs/<circuit>/seed<k>/`` and ``comparison.{csv,nc,md,png}``.
+    seeds, first_seed
+        Seeds ``first_seed … first_seed + seeds − 1`` of every circuit.
+    overrides
+        Training overrides for every run (``retinasim train --set`` keys, e.g. ``steps``).
+    alphas, n_eval
+        Test accuracy at these α on ``n_eval`` held-out stimuli (2 is always included).
+    n_dissect, threshold
+        Stimuli per lesion measurement; accuracy under which a lesioned type is critical.
+    jobs
+        Processes (default: one per core, at most one per run); torch threads share the rest.
+    progress
+        Called with each run's summary row as it finishes.
+
+    Returns
+    -------
+    list of dict
+        One row per run, as in ``comparison.csv``.
+    """
+    from retinasim.compare.report import write_report
+
+    alphas = tuple(sorted({float(a) for a in (*alphas, 2.0)}))
+    labels = labels_for(files)
+    n_jobs = len(files) * seeds
+    workers, threads = plan_workers(n_jobs, jobs)
+    job_list = [
+        RunJob(
+            circuit_file=str(file),
+            label=label,
+            seed=seed,
+            out=str(out),
+            overrides=dict(overrides or {}),
+            alphas=alphas,
+            n_eval=n_eval,
+            n_dissect=n_dissect,
+            threshold=threshold,
+            threads=threads,
+        )
+        for file, label in zip(files, labels, strict=True)
+        for seed in range(first_seed, first_seed + seeds)
+    ]
+    rows = run_all(job_list, workers=workers, progress=progress)
+    settings = {
+        "circuits": " ".join(str(f) for f in files),
+        "seeds": f"{first_seed}..{first_seed + seeds - 1}",
+        "overrides": overrides or {},
+        "alphas": list(alphas),
+        "n_eval": n_eval,
+        "n_dissect": n_dissect,
+        "threshold": threshold,
+        "processes": workers,
+        "threads_per_process": threads,
+    }
+    write_report(rows, out, settings=settings)
+    return rows

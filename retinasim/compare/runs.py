@@ -1,0 +1,182 @@
+"""Train, evaluate and dissect every (circuit, seed) of a comparison, resumably and in parallel.
+
+Layout of ``OUT``: ``OUT/runs/<circuit>/seed<k>/`` is an ordinary run folder
+(:mod:`retinasim.train`) plus ``evaluation.nc`` and ``dissection.json``. Each step is skipped
+when its output already exists for the same settings: a finished run is not retrained, an
+interrupted one resumes from its checkpoint (``train(..., resume=True)``), and evaluation and
+dissection are redone only when missing or made with other settings. A run that fails is
+recorded with its error; the others go on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import traceback
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+DISSECTION = "dissection.json"
+
+
+@dataclass(frozen=True)
+class RunJob:
+    """One (circuit, seed) of a comparison and how to process it."""
+
+    circuit_file: str
+    label: str
+    seed: int
+    out: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+    alphas: tuple[float, ...] = (1.0, 1.7, 2.0)
+    n_eval: int = 1000
+    n_dissect: int = 200
+    threshold: float = 0.95
+    threads: int = 1
+
+
+def run_dir(out: str | Path, label: str, seed: int) -> Path:
+    """Folder of one run of a comparison."""
+    return Path(out) / "runs" / label / f"seed{seed}"
+
+
+def run_job(job: RunJob) -> dict[str, Any]:
+    """Train (or resume), evaluate and dissect one run; a JSON-ready summary row.
+
+    Never raises: a failure is returned as ``status: failed`` with the error.
+    """
+    try:
+        return _run(job)
+    except Exception as error:  # one bad run must not stop the comparison
+        return {
+            "circuit": job.label,
+            "seed": job.seed,
+            "status": "failed",
+            "error": f"{type(error).__name__}: {error}",
+            "traceback": traceback.format_exc(limit=5),
+        }
+
+
+def _run(job: RunJob) -> dict[str, Any]:
+    import torch
+
+    from retinasim.compare.dissect import light_dissection
+    from retinasim.spec import load_circuit
+    from retinasim.train import apply_overrides, evaluate_run, train
+    from retinasim.train.progress import SilentReporter
+
+    torch.set_num_threads(job.threads)
+    folder = run_dir(job.out, job.label, job.seed)
+    spec = apply_overrides(load_circuit(job.circuit_file), {**job.overrides, "seed": job.seed})
+    metrics = _read_json(folder / "metrics.json")
+    trained_now = metrics.get("status") != "completed"
+    if trained_now:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        metrics = train(spec, folder, resume=True, reporter=SilentReporter())
+    evaluation = _evaluation(job, folder, fresh=trained_now)
+    if evaluation is None:
+        evaluation = evaluate_run(folder, alphas=job.alphas, n=job.n_eval)
+    dissection = _read_json(folder / DISSECTION)
+    if trained_now or dissection.get("settings") != _dissection_settings(job):
+        dissection = light_dissection(folder, n=job.n_dissect, threshold=job.threshold)
+        dissection["settings"] = _dissection_settings(job)
+        _write_json(folder / DISSECTION, dissection)
+    return _row(job, metrics, evaluation, dissection)
+
+
+def _evaluation(job: RunJob, folder: Path, *, fresh: bool):
+    """The saved evaluation when it was made with the job's settings (else ``None``)."""
+    path = folder / "evaluation.nc"
+    if fresh or not path.exists():
+        return None
+    import xarray as xr
+
+    with xr.open_dataset(path, engine="h5netcdf") as saved:
+        same = int(saved.attrs.get("n_trials", -1)) == job.n_eval and [
+            float(a) for a in saved["alpha"].values
+        ] == [float(a) for a in job.alphas]
+        return saved.load() if same else None
+
+
+def _dissection_settings(job: RunJob) -> dict[str, Any]:
+    return {"n": job.n_dissect, "threshold": job.threshold}
+
+
+def _row(job: RunJob, metrics: dict, evaluation, dissection: dict) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "circuit": job.label,
+        "seed": job.seed,
+        "status": str(metrics.get("status", "unknown")),
+        "steps": metrics.get("steps"),
+        "training_time_s": metrics.get("training_time_s"),
+    }
+    for alpha in job.alphas:
+        value = evaluation["accuracy"].sel(alpha=alpha).item()
+        row[f"accuracy_alpha_{alpha:g}"] = float(value)
+    by_bin = evaluation["accuracy_by_s_bin"].sel(alpha=max(job.alphas)).values
+    for i, value in enumerate(by_bin):
+        row[f"accuracy_s_decile_{i + 1}"] = float(value)
+    names = dissection["type_names"]
+    row.update(
+        n_critical=len(dissection["critical"]),
+        critical_types=" ".join(names[i] for i in dissection["critical"]),
+        sufficient_types=dissection["sufficient_types"],
+        n_types=len(names),
+        n_critical_ds=len(dissection["critical_ds"]),
+        ds_emergence=bool(dissection["ds_emergence"]),
+        dissection_accuracy=dissection["baseline_accuracy"],
+    )
+    return row
+
+
+def run_all(jobs: list[RunJob], *, workers: int, progress=None) -> list[dict[str, Any]]:
+    """Process ``jobs`` with ``workers`` processes (1: in this process); rows in job order."""
+    if workers <= 1 or len(jobs) <= 1:
+        rows = []
+        for job in jobs:
+            rows.append(run_job(job))
+            if progress:
+                progress(rows[-1])
+        return rows
+    rows_by_index: dict[int, dict[str, Any]] = {}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(run_job, job): i for i, job in enumerate(jobs)}
+        for future in _as_completed(futures):
+            rows_by_index[futures[future]] = row = future.result()
+            if progress:
+                progress(row)
+    return [rows_by_index[i] for i in range(len(jobs))]
+
+
+def _as_completed(futures):
+    from concurrent.futures import as_completed
+
+    return as_completed(futures)
+
+
+def plan_workers(n_jobs: int, jobs: int | None = None) -> tuple[int, int]:
+    """``(processes, torch threads per process)`` for ``n_jobs`` runs on this machine's cores."""
+    cores = os.cpu_count() or 1
+    processes = max(1, min(n_jobs, jobs if jobs else cores))
+    return processes, max(1, cores // processes)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    temporary = path.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(data, indent=2))
+    temporary.replace(path)
+
+
+def job_dict(job: RunJob) -> dict[str, Any]:
+    """A job as JSON-ready settings (recorded in the report)."""
+    return asdict(job)

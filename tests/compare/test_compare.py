@@ -1,0 +1,109 @@
+"""``retinasim compare`` end to end on tiny circuits, and its resumability."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from helpers import ROOT
+
+from retinasim.compare import labels_for
+from retinasim.compare.report import summarise
+
+TINY = {
+    "input": {"channels": 1, "size": [40, 40], "frames": 6},
+    "training": {
+        "steps": 2,
+        "batch_size": 2,
+        "validation_size": 2,
+        "eval_every": 2,
+        "log_every": 1,
+        "checkpoint_every": 2,
+        "init_stimuli": 2,
+        "warmup_steps": 0,
+    },
+}
+
+
+def tiny(name: str, tmp_path: Path) -> Path:
+    """A shipped circuit at 40 × 40 × 6 with 3-frame filters and a 2-step training."""
+    data = yaml.safe_load((ROOT / "circuits" / f"{name}.yaml").read_text())
+    data["input"].update(TINY["input"])
+    data["training"].update(TINY["training"])
+    for layer in data["layers"]:
+        layer["params"]["temporal_kernel"] = 3
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def run_compare(files: list[Path], out: Path, *extra: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "retinasim", "compare", *map(str, files), "--out", str(out)]
+    command += ["--seeds", "2", "--n", "8", "--n-dissect", "8", "--jobs", "2", *extra]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_compare_end_to_end_then_resumes_without_retraining(tmp_path: Path) -> None:
+    files = [tiny("murray2021", tmp_path), tiny("murray2021_no_residual", tmp_path)]
+    out = tmp_path / "cmp"
+    done = run_compare(files, out, "--set", "learning_rate=0.01")
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(out / "comparison.csv")
+    assert len(table) == 4 and set(table["status"]) == {"completed"}
+    assert set(table["circuit"]) == {"murray2021", "murray2021_no_residual"}
+    for column in (
+        "accuracy_alpha_1",
+        "accuracy_alpha_1.7",
+        "accuracy_alpha_2",
+        "n_critical",
+        "ds_emergence",
+        "sufficient_types",
+        "accuracy_s_decile_10",
+    ):
+        assert column in table
+    assert table["accuracy_alpha_2"].between(0, 1).all()
+    report = (out / "comparison.md").read_text()
+    assert "| `murray2021_no_residual` | 2 |" in report and "comparison.png" in report
+    assert (out / "comparison.png").stat().st_size > 0
+    assert (out / "comparison.nc").exists()
+    run = out / "runs" / "murray2021" / "seed1"
+    dissection = json.loads((run / "dissection.json").read_text())
+    assert len(dissection["lesion_accuracy"]) == 8 and len(dissection["dsi"]) == 8
+    assert json.loads((run / "metrics.json").read_text())["status"] == "completed"
+
+    checkpoint = run / "checkpoint.pt"
+    before = checkpoint.stat().st_mtime_ns
+    again = run_compare(files, out, "--set", "learning_rate=0.01")
+    assert again.returncode == 0, again.stderr
+    assert checkpoint.stat().st_mtime_ns == before  # finished runs are not retrained
+    assert pd.read_csv(out / "comparison.csv").equals(table)
+
+
+def test_bad_override_is_refused_before_training(tmp_path: Path) -> None:
+    done = run_compare([tiny("murray2021", tmp_path)], tmp_path / "cmp", "--set", "learnin_rate=1")
+    assert done.returncode == 2
+    assert "learnin_rate" in done.stderr
+    assert not (tmp_path / "cmp").exists()
+
+
+def test_labels_are_unique_and_summary_is_mean_and_sd() -> None:
+    assert labels_for(["a/x.yaml", "b/x.yaml", "y.yaml"]) == ["x", "x_2", "y"]
+    rows = pd.DataFrame(
+        {
+            "circuit": ["a", "a", "b"],
+            "seed": [0, 1, 0],
+            "accuracy_alpha_2": [0.9, 1.0, 0.5],
+            "ds_emergence": [True, False, True],
+        }
+    )
+    summary = summarise(rows)
+    assert summary["mean"].loc["a", "accuracy_alpha_2"] == pytest.approx(0.95)
+    assert summary["sd"].loc["a", "accuracy_alpha_2"] == pytest.approx(0.0707, abs=1e-4)
+    assert summary["mean"].loc["a", "ds_emergence"] == 0.5
