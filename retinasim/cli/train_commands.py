@@ -115,6 +115,7 @@ def evaluate(
     Also saves the labelled result as evaluation.nc (netCDF) in the run folder.
     """
     from retinasim.train.evaluate import evaluate_run
+    from retinasim.train.progress import evaluation_progress
     from retinasim.train.report import evaluation_json, print_evaluation
 
     alphas = list(alpha or [])
@@ -131,7 +132,10 @@ def evaluate(
         raise RetinasimError(f"--alpha values must be finite, got {alphas}")
     if batch_size < 1:
         raise RetinasimError(f"--batch-size must be at least 1, got {batch_size}")
-    dataset = evaluate_run(run_dir, alphas=alphas, n=n, device=device, batch_size=batch_size)
+    with evaluation_progress(len(alphas) * n) as progress:
+        dataset = evaluate_run(
+            run_dir, alphas=alphas, n=n, device=device, batch_size=batch_size, progress=progress
+        )
     if json_:
         json.dump(evaluation_json(dataset, run_dir), sys.stdout, indent=2)
         print()

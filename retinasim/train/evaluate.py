@@ -8,7 +8,8 @@ stimulus ``k`` do not depend on ``alpha``, so every ``alpha`` is tested on the s
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -59,8 +60,11 @@ def evaluate_run(
     device: str = "cpu",
     batch_size: int = 16,
     save: bool = True,
+    progress: Callable[[float, int, int], None] | None = None,
 ) -> xr.Dataset:
     """Test a run on ``n`` held-out stimuli at each ``alpha``; save ``evaluation.nc``.
+
+    ``progress(alpha, n_done, n)`` is called after every batch (for progress bars).
 
     Returns
     -------
@@ -87,6 +91,7 @@ def evaluate_run(
             count=n,
             device=device,
             batch_size=batch_size,
+            on_batch=None if progress is None else partial(progress, a, total=n),
         )
         for a in alphas
     ]

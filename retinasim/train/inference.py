@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -43,8 +45,11 @@ def predict(
     count: int,
     device: torch.device | str = "cpu",
     batch_size: int = 16,
+    on_batch: Callable[[int], None] | None = None,
 ) -> dict[str, np.ndarray]:
     """Run stimuli ``0 .. count - 1`` of set ``seed`` through ``circuit`` in eval mode.
+
+    ``on_batch(n_done)`` is called after every batch (for progress bars).
 
     Returns
     -------
@@ -62,6 +67,8 @@ def predict(
                 range(start, min(start + batch_size, count)), seed=seed, device=device
             )
             logits = decision_logits(circuit(circuit_input(batch.video, spec.training)), spec)
+            if on_batch is not None:
+                on_batch(min(start + batch_size, count))
             assert batch.labels is not None
             parts.append(
                 {

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 
@@ -104,3 +106,33 @@ class SilentReporter:
 def default_reporter() -> Reporter:
     """Rich bar when stderr is a terminal, plain lines otherwise."""
     return RichReporter() if sys.stderr.isatty() else PlainReporter()
+
+
+@contextlib.contextmanager
+def evaluation_progress(total: int, stream: Any = None) -> Iterator[Callable[..., None]]:
+    """A ``progress(alpha, done, total=n)`` callback: a rich bar on a terminal, else one line
+    per finished ``alpha`` on ``stream`` (stderr)."""
+    stream = stream or sys.stderr
+    if not stream.isatty():
+
+        def plain(alpha: float, done: int, total: int) -> None:
+            if done == total:
+                print(f"evaluated alpha = {alpha:g} on {total} stimuli", file=stream, flush=True)
+
+        yield plain
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(file=stream)) as bar:
+        task = bar.add_task("evaluating", total=total)
+        finished: dict[float, int] = {}
+
+        def live(alpha: float, done: int, total: int) -> None:
+            finished[alpha] = done
+            bar.update(
+                task, completed=sum(finished.values()), description=f"evaluating alpha = {alpha:g}"
+            )
+
+        yield live
