@@ -11,9 +11,7 @@ from enum import Enum
 from typing import Annotated, Any
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     PlainValidator,
     StringConstraints,
@@ -21,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from retinasim.spec.strict import StrictModel
 from retinasim.spec.training import TrainingSpec
 
 INPUT = "input"
@@ -63,18 +62,6 @@ Name = Annotated[
     str,
     StringConstraints(strict=True, pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=64),
 ]
-
-
-class StrictModel(BaseModel):
-    """Base of every spec model: unknown keys, NaN/inf and mutation are rejected."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        allow_inf_nan=False,
-        frozen=True,
-        use_attribute_docstrings=True,
-        validate_default=True,
-    )
 
 
 class Sign(str, Enum):

@@ -14,13 +14,14 @@ from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from retinasim.spec.strict import StrictModel
 
 PositiveInt = Annotated[int, Field(strict=True, ge=1)]
 NonNegativeInt = Annotated[int, Field(strict=True, ge=0)]
@@ -32,16 +33,6 @@ DEFAULT_STEPS = 500
 
 #: Stimulus parameters that come from the circuit's ``input`` section, not from ``training``.
 INPUT_OWNED = {"height": "input.size", "width": "input.size", "frames": "input.frames"}
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        allow_inf_nan=False,
-        frozen=True,
-        use_attribute_docstrings=True,
-        validate_default=True,
-    )
 
 
 class Schedule(str, Enum):
@@ -59,7 +50,7 @@ class Initialisation(str, Enum):
     normalised = "normalised"
 
 
-class StimulusSeeds(_Strict):
+class StimulusSeeds(StrictModel):
     """Seeds of the three stimulus sets; distinct, so the sets never share a stimulus."""
 
     train: Seed = 1
@@ -79,7 +70,7 @@ class StimulusSeeds(_Strict):
         return self
 
 
-class TrainingSpec(_Strict):
+class TrainingSpec(StrictModel):
     """How to train a circuit on the moving-dots task (every field has a default)."""
 
     seed: Seed = 0
