@@ -1,0 +1,40 @@
+"""Dissecting a trained circuit as the paper did: behaviour, lesions, ablation, deep
+visualization and a per-cell-type function summary.
+
+Public API: :func:`evaluation_set`, :func:`decisions`, :func:`psychometric_curve`,
+:func:`accuracy_by_s`, :func:`lesion_scan`, :func:`critical_types`,
+:func:`lesion_effects_by_s`, :func:`ablation_search`, :func:`ablated_lesions`,
+:func:`maximise_activation`, :func:`xt_slice`, :func:`structure_velocity`,
+:func:`motion_index`, :func:`cell_type_summary`, and :class:`DissectionError`.
+See ``docs/dissection.md``.
+"""
+
+from retinasim.dissect.ablation import ablated_lesions, ablation_search
+from retinasim.dissect.behaviour import accuracy_by_s, psychometric_curve
+from retinasim.dissect.deepvis import (
+    maximise_activation,
+    motion_index,
+    structure_velocity,
+    xt_slice,
+)
+from retinasim.dissect.errors import DissectionError
+from retinasim.dissect.evaluation import EvaluationSet, decisions, evaluation_set
+from retinasim.dissect.lesions import critical_types, lesion_effects_by_s, lesion_scan
+
+__all__ = [
+    "DissectionError",
+    "EvaluationSet",
+    "ablated_lesions",
+    "ablation_search",
+    "accuracy_by_s",
+    "critical_types",
+    "decisions",
+    "evaluation_set",
+    "lesion_effects_by_s",
+    "lesion_scan",
+    "maximise_activation",
+    "motion_index",
+    "psychometric_curve",
+    "structure_velocity",
+    "xt_slice",
+]

@@ -1,0 +1,152 @@
+"""Single-type lesion scans and the critical cell types they reveal.
+
+A lesion silences a type's output (exact zeros; see :mod:`retinasim.circuit.lesions`), the
+same as the authors' zeroing of its temporal weights and bias for ReLU cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import xarray as xr
+
+from retinasim.dissect.behaviour import DIRECTIONS
+from retinasim.dissect.errors import DissectionError
+from retinasim.dissect.evaluation import EvaluationSet, Lesions, decisions
+
+Progress = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` after each evaluated model."""
+
+
+def _per_direction(correct: np.ndarray, stimuli: EvaluationSet) -> list[float]:
+    return [
+        float(correct[stimuli.fast_direction == d].mean())
+        if (stimuli.fast_direction == d).any()
+        else float("nan")
+        for d in DIRECTIONS
+    ]
+
+
+def lesion_scan(
+    circuit,
+    spec,
+    stimuli: EvaluationSet,
+    *,
+    layers: list[str] | None = None,
+    base_lesions: Lesions | None = None,
+    progress: Progress | None = None,
+) -> xr.Dataset:
+    """Lesion every cell type of ``layers`` alone (on top of ``base_lesions``) and re-test.
+
+    Returns
+    -------
+    xarray.Dataset
+        Along ``cell_type`` (coordinates ``layer`` and ``type_index``): ``accuracy``,
+        ``accuracy_drop`` (intact minus lesioned) and ``accuracy_by_fast_direction
+        (cell_type, fast_direction)``, all fractions correct; attrs ``intact_accuracy`` and
+        ``intact_accuracy_left`` / ``_right``.
+    """
+    layers = list(circuit.type_names) if layers is None else layers
+    unknown = [layer for layer in layers if layer not in circuit.type_names]
+    if unknown:
+        raise DissectionError(f"unknown layer(s) {unknown}; known: {list(circuit.type_names)}")
+    targets = [(layer, i) for layer in layers for i in range(len(circuit.type_names[layer]))]
+    base = {layer: list(types) for layer, types in (base_lesions or {}).items()}
+    intact = decisions(circuit, spec, stimuli, lesions=base)
+    rows = []
+    for done, (layer, index) in enumerate(targets, start=1):
+        lesions = {**base, layer: sorted(set(base.get(layer, [])) | {index})}
+        correct = decisions(circuit, spec, stimuli, lesions=lesions)
+        rows.append((float(correct.mean()), _per_direction(correct, stimuli)))
+        if progress:
+            progress(done, len(targets))
+    accuracy = np.array([r[0] for r in rows])
+    names = [circuit.type_names[layer][i] for layer, i in targets]
+    coords = {
+        "cell_type": names,
+        "layer": ("cell_type", [layer for layer, _ in targets]),
+        "type_index": ("cell_type", [i for _, i in targets]),
+        "fast_direction": list(DIRECTIONS),
+    }
+    units = {"units": "fraction correct"}
+    dataset = xr.Dataset(
+        {
+            "accuracy": ("cell_type", accuracy, {"long_name": "accuracy when lesioned", **units}),
+            "accuracy_drop": (
+                "cell_type",
+                float(intact.mean()) - accuracy,
+                {"long_name": "drop in accuracy (intact - lesioned)", **units},
+            ),
+            "accuracy_by_fast_direction": (
+                ("cell_type", "fast_direction"),
+                np.array([r[1] for r in rows]).reshape(len(rows), len(DIRECTIONS)),
+                {"long_name": "accuracy when lesioned, by fast direction", **units},
+            ),
+        },
+        coords=coords,
+    )
+    left, right = _per_direction(intact, stimuli)
+    dataset.attrs.update(
+        intact_accuracy=float(intact.mean()),
+        intact_accuracy_left=left,
+        intact_accuracy_right=right,
+        n_stimuli=len(stimuli),
+    )
+    return dataset
+
+
+def critical_types(
+    scan: xr.Dataset,
+    *,
+    threshold: float = 0.95,
+    relative: bool = True,
+    layer: str | None = None,
+) -> list[tuple[str, int]]:
+    """Cell types whose lesion drops accuracy below ``threshold`` (the paper: 95%).
+
+    With ``relative`` the bar is ``threshold × intact accuracy`` (the same as the paper's rule
+    for its intact accuracy of 1.00, and meaningful for models that are not perfect);
+    otherwise ``threshold`` is an absolute fraction correct. Returns ``(layer, type_index)``
+    pairs in scan order, optionally of one ``layer`` only.
+    """
+    if not 0 < threshold <= 1:
+        raise DissectionError(f"the critical threshold must be in (0, 1], got {threshold}")
+    bar = threshold * scan.attrs["intact_accuracy"] if relative else threshold
+    chosen = scan["accuracy"].values < bar
+    pairs = zip(scan["layer"].values, scan["type_index"].values, strict=True)
+    return [
+        (str(lay), int(i))
+        for (lay, i), keep in zip(pairs, chosen, strict=True)
+        if keep and (layer is None or lay == layer)
+    ]
+
+
+def lesion_effects_by_s(
+    circuit,
+    spec,
+    stimuli: EvaluationSet,
+    types: list[tuple[str, int]],
+    *,
+    base_lesions: Lesions | None = None,
+) -> xr.DataArray:
+    """Accuracy ``(lesion, s, fast_direction)``: no extra lesion, then each of ``types`` alone.
+
+    ``stimuli`` must hold fixed slow speeds (``evaluation_set(..., s_values=...)``);
+    ``base_lesions`` (e.g. those making the ablated model) stay in place throughout.
+    """
+    from retinasim.dissect.behaviour import grouped_accuracy
+
+    base = {layer: list(refs) for layer, refs in (base_lesions or {}).items()}
+    arrays, labels = [], []
+    for target in [None, *types]:
+        lesions = dict(base)
+        if target is not None:
+            layer, index = target
+            lesions[layer] = sorted(set(lesions.get(layer, [])) | {index})
+        correct = decisions(circuit, spec, stimuli, lesions=lesions)
+        arrays.append(grouped_accuracy(correct, stimuli, "s"))
+        labels.append("none" if target is None else circuit.type_names[target[0]][target[1]])
+    array = xr.concat(arrays, dim="lesion").assign_coords(lesion=labels)
+    array.attrs.update(long_name="accuracy", units="fraction correct")
+    return array.transpose("lesion", "s", "fast_direction")
