@@ -43,9 +43,11 @@ def tiny(name: str, tmp_path: Path) -> Path:
     return path
 
 
-def run_compare(files: list[Path], out: Path, *extra: str) -> subprocess.CompletedProcess:
+def run_compare(
+    files: list[Path], out: Path, *extra: str, jobs: int = 2
+) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "retinasim", "compare", *map(str, files), "--out", str(out)]
-    command += ["--seeds", "2", "--n", "8", "--n-dissect", "8", "--jobs", "2", *extra]
+    command += ["--seeds", "2", "--n", "8", "--n-dissect", "8", "--jobs", str(jobs), *extra]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
 
@@ -80,14 +82,15 @@ def test_compare_end_to_end_then_resumes_without_retraining(tmp_path: Path) -> N
 
     checkpoint = run / "checkpoint.pt"
     before = checkpoint.stat().st_mtime_ns
-    again = run_compare(files, out, "--set", "learning_rate=0.01")
+    again = run_compare(files, out, "--set", "learning_rate=0.01", jobs=1)
     assert again.returncode == 0, again.stderr
     assert checkpoint.stat().st_mtime_ns == before  # finished runs are not retrained
     assert pd.read_csv(out / "comparison.csv").equals(table)
 
 
 def test_bad_override_is_refused_before_training(tmp_path: Path) -> None:
-    done = run_compare([tiny("murray2021", tmp_path)], tmp_path / "cmp", "--set", "learnin_rate=1")
+    file = tiny("murray2021", tmp_path)
+    done = run_compare([file], tmp_path / "cmp", "--set", "learnin_rate=1", jobs=1)
     assert done.returncode == 2
     assert "learnin_rate" in done.stderr
     assert not (tmp_path / "cmp").exists()
@@ -107,3 +110,28 @@ def test_labels_are_unique_and_summary_is_mean_and_sd() -> None:
     assert summary["mean"].loc["a", "accuracy_alpha_2"] == pytest.approx(0.95)
     assert summary["sd"].loc["a", "accuracy_alpha_2"] == pytest.approx(0.0707, abs=1e-4)
     assert summary["mean"].loc["a", "ds_emergence"] == 0.5
+
+
+def test_an_interrupted_run_is_resumed_not_restarted(tmp_path: Path) -> None:
+    import torch
+
+    from retinasim.compare.runs import RunJob, run_dir, run_job
+    from retinasim.spec import load_circuit
+    from retinasim.train import apply_overrides, train
+    from retinasim.train.progress import SilentReporter
+
+    file = tiny("murray2021", tmp_path)
+    job = RunJob(str(file), "m", 0, str(tmp_path / "cmp"), {"steps": 4}, n_eval=4, n_dissect=4)
+    folder = run_dir(job.out, "m", 0)
+    folder.parent.mkdir(parents=True)
+    spec = apply_overrides(load_circuit(file), {"steps": 4, "seed": 0})
+    threads = torch.get_num_threads()
+    try:
+        train(spec, folder, reporter=SilentReporter(), stop_after=2)  # "killed" after 2 steps
+        assert json.loads((folder / "metrics.json").read_text())["status"] != "completed"
+        row = run_job(job)
+    finally:
+        torch.set_num_threads(threads)
+    assert row["status"] == "completed" and row["steps"] == 4, row
+    steps = [entry["step"] for entry in json.loads((folder / "history.json").read_text())]
+    assert steps == sorted(set(steps))  # one history, continued from the checkpoint
