@@ -101,7 +101,9 @@ def _markdown(table: pd.DataFrame, ok: pd.DataFrame, settings: dict, figure: str
         "Critical type: its lesion drops the α = 2 accuracy below the threshold. DS emergence: "
         "at least two critical types with DSI ≥ 0.3 to moving bars and opposite preferred "
         "directions. Types explaining the decision: the fewest ganglion types that, kept "
-        "alone, hold accuracy ≥ the threshold (added in order of their lesion's damage).",
+        "alone, hold accuracy ≥ the threshold (added in order of their lesion's damage). A run "
+        "whose own accuracy is below the threshold has every type critical: read these columns "
+        "for runs that solve the task (`dissection_accuracy` in comparison.csv).",
         "",
     ]
     return "\n".join(lines)

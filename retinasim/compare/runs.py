@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import traceback
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -144,17 +144,11 @@ def run_all(jobs: list[RunJob], *, workers: int, progress=None) -> list[dict[str
     rows_by_index: dict[int, dict[str, Any]] = {}
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
         futures = {pool.submit(run_job, job): i for i, job in enumerate(jobs)}
-        for future in _as_completed(futures):
+        for future in as_completed(futures):
             rows_by_index[futures[future]] = row = future.result()
             if progress:
                 progress(row)
     return [rows_by_index[i] for i in range(len(jobs))]
-
-
-def _as_completed(futures):
-    from concurrent.futures import as_completed
-
-    return as_completed(futures)
 
 
 def plan_workers(n_jobs: int, jobs: int | None = None) -> tuple[int, int]:
