@@ -8,7 +8,7 @@ For the readout layer (the ganglion cells):
   keep accuracy ≥ ``threshold``; types are added in order of their lesion's damage (an
   interpretability measure: how few ganglion types explain the decision);
 - **direction selectivity** of every type from full-screen moving bars (left and right, the
-  task's directions) recorded at the centre unit (:func:`retinasim.analysis.direction_tuning`);
+  task's directions), averaged over the layer's map (:func:`retinasim.analysis.direction_tuning`);
   the run shows *DS emergence* when at least two critical types are direction selective
   (DSI ≥ ``dsi_threshold``) with opposite preferred directions.
 
@@ -113,8 +113,9 @@ def light_dissection(
 def direction_selectivity(circuit, spec, layer: str):
     """DSI and peak direction of every type of ``layer`` from left/right moving bars.
 
-    Bars of width 10 px at 1 and 2 px/frame, white on black, recorded at the centre unit;
-    responses summed over frames.
+    Bars 4 and 10 px wide at 1 and 2 px/frame, white on black; each type's activity averaged
+    over the layer's map (full-screen bars drive every position alike) and over frames. A type
+    silent to every bar has DSI NaN (not direction selective).
     """
     from retinasim.analysis import direction_tuning
     from retinasim.record import record
@@ -127,8 +128,8 @@ def direction_selectivity(circuit, spec, layer: str):
         frames=spec.input.frames,
         directions_deg=DIRECTIONS,
         speeds=(1.0, 2.0),
-        widths=(10.0,),
+        widths=(4.0, 10.0),
     )
-    recording = record(circuit, bars, f"{layer}:centre", n=bars.n_conditions)
-    response = recording[f"{layer}_centre"]
+    recording = record(circuit, bars, f"{layer}:mean", n=bars.n_conditions)
+    response = recording[f"{layer}_mean"]
     return direction_tuning(response, n_permutations=0)

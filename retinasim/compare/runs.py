@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 DISSECTION = "dissection.json"
+DISSECTION_VERSION = 2
+"""Bumped when the light dissection changes, so saved dissections are redone."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ def _evaluation(job: RunJob, folder: Path, *, fresh: bool):
 
 
 def _dissection_settings(job: RunJob) -> dict[str, Any]:
-    return {"n": job.n_dissect, "threshold": job.threshold}
+    return {"n": job.n_dissect, "threshold": job.threshold, "version": DISSECTION_VERSION}
 
 
 def _row(job: RunJob, metrics: dict, evaluation, dissection: dict) -> dict[str, Any]:
