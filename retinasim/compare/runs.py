@@ -147,7 +147,17 @@ def run_all(jobs: list[RunJob], *, workers: int, progress=None) -> list[dict[str
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
         futures = {pool.submit(run_job, job): i for i, job in enumerate(jobs)}
         for future in as_completed(futures):
-            rows_by_index[futures[future]] = row = future.result()
+            job = jobs[futures[future]]
+            try:
+                row = future.result()
+            except Exception as error:  # a worker that died (out of memory, killed, ...)
+                row = {
+                    "circuit": job.label,
+                    "seed": job.seed,
+                    "status": "failed",
+                    "error": f"worker process failed: {type(error).__name__}: {error}",
+                }
+            rows_by_index[futures[future]] = row
             if progress:
                 progress(row)
     return [rows_by_index[i] for i in range(len(jobs))]
