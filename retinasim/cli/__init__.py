@@ -27,6 +27,7 @@ def _register_commands() -> None:
         circuit_commands,
         compare_commands,
         record_commands,
+        run_commands,
         stimulus,
         train_commands,
     )
@@ -35,6 +36,7 @@ def _register_commands() -> None:
     stimulus.register(app)
     train_commands.register(app)
     record_commands.register(app)
+    run_commands.register(app)
     compare_commands.register(app)
 
 

@@ -5,7 +5,8 @@ Public API: :func:`evaluation_set`, :func:`decisions`, :func:`psychometric_curve
 :func:`accuracy_by_s`, :func:`lesion_scan`, :func:`critical_types`,
 :func:`lesion_effects_by_s`, :func:`ablation_search`, :func:`ablated_lesions`,
 :func:`maximise_activation`, :func:`xt_slice`, :func:`structure_velocity`,
-:func:`motion_index`, and (in :mod:`retinasim.dissect.summary`) :func:`cell_type_summary`; :class:`DissectionError`.
+:func:`motion_index`, and (in :mod:`retinasim.dissect.summary`)
+:func:`cell_type_summary`; :class:`DissectionError`.
 See ``docs/dissection.md``.
 """
 

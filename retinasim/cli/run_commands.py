@@ -1,0 +1,175 @@
+"""The end-to-end commands: ``run`` (train → evaluate → analyze → figures → report),
+``analyze`` (all or some analysis steps of a trained run) and ``report`` (rebuild the
+figures and ``report.html`` from saved results)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from retinasim.errors import RetinasimError
+
+N_STIMULI = typer.Option(help="Test stimuli per alpha for the psychometric curve and lesions.")
+ALPHA_STEP = typer.Option(help="Step of the psychometric alpha grid (0 .. alpha-max).")
+ALPHA_MAX = typer.Option(help="Largest alpha of the psychometric grid.")
+N_S = typer.Option(help="Slow speeds s spanning the training s_range.")
+N_PER_S = typer.Option(help="Test stimuli per slow speed s.")
+ITERATIONS = typer.Option(help="Adam iterations of deep visualization.")
+THRESHOLD = typer.Option(help="Critical: lesioned accuracy below this fraction of intact.")
+
+
+def _config(**sizes):
+    from retinasim.dissect.config import AnalysisConfig
+
+    return AnalysisConfig(**sizes)
+
+
+class _Bars:
+    """rich progress bars, one per task name, on stderr."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        self.progress = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+        )
+        self.tasks: dict[str, int] = {}
+
+    def __call__(self, name: str, done: int, total: int) -> None:
+        if name not in self.tasks:
+            self.tasks[name] = self.progress.add_task(name, total=total)
+        self.progress.update(self.tasks[name], completed=done, total=total)
+
+    def __enter__(self) -> _Bars:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.stop()
+
+
+def _analyze(run_dir: Path, config, steps: tuple[str, ...]) -> Path:
+    from retinasim.dissect.pipeline import Analysis
+    from retinasim.figures import make_figures
+    from retinasim.report import build_report
+
+    with _Bars() as bars:
+        analysis = Analysis(run_dir, config, progress=bars)
+        analysis.run(steps)
+        bars("figures", 0, 1)
+        make_figures(run_dir, circuit=analysis.circuit)
+        bars("figures", 1, 1)
+    return build_report(run_dir)
+
+
+def run(
+    circuit: Annotated[Path, typer.Argument(help="Circuit YAML file (with a training section).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder to write.")],
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing run in --out.")] = False,
+    resume: Annotated[bool, typer.Option(help="Continue training the run in --out.")] = False,
+    evaluation_n: Annotated[int, typer.Option(help="Held-out stimuli of evaluate.")] = 200,
+    n_stimuli: Annotated[int, N_STIMULI] = 64,
+    alpha_step: Annotated[float, ALPHA_STEP] = 0.5,
+    alpha_max: Annotated[float, ALPHA_MAX] = 4.0,
+    n_s: Annotated[int, N_S] = 6,
+    n_per_s: Annotated[int, N_PER_S] = 24,
+    deepvis_iterations: Annotated[int, ITERATIONS] = 100,
+    critical_threshold: Annotated[float, THRESHOLD] = 0.95,
+) -> None:
+    """Train a circuit, evaluate it, run every analysis, draw the figures, write report.html."""
+    from retinasim.spec import load_circuit
+    from retinasim.train import evaluate_run
+    from retinasim.train import train as run_training
+
+    if resume and overwrite:
+        raise RetinasimError("--resume and --overwrite exclude each other; choose one")
+    if evaluation_n < 1:
+        raise RetinasimError(f"--evaluation-n must be at least 1, got {evaluation_n}")
+    config = _config(
+        n_stimuli=n_stimuli,
+        alpha_step=alpha_step,
+        alpha_max=alpha_max,
+        n_s=n_s,
+        n_per_s=n_per_s,
+        deepvis_iterations=deepvis_iterations,
+        critical_threshold=critical_threshold,
+    )
+    spec = load_circuit(circuit)
+    run_training(spec, out, resume=resume, overwrite=overwrite)
+    evaluate_run(out, n=evaluation_n)
+    report = _analyze(out, config, _all_steps())
+    typer.echo(f"{out}: report written to {report}")
+
+
+def _all_steps() -> tuple[str, ...]:
+    from retinasim.dissect.pipeline import STEPS
+
+    return STEPS
+
+
+def analyze(
+    run_dir: Annotated[Path, typer.Argument(help="A trained run folder.")],
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Run only these steps (repeatable): behaviour, lesions, ablation, "
+            "amplitude, tuning, deepvis, summary."
+        ),
+    ] = None,
+    n_stimuli: Annotated[int, N_STIMULI] = 64,
+    alpha_step: Annotated[float, ALPHA_STEP] = 0.5,
+    alpha_max: Annotated[float, ALPHA_MAX] = 4.0,
+    n_s: Annotated[int, N_S] = 6,
+    n_per_s: Annotated[int, N_PER_S] = 24,
+    deepvis_iterations: Annotated[int, ITERATIONS] = 100,
+    critical_threshold: Annotated[float, THRESHOLD] = 0.95,
+) -> None:
+    """Run the analyses of a trained run (results in RUN_DIR/analysis), then figures and report."""
+    from retinasim.dissect.pipeline import STEPS
+
+    steps = tuple(only) if only else STEPS
+    unknown = [step for step in steps if step not in STEPS]
+    if unknown:
+        raise RetinasimError(f"unknown --only step(s) {unknown}; steps: {', '.join(STEPS)}")
+    config = _config(
+        n_stimuli=n_stimuli,
+        alpha_step=alpha_step,
+        alpha_max=alpha_max,
+        n_s=n_s,
+        n_per_s=n_per_s,
+        deepvis_iterations=deepvis_iterations,
+        critical_threshold=critical_threshold,
+    )
+    report = _analyze(run_dir, config, steps)
+    typer.echo(f"{run_dir}: {', '.join(steps)} done; report written to {report}")
+
+
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder with analysis results.")],
+) -> None:
+    """Redraw the figures and rebuild report.html from the saved results (no recomputation)."""
+    from retinasim.figures import make_figures
+    from retinasim.report import build_report
+    from retinasim.train import load_trained
+
+    if not (run_dir / "analysis").is_dir():
+        raise RetinasimError(
+            f"{run_dir} has no analysis/ folder: run `retinasim analyze {run_dir}`"
+        )
+    circuit, _ = load_trained(run_dir)
+    make_figures(run_dir, circuit=circuit)
+    typer.echo(f"report written to {build_report(run_dir)}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``run``, ``analyze`` and ``report`` to the command line."""
+    app.command()(run)
+    app.command()(analyze)
+    app.command()(report)

@@ -1,0 +1,262 @@
+"""Every analysis of a trained run, step by step, each saved in ``RUN_DIR/analysis/``.
+
+Steps (in order; each can be rerun alone, reading what earlier steps saved):
+
+========== ===================================================================================
+behaviour  ``psychometric.nc`` (accuracy vs alpha), ``accuracy_by_s.nc`` (s × fast direction)
+lesions    ``lesion_scan.nc`` (every type alone), ``critical.json`` (critical types)
+ablation   ``ablation.nc`` (combinations), ``ablated.json`` (best model's lesions),
+           ``ablated_psychometric.nc``, ``ablated_accuracy_by_s.nc``,
+           ``lesions_within_ablated.nc`` (lesion × s × fast direction)
+amplitude  ``amplitude.nc`` (mean response, s × cell type)
+tuning     ``tuning.nc`` (DSI and preferred direction from moving bars)
+deepvis    ``deepvis.nc`` (optimised videos of the critical ganglion types, x–t velocity)
+summary    ``cell_types.csv``, ``summary.json`` (sentences per critical type)
+========== ===================================================================================
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import xarray as xr
+
+from retinasim.dissect.config import AnalysisConfig
+from retinasim.dissect.errors import DissectionError
+from retinasim.util.files import atomic_path, atomic_write_text
+
+STEPS = ("behaviour", "lesions", "ablation", "amplitude", "tuning", "deepvis", "summary")
+ANALYSIS_DIR = "analysis"
+Progress = Callable[[str, int, int], None]
+"""``progress(task, done, total)``."""
+
+
+class Analysis:
+    """The analyses of one run folder (loads the trained circuit once)."""
+
+    def __init__(
+        self, run_dir: str | Path, config: AnalysisConfig, progress: Progress | None = None
+    ):
+        from retinasim.train import load_trained
+
+        self.run_dir = Path(run_dir)
+        self.folder = self.run_dir / ANALYSIS_DIR
+        self.config = config
+        self.circuit, self.spec = load_trained(self.run_dir)
+        self._progress = progress or (lambda task, done, total: None)
+        from retinasim.train.data import moving_dots
+
+        self.s_values = config.s_values(tuple(moving_dots(self.spec).s_range))
+
+    # -- storage ---------------------------------------------------------------------------
+    def save(self, name: str, data: xr.Dataset | xr.DataArray) -> None:
+        if isinstance(data, xr.DataArray):
+            data = data.to_dataset(name=data.name or "value")
+        data = data.copy()
+        data.attrs = {
+            k: v if isinstance(v, int | float | str) else str(v) for k, v in data.attrs.items()
+        }
+        with atomic_path(self.folder / name) as temporary:
+            data.to_netcdf(temporary, engine="h5netcdf")
+
+    def load(self, name: str) -> xr.Dataset:
+        path = self.folder / name
+        if not path.exists():
+            raise DissectionError(f"{path} is missing: run the step that writes it first")
+        with xr.open_dataset(path, engine="h5netcdf") as dataset:
+            return dataset.load()
+
+    def write_json(self, name: str, data) -> None:
+        atomic_write_text(self.folder / name, json.dumps(data, indent=2) + "\n")
+
+    def read_json(self, name: str):
+        path = self.folder / name
+        if not path.exists():
+            raise DissectionError(f"{path} is missing: run the step that writes it first")
+        return json.loads(path.read_text())
+
+    # -- steps -----------------------------------------------------------------------------
+    def run(self, steps: tuple[str, ...] = STEPS) -> None:
+        unknown = [step for step in steps if step not in STEPS]
+        if unknown:
+            raise DissectionError(f"unknown analysis step(s) {unknown}; steps: {', '.join(STEPS)}")
+        self.write_json("config.json", self.config.to_dict())
+        for step in STEPS:
+            if step in steps:
+                getattr(self, f"step_{step}")()
+
+    def _psychometric(self, lesions=None) -> xr.Dataset:
+        from retinasim.dissect.behaviour import psychometric_curve
+
+        parts = []
+        for k, alpha in enumerate(self.config.alphas):
+            parts.append(
+                psychometric_curve(
+                    self.circuit,
+                    self.spec,
+                    alphas=[alpha],
+                    n=self.config.n_stimuli,
+                    lesions=lesions,
+                )
+            )
+            self._progress("psychometric curve", k + 1, len(self.config.alphas))
+        return xr.concat(parts, dim="alpha", combine_attrs="override")
+
+    def _by_s(self, lesions=None, types=()) -> xr.DataArray:
+        """Accuracy ``(lesion, s, fast_direction)``, one small stimulus set per s."""
+        from retinasim.dissect.evaluation import evaluation_set
+        from retinasim.dissect.lesions import lesion_effects_by_s
+
+        parts = []
+        for k, s in enumerate(self.s_values):
+            stimuli = evaluation_set(
+                self.spec, alphas=[self.config.alpha], s_values=[s], n=self.config.n_per_s
+            )
+            parts.append(
+                lesion_effects_by_s(
+                    self.circuit, self.spec, stimuli, list(types), base_lesions=lesions
+                )
+            )
+            self._progress("accuracy vs s", k + 1, len(self.s_values))
+        return xr.concat(parts, dim="s", combine_attrs="override").rename("accuracy")
+
+    def _test_set(self):
+        from retinasim.dissect.evaluation import evaluation_set
+
+        return evaluation_set(self.spec, alphas=[self.config.alpha], n=self.config.n_stimuli)
+
+    def step_behaviour(self) -> None:
+        self.save("psychometric.nc", self._psychometric())
+        self.save("accuracy_by_s.nc", self._by_s().sel(lesion="none", drop=True))
+
+    def step_lesions(self) -> None:
+        from retinasim.dissect.lesions import critical_types, lesion_scan
+
+        scan = lesion_scan(
+            self.circuit,
+            self.spec,
+            self._test_set(),
+            progress=lambda done, total: self._progress("lesion scan", done, total),
+        )
+        self.save("lesion_scan.nc", scan)
+        critical = critical_types(scan, threshold=self.config.critical_threshold)
+        self.write_json(
+            "critical.json", {"threshold": self.config.critical_threshold, "critical": critical}
+        )
+
+    def critical(self, layer: str | None = None) -> list[tuple[str, int]]:
+        pairs = [tuple(pair) for pair in self.read_json("critical.json")["critical"]]
+        return [(lay, int(i)) for lay, i in pairs if layer is None or lay == layer]
+
+    @property
+    def readout_layer(self) -> str:
+        return self.spec.readout.layer
+
+    def step_ablation(self) -> None:
+        from retinasim.dissect.ablation import ablated_lesions, ablation_search
+
+        kept = [i for _, i in self.critical(self.readout_layer)]
+        keep = {self.readout_layer: kept}
+        search = ablation_search(
+            self.circuit,
+            self.spec,
+            self._test_set(),
+            keep=keep,
+            min_accuracy=self.config.min_ablation_accuracy,
+            progress=lambda done, total: self._progress("ablation search", done, total),
+        )
+        self.save("ablation.nc", search)
+        if search.sizes["combination"] == 0:
+            self.write_json("ablated.json", {"lesions": None, "kept": None, "accuracy": None})
+            return
+        best = search.isel(combination=0)
+        lesions = ablated_lesions(self.circuit, keep, best)
+        self.write_json(
+            "ablated.json",
+            {
+                "lesions": lesions,
+                "kept": str(best["kept"].values),
+                "accuracy": float(best["accuracy"]),
+            },
+        )
+        self.save("ablated_psychometric.nc", self._psychometric(lesions))
+        types = [(self.readout_layer, i) for i in kept]
+        self.save("lesions_within_ablated.nc", self._by_s(lesions, types))
+
+    def step_amplitude(self) -> None:
+        from retinasim.dissect.summary import amplitude_by_s
+
+        self._progress("response amplitudes", 0, 1)
+        amplitude = amplitude_by_s(
+            self.circuit,
+            self.spec,
+            s_values=self.s_values,
+            alpha=self.config.alpha,
+            n=self.config.n_amplitude,
+        )
+        self.save("amplitude.nc", amplitude.rename("amplitude"))
+        self._progress("response amplitudes", 1, 1)
+
+    def step_tuning(self) -> None:
+        from retinasim.dissect.summary import direction_selectivity
+
+        self._progress("direction tuning", 0, 1)
+        self.save("tuning.nc", direction_selectivity(self.circuit, self.spec))
+        self._progress("direction tuning", 1, 1)
+
+    def step_deepvis(self) -> None:
+        from retinasim.dissect.deepvis import maximise_activation, structure_velocity, xt_slice
+
+        targets = [i for _, i in self.critical(self.readout_layer)] or list(
+            range(len(self.circuit.type_names[self.readout_layer]))
+        )
+        names = self.circuit.type_names[self.readout_layer]
+        results = []
+        for k, index in enumerate(targets):
+            result = maximise_activation(
+                self.circuit,
+                self.spec,
+                layer=self.readout_layer,
+                cell_type=index,
+                iterations=self.config.deepvis_iterations,
+            )
+            xt = xt_slice(result)
+            results.append(
+                xr.Dataset(
+                    {
+                        "video": result["video"],
+                        "xt": xt,
+                        "decoder": result["decoder"],
+                        "velocity": ((), structure_velocity(xt), {"units": "pixels/frame"}),
+                        "initial_activation": ((), result.attrs["initial_activation"]),
+                        "final_activation": ((), result.attrs["final_activation"]),
+                    }
+                )
+            )
+            self._progress("deep visualization", k + 1, len(targets))
+        self.save(
+            "deepvis.nc",
+            xr.concat(results, dim="target").assign_coords(target=[names[i] for i in targets]),
+        )
+
+    def step_summary(self) -> None:
+        from retinasim.dissect.summary import cell_type_summary, sentences
+
+        scan = self.load("lesion_scan.nc")
+        table = cell_type_summary(
+            self.load("tuning.nc"),
+            self.load("amplitude.nc")["amplitude"],
+            scan,
+            critical_threshold=self.config.critical_threshold,
+        )
+        with atomic_path(self.folder / "cell_types.csv") as temporary:
+            table.to_csv(temporary)
+        self.write_json(
+            "summary.json",
+            {
+                "intact_accuracy": scan.attrs["intact_accuracy"],
+                "sentences": sentences(table, scan.attrs["intact_accuracy"]),
+            },
+        )

@@ -1,0 +1,45 @@
+"""One style for the paper figures, and saving each as PNG and SVG (atomically)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+from retinasim.util.files import atomic_path
+
+DIRECTION_COLOURS = {"left": "#1f77b4", "right": "#d62728"}
+MODEL_COLOURS = {"full": "#222222", "ablated": "#ff7f0e"}
+STYLE = {
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "svg.fonttype": "none",
+}
+
+
+def new_figure(width: float = 4.5, height: float = 3.2, **subplots) -> tuple[Figure, object]:
+    """A figure in the house style: ``(figure, axes)``."""
+    with plt.rc_context(STYLE):
+        figure, axes = plt.subplots(figsize=(width, height), layout="constrained", **subplots)
+    return figure, axes
+
+
+def save_figure(figure: Figure, folder: str | Path, name: str) -> list[Path]:
+    """Write ``name.png`` and ``name.svg`` into ``folder``; close the figure."""
+    paths = []
+    with plt.rc_context(STYLE):
+        for suffix in (".png", ".svg"):
+            target = Path(folder) / f"{name}{suffix}"
+            with atomic_path(target) as temporary:
+                figure.savefig(temporary, format=suffix[1:])
+            paths.append(target)
+    plt.close(figure)
+    return paths

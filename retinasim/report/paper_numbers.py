@@ -1,0 +1,102 @@
+"""This run's numbers beside the reference paper's (Murray, Wang & Lynch 2021 and the
+authors' public code; see ``paper.md``), as rows of a comparison table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+
+def _open(path: Path) -> xr.Dataset | None:
+    if not path.exists():
+        return None
+    with xr.open_dataset(path, engine="h5netcdf") as dataset:
+        return dataset.load()
+
+
+def _at(curve: xr.Dataset | None, alpha: float) -> str:
+    if curve is None or alpha not in curve["alpha"].values:
+        return "—"
+    return f"{float(curve['accuracy'].sel(alpha=alpha)):.2f}"
+
+
+def comparison(analysis: Path) -> pd.DataFrame:
+    """Rows ``quantity``, ``paper``, ``this run`` from the saved results in ``analysis``."""
+    full = _open(analysis / "psychometric.nc")
+    ablated = _open(analysis / "ablated_psychometric.nc")
+    scan = _open(analysis / "lesion_scan.nc")
+    by_s = _open(analysis / "accuracy_by_s.nc")
+    tuning = _open(analysis / "tuning.nc")
+    rows = [
+        ("accuracy at α = 2", "1.00", _at(full, 2.0)),
+        ("accuracy at α = 1 (chance)", "0.47", _at(full, 1.0)),
+    ]
+    if full is not None:
+        good = full["alpha"].values[full["accuracy"].values >= 0.95]
+        rows.append(
+            ("smallest α with accuracy ≥ 0.95", "1.7", f"{good.min():.2f}" if len(good) else "none")
+        )
+    if by_s is not None:
+        accuracy = by_s["accuracy"].mean("fast_direction")
+        rows.append(
+            ("accuracy at the lowest s (hard)", "> 0.80", f"{float(accuracy.isel(s=0)):.2f}")
+        )
+        rows.append(
+            ("accuracy at the highest s (easy)", "1.00", f"{float(accuracy.isel(s=-1)):.2f}")
+        )
+    critical = analysis / "critical.json"
+    if scan is not None and critical.exists():
+        pairs = json.loads(critical.read_text())["critical"]
+        names = [
+            str(
+                scan["cell_type"].values[
+                    (scan["layer"].values == lay) & (scan["type_index"].values == i)
+                ][0]
+            )
+            for lay, i in pairs
+        ]
+        lesioned = [f"{n} → {float(scan['accuracy'].sel(cell_type=n)):.2f}" for n in names]
+        rows.append(
+            (
+                "critical types (lesioned accuracy)",
+                "ganglion 0 → 0.56, ganglion 2 → 0.91",
+                ", ".join(lesioned) or "none",
+            )
+        )
+        for layer, paper in (("bipolar", "≥ 0.96"), ("amacrine", "≥ 0.99")):
+            chosen = scan["accuracy"].values[scan["layer"].values == layer]
+            if len(chosen):
+                rows.append((f"worst single {layer} lesion", paper, f"{chosen.min():.2f}"))
+        if tuning is not None:
+            ds = [
+                f"{n}: DSI {float(tuning['dsi'].sel(cell_type=n)):.2f}, "
+                f"{float(tuning['preferred_direction_deg'].sel(cell_type=n)):.0f}°"
+                for n in names
+                if n in tuning["cell_type"].values
+                and str(scan["layer"].sel(cell_type=n).values) == str(scan["layer"].values[-1])
+            ]
+            rows.append(
+                (
+                    "critical ganglion types: DSI, preferred direction",
+                    "direction selective, opposite directions",
+                    "; ".join(ds) or "—",
+                )
+            )
+    ablated_json = analysis / "ablated.json"
+    if ablated_json.exists():
+        best = json.loads(ablated_json.read_text())
+        rows.append(
+            (
+                "best ablated model (kept types)",
+                "bipolar 4 + amacrine 2 (+ ganglion 0, 2)",
+                str(best.get("kept")),
+            )
+        )
+    rows.append(("ablated model accuracy at α = 2", "0.69", _at(ablated, 2.0)))
+    rows.append(("ablated model accuracy at α = 4", "0.94", _at(ablated, 4.0)))
+    table = pd.DataFrame(rows, columns=["quantity", "paper", "this run"])
+    return table.replace({np.nan: "—"})

@@ -1,0 +1,82 @@
+"""``retinasim run`` end to end on a tiny circuit (subprocess), then ``analyze --only`` and
+``report`` reruns, and bad arguments (in process: fast)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TINY3 = Path(__file__).resolve().parents[1] / "dissect" / "tiny3.yaml"
+SMALL = [
+    "--n-stimuli", "24", "--alpha-step", "1", "--n-s", "3", "--n-per-s", "8",
+    "--deepvis-iterations", "10",
+]  # fmt: skip
+
+
+def retinasim(*args: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "120"}
+    return subprocess.run(
+        [sys.executable, "-m", "retinasim", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("e2e") / "run"
+    done = retinasim("run", str(TINY3), "--out", str(out), "--evaluation-n", "32", *SMALL)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def test_run_writes_a_self_contained_report_with_figures_and_tables(run_dir: Path):
+    report = (run_dir / "report.html").read_text()
+    assert report.count("<svg") >= 8  # figures inline, no external files
+    assert "src=" not in report
+    assert "This run against the paper" in report and "accuracy at α = 1 (chance)" in report
+    assert "Cell types" in report and "Provenance" in report
+    for name in ("psychometric.nc", "lesion_scan.nc", "ablation.nc", "cell_types.csv"):
+        assert (run_dir / "analysis" / name).exists()
+    assert (run_dir / "figures" / "fig3a_psychometric.png").exists()
+    assert (run_dir / "figures" / "fig3a_psychometric.svg").exists()
+    assert (run_dir / "evaluation.nc").exists()
+
+
+def test_analyze_only_reruns_one_step_and_report_rebuilds(run_dir: Path):
+    scan = run_dir / "analysis" / "lesion_scan.nc"
+    curve = run_dir / "analysis" / "psychometric.nc"
+    scan_before, curve_before = scan.stat().st_mtime_ns, curve.stat().st_mtime_ns
+    done = retinasim("analyze", str(run_dir), "--only", "lesions", *SMALL)
+    assert done.returncode == 0, done.stderr
+    assert scan.stat().st_mtime_ns > scan_before
+    assert curve.stat().st_mtime_ns == curve_before
+    (run_dir / "report.html").unlink()
+    done = retinasim("report", str(run_dir))
+    assert done.returncode == 0, done.stderr
+    assert "<svg" in (run_dir / "report.html").read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["analyze", "{run}", "--only", "lessions"], "unknown --only step"),
+        (["analyze", "{run}", "--n-stimuli", "0"], "n_stimuli must be at least 1"),
+        (["report", "{missing}"], "has no analysis/ folder"),
+        (["run", str(TINY3), "--out", "{missing}", "--resume", "--overwrite"], "exclude"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(run_dir: Path, tmp_path: Path, args, message, capsys):
+    from retinasim.cli import main
+
+    filled = [a.format(run=run_dir, missing=tmp_path / "missing") for a in args]
+    assert main(filled) == 2
+    stderr = capsys.readouterr().err
+    assert message in stderr
+    assert len(stderr.strip().splitlines()) == 1
