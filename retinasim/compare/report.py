@@ -29,11 +29,20 @@ def write_report(rows: list[dict[str, Any]], out: str | Path, *, settings: dict)
     out.mkdir(parents=True, exist_ok=True)
     table = pd.DataFrame(rows).drop(columns=["traceback"], errors="ignore")
     table.to_csv(out / "comparison.csv", index=False)
-    ok = table[table["status"] == "completed"] if "status" in table else table
+    ok = _numeric(table[table["status"] == "completed"] if "status" in table else table)
     _write_netcdf(ok, out / "comparison.nc", settings)
     figure = _figure(ok, out / "comparison.png")
     (out / "comparison.md").write_text(_markdown(table, ok, settings, figure))
     return table
+
+
+def _numeric(ok: pd.DataFrame) -> pd.DataFrame:
+    """Measures as floats (booleans 0/1, missing NaN), whatever other rows held."""
+    ok = ok.copy()
+    for column in ok.columns:
+        if column in SUMMARY or column.startswith(("accuracy_", "n_")):
+            ok[column] = pd.to_numeric(ok[column].astype(object), errors="coerce").astype(float)
+    return ok
 
 
 def summarise(ok: pd.DataFrame) -> pd.DataFrame:
@@ -92,10 +101,8 @@ def _markdown(table: pd.DataFrame, ok: pd.DataFrame, settings: dict, figure: str
     ]
     for row in table.to_dict("records"):
         status = row["status"] if row["status"] != "failed" else f"failed: {row.get('error')}"
-        lines.append(
-            f"| `{row['circuit']}` | {row['seed']} | {status} | "
-            f"{row.get('critical_types', '') or '—'} | {row.get('ds_emergence', '—')} |"
-        )
+        critical, ds = (_text(row.get(key)) for key in ("critical_types", "ds_emergence"))
+        lines.append(f"| `{row['circuit']}` | {row['seed']} | {status} | {critical} | {ds} |")
     lines += [
         "",
         "Critical type: its lesion drops the α = 2 accuracy below the threshold. DS emergence: "
@@ -109,11 +116,21 @@ def _markdown(table: pd.DataFrame, ok: pd.DataFrame, settings: dict, figure: str
     return "\n".join(lines)
 
 
+def _text(value: Any) -> str:
+    """A table cell: ``—`` for missing values."""
+    return (
+        "—"
+        if value is None or value == "" or (isinstance(value, float) and np.isnan(value))
+        else str(value)
+    )
+
+
 def _write_netcdf(ok: pd.DataFrame, path: Path, settings: dict) -> None:
     import xarray as xr
 
     numeric = ok.select_dtypes(include=["number", "bool"]).astype(float)
     numeric["circuit"] = ok["circuit"]
+    numeric["seed"] = ok["seed"].astype(int)
     dataset = xr.Dataset.from_dataframe(numeric.set_index(["circuit", "seed"]))
     dataset.attrs = {key: str(value) for key, value in settings.items()}
     temporary = path.with_suffix(".nc.tmp")
