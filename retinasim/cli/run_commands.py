@@ -18,6 +18,7 @@ N_S = typer.Option(help="Slow speeds s spanning the training s_range.")
 N_PER_S = typer.Option(help="Test stimuli per slow speed s.")
 ITERATIONS = typer.Option(help="Adam iterations of deep visualization.")
 THRESHOLD = typer.Option(help="Critical: lesioned accuracy below this fraction of intact.")
+SCREEN = typer.Option(help="Screen ablation combinations on this many stimuli (0: no screen).")
 
 
 def _config(**sizes):
@@ -82,6 +83,7 @@ def run(
     n_per_s: Annotated[int, N_PER_S] = 24,
     deepvis_iterations: Annotated[int, ITERATIONS] = 100,
     critical_threshold: Annotated[float, THRESHOLD] = 0.95,
+    ablation_screen: Annotated[int, SCREEN] = 16,
 ) -> None:
     """Train a circuit, evaluate it, run every analysis, draw the figures, write report.html."""
     from retinasim.spec import load_circuit
@@ -100,6 +102,7 @@ def run(
         n_per_s=n_per_s,
         deepvis_iterations=deepvis_iterations,
         critical_threshold=critical_threshold,
+        ablation_screen=ablation_screen,
     )
     spec = load_circuit(circuit)
     run_training(spec, out, resume=resume, overwrite=overwrite)
@@ -130,6 +133,7 @@ def analyze(
     n_per_s: Annotated[int, N_PER_S] = 24,
     deepvis_iterations: Annotated[int, ITERATIONS] = 100,
     critical_threshold: Annotated[float, THRESHOLD] = 0.95,
+    ablation_screen: Annotated[int, SCREEN] = 16,
 ) -> None:
     """Run the analyses of a trained run (results in RUN_DIR/analysis), then figures and report."""
     from retinasim.dissect.pipeline import STEPS
@@ -146,6 +150,7 @@ def analyze(
         n_per_s=n_per_s,
         deepvis_iterations=deepvis_iterations,
         critical_threshold=critical_threshold,
+        ablation_screen=ablation_screen,
     )
     report = _analyze(run_dir, config, steps)
     typer.echo(f"{run_dir}: {', '.join(steps)} done; report written to {report}")

@@ -35,6 +35,7 @@ def ablation_search(
     keep: Mapping[str, list[int]],
     choose: Mapping[str, int] | None = None,
     min_accuracy: float = 0.0,
+    screen: tuple[int, int] | None = None,
     progress: Progress | None = None,
 ) -> xr.Dataset:
     """Evaluate every combination of ``choose[layer]`` types per layer, ``keep`` always kept.
@@ -48,6 +49,10 @@ def ablation_search(
         not in ``keep`` (the readout layer keeps only ``keep``).
     min_accuracy
         Combinations below this accuracy are dropped from the result (the authors: 0.90).
+    screen
+        ``(n_screen, n_best)``: first evaluate every combination on the first ``n_screen``
+        stimuli only, then the ``n_best`` best of them on all (a faster search of large
+        circuits; reported accuracies are always on all stimuli). None: all on all.
 
     Returns
     -------
@@ -68,16 +73,34 @@ def ablation_search(
         list(itertools.combinations(range(len(names[lay])), k)) for lay, k in choose.items()
     ]
     combinations = list(itertools.product(*per_layer))
-    rows = []
-    for done, combination in enumerate(combinations, start=1):
+    candidates = combinations
+    total = len(combinations) + (screen[1] if screen else 0)
+
+    def lesions_of(combination) -> dict:
         kept = {layer: list(keep.get(layer, [])) for layer in names}
         for layer, chosen in zip(choose, combination, strict=True):
             kept[layer] = sorted(set(kept[layer]) | set(chosen))
-        correct = decisions(circuit, spec, stimuli, lesions=complement(names, kept))
+        return complement(names, kept)
+
+    done = 0
+    if screen is not None:
+        subset = stimuli.subset(slice(0, screen[0]))
+        scores = []
+        for combination in combinations:
+            scores.append(decisions(circuit, spec, subset, lesions=lesions_of(combination)).mean())
+            done += 1
+            if progress:
+                progress(done, total)
+        order = np.argsort(-np.asarray(scores), kind="stable")[: screen[1]]
+        candidates = [combinations[k] for k in order]
+    rows = []
+    for combination in candidates:
+        correct = decisions(circuit, spec, stimuli, lesions=lesions_of(combination))
         by_direction = [correct[stimuli.fast_direction == d].mean() for d in DIRECTIONS]
         rows.append((combination, float(correct.mean()), by_direction))
+        done += 1
         if progress:
-            progress(done, len(combinations))
+            progress(done, total)
     rows = [r for r in rows if r[1] >= min_accuracy]
     rows.sort(key=lambda r: -r[1])
     layers = list(choose)
@@ -105,6 +128,7 @@ def ablation_search(
     )
     dataset.attrs["keep"] = "+".join(names[lay][i] for lay, ids in keep.items() for i in ids)
     dataset.attrs["n_combinations"] = len(combinations)
+    dataset.attrs["screen"] = "none" if screen is None else f"{screen[0]} stimuli, best {screen[1]}"
     return dataset
 
 

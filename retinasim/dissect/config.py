@@ -36,6 +36,9 @@ class AnalysisConfig:
         Adam iterations of deep visualization (5000).
     n_amplitude
         Stimuli per speed for the response amplitudes.
+    ablation_screen, ablation_best
+        Screen every ablation combination on the first ``ablation_screen`` stimuli, then test
+        the ``ablation_best`` best on all (0: every combination on all stimuli).
     """
 
     n_stimuli: int = 64
@@ -48,9 +51,13 @@ class AnalysisConfig:
     min_ablation_accuracy: float = 0.0
     deepvis_iterations: int = 100
     n_amplitude: int = 8
+    ablation_screen: int = 16
+    ablation_best: int = 8
 
     def __post_init__(self) -> None:
         counts = ("n_stimuli", "n_s", "n_per_s", "deepvis_iterations", "n_amplitude")
+        if self.ablation_screen < 0 or self.ablation_best < 1:
+            raise DissectionError("ablation_screen must be >= 0 and ablation_best >= 1")
         for name in counts:
             if getattr(self, name) < 1:
                 raise DissectionError(f"{name} must be at least 1, got {getattr(self, name)}")

@@ -47,6 +47,16 @@ class EvaluationSet:
     def __len__(self) -> int:
         return len(self.labels)
 
+    def subset(self, positions: slice) -> EvaluationSet:
+        """The stimuli at ``positions`` (a view, nothing is copied)."""
+        return EvaluationSet(
+            self.inputs[positions],
+            self.labels[positions],
+            self.alpha[positions],
+            self.s[positions],
+            self.fast_direction[positions],
+        )
+
 
 def evaluation_set(
     spec,

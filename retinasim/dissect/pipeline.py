@@ -165,6 +165,11 @@ class Analysis:
             self._test_set(),
             keep=keep,
             min_accuracy=self.config.min_ablation_accuracy,
+            screen=(
+                (self.config.ablation_screen, self.config.ablation_best)
+                if 0 < self.config.ablation_screen < self.config.n_stimuli
+                else None
+            ),
             progress=lambda done, total: self._progress("ablation search", done, total),
         )
         self.save("ablation.nc", search)

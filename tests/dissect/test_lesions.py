@@ -71,3 +71,15 @@ def test_lesions_within_the_ablated_model_are_reported_per_direction_and_s(train
     assert effects.dims == ("lesion", "s", "fast_direction")
     assert list(effects["lesion"].values) == ["none", "ganglion_0"]
     assert circuit.lesions == {}
+
+
+def test_screened_search_reports_full_set_accuracies_of_the_best_candidates(trained, stimuli):
+    circuit, spec = trained
+    keep = {"ganglion": [0, 1]}
+    exact = ablation_search(circuit, spec, stimuli, keep=keep)
+    screened = ablation_search(circuit, spec, stimuli, keep=keep, screen=(40, 3))
+    assert screened.sizes["combination"] == 3
+    for row in range(3):
+        label = str(screened["kept"].values[row])
+        full = exact["accuracy"].values[list(exact["kept"].values).index(label)]
+        assert screened["accuracy"].values[row] == full
