@@ -113,7 +113,8 @@ def _row(job: RunJob, metrics: dict, evaluation, dissection: dict) -> dict[str, 
         "seed": job.seed,
         "status": str(metrics.get("status", "unknown")),
         "steps": metrics.get("steps"),
-        "training_time_s": metrics.get("training_time_s"),
+        "training_time_s": metrics.get("train_time_s"),
+        "validation_accuracy": metrics.get("validation_accuracy"),
     }
     for alpha in job.alphas:
         value = evaluation["accuracy"].sel(alpha=alpha).item()

@@ -71,6 +71,7 @@ def test_compare_end_to_end_then_resumes_without_retraining(tmp_path: Path) -> N
     ):
         assert column in table
     assert table["accuracy_alpha_2"].between(0, 1).all()
+    assert (table["training_time_s"] > 0).all() and (table["steps"] == 2).all()
     report = (out / "comparison.md").read_text()
     assert "| `murray2021_no_residual` | 2 |" in report and "comparison.png" in report
     assert (out / "comparison.png").stat().st_size > 0
