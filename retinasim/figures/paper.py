@@ -171,7 +171,7 @@ def deepvis_xt(deepvis: xr.Dataset) -> Figure:
     """Fig. 5D-G: x–t slices of the videos optimised for each target, velocity in the title."""
     targets = [str(t) for t in deepvis["target"].values]
     figure, axes = new_figure(
-        width=2.8 * len(targets), height=3.0, ncols=len(targets), squeeze=False
+        width=3.6 * len(targets), height=3.2, ncols=len(targets), squeeze=False
     )
     for ax, target in zip(axes[0], targets, strict=True):
         panel = deepvis.sel(target=target)
@@ -180,9 +180,9 @@ def deepvis_xt(deepvis: xr.Dataset) -> Figure:
         image = ax.imshow(xt, aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit, origin="upper")
         decision = str(panel["class"].values[int(np.argmax(panel["decoder"].values))])
         ax.set_title(
-            f"{target}: v = {float(panel['velocity']):+.2f} px/frame\ndecoder → {decision}"
+            f"{target}\nv = {float(panel['velocity']):+.2f} px/frame, decoder → {decision}"
         )
         ax.set_xlabel("x (pixels)")
         ax.set_ylabel("time (frames)")
-        figure.colorbar(image, ax=ax, shrink=0.8, label="luminance − 0.5, saliency-weighted (a.u.)")
+        figure.colorbar(image, ax=ax, shrink=0.8, label="weighted luminance (a.u.)")
     return figure
