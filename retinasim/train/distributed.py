@@ -9,6 +9,7 @@ only rank 0 writes files.
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 from dataclasses import dataclass
@@ -71,8 +72,10 @@ def check_device(device: str) -> torch.device:
 
 
 def teardown(context: Context) -> None:
-    """Leave the process group (if any)."""
+    """Leave the process group (if any), after freeing the DDP wrappers that use it (a
+    reducer outliving its group can abort the process at exit)."""
     if context.world > 1 and dist.is_initialized():
+        gc.collect()
         dist.destroy_process_group()
 
 

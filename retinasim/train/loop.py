@@ -73,7 +73,9 @@ def train(
     try:
         if reporter is None:
             reporter = default_reporter() if context.is_main else SilentReporter()
-        return _Run(spec, RunFolder(out), context, reporter).go(resume, overwrite, stop_after)
+        result = _Run(spec, RunFolder(out), context, reporter).go(resume, overwrite, stop_after)
+        distributed.barrier(context)  # no rank leaves the group while another still uses it
+        return result
     finally:
         distributed.teardown(context)
 
