@@ -20,8 +20,9 @@ from retinasim.spec import load_circuit
 
 @pytest.mark.parametrize(("wiring", "preferred"), [("rightward", 0.0), ("leftward", 180.0)])
 def test_hand_wired_detector_is_direction_selective_in_its_direction(wiring, preferred):
+    # the hand-wired detector compares inputs 2 pixels and 2 frames apart: 1 pixel/frame
     tuning = direction_selectivity(
-        groundtruth.reichardt(wiring), load_circuit(groundtruth.REICHARDT)
+        groundtruth.reichardt(wiring), load_circuit(groundtruth.REICHARDT), speed=1.0
     )
     assert tuning["dsi"].sel(cell_type="detector") > 0.5
     angle = tuning["preferred_direction_deg"].sel(cell_type="detector").item()
