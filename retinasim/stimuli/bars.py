@@ -9,10 +9,15 @@ import torch
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from retinasim.stimuli.base import StimulusGenerator
-from retinasim.stimuli.conditions import condition_grid, condition_metadata, direction_projection
+from retinasim.stimuli.conditions import (
+    ConditionGrid,
+    condition_grid,
+    condition_metadata,
+    direction_projection,
+)
 
 
-class MovingBars(StimulusGenerator):
+class MovingBars(ConditionGrid, StimulusGenerator):
     """A bar spanning the whole screen, perpendicular to its motion, moving at constant speed.
 
     Conditions are every combination of ``directions_deg × speeds × widths × contrasts``
@@ -83,11 +88,6 @@ class MovingBars(StimulusGenerator):
                 "contrast": self.contrasts,
             }
         )
-
-    @property
-    def n_conditions(self) -> int:
-        """Number of distinct bars."""
-        return len(self.directions_deg) * len(self.speeds) * len(self.widths) * len(self.contrasts)
 
     def _render(
         self,

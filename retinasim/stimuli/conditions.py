@@ -28,6 +28,15 @@ def condition_grid(axes: Mapping[str, Sequence[float]]) -> dict[str, np.ndarray]
     }
 
 
+class ConditionGrid:
+    """Mixin of generators that show a grid of conditions (their ``conditions()``)."""
+
+    @property
+    def n_conditions(self) -> int:
+        """Number of distinct conditions: one full set is ``generate_range(0, n_conditions)``."""
+        return len(next(iter(self.conditions().values())))  # type: ignore[attr-defined]
+
+
 def condition_metadata(
     indices: torch.Tensor, grid: Mapping[str, np.ndarray]
 ) -> dict[str, np.ndarray]:

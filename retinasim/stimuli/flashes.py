@@ -9,10 +9,10 @@ import torch
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from retinasim.stimuli.base import StimulusGenerator
-from retinasim.stimuli.conditions import condition_grid, condition_metadata
+from retinasim.stimuli.conditions import ConditionGrid, condition_grid, condition_metadata
 
 
-class Flashes(StimulusGenerator):
+class Flashes(ConditionGrid, StimulusGenerator):
     """Uniform screen at ``background_luminance``, at ``level`` from ``onset_frame`` for
     ``duration_frames`` frames, then back to the background.
 
@@ -74,11 +74,6 @@ class Flashes(StimulusGenerator):
     def conditions(self) -> dict[str, np.ndarray]:
         """The condition grid: ``level`` and ``duration_frames``."""
         return condition_grid({"level": self.levels, "duration_frames": self.durations_frames})
-
-    @property
-    def n_conditions(self) -> int:
-        """Number of distinct flashes."""
-        return len(self.levels) * len(self.durations_frames)
 
     def _render(
         self,

@@ -11,7 +11,12 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from retinasim.stimuli import rng
 from retinasim.stimuli.base import StimulusGenerator
-from retinasim.stimuli.conditions import condition_grid, condition_metadata, direction_projection
+from retinasim.stimuli.conditions import (
+    ConditionGrid,
+    condition_grid,
+    condition_metadata,
+    direction_projection,
+)
 
 
 def _triangle(cycles: torch.Tensor) -> torch.Tensor:
@@ -19,7 +24,7 @@ def _triangle(cycles: torch.Tensor) -> torch.Tensor:
     return 0.5 - torch.abs(torch.remainder(cycles, 1.0) - 0.5)
 
 
-class Gratings(StimulusGenerator):
+class Gratings(ConditionGrid, StimulusGenerator):
     """Full-field drifting gratings.
 
     Luminance is ``mean_luminance * (1 + contrast * w(c))`` where ``w`` is ``sin(2π c)`` (sine)
@@ -103,15 +108,6 @@ class Gratings(StimulusGenerator):
                 "spatial_frequency": self.spatial_frequencies,
                 "temporal_frequency_hz": self.temporal_frequencies_hz,
             }
-        )
-
-    @property
-    def n_conditions(self) -> int:
-        """Number of distinct gratings."""
-        return (
-            len(self.directions_deg)
-            * len(self.spatial_frequencies)
-            * len(self.temporal_frequencies_hz)
         )
 
     def _render(
