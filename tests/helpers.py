@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CIRCUITS = sorted((ROOT / "circuits").glob("*.yaml"))
+TINY3 = ROOT / "tests" / "dissect" / "tiny3.yaml"
+"""A trainable 3-layer circuit small enough for a full ``retinasim run`` in a test."""
+SMALL_ANALYSIS = [
+    "--n-stimuli", "24", "--alpha-step", "1", "--n-s", "3", "--n-per-s", "8",
+    "--deepvis-iterations", "10",
+]  # fmt: skip
+"""``retinasim run``/``analyze`` options that shrink every analysis to seconds."""
+
+
+def run_cli(
+    *args: str | Path, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
+    """Run ``python -m retinasim ARGS`` in a subprocess (one torch thread, wide terminal)."""
+    return subprocess.run(
+        [sys.executable, "-m", "retinasim", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "120", **(env or {})},
+    )
+
 
 TINY_CIRCUIT = """\
 name: tiny

@@ -187,7 +187,13 @@ class Analysis:
             },
         )
         self.save("ablated_psychometric.nc", self._psychometric(lesions))
-        types = [(self.readout_layer, i) for i in kept]
+        # Every type the ablated model keeps, lesioned in turn (the paper's Figs. 4B, 5B-C, 6B).
+        types = [
+            (layer, i)
+            for layer, names in self.circuit.type_names.items()
+            for i in range(len(names))
+            if i not in lesions.get(layer, [])
+        ]
         self.save("lesions_within_ablated.nc", self._by_s(lesions, types))
 
     def step_amplitude(self) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import xarray as xr
 
-from retinasim.figures import paper
+from retinasim.figures import paper, units
 from retinasim.figures.style import save_figure
 
 FIGURES_DIR = "figures"
@@ -54,13 +55,53 @@ def make_figures(run_dir: str | Path, *, circuit=None) -> list[Path]:
     if deepvis is not None:
         written += save_figure(paper.deepvis_xt(deepvis), out, "fig5_deepvis_xt")
     if circuit is not None:
-        from retinasim.analysis import spatial_kernels, temporal_kernels
+        written += _kernel_figures(circuit, analysis, out, amplitude, within)
+    return written
 
-        written += save_figure(
-            paper.temporal_kernels(temporal_kernels(circuit)), out, "fig4d_temporal_kernels"
-        )
-        for key, kernel in spatial_kernels(circuit).items():
-            if "->" in key and not key.startswith("input"):
-                name = "fig4c_spatial_" + key.replace("->", "_to_")
-                written += save_figure(paper.spatial_kernels(kernel, key), out, name)
+
+def _kept_types(circuit, analysis: Path) -> dict[str, list[str]]:
+    """Layer → names of the types the ablated model keeps (empty without an ablation)."""
+    path = analysis / "ablated.json"
+    lesions = json.loads(path.read_text()).get("lesions") if path.exists() else None
+    if not lesions:
+        return {}
+    return {
+        layer: [name for i, name in enumerate(names) if i not in lesions.get(layer, [])]
+        for layer, names in circuit.type_names.items()
+    }
+
+
+def _kernel_figures(circuit, analysis: Path, out: Path, amplitude, within) -> list[Path]:
+    """Figures that need the trained weights: kernels, the kept types (Figs. 4–6) and the
+    bipolar–amacrine units (Fig. 7)."""
+    from retinasim.analysis import spatial_kernels, temporal_kernels
+    from retinasim.dissect.units import bipolar_amacrine_units
+
+    temporal, spatial = temporal_kernels(circuit), spatial_kernels(circuit)
+    written = save_figure(paper.temporal_kernels(temporal), out, "fig4d_temporal_kernels")
+    for key, kernel in spatial.items():
+        if not key.startswith("input"):
+            name = "fig4c_spatial_" + key.replace("->", "_to_")
+            written += save_figure(paper.spatial_kernels(kernel, key), out, name)
+    kept = _kept_types(circuit, analysis)
+    if amplitude is None:
+        return written
+    if within is not None and kept:
+        readout, first = circuit.spec.readout.layer, circuit.layer_names[0]
+        for layer, names in kept.items():
+            number = 5 if layer == readout else 4 if layer == first else 6
+            for name in names:
+                figure = units.kept_type(
+                    layer,
+                    name,
+                    amplitude=amplitude["amplitude"],
+                    within=within["accuracy"],
+                    spatial=spatial,
+                    temporal=temporal,
+                    kept=kept,
+                )
+                written += save_figure(figure, out, f"fig{number}_kept_{name}")
+    data = bipolar_amacrine_units(circuit, amplitude["amplitude"])
+    if data is not None:
+        written += save_figure(units.units(data, kept), out, "fig7_units")
     return written

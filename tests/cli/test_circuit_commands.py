@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
-from helpers import ROOT, TINY_CIRCUIT
+from helpers import ROOT, TINY_CIRCUIT, run_cli
 
 MURRAY = ROOT / "circuits" / "murray2021.yaml"
 
 
 def retinasim(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "retinasim", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-    )
+    return run_cli(*args, env=env)
 
 
 def test_validate_accepts_a_valid_circuit() -> None:

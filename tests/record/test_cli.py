@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import xarray as xr
 from groundtruth import REICHARDT
-
-ENV = {"OMP_NUM_THREADS": "1"}
+from helpers import run_cli
 
 
 def retinasim(*args: str | Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "retinasim", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **ENV},
-    )
+    return run_cli(*args)
 
 
 def test_record_writes_a_labelled_file(tmp_path: Path) -> None:

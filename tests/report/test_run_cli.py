@@ -3,37 +3,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import json
 from pathlib import Path
 
 import pytest
-
-TINY3 = Path(__file__).resolve().parents[1] / "dissect" / "tiny3.yaml"
-SMALL = [
-    "--n-stimuli", "24", "--alpha-step", "1", "--n-s", "3", "--n-per-s", "8",
-    "--deepvis-iterations", "10",
-]  # fmt: skip
-
-
-def retinasim(*args: str) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "120"}
-    return subprocess.run(
-        [sys.executable, "-m", "retinasim", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=300,
-    )
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("e2e") / "run"
-    done = retinasim("run", str(TINY3), "--out", str(out), "--evaluation-n", "32", *SMALL)
-    assert done.returncode == 0, done.stderr
-    return out
+from helpers import SMALL_ANALYSIS, TINY3, run_cli
 
 
 def test_run_writes_a_self_contained_report_with_figures_and_tables(run_dir: Path):
@@ -46,6 +20,11 @@ def test_run_writes_a_self_contained_report_with_figures_and_tables(run_dir: Pat
         assert (run_dir / "analysis" / name).exists()
     assert (run_dir / "figures" / "fig3a_psychometric.png").exists()
     assert (run_dir / "figures" / "fig3a_psychometric.svg").exists()
+    kept = json.loads((run_dir / "analysis" / "ablated.json").read_text())
+    if kept["lesions"] is not None:  # one figure per type the ablated model keeps
+        assert list((run_dir / "figures").glob("fig4_kept_bipolar_*.svg"))
+        assert list((run_dir / "figures").glob("fig6_kept_amacrine_*.svg"))
+    assert (run_dir / "figures" / "fig7_units.svg").exists()
     assert (run_dir / "evaluation.nc").exists()
 
 
@@ -53,12 +32,12 @@ def test_analyze_only_reruns_one_step_and_report_rebuilds(run_dir: Path):
     scan = run_dir / "analysis" / "lesion_scan.nc"
     curve = run_dir / "analysis" / "psychometric.nc"
     scan_before, curve_before = scan.stat().st_mtime_ns, curve.stat().st_mtime_ns
-    done = retinasim("analyze", str(run_dir), "--only", "lesions", *SMALL)
+    done = run_cli("analyze", run_dir, "--only", "lesions", *SMALL_ANALYSIS)
     assert done.returncode == 0, done.stderr
     assert scan.stat().st_mtime_ns > scan_before
     assert curve.stat().st_mtime_ns == curve_before
     (run_dir / "report.html").unlink()
-    done = retinasim("report", str(run_dir))
+    done = run_cli("report", run_dir)
     assert done.returncode == 0, done.stderr
     assert "<svg" in (run_dir / "report.html").read_text()
 

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import imageio.v3 as iio
 import pytest
+from helpers import run_cli
 
 from retinasim.cli import main
 from retinasim.stimuli import StimulusCache
 
 
 def run(*arguments: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "retinasim", "stimulus", *arguments],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli("stimulus", *arguments)
 
 
 def test_subprocess_writes_an_animated_gif_and_a_png_strip(tmp_path):

@@ -9,19 +9,14 @@ import sys
 from pathlib import Path
 
 import xarray as xr
+from helpers import run_cli
 from trainhelpers import write_tiny
 
 ENV = {"OMP_NUM_THREADS": "1"}
 
 
 def retinasim(*args: str | Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "retinasim", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        env={**os.environ, **ENV},
-    )
+    return run_cli(*args, timeout=240)
 
 
 def test_train_then_evaluate_writes_a_complete_run_folder(tmp_path: Path) -> None:

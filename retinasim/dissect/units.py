@@ -1,0 +1,94 @@
+"""Bipolar–amacrine units (the paper's Figure 7): which inhibitory type each input-layer type
+drives most, and the range of slow speeds ``s`` where that unit is active.
+
+The paper proposed that the network is organised in bipolar–amacrine pairs, each covering part
+of the ``s`` range from the activation threshold of its bipolar type upwards. Here the pairs are
+read off the weights (each bipolar type's partner is the inhibitory type it drives most
+strongly) and their ``s`` coverage off the measured response amplitudes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from retinasim.dissect.summary import response_threshold
+from retinasim.spec.models import Sign
+
+
+def unit_layers(spec) -> tuple[str, str] | None:
+    """``(input layer, inhibitory layer it drives)``: bipolar and amacrine in the reference
+    circuit; ``None`` when the circuit has no such pair."""
+    layers = {layer.name: layer for layer in spec.layers}
+    for first in (c.target for c in spec.connections if c.source == "input"):
+        for connection in spec.connections:
+            target = layers.get(connection.target)
+            if (
+                connection.source == first
+                and target is not None
+                and target.sign is Sign.inhibitory
+                and target.name != spec.readout.layer
+            ):
+                return first, target.name
+    return None
+
+
+def bipolar_amacrine_units(circuit, amplitude: xr.DataArray) -> xr.Dataset | None:
+    """The units of a trained circuit (see the module docstring).
+
+    Parameters
+    ----------
+    circuit
+        The trained circuit (its ``spec`` names the layers).
+    amplitude
+        Mean response ``(s, cell_type)`` of every type
+        (:func:`retinasim.dissect.summary.amplitude_by_s`).
+
+    Returns
+    -------
+    xarray.Dataset or None
+        ``weight (source_type, target_type)``: summed spatial weight of each connection
+        (a.u.); ``partner (source_type)``: the target type each source type drives most;
+        ``threshold_s (source_type)``: where the source type starts to respond (pixels/frame);
+        ``coverage (source_type, s)``: the source type's amplitude scaled to [0, 1] over
+        the ``s`` grid. ``None`` when the circuit has no input-layer → inhibitory-layer pair.
+    """
+    from retinasim.analysis import spatial_kernels
+
+    layers = unit_layers(circuit.spec)
+    if layers is None:
+        return None
+    source, target = layers
+    kernel = spatial_kernels(circuit)[f"{source}->{target}"]
+    weight = np.abs(kernel).sum(("ky", "kx")).transpose("source_type", "target_type")
+    sources = [str(name) for name in weight["source_type"].values]
+    targets = [str(name) for name in weight["target_type"].values]
+    own = amplitude.sel(cell_type=sources)
+    low, high = own.min("s"), own.max("s")
+    coverage = ((own - low) / (high - low).where(high > low)).fillna(0.0)
+    return xr.Dataset(
+        {
+            "weight": (
+                ("source_type", "target_type"),
+                weight.values,
+                {"long_name": f"summed {source}→{target} weight", "units": "a.u."},
+            ),
+            "partner": (
+                "source_type",
+                np.array([targets[k] for k in weight.values.argmax(1)], dtype=object),
+                {"long_name": f"{target} type driven most"},
+            ),
+            "threshold_s": (
+                "source_type",
+                response_threshold(own).values,
+                {"long_name": "response threshold", "units": "pixels/frame"},
+            ),
+            "coverage": (
+                ("source_type", "s"),
+                coverage.transpose("cell_type", "s").values,
+                {"long_name": "response amplitude, scaled to [0, 1]", "units": "1"},
+            ),
+        },
+        coords={"source_type": sources, "target_type": targets, "s": amplitude["s"].values},
+        attrs={"source_layer": source, "target_layer": target},
+    )
