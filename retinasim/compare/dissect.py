@@ -7,10 +7,11 @@ For the readout layer (the ganglion cells):
 - **sufficiency**: the fewest types that, kept alone (every other type of the layer silenced),
   keep accuracy ≥ ``threshold``; types are added in order of their lesion's damage (an
   interpretability measure: how few ganglion types explain the decision);
-- **direction selectivity** of every type from full-screen moving bars (left and right, the
-  task's directions), averaged over the layer's map (:func:`retinasim.analysis.direction_tuning`);
-  the run shows *DS emergence* when at least two critical types are direction selective
-  (DSI ≥ ``dsi_threshold``) with opposite preferred directions.
+- **direction selectivity** of every type from full-field moving bars in 8 directions, shaped
+  like the task's dots (:func:`retinasim.dissect.summary.direction_selectivity`, the protocol
+  of the full dissection); the run shows *DS emergence* when at least two critical types are
+  direction selective (DSI ≥ ``dsi_threshold``) with opposite preferences along the task's
+  axis: one prefers a rightward, another a leftward direction.
 
 Computed here with the training and lesion APIs only; ``retinasim dissect`` goes further.
 """
@@ -21,9 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-DIRECTIONS = (0.0, 180.0)
-"""Rightward and leftward: the directions the moving-dots task discriminates."""
 
 
 def light_dissection(
@@ -57,9 +55,11 @@ def light_dissection(
     dict
         JSON-ready: ``layer``, ``type_names``, ``baseline_accuracy``, ``lesion_accuracy``
         (per type), ``critical`` (type indices), ``sufficient_types`` (count, ``None`` when even
-        all types fall short), ``sufficient_set``, ``dsi``, ``peak_direction_deg`` (per type),
-        ``critical_ds`` (critical DS types), ``ds_emergence`` (bool) and the settings.
+        all types fall short), ``sufficient_set``, ``dsi``, ``preferred_direction_deg`` (per
+        type, 0° = rightward), ``critical_ds`` (critical DS types), ``ds_emergence`` (bool)
+        and the settings.
     """
+    from retinasim.dissect.summary import direction_selectivity
     from retinasim.train import load_trained
     from retinasim.train.data import moving_dots
     from retinasim.train.inference import predict
@@ -86,11 +86,12 @@ def light_dissection(
         if value >= threshold:
             sufficient = k
             break
-    tuning = direction_selectivity(circuit, spec, layer)
+    tuning = direction_selectivity(circuit, spec)
+    tuning = tuning.isel(cell_type=np.flatnonzero(tuning["layer"].values == layer))
     dsi = [float(v) for v in tuning["dsi"].values]
-    peak = [float(v) for v in tuning["peak_direction_deg"].values]
+    preferred = [float(v) for v in tuning["preferred_direction_deg"].values]
     critical_ds = [i for i in critical if np.isfinite(dsi[i]) and dsi[i] >= dsi_threshold]
-    preferences = {peak[i] for i in critical_ds}
+    rightward = [np.cos(np.deg2rad(preferred[i])) for i in critical_ds]
     return {
         "layer": layer,
         "type_names": names,
@@ -104,32 +105,8 @@ def light_dissection(
         "sufficient_types": sufficient,
         "sufficient_set": order[:sufficient] if sufficient else None,
         "dsi": dsi,
-        "peak_direction_deg": peak,
+        "preferred_direction_deg": preferred,
         "critical_ds": critical_ds,
-        "ds_emergence": len(critical_ds) >= 2 and set(DIRECTIONS) <= preferences,
+        "ds_emergence": any(c > 0 for c in rightward) and any(c < 0 for c in rightward),
     }
 
-
-def direction_selectivity(circuit, spec, layer: str):
-    """DSI and peak direction of every type of ``layer`` from left/right moving bars.
-
-    Bars 4 and 10 px wide at 1 and 2 px/frame, white on black; each type's activity averaged
-    over the layer's map (full-screen bars drive every position alike) and over frames. A type
-    silent to every bar has DSI NaN (not direction selective).
-    """
-    from retinasim.analysis import direction_tuning
-    from retinasim.record import record
-    from retinasim.stimuli.bars import MovingBars
-
-    height, width = spec.input.size
-    bars = MovingBars(
-        height=height,
-        width=width,
-        frames=spec.input.frames,
-        directions_deg=DIRECTIONS,
-        speeds=(1.0, 2.0),
-        widths=(4.0, 10.0),
-    )
-    recording = record(circuit, bars, f"{layer}:mean", n=bars.n_conditions)
-    response = recording[f"{layer}_mean"]
-    return direction_tuning(response, n_permutations=0)

@@ -91,7 +91,8 @@ def maximise_activation(
     layer, cell_type
         The target: a layer and a type (index or name), or ``layer="readout"`` and a class.
         The unit maximised is the one at the centre of the type's map, or, when that one
-        is silent at the start, the most active unit (attrs ``position``, map pixels).
+        is silent at every start, the active unit nearest the centre (attrs ``position``, map
+        pixels): units at the map's edge see zero padding, which distorts their preference.
     iterations, learning_rate, weight_decay
         Adam settings on the unbounded parameter ``p`` ``(1, 1, time, y, x)``.
     jitter
@@ -107,8 +108,9 @@ def maximise_activation(
         motion for a direction-selective type (a sum over frames favours static patterns).
     restarts
         A rectified target that is silent at the start has no gradient: the start is redrawn
-        up to this many times until the target responds; then task stimuli (moving dots of
-        the test seed) are tried as starts.
+        up to this many times until the centre unit responds; then task stimuli (moving dots
+        of the test seed) are tried as starts; the start whose active unit is nearest the
+        centre is kept.
     seed
         Seed of the initialisation and of the jitter.
 
@@ -130,13 +132,16 @@ def maximise_activation(
     circuit.eval()
     trace = []
     try:
+        best = None  # (distance of the active unit from the centre, p, position, response)
         for p in _starts(spec, shape, generator, init_scale, restarts):
             with torch.no_grad():
                 response = objective(circuit_input((torch.tanh(p) + 1) / 2, spec.training))
-            position = _position(response)
-            initial = float(response[position])
-            if initial > 0:
+            position, distance = _position(response)
+            if best is None or distance < best[0]:
+                best = (distance, p, position, float(response[position]))
+            if distance == 0:
                 break
+        _, p, position, initial = best
         p.requires_grad_(True)
         optimiser = torch.optim.Adam([p], lr=learning_rate, weight_decay=weight_decay)
         for _ in range(iterations):
@@ -175,15 +180,17 @@ def maximise_activation(
     return dataset
 
 
-def _position(response: torch.Tensor) -> tuple[int, int]:
-    """The unit to maximise on a ``(y, x)`` map: the centre, or the most active if it is
-    silent."""
+def _position(response: torch.Tensor) -> tuple[tuple[int, int], float]:
+    """The unit to maximise on a ``(y, x)`` map and its distance from the centre (map pixels):
+    the active unit nearest the centre (``inf`` when the whole map is silent)."""
     height, width = response.shape
     centre = (height // 2, width // 2)
-    if response[centre] > 0 or response.max() <= 0:
-        return centre
-    flat = int(response.argmax())
-    return (flat // width, flat % width)
+    active = torch.nonzero(response > 0)
+    if len(active) == 0:
+        return centre, float("inf")
+    distance = (active - torch.tensor(centre)).float().norm(dim=1)
+    k = int(distance.argmin())
+    return (int(active[k, 0]), int(active[k, 1])), float(distance[k])
 
 
 def _starts(spec, shape, generator, init_scale: float, restarts: int):

@@ -86,6 +86,19 @@ def comparison(analysis: Path) -> pd.DataFrame:
                     "; ".join(ds) or "—",
                 )
             )
+    deepvis = _open(analysis / "deepvis.nc")
+    if deepvis is not None:
+        moves = [
+            f"{target}: {float(v):+.2f} px/frame ({'rightward' if v > 0 else 'leftward'})"
+            for target, v in zip(deepvis["target"].values, deepvis["velocity"].values, strict=True)
+        ]
+        rows.append(
+            (
+                "deep visualization of the critical types: motion",
+                "fades toward each type's direction (opposite for the two)",
+                "; ".join(moves),
+            )
+        )
     ablated_json = analysis / "ablated.json"
     if ablated_json.exists():
         best = json.loads(ablated_json.read_text())
