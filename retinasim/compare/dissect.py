@@ -109,4 +109,3 @@ def light_dissection(
         "critical_ds": critical_ds,
         "ds_emergence": any(c > 0 for c in rightward) and any(c < 0 for c in rightward),
     }
-

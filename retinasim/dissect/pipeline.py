@@ -6,11 +6,12 @@ Steps (in order; each can be rerun alone, reading what earlier steps saved):
 behaviour  ``psychometric.nc`` (accuracy vs alpha), ``accuracy_by_s.nc`` (s × fast direction)
 lesions    ``lesion_scan.nc`` (every type alone), ``critical.json`` (critical types)
 ablation   ``ablation.nc`` (combinations), ``ablated.json`` (best model's lesions),
-           ``ablated_psychometric.nc``, ``ablated_accuracy_by_s.nc``,
-           ``lesions_within_ablated.nc`` (lesion × s × fast direction)
+           ``ablated_psychometric.nc``, ``lesions_within_ablated.nc`` (lesion × s × fast
+           direction, each kept type lesioned in turn)
 amplitude  ``amplitude.nc`` (mean response, s × cell type)
 tuning     ``tuning.nc`` (DSI and preferred direction from moving bars)
-deepvis    ``deepvis.nc`` (optimised videos of the critical ganglion types, x–t velocity)
+deepvis    ``deepvis.nc`` (critical ganglion types: free optimised videos with their x–t
+           velocity; optimised moving patterns per velocity and the preferred velocity)
 summary    ``cell_types.csv``, ``summary.json`` (sentences per critical type)
 ========== ===================================================================================
 """
@@ -219,6 +220,7 @@ class Analysis:
 
     def step_deepvis(self) -> None:
         from retinasim.dissect.deepvis import maximise_activation, structure_velocity, xt_slice
+        from retinasim.dissect.moving_pattern import maximise_moving_pattern
 
         targets = [i for _, i in self.critical(self.readout_layer)] or list(
             range(len(self.circuit.type_names[self.readout_layer]))
@@ -234,6 +236,9 @@ class Analysis:
                 iterations=self.config.deepvis_iterations,
             )
             xt = xt_slice(result)
+            moving = maximise_moving_pattern(
+                self.circuit, self.spec, layer=self.readout_layer, cell_type=index
+            ).rename(velocity="pattern_velocity")
             results.append(
                 xr.Dataset(
                     {
@@ -243,6 +248,14 @@ class Analysis:
                         "velocity": ((), structure_velocity(xt), {"units": "pixels/frame"}),
                         "initial_activation": ((), result.attrs["initial_activation"]),
                         "final_activation": ((), result.attrs["final_activation"]),
+                        "moving_response": moving["response"],
+                        "moving_xt": moving["xt"],
+                        "preferred_velocity": (
+                            (),
+                            moving.attrs["preferred_velocity"],
+                            {"long_name": "velocity of the best moving pattern"}
+                            | {"units": "pixels/frame"},
+                        ),
                     }
                 )
             )
@@ -256,11 +269,23 @@ class Analysis:
         from retinasim.dissect.summary import cell_type_summary, sentences
 
         scan = self.load("lesion_scan.nc")
+        velocity = {}
+        if (self.folder / "deepvis.nc").exists():
+            deepvis = self.load("deepvis.nc")
+            if "preferred_velocity" in deepvis:
+                velocity = dict(
+                    zip(
+                        map(str, deepvis["target"].values),
+                        map(float, deepvis["preferred_velocity"].values),
+                        strict=True,
+                    )
+                )
         table = cell_type_summary(
             self.load("tuning.nc"),
             self.load("amplitude.nc")["amplitude"],
             scan,
             critical_threshold=self.config.critical_threshold,
+            preferred_velocity=velocity,
         )
         with atomic_path(self.folder / "cell_types.csv") as temporary:
             table.to_csv(temporary)

@@ -102,6 +102,7 @@ def cell_type_summary(
     *,
     critical_threshold: float = 0.95,
     ds_threshold: float = 0.3,
+    preferred_velocity: dict[str, float] | None = None,
 ) -> pd.DataFrame:
     """One row per cell type: selectivity, threshold in s, lesion effect and role.
 
@@ -109,7 +110,9 @@ def cell_type_summary(
     (DSI ≥ ``ds_threshold``), ``threshold_s`` (pixels/frame), ``peak_amplitude``,
     ``lesioned_accuracy``, ``accuracy_drop``, ``lesioned_accuracy_left`` / ``_right``,
     ``critical`` and ``critical_for`` (the fast directions whose accuracy falls below
-    ``critical_threshold`` × intact when the type is lesioned).
+    ``critical_threshold`` × intact when the type is lesioned), and ``deepvis_velocity``
+    (pixels/frame): the velocity of the best optimised moving pattern
+    (:mod:`retinasim.dissect.moving_pattern`) where ``preferred_velocity`` gives one.
     """
     names = list(scan["cell_type"].values)
     threshold = response_threshold(amplitude)
@@ -136,6 +139,7 @@ def cell_type_summary(
         for flags in zip(*roles, strict=True)
     ]
     table.loc[~table["critical"], "critical_for"] = ""
+    table["deepvis_velocity"] = [(preferred_velocity or {}).get(n, np.nan) for n in names]
     return table
 
 
@@ -155,10 +159,15 @@ def sentences(table: pd.DataFrame, intact_accuracy: float) -> list[str]:
             else "its response does not rise with s"
         )
         role = row.critical_for or "both directions"
+        motion = ""
+        if np.isfinite(row.get("deepvis_velocity", np.nan)):
+            velocity = row.deepvis_velocity
+            way = "rightward" if velocity > 0 else "leftward" if velocity < 0 else "not at all"
+            motion = f"; its deep visualization moves {way} ({velocity:+.1f} pixels/frame)"
         out.append(
             f"{name} ({row.layer}): lesioning it drops accuracy from {intact_accuracy:.2f} to "
             f"{row.lesioned_accuracy:.2f}, mostly on '{role}' decisions; it is {selective} "
-            f"and {threshold}."
+            f"and {threshold}{motion}."
         )
     return out
 

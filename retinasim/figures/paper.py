@@ -168,12 +168,20 @@ def spatial_kernels(kernel: xr.DataArray, title: str) -> Figure:
 
 
 def deepvis_xt(deepvis: xr.Dataset) -> Figure:
-    """Fig. 5D-G: x–t slices of the videos optimised for each target, velocity in the title."""
+    """Fig. 5D-G: per target, the x–t slice of the freely optimised video (velocity and the
+    decoder's reading in the title) and, when saved, the response to the optimised moving
+    pattern at each velocity (its preferred velocity marked)."""
     targets = [str(t) for t in deepvis["target"].values]
+    moving = "moving_response" in deepvis
     figure, axes = new_figure(
-        width=3.6 * len(targets), height=3.2, ncols=len(targets), squeeze=False
+        width=3.6 * len(targets),
+        height=6.0 if moving else 3.2,
+        nrows=2 if moving else 1,
+        ncols=len(targets),
+        squeeze=False,
     )
-    for ax, target in zip(axes[0], targets, strict=True):
+    for column, target in enumerate(targets):
+        ax = axes[0][column]
         panel = deepvis.sel(target=target)
         xt = panel["xt"].transpose("time", "x").values
         limit = float(np.abs(xt).max()) or 1.0
@@ -185,4 +193,17 @@ def deepvis_xt(deepvis: xr.Dataset) -> Figure:
         ax.set_xlabel("x (pixels)")
         ax.set_ylabel("time (frames)")
         figure.colorbar(image, ax=ax, shrink=0.8, label="weighted luminance (a.u.)")
+        if moving:
+            ax = axes[1][column]
+            response = panel["moving_response"]
+            velocity = response["pattern_velocity"].values
+            ax.plot(velocity, response.values, "o-", ms=4, color="#222222")
+            preferred = float(panel["preferred_velocity"])
+            if np.isfinite(preferred):
+                ax.axvline(preferred, color="#ff7f0e", lw=1.5, label=f"best {preferred:+.1f}")
+                ax.legend(frameon=False)
+            ax.axvline(0, color="grey", lw=0.6)
+            ax.set_title("optimised moving pattern")
+            ax.set_xlabel("pattern velocity (pixels/frame, + rightward)")
+            ax.set_ylabel("mean response, last frame (a.u.)")
     return figure

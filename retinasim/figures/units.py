@@ -133,8 +133,8 @@ def kept_type(
 def units(data: xr.Dataset, kept: dict[str, list[str]] | None = None) -> Figure:
     """Fig. 7-like: bipolar–amacrine units and the range of ``s`` each covers.
 
-    ``data`` is :func:`retinasim.dissect.units.bipolar_amacrine_units`; ``kept`` marks the
-    ablated model's types in bold.
+    ``data`` is :func:`retinasim.dissect.units.bipolar_amacrine_units`; the units of the
+    ablated model's kept input-layer types (``kept``, layer → names) are set in bold.
     """
     source, target = data.attrs["source_layer"], data.attrs["target_layer"]
     kept = kept or {}
@@ -164,10 +164,8 @@ def units(data: xr.Dataset, kept: dict[str, list[str]] | None = None) -> Figure:
         )
         ax_cover.plot(data["threshold_s"].values, range(len(sources)), "w|", ms=10, mew=2)
         ax_cover.set_yticks(range(len(sources)), labels)
-        for tick, name, partner in zip(
-            ax_cover.get_yticklabels(), sources, data["partner"].values, strict=True
-        ):
-            if name in kept.get(source, []) or str(partner) in kept.get(target, []):
+        for tick, name in zip(ax_cover.get_yticklabels(), sources, strict=True):
+            if name in kept.get(source, []):
                 tick.set_fontweight("bold")
         ax_cover.set_xlabel("slow speed s (pixels/frame)")
         ax_cover.set_title("B  units over s (|: threshold; bold: kept)")

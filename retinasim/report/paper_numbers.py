@@ -24,6 +24,12 @@ def _at(curve: xr.Dataset | None, alpha: float) -> str:
     return f"{float(curve['accuracy'].sel(alpha=alpha)):.2f}"
 
 
+def _way(velocity: float) -> str:
+    if not np.isfinite(velocity) or velocity == 0:
+        return "no motion"
+    return "rightward" if velocity > 0 else "leftward"
+
+
 def comparison(analysis: Path) -> pd.DataFrame:
     """Rows ``quantity``, ``paper``, ``this run`` from the saved results in ``analysis``."""
     full = _open(analysis / "psychometric.nc")
@@ -88,10 +94,14 @@ def comparison(analysis: Path) -> pd.DataFrame:
             )
     deepvis = _open(analysis / "deepvis.nc")
     if deepvis is not None:
-        moves = [
-            f"{target}: {float(v):+.2f} px/frame ({'rightward' if v > 0 else 'leftward'})"
-            for target, v in zip(deepvis["target"].values, deepvis["velocity"].values, strict=True)
-        ]
+        moves = []
+        for target in deepvis["target"].values:
+            panel = deepvis.sel(target=target)
+            text = f"{target}: free x–t {float(panel['velocity']):+.2f} px/frame"
+            if "preferred_velocity" in panel:
+                preferred = float(panel["preferred_velocity"])
+                text += f", best moving pattern {preferred:+.1f} px/frame ({_way(preferred)})"
+            moves.append(text)
         rows.append(
             (
                 "deep visualization of the critical types: motion",

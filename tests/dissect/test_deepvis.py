@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import groundtruth
 import pytest
+import torch
 
 from retinasim.dissect import (
     DissectionError,
@@ -11,6 +12,7 @@ from retinasim.dissect import (
     structure_velocity,
     xt_slice,
 )
+from retinasim.dissect.moving_pattern import maximise_moving_pattern, translate
 from retinasim.spec import load_circuit
 
 
@@ -49,3 +51,33 @@ def test_unknown_targets_are_refused(trained):
         maximise_activation(circuit, spec, layer="horizontal", cell_type=0)
     with pytest.raises(DissectionError, match="decoder output"):
         maximise_activation(circuit, spec, layer="readout", cell_type="up")
+
+
+def test_translate_moves_content_by_velocity_times_frames_and_ends_unshifted():
+    pattern = torch.zeros(2, 3, 20)
+    pattern[:, :, 10] = 1.0
+    video = translate(pattern, torch.tensor([2.0, -0.5]), frames=5)  # (2, 1, 5, 3, 20)
+    assert video.shape == (2, 1, 5, 3, 20)
+    torch.testing.assert_close(video[:, 0, -1], pattern)
+    assert int(video[0, 0, 0, 0].argmax()) == 10 - 2 * 4  # 8 pixels left, 4 frames earlier
+    assert int(video[0, 0, 3, 0].argmax()) == 10 - 2
+    half = video[1, 0, 3, 0]  # -0.5 px/frame, 1 frame before the end: half a pixel right
+    torch.testing.assert_close(half[10:12], torch.tensor([0.5, 0.5]))
+    torch.testing.assert_close(
+        video.sum((3, 4)), pattern.sum((1, 2))[:, None, None].expand(2, 1, 5)
+    )
+
+
+@pytest.mark.parametrize(("wiring", "sign"), [("rightward", 1), ("leftward", -1)])
+def test_best_moving_pattern_has_the_detectors_velocity(wiring, sign):
+    circuit = groundtruth.reichardt(wiring)
+    spec = load_circuit(groundtruth.REICHARDT)
+    for seed in (0, 1):
+        result = maximise_moving_pattern(
+            circuit, spec, layer="ganglion", cell_type="detector", iterations=10, seed=seed
+        )
+        assert result.attrs["preferred_velocity"] == sign * 1.0  # 2 pixels in 2 frames
+        response = result["response"]
+        assert float(response.sel(velocity=sign)) > 1.3 * float(response.sel(velocity=-sign))
+        assert (result["response"] >= result["initial_response"] - 1e-6).all()
+        assert result["xt"].dims == ("time", "x")

@@ -64,5 +64,5 @@ def test_units_figure_lists_units_by_threshold_and_bolds_the_kept_pair(wired):
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels == ["bipolar_0 → amacrine_1", "bipolar_1 → amacrine_0", "bipolar_2 → amacrine_0"]
     bold = [t.get_fontweight() == "bold" for t in ax.get_yticklabels()]
-    assert bold == [False, True, True]
+    assert bold == [False, True, False]
     assert ax.get_xlabel() == "slow speed s (pixels/frame)"

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import xarray as xr
 from helpers import SMALL_ANALYSIS, TINY3, run_cli
 
 
@@ -25,6 +26,10 @@ def test_run_writes_a_self_contained_report_with_figures_and_tables(run_dir: Pat
         assert list((run_dir / "figures").glob("fig4_kept_bipolar_*.svg"))
         assert list((run_dir / "figures").glob("fig6_kept_amacrine_*.svg"))
     assert (run_dir / "figures" / "fig7_units.svg").exists()
+    with xr.open_dataset(run_dir / "analysis" / "deepvis.nc", engine="h5netcdf") as deepvis:
+        assert deepvis["moving_response"].dims == ("target", "pattern_velocity")
+        assert "preferred_velocity" in deepvis
+    assert "best moving pattern" in report
     assert (run_dir / "evaluation.nc").exists()
 
 
