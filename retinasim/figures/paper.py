@@ -186,6 +186,9 @@ def deepvis_xt(deepvis: xr.Dataset) -> Figure:
         xt = panel["xt"].transpose("time", "x").values
         limit = float(np.abs(xt).max()) or 1.0
         image = ax.imshow(xt, aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit, origin="upper")
+        columns = np.flatnonzero(np.abs(xt).max(0) > 0.01 * limit)
+        if len(columns):  # zoom on the receptive field
+            ax.set_xlim(max(columns[0] - 15, 0) - 0.5, min(columns[-1] + 15, xt.shape[1] - 1) + 0.5)
         decision = str(panel["class"].values[int(np.argmax(panel["decoder"].values))])
         ax.set_title(
             f"{target}\nv = {float(panel['velocity']):+.2f} px/frame, decoder → {decision}"
