@@ -38,6 +38,7 @@ def compare(
     """
     from retinasim.compare import compare as run_comparison
     from retinasim.compare import labels_for
+    from retinasim.compare.runs import terminate_on_sigterm
     from retinasim.spec import load_circuit
     from retinasim.train import apply_overrides
     from retinasim.train.overrides import parse_assignment
@@ -62,19 +63,20 @@ def compare(
             f"DS emergence {row['ds_emergence']}"
         )
 
-    rows = run_comparison(
-        circuits,
-        out,
-        seeds=seeds,
-        first_seed=first_seed,
-        overrides=overrides,
-        alphas=tuple(alpha or (1.0, 1.7, 2.0)),
-        n_eval=n,
-        n_dissect=n_dissect,
-        threshold=threshold,
-        jobs=jobs,
-        progress=progress,
-    )
+    with terminate_on_sigterm():  # a killed comparison takes its workers with it
+        rows = run_comparison(
+            circuits,
+            out,
+            seeds=seeds,
+            first_seed=first_seed,
+            overrides=overrides,
+            alphas=tuple(alpha or (1.0, 1.7, 2.0)),
+            n_eval=n,
+            n_dissect=n_dissect,
+            threshold=threshold,
+            jobs=jobs,
+            progress=progress,
+        )
     failed = [row for row in rows if row["status"] == "failed"]
     typer.echo(f"wrote {out / 'comparison.md'} ({time.perf_counter() - started:.1f} s)")
     if failed:

@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import threading
 import traceback
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 DISSECTION = "dissection.json"
-DISSECTION_VERSION = 2
+DISSECTION_VERSION = 3  # 3: direction selectivity from the full dissection's bar protocol
 """Bumped when the light dissection changes, so saved dissections are redone."""
 
 
@@ -145,7 +149,8 @@ def run_all(jobs: list[RunJob], *, workers: int, progress=None) -> list[dict[str
                 progress(rows[-1])
         return rows
     rows_by_index: dict[int, dict[str, Any]] = {}
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    try:
         futures = {pool.submit(run_job, job): i for i, job in enumerate(jobs)}
         for future in as_completed(futures):
             job = jobs[futures[future]]
@@ -161,7 +166,42 @@ def run_all(jobs: list[RunJob], *, workers: int, progress=None) -> list[dict[str
             rows_by_index[futures[future]] = row
             if progress:
                 progress(row)
+    except BaseException:  # Ctrl-C, SIGTERM (see terminate_on_sigterm): stop the workers too
+        _terminate(pool)
+        raise
+    pool.shutdown()
     return [rows_by_index[i] for i in range(len(jobs))]
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool's worker processes now (runs resume from their checkpoints later)."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        return
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # before shutdown
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=10)
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+@contextmanager
+def terminate_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM into ``SystemExit(143)`` in the main thread, so that cleanup runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def plan_workers(n_jobs: int, jobs: int | None = None) -> tuple[int, int]:

@@ -136,3 +136,38 @@ def test_an_interrupted_run_is_resumed_not_restarted(tmp_path: Path) -> None:
     assert row["status"] == "completed" and row["steps"] == 4, row
     steps = [entry["step"] for entry in json.loads((folder / "history.json").read_text())]
     assert steps == sorted(set(steps))  # one history, continued from the checkpoint
+
+
+def test_sigterm_stops_the_comparison_and_its_worker_processes(tmp_path: Path) -> None:
+    import contextlib
+    import signal
+    import time
+
+    files = [tiny("murray2021", tmp_path), tiny("murray2021_no_residual", tmp_path)]
+    out = tmp_path / "cmp"
+    command = [sys.executable, "-m", "retinasim", "compare", *map(str, files), "--out", str(out)]
+    command += ["--seeds", "1", "--jobs", "2", "--steps", "100000", "--n", "8"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen(
+        command, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    group = process.pid  # its own session: the workers share this process group
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(out.glob("runs/*/seed0/checkpoint.pt"))) < 2:  # both workers training
+            assert process.poll() is None, process.stderr.read()
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) != 0
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                os.killpg(group, 0)  # raises once no process of the group is left
+            except ProcessLookupError:
+                break
+            assert time.monotonic() < deadline, "worker processes outlived the comparison"
+            time.sleep(0.2)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
