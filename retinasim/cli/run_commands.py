@@ -21,10 +21,14 @@ THRESHOLD = typer.Option(help="Critical: lesioned accuracy below this fraction o
 SCREEN = typer.Option(help="Screen ablation combinations on this many stimuli (0: no screen).")
 
 
-def _config(**sizes):
+def _config(options: dict):
+    """The analysis sizes among a command's options (its ``locals()``)."""
+    from dataclasses import fields
+
     from retinasim.dissect.config import AnalysisConfig
 
-    return AnalysisConfig(**sizes)
+    names = {field.name for field in fields(AnalysisConfig)}
+    return AnalysisConfig(**{key: value for key, value in options.items() if key in names})
 
 
 class _Bars:
@@ -94,16 +98,7 @@ def run(
         raise RetinasimError("--resume and --overwrite exclude each other; choose one")
     if evaluation_n < 1:
         raise RetinasimError(f"--evaluation-n must be at least 1, got {evaluation_n}")
-    config = _config(
-        n_stimuli=n_stimuli,
-        alpha_step=alpha_step,
-        alpha_max=alpha_max,
-        n_s=n_s,
-        n_per_s=n_per_s,
-        deepvis_iterations=deepvis_iterations,
-        critical_threshold=critical_threshold,
-        ablation_screen=ablation_screen,
-    )
+    config = _config(locals())
     spec = load_circuit(circuit)
     run_training(spec, out, resume=resume, overwrite=overwrite)
     evaluate_run(out, n=evaluation_n)
@@ -142,16 +137,7 @@ def analyze(
     unknown = [step for step in steps if step not in STEPS]
     if unknown:
         raise RetinasimError(f"unknown --only step(s) {unknown}; steps: {', '.join(STEPS)}")
-    config = _config(
-        n_stimuli=n_stimuli,
-        alpha_step=alpha_step,
-        alpha_max=alpha_max,
-        n_s=n_s,
-        n_per_s=n_per_s,
-        deepvis_iterations=deepvis_iterations,
-        critical_threshold=critical_threshold,
-        ablation_screen=ablation_screen,
-    )
+    config = _config(locals())
     report = _analyze(run_dir, config, steps)
     typer.echo(f"{run_dir}: {', '.join(steps)} done; report written to {report}")
 
