@@ -80,7 +80,7 @@ def run(
     overwrite: Annotated[bool, typer.Option(help="Replace an existing run in --out.")] = False,
     resume: Annotated[bool, typer.Option(help="Continue training the run in --out.")] = False,
     evaluation_n: Annotated[int, typer.Option(help="Held-out stimuli of evaluate.")] = 200,
-    n_stimuli: Annotated[int, N_STIMULI] = 64,
+    n_stimuli: Annotated[int, N_STIMULI] = 128,
     alpha_step: Annotated[float, ALPHA_STEP] = 0.5,
     alpha_max: Annotated[float, ALPHA_MAX] = 4.0,
     n_s: Annotated[int, N_S] = 6,
@@ -121,7 +121,7 @@ def analyze(
             "amplitude, tuning, deepvis, summary."
         ),
     ] = None,
-    n_stimuli: Annotated[int, N_STIMULI] = 64,
+    n_stimuli: Annotated[int, N_STIMULI] = 128,
     alpha_step: Annotated[float, ALPHA_STEP] = 0.5,
     alpha_max: Annotated[float, ALPHA_MAX] = 4.0,
     n_s: Annotated[int, N_S] = 6,

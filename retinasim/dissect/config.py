@@ -41,7 +41,7 @@ class AnalysisConfig:
         the ``ablation_best`` best on all (0: every combination on all stimuli).
     """
 
-    n_stimuli: int = 64
+    n_stimuli: int = 128
     alpha_max: float = 4.0
     alpha_step: float = 0.5
     n_s: int = 6

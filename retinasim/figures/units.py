@@ -18,7 +18,10 @@ from retinasim.figures.style import DIRECTION_COLOURS, STYLE
 KEPT_COLOUR = "#ff7f0e"
 
 
-def _kernel_image(ax, kernel: np.ndarray, title: str, limit: float) -> None:
+def _kernel_image(ax, kernel: np.ndarray, title: str) -> None:
+    """One kernel, its own symmetric colour scale (kernels of different connections differ
+    in size by orders of magnitude)."""
+    limit = float(np.abs(kernel).max()) or 1.0
     ax.imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
     ax.set_title(title, fontsize=7)
     ax.set_xlabel("x (source pixels)", fontsize=6)
@@ -66,7 +69,6 @@ def kept_type(
             for other in kept.get(target, []):
                 values = kernel.sel(target_type=other, source_type=name).values
                 kernels.append((f"{name} → {other}", values))
-    limit = max((float(np.abs(v).max()) for _, v in kernels), default=0.0) or 1.0
     with plt.rc_context(STYLE):
         figure = plt.figure(figsize=(9.0, 5.4), layout="constrained")
         top, bottom = figure.subfigures(2, 1, height_ratios=(1.4, 1.0))
@@ -122,10 +124,13 @@ def kept_type(
         if kernels:
             axes = np.atleast_1d(bottom.subplots(1, max(len(kernels), 3)))
             for ax, (title, values) in zip(axes, kernels, strict=False):
-                _kernel_image(ax, values, title, limit)
+                _kernel_image(ax, values, title)
             for ax in axes[len(kernels) :]:
                 ax.set_axis_off()
-            bottom.suptitle("C  spatial kernels between kept types (red +, blue −)", fontsize=8)
+            bottom.suptitle(
+                "C  spatial kernels between kept types (red +, blue −; each its own scale)",
+                fontsize=8,
+            )
         figure.suptitle(f"{name} ({layer}) in the ablated model")
     return figure
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -22,9 +23,39 @@ body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#22
 table{border-collapse:collapse;margin:1em 0;font-size:0.85em}
 td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
 th{background:#f3f3f3} figure{display:inline-block;margin:0.5em;vertical-align:top}
-figure svg{max-width:520px;height:auto} h2{border-bottom:1px solid #ddd;margin-top:2em}
+figure svg{max-width:530px;height:auto} figure.wide{display:block}
+figure.wide svg{max-width:100%} h2{border-bottom:1px solid #ddd;margin-top:2em}
 .small{font-size:0.8em;color:#555}
 """
+
+
+CAPTIONS = {
+    "fig3a_psychometric": "Fig. 3A: accuracy vs α, full and ablated model",
+    "fig3b_accuracy_vs_s": "Fig. 3B: accuracy vs slow speed s, by fast direction",
+    "fig3c_lesions": "Fig. 3C: accuracy with each cell type lesioned alone",
+    "fig3d_ablated_accuracy_vs_s": "Fig. 3D: the ablated model's accuracy vs s",
+    "fig4a_amplitudes": "Figs. 4A/5A/6A: response amplitude of every type vs s",
+    "fig4b_lesions_within_ablated": "Figs. 4B/5B-C/6B: lesions within the ablated model",
+    "fig4d_temporal_kernels": "Figs. 4D/6D: temporal kernels",
+    "fig5_deepvis_xt": "Fig. 5D-G: deep visualization of the critical types",
+    "fig7_units": "Fig. 7: bipolar–amacrine units over s",
+}
+PREFIXES = {
+    "fig4c_spatial_": "Figs. 4C/6C/6E-F: spatial kernels, ",
+    "fig4_kept_": "Fig. 4: kept input-layer type ",
+    "fig5_kept_": "Fig. 5: kept readout type ",
+    "fig6_kept_": "Fig. 6: kept inner type ",
+}
+
+
+def _caption(stem: str) -> str:
+    """What a figure file shows, by the paper panel it reproduces."""
+    if stem in CAPTIONS:
+        return CAPTIONS[stem]
+    for prefix, text in PREFIXES.items():
+        if stem.startswith(prefix):
+            return text + stem.removeprefix(prefix).replace("_to_", " → ")
+    return stem
 
 
 def _svg(path: Path) -> str:
@@ -32,6 +63,12 @@ def _svg(path: Path) -> str:
     text = path.read_text(encoding="utf-8")
     start = text.find("<svg")
     return text[start:] if start >= 0 else ""
+
+
+def _is_wide(svg: str) -> bool:
+    """Whether a Matplotlib SVG is wider than 6 inches (432 pt): shown full width."""
+    match = re.search(r'<svg[^>]*\swidth="([\d.]+)pt"', svg)
+    return bool(match) and float(match.group(1)) > 432
 
 
 def _json(path: Path) -> dict:
@@ -75,8 +112,10 @@ def build_report(run_dir: str | Path) -> Path:
     if figures:
         parts.append("<h2>Figures</h2>")
         for path in figures:
-            caption = f"<figcaption class='small'>{html.escape(path.stem)}</figcaption>"
-            parts.append(f"<figure>{_svg(path)}{caption}</figure>")
+            caption = f"<figcaption class='small'>{html.escape(_caption(path.stem))}</figcaption>"
+            svg = _svg(path)
+            kind = " class='wide'" if _is_wide(svg) else ""
+            parts.append(f"<figure{kind}>{svg}{caption}</figure>")
     table = analysis / "cell_types.csv"
     if table.exists():
         parts.append("<h2>Cell types</h2>")
