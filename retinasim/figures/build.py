@@ -72,12 +72,13 @@ def _kept_types(circuit, analysis: Path) -> dict[str, list[str]]:
 
 
 def _kernel_figures(circuit, analysis: Path, out: Path, amplitude, within) -> list[Path]:
-    """Figures that need the trained weights: kernels, the kept types (Figs. 4–6) and the
-    bipolar–amacrine units (Fig. 7)."""
+    """Figures that need the trained weights: kernels (signed: an inhibitory layer's outgoing
+    weights drawn negative), the kept types (Figs. 4–6) and the bipolar–amacrine units
+    (Fig. 7)."""
     from retinasim.analysis import spatial_kernels, temporal_kernels
     from retinasim.dissect.units import bipolar_amacrine_units
 
-    temporal, spatial = temporal_kernels(circuit), spatial_kernels(circuit)
+    temporal, spatial = temporal_kernels(circuit), spatial_kernels(circuit, signed=True)
     written = save_figure(paper.temporal_kernels(temporal), out, "fig4d_temporal_kernels")
     for key, kernel in spatial.items():
         if not key.startswith("input"):
