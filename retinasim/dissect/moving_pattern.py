@@ -20,6 +20,7 @@ import xarray as xr
 
 from retinasim.dissect.deepvis import _target
 from retinasim.train.data import circuit_input
+from retinasim.train.inference import decision_logits
 
 VELOCITIES = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
 """Default velocity grid, pixels/frame (the task's dots move at 0.5–3)."""
@@ -107,8 +108,9 @@ def maximise_moving_pattern(
         ``response (velocity)`` after optimisation and ``initial_response (velocity)`` (mean
         over the map, last frame, a.u.); ``pattern (velocity, y, x)`` luminance;
         ``xt (time, x)``, the row-mean space–time slice of the preferred velocity's video
-        minus mid-grey; attrs ``preferred_velocity`` (pixels/frame, NaN when the target
-        never responds) and ``target``.
+        minus mid-grey; ``decoder (class)``, the decision-frame logits for that video;
+        attrs ``preferred_velocity`` (pixels/frame, NaN when the target never responds) and
+        ``target``.
     """
     objective, target = _target(circuit, spec, layer, cell_type, all_frames=False)
     frames = spec.input.frames
@@ -143,7 +145,10 @@ def maximise_moving_pattern(
         circuit.train(was_training)
     best = int(final.argmax())
     preferred = float(speeds[best]) if float(final[best]) > 0 else float("nan")
-    video = translate(pattern[best : best + 1], speeds[best : best + 1], frames)[0, 0]
+    video = translate(pattern[best : best + 1], speeds[best : best + 1], frames)
+    with torch.no_grad():
+        logits = decision_logits(circuit(circuit_input(video, spec.training)), spec)[0]
+    video = video[0, 0]
     units = {"units": "a.u."}
     return xr.Dataset(
         {
@@ -162,6 +167,11 @@ def maximise_moving_pattern(
                 pattern.numpy(),
                 {"long_name": "optimised pattern", "units": "luminance (0 black, 1 white)"},
             ),
+            "decoder": (
+                "class",
+                logits.numpy(),
+                {"long_name": "decision-frame logit for the preferred velocity's video", **units},
+            ),
             "xt": (
                 ("time", "x"),
                 (video.mean(1) - 0.5).numpy(),
@@ -174,6 +184,7 @@ def maximise_moving_pattern(
         coords={
             "velocity": ("velocity", speeds.numpy(), {"units": "pixels/frame"}),
             "time": ("time", np.arange(frames), {"units": "frames"}),
+            "class": list(spec.readout.classes),
         },
         attrs={"preferred_velocity": preferred, "target": target},
     )

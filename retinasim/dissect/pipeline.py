@@ -250,6 +250,7 @@ class Analysis:
                         "final_activation": ((), result.attrs["final_activation"]),
                         "moving_response": moving["response"],
                         "moving_xt": moving["xt"],
+                        "moving_decoder": moving["decoder"],
                         "preferred_velocity": (
                             (),
                             moving.attrs["preferred_velocity"],

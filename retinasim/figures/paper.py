@@ -206,7 +206,11 @@ def deepvis_xt(deepvis: xr.Dataset) -> Figure:
                 ax.axvline(preferred, color="#ff7f0e", lw=1.5, label=f"best {preferred:+.1f}")
                 ax.legend(frameon=False)
             ax.axvline(0, color="grey", lw=0.6)
-            ax.set_title("optimised moving pattern")
+            title = "optimised moving pattern"
+            if "moving_decoder" in panel:
+                logits = panel["moving_decoder"].values
+                title += f", decoder → {panel['class'].values[int(np.argmax(logits))]}"
+            ax.set_title(title)
             ax.set_xlabel("pattern velocity (pixels/frame, + rightward)")
             ax.set_ylabel("mean response, last frame (a.u.)")
     return figure

@@ -101,6 +101,9 @@ def comparison(analysis: Path) -> pd.DataFrame:
             if "preferred_velocity" in panel:
                 preferred = float(panel["preferred_velocity"])
                 text += f", best moving pattern {preferred:+.1f} px/frame ({_way(preferred)})"
+            if "moving_decoder" in panel:
+                logits = panel["moving_decoder"].values
+                text += f", decoder → {panel['class'].values[int(np.argmax(logits))]}"
             moves.append(text)
         rows.append(
             (

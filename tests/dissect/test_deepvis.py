@@ -81,3 +81,4 @@ def test_best_moving_pattern_has_the_detectors_velocity(wiring, sign):
         assert float(response.sel(velocity=sign)) > 1.3 * float(response.sel(velocity=-sign))
         assert (result["response"] >= result["initial_response"] - 1e-6).all()
         assert result["xt"].dims == ("time", "x")
+        assert list(result["decoder"]["class"].values) == ["left", "right"]
