@@ -13,7 +13,7 @@ For the readout layer (the ganglion cells):
   direction selective (DSI ≥ ``dsi_threshold``) with opposite preferences along the task's
   axis: one prefers a rightward, another a leftward direction.
 
-Computed here with the training and lesion APIs only; ``retinasim dissect`` goes further.
+The full dissection of one run (``retinasim analyze RUN_DIR``) goes further.
 """
 
 from __future__ import annotations

@@ -162,14 +162,23 @@ def sentences(table: pd.DataFrame, intact_accuracy: float) -> list[str]:
         motion = ""
         if np.isfinite(row.get("deepvis_velocity", np.nan)):
             velocity = row.deepvis_velocity
-            way = "rightward" if velocity > 0 else "leftward" if velocity < 0 else "not at all"
-            motion = f"; its deep visualization moves {way} ({velocity:+.1f} pixels/frame)"
+            motion = (
+                f"; its deep visualization moves {motion_word(velocity)} "
+                f"({velocity:+.1f} pixels/frame)"
+            )
         out.append(
             f"{name} ({row.layer}): lesioning it drops accuracy from {intact_accuracy:.2f} to "
             f"{row.lesioned_accuracy:.2f}, mostly on '{role}' decisions; it is {selective} "
             f"and {threshold}{motion}."
         )
     return out
+
+
+def motion_word(velocity: float) -> str:
+    """ "rightward", "leftward" or "not at all" for a horizontal velocity (+x: rightward)."""
+    if not np.isfinite(velocity) or velocity == 0:
+        return "not at all"
+    return "rightward" if velocity > 0 else "leftward"
 
 
 def _direction_word(degrees: float) -> str:

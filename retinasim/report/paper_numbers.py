@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from retinasim.dissect.summary import motion_word
+
 
 def _open(path: Path) -> xr.Dataset | None:
     if not path.exists():
@@ -22,12 +24,6 @@ def _at(curve: xr.Dataset | None, alpha: float) -> str:
     if curve is None or alpha not in curve["alpha"].values:
         return "—"
     return f"{float(curve['accuracy'].sel(alpha=alpha)):.2f}"
-
-
-def _way(velocity: float) -> str:
-    if not np.isfinite(velocity) or velocity == 0:
-        return "no motion"
-    return "rightward" if velocity > 0 else "leftward"
 
 
 def comparison(analysis: Path) -> pd.DataFrame:
@@ -100,7 +96,9 @@ def comparison(analysis: Path) -> pd.DataFrame:
             text = f"{target}: free x–t {float(panel['velocity']):+.2f} px/frame"
             if "preferred_velocity" in panel:
                 preferred = float(panel["preferred_velocity"])
-                text += f", best moving pattern {preferred:+.1f} px/frame ({_way(preferred)})"
+                text += (
+                    f", best moving pattern {preferred:+.1f} px/frame ({motion_word(preferred)})"
+                )
             if "moving_decoder" in panel:
                 logits = panel["moving_decoder"].values
                 text += f", decoder → {panel['class'].values[int(np.argmax(logits))]}"
