@@ -141,13 +141,12 @@ def maximise_moving_pattern(
         with torch.no_grad():
             pattern = (torch.tanh(p) + 1) / 2
             final = responses(pattern)
+            best = int(final.argmax())
+            video = translate(pattern[best : best + 1], speeds[best : best + 1], frames)
+            logits = decision_logits(circuit(circuit_input(video, spec.training)), spec)[0]
     finally:
         circuit.train(was_training)
-    best = int(final.argmax())
     preferred = float(speeds[best]) if float(final[best]) > 0 else float("nan")
-    video = translate(pattern[best : best + 1], speeds[best : best + 1], frames)
-    with torch.no_grad():
-        logits = decision_logits(circuit(circuit_input(video, spec.training)), spec)[0]
     video = video[0, 0]
     units = {"units": "a.u."}
     return xr.Dataset(
