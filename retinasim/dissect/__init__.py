@@ -5,8 +5,8 @@ Public API: :func:`evaluation_set`, :func:`decisions`, :func:`psychometric_curve
 :func:`accuracy_by_s`, :func:`lesion_scan`, :func:`critical_types`,
 :func:`lesion_effects_by_s`, :func:`ablation_search`, :func:`ablated_lesions`,
 :func:`maximise_activation`, :func:`xt_slice`, :func:`structure_velocity`,
-:func:`motion_index`, and (in :mod:`retinasim.dissect.summary`)
-:func:`cell_type_summary`; :class:`DissectionError`.
+:func:`motion_index`, :func:`maximise_moving_pattern`, :func:`bipolar_amacrine_units`, and
+(in :mod:`retinasim.dissect.summary`) :func:`cell_type_summary`; :class:`DissectionError`.
 See ``docs/dissection.md``.
 """
 
@@ -21,6 +21,8 @@ from retinasim.dissect.deepvis import (
 from retinasim.dissect.errors import DissectionError
 from retinasim.dissect.evaluation import EvaluationSet, decisions, evaluation_set
 from retinasim.dissect.lesions import critical_types, lesion_effects_by_s, lesion_scan
+from retinasim.dissect.moving_pattern import maximise_moving_pattern
+from retinasim.dissect.units import bipolar_amacrine_units
 
 __all__ = [
     "DissectionError",
@@ -28,12 +30,14 @@ __all__ = [
     "ablated_lesions",
     "ablation_search",
     "accuracy_by_s",
+    "bipolar_amacrine_units",
     "critical_types",
     "decisions",
     "evaluation_set",
     "lesion_effects_by_s",
     "lesion_scan",
     "maximise_activation",
+    "maximise_moving_pattern",
     "motion_index",
     "psychometric_curve",
     "structure_velocity",
