@@ -11,7 +11,8 @@ For the readout layer (the ganglion cells):
   like the task's dots (:func:`retinasim.dissect.summary.direction_selectivity`, the protocol
   of the full dissection); the run shows *DS emergence* when at least two critical types are
   direction selective (DSI ≥ ``dsi_threshold``) with opposite preferences along the task's
-  axis: one prefers a rightward, another a leftward direction.
+  axis: one prefers a rightward, another a leftward direction (*opposite preferences*: the
+  same without the DSI bar).
 
 The full dissection of one run (``retinasim analyze RUN_DIR``) goes further.
 """
@@ -56,8 +57,10 @@ def light_dissection(
         JSON-ready: ``layer``, ``type_names``, ``baseline_accuracy``, ``lesion_accuracy``
         (per type), ``critical`` (type indices), ``sufficient_types`` (count, ``None`` when even
         all types fall short), ``sufficient_set``, ``dsi``, ``preferred_direction_deg`` (per
-        type, 0° = rightward), ``critical_ds`` (critical DS types), ``ds_emergence`` (bool)
-        and the settings.
+        type, 0° = rightward), ``critical_ds`` (critical DS types), ``ds_emergence`` (bool),
+        ``opposite_preferences`` (the critical types prefer opposite directions, whatever
+        their DSI) and the settings. Both flags are false for a run whose unlesioned accuracy
+        is below ``threshold`` (every type is then "critical").
     """
     from retinasim.dissect.summary import direction_selectivity
     from retinasim.train import load_trained
@@ -91,7 +94,7 @@ def light_dissection(
     dsi = [float(v) for v in tuning["dsi"].values]
     preferred = [float(v) for v in tuning["preferred_direction_deg"].values]
     critical_ds = [i for i in critical if np.isfinite(dsi[i]) and dsi[i] >= dsi_threshold]
-    rightward = [np.cos(np.deg2rad(preferred[i])) for i in critical_ds]
+    solved = baseline >= threshold  # otherwise every type is "critical": nothing to read
     return {
         "layer": layer,
         "type_names": names,
@@ -107,5 +110,12 @@ def light_dissection(
         "dsi": dsi,
         "preferred_direction_deg": preferred,
         "critical_ds": critical_ds,
-        "ds_emergence": any(c > 0 for c in rightward) and any(c < 0 for c in rightward),
+        "ds_emergence": solved and _opposite(preferred, critical_ds),
+        "opposite_preferences": solved and _opposite(preferred, critical),
     }
+
+
+def _opposite(preferred: list[float], types: list[int]) -> bool:
+    """Whether ``types`` include one preferring a rightward and one a leftward direction."""
+    cosines = [np.cos(np.deg2rad(preferred[i])) for i in types if np.isfinite(preferred[i])]
+    return any(c > 1e-9 for c in cosines) and any(c < -1e-9 for c in cosines)

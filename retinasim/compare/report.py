@@ -19,6 +19,7 @@ SUMMARY = {
     "accuracy_alpha_2": "accuracy (α = 2)",
     "n_critical": "critical ganglion types",
     "ds_emergence": "DS emergence rate",
+    "opposite_preferences": "opposite-preference rate",
     "sufficient_types": "ganglion types explaining the decision",
 }
 

@@ -134,6 +134,7 @@ def _row(job: RunJob, metrics: dict, evaluation, dissection: dict) -> dict[str, 
         n_types=len(names),
         n_critical_ds=len(dissection["critical_ds"]),
         ds_emergence=bool(dissection["ds_emergence"]),
+        opposite_preferences=bool(dissection["opposite_preferences"]),
         dissection_accuracy=dissection["baseline_accuracy"],
     )
     return row

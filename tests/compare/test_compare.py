@@ -66,11 +66,15 @@ def test_compare_end_to_end_then_resumes_without_retraining(tmp_path: Path) -> N
         "accuracy_alpha_2",
         "n_critical",
         "ds_emergence",
+        "opposite_preferences",
         "sufficient_types",
         "accuracy_s_decile_10",
     ):
         assert column in table
     assert table["accuracy_alpha_2"].between(0, 1).all()
+    # Two training steps solve nothing: no type's lesion can be read, so neither flag is set.
+    assert (table["dissection_accuracy"] < 0.95).all()
+    assert not table["ds_emergence"].any() and not table["opposite_preferences"].any()
     assert (table["training_time_s"] > 0).all() and (table["steps"] == 2).all()
     report = (out / "comparison.md").read_text()
     assert "| `murray2021_no_residual` | 2 |" in report and "comparison.png" in report
@@ -111,6 +115,16 @@ def test_labels_are_unique_and_summary_is_mean_and_sd() -> None:
     assert summary["mean"].loc["a", "accuracy_alpha_2"] == pytest.approx(0.95)
     assert summary["sd"].loc["a", "accuracy_alpha_2"] == pytest.approx(0.0707, abs=1e-4)
     assert summary["mean"].loc["a", "ds_emergence"] == 0.5
+
+
+def test_opposite_preferences_need_a_rightward_and_a_leftward_type() -> None:
+    from retinasim.compare.dissect import _opposite
+
+    preferred = [10.0, 170.0, 350.0, 90.0, float("nan")]
+    assert _opposite(preferred, [0, 1]) and _opposite(preferred, [1, 2])
+    assert not _opposite(preferred, [0, 2])  # both rightward
+    assert not _opposite(preferred, [1, 3, 4])  # 90°: neither; NaN: silent
+    assert not _opposite(preferred, [])
 
 
 def test_an_interrupted_run_is_resumed_not_restarted(tmp_path: Path) -> None:
