@@ -97,21 +97,28 @@ def _markdown(table: pd.DataFrame, ok: pd.DataFrame, settings: dict, figure: str
         "",
         "## Runs",
         "",
-        "| circuit | seed | status | critical types | DS emergence |",
-        "|---|---|---|---|---|",
+        "| circuit | seed | status | critical types: DSI (preferred direction) | DS emergence "
+        "| opposite preferences |",
+        "|---|---|---|---|---|---|",
     ]
     for row in table.to_dict("records"):
         status = row["status"] if row["status"] != "failed" else f"failed: {row.get('error')}"
-        critical, ds = (_text(row.get(key)) for key in ("critical_types", "ds_emergence"))
-        lines.append(f"| `{row['circuit']}` | {row['seed']} | {status} | {critical} | {ds} |")
+        cells = (
+            _text(row.get(key))
+            for key in ("critical_tuning", "ds_emergence", "opposite_preferences")
+        )
+        lines.append(f"| `{row['circuit']}` | {row['seed']} | {status} | {' | '.join(cells)} |")
     lines += [
         "",
-        "Critical type: its lesion drops the α = 2 accuracy below the threshold. DS emergence: "
-        "at least two critical types with DSI ≥ 0.3 to moving bars and opposite preferred "
-        "directions. Types explaining the decision: the fewest ganglion types that, kept "
-        "alone, hold accuracy ≥ the threshold (added in order of their lesion's damage). A run "
-        "whose own accuracy is below the threshold has every type critical: read these columns "
-        "for runs that solve the task (`dissection_accuracy` in comparison.csv).",
+        "Critical type: its lesion drops the α = 2 accuracy below the threshold. DSI and "
+        "preferred direction (0° rightward, 180° leftward) from dot-sized bars in 8 "
+        "directions at 2 pixels/frame. DS emergence: the critical types with DSI ≥ 0.3 "
+        "include one preferring a rightward and one a leftward direction; opposite "
+        "preferences: the same whatever the DSI. Types explaining the decision: the fewest "
+        "ganglion types that, kept alone, hold accuracy ≥ the threshold (added in order of "
+        "their lesion's damage). A run whose own accuracy is below the threshold has every "
+        "type critical: read these columns for runs that solve the task "
+        "(`dissection_accuracy` in comparison.csv).",
         "",
     ]
     return "\n".join(lines)

@@ -23,6 +23,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 DISSECTION = "dissection.json"
 DISSECTION_VERSION = 3  # 3: direction selectivity from the full dissection's bar protocol
 """Bumped when the light dissection changes, so saved dissections are redone."""
@@ -127,9 +129,16 @@ def _row(job: RunJob, metrics: dict, evaluation, dissection: dict) -> dict[str, 
     for i, value in enumerate(by_bin):
         row[f"accuracy_s_decile_{i + 1}"] = float(value)
     names = dissection["type_names"]
+    dsi, preferred = dissection["dsi"], dissection["preferred_direction_deg"]
     row.update(
         n_critical=len(dissection["critical"]),
         critical_types=" ".join(names[i] for i in dissection["critical"]),
+        critical_tuning=", ".join(
+            f"{names[i]} DSI {dsi[i]:.2f} ({preferred[i]:.0f}°)"
+            if np.isfinite(dsi[i])
+            else f"{names[i]} silent to bars"
+            for i in dissection["critical"]
+        ),
         sufficient_types=dissection["sufficient_types"],
         n_types=len(names),
         n_critical_ds=len(dissection["critical_ds"]),
