@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CIRCUITS = sorted((ROOT / "circuits").glob("*.yaml"))
@@ -17,6 +22,46 @@ SMALL_ANALYSIS = [
     "--deepvis-iterations", "10",
 ]  # fmt: skip
 """``retinasim run``/``analyze`` options that shrink every analysis to seconds."""
+
+
+TINY_TRAINING = {
+    "steps": 2,
+    "batch_size": 2,
+    "validation_size": 2,
+    "eval_every": 2,
+    "log_every": 1,
+    "checkpoint_every": 2,
+    "init_stimuli": 2,
+    "warmup_steps": 0,
+}
+"""A two-step training section: enough to exercise training, not to learn."""
+
+
+def shrink(data: dict[str, Any], *, size: int = 40, frames: int = 6) -> dict[str, Any]:
+    """A copy of circuit ``data`` with a small input, 3-frame temporal filters (3-pixel
+    plugin kernels) and :data:`TINY_TRAINING`."""
+    small = copy.deepcopy(data)
+    small["input"]["size"] = [size, size]
+    small["input"]["frames"] = frames
+    for layer in small["layers"]:
+        params = layer.setdefault("params", {})
+        params["temporal_kernel"] = 3
+        if "kernel_size" in params:
+            params["kernel_size"] = 3
+    small.setdefault("training", {}).update(TINY_TRAINING)
+    return small
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> Iterator[None]:
+    """Run on one torch thread: tiny models gain nothing from more, and the machine is shared.
+    Autouse where a ``conftest.py`` imports it."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def run_cli(

@@ -11,33 +11,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from helpers import ROOT
+from helpers import ROOT, shrink
 
 from retinasim.compare import labels_for
 from retinasim.compare.report import summarise
 
-TINY = {
-    "input": {"channels": 1, "size": [40, 40], "frames": 6},
-    "training": {
-        "steps": 2,
-        "batch_size": 2,
-        "validation_size": 2,
-        "eval_every": 2,
-        "log_every": 1,
-        "checkpoint_every": 2,
-        "init_stimuli": 2,
-        "warmup_steps": 0,
-    },
-}
-
 
 def tiny(name: str, tmp_path: Path) -> Path:
     """A shipped circuit at 40 × 40 × 6 with 3-frame filters and a 2-step training."""
-    data = yaml.safe_load((ROOT / "circuits" / f"{name}.yaml").read_text())
-    data["input"].update(TINY["input"])
-    data["training"].update(TINY["training"])
-    for layer in data["layers"]:
-        layer["params"]["temporal_kernel"] = 3
+    data = shrink(yaml.safe_load((ROOT / "circuits" / f"{name}.yaml").read_text()))
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path

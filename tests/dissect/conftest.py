@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch
-
-HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE.parent / "analysis"))  # groundtruth (hand-wired circuits)
-
-TINY3 = HERE / "tiny3.yaml"
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Tiny models gain nothing from more threads, and the machine is shared."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+from helpers import TINY3, one_thread  # noqa: F401  (one_thread: autouse fixture)
 
 
 @pytest.fixture(scope="session")

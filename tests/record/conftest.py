@@ -1,20 +1,3 @@
-"""Make ``groundtruth`` (tests/analysis) importable; run on one thread (the machine is shared)."""
+"""Every test here runs on one torch thread (``groundtruth`` is on the pythonpath)."""
 
-from __future__ import annotations
-
-import sys
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "analysis"))
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+from helpers import one_thread  # noqa: F401  (autouse fixture)

@@ -2,46 +2,18 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
-from typing import Any
 
 import pytest
 import torch
 import yaml
-from helpers import ROOT
+from helpers import ROOT, shrink
 
 from retinasim.compile import compile_circuit
 from retinasim.plugins import cell_types
 from retinasim.spec import Sign, WeightConstraint, load_circuit
 from retinasim.train import train
 from retinasim.train.progress import SilentReporter
-
-TEST_TRAINING = {
-    "steps": 2,
-    "batch_size": 2,
-    "validation_size": 2,
-    "eval_every": 2,
-    "log_every": 1,
-    "checkpoint_every": 2,
-    "init_stimuli": 2,
-    "warmup_steps": 0,
-}
-
-
-def shrink(data: dict[str, Any], *, size: int = 40, frames: int = 6) -> dict[str, Any]:
-    """A copy of ``data`` with a small input, 3-frame temporal filters and a 2-step training."""
-    small = copy.deepcopy(data)
-    small["input"]["size"] = [size, size]
-    small["input"]["frames"] = frames
-    for layer in small["layers"]:
-        params = layer.setdefault("params", {})
-        params["temporal_kernel"] = 3
-        if "kernel_size" in params:
-            params["kernel_size"] = 3
-    small.setdefault("training", {}).update(TEST_TRAINING)
-    return small
-
 
 VARIANTS = sorted((ROOT / "circuits").glob("murray2021_*.yaml"))
 EXPECTED = {
