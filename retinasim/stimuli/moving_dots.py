@@ -19,6 +19,15 @@ in all by default); ``dots_in_view`` counts centres inside the frame, averaged o
 Leak-free by construction: the dots (number, positions, directions) are drawn from random
 streams that do not depend on which side is fast, and the fast side only sets the two speeds.
 At ``alpha = 1`` the video is bit-identical whichever side is labelled fast.
+
+``rendering="authors"`` draws the stimuli the way the authors' generator does instead (see
+``docs/stimuli.md``): a bounded square scene of 3 × the frame on each axis, exactly
+:data:`AUTHORS_DOTS_PER_POPULATION` dots per direction, start positions drawn without
+replacement per axis, positions floored to whole pixels, binary discs
+(``dx² + dy² <= r²``), and dots that leave the scene gone for good. It is seeded and
+vectorised the same way (same slow speed and fast side as the default rendering for the same
+seed and index) and leak-free by the same construction: the rightward slots are the first
+:data:`AUTHORS_DOTS_PER_POPULATION`, whichever side is fast.
 """
 
 from __future__ import annotations
@@ -32,9 +41,23 @@ from pydantic import Field, model_validator
 
 from retinasim.stimuli import rng
 from retinasim.stimuli.base import Indices, StimulusGenerator, check_indices, check_seed
-from retinasim.stimuli.render import HorizontalScene, render_discs, stamp_shape
+from retinasim.stimuli.render import (
+    BoundedScene,
+    HorizontalScene,
+    render_binary_discs,
+    render_discs,
+    stamp_shape,
+)
 
 DIRECTIONS = ("left", "right")
+RENDERINGS = ("antialiased", "authors")
+"""``antialiased``: retinasim's renderer (periodic scene, sub-pixel motion, exact coverage);
+``authors``: the authors' generator (bounded scene, whole pixels, binary discs)."""
+AUTHORS_DOTS_PER_POPULATION = 75
+"""Dots moving each way in the authors' generator (150 in all)."""
+AUTHORS_STREAMS = {"authors_dot_x": 101, "authors_dot_y": 102}
+"""Random streams of the authors' rendering (numbers kept clear of :data:`rng.STREAMS`)."""
+assert not set(AUTHORS_STREAMS.values()) & set(rng.STREAMS.values())
 
 
 @dataclass(frozen=True)
@@ -54,6 +77,9 @@ class DotLayout:
         the dot reaches into the frame (``-K // 2`` to ``height - 1 + K // 2``).
     moves_right, present : torch.Tensor
         bool ``(batch, slots)``: each dot's direction; which slots hold a dot.
+
+    With ``rendering="authors"``, ``scene_x`` holds whole scene columns, ``row`` is the window
+    row of the centre pixel (scene row minus the window's offset) and every slot holds a dot.
     """
 
     s: torch.Tensor
@@ -99,6 +125,10 @@ class MovingDots(StimulusGenerator):
         Period of the scene in x, pixels (None: 3 × width). At least ``width + 2 (r + 1)``.
     dot_luminance, background_luminance : float
         Luminance of the dots and of the background (1 and 0).
+    rendering : "antialiased" or "authors"
+        ``antialiased`` (default): the periodic scene and anti-aliased sub-pixel dots above.
+        ``authors``: the authors' generator (module docstring); ``mean_dots_in_view`` and
+        ``scene_width`` do not apply to it (its scene is 3 × the frame on each axis).
     """
 
     kind: ClassVar[str] = "moving_dots"
@@ -120,6 +150,7 @@ class MovingDots(StimulusGenerator):
     scene_width: int | None = Field(None, ge=1)
     dot_luminance: float = Field(1.0, ge=0, le=1)
     background_luminance: float = Field(0.0, ge=0, le=1)
+    rendering: Literal["antialiased", "authors"] = "antialiased"
 
     @model_validator(mode="after")
     def _check_consistency(self) -> MovingDots:
@@ -144,6 +175,19 @@ class MovingDots(StimulusGenerator):
             raise ValueError(
                 "dot_luminance equals background_luminance: the dots would be invisible"
             )
+        if self.rendering == "authors":
+            fixed = sorted({"mean_dots_in_view", "scene_width"} & self.model_fields_set)
+            if fixed:
+                raise ValueError(
+                    f"{' and '.join(fixed)} do not apply to rendering='authors' (exactly "
+                    f"{2 * AUTHORS_DOTS_PER_POPULATION} dots on a scene of 3 x the frame)"
+                )
+            dots = 2 * AUTHORS_DOTS_PER_POPULATION
+            if 3 * min(self.height, self.width) < dots:
+                raise ValueError(
+                    f"rendering='authors' draws {dots} distinct positions per axis on a scene "
+                    f"of 3 x the frame: height and width must be at least {dots // 3}"
+                )
         return self
 
     @property
@@ -157,6 +201,17 @@ class MovingDots(StimulusGenerator):
             width=self.width,
             scene_width=float(scene_width),
             offset=(scene_width - self.width) / 2.0,
+            radius=self.dot_radius,
+        )
+
+    @property
+    def bounded_scene(self) -> BoundedScene:
+        """The authors' scene (``rendering="authors"``): 3 × the frame on each axis."""
+        return BoundedScene(
+            height=self.height,
+            width=self.width,
+            scene_height=3 * self.height,
+            scene_width=3 * self.width,
             radius=self.dot_radius,
         )
 
@@ -190,6 +245,8 @@ class MovingDots(StimulusGenerator):
             fast_is_right = rng.uniform(keys, streams["slow_direction"]) < 0.5
         else:
             fast_is_right = torch.full((len(indices),), self.fast_direction == "right")
+        if self.rendering == "authors":
+            return self._authors_layout(keys, s, fast_is_right)
         fast = self.alpha * s
         n_dots = rng.poisson(keys, streams["n_dots"], self.dots_per_scene)
         slots = max(int(n_dots.max()), 1)
@@ -207,12 +264,49 @@ class MovingDots(StimulusGenerator):
             present=torch.arange(slots)[None, :] < n_dots[:, None],
         )
 
+    def _authors_layout(
+        self, keys: torch.Tensor, s: torch.Tensor, fast_is_right: torch.Tensor
+    ) -> DotLayout:
+        """The authors' draws: 150 start positions, without replacement on each axis.
+
+        A uniform permutation of each axis's scene pixels (argsort of one counter-based
+        uniform per pixel) gives the positions; the first half of the slots move right.
+        """
+        scene = self.bounded_scene
+        dots = 2 * AUTHORS_DOTS_PER_POPULATION
+
+        def without_replacement(stream: int, size: int) -> torch.Tensor:
+            draws = rng.uniform(keys, stream, (size,))
+            return torch.argsort(draws, dim=1, stable=True)[:, :dots]
+
+        scene_x = without_replacement(AUTHORS_STREAMS["authors_dot_x"], scene.scene_width)
+        scene_y = without_replacement(AUTHORS_STREAMS["authors_dot_y"], scene.scene_height)
+        fast = self.alpha * s
+        moves_right = torch.arange(dots) < AUTHORS_DOTS_PER_POPULATION
+        return DotLayout(
+            s=s,
+            speed_left=torch.where(fast_is_right, s, fast),
+            speed_right=torch.where(fast_is_right, fast, s),
+            fast_is_right=fast_is_right,
+            scene_x=scene_x.to(torch.float64),
+            row=scene_y - scene.row_offset,
+            moves_right=moves_right.expand(len(s), dots),
+            present=torch.ones(len(s), dots, dtype=torch.bool),
+        )
+
     def metadata(self, layout: DotLayout) -> dict[str, np.ndarray]:
         """Per-trial metadata of a layout: speeds, directions, dot counts (see module doc)."""
         fast_right = layout.fast_is_right.numpy()
-        window_x = self.scene.window_x(layout.scene_x, layout.velocity, self.frames)
+        if self.rendering == "authors":
+            window_x, alive = self.bounded_scene.track(
+                layout.scene_x, layout.velocity, self.frames
+            )
+            present = layout.present[..., None] & alive
+        else:
+            window_x = self.scene.window_x(layout.scene_x, layout.velocity, self.frames)
+            present = layout.present[..., None]
         in_view = (
-            layout.present[..., None]
+            present
             & (window_x >= 0)
             & (window_x < self.width)
             & ((layout.row >= 0) & (layout.row < self.height))[..., None]
@@ -239,13 +333,27 @@ class MovingDots(StimulusGenerator):
         out: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, dict[str, np.ndarray], torch.Tensor]:
         layout = self.layout(indices, seed)
-        scene = self.scene
-        window_x = scene.window_x(
-            layout.scene_x.to(device), layout.velocity.to(device), self.frames
-        )
-        video = render_discs(
-            window_x, layout.row.to(device), layout.present.to(device), scene, dtype=dtype, out=out
-        )
+        if self.rendering == "authors":
+            bounded = self.bounded_scene
+            column, alive = bounded.track(
+                layout.scene_x.to(device), layout.velocity.to(device), self.frames
+            )
+            video = render_binary_discs(
+                column, layout.row.to(device), alive, bounded, dtype=dtype, out=out
+            )
+        else:
+            scene = self.scene
+            window_x = scene.window_x(
+                layout.scene_x.to(device), layout.velocity.to(device), self.frames
+            )
+            video = render_discs(
+                window_x,
+                layout.row.to(device),
+                layout.present.to(device),
+                scene,
+                dtype=dtype,
+                out=out,
+            )
         if (self.dot_luminance, self.background_luminance) != (1.0, 0.0):
             contrast = self.dot_luminance - self.background_luminance
             video.mul_(contrast).add_(self.background_luminance)

@@ -210,3 +210,134 @@ def _scatter_cut_stamps(
     row_start = (image_row[:, None] + row.clamp(0, height - 1)) * width
     flat = row_start[:, :, None] + column.clamp(0, width - 1)[:, None, :]
     flat_video.scatter_reduce_(0, flat.view(-1), coverage.view(-1), "amax")
+
+
+# -- the authors' renderer: whole-pixel positions, binary discs, a bounded scene ----------------
+
+
+def binary_disc_offsets(radius: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(dy, dx)``, int64: the pixels of a binary disc around its centre pixel.
+
+    The authors' disc: every pixel whose offset from the centre pixel satisfies
+    ``dx² + dy² <= radius²`` is set (81 pixels for ``radius = 5``), no anti-aliasing.
+    """
+    reach = math.floor(radius)
+    steps = torch.arange(-reach, reach + 1, dtype=torch.int64)
+    dy, dx = torch.meshgrid(steps, steps, indexing="ij")
+    inside = dy * dy + dx * dx <= radius * radius
+    return dy[inside], dx[inside]
+
+
+@dataclass(frozen=True)
+class BoundedScene:
+    """The authors' scene: a bounded ``scene_height × scene_width`` square seen through its
+    central ``height × width`` window; positions are floored to whole pixels and a dot that
+    leaves the scene is gone for good.
+
+    Attributes
+    ----------
+    height, width : int
+        Size of the window, pixels.
+    scene_height, scene_width : int
+        Size of the scene, pixels (3 × the window in the authors' code).
+    radius : float
+        Disc radius, pixels.
+    """
+
+    height: int
+    width: int
+    scene_height: int
+    scene_width: int
+    radius: float
+
+    @property
+    def row_offset(self) -> int:
+        """Scene row of the window's row 0."""
+        return (self.scene_height - self.height) // 2
+
+    @property
+    def column_offset(self) -> int:
+        """Scene column of the window's column 0."""
+        return (self.scene_width - self.width) // 2
+
+    def track(
+        self, scene_x: torch.Tensor, velocity: torch.Tensor, frames: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Whole-pixel window column of each dot at each frame, and whether it is still there.
+
+        Parameters
+        ----------
+        scene_x : torch.Tensor
+            Scene column at frame 0 (whole pixels held in float64), ``(batch, dots)``.
+        velocity : torch.Tensor
+            Signed horizontal speed, pixels/frame, float64 ``(batch, dots)`` (+ = rightward).
+        frames : int
+            Number of frames ``T``.
+
+        Returns
+        -------
+        column : torch.Tensor
+            int64 ``(batch, dots, frames)``: ``floor(x + v t) - column_offset``.
+        alive : torch.Tensor
+            bool ``(batch, dots, frames)``: the position has stayed inside
+            ``[0, scene_width)`` up to frame ``t`` (a dot that leaves never comes back).
+        """
+        time = torch.arange(frames, dtype=torch.float64, device=scene_x.device)
+        moved = scene_x[..., None] + velocity[..., None] * time
+        inside = (moved >= 0) & (moved < self.scene_width)
+        alive = inside.to(torch.int8).cummin(dim=-1).values.bool()
+        column = torch.floor(moved).to(torch.int64) - self.column_offset
+        return column, alive
+
+
+def render_binary_discs(
+    column: torch.Tensor,
+    row: torch.Tensor,
+    alive: torch.Tensor,
+    scene: BoundedScene,
+    *,
+    dtype: torch.dtype = torch.float32,
+    out: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Binary video of whole-pixel discs (the authors' renderer), vectorised like
+    :func:`render_discs`: one gather of the visible dot-frames, one indexed write.
+
+    Parameters
+    ----------
+    column : torch.Tensor
+        Window column of each disc's centre pixel per frame, int64 ``(batch, dots, frames)``.
+    row : torch.Tensor
+        Window row of each disc's centre pixel, int64 ``(batch, dots)`` (constant: motion is
+        horizontal); may lie outside ``[0, height)``.
+    alive : torch.Tensor
+        bool ``(batch, dots, frames)``: which dots are drawn at which frame.
+    scene : BoundedScene
+        Window size and disc radius.
+    out : torch.Tensor, optional
+        Contiguous ``(batch, 1, frames, height, width)`` tensor of ``dtype`` to render into.
+
+    Returns
+    -------
+    torch.Tensor
+        0 or 1, shape ``(batch, 1, frames, height, width)``; overlapping discs give 1 (the
+        union), so the result does not depend on drawing order.
+    """
+    batch, _, frames = column.shape
+    height, width = scene.height, scene.width
+    shape = (batch, 1, frames, height, width)
+    video = torch.zeros(shape, dtype=dtype, device=column.device) if out is None else out.zero_()
+    reach = math.floor(scene.radius)
+    row_visible = (row + reach >= 0) & (row - reach < height)
+    visible = (
+        alive & (column + reach >= 0) & (column - reach < width) & row_visible[..., None]
+    ).transpose(1, 2)  # (batch, frames, dots): frame by frame for memory locality
+    trial, frame, dot = visible.nonzero(as_tuple=True)
+    if trial.numel() == 0:
+        return video
+    dy, dx = (offset.to(column.device) for offset in binary_disc_offsets(scene.radius))
+    rows = row[trial, dot][:, None] + dy
+    columns = column[trial, dot, frame][:, None] + dx
+    inside = (rows >= 0) & (rows < height) & (columns >= 0) & (columns < width)
+    flat = ((trial * frames + frame)[:, None] * height + rows) * width + columns
+    video.view(-1)[flat[inside]] = 1.0
+    return video

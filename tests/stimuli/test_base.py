@@ -46,6 +46,7 @@ BAD_PARAMETERS = [
     (MovingDots, {"dot_luminance": 0.0}, "invisible"),
     (MovingDots, {"radius": 3}, "did you mean 'dot_radius'?"),
     (MovingDots, {"fast_dir": "left"}, "did you mean 'fast_direction'?"),
+    (MovingDots, {"rendering": "smooth"}, "rendering = 'smooth'"),
     (MovingBars, {"directions_deg": ()}, "at least one"),
     (MovingBars, {"speeds": (0.0,)}, "speeds must all be > 0"),
     (MovingBars, {"speeds": (1.0, -2.0)}, "speeds must all be > 0"),
