@@ -298,9 +298,7 @@ class MovingDots(StimulusGenerator):
         """Per-trial metadata of a layout: speeds, directions, dot counts (see module doc)."""
         fast_right = layout.fast_is_right.numpy()
         if self.rendering == "authors":
-            window_x, alive = self.bounded_scene.track(
-                layout.scene_x, layout.velocity, self.frames
-            )
+            window_x, alive = self.bounded_scene.track(layout.scene_x, layout.velocity, self.frames)
             present = layout.present[..., None] & alive
         else:
             window_x = self.scene.window_x(layout.scene_x, layout.velocity, self.frames)
