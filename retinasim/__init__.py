@@ -6,11 +6,21 @@ The public API, importable from the top level::
 
 Names are imported on first use, so ``import retinasim`` (and the torch-free
 ``retinasim.spec``) stay light.
+
+Two public names are also the names of subpackages: the function :func:`record` (from the
+subpackage ``retinasim.record``) and the function :func:`train` (from ``retinasim.train``).
+Importing a subpackage normally binds it as an attribute of its parent, which would hide the
+function behind the module depending on what was imported first. This package's module type
+refuses that binding for public names, so ``retinasim.record`` is always the function while
+``import retinasim.record.storage`` and ``from retinasim.record import Probe`` keep working
+(they go through ``sys.modules``).
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 __version__ = "0.1.0"
@@ -42,6 +52,18 @@ _PUBLIC = {
 }
 
 __all__ = ["__version__", *_PUBLIC]
+
+
+class _Package(types.ModuleType):
+    """The type of this package's module: public names win over subpackages of the same name."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _PUBLIC and isinstance(value, types.ModuleType):
+            return  # the import system binding a subpackage: ``__getattr__`` serves the name
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:
