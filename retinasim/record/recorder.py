@@ -5,6 +5,11 @@ batch's probe outputs are reduced (types, frames, space) on the circuit's device
 are copied out, so memory holds one batch of the probed layers. With ``out=`` every batch is
 appended to the file as it is made (see :mod:`retinasim.record.storage`) and the recording is
 returned opened lazily.
+
+The circuit sees the stimuli through its training input transform (``input_offset``,
+``input_scale`` of the spec's ``training`` section, :func:`retinasim.train.data.circuit_input`),
+exactly as in training and evaluation; the recording's stimulus coordinates describe the
+stimuli themselves (luminance), so :func:`~retinasim.record.replay_stimuli` re-renders them.
 """
 
 from __future__ import annotations
@@ -98,8 +103,18 @@ def _stream(circuit, layout, batches, attrs: dict, target: Path) -> xr.Dataset:
     return open_recording(target)
 
 
+def _circuit_input(circuit, video: torch.Tensor) -> torch.Tensor:
+    """``video`` as the circuit saw it in training (its spec's input transform, if any)."""
+    training = getattr(getattr(circuit, "spec", None), "training", None)
+    if training is None:
+        return video
+    from retinasim.train.data import circuit_input
+
+    return circuit_input(video, training)
+
+
 def _record_batch(circuit, layout: RecordingLayout, batch: StimulusBatch, first: int) -> xr.Dataset:
-    output = circuit.run(batch.video, layers=layout.layers)
+    output = circuit.run(_circuit_input(circuit, batch.video), layers=layout.layers)
     values: dict[str, np.ndarray] = {}
     for resolved in layout.probes:
         frames = torch.as_tensor(resolved.frames, device=output.logits.device)
@@ -154,6 +169,17 @@ def _batches(circuit, stimuli, *, n, indices, seed: int, size: int) -> Iterator:
         yield stimuli.generate(part, seed=seed, device=weight.device, dtype=weight.dtype), first
 
 
+def _input_transform(circuit) -> dict:
+    """``input_offset``/``input_scale`` applied to the stimuli before the circuit (attrs)."""
+    training = getattr(getattr(circuit, "spec", None), "training", None)
+    if training is None:
+        return {"input_offset": 0.0, "input_scale": 1.0}
+    return {
+        "input_offset": float(training.input_offset),
+        "input_scale": float(training.input_scale),
+    }
+
+
 def _attrs(circuit, stimuli, seed: int, lesions) -> dict:
     """Dataset attributes: provenance, stimulus and conventions (netCDF-friendly scalars)."""
     from retinasim.train.provenance import versions
@@ -179,5 +205,6 @@ def _attrs(circuit, stimuli, seed: int, lesions) -> dict:
         "direction_convention": str(stimulus_attrs.get("direction_convention", "")),
         "lesions": json.dumps(current, default=str),
         "activity_units": "a.u. (arbitrary units: rectified filter outputs)",
+        **_input_transform(circuit),
     }
     return attrs
