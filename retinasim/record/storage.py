@@ -20,7 +20,7 @@ from pathlib import Path
 import xarray as xr
 
 from retinasim.record.errors import RecordingError
-from retinasim.util.files import atomic_path
+from retinasim.util.files import atomic_path, publish
 
 SUFFIXES = (".nc", ".zarr")
 """Recording file formats: netCDF-4 through h5netcdf, or a zarr directory store."""
@@ -46,14 +46,15 @@ def _quiet() -> Iterator[None]:
 
 
 def _replace_directory(temporary: Path, target: Path) -> None:
-    """Move the directory ``temporary`` onto ``target``, replacing what was there."""
+    """Move the directory ``temporary`` onto ``target``, replacing what was there; it gets
+    the umask's permissions (a ``mkdtemp`` directory is private)."""
     if target.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
         os.replace(target, old / target.name)
-        os.replace(temporary, target)
+        publish(temporary, target)
         shutil.rmtree(old)
     else:
-        os.replace(temporary, target)
+        publish(temporary, target)
 
 
 class RecordingWriter:
