@@ -1,0 +1,240 @@
+"""The authors' ``state_dict`` ↔ a retinasim circuit: reading, checking and the exact mapping.
+
+Their ``RetinaModel`` (keith-murray/emergence-retina-cell-types) has one module per cell type,
+each a spatial ``Conv3d(sources → 1, (1, k, k))`` with a bias, a temporal
+``Conv3d(1 → 1, (31, 1, 1))`` with a bias applied after 30 frames of left zero padding, and
+ReLU (``-ReLU`` for amacrine cells); ganglion cells sum two spatial convolutions (from bipolar
+and amacrine cells), each with its bias; two decoders ``Conv3d(types → 1, (1, 12, 12))`` with a
+bias give the logits (left, right). The mapping onto the compiled circuit of
+``circuits/murray2021.yaml`` (with ``n_types`` per layer read from the shapes) is exact:
+
+===========================================  ==============================================
+theirs (type ``i``)                          retinasim
+===========================================  ==============================================
+``bipolar{i}.bipolar_space.weight[0, :, 0]``   ``connections.input->bipolar.weight[i]``
+``bipolar{i}.bipolar_space.bias[0]``           ``connections.input->bipolar.bias[i]``
+``amacrine{i}.amacrine_space.*``               ``connections.bipolar->amacrine.*[i]``
+``ganglion{i}.ganglion_bipolar_space.*``       ``connections.bipolar->ganglion.*[i]``
+``ganglion{i}.ganglion_amacrine_space.*``      ``connections.amacrine->ganglion.*[i]``
+``{layer}{i}.{layer}_temporal.weight``         ``cells.{layer}.weight[i]``, taps reversed
+``{layer}{i}.{layer}_temporal.bias[0]``        ``cells.{layer}.bias[i]``
+``decisionLeft/Right.decision_space.weight``   ``readout.weight[0 / 1]``
+``decisionLeft/Right.decision_space.bias``     ``readout.bias[0 / 1]``
+===========================================  ==============================================
+
+Why it is exact: a retinasim connection adds its bias to the drive of every frame, and the
+cell's causal filter sums its taps over real frames only (frames before the first count as
+zero), which is the authors' "spatial bias, then left zero padding, then temporal Conv3d" —
+including the first 30 frames, where the spatial bias is weighed by the taps that see real
+frames only. Their ``Conv3d`` correlates, so their tap 30 weighs the current frame; retinasim's
+tap 0 does (``taps reversed``). Their amacrine output is ``-relu(a)`` seen through a
+non-negative weight ``W``; retinasim stores the same non-negative ``W`` and folds the sign
+into the convolution (``conv(-a, W) = conv(a, -W)``); biases are not negated in either.
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+import warnings
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from retinasim.authors.errors import AuthorsError
+
+LAYERS = ("bipolar", "amacrine", "ganglion")
+DECISIONS = ("decisionLeft", "decisionRight")
+"""Their decoders, in retinasim's class order (left, right)."""
+TEMPORAL_KERNEL = 31
+READOUT_SIZE = (12, 12)
+
+#: Their spatial convolutions: (layer, module, source, retinasim connection, kernel).
+SPATIAL = (
+    ("bipolar", "bipolar_space", "input", "input->bipolar", (10, 10)),
+    ("amacrine", "amacrine_space", "bipolar", "bipolar->amacrine", (5, 5)),
+    ("ganglion", "ganglion_bipolar_space", "bipolar", "bipolar->ganglion", (5, 5)),
+    ("ganglion", "ganglion_amacrine_space", "amacrine", "amacrine->ganglion", (3, 3)),
+)
+
+
+def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """Load one of the authors' files (weights only, onto the CPU) and check it.
+
+    Raises :class:`AuthorsError` with one line when the file is missing or unreadable, is not
+    a mapping of tensors, or is not a ``state_dict`` of their model (keys, shapes, values).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise AuthorsError(f"{path}: no such file")
+    with open(path, "rb") as handle:
+        head = handle.read(2)
+    if not zipfile.is_zipfile(path) and head[:1] != b"\x80":
+        raise AuthorsError(
+            f"{path}: not a torch file (neither torch's zip format nor a pickle); expected one "
+            "of the authors' state_dicts such as model.pt"
+        )
+    try:
+        with warnings.catch_warnings():  # e.g. torch's note on the pickle protocol
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except (
+        RuntimeError,
+        OSError,
+        EOFError,
+        ValueError,
+        pickle.UnpicklingError,
+        zipfile.BadZipFile,
+    ) as error:
+        text = str(error).strip()
+        if "WeightsUnpickler error:" in text:  # the reason, not torch's advice around it
+            text = text.split("WeightsUnpickler error:", 1)[1].strip()
+        first = text.splitlines()[0].strip() if text else type(error).__name__
+        raise AuthorsError(
+            f"{path}: not a readable torch file (torch.load with weights_only: {first})"
+        ) from None
+    if not isinstance(state, dict):
+        raise AuthorsError(
+            f"{path}: not a state_dict (a mapping of names to tensors), got {type(state).__name__}"
+        )
+    odd = [key for key, value in state.items() if not isinstance(value, torch.Tensor)]
+    if odd or not all(isinstance(key, str) for key in state):
+        what = f"{odd[0]!r} is a {type(state[odd[0]]).__name__}" if odd else "keys not strings"
+        raise AuthorsError(
+            f"{path}: not a state_dict (a mapping of names to tensors): {what}; expected one "
+            "of the authors' files such as model.pt"
+        )
+    check_state_dict(state, where=str(path))
+    return {key: value.detach().cpu() for key, value in state.items()}
+
+
+def type_counts(state: dict[str, torch.Tensor]) -> dict[str, int]:
+    """Cell types per layer: the number of ``{layer}{i}.`` modules (0 if none)."""
+    counts = {}
+    for layer in LAYERS:
+        found = {int(m.group(1)) for k in state if (m := re.match(rf"{layer}(\d+)\.", k))}
+        counts[layer] = max(found) + 1 if found else 0
+    return counts
+
+
+def expected_shapes(counts: dict[str, int]) -> dict[str, tuple[int, ...]]:
+    """Every key of a ``state_dict`` of their model with these type counts, and its shape."""
+    sources = {"input": 1, "bipolar": counts["bipolar"], "amacrine": counts["amacrine"]}
+    shapes: dict[str, tuple[int, ...]] = {}
+    for layer in LAYERS:
+        for i in range(counts[layer]):
+            for target, module, source, _, kernel in SPATIAL:
+                if target == layer:
+                    shapes[f"{layer}{i}.{module}.weight"] = (1, sources[source], 1, *kernel)
+                    shapes[f"{layer}{i}.{module}.bias"] = (1,)
+            shapes[f"{layer}{i}.{layer}_temporal.weight"] = (1, 1, TEMPORAL_KERNEL, 1, 1)
+            shapes[f"{layer}{i}.{layer}_temporal.bias"] = (1,)
+    for decision in DECISIONS:
+        shapes[f"{decision}.decision_space.weight"] = (1, counts["ganglion"], 1, *READOUT_SIZE)
+        shapes[f"{decision}.decision_space.bias"] = (1,)
+    return shapes
+
+
+def _listed(names: list[str], limit: int = 3) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def check_state_dict(state: dict[str, torch.Tensor], *, where: str = "state_dict") -> None:
+    """Raise :class:`AuthorsError` (one line) unless ``state`` is a ``state_dict`` of their
+    model: every key present with its shape, nothing else, finite floating-point values."""
+    counts = type_counts(state)
+    if min(counts.values()) == 0:
+        missing = [layer for layer, n in counts.items() if n == 0]
+        raise AuthorsError(
+            f"{where}: not a state_dict of the authors' model (no {', '.join(missing)} cell "
+            f"types; expected keys such as 'bipolar0.bipolar_space.weight'; found "
+            f"{_listed(sorted(state)) or 'no keys'})"
+        )
+    shapes = expected_shapes(counts)
+    missing = [key for key in shapes if key not in state]
+    unexpected = [key for key in state if key not in shapes]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"missing {_listed(missing)}")
+        if unexpected:
+            parts.append(f"unexpected {_listed(unexpected)}")
+        raise AuthorsError(f"{where}: not a state_dict of the authors' model ({'; '.join(parts)})")
+    for key, shape in shapes.items():
+        tensor = state[key]
+        if tuple(tensor.shape) != shape:
+            raise AuthorsError(
+                f"{where}: {key} has shape {tuple(tensor.shape)}, expected {shape} "
+                f"(types per layer: {counts})"
+            )
+        if not tensor.dtype.is_floating_point:
+            raise AuthorsError(f"{where}: {key} has dtype {tensor.dtype}, expected floating point")
+        if not bool(torch.isfinite(tensor).all()):
+            raise AuthorsError(f"{where}: {key} holds non-finite values")
+
+
+def circuit_state(
+    state: dict[str, torch.Tensor], template: dict[str, torch.Tensor]
+) -> dict[str, torch.Tensor]:
+    """The compiled circuit's ``state_dict`` holding the authors' weights.
+
+    ``template`` is the ``state_dict()`` of the circuit compiled from the imported spec (its
+    buffers, e.g. lesion masks, are kept; every parameter is replaced). Values keep the
+    template's dtype.
+    """
+    counts = type_counts(state)
+    out = {key: value.clone() for key, value in template.items()}
+    written: set[str] = set()
+
+    def put(key: str, value: torch.Tensor) -> None:
+        if key not in out or tuple(out[key].shape) != tuple(value.shape):
+            found = tuple(out[key].shape) if key in out else "absent"
+            raise AuthorsError(
+                f"the circuit does not fit the authors' model: {key} is {found}, their weights "
+                f"give {tuple(value.shape)}"
+            )
+        out[key] = value.to(out[key].dtype)
+        written.add(key)
+
+    for layer, module, _, connection, _ in SPATIAL:
+        n = counts[layer]
+        put(
+            f"connections.{connection}.weight",
+            torch.stack([state[f"{layer}{i}.{module}.weight"][0, :, 0] for i in range(n)]),
+        )
+        put(
+            f"connections.{connection}.bias",
+            torch.stack([state[f"{layer}{i}.{module}.bias"][0] for i in range(n)]),
+        )
+    for layer in LAYERS:
+        n = counts[layer]
+        taps = [state[f"{layer}{i}.{layer}_temporal.weight"][0, 0, :, 0, 0] for i in range(n)]
+        # Conv3d correlates over the padded frames: their tap K - 1 weighs the current frame,
+        # retinasim's tap 0 does.
+        put(f"cells.{layer}.weight", torch.stack([t.flip(0) for t in taps]))
+        put(
+            f"cells.{layer}.bias",
+            torch.stack([state[f"{layer}{i}.{layer}_temporal.bias"][0] for i in range(n)]),
+        )
+    put(
+        "readout.weight",
+        torch.stack([state[f"{d}.decision_space.weight"][0, :, 0] for d in DECISIONS]),
+    )
+    put("readout.bias", torch.stack([state[f"{d}.decision_space.bias"][0] for d in DECISIONS]))
+    left = [key for key in template if key not in written and not key.startswith("lesion_")]
+    if left:
+        raise AuthorsError(
+            f"the circuit does not fit the authors' model: nothing of theirs for {_listed(left)}"
+        )
+    return out
+
+
+def describe(state: dict[str, torch.Tensor]) -> dict[str, Any]:
+    """Types per layer and parameter count of a checked ``state_dict``."""
+    return {
+        "types": type_counts(state),
+        "parameters": int(sum(value.numel() for value in state.values())),
+    }
