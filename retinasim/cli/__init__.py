@@ -38,6 +38,7 @@ def _register_commands() -> None:
     record_commands.register(app)
     run_commands.register(app)
     compare_commands.register(app)
+    __import__("retinasim.cli.authors_commands", fromlist=["register"]).register(app)
 
 
 _register_commands()
