@@ -5,25 +5,26 @@ matrix, so every type of a layer runs in one operation. The product works direct
 strides it is given: the compiled circuit hands over the drive in a *frames-major* layout
 (physically ``(batch, time, types, y, x)``, the layout of its per-frame spatial convolutions)
 and gets the activity back in the same layout, without a permuting copy in either direction.
+
+The cell type itself (:class:`Spatiotemporal`, its :class:`SpatiotemporalParams`) lives in the
+torch-free :mod:`retinasim.cells.builtin` and is re-exported here.
 """
 
 from __future__ import annotations
 
 from itertools import pairwise
-from typing import Annotated
 
 import torch
-from pydantic import BaseModel, Field
 from torch import nn
 
-from retinasim.cells.base import CellParams, CellType
+from retinasim.cells.builtin import Spatiotemporal, SpatiotemporalParams
 
-
-class SpatiotemporalParams(CellParams):
-    """Parameters of the ``spatiotemporal`` cell type."""
-
-    temporal_kernel: Annotated[int, Field(strict=True, ge=1, le=1000)] = 31
-    """Length of the causal temporal filter in frames (the paper's code: 31)."""
+__all__ = [
+    "CausalTemporalFilter",
+    "Spatiotemporal",
+    "SpatiotemporalParams",
+    "causal_toeplitz",
+]
 
 
 def causal_toeplitz(weight: torch.Tensor, frames: int) -> torch.Tensor:
@@ -193,16 +194,3 @@ class CausalTemporalFilter(nn.Module):
 
     def extra_repr(self) -> str:
         return f"n_types={self.weight.shape[0]}, kernel={self.kernel}"
-
-
-class Spatiotemporal(CellType):
-    """Causal temporal convolution per cell type, bias and ReLU (Murray et al. 2021)."""
-
-    name = "spatiotemporal"
-    description = "causal temporal filter per type + bias + ReLU (Murray et al. 2021)"
-    Params = SpatiotemporalParams
-
-    @classmethod
-    def build(cls, n_types: int, params: BaseModel, *, frames: int) -> nn.Module:
-        assert isinstance(params, SpatiotemporalParams)
-        return CausalTemporalFilter(n_types, params.temporal_kernel)

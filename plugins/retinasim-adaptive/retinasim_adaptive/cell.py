@@ -20,27 +20,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Annotated
 
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, Field
 from torch import nn
 
-from retinasim.cells import CellParams, CellType
-
-
-class AdaptiveParams(CellParams):
-    """Parameters of the ``adaptive`` cell type (``params:`` of a layer)."""
-
-    temporal_kernel: Annotated[int, Field(strict=True, ge=1, le=1000)] = 31
-    """Length of the causal temporal filter in frames."""
-    gain: Annotated[float, Field(gt=0)] = 1.0
-    """Initial strength of the divisive adaptation (0 would switch it off; use > 0)."""
-    time_constant: Annotated[float, Field(gt=0, le=10000)] = 10.0
-    """Initial time constant of the running average, in frames."""
-    learn_adaptation: bool = True
-    """Learn gain and time constant (else they stay at their initial values)."""
+from retinasim_adaptive.definition import Adaptive, AdaptiveParams  # noqa: F401 (re-exported)
 
 
 def exponential_history(rho: torch.Tensor, frames: int) -> torch.Tensor:
@@ -126,16 +111,3 @@ class DivisiveAdaptation(nn.Module):
 
     def extra_repr(self) -> str:
         return f"n_types={self.n_types}, temporal_kernel={self.filter.kernel}"
-
-
-class Adaptive(CellType):
-    """Cell with divisive adaptation: relu(filtered) / (1 + gain · running mean of the past)."""
-
-    name = "adaptive"
-    description = "causal filter + ReLU, divided by 1 + gain x leaky average of past activity"
-    Params = AdaptiveParams
-
-    @classmethod
-    def build(cls, n_types: int, params: BaseModel, *, frames: int) -> nn.Module:
-        assert isinstance(params, AdaptiveParams)
-        return DivisiveAdaptation(n_types, params)

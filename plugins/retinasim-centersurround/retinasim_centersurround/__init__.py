@@ -6,12 +6,7 @@ Registered through the ``retinasim`` entry-point group as ``cell_type: centersur
 from __future__ import annotations
 
 from retinasim.plugins import hookimpl
-from retinasim_centersurround.cell import (
-    CenterSurround,
-    CenterSurroundFilter,
-    CenterSurroundParams,
-    difference_of_gaussians,
-)
+from retinasim_centersurround.definition import CenterSurround, CenterSurroundParams
 
 __version__ = "0.1.0"
 __all__ = [
@@ -21,6 +16,18 @@ __all__ = [
     "difference_of_gaussians",
     "retinasim_cell_types",
 ]
+
+_TORCH_NAMES = ("CenterSurroundFilter", "difference_of_gaussians")
+"""Names from the torch module :mod:`retinasim_centersurround.cell`, imported on first use so
+that loading the plugin (and validating a circuit) does not import torch."""
+
+
+def __getattr__(name: str):
+    if name in _TORCH_NAMES:
+        from retinasim_centersurround import cell
+
+        return getattr(cell, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @hookimpl

@@ -19,44 +19,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Annotated
 
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, Field, model_validator
 from torch import nn
 
-from retinasim.cells import CellParams, CellType
-
-
-class CenterSurroundParams(CellParams):
-    """Parameters of the ``centersurround`` cell type (``params:`` of a layer)."""
-
-    kernel_size: Annotated[int, Field(strict=True, ge=1, le=63)] = 7
-    """Side of the square DoG kernel in pixels of the layer; odd (same padding)."""
-    center_sigma: Annotated[float, Field(gt=0)] = 0.75
-    """Initial standard deviation of the centre Gaussian, in pixels."""
-    surround_sigma: Annotated[float, Field(gt=0)] = 2.0
-    """Initial standard deviation of the surround Gaussian, in pixels; larger than the centre."""
-    center_strength: Annotated[float, Field(gt=0)] = 1.0
-    """Initial weight of the centre Gaussian."""
-    surround_strength: Annotated[float, Field(ge=0)] = 0.5
-    """Initial weight of the surround Gaussian (subtracted); 0 gives a pure centre."""
-    learn_receptive_field: bool = True
-    """Learn the widths and strengths (else they stay at their initial values)."""
-    temporal_kernel: Annotated[int, Field(strict=True, ge=1, le=1000)] = 31
-    """Length of the causal temporal filter in frames."""
-
-    @model_validator(mode="after")
-    def _check(self) -> CenterSurroundParams:
-        if self.kernel_size % 2 == 0:
-            raise ValueError(f"kernel_size must be odd (same padding), got {self.kernel_size}")
-        if self.surround_sigma <= self.center_sigma:
-            raise ValueError(
-                f"surround_sigma ({self.surround_sigma}) must be larger than center_sigma "
-                f"({self.center_sigma})"
-            )
-        return self
+from retinasim_centersurround.definition import (  # noqa: F401 (re-exported)
+    CenterSurround,
+    CenterSurroundParams,
+)
 
 
 def difference_of_gaussians(
@@ -155,16 +126,3 @@ class CenterSurroundFilter(nn.Module):
             f"n_types={self.n_types}, kernel_size={self.kernel_size}, "
             f"temporal_kernel={self.temporal_kernel}"
         )
-
-
-class CenterSurround(CellType):
-    """Bipolar-like cell: learnable difference-of-Gaussians RF, causal filter, bias, ReLU."""
-
-    name = "centersurround"
-    description = "learnable difference-of-Gaussians RF per type + causal temporal filter + ReLU"
-    Params = CenterSurroundParams
-
-    @classmethod
-    def build(cls, n_types: int, params: BaseModel, *, frames: int) -> nn.Module:
-        assert isinstance(params, CenterSurroundParams)
-        return CenterSurroundFilter(n_types, params)
