@@ -13,6 +13,8 @@ Usage::
     python bench/train.py                    # batch 15, 255 x 255 x 51: the paper's setting
     python bench/train.py --quick            # smoke test at 105 x 105 x 21, batch 3
     python bench/train.py --threads 2 --steps 5 --reference-steps 2
+    python bench/train.py --processes 2 --threads 1   # the default CPU layout on 2 cores:
+                                             # 2 concurrent 1-thread processes, batch 16/2 each
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ def _measure(model_kind: str, quick: bool, batch: int, steps: int, threads: int)
     if model_kind == "loop":
         return _measure_loop(spec, steps)
     circuit = compile_circuit(spec, seed=0)
+    if model_kind == "profile":  # the step as the default profile trains it (its dropout)
+        circuit.dropout_p = spec.training.dropout if spec.training.dropout is not None else 0.4
     model, project = circuit, circuit.project_constraints
     if model_kind == "reference":
         from reference import ReferenceCircuit
@@ -123,12 +127,30 @@ def in_process(kind: str, *args) -> dict:
         return pool.apply(_measure, (kind, *args))
 
 
+def in_processes(processes: int, kind: str, quick: bool, batch: int, steps: int, threads: int):
+    """:func:`_measure` in ``processes`` concurrent processes, each on ``batch / processes``
+    stimuli per step (data parallel without the gradient exchange, which for 7,682 parameters
+    is negligible): the per-step time of the slowest, as one step of the whole layout."""
+    if processes == 1:
+        return in_process(kind, quick, batch, steps, threads)
+    context = multiprocessing.get_context("spawn")
+    share = (kind, quick, batch // processes, steps, threads)
+    with context.Pool(processes) as pool:
+        results = pool.starmap(_measure, [share] * processes)
+    merged = {key: max(r[key] for r in results) for key in results[0]}
+    merged["max_rss_mib"] = sum(r["max_rss_mib"] for r in results)
+    return merged
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batch", type=int, default=15)
     parser.add_argument("--steps", type=int, default=5, help="timed compiled steps")
     parser.add_argument("--reference-steps", type=int, default=2, help="timed reference steps")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2, help="threads per process")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="concurrent data-parallel processes"
+    )
     parser.add_argument("--quick", action="store_true", help="105 x 105 x 21, batch 3")
     parser.add_argument("--no-reference", action="store_true")
     args = parser.parse_args(argv)
@@ -147,7 +169,8 @@ def main(argv: list[str] | None = None) -> None:
     flops = count_flops(circuit.plan, kernels).required
     size = f"{spec.input.size[0]}x{spec.input.size[1]}x{spec.input.frames}"
     print(
-        f"# {spec.name} training throughput: batch {batch}, {size}, {args.threads} threads, "
+        f"# {spec.name} training throughput: batch {batch}, {size}, "
+        f"{args.processes} process(es) x {args.threads} thread(s), "
         f"torch {torch.__version__}; fp32 matmul peak {peak / 1e9:.1f} GFLOP/s; "
         f"{flops / 1e9:.3f} GFLOP per stimulus and step (forward + needed gradients)"
     )
@@ -162,7 +185,8 @@ def main(argv: list[str] | None = None) -> None:
     print("|---|---|---|---|---|---|---|")
     results = {}
     for name, kind, steps in runs:
-        result = in_process(kind, args.quick, batch, steps, args.threads)
+        processes = args.processes if kind in ("compiled", "profile") else 1
+        result = in_processes(processes, kind, args.quick, batch, steps, args.threads)
         results[kind] = result
         best = result["seconds_per_step"]
         rate = flops * batch / best

@@ -5,9 +5,9 @@ Build one with :func:`retinasim.compile.compile_circuit`.
 
 from retinasim.circuit.errors import CircuitError
 from retinasim.circuit.init import initialise
-from retinasim.circuit.memory import tune_cpu_allocator
 from retinasim.circuit.module import Circuit, CircuitOptions, CircuitOutput
 from retinasim.circuit.plan import CircuitPlan, ConnectionPlan, LayerPlan
+from retinasim.util.cpu import tune_cpu_allocator
 
 __all__ = [
     "Circuit",

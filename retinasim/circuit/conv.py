@@ -115,7 +115,10 @@ def weight_grad_dilated(
     total = total[:, :, :rows, : kernel[1]]  # (in, bands * out, rows, kw)
     if bands > 1:
         total = total.unflatten(1, (bands, out_channels)).permute(0, 2, 1, 3, 4).flatten(2, 3)
-    return total.transpose(0, 1).contiguous()
+    total = total.transpose(0, 1)
+    # Canonical strides even where a size-1 dimension lets .contiguous() keep odd ones
+    # (DistributedDataParallel compares a gradient's strides with its bucket's).
+    return torch.empty(total.shape, dtype=total.dtype, device=total.device).copy_(total)
 
 
 class _Conv2d(torch.autograd.Function):

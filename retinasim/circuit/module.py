@@ -79,6 +79,34 @@ class CircuitOutput:
     activity: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
+@dataclass
+class _PassState:
+    """A pass in progress: batch and frame counts, and the drive sent so far to each layer
+    not yet computed (``(batch*time, types, y, x)`` each)."""
+
+    batch: int
+    time: int
+    pending: dict[str, torch.Tensor]
+
+
+@dataclass
+class PassCache:
+    """What :meth:`Circuit.rerun` needs to restart one pass (see :meth:`Circuit.run_cached`).
+
+    Attributes
+    ----------
+    lesions
+        The circuit's lesions when the pass ran.
+    restarts
+        Layer → (drive its predecessors sent to later layers, its activity before lesions).
+    """
+
+    lesions: dict[str, list[int]]
+    restarts: dict[str, tuple[dict[str, torch.Tensor], torch.Tensor]] = field(default_factory=dict)
+    batch: int = 0
+    time: int = 0
+
+
 class _Table(nn.Module):
     """Submodules and buffers keyed by layer name, whatever the name (even ``"training"``)."""
 
@@ -173,18 +201,84 @@ class Circuit(LesionControl, nn.Module):
             Names of the layers whose activity to return.
         """
         record = self._layers_to_record(layers)
+        return self._pass(self._start(video), 0, None, record, None)
+
+    def run_cached(
+        self, video: torch.Tensor, restart_layers: Iterable[str]
+    ) -> tuple[CircuitOutput, PassCache]:
+        """:meth:`run` (eval mode, no activity returned) that also keeps what
+        :meth:`rerun` needs to restart the pass at any of ``restart_layers``.
+
+        The cache holds, per restart layer, its activity before lesions and the drive that
+        the layers before it sent to the layers after it: about one batch of those layers'
+        activity (murray2021, restarting at bipolar: 4 MB per stimulus in float32).
+        """
+        if self.training:
+            raise CircuitError("run_cached needs eval mode (dropout would differ per pass)")
+        keep = set(restart_layers)
+        unknown = sorted(keep - set(self.layer_names))
+        if unknown:
+            raise CircuitError(f"unknown restart layer(s) {unknown} (layers: {self.layer_names})")
+        cache = PassCache(lesions=self.lesions)
+        output = self._pass(self._start(video), 0, None, set(), (keep, cache))
+        return output, cache
+
+    def rerun(self, cache: PassCache, layer: str) -> CircuitOutput:
+        """The pass of :meth:`run_cached` again from ``layer`` on, with the current lesions.
+
+        Exact: the logits equal :meth:`run` of the same video with the current lesions, as
+        long as the layers before ``layer`` carry the lesions they had when the cache was
+        made (checked) — so a lesion set whose first lesioned layer is ``layer`` recomputes
+        only ``layer``'s targets and what follows.
+        """
+        if layer not in cache.restarts:
+            raise CircuitError(f"the pass cache has no restart point at layer {layer!r}")
+        order = self.layer_names.index(layer)
+        before = set(self.layer_names[:order])
+        now, then = self.lesions, cache.lesions
+        if any(now.get(name) != then.get(name) for name in before):
+            raise CircuitError(
+                f"cannot restart at {layer!r}: lesions of the layers before it changed since "
+                "the cache was made"
+            )
+        pending, output = cache.restarts[layer]
+        state = _PassState(cache.batch, cache.time, dict(pending))
+        return self._pass(state, order, output, set(), None)
+
+    def _start(self, video: torch.Tensor) -> _PassState:
+        """Check ``video`` and send it through the connections from the stimulus."""
         self._check_video(video)
         batch, channels, time, height, width = video.shape
-        groups = self._groups()
-        pending: dict[str, torch.Tensor] = {}
+        state = _PassState(batch, time, {})
         frames = video.transpose(1, 2).reshape(batch * time, channels, height, width)
-        self._send(groups.get(INPUT, ()), frames, pending)
+        self._send(self._groups().get(INPUT, ()), frames, state.pending)
+        return state
+
+    def _pass(
+        self,
+        state: _PassState,
+        first: int,
+        first_output: torch.Tensor | None,
+        record: set[str],
+        caching: tuple[set[str], PassCache] | None,
+    ) -> CircuitOutput:
+        """Layers ``first ...`` of a pass; ``first_output`` is layer ``first``'s activity
+        before lesions when it is known (a restart), else it is computed from its drive."""
+        groups = self._groups()
+        pending = state.pending
         activity: dict[str, torch.Tensor] = {}
         readout_input = None
-        for layer in self.plan.layers:
-            drive = pending.pop(layer.name)
-            drive = drive.view(batch, time, *drive.shape[1:]).transpose(1, 2)
-            output = self._cell(layer, drive)
+        for layer in self.plan.layers[first:]:
+            if first_output is None:
+                drive = pending.pop(layer.name)
+                drive = drive.view(state.batch, state.time, *drive.shape[1:]).transpose(1, 2)
+                output = self._cell(layer, drive)
+            else:  # a restart: the layer's activity is known, its drive was not kept
+                output, first_output = first_output, None
+            if caching is not None and layer.name in caching[0]:
+                cache = caching[1]
+                cache.batch, cache.time = state.batch, state.time
+                cache.restarts[layer.name] = (dict(pending), output)
             output = self._silence_lesioned(layer.name, output)
             if layer.name in record:
                 activity[layer.name] = output

@@ -45,7 +45,14 @@ _register_commands()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 ok, 2 bad input, 1 crash)."""
+    """Run the command line; returns the exit code (0 ok, 2 bad input, 1 crash).
+
+    Process-wide speed settings are applied here, once, for every command
+    (:func:`retinasim.util.cpu.tune_cpu_allocator`; it does not import torch).
+    """
+    from retinasim.util.cpu import tune_cpu_allocator
+
+    tune_cpu_allocator()
     try:
         app(args=argv, prog_name="retinasim")
     except SystemExit as done:  # typer's standalone mode ends every run this way

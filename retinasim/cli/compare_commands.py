@@ -52,14 +52,21 @@ def compare(
     labels = labels_for(circuits)
     typer.echo(f"comparing {', '.join(labels)} with {seeds} seed(s) each into {out}")
 
+    finished = [0]
+    total = len(labels) * seeds
+
     def progress(row: dict[str, Any]) -> None:
-        elapsed = time.perf_counter() - started
+        finished[0] += 1
+        rate = finished[0] / max((time.perf_counter() - started) / 60, 1e-9)
+        head = (
+            f"{time.strftime('%H:%M:%S')} run {finished[0]}/{total} ({rate:.2f} runs/min): "
+            f"{row['circuit']} seed {row['seed']}"
+        )
         if row["status"] == "failed":
-            typer.echo(f"[{elapsed:7.1f} s] {row['circuit']} seed {row['seed']}: {row['error']}")
+            typer.echo(f"{head}: {row['error']}")
             return
         typer.echo(
-            f"[{elapsed:7.1f} s] {row['circuit']} seed {row['seed']}: "
-            f"accuracy(α=2) {row['accuracy_alpha_2']:.3f}, critical {row['n_critical']}, "
+            f"{head}: accuracy(α=2) {row['accuracy_alpha_2']:.3f}, critical {row['n_critical']}, "
             f"DS emergence {row['ds_emergence']}"
         )
 

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from retinasim.cli.train_commands import PROCESSES, THREADS
 from retinasim.errors import RetinasimError
 
 N_STIMULI = typer.Option(help="Test stimuli per alpha for the psychometric curve and lesions.")
@@ -31,41 +32,13 @@ def _config(options: dict):
     return AnalysisConfig(**{key: value for key, value in options.items() if key in names})
 
 
-class _Bars:
-    """rich progress bars, one per task name, on stderr."""
-
-    def __init__(self) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-        self.progress = Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-        )
-        self.tasks: dict[str, int] = {}
-
-    def __call__(self, name: str, done: int, total: int) -> None:
-        if name not in self.tasks:
-            self.tasks[name] = self.progress.add_task(name, total=total)
-        self.progress.update(self.tasks[name], completed=done, total=total)
-
-    def __enter__(self) -> _Bars:
-        self.progress.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.progress.stop()
-
-
 def _analyze(run_dir: Path, config, steps: tuple[str, ...]) -> Path:
+    from retinasim.cli.progress import phase_progress
     from retinasim.dissect.pipeline import Analysis
     from retinasim.figures import make_figures
     from retinasim.report import build_report
 
-    with _Bars() as bars:
+    with phase_progress() as bars:
         analysis = Analysis(run_dir, config, progress=bars)
         analysis.run(steps)
         bars("figures", 0, 1)
@@ -87,12 +60,16 @@ def run(
     n_per_s: Annotated[int, N_PER_S] = 24,
     deepvis_iterations: Annotated[int, ITERATIONS] = 100,
     critical_threshold: Annotated[float, THRESHOLD] = 0.95,
-    ablation_screen: Annotated[int, SCREEN] = 16,
+    ablation_screen: Annotated[int, SCREEN] = 0,
+    processes: Annotated[int | None, PROCESSES] = None,
+    threads: Annotated[int | None, THREADS] = None,
 ) -> None:
     """Train a circuit, evaluate it, run every analysis, draw the figures, write report.html."""
+    from retinasim.cli.train_commands import training_layout
     from retinasim.spec import load_circuit
     from retinasim.train import evaluate_run
     from retinasim.train import train as run_training
+    from retinasim.train.progress import evaluation_progress
 
     if resume and overwrite:
         raise RetinasimError("--resume and --overwrite exclude each other; choose one")
@@ -100,8 +77,17 @@ def run(
         raise RetinasimError(f"--evaluation-n must be at least 1, got {evaluation_n}")
     config = _config(locals())
     spec = load_circuit(circuit)
-    run_training(spec, out, resume=resume, overwrite=overwrite)
-    evaluate_run(out, n=evaluation_n)
+    layout = training_layout(spec, "cpu", processes, threads)
+    run_training(
+        spec,
+        out,
+        resume=resume,
+        overwrite=overwrite,
+        processes=layout.processes,
+        threads=layout.threads,
+    )
+    with evaluation_progress(3 * evaluation_n) as progress:
+        evaluate_run(out, n=evaluation_n, progress=progress)
     report = _analyze(out, config, _all_steps())
     typer.echo(f"{out}: report written to {report}")
 
@@ -128,7 +114,7 @@ def analyze(
     n_per_s: Annotated[int, N_PER_S] = 24,
     deepvis_iterations: Annotated[int, ITERATIONS] = 100,
     critical_threshold: Annotated[float, THRESHOLD] = 0.95,
-    ablation_screen: Annotated[int, SCREEN] = 16,
+    ablation_screen: Annotated[int, SCREEN] = 0,
 ) -> None:
     """Run the analyses of a trained run (results in RUN_DIR/analysis), then figures and report."""
     from retinasim.dissect.pipeline import STEPS

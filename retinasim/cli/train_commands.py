@@ -37,9 +37,8 @@ def train(
             "--set warmup_steps=20 --set stimulus.dot_radius=4 --set dropout=0",
         ),
     ] = None,
-    threads: Annotated[
-        int | None, typer.Option(help="CPU threads per process (default: torch's choice).")
-    ] = None,
+    processes: Annotated[int | None, PROCESSES] = None,
+    threads: Annotated[int | None, THREADS] = None,
     stop_after: Annotated[
         int | None, typer.Option(hidden=True, help="Stop after N steps, as if interrupted.")
     ] = None,
@@ -54,12 +53,6 @@ def train(
 
     if resume and overwrite:
         raise RetinasimError("--resume and --overwrite exclude each other; choose one")
-    if threads is not None:
-        if threads < 1:
-            raise RetinasimError(f"--threads must be at least 1, got {threads}")
-        import torch
-
-        torch.set_num_threads(threads)
     overrides: dict[str, Any] = dict(parse_assignment(text) for text in set_ or [])
     options = {
         "steps": steps,
@@ -71,13 +64,18 @@ def train(
     }
     overrides.update({key: value for key, value in options.items() if value is not None})
     spec = apply_overrides(load_circuit(circuit), overrides)
-    from retinasim.circuit import tune_cpu_allocator
     from retinasim.train import train as run_training
 
-    tune_cpu_allocator()  # keeps freed large blocks for reuse: faster steps on the CPU
-
+    layout = training_layout(spec, device, processes, threads)
     metrics = run_training(
-        spec, out, device=device, resume=resume, overwrite=overwrite, stop_after=stop_after
+        spec,
+        out,
+        device=device,
+        resume=resume,
+        overwrite=overwrite,
+        stop_after=stop_after,
+        processes=layout.processes,
+        threads=layout.threads,
     )
     if metrics is not None and _is_main():
         print(
@@ -86,6 +84,39 @@ def train(
             f"loss {_fmt(metrics['loss'])}, validation accuracy "
             f"{_fmt(metrics['validation_accuracy'])}"
         )
+
+
+PROCESSES = typer.Option(
+    help="Data-parallel CPU processes (default: one per core that divides the batch)."
+)
+THREADS = typer.Option(help="CPU threads per process (default: the cores left to each).")
+
+
+def training_layout(spec, device: str, processes: int | None, threads: int | None):
+    """The :class:`~retinasim.util.cpu.CpuLayout` of a training command's run.
+
+    On the CPU without torchrun: :func:`~retinasim.util.cpu.cpu_layout` with the user's
+    choices; on a GPU or under torchrun: this one process, ``threads`` if given.
+    """
+    import os
+
+    from retinasim.util.cpu import CpuLayout, cpu_layout
+
+    for name, value in (("--processes", processes), ("--threads", threads)):
+        if value is not None and value < 1:
+            raise RetinasimError(f"{name} must be at least 1, got {value}")
+    batch = spec.training.batch_size
+    if processes is not None and batch % processes:
+        raise RetinasimError(
+            f"--processes {processes} does not divide the batch size {batch}; "
+            f"use a divisor of {batch}"
+        )
+    if device != "cpu" or int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        if processes not in (None, 1):
+            raise RetinasimError("--processes is for CPU training; use torchrun for GPUs")
+        return CpuLayout(1, threads)
+    size = spec.input.channels * spec.input.frames * spec.input.size[0] * spec.input.size[1]
+    return cpu_layout(batch, stimulus_values=size, processes=processes, threads=threads)
 
 
 def _is_main() -> bool:

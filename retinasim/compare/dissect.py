@@ -62,33 +62,26 @@ def light_dissection(
         their DSI) and the settings. Both flags are false for a run whose unlesioned accuracy
         is below ``threshold`` (every type is then "critical").
     """
+    from retinasim.dissect.lesions import lesion_scan
     from retinasim.dissect.summary import direction_selectivity
+    from retinasim.engine import Engine, moving_dots_set
     from retinasim.train import load_trained
-    from retinasim.train.data import moving_dots
-    from retinasim.train.inference import predict
 
     circuit, spec = load_trained(run_dir)
     layer = spec.readout.layer
     names = list(circuit.type_names[layer])
-    generator = moving_dots(spec, alpha=alpha)
-    seed = spec.training.stimulus_seeds.test
-
-    def accuracy(silenced: list[int]) -> float:
-        with circuit.lesioned({layer: silenced} if silenced else {}):
-            result = predict(circuit, spec, generator, seed=seed, count=n, batch_size=batch_size)
-        return float(np.mean(result["correct"]))
-
-    baseline = accuracy([])
-    lesion = [accuracy([i]) for i in range(len(names))]
+    stimuli = moving_dots_set(spec, alphas=[alpha], n=n)
+    scan = lesion_scan(circuit, spec, stimuli, layers=[layer])
+    baseline = float(scan.attrs["intact_accuracy"])
+    lesion = [float(v) for v in scan["accuracy"].values]
     critical = [i for i, value in enumerate(lesion) if value < threshold]
     order = [int(i) for i in np.argsort(lesion, kind="stable")]
-    sufficient: int | None = None
-    for k in range(1, len(names) + 1):
-        kept = set(order[:k])
-        value = baseline if k == len(names) else accuracy([i for i in order if i not in kept])
-        if value >= threshold:
-            sufficient = k
-            break
+    # Keep the k most damaging types alone (every other type of the layer silenced), k = 1 ...
+    kept_alone = [{layer: order[k:]} for k in range(1, len(names))]
+    engine = Engine(circuit, spec, batch_size=batch_size)
+    alone = list(engine.run(stimuli, kept_alone).accuracy()) if kept_alone else []
+    reached = [k for k, value in enumerate([*alone, baseline], start=1) if value >= threshold]
+    sufficient = reached[0] if reached else None
     tuning = direction_selectivity(circuit, spec)
     tuning = tuning.isel(cell_type=np.flatnonzero(tuning["layer"].values == layer))
     dsi = [float(v) for v in tuning["dsi"].values]

@@ -11,7 +11,6 @@ recorded with its error; the others go on.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import threading
 import traceback
@@ -24,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from retinasim.util.cpu import usable_cores
 
 DISSECTION = "dissection.json"
 DISSECTION_VERSION = 3  # 3: direction selectivity from the full dissection's bar protocol
@@ -75,8 +76,10 @@ def _run(job: RunJob) -> dict[str, Any]:
     from retinasim.spec import load_circuit
     from retinasim.train import apply_overrides, evaluate_run, train
     from retinasim.train.progress import SilentReporter
+    from retinasim.util.cpu import tune_cpu_allocator
 
     torch.set_num_threads(job.threads)
+    tune_cpu_allocator()  # a spawned worker starts with the default allocator
     folder = run_dir(job.out, job.label, job.seed)
     spec = apply_overrides(load_circuit(job.circuit_file), {**job.overrides, "seed": job.seed})
     metrics = _read_json(folder / "metrics.json")
@@ -216,7 +219,7 @@ def terminate_on_sigterm() -> Iterator[None]:
 
 def plan_workers(n_jobs: int, jobs: int | None = None) -> tuple[int, int]:
     """``(processes, torch threads per process)`` for ``n_jobs`` runs on this machine's cores."""
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     processes = max(1, min(n_jobs, jobs if jobs else cores))
     return processes, max(1, cores // processes)
 

@@ -1,7 +1,8 @@
 """Dissecting a trained circuit as the paper did: behaviour, lesions, ablation, deep
 visualization and a per-cell-type function summary.
 
-Public API: :func:`evaluation_set`, :func:`decisions`, :func:`psychometric_curve`,
+Public API: :func:`evaluation_set` (a :class:`~retinasim.engine.StimulusSet`),
+:func:`decisions`, :func:`psychometric_curve`,
 :func:`accuracy_by_s`, :func:`lesion_scan`, :func:`critical_types`,
 :func:`lesion_effects_by_s`, :func:`ablation_search`, :func:`ablated_lesions`,
 :func:`maximise_activation`, :func:`xt_slice`, :func:`structure_velocity`,
@@ -19,14 +20,14 @@ from retinasim.dissect.deepvis import (
     xt_slice,
 )
 from retinasim.dissect.errors import DissectionError
-from retinasim.dissect.evaluation import EvaluationSet, decisions, evaluation_set
+from retinasim.dissect.evaluation import StimulusSet, decisions, evaluation_set
 from retinasim.dissect.lesions import critical_types, lesion_effects_by_s, lesion_scan
 from retinasim.dissect.moving_pattern import maximise_moving_pattern
 from retinasim.dissect.units import bipolar_amacrine_units
 
 __all__ = [
     "DissectionError",
-    "EvaluationSet",
+    "StimulusSet",
     "ablated_lesions",
     "ablation_search",
     "accuracy_by_s",

@@ -1,8 +1,9 @@
 """Combinatorial ablation: keep a few types, silence everything else, find what still works.
 
 The paper kept the critical ganglion types and tried every combination of one bipolar and one
-amacrine type, with all other types lesioned. Each combination is one forward pass over a
-fixed :class:`~retinasim.dissect.evaluation.EvaluationSet`; no retraining.
+amacrine type, with all other types lesioned. Every combination is tested on the same fixed
+stimuli in one run of the :class:`~retinasim.engine.Engine` (each batch rendered once, every
+combination recomputed from the bipolar cells' activity on); no retraining.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import xarray as xr
 
 from retinasim.dissect.behaviour import DIRECTIONS
 from retinasim.dissect.errors import DissectionError
-from retinasim.dissect.evaluation import EvaluationSet, decisions
-from retinasim.dissect.lesions import Progress
+from retinasim.dissect.lesions import Progress, per_direction
+from retinasim.engine import Engine, StimulusSet
 
 
 def complement(type_names: Mapping[str, list[str]], kept: Mapping[str, list[int]]) -> dict:
@@ -30,7 +31,7 @@ def complement(type_names: Mapping[str, list[str]], kept: Mapping[str, list[int]
 def ablation_search(
     circuit,
     spec,
-    stimuli: EvaluationSet,
+    stimuli: StimulusSet,
     *,
     keep: Mapping[str, list[int]],
     choose: Mapping[str, int] | None = None,
@@ -51,8 +52,9 @@ def ablation_search(
         Combinations below this accuracy are dropped from the result (the authors: 0.90).
     screen
         ``(n_screen, n_best)``: first evaluate every combination on the first ``n_screen``
-        stimuli only, then the ``n_best`` best of them on all (a faster search of large
-        circuits; reported accuracies are always on all stimuli). None: all on all.
+        stimuli of each condition only, then the ``n_best`` best of them on all (a faster
+        search of circuits with many combinations; reported accuracies are always on all
+        stimuli). None (the default): every combination on all stimuli.
 
     Returns
     -------
@@ -74,7 +76,6 @@ def ablation_search(
     ]
     combinations = list(itertools.product(*per_layer))
     candidates = combinations
-    total = len(combinations) + (screen[1] if screen else 0)
 
     def lesions_of(combination) -> dict:
         kept = {layer: list(keep.get(layer, [])) for layer in names}
@@ -82,25 +83,17 @@ def ablation_search(
             kept[layer] = sorted(set(kept[layer]) | set(chosen))
         return complement(names, kept)
 
-    done = 0
+    engine = Engine(circuit, spec)
     if screen is not None:
-        subset = stimuli.subset(slice(0, screen[0]))
-        scores = []
-        for combination in combinations:
-            scores.append(decisions(circuit, spec, subset, lesions=lesions_of(combination)).mean())
-            done += 1
-            if progress:
-                progress(done, total)
-        order = np.argsort(-np.asarray(scores), kind="stable")[: screen[1]]
+        subset = stimuli.head(screen[0])
+        scores = engine.run(subset, [lesions_of(c) for c in combinations]).accuracy()
+        order = np.argsort(-scores, kind="stable")[: screen[1]]
         candidates = [combinations[k] for k in order]
-    rows = []
-    for combination in candidates:
-        correct = decisions(circuit, spec, stimuli, lesions=lesions_of(combination))
-        by_direction = [correct[stimuli.fast_direction == d].mean() for d in DIRECTIONS]
-        rows.append((combination, float(correct.mean()), by_direction))
-        done += 1
-        if progress:
-            progress(done, total)
+    result = engine.run(stimuli, [lesions_of(c) for c in candidates], progress=progress)
+    rows = [
+        (combination, float(correct.mean()), per_direction(correct, result.trials))
+        for combination, correct in zip(candidates, result.correct, strict=True)
+    ]
     rows = [r for r in rows if r[1] >= min_accuracy]
     rows.sort(key=lambda r: -r[1])
     layers = list(choose)

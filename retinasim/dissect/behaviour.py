@@ -12,13 +12,8 @@ import numpy as np
 import xarray as xr
 
 from retinasim.analysis.labels import labelled
-from retinasim.dissect.evaluation import (
-    EvaluationSet,
-    Lesions,
-    decisions,
-    evaluation_set,
-    lesion_label,
-)
+from retinasim.dissect.evaluation import Lesions, lesion_label
+from retinasim.engine import Engine, StimulusSet, moving_dots_set
 
 DIRECTIONS = ("left", "right")
 DEFAULT_ALPHAS = tuple(np.round(np.arange(0.0, 4.01, 0.25), 2))
@@ -27,13 +22,16 @@ DEFAULT_S = tuple(np.round(np.linspace(0.5, 1.5, 11), 3))
 """Slow speeds for accuracy vs s, pixels/frame (the authors' code used 0.50 + 0.03 k)."""
 
 
-def grouped_accuracy(correct: np.ndarray, stimuli: EvaluationSet, by: str) -> xr.DataArray:
-    """Accuracy ``(by, fast_direction)`` of ``correct (n,)`` grouped by ``alpha`` or ``s``."""
-    values = np.unique(getattr(stimuli, by))
+def grouped_accuracy(correct: np.ndarray, trials: dict[str, np.ndarray], by: str) -> xr.DataArray:
+    """Accuracy ``(by, fast_direction)`` of ``correct (n,)`` grouped by ``alpha`` or ``s``.
+
+    ``trials``: per-trial metadata (:attr:`retinasim.engine.EngineResult.trials`).
+    """
+    values = np.unique(trials[by])
     table = np.full((len(values), len(DIRECTIONS)), np.nan)
     for i, value in enumerate(values):
         for j, direction in enumerate(DIRECTIONS):
-            chosen = (getattr(stimuli, by) == value) & (stimuli.fast_direction == direction)
+            chosen = (trials[by] == value) & (trials["fast_direction"] == direction)
             if chosen.any():
                 table[i, j] = correct[chosen].mean()
     array = xr.DataArray(
@@ -54,8 +52,9 @@ def psychometric_curve(
     alphas: Sequence[float] = DEFAULT_ALPHAS,
     n: int = 100,
     lesions: Lesions | None = None,
-    stimuli: EvaluationSet | None = None,
+    stimuli: StimulusSet | None = None,
     seed: int | None = None,
+    progress=None,
 ) -> xr.Dataset:
     """Accuracy as a function of the fast/slow speed ratio alpha.
 
@@ -70,7 +69,10 @@ def psychometric_curve(
     lesions
         Cell types to silence, layer → types.
     stimuli
-        A prepared :func:`evaluation_set` (overrides ``alphas``, ``n``, ``seed``).
+        A prepared :func:`~retinasim.engine.moving_dots_set` (overrides ``alphas``, ``n``,
+        ``seed``).
+    progress
+        ``progress(done, total)`` after every batch of stimuli.
 
     Returns
     -------
@@ -79,12 +81,13 @@ def psychometric_curve(
         fast_direction)``, ``count (alpha)``; attrs ``lesions``.
     """
     if stimuli is None:
-        stimuli = evaluation_set(spec, alphas=alphas, n=n, seed=seed)
-    correct = decisions(circuit, spec, stimuli, lesions=lesions)
-    by_direction = grouped_accuracy(correct, stimuli, "alpha")
+        stimuli = moving_dots_set(spec, alphas=alphas, n=n, seed=seed)
+    result = Engine(circuit, spec).run(stimuli, [lesions], progress=progress)
+    correct, trials = result.correct[0], result.trials
+    by_direction = grouped_accuracy(correct, trials, "alpha")
     values = by_direction["alpha"].values
-    overall = [correct[stimuli.alpha == a].mean() for a in values]
-    counts = [(stimuli.alpha == a).sum() for a in values]
+    overall = [correct[trials["alpha"] == a].mean() for a in values]
+    counts = [(trials["alpha"] == a).sum() for a in values]
     dataset = xr.Dataset(
         {
             "accuracy": labelled(
@@ -111,7 +114,7 @@ def accuracy_by_s(
     alpha: float = 2.0,
     n: int = 40,
     lesions: Lesions | None = None,
-    stimuli: EvaluationSet | None = None,
+    stimuli: StimulusSet | None = None,
     seed: int | None = None,
 ) -> xr.DataArray:
     """Accuracy ``(s, fast_direction)`` at fixed slow speeds (pixels/frame).
@@ -120,8 +123,9 @@ def accuracy_by_s(
     ``s_values``, ``alpha``, ``n`` and ``seed``.
     """
     if stimuli is None:
-        stimuli = evaluation_set(spec, alphas=[alpha], s_values=s_values, n=n, seed=seed)
-    correct = decisions(circuit, spec, stimuli, lesions=lesions)
-    array = labelled(grouped_accuracy(correct, stimuli, "s"), "accuracy", "fraction correct")
+        stimuli = moving_dots_set(spec, alphas=[alpha], s_values=s_values, n=n, seed=seed)
+    result = Engine(circuit, spec).run(stimuli, [lesions])
+    accuracy = grouped_accuracy(result.correct[0], result.trials, "s")
+    array = labelled(accuracy, "accuracy", "fraction correct")
     array.attrs["lesions"] = lesion_label(lesions, circuit.type_names)
     return array

@@ -13,25 +13,31 @@ import xarray as xr
 
 from retinasim.dissect.behaviour import DIRECTIONS
 from retinasim.dissect.errors import DissectionError
-from retinasim.dissect.evaluation import EvaluationSet, Lesions, decisions
+from retinasim.engine import Engine, Lesions, StimulusSet
 
 Progress = Callable[[int, int], None]
-"""Called as ``progress(done, total)`` after each evaluated model."""
+"""Called as ``progress(done, total)`` after each batch of stimuli (all lesion sets)."""
 
 
-def _per_direction(correct: np.ndarray, stimuli: EvaluationSet) -> list[float]:
+def per_direction(correct: np.ndarray, trials: dict[str, np.ndarray]) -> list[float]:
+    """Fraction correct of ``correct (n,)`` for each fast direction (NaN for none)."""
+    fast = trials["fast_direction"]
     return [
-        float(correct[stimuli.fast_direction == d].mean())
-        if (stimuli.fast_direction == d).any()
-        else float("nan")
-        for d in DIRECTIONS
+        float(correct[fast == d].mean()) if (fast == d).any() else float("nan") for d in DIRECTIONS
     ]
+
+
+def add_lesion(base: Lesions | None, layer: str, index: int) -> dict[str, list]:
+    """``base`` with type ``index`` of ``layer`` silenced too."""
+    lesions = {name: list(types) for name, types in (base or {}).items()}
+    lesions[layer] = sorted(set(lesions.get(layer, [])) | {index})
+    return lesions
 
 
 def lesion_scan(
     circuit,
     spec,
-    stimuli: EvaluationSet,
+    stimuli: StimulusSet,
     *,
     layers: list[str] | None = None,
     base_lesions: Lesions | None = None,
@@ -52,15 +58,10 @@ def lesion_scan(
     if unknown:
         raise DissectionError(f"unknown layer(s) {unknown}; known: {list(circuit.type_names)}")
     targets = [(layer, i) for layer in layers for i in range(len(circuit.type_names[layer]))]
-    base = {layer: list(types) for layer, types in (base_lesions or {}).items()}
-    intact = decisions(circuit, spec, stimuli, lesions=base)
-    rows = []
-    for done, (layer, index) in enumerate(targets, start=1):
-        lesions = {**base, layer: sorted(set(base.get(layer, [])) | {index})}
-        correct = decisions(circuit, spec, stimuli, lesions=lesions)
-        rows.append((float(correct.mean()), _per_direction(correct, stimuli)))
-        if progress:
-            progress(done, len(targets))
+    sets = [base_lesions, *(add_lesion(base_lesions, layer, i) for layer, i in targets)]
+    result = Engine(circuit, spec).run(stimuli, sets, progress=progress)
+    intact, *lesioned = result.correct
+    rows = [(float(c.mean()), per_direction(c, result.trials)) for c in lesioned]
     accuracy = np.array([r[0] for r in rows])
     names = [circuit.type_names[layer][i] for layer, i in targets]
     coords = {
@@ -86,7 +87,7 @@ def lesion_scan(
         },
         coords=coords,
     )
-    left, right = _per_direction(intact, stimuli)
+    left, right = per_direction(intact, result.trials)
     dataset.attrs.update(
         intact_accuracy=float(intact.mean()),
         intact_accuracy_left=left,
@@ -125,28 +126,22 @@ def critical_types(
 def lesion_effects_by_s(
     circuit,
     spec,
-    stimuli: EvaluationSet,
+    stimuli: StimulusSet,
     types: list[tuple[str, int]],
     *,
     base_lesions: Lesions | None = None,
 ) -> xr.DataArray:
     """Accuracy ``(lesion, s, fast_direction)``: no extra lesion, then each of ``types`` alone.
 
-    ``stimuli`` must hold fixed slow speeds (``evaluation_set(..., s_values=...)``);
+    ``stimuli`` must hold fixed slow speeds (``moving_dots_set(..., s_values=...)``);
     ``base_lesions`` (e.g. those making the ablated model) stay in place throughout.
     """
     from retinasim.dissect.behaviour import grouped_accuracy
 
-    base = {layer: list(refs) for layer, refs in (base_lesions or {}).items()}
-    arrays, labels = [], []
-    for target in [None, *types]:
-        lesions = dict(base)
-        if target is not None:
-            layer, index = target
-            lesions[layer] = sorted(set(lesions.get(layer, [])) | {index})
-        correct = decisions(circuit, spec, stimuli, lesions=lesions)
-        arrays.append(grouped_accuracy(correct, stimuli, "s"))
-        labels.append("none" if target is None else circuit.type_names[target[0]][target[1]])
+    sets = [base_lesions, *(add_lesion(base_lesions, layer, i) for layer, i in types)]
+    result = Engine(circuit, spec).run(stimuli, sets)
+    arrays = [grouped_accuracy(correct, result.trials, "s") for correct in result.correct]
+    labels = ["none", *(circuit.type_names[layer][i] for layer, i in types)]
     array = xr.concat(arrays, dim="lesion").assign_coords(lesion=labels)
     array.attrs.update(long_name="accuracy", units="fraction correct")
     return array.transpose("lesion", "s", "fast_direction")

@@ -88,45 +88,39 @@ class Analysis:
             if step in steps:
                 getattr(self, f"step_{step}")()
 
-    def _psychometric(self, lesions=None) -> xr.Dataset:
+    def _bar(self, task: str):
+        """A ``progress(done, total)`` callback for the progress display of ``task``."""
+        return lambda done, total: self._progress(task, done, total)
+
+    def _psychometric(self, lesions=None, task: str = "psychometric curve") -> xr.Dataset:
         from retinasim.dissect.behaviour import psychometric_curve
 
-        parts = []
-        for k, alpha in enumerate(self.config.alphas):
-            parts.append(
-                psychometric_curve(
-                    self.circuit,
-                    self.spec,
-                    alphas=[alpha],
-                    n=self.config.n_stimuli,
-                    lesions=lesions,
-                )
-            )
-            self._progress("psychometric curve", k + 1, len(self.config.alphas))
-        return xr.concat(parts, dim="alpha", combine_attrs="override")
+        return psychometric_curve(
+            self.circuit,
+            self.spec,
+            alphas=self.config.alphas,
+            n=self.config.n_stimuli,
+            lesions=lesions,
+            progress=self._bar(task),
+        )
 
     def _by_s(self, lesions=None, types=()) -> xr.DataArray:
-        """Accuracy ``(lesion, s, fast_direction)``, one small stimulus set per s."""
-        from retinasim.dissect.evaluation import evaluation_set
+        """Accuracy ``(lesion, s, fast_direction)`` on ``n_per_s`` stimuli per slow speed."""
         from retinasim.dissect.lesions import lesion_effects_by_s
+        from retinasim.engine import moving_dots_set
 
-        parts = []
-        for k, s in enumerate(self.s_values):
-            stimuli = evaluation_set(
-                self.spec, alphas=[self.config.alpha], s_values=[s], n=self.config.n_per_s
-            )
-            parts.append(
-                lesion_effects_by_s(
-                    self.circuit, self.spec, stimuli, list(types), base_lesions=lesions
-                )
-            )
-            self._progress("accuracy vs s", k + 1, len(self.s_values))
-        return xr.concat(parts, dim="s", combine_attrs="override").rename("accuracy")
+        stimuli = moving_dots_set(
+            self.spec, alphas=[self.config.alpha], s_values=self.s_values, n=self.config.n_per_s
+        )
+        result = lesion_effects_by_s(
+            self.circuit, self.spec, stimuli, list(types), base_lesions=lesions
+        )
+        return result.rename("accuracy")
 
     def _test_set(self):
-        from retinasim.dissect.evaluation import evaluation_set
+        from retinasim.engine import moving_dots_set
 
-        return evaluation_set(self.spec, alphas=[self.config.alpha], n=self.config.n_stimuli)
+        return moving_dots_set(self.spec, alphas=[self.config.alpha], n=self.config.n_stimuli)
 
     def step_behaviour(self) -> None:
         self.save("psychometric.nc", self._psychometric())
@@ -139,7 +133,7 @@ class Analysis:
             self.circuit,
             self.spec,
             self._test_set(),
-            progress=lambda done, total: self._progress("lesion scan", done, total),
+            progress=self._bar("lesion scan"),
         )
         self.save("lesion_scan.nc", scan)
         critical = critical_types(scan, threshold=self.config.critical_threshold)
@@ -171,7 +165,7 @@ class Analysis:
                 if 0 < self.config.ablation_screen < self.config.n_stimuli
                 else None
             ),
-            progress=lambda done, total: self._progress("ablation search", done, total),
+            progress=self._bar("ablation search"),
         )
         self.save("ablation.nc", search)
         if search.sizes["combination"] == 0:
@@ -187,7 +181,9 @@ class Analysis:
                 "accuracy": float(best["accuracy"]),
             },
         )
-        self.save("ablated_psychometric.nc", self._psychometric(lesions))
+        self.save(
+            "ablated_psychometric.nc", self._psychometric(lesions, "ablated psychometric curve")
+        )
         # Every type the ablated model keeps, lesioned in turn (the paper's Figs. 4B, 5B-C, 6B).
         types = [
             (layer, i)

@@ -19,6 +19,7 @@ import torch
 import torch.distributed as dist
 
 from retinasim.train.errors import TrainingError
+from retinasim.util.cpu import tune_cpu_allocator
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,11 @@ def setup(device: str) -> Context:
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if target.type == "cuda" else "gloo")
     return Context(rank, world, target)
+
+
+def launched() -> bool:
+    """Whether this process is one of several started by torchrun or :func:`spawn_local`."""
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
 def check_device(device: str) -> torch.device:
@@ -119,19 +125,45 @@ def _worker(rank: int, world: int, port: int, spec_data: dict[str, Any], kwargs:
         MASTER_PORT=str(port),
     )
     torch.set_num_threads(kwargs.pop("threads_per_process", 1))
+    tune_cpu_allocator()  # a spawned process starts with the default allocator
     from retinasim.spec import CircuitSpec
     from retinasim.train.loop import train
 
     train(CircuitSpec.model_validate(spec_data), **kwargs)
 
 
-def spawn_local(spec: Any, world: int, *, threads_per_process: int = 1, **kwargs: Any) -> None:
+def _process_error(last_line: str) -> Exception:
+    """The error a training process raised, from the last line of its traceback: the same
+    retinasim error type and message when it was one (e.g. a diverged loss), else a
+    :class:`TrainingError` quoting it."""
+    import importlib
+
+    from retinasim.errors import RetinasimError
+
+    name, _, message = last_line.partition(": ")
+    module, _, class_name = name.rpartition(".")
+    try:
+        error_type = getattr(importlib.import_module(module), class_name)
+        if isinstance(error_type, type) and issubclass(error_type, RetinasimError):
+            return error_type(message)
+    except (ImportError, AttributeError, ValueError, TypeError):
+        pass
+    return TrainingError(f"a training process failed: {last_line}")
+
+
+def spawn_local(
+    spec: Any, world: int, *, threads_per_process: int = 1, **kwargs: Any
+) -> dict[str, Any]:
     """Train ``spec`` with ``world`` CPU processes (gloo) on this machine, without torchrun.
 
     ``kwargs`` are passed to :func:`retinasim.train.loop.train` (``out``, ``resume``, ...,
-    everything picklable). Raises :class:`TrainingError` if a process fails.
+    everything picklable). Returns the run's final metrics (its ``metrics.json``, or ``{}``
+    when the run stopped early without writing them). Raises :class:`TrainingError` if a
+    process fails.
     """
     import torch.multiprocessing as mp
+
+    from retinasim.train.run_folder import METRICS, RunFolder
 
     kwargs = {**kwargs, "threads_per_process": threads_per_process, "device": "cpu"}
     try:
@@ -142,5 +174,7 @@ def spawn_local(spec: Any, world: int, *, threads_per_process: int = 1, **kwargs
             join=True,
         )
     except mp.ProcessRaisedException as error:
-        last = str(error).strip().splitlines()[-1]
-        raise TrainingError(f"a training process failed: {last}") from None
+        raise _process_error(str(error).strip().splitlines()[-1]) from None
+    except mp.ProcessExitedException as error:  # killed, or died before raising
+        raise TrainingError(f"a training process failed: {error}") from None
+    return RunFolder(kwargs["out"]).read_json(METRICS, {}) or {}

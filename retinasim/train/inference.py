@@ -8,15 +8,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from retinasim.engine.engine import decision_logits
 from retinasim.spec import CircuitSpec
 from retinasim.stimuli.moving_dots import MovingDots
-from retinasim.train.data import circuit_input
 
-
-def decision_logits(logits: torch.Tensor, spec: CircuitSpec) -> torch.Tensor:
-    """The readout frame's logits: ``(batch, frames, classes)`` → ``(batch, classes)``."""
-    frame = spec.readout.frame
-    return logits[:, -1] if frame == "last" else logits[:, int(frame)]
+__all__ = ["decision_logits", "predict", "training_loss"]
 
 
 def training_loss(
@@ -35,7 +31,6 @@ def training_loss(
     return F.cross_entropy(window.flatten(0, 1), repeated.flatten()), decision
 
 
-@torch.no_grad()
 def predict(
     circuit: torch.nn.Module,
     spec: CircuitSpec,
@@ -47,7 +42,8 @@ def predict(
     batch_size: int = 16,
     on_batch: Callable[[int], None] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Run stimuli ``0 .. count - 1`` of set ``seed`` through ``circuit`` in eval mode.
+    """Run stimuli ``0 .. count - 1`` of set ``seed`` through ``circuit`` in eval mode
+    (one run of the :class:`~retinasim.engine.Engine`).
 
     ``on_batch(n_done)`` is called after every batch (for progress bars).
 
@@ -58,26 +54,15 @@ def predict(
         frame; ``labels`` int ``(count,)``; and the generator's per-trial metadata (``s`` in
         pixels/frame, ``fast_direction``, ...), each ``(count,)``.
     """
-    was_training = circuit.training
-    circuit.eval()
-    parts: list[dict[str, np.ndarray]] = []
-    try:
-        for start in range(0, count, batch_size):
-            batch = generator.generate(
-                range(start, min(start + batch_size, count)), seed=seed, device=device
-            )
-            logits = decision_logits(circuit(circuit_input(batch.video, spec.training)), spec)
-            if on_batch is not None:
-                on_batch(min(start + batch_size, count))
-            assert batch.labels is not None
-            parts.append(
-                {
-                    "logits": logits.float().cpu().numpy(),
-                    "labels": batch.labels.cpu().numpy(),
-                    "correct": (logits.argmax(1) == batch.labels).cpu().numpy(),
-                    **batch.metadata,
-                }
-            )
-    finally:
-        circuit.train(was_training)
-    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+    from retinasim.engine import Condition, Engine, StimulusSet
+
+    stimuli = StimulusSet([Condition(generator)], count, seed)
+    engine = Engine(circuit, spec, batch_size=batch_size, device=device)
+    progress = None if on_batch is None else (lambda done, total: on_batch(done))
+    result = engine.run(stimuli, progress=progress)
+    return {
+        "logits": result.logits[0],
+        "labels": result.labels,
+        "correct": result.correct[0],
+        **result.trials,
+    }

@@ -39,6 +39,8 @@ def train(
     overwrite: bool = False,
     reporter: Reporter | None = None,
     stop_after: int | None = None,
+    processes: int = 1,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Train ``spec`` on the moving-dots task and write a run folder at ``out``.
 
@@ -59,6 +61,14 @@ def train(
     stop_after
         Stop after this many steps of this session, as if killed: no checkpoint is written
         beyond the periodic ones (for tests of ``resume``).
+    processes
+        Data-parallel CPU processes started on this machine (:func:`spawn_local`); each trains
+        on ``batch_size / processes`` stimuli of every step. 1 trains in this process. Ignored
+        under torchrun, which starts the processes itself.
+        :func:`retinasim.util.cpu.cpu_layout` gives the layout the command line uses
+        (``retinasim train --processes``).
+    threads
+        PyTorch threads of each process (default: 1 per spawned process, else unchanged).
 
     Returns
     -------
@@ -69,6 +79,20 @@ def train(
     ------
     RunFolderError, CheckpointError, DivergenceError, TrainingError
     """
+    if processes > 1 and not distributed.launched():
+        # Refuse a bad folder here, with its own error; the processes then resume from it.
+        RunFolder(out).prepare(spec, resume=resume, overwrite=overwrite)
+        return distributed.spawn_local(
+            spec,
+            processes,
+            threads_per_process=threads or 1,
+            out=out,
+            resume=True,
+            reporter=reporter,
+            stop_after=stop_after,
+        )
+    if threads is not None:
+        torch.set_num_threads(threads)
     context = distributed.setup(device)
     try:
         if reporter is None:
@@ -155,6 +179,7 @@ class _Run:
             train_time_s=round(train_time, 3),
             world_size=self.context.world,
             threads=torch.get_num_threads(),
+            layout=f"{self.context.world} process(es) x {torch.get_num_threads()} thread(s)",
             circuit=self.spec.name,
             status=status,
         )

@@ -114,10 +114,18 @@ def evaluation_progress(total: int, stream: Any = None) -> Iterator[Callable[...
     per finished ``alpha`` on ``stream`` (stderr)."""
     stream = stream or sys.stderr
     if not stream.isatty():
+        clock = {"start": time.perf_counter()}  # when the current alpha started
 
         def plain(alpha: float, done: int, total: int) -> None:
             if done == total:
-                print(f"evaluated alpha = {alpha:g} on {total} stimuli", file=stream, flush=True)
+                seconds = max(time.perf_counter() - clock["start"], 1e-9)
+                print(
+                    f"{time.strftime('%H:%M:%S')} evaluated alpha = {alpha:g} on {total} "
+                    f"stimuli in {seconds:.1f} s ({total / seconds:.1f}/s)",
+                    file=stream,
+                    flush=True,
+                )
+                clock["start"] = time.perf_counter()
 
         yield plain
         return

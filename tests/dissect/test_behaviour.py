@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from retinasim.dissect import DissectionError, accuracy_by_s, evaluation_set, psychometric_curve
+from retinasim.dissect import accuracy_by_s, evaluation_set, psychometric_curve
+from retinasim.errors import RetinasimError
 
 
 def test_psychometric_curve_sits_at_chance_for_equal_speeds_and_rises_with_alpha(trained):
@@ -43,5 +44,5 @@ def test_a_lesion_set_is_applied_for_the_call_only(trained):
 @pytest.mark.parametrize("kwargs", [{"n": 0}, {"alphas": [-1.0]}, {"s_values": [-0.5]}])
 def test_bad_sizes_are_refused(trained, kwargs):
     _, spec = trained
-    with pytest.raises(DissectionError):
+    with pytest.raises(RetinasimError):
         evaluation_set(spec, **kwargs)

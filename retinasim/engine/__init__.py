@@ -1,0 +1,21 @@
+"""The evaluation engine: a circuit's decisions on fixed stimulus sets, under many lesions.
+
+Every accuracy that retinasim reports goes through :class:`Engine` — validation during
+training, ``retinasim evaluate``, the dissection's psychometric curves, lesion scans and
+ablation search, and ``retinasim compare``. A :class:`StimulusSet` is rendered batch by batch;
+each batch is rendered once and run once intact, and every lesion set is then recomputed only
+from its first lesioned layer on (:meth:`retinasim.circuit.Circuit.rerun`).
+"""
+
+from retinasim.engine.engine import Engine, EngineResult, Lesions, decision_logits
+from retinasim.engine.stimulus_set import Condition, StimulusSet, moving_dots_set
+
+__all__ = [
+    "Condition",
+    "Engine",
+    "EngineResult",
+    "Lesions",
+    "StimulusSet",
+    "decision_logits",
+    "moving_dots_set",
+]

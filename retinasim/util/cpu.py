@@ -1,0 +1,112 @@
+"""Process-level CPU settings: the C allocator and the training layout over the cores.
+
+**Allocator.** PyTorch allocates CPU tensors with ``malloc``; glibc serves every block above
+its mmap threshold (at most 32 MiB by default) with a fresh ``mmap`` and returns it with
+``munmap`` when freed. A training step of the murray2021 circuit allocates and frees over a
+gigabyte of such blocks, and every page of every block is faulted in and zeroed by the kernel
+again, step after step: measured here, that made a step 2-4× slower and tripled the system
+time. :func:`tune_cpu_allocator` raises the thresholds so that freed blocks stay in the process
+and are reused. It changes global state of the process, so it is never called on import: the
+command line calls it once at start-up (:func:`retinasim.cli.main`), and a Python user calls
+``retinasim.tune_cpu_allocator()`` once, e.g. at the top of a notebook.
+
+**Layout.** One PyTorch process scales poorly from 1 to 2 threads on this circuit's small
+convolutions; data-parallel processes of 1 thread each use the cores better
+(``docs/performance.md`` has the measurements). :func:`cpu_layout` chooses the number of
+processes and threads per process for a training run.
+
+This module never imports torch (``retinasim validate`` stays torch-free).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import platform
+from dataclasses import dataclass
+
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+_KEEP_BELOW_BYTES = 1 << 30  # blocks up to 1 GiB come from the heap and are reused
+_TRIM_ABOVE_BYTES = (1 << 31) - 1  # keep up to 2 GiB of freed memory instead of trimming
+MAX_PROCESSES = 8
+"""At most this many data-parallel CPU processes by default (each holds its own activations)."""
+MIN_VALUES_PER_PROCESS = 1 << 20
+"""A process is worth starting only if its share of a step is at least this many input values
+(pixels × frames × stimuli): below that, start-up and gradient exchange cost more than they
+save (a tiny test circuit trains faster in one process)."""
+
+
+def tune_cpu_allocator() -> bool:
+    """Keep freed large blocks in the process for reuse (glibc on Linux only).
+
+    Returns
+    -------
+    bool
+        Whether the allocator is tuned (False on other platforms or C libraries, where this
+        does nothing). Calling it again is harmless.
+    """
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    ok = libc.mallopt(_M_MMAP_THRESHOLD, _KEEP_BELOW_BYTES) == 1
+    return libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_ABOVE_BYTES) == 1 and ok
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask, else the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class CpuLayout:
+    """How a CPU training run spreads over the cores.
+
+    Attributes
+    ----------
+    processes
+        Data-parallel processes (each trains on ``batch_size / processes`` stimuli of a step).
+    threads
+        PyTorch threads per process (None: PyTorch's default).
+    """
+
+    processes: int
+    threads: int | None
+
+
+def cpu_layout(
+    batch_size: int,
+    *,
+    stimulus_values: int | None = None,
+    processes: int | None = None,
+    threads: int | None = None,
+    cores: int | None = None,
+) -> CpuLayout:
+    """The layout of a CPU training run; by default one 1-thread process per core.
+
+    Parameters
+    ----------
+    batch_size
+        The global batch size (every process gets an equal share).
+    stimulus_values
+        Input values of one stimulus (channels × frames × height × width); with it, no more
+        processes than leave each :data:`MIN_VALUES_PER_PROCESS` per step.
+    processes, threads
+        Either or both fixed by the user; the other is chosen. Without ``processes``: as many
+        processes as fit ``cores // threads`` (at most :data:`MAX_PROCESSES`) and divide the
+        batch. Without ``threads``: the cores left to each process, at least 1.
+    cores
+        Cores to use (default :func:`usable_cores`).
+    """
+    cores = usable_cores() if cores is None else max(1, cores)
+    if processes is None:
+        limit = min(cores // (threads or 1), MAX_PROCESSES, batch_size)
+        if stimulus_values is not None:
+            limit = min(limit, batch_size * stimulus_values // MIN_VALUES_PER_PROCESS)
+        limit = max(1, limit)
+        processes = max(p for p in range(1, limit + 1) if batch_size % p == 0)
+    return CpuLayout(processes, threads or max(1, cores // processes))

@@ -1,0 +1,1 @@
+from helpers import one_thread  # noqa: F401  (one_thread: autouse fixture)
