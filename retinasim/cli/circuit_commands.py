@@ -1,4 +1,8 @@
-"""Circuit commands: ``validate``, ``schema``, ``plugins`` and ``info``."""
+"""Circuit commands: ``validate``, ``schema``, ``plugins``, ``info``, ``circuits`` and ``init``.
+
+Every command that takes a circuit file also takes the name of a shipped circuit
+(``retinasim validate murray2021``): :func:`retinasim.spec.load_circuit` resolves it.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from retinasim.errors import SpecError
+from retinasim.errors import RetinasimError, SpecError
 
 
 class SchemaFormat(str, Enum):
@@ -23,7 +27,9 @@ class SchemaFormat(str, Enum):
 
 
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Circuit YAML files to check.")],
+    files: Annotated[
+        list[Path], typer.Argument(help="Circuit YAML files (or shipped circuits' names).")
+    ],
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only problems.")] = False,
 ) -> None:
     """Check circuit files; print every problem as ``file:line:col: field: message``.
@@ -91,7 +97,7 @@ def plugins() -> None:
 
 
 def info(
-    file: Annotated[Path, typer.Argument(help="A circuit YAML file.")],
+    file: Annotated[Path, typer.Argument(help="A circuit YAML file or a shipped circuit's name.")],
     forward: Annotated[
         int,
         typer.Option(
@@ -197,9 +203,51 @@ def _forward_pass(circuit: Any, spec: Any, n: int, device: str, console: Console
     console.print(f"decisions on the last frame: {correct}/{n} correct (untrained: chance)")
 
 
+def circuits() -> None:
+    """List the circuits that ship with retinasim: give a name wherever a circuit file goes."""
+    from retinasim.spec import shipped_circuits
+
+    shipped = shipped_circuits()
+    if not shipped:
+        raise RetinasimError("no shipped circuits are installed (a broken installation?)")
+    table = Table(title="shipped circuits")
+    table.add_column("name", no_wrap=True)
+    table.add_column("description")
+    for name, circuit in shipped.items():
+        table.add_row(name, circuit.description)
+    Console(width=160).print(table)
+    print("copy one to edit it: retinasim init NAME [--out FILE]")
+
+
+def init(
+    name: Annotated[str, typer.Argument(help="A shipped circuit (see `retinasim circuits`).")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="File to write (default: NAME.yaml here)."),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace the file if it exists.")
+    ] = False,
+) -> None:
+    """Copy a shipped circuit's YAML into the working directory, to edit into a variant."""
+    from retinasim.spec import shipped_circuit
+    from retinasim.util.files import atomic_write_text
+
+    circuit = shipped_circuit(name)
+    target = Path(f"{circuit.name}.yaml") if out is None else out
+    if target.is_dir():
+        raise RetinasimError(f"{target}: is a folder; give a file name with --out")
+    if target.exists() and not overwrite:
+        raise RetinasimError(f"{target}: exists; choose another --out or pass --overwrite")
+    atomic_write_text(target, circuit.path.read_text(encoding="utf-8"))
+    print(f"wrote {target} (a copy of {circuit.name}); edit it, then: retinasim validate {target}")
+
+
 def register(app: typer.Typer) -> None:
     """Register the circuit commands on ``app``."""
     app.command()(validate)
     app.command()(schema)
     app.command()(plugins)
     app.command()(info)
+    app.command()(circuits)
+    app.command()(init)

@@ -4,7 +4,7 @@ This package never imports torch.
 """
 
 from retinasim.spec.graph import layer_sizes, topological_order
-from retinasim.spec.loader import cell_params, load_circuit, spec_hash
+from retinasim.spec.loader import cell_params, load_circuit, resolve_circuit, spec_hash
 from retinasim.spec.models import (
     INPUT,
     CircuitSpec,
@@ -15,6 +15,7 @@ from retinasim.spec.models import (
     Sign,
     WeightConstraint,
 )
+from retinasim.spec.shipped import ShippedCircuit, shipped_circuit, shipped_circuits
 
 __all__ = [
     "INPUT",
@@ -23,11 +24,15 @@ __all__ = [
     "InputSpec",
     "LayerSpec",
     "ReadoutSpec",
+    "ShippedCircuit",
     "Sign",
     "WeightConstraint",
     "cell_params",
     "layer_sizes",
     "load_circuit",
+    "resolve_circuit",
+    "shipped_circuit",
+    "shipped_circuits",
     "spec_hash",
     "topological_order",
 ]

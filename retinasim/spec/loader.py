@@ -22,6 +22,11 @@ from retinasim.errors import SpecError, SpecIssue
 from retinasim.spec.fields import allowed_keys
 from retinasim.spec.graph import check_circuit, check_links
 from retinasim.spec.models import CircuitSpec
+from retinasim.spec.shipped import (
+    is_circuit_name,
+    shipped_circuits,
+    unknown_circuit_message,
+)
 from retinasim.spec.yaml_source import Path as DataPath
 from retinasim.spec.yaml_source import SourceMap, read_yaml
 
@@ -56,13 +61,37 @@ def read_circuit_text(path: str | Path) -> str:
         raise fail(f"is not UTF-8 text (invalid byte at offset {error.start})") from None
 
 
+def resolve_circuit(source: str | Path) -> Path:
+    """The file a circuit ``source`` names: an existing file as given, else the shipped
+    circuit of that name (``"murray2021"``, see :mod:`retinasim.spec.shipped`).
+
+    Raises
+    ------
+    SpecError
+        When ``source`` reads as a name (no folder, no suffix) that is neither a file nor a
+        shipped circuit: the shipped names, with a "did you mean". Any other missing path is
+        returned as is, for :func:`read_circuit_text` to report.
+    """
+    path = Path(source)
+    if path.is_file() or not is_circuit_name(source):
+        return path
+    circuits = shipped_circuits()
+    if str(source) in circuits:
+        return circuits[str(source)].path
+    if path.exists():
+        return path  # a folder of that name: reported as a folder
+    raise SpecError([SpecIssue(str(source), None, None, "", unknown_circuit_message(str(source)))])
+
+
 def load_circuit(source: str | Path, *, text: str | None = None) -> CircuitSpec:
     """Load and fully validate a circuit.
 
     Parameters
     ----------
     source
-        Path of a YAML file; or, when ``text`` is given, the name to use in messages.
+        Path of a YAML file, or the name of a shipped circuit (``"murray2021"``; used when
+        no file of that name exists, see :func:`resolve_circuit`); or, when ``text`` is
+        given, the name to use in messages.
     text
         YAML text to parse instead of reading ``source``.
 
@@ -73,7 +102,9 @@ def load_circuit(source: str | Path, *, text: str | None = None) -> CircuitSpec:
     """
     name = str(source)
     if text is None:
-        text = read_circuit_text(source)
+        path = resolve_circuit(source)
+        name = str(path) if path != Path(source) else name
+        text = read_circuit_text(path)
     data, positions = read_yaml(text, name)
     if data is None:
         raise SpecError(
