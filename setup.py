@@ -1,0 +1,16 @@
+"""Packaging that ``pyproject.toml`` cannot express (everything else is there).
+
+The shipped circuit files stay in the top-level ``circuits/`` folder, where a clone's users
+find them (``retinasim validate circuits/murray2021.yaml``); the wheel carries them as the
+package data of ``retinasim.circuits`` (``retinasim validate murray2021``). ``pyproject.toml``
+can either find packages or list them, and a package mapped to a folder outside
+``retinasim/`` is never found, so the packages are found here and that one is added.
+"""
+
+from setuptools import find_packages, setup
+
+setup(
+    packages=[*find_packages(include=["retinasim", "retinasim.*"]), "retinasim.circuits"],
+    package_dir={"retinasim.circuits": "circuits"},
+    package_data={"retinasim.circuits": ["*.yaml"]},
+)
