@@ -4,7 +4,9 @@ The shipped circuit files stay in the top-level ``circuits/`` folder, where a cl
 find them (``retinasim validate circuits/murray2021.yaml``); the wheel carries them as the
 package data of ``retinasim.circuits`` (``retinasim validate murray2021``). ``pyproject.toml``
 can either find packages or list them, and a package mapped to a folder outside
-``retinasim/`` is never found, so the packages are found here and that one is added.
+``retinasim/`` is never found, so the packages are found here and that one is added. The
+authors' trained weights and stored results (``retinasim/authors/data``, with their MIT
+licence) are package data too (``retinasim import-authors murray2021``).
 """
 
 from setuptools import find_packages, setup
@@ -12,5 +14,8 @@ from setuptools import find_packages, setup
 setup(
     packages=[*find_packages(include=["retinasim", "retinasim.*"]), "retinasim.circuits"],
     package_dir={"retinasim.circuits": "circuits"},
-    package_data={"retinasim.circuits": ["*.yaml"]},
+    package_data={
+        "retinasim.circuits": ["*.yaml"],
+        "retinasim.authors": ["data/*"],  # the authors' weights and results, MIT (LICENSE)
+    },
 )

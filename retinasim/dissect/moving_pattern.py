@@ -112,7 +112,8 @@ def maximise_moving_pattern(
         attrs ``preferred_velocity`` (pixels/frame, NaN when the target never responds) and
         ``target``.
     """
-    objective, target = _target(circuit, spec, layer, cell_type, all_frames=False)
+    _, target = _target(circuit, spec, layer, cell_type, all_frames=False)  # checks the type
+    index = circuit.type_names[layer].index(cell_type) if isinstance(cell_type, str) else cell_type
     frames = spec.input.frames
     speeds = torch.tensor([float(v) for v in velocities])
     generator = torch.Generator().manual_seed(seed)
@@ -120,9 +121,10 @@ def maximise_moving_pattern(
     circuit.eval()
 
     def responses(luminance: torch.Tensor) -> torch.Tensor:
-        video = translate(luminance, speeds, frames)
-        inputs = circuit_input(video, spec.training)
-        return torch.stack([objective(inputs[k : k + 1]).mean() for k in range(len(speeds))])
+        """``(velocity,)``: the type's map-mean response on the last frame, every velocity's
+        video in one batch."""
+        inputs = circuit_input(translate(luminance, speeds, frames), spec.training)
+        return circuit.run(inputs, layers=[layer]).activity[layer][:, index, -1].mean((1, 2))
 
     try:
         for start in _start_patterns(spec, generator):

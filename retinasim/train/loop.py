@@ -21,7 +21,7 @@ from retinasim.spec.training import Initialisation
 from retinasim.train import distributed
 from retinasim.train.checkpoint import load_checkpoint, save_checkpoint
 from retinasim.train.data import circuit_input, derived_seed, moving_dots, train_indices
-from retinasim.train.errors import DivergenceError
+from retinasim.train.errors import DivergenceError, RunFolderError
 from retinasim.train.inference import predict, training_loss
 from retinasim.train.init import normalise_drives
 from retinasim.train.progress import Reporter, SilentReporter, default_reporter
@@ -135,6 +135,12 @@ class _Run:
             self._initialise()
             return
         state = load_checkpoint(self.run.checkpoint, spec_hash=self.hash)
+        if state.get("optimizer") is None:
+            raise RunFolderError(
+                f"{self.run.path}: holds weights without a training state (imported with "
+                "`retinasim import-authors`?); there is nothing to resume: train into a new "
+                "folder"
+            )
         self.circuit.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.step = int(state["step"])

@@ -1,5 +1,6 @@
-"""The wheel: every package, the shipped circuits as package data, and (slow)
-``.ci/wheel-check``: the built wheel installed outside the repository, circuits by name."""
+"""The wheel: every package, the shipped circuits and the authors' data as package data, and
+(slow) ``.ci/wheel-check``: the built wheel installed outside the repository, circuits by
+name."""
 
 from __future__ import annotations
 
@@ -51,6 +52,8 @@ def test_the_wheel_holds_every_package_and_the_shipped_circuits(tmp_path: Path) 
         assert f"retinasim/circuits/{path.name}" in names
         assert zipfile.ZipFile(wheel).read(f"retinasim/circuits/{path.name}") == path.read_bytes()
     assert not any(name.startswith("retinasim/circuits/test/") for name in names)
+    for path in (ROOT / "retinasim" / "authors" / "data").iterdir():  # weights, results, MIT
+        assert f"retinasim/authors/data/{path.name}" in names, path.name
 
 
 @pytest.mark.slow
