@@ -17,14 +17,19 @@ from retinasim.errors import RetinasimError
 
 
 def _load(target: Path, circuit_seed: int):
-    """The circuit of a run folder (trained weights) or of a circuit YAML file."""
+    """The circuit of a run folder (trained weights), a circuit YAML file or a shipped
+    circuit's name."""
+    from retinasim.spec.loader import resolve_circuit
+    from retinasim.spec.shipped import is_circuit_name
+
     if target.is_dir():
         from retinasim.train import load_trained
 
         circuit, _ = load_trained(target)
         return circuit
-    if not target.exists():
+    if not target.exists() and not is_circuit_name(str(target)):
         raise RetinasimError(f"{target}: no such run folder or circuit file")
+    target = resolve_circuit(target)
     from retinasim.compile import compile_circuit
     from retinasim.spec import load_circuit
 
