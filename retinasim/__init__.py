@@ -5,7 +5,9 @@ The public API, importable from the top level::
     from retinasim import load_circuit, compile_circuit, MovingDots, train
 
 Names are imported on first use, so ``import retinasim`` (and the torch-free
-``retinasim.spec``) stay light.
+``retinasim.spec``) stay light. On the CPU, call ``retinasim.tune_cpu_allocator()`` once at
+the start of a script or notebook: the command line does, and training steps run up to 2×
+faster with it (``docs/performance.md``).
 
 Two public names are also the names of subpackages: the function :func:`record` (from the
 subpackage ``retinasim.record``) and the function :func:`train` (from ``retinasim.train``).
@@ -47,6 +49,7 @@ _PUBLIC = {
     "Probe": "retinasim.record",
     "open_recording": "retinasim.record",
     "save_recording": "retinasim.record",
+    "tune_cpu_allocator": "retinasim.util.cpu",
     "RetinasimError": "retinasim.errors",
     "SpecError": "retinasim.errors",
 }

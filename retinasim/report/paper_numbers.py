@@ -1,5 +1,11 @@
-"""This run's numbers beside the reference paper's (Murray, Wang & Lynch 2021 and the
-authors' public code; see ``paper.md``), as rows of a comparison table."""
+"""This run's numbers beside the reference paper's, as rows of a comparison table.
+
+Columns: ``quantity``; ``paper / authors' stored`` — the paper's statement, or where the
+authors published the number (``retinasim/authors/data``) their stored result for their own
+model; ``retinasim on the authors' model`` — the same analysis that made this run's column,
+run by retinasim on the authors' imported weights (:mod:`retinasim.authors.reference`,
+shipped precomputed); ``this run``.
+"""
 
 from __future__ import annotations
 
@@ -26,8 +32,56 @@ def _at(curve: xr.Dataset | None, alpha: float) -> str:
     return f"{float(curve['accuracy'].sel(alpha=alpha)):.2f}"
 
 
-def comparison(analysis: Path) -> pd.DataFrame:
-    """Rows ``quantity``, ``paper``, ``this run`` from the saved results in ``analysis``."""
+PAPER = "paper / authors' stored"
+REFERENCE = "retinasim on the authors' model"
+THIS_RUN = "this run"
+
+
+def _stored() -> dict[str, str]:
+    """The authors' stored numbers for the rows that have one (their own model)."""
+    from retinasim.authors import load_results
+
+    results = load_results()
+    full = results["accuracy"].sel(model="full")
+    truncated = results["accuracy"].sel(model="truncated")
+    lesions = results["lesion_accuracy"]
+    ganglion = lesions.sel(layer="ganglion").values
+    critical = [i for i, value in enumerate(ganglion) if value < 0.95]
+    return {
+        "accuracy at α = 2": f"{float(full.sel(alpha=2.0)):.2f}",
+        "accuracy at α = 1 (chance)": f"{float(full.sel(alpha=1.0)):.2f}",
+        "critical types (lesioned accuracy)": ", ".join(
+            f"ganglion_{i} → {ganglion[i]:.2f}" for i in critical
+        ),
+        "worst single bipolar lesion": f"{float(lesions.sel(layer='bipolar').min()):.2f}",
+        "worst single amacrine lesion": f"{float(lesions.sel(layer='amacrine').min()):.2f}",
+        "ablated model accuracy at α = 2": f"{float(truncated.sel(alpha=2.0)):.2f}",
+        "ablated model accuracy at α = 4": f"{float(truncated.sel(alpha=4.0)):.2f}",
+    }
+
+
+def comparison(analysis: Path, *, reference: bool = True) -> pd.DataFrame:
+    """The comparison table (module docstring) from the saved results in ``analysis``.
+
+    ``reference=False`` leaves out the column of retinasim's analysis of the authors' model
+    (used to make that column).
+    """
+    rows = _rows(analysis)
+    stored = _stored()
+    table = pd.DataFrame(
+        [(q, stored.get(q, paper), this) for q, paper, this in rows],
+        columns=["quantity", PAPER, THIS_RUN],
+    )
+    if reference:
+        from retinasim.authors.reference import reference_column
+
+        column = reference_column()
+        table.insert(2, REFERENCE, [column.get(q, "—") for q in table["quantity"]])
+    return table.replace({np.nan: "—"})
+
+
+def _rows(analysis: Path) -> list[tuple[str, str, str]]:
+    """``(quantity, the paper's statement, this run)`` rows from ``analysis``."""
     full = _open(analysis / "psychometric.nc")
     ablated = _open(analysis / "ablated_psychometric.nc")
     scan = _open(analysis / "lesion_scan.nc")
@@ -122,5 +176,4 @@ def comparison(analysis: Path) -> pd.DataFrame:
         )
     rows.append(("ablated model accuracy at α = 2", "0.69", _at(ablated, 2.0)))
     rows.append(("ablated model accuracy at α = 4", "0.94", _at(ablated, 4.0)))
-    table = pd.DataFrame(rows, columns=["quantity", "paper", "this run"])
-    return table.replace({np.nan: "—"})
+    return rows

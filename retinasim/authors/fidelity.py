@@ -1,0 +1,147 @@
+"""retinasim's analyses of the authors' own models held against the authors' stored numbers.
+
+For each rendering of the moving dots (``authors``: their generator; ``antialiased``:
+retinasim's default) this imports their models, runs the same analyses on their weights and
+compares with ``load_results()``:
+
+- the psychometric curve of the full model at their 41 α (0 … 4 in steps of 0.1);
+- every single-type lesion of the full model at α = 2;
+- the psychometric curve of their truncated model (``model_top_dist.pt``).
+
+Their numbers come from 100 stimuli per point, so they carry a binomial standard error of
+up to 0.05 each; ours from ``n`` per point (default 1,000: up to 0.016).
+
+Run it as ``python -m retinasim.authors.fidelity [--n 1000] [--out fidelity.nc]``; it prints
+markdown tables (docs/authors.md quotes them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from retinasim.authors.importer import import_authors
+from retinasim.authors.results import ALPHAS, LESION_LAYERS, load_results
+
+RENDERINGS = ("authors", "antialiased")
+
+
+def _imported(name: str, folder: Path, rendering: str):
+    from retinasim.train import load_trained
+
+    import_authors(name, folder / f"{name}-{rendering}", rendering=rendering)
+    return load_trained(folder / f"{name}-{rendering}")
+
+
+def measure(n: int = 1000, renderings=RENDERINGS, progress=None) -> xr.Dataset:
+    """The comparison as one Dataset (see the module docstring).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``psychometric (rendering, alpha)`` and ``stored_psychometric (alpha)`` of the full
+        model; ``ablated_psychometric (rendering, alpha)`` and ``stored_ablated (alpha)`` of
+        the truncated one; ``lesion_accuracy (rendering, layer, cell_type)`` and
+        ``stored_lesion_accuracy (layer, cell_type)`` at α = 2; every value the fraction of
+        answers naming the labelled ("fast") population; attrs ``n`` and ``seconds``.
+    """
+    from retinasim.dissect.lesions import add_lesion
+    from retinasim.engine import Engine, moving_dots_set
+
+    stored = load_results()
+    started = time.perf_counter()
+    curves, ablated, lesions = [], [], []
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        for rendering in renderings:
+            circuit, spec = _imported("murray2021", folder, rendering)
+            stimuli = moving_dots_set(spec, alphas=list(ALPHAS), n=n)
+            result = Engine(circuit, spec).run(stimuli, progress=progress)
+            curves.append(_by_alpha(result.correct[0], result.trials["alpha"]))
+            test = moving_dots_set(spec, alphas=[2.0], n=n)
+            sets = [add_lesion(None, layer, i) for layer in LESION_LAYERS for i in range(8)]
+            scan = Engine(circuit, spec).run(test, sets, progress=progress).accuracy()
+            lesions.append(scan.reshape(len(LESION_LAYERS), 8))
+            circuit, spec = _imported("murray2021-top", folder, rendering)
+            stimuli = moving_dots_set(spec, alphas=list(ALPHAS), n=n)
+            result = Engine(circuit, spec).run(stimuli, progress=progress)
+            ablated.append(_by_alpha(result.correct[0], result.trials["alpha"]))
+    full = stored["accuracy"].sel(model="full").values
+    truncated = stored["accuracy"].sel(model="truncated").values
+    return xr.Dataset(
+        {
+            "psychometric": (("rendering", "alpha"), np.array(curves)),
+            "stored_psychometric": ("alpha", full),
+            "ablated_psychometric": (("rendering", "alpha"), np.array(ablated)),
+            "stored_ablated": ("alpha", truncated),
+            "lesion_accuracy": (("rendering", "layer", "cell_type"), np.array(lesions)),
+            "stored_lesion_accuracy": (("layer", "cell_type"), stored["lesion_accuracy"].values),
+        },
+        coords={
+            "rendering": list(renderings),
+            "alpha": ALPHAS,
+            "layer": list(LESION_LAYERS),
+            "cell_type": np.arange(8),
+        },
+        attrs={"n": n, "seconds": round(time.perf_counter() - started, 1)},
+    )
+
+
+def _by_alpha(correct: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    return np.array([correct[np.isclose(alpha, a)].mean() for a in ALPHAS])
+
+
+def markdown(result: xr.Dataset) -> str:
+    """The comparison as markdown tables."""
+    lines = [f"{result.attrs['n']} stimuli per point, {result.attrs['seconds']:.0f} s", ""]
+    lines += [
+        "| rendering | full: α = 2 | full: mean / largest |diff| over 41 α | "
+        "truncated: α = 2 / α = 4 (theirs 0.69 / 0.94) | truncated: mean / largest |diff| |",
+        "|---|---|---|---|---|",
+    ]
+    for rendering in result["rendering"].values:
+        row = result.sel(rendering=rendering)
+        full = np.abs(row["psychometric"] - result["stored_psychometric"])
+        cut = np.abs(row["ablated_psychometric"] - result["stored_ablated"])
+        lines.append(
+            f"| {rendering} | {float(row['psychometric'].sel(alpha=2.0)):.3f} | "
+            f"{float(full.mean()):.3f} / {float(full.max()):.3f} "
+            f"(α = {ALPHAS[int(np.argmax(full.values))]:.1f}) | "
+            f"{float(row['ablated_psychometric'].sel(alpha=2.0)):.3f} / "
+            f"{float(row['ablated_psychometric'].sel(alpha=4.0)):.3f} | "
+            f"{float(cut.mean()):.3f} / {float(cut.max()):.3f} |"
+        )
+    lines += ["", "Single lesions at α = 2 (theirs | ours per rendering):", ""]
+    header = " | ".join(f"{r}" for r in result["rendering"].values)
+    lines += [f"| type | theirs | {header} |", "|---|---|" + "---|" * result.sizes["rendering"]]
+    for layer in result["layer"].values:
+        for index in result["cell_type"].values:
+            theirs = float(result["stored_lesion_accuracy"].sel(layer=layer, cell_type=index))
+            ours = result["lesion_accuracy"].sel(layer=layer, cell_type=index).values
+            lines.append(
+                f"| {layer} {index} | {theirs:.2f} | " + " | ".join(f"{v:.3f}" for v in ours) + " |"
+            )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=1000, help="stimuli per point")
+    parser.add_argument("--out", type=Path, help="save the comparison as netCDF")
+    args = parser.parse_args(argv)
+    from retinasim.util.cpu import tune_cpu_allocator
+
+    tune_cpu_allocator()
+    result = measure(args.n)
+    if args.out:
+        result.to_netcdf(args.out, engine="h5netcdf")
+    print(markdown(result))
+
+
+if __name__ == "__main__":
+    main()

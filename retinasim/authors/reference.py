@@ -1,0 +1,84 @@
+"""retinasim's full dissection of the authors' own model, shipped as one column of numbers.
+
+Every run's report compares its numbers with the paper's, and with what the *same* analysis
+gives on the authors' trained weights (the calibration column: a difference between "this
+run" and the paper that also shows between this column and the paper comes from the analysis
+or the stimuli, not from training). Computing that column takes the whole dissection of their
+model, so it is computed once and shipped in ``retinasim/authors/data/reference.json`` with
+its provenance. Regenerate it after a change to the analyses with::
+
+    python -m retinasim.authors.reference          # about 2 minutes on 2 cores
+
+It imports ``model.pt`` with the authors' rendering of the dots, runs ``retinasim analyze``
+with the default sizes but the authors' α grid (0 … 4 in steps of 0.1), and keeps the
+``this run`` column of :func:`retinasim.report.paper_numbers.comparison`.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from retinasim.authors.importer import data_file
+
+REFERENCE_FILE = "reference.json"
+ALPHA_STEP = 0.1
+"""The authors' psychometric grid step."""
+
+
+def reference_column() -> dict[str, str]:
+    """Quantity → retinasim's value on the authors' model (empty if not shipped)."""
+    path = data_file(REFERENCE_FILE)
+    if not path.is_file():
+        return {}
+    return dict(json.loads(path.read_text())["column"])
+
+
+def compute(folder: Path) -> dict[str, Any]:
+    """Import, dissect and tabulate the authors' model in ``folder``; the JSON to ship."""
+    from retinasim.authors.importer import import_authors
+    from retinasim.dissect.config import AnalysisConfig
+    from retinasim.dissect.pipeline import Analysis
+    from retinasim.report.paper_numbers import THIS_RUN, comparison
+    from retinasim.train.provenance import provenance
+
+    started = time.perf_counter()
+    run = folder / "murray2021-authors"
+    import_authors("murray2021", run, rendering="authors")
+    config = AnalysisConfig(alpha_step=ALPHA_STEP)
+    Analysis(run, config).run()
+    table = comparison(run / "analysis", reference=False)
+    record = provenance(
+        seed=None,
+        spec_hash=json.loads((run / "metrics.json").read_text())["spec_hash"],
+        device="cpu",
+        wall_time_s=time.perf_counter() - started,
+        model="murray2021 (model.pt)",
+        rendering="authors",
+    )
+    return {
+        "column": dict(zip(table["quantity"], table[THIS_RUN], strict=True)),
+        "analysis_config": config.to_dict(),
+        "provenance": record,
+    }
+
+
+def main() -> None:
+    from retinasim.util.cpu import tune_cpu_allocator
+    from retinasim.util.files import atomic_write_text
+
+    tune_cpu_allocator()
+    with tempfile.TemporaryDirectory() as scratch:
+        result = compute(Path(scratch))
+    target = Path(__file__).parent / "data" / REFERENCE_FILE
+    atomic_write_text(target, json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    for quantity, value in result["column"].items():
+        print(f"{quantity}: {value}")
+    print(f"wrote {target}")
+
+
+if __name__ == "__main__":
+    main()
