@@ -60,7 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         return code if isinstance(code, int) else (0 if code is None else 1)
     except RetinasimError as error:
         print(f"error: {error}" if "\n" not in str(error) else str(error), file=sys.stderr)
-        return 2
+        return int(getattr(error, "exit_code", 2))
+    except KeyboardInterrupt:  # a second Ctrl-C, or one outside training's own handling
+        print("error: interrupted", file=sys.stderr)
+        return 130
     return 0
 
 

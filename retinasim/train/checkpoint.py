@@ -7,6 +7,7 @@ CPU (and CUDA) random-number states, the ``spec_hash`` of the circuit, and a for
 
 from __future__ import annotations
 
+import io
 import pickle
 import zipfile
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 import torch
 
 from retinasim.train.errors import CheckpointError
-from retinasim.util.files import atomic_path
+from retinasim.util.files import atomic_write_bytes
 
 FORMAT = 1
 """Version of the checkpoint layout."""
@@ -40,8 +41,9 @@ def save_checkpoint(
     }
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         state["cuda_rng_state"] = torch.cuda.get_rng_state_all()
-    with atomic_path(path) as temporary:
-        torch.save(state, temporary)
+    buffer = io.BytesIO()  # serialised first: a full disk is then a plain OSError (ENOSPC)
+    torch.save(state, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def load_checkpoint(path: Path, *, spec_hash: str | None = None) -> dict[str, Any]:
@@ -54,18 +56,98 @@ def load_checkpoint(path: Path, *, spec_hash: str | None = None) -> dict[str, An
         circuit with another spec hash.
     """
     path = Path(path)
+    if path.exists() and not path.is_file():
+        raise CheckpointError(f"{path}: is not a file (a folder?), expected a checkpoint")
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, OSError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as error:
+    except (
+        RuntimeError,
+        OSError,
+        EOFError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        pickle.UnpicklingError,
+        zipfile.BadZipFile,
+    ) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CheckpointError(f"{path}: corrupt or unreadable checkpoint ({first})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT or "model" not in state:
         raise CheckpointError(f"{path}: not a retinasim checkpoint (format {FORMAT})")
+    problem = _layout_problem(state)
+    if problem:
+        raise CheckpointError(f"{path}: damaged checkpoint ({problem}); retrain the run")
     if spec_hash is not None and state.get("spec_hash") != spec_hash:
         raise CheckpointError(
             f"{path}: checkpoint belongs to another circuit (spec hash {state.get('spec_hash')}, "
             f"expected {spec_hash})"
         )
     return state
+
+
+def _layout_problem(state: dict[str, Any]) -> str | None:
+    """What is wrong with the parts of a checkpoint every reader relies on (None: fine)."""
+    step = state.get("step")
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        return f"step must be a whole number >= 0, got {step!r}"
+    model = state["model"]
+    if not isinstance(model, dict) or not model:
+        return "it holds no model weights"
+    if not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in model.items()):
+        return "its model state is not a mapping of names to tensors"
+    optimizer = state.get("optimizer")
+    if optimizer is not None and not (
+        isinstance(optimizer, dict) and {"state", "param_groups"} <= set(optimizer)
+    ):
+        return "its optimizer state is not an optimizer state dict"
+    if "cpu_rng_state" in state and not isinstance(state["cpu_rng_state"], torch.Tensor):
+        return "its random-number state is not a tensor"
+    return None
+
+
+def check_finite(state: dict[str, Any], path: Path) -> None:
+    """Refuse a checkpoint whose weights hold NaN or infinite values (naming the tensors)."""
+    bad = [
+        name
+        for name, tensor in state["model"].items()
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())
+    ]
+    if bad:
+        listed = ", ".join(bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+        raise CheckpointError(
+            f"{path}: the weights hold NaN or infinite values ({listed}); the run diverged "
+            "or the file is damaged: retrain it (a lower learning rate, or grad_clip)"
+        )
+
+
+def check_step(state: dict[str, Any], path: Path, total: int) -> None:
+    """Refuse a checkpoint beyond the run's ``total`` steps (it cannot be this run's)."""
+    if state["step"] > total:
+        raise CheckpointError(
+            f"{path}: records step {state['step']} but the run has only {total} steps; it "
+            "is not this run's checkpoint (or it is damaged): retrain with --overwrite"
+        )
+
+
+def load_weights(
+    module: torch.nn.Module,
+    state: dict[str, Any],
+    path: Path,
+    optimizer: torch.optim.Optimizer | None = None,
+) -> None:
+    """Load a checkpoint's model (and optimizer) state; a state that does not fit (other
+    shapes, missing or extra tensors) raises :class:`CheckpointError` naming ``path``."""
+    try:
+        module.load_state_dict(state["model"])
+        if optimizer is not None:
+            optimizer.load_state_dict(state["optimizer"])
+    except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as error:
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise CheckpointError(
+            f"{path}: does not fit the circuit ({first}); it is damaged or of another "
+            "version: retrain with --overwrite"
+        ) from None

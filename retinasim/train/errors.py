@@ -23,3 +23,10 @@ class CheckpointError(TrainingError):
 
 class DivergenceError(TrainingError):
     """The loss became NaN or infinite; the last good checkpoint was kept."""
+
+
+class TrainingInterrupted(TrainingError):
+    """Training was stopped by SIGINT (Ctrl-C) or SIGTERM; the checkpoint and metrics
+    (status ``interrupted``) were written. The command line exits with 130."""
+
+    exit_code = 130

@@ -16,7 +16,7 @@ import numpy as np
 import xarray as xr
 
 from retinasim.spec import spec_hash
-from retinasim.train.checkpoint import load_checkpoint
+from retinasim.train.checkpoint import check_finite, check_step, load_checkpoint, load_weights
 from retinasim.train.data import moving_dots
 from retinasim.train.errors import TrainingError
 from retinasim.train.inference import predict
@@ -41,14 +41,10 @@ def load_trained(run_dir: str | Path, device: str = "cpu"):
     run = RunFolder(run_dir)
     spec = run.load_spec()
     state = load_checkpoint(run.checkpoint, spec_hash=spec_hash(spec))
+    check_step(state, run.checkpoint, spec.training.total_steps())
+    check_finite(state, run.checkpoint)
     circuit = compile_circuit(spec, seed=spec.training.seed, device=target)
-    try:
-        circuit.load_state_dict(state["model"])
-    except RuntimeError as error:
-        from retinasim.train.errors import CheckpointError
-
-        first = str(error).strip().splitlines()[0]
-        raise CheckpointError(f"{run.checkpoint}: does not fit the circuit ({first})") from None
+    load_weights(circuit, state, run.checkpoint)
     return circuit.eval(), spec
 
 

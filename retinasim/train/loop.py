@@ -9,8 +9,13 @@ thread count) as one that was never interrupted.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +24,31 @@ import torch
 from retinasim.spec import CircuitSpec, spec_hash
 from retinasim.spec.training import Initialisation
 from retinasim.train import distributed
-from retinasim.train.checkpoint import load_checkpoint, save_checkpoint
+from retinasim.train.checkpoint import (
+    check_finite,
+    check_step,
+    load_checkpoint,
+    load_weights,
+    save_checkpoint,
+)
 from retinasim.train.data import circuit_input, derived_seed, moving_dots, train_indices
-from retinasim.train.errors import DivergenceError, RunFolderError
+from retinasim.train.errors import (
+    CheckpointError,
+    DivergenceError,
+    RunFolderError,
+    TrainingError,
+    TrainingInterrupted,
+)
 from retinasim.train.inference import predict, training_loss
 from retinasim.train.init import normalise_drives
 from retinasim.train.progress import Reporter, SilentReporter, default_reporter
 from retinasim.train.provenance import provenance
 from retinasim.train.run_folder import HISTORY, METRICS, PROVENANCE, RunFolder
 from retinasim.train.schedule import learning_rate
+from retinasim.util.lock import run_folder_lock
+
+MAX_LEARNING_RATE = 1e3
+"""Larger peak learning rates are refused up front (Adam's steps overflow long before)."""
 
 
 def train(
@@ -79,36 +100,128 @@ def train(
     ------
     RunFolderError, CheckpointError, DivergenceError, TrainingError
     """
-    if processes > 1 and not distributed.launched():
-        # Refuse a bad folder here, with its own error; the processes then resume from it.
-        RunFolder(out).prepare(spec, resume=resume, overwrite=overwrite)
-        return distributed.spawn_local(
-            spec,
-            processes,
-            threads_per_process=threads or 1,
-            out=out,
-            resume=True,
-            reporter=reporter,
-            stop_after=stop_after,
+    _check_settings(spec)
+    launched = distributed.launched()
+    if not launched:
+        from retinasim.util.resources import check_training_memory
+
+        check_training_memory(spec, processes)
+    writer = not launched or os.environ.get("RANK", "0") == "0"
+    lock = run_folder_lock(out) if writer else contextlib.nullcontext()
+    with lock:
+        if processes > 1 and not launched:
+            # Refuse a bad folder here, with its own error; the processes then resume from it.
+            RunFolder(out).prepare(spec, resume=resume, overwrite=overwrite)
+            with _forward_signals():
+                return distributed.spawn_local(
+                    spec,
+                    processes,
+                    threads_per_process=threads or 1,
+                    out=out,
+                    resume=True,
+                    reporter=reporter,
+                    stop_after=stop_after,
+                )
+        if threads is not None:
+            torch.set_num_threads(threads)
+        with _stop_on_signals(escalate=not launched) as stop:
+            context = distributed.setup(device)
+            try:
+                if reporter is None:
+                    reporter = default_reporter() if context.is_main else SilentReporter()
+                run = _Run(spec, RunFolder(out), context, reporter, stop)
+                try:
+                    result = run.go(resume, overwrite, stop_after)
+                except TrainingInterrupted:
+                    if context.is_main:
+                        raise
+                    return {}  # rank 0 reports it; the others leave quietly
+                distributed.barrier(context)  # no rank leaves the group while another uses it
+                return result
+            finally:
+                distributed.teardown(context)
+
+
+def _check_settings(spec: CircuitSpec) -> None:
+    """Refuse settings that can only overflow (a peak learning rate of 1e300)."""
+    rate = spec.training.learning_rate
+    if not math.isfinite(rate) or rate > MAX_LEARNING_RATE:
+        raise TrainingError(
+            f"learning_rate {rate:g} is absurd (more than {MAX_LEARNING_RATE:g}); Adam moves "
+            "each weight by about the learning rate per step: use e.g. 1e-3 to 1e-2"
         )
-    if threads is not None:
-        torch.set_num_threads(threads)
-    context = distributed.setup(device)
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class _Stop:
+    """Set by SIGINT/SIGTERM: the loop finishes its step, checkpoints and stops."""
+
+    def __init__(self, escalate: bool) -> None:
+        self.signal: int | None = None
+        self.escalate = escalate
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        if self.signal is not None and self.escalate:
+            raise KeyboardInterrupt  # a second Ctrl-C: stop at once
+        self.signal = signum
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signal).name if self.signal is not None else "a signal"
+
+
+@contextlib.contextmanager
+def _handlers(handler: Any) -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals reach the main thread only; leave them alone
+        return
+    before = {number: signal.signal(number, handler) for number in _STOP_SIGNALS}
     try:
-        if reporter is None:
-            reporter = default_reporter() if context.is_main else SilentReporter()
-        result = _Run(spec, RunFolder(out), context, reporter).go(resume, overwrite, stop_after)
-        distributed.barrier(context)  # no rank leaves the group while another still uses it
-        return result
+        yield
     finally:
-        distributed.teardown(context)
+        for number, previous in before.items():
+            signal.signal(number, previous)
+
+
+@contextlib.contextmanager
+def _stop_on_signals(escalate: bool) -> Iterator[_Stop]:
+    stop = _Stop(escalate)
+    with _handlers(stop):
+        yield stop
+
+
+@contextlib.contextmanager
+def _forward_signals() -> Iterator[None]:
+    """In the process that spawned the training processes: pass SIGINT/SIGTERM on to them
+    (they checkpoint and stop; rank 0 reports), a second one kills them."""
+    import multiprocessing
+
+    received: list[int] = []
+
+    def forward(signum: int, frame: Any) -> None:
+        children = multiprocessing.active_children()
+        if received:
+            for child in children:
+                with contextlib.suppress(OSError):
+                    os.kill(child.pid, signal.SIGKILL)
+            raise KeyboardInterrupt
+        received.append(signum)
+        for child in children:
+            with contextlib.suppress(OSError):
+                os.kill(child.pid, signal.SIGTERM)
+
+    with _handlers(forward):
+        yield
 
 
 class _Run:
-    def __init__(self, spec, run, context, reporter) -> None:
+    def __init__(self, spec, run, context, reporter, stop: _Stop | None = None) -> None:
         from retinasim.compile import compile_circuit
 
         self.spec, self.run, self.context, self.reporter = spec, run, context, reporter
+        self.stop = stop or _Stop(escalate=False)
         self.training = spec.training
         self.hash = spec_hash(spec)
         self.total = self.training.total_steps()
@@ -141,12 +254,21 @@ class _Run:
                 "`retinasim import-authors`?); there is nothing to resume: train into a new "
                 "folder"
             )
-        self.circuit.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        check_step(state, self.run.checkpoint, self.total)
+        check_finite(state, self.run.checkpoint)
+        load_weights(self.circuit, state, self.run.checkpoint, self.optimizer)
         self.step = int(state["step"])
-        torch.set_rng_state(state["cpu_rng_state"])  # masks are reseeded per step anyway
-        if "cuda_rng_state" in state and self.context.device.type == "cuda":
-            torch.cuda.set_rng_state_all(state["cuda_rng_state"])
+        try:
+            torch.set_rng_state(state["cpu_rng_state"])  # masks are reseeded per step anyway
+            if "cuda_rng_state" in state and self.context.device.type == "cuda":
+                torch.cuda.set_rng_state_all(state["cuda_rng_state"])
+        except (RuntimeError, TypeError, KeyError) as error:
+            raise CheckpointError(
+                f"{self.run.checkpoint}: damaged random-number state ({error}); retrain with "
+                "--overwrite"
+            ) from None
+        # Rows are logged at every checkpoint step, so the history up to the checkpoint is
+        # whole; each row's window_steps says how many steps its loss and accuracy average.
         self.history = [row for row in self.run.read_json(HISTORY, []) if row["step"] <= self.step]
         self.reporter.message(f"resuming {self.run.path} from step {self.step}")
 
@@ -203,26 +325,32 @@ class _Run:
             self._write_provenance("running", wall0, train0)
         model = distributed.wrap(self.circuit, self.context)
         generator = moving_dots(self.spec)
-        window = [0.0, 0.0, 0, 0.0]  # loss sum, correct, stimuli, seconds
+        window = [0.0, 0.0, 0, 0.0, 0]  # loss sum, correct, stimuli, seconds, steps
         self.reporter.start(self.total, self.step)
         session = 0
+        interrupted = False
+        training = self.training
         try:
             while self.step < self.total and (stop_after is None or session < stop_after):
                 tic = time.perf_counter()
-                loss_sum, correct = self._one_step(model, generator)
+                loss_sum, correct, interrupted = self._one_step(model, generator)
                 seconds = time.perf_counter() - tic
                 window[0] += loss_sum
                 window[1] += correct
-                window[2] += self.training.batch_size
+                window[2] += training.batch_size
                 window[3] += seconds
+                window[4] += 1
                 self.train_time += seconds
                 session += 1
-                if self.step % self.training.log_every == 0 or self.step == self.total:
-                    wall = wall0 + time.perf_counter() - started
-                    self._log(window, wall)
-                    window = [0.0, 0.0, 0, 0.0]
-                if self.step % self.training.checkpoint_every == 0 or self.step == self.total:
+                end = self.step == self.total
+                checkpoint = self.step % training.checkpoint_every == 0 or end or interrupted
+                if self.step % training.log_every == 0 or checkpoint:
+                    self._log(window, wall0 + time.perf_counter() - started)
+                    window = [0.0, 0.0, 0, 0.0, 0]
+                if checkpoint:
                     self._checkpoint()
+                if interrupted:
+                    break
         finally:
             self.reporter.close()
         wall = wall0 + time.perf_counter() - started
@@ -230,9 +358,15 @@ class _Run:
         if main:
             self.run.write_json(METRICS, metrics)
             self._write_provenance(metrics["status"], wall, self.train_time)
+        if interrupted and metrics["status"] == "interrupted":
+            raise TrainingInterrupted(
+                f"{self.run.path}: interrupted by {self.stop.name} at step {self.step} of "
+                f"{self.total}; checkpoint saved, continue with `retinasim train CIRCUIT "
+                f"--out {self.run.path} --resume`"
+            )
         return metrics
 
-    def _one_step(self, model: torch.nn.Module, generator: Any) -> tuple[float, float]:
+    def _one_step(self, model: torch.nn.Module, generator: Any) -> tuple[float, float, bool]:
         training, context = self.training, self.context
         rate = learning_rate(training, self.step)
         for group in self.optimizer.param_groups:
@@ -247,8 +381,10 @@ class _Run:
             model(circuit_input(batch.video, training)), batch.labels, self.spec
         )
         correct = (logits.argmax(1) == batch.labels).sum()
-        loss_sum, correct_sum = distributed.global_sums(
-            context, [loss.item() * len(indices), float(correct)]
+        # Every rank learns whether any was asked to stop, so that all stop at the same step.
+        loss_sum, correct_sum, stops = distributed.global_sums(
+            context,
+            [loss.item() * len(indices), float(correct), float(self.stop.signal is not None)],
         )
         if not math.isfinite(loss_sum):
             self._diverged(loss_sum / training.batch_size, rate)
@@ -256,10 +392,13 @@ class _Run:
         loss.backward()
         if training.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(model.parameters(), training.grad_clip)
-        self.optimizer.step()
+        try:
+            self.optimizer.step()
+        except (OverflowError, ZeroDivisionError):
+            self._diverged(float("inf"), rate, "optimizer step")
         self.circuit.project_constraints()
         self.step += 1
-        return loss_sum, correct_sum
+        return loss_sum, correct_sum, stops > 0
 
     # -- outputs ---------------------------------------------------------------------------
     def _validation_accuracy(self) -> float | None:
@@ -289,6 +428,7 @@ class _Run:
             "loss": window[0] / max(window[2], 1),
             "train_accuracy": window[1] / max(window[2], 1),
             "stimuli_per_s": window[2] / max(window[3], 1e-9),
+            "window_steps": int(window[4]),
             "validation_accuracy": validation,
         }
         self.history.append(row)

@@ -11,6 +11,11 @@ Layout::
       evaluation.nc     written by ``retinasim evaluate``
 
 Every file is written atomically; only process 0 of a multi-process run writes.
+
+Every file of a run folder (these, and ``analysis/`` of ``retinasim analyze``) is read through
+:func:`read_json` / :func:`read_netcdf` / :func:`check_run_files`: a file that is empty,
+truncated, of the wrong type or otherwise damaged raises one :class:`RunFolderError`,
+``PATH: what is wrong; how to regenerate it``.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ import yaml
 
 from retinasim.spec import CircuitSpec, load_circuit, spec_hash
 from retinasim.train.errors import RunFolderError
-from retinasim.util.files import atomic_write_text
+from retinasim.util.files import atomic_write_text, make_folder, write_error
+from retinasim.util.lock import LOCK_NAME
 
 CIRCUIT = "circuit.yaml"
 PROVENANCE = "provenance.json"
@@ -32,7 +38,237 @@ HISTORY = "history.json"
 METRICS = "metrics.json"
 CHECKPOINT = "checkpoint.pt"
 EVALUATION = "evaluation.nc"
+ANALYSIS = "analysis"
+FIGURES = "figures"
+REPORT = "report.html"
 _RUN_FILES = (CIRCUIT, PROVENANCE, HISTORY, METRICS, CHECKPOINT, EVALUATION)
+_RESULTS = (ANALYSIS, FIGURES, REPORT)
+"""What ``retinasim run``/``analyze``/``report`` add: stale once the run is retrained."""
+
+
+ANALYSIS_FILES = {
+    "config.json": None,
+    "psychometric.nc": "behaviour",
+    "accuracy_by_s.nc": "behaviour",
+    "lesion_scan.nc": "lesions",
+    "critical.json": "lesions",
+    "ablation.nc": "ablation",
+    "ablated.json": "ablation",
+    "ablated_psychometric.nc": "ablation",
+    "lesions_within_ablated.nc": "ablation",
+    "amplitude.nc": "amplitude",
+    "tuning.nc": "tuning",
+    "deepvis.nc": "deepvis",
+    "cell_types.csv": "summary",
+    "summary.json": "summary",
+}
+"""Every file of ``analysis/`` and the step of ``retinasim analyze`` that writes it (None:
+every run of ``analyze``)."""
+
+_VARIABLES = {
+    "psychometric.nc": ("accuracy",),
+    "ablated_psychometric.nc": ("accuracy",),
+    "accuracy_by_s.nc": ("accuracy",),
+    "lesion_scan.nc": ("accuracy",),
+    "lesions_within_ablated.nc": ("accuracy",),
+    "amplitude.nc": ("amplitude",),
+    "tuning.nc": ("dsi", "preferred_direction_deg"),
+    EVALUATION: ("accuracy",),
+}
+"""Variables a results file must hold for the commands that read it."""
+
+
+def regenerate_hint(path: Path) -> str:
+    """How to write ``path`` (a run-folder file) again."""
+    path = Path(path)
+    if path.parent.name == ANALYSIS:
+        run = path.parent.parent
+        step = ANALYSIS_FILES.get(path.name)
+        if step is None:
+            return f"rerun `retinasim analyze {run}` to redo every analysis"
+        return f"rerun `retinasim analyze {run} --only {step}`"
+    run = path.parent
+    if path.name == EVALUATION:
+        return f"rerun `retinasim evaluate {run}`"
+    if path.name in (METRICS, PROVENANCE):
+        return (
+            f"rerun `retinasim train CIRCUIT --out {run} --resume` to rewrite it (or retrain "
+            "with --overwrite)"
+        )
+    if path.name == HISTORY:
+        return (
+            f"delete it to resume without the logged history, or retrain with "
+            f"`retinasim train CIRCUIT --out {run} --overwrite`"
+        )
+    return f"retrain with `retinasim train CIRCUIT --out {run} --overwrite`"
+
+
+def damaged(path: Path, problem: str) -> RunFolderError:
+    """``RunFolderError: PATH: problem; how to regenerate it``."""
+    return RunFolderError(f"{path}: {problem}; {regenerate_hint(path)}")
+
+
+def _json_type(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), "a number" if isinstance(value, int | float) else "null"
+    )
+
+
+def _check_shape(name: str, data: Any) -> str | None:
+    """What is wrong with the parsed JSON ``data`` of the file ``name`` (None: fine)."""
+    want_list = name == HISTORY
+    if want_list != isinstance(data, list) or (not want_list and not isinstance(data, dict)):
+        return f"holds {_json_type(data)}, expected {'a list' if want_list else 'an object'}"
+    if name == HISTORY:
+        for i, row in enumerate(data):
+            if not isinstance(row, dict):
+                return f"row {i} is {_json_type(row)}, expected an object"
+            step = row.get("step")
+            if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+                return f"row {i} has no valid step (got {step!r})"
+            for key in ("wall_time_s", "train_time_s"):
+                value = row.get(key, 0.0)
+                if not isinstance(value, int | float) or isinstance(value, bool):
+                    return f"row {i}: {key} is {_json_type(value)}, expected a number"
+    elif name == METRICS and not isinstance(data.get("status", ""), str):
+        return "status is not a string"
+    elif name == "critical.json":
+        pairs = data.get("critical")
+        if not isinstance(pairs, list) or not all(
+            isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) and _is_int(p[1])
+            for p in pairs
+        ):
+            return "critical is not a list of [layer, type index] pairs"
+    elif name == "ablated.json":
+        lesions = data.get("lesions")
+        if lesions is not None and not (
+            isinstance(lesions, dict)
+            and all(isinstance(v, list) and all(map(_is_int, v)) for v in lesions.values())
+        ):
+            return "lesions is not a mapping of layer to type indices"
+    elif name == "summary.json":
+        sentences = data.get("sentences", [])
+        if not isinstance(sentences, list) or not all(isinstance(s, str) for s in sentences):
+            return "sentences is not a list of strings"
+    return None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def read_json(path: str | Path, default: Any = None) -> Any:
+    """The JSON run-folder file ``path`` (``default`` if it does not exist), checked.
+
+    Raises
+    ------
+    RunFolderError
+        If the file is empty, truncated, not UTF-8 JSON, of the wrong type (an object where a
+        list belongs, a history row without a step, ...), a folder, or unreadable.
+    """
+    path = Path(path)
+    if not path.exists():
+        return default
+    if path.is_dir():
+        raise damaged(path, "is a folder, expected a JSON file")
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise damaged(path, f"cannot be read ({error.strerror or error})") from None
+    if not raw.strip():
+        raise damaged(path, "is empty")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise damaged(path, "is not UTF-8 text (corrupt)") from None
+    except json.JSONDecodeError as error:
+        raise damaged(
+            path,
+            f"is not valid JSON (truncated or corrupt: {error.msg} at "
+            f"line {error.lineno} column {error.colno})",
+        ) from None
+    except RecursionError:
+        raise damaged(path, "is nested too deeply to be a retinasim file") from None
+    problem = _check_shape(path.name, data)
+    if problem:
+        raise damaged(path, problem)
+    return data
+
+
+def read_netcdf(path: str | Path, variables: tuple[str, ...] | None = None):
+    """The netCDF run-folder file ``path`` as a loaded :class:`xarray.Dataset`, or None if it
+    does not exist; ``variables`` (default: those its readers need) must be present.
+
+    Raises
+    ------
+    RunFolderError
+        If it is a folder, empty, truncated, not netCDF/HDF5, or lacks a variable.
+    """
+    import xarray as xr
+
+    path = Path(path)
+    if not path.exists():
+        return None
+    if path.is_dir():
+        raise damaged(path, "is a folder, expected a netCDF file")
+    try:
+        if path.stat().st_size == 0:
+            raise damaged(path, "is empty")
+        with xr.open_dataset(path, engine="h5netcdf") as dataset:
+            loaded = dataset.load()
+    except RunFolderError:
+        raise
+    except Exception as error:  # h5py/h5netcdf raise OSError, KeyError, ValueError, ...
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise damaged(
+            path, f"is not a readable netCDF file (truncated or corrupt: {first})"
+        ) from None
+    wanted = _VARIABLES.get(path.name, ()) if variables is None else variables
+    missing = [name for name in wanted if name not in loaded.variables]
+    if missing:
+        raise damaged(path, f"lacks the variable(s) {', '.join(missing)}")
+    return loaded
+
+
+def check_run_files(run_dir: str | Path, *, analysis: bool = True, skip_steps=()) -> None:
+    """Read every JSON and netCDF file of the run folder (and of ``analysis/``, except the
+    files of ``skip_steps``, which are about to be rewritten), so that a damaged one is
+    reported before anything is written.
+
+    Raises
+    ------
+    RunFolderError
+        For the first damaged file.
+    """
+    run_dir = Path(run_dir)
+    for name in (PROVENANCE, METRICS, HISTORY):
+        read_json(run_dir / name)
+    read_netcdf(run_dir / EVALUATION)
+    if not analysis:
+        return
+    folder = run_dir / ANALYSIS
+    for name, step in ANALYSIS_FILES.items():
+        if step is not None and step in skip_steps:
+            continue
+        path = folder / name
+        if name.endswith(".json"):
+            read_json(path)
+        elif name.endswith(".nc"):
+            read_netcdf(path)
+        elif path.exists():
+            _check_csv(path)
+
+
+def _check_csv(path: Path) -> None:
+    import pandas as pd
+
+    if path.is_dir():
+        raise damaged(path, "is a folder, expected a CSV file")
+    try:
+        pd.read_csv(path, index_col=0)
+    except Exception as error:  # pandas raises EmptyDataError, ParserError, UnicodeError, ...
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise damaged(path, f"is not a readable CSV table ({first})") from None
 
 
 class RunFolder:
@@ -62,7 +298,11 @@ class RunFolder:
         """
         if self.path.exists() and not self.path.is_dir():
             raise RunFolderError(f"{self.path}: exists and is not a folder")
-        occupied = self.path.is_dir() and any(self.path.iterdir())
+        occupied = self.path.is_dir() and any(
+            entry.name != LOCK_NAME for entry in self.path.iterdir()
+        )
+        if self.checkpoint.exists() and not self.checkpoint.is_file() and not overwrite:
+            raise damaged(self.checkpoint, "is not a file (a folder?), expected a checkpoint")
         if occupied and resume and self.is_run():
             existing = self.load_spec()
             if spec_hash(existing) != spec_hash(spec):
@@ -71,6 +311,7 @@ class RunFolder:
                     f"training settings (spec hash {spec_hash(existing)}, now {spec_hash(spec)}); "
                     "use the same circuit and options, or --overwrite"
                 )
+            self._remove_temporaries()  # of a killed run
             return self.checkpoint.is_file()
         if occupied and not overwrite:
             what = "a training run" if self.is_run() else "files"
@@ -84,14 +325,29 @@ class RunFolder:
                     f"{self.path}: is not empty and is not a run folder; refusing to delete it "
                     "even with --overwrite"
                 )
-            for name in _RUN_FILES:
-                (self.path / name).unlink(missing_ok=True)
-            for stray in self.path.glob(".*.tmp.*"):
-                stray.unlink(missing_ok=True)
-            shutil.rmtree(self.path / "checkpoints", ignore_errors=True)
-        self.path.mkdir(parents=True, exist_ok=True)
+            self._remove([*_RUN_FILES, "checkpoints", *_RESULTS])
+            self._remove_temporaries()
+        make_folder(self.path)
         self.write_spec(spec)
         return False
+
+    def _remove(self, names: list[str]) -> None:
+        """Delete these files or folders of the run (the old run's results among them)."""
+        try:
+            for name in names:
+                path = self.path / name
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink(missing_ok=True)
+        except OSError as error:
+            raise write_error(error, self.path / name) from None
+
+    def _remove_temporaries(self) -> None:
+        """Delete the temporary files (``.NAME.tmp.*``) a killed run left behind."""
+        for folder in (self.path, self.path / ANALYSIS, self.path / FIGURES):
+            if folder.is_dir():
+                self._remove([str(p.relative_to(self.path)) for p in folder.glob(".*.tmp.*")])
 
     def write_spec(self, spec: CircuitSpec) -> None:
         """Write the resolved circuit as YAML (loadable by :func:`retinasim.spec.load_circuit`)."""
@@ -110,11 +366,6 @@ class RunFolder:
         atomic_write_text(self.path / name, json.dumps(data, indent=2) + "\n")
 
     def read_json(self, name: str, default: Any = None) -> Any:
-        """Read the JSON file ``name`` (``default`` if it does not exist)."""
-        path = self.path / name
-        if not path.is_file():
-            return default
-        try:
-            return json.loads(path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise RunFolderError(f"{path}: corrupt JSON ({error})") from None
+        """Read the JSON file ``name`` (``default`` if it does not exist); damage raises
+        :class:`RunFolderError` (see :func:`read_json`)."""
+        return read_json(self.path / name, default)

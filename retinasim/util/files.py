@@ -12,10 +12,60 @@ open a run.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from retinasim.errors import RetinasimError
+
+
+class FileWriteError(RetinasimError):
+    """A file could not be written (read-only folder, full disk, a parent that is a file, ...);
+    the message names the file and the reason in one line."""
+
+
+_REASONS = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+}
+
+
+def _file_parent(path: Path) -> Path | None:
+    """The first ancestor of ``path`` that exists and is not a folder, if any."""
+    for parent in reversed(path.parents):
+        if parent.exists() and not parent.is_dir():
+            return parent
+    return None
+
+
+def write_error(error: OSError, target: str | Path, *, folder: bool = False) -> FileWriteError:
+    """``error`` (raised while writing ``target``, or making the folder ``target``) as one
+    clear :class:`FileWriteError`."""
+    target = Path(target)
+    blocker = _file_parent(target if not folder else target / "x")
+    if blocker is not None or error.errno in (errno.ENOTDIR, errno.EEXIST):
+        where = blocker or (target if folder else target.parent)
+        reason = f"{where} is a file, not a folder"
+    elif error.errno in _REASONS:
+        reason = _REASONS[error.errno]
+    else:
+        reason = error.strerror or str(error) or type(error).__name__
+    return FileWriteError(f"cannot write {target}: {reason}")
+
+
+def make_folder(path: str | Path) -> Path:
+    """``mkdir -p path``, with a :class:`FileWriteError` instead of an ``OSError``."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise write_error(error, path, folder=True) from None
+    return path
 
 
 def current_umask() -> int:
@@ -57,18 +107,35 @@ def atomic_path(target: str | Path, suffix: str = "") -> Iterator[Path]:
     appears with the umask's permissions (:func:`default_mode`).
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(
-        prefix=f".{target.name}.tmp.", suffix=suffix or target.suffix, dir=target.parent
-    )
-    os.close(handle)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(
+            prefix=f".{target.name}.tmp.", suffix=suffix or target.suffix, dir=target.parent
+        )
+        os.close(handle)
+    except OSError as error:
+        raise write_error(error, target) from None
     temporary = Path(name)
     try:
         yield temporary
         publish(temporary, target)
+    except OSError as error:
+        _remove(temporary)
+        raise write_error(error, target) from None
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        _remove(temporary)
         raise
+
+
+def _remove(temporary: Path) -> None:
+    """Remove a temporary file or folder, quietly (it may be half-written or gone)."""
+    import shutil
+
+    if temporary.is_dir() and not temporary.is_symlink():
+        shutil.rmtree(temporary, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
 
 
 def atomic_write_bytes(target: str | Path, data: bytes) -> None:

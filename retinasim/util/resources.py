@@ -1,0 +1,146 @@
+"""Memory estimates checked before a command allocates: an absurd request (a batch of a
+billion stimuli, an 8192 × 8192 × 1000 preview, a scene 10¹² pixels wide) is refused at once
+with the numbers, instead of growing until the machine stops it.
+
+The estimates count the largest tensors of one step from the shapes alone (float32, 4 bytes a
+value); they are deliberately rough (a factor for autograd's saved tensors and temporaries) and
+only refuse requests that need more than the memory available now.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from retinasim.errors import RetinasimError
+
+BYTES = 4
+"""float32."""
+BACKWARD_FACTOR = 3
+"""Activity is kept for the backward pass and its gradient made: about 3 × the forward."""
+RENDER_FACTOR = 3
+"""A rendered video's temporaries (coverage, luminance, the output) against its size."""
+DOT_BYTES = 64
+"""Bytes per dot slot of a moving-dots layout (positions, speeds, rows, flags)."""
+
+
+class ResourceError(RetinasimError):
+    """A request needs more memory (or threads) than this machine has."""
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to new allocations now (``MemAvailable`` of
+    ``/proc/meminfo``; the free physical pages elsewhere), or None if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def human(nbytes: float) -> str:
+    """``1.5 GiB``-style size."""
+    value = float(nbytes)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if abs(value) < 1024 or unit == "PiB":
+            return f"{value:.3g} {unit}" if unit != "B" else f"{int(value)} B"
+        value /= 1024
+    return f"{value:.3g} PiB"  # pragma: no cover
+
+
+def check_memory(nbytes: float, what: str, hint: str) -> None:
+    """Refuse ``what`` if it needs more than the available memory.
+
+    Raises
+    ------
+    ResourceError
+        ``{what} needs about N GiB of memory but only M GiB are available; {hint}``.
+    """
+    available = available_memory()
+    if available is not None and nbytes > available:
+        raise ResourceError(
+            f"{what} needs about {human(nbytes)} of memory but only {human(available)} "
+            f"{'is' if available < 2 else 'are'} available; {hint}"
+        )
+
+
+def stimulus_bytes(generator: Any, count: int) -> float:
+    """Bytes to render ``count`` stimuli of ``generator`` at once (video and temporaries,
+    plus a moving-dots layout's dot slots)."""
+    frames = int(getattr(generator, "frames", 1))
+    pixels = int(getattr(generator, "height", 1)) * int(getattr(generator, "width", 1))
+    video = float(count) * frames * pixels * BYTES * RENDER_FACTOR
+    dots = getattr(generator, "dots_per_scene", None)
+    try:
+        dots = float(dots) if dots is not None else 0.0
+    except (TypeError, ValueError):
+        dots = 0.0
+    # Poisson counts: allow 2 x the mean; each slot is touched on every frame while rendering.
+    return video + float(count) * 2 * dots * DOT_BYTES * max(1, frames // 8)
+
+
+def circuit_step_bytes(spec: Any, stimuli: int, *, backward: bool = True) -> float:
+    """Bytes of one forward (and backward) pass of ``spec`` on ``stimuli`` stimuli: the
+    input and every layer's activity (``stimuli × n_types × frames × H × W`` values), times
+    :data:`BACKWARD_FACTOR` with a backward pass, plus the weights (with gradients and Adam's
+    two moments when training)."""
+    from retinasim.spec.graph import layer_sizes
+
+    frames = spec.input.frames
+    sizes = layer_sizes(spec)
+    height, width = spec.input.size
+    values = float(spec.input.channels) * frames * height * width
+    types = {layer.name: layer.n_types for layer in spec.layers}
+    types["input"] = spec.input.channels
+    for layer in spec.layers:
+        h, w = sizes[layer.name]
+        values += float(layer.n_types) * frames * max(h, 0) * max(w, 0)
+    weights = 0.0
+    for connection in spec.connections:
+        kh, kw = connection.kernel
+        weights += float(types[connection.source]) * types[connection.target] * kh * kw
+    activity = float(stimuli) * values * BYTES * (BACKWARD_FACTOR if backward else 1)
+    return activity + weights * BYTES * (4 if backward else 1)
+
+
+def check_training_memory(spec: Any, processes: int = 1) -> None:
+    """Refuse a training run whose largest step does not fit in the available memory
+    (all ``processes`` of this machine together; each trains on its share of the batch)."""
+    from retinasim.train.data import moving_dots
+
+    training = spec.training
+    share = max(1, training.batch_size // max(processes, 1))
+    generator = moving_dots(spec)
+    per_process = max(
+        circuit_step_bytes(spec, share) + stimulus_bytes(generator, share),
+        circuit_step_bytes(spec, training.init_stimuli, backward=False)
+        + stimulus_bytes(generator, training.init_stimuli),
+        circuit_step_bytes(spec, min(training.batch_size, training.validation_size), backward=False)
+        + stimulus_bytes(generator, min(training.batch_size, training.validation_size)),
+    )
+    height, width = spec.input.size
+    check_memory(
+        per_process * max(processes, 1),
+        f"training {spec.name} (batch {training.batch_size} of {spec.input.channels} x "
+        f"{spec.input.frames} x {height} x {width} stimuli over {processes} process(es))",
+        "use a smaller batch_size (--batch-size), a smaller circuit or fewer processes",
+    )
+
+
+def check_threads(name: str, value: int | None, *, cores: int | None = None) -> None:
+    """Refuse more than 4 × the machine's cores of ``name`` (``--threads``, ``--processes``)."""
+    if value is None:
+        return
+    cores = cores or os.cpu_count() or 1
+    limit = 4 * cores
+    if value > limit:
+        raise ResourceError(
+            f"{name} {value} is more than 4 x this machine's {cores} CPU core(s) "
+            f"(at most {limit}); use at most {cores}"
+        )
