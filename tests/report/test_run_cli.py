@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,10 @@ def test_analyze_only_reruns_one_step_and_report_rebuilds(run_dir: Path):
     scan_before, curve_before = scan.stat().st_mtime_ns, curve.stat().st_mtime_ns
     done = run_cli("analyze", run_dir, "--only", "lesions", *SMALL_ANALYSIS)
     assert done.returncode == 0, done.stderr
+    # stderr is not a terminal: each phase logs timestamped lines with its count and rate
+    finished = r"^\d\d:\d\d:\d\d lesion scan: (\d+)/\1 in [\d.]+ s \([\d.]+/s\)$"
+    assert re.search(finished, done.stderr, re.MULTILINE), done.stderr
+    assert re.search(r"^\d\d:\d\d:\d\d figures: 1/1 in", done.stderr, re.MULTILINE)
     assert scan.stat().st_mtime_ns > scan_before
     assert curve.stat().st_mtime_ns == curve_before
     (run_dir / "report.html").unlink()
