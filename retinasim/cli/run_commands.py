@@ -22,14 +22,37 @@ THRESHOLD = typer.Option(help="Critical: lesioned accuracy below this fraction o
 SCREEN = typer.Option(help="Screen ablation combinations on this many stimuli (0: no screen).")
 
 
-def _config(options: dict):
-    """The analysis sizes among a command's options (its ``locals()``)."""
+def _config(options: dict, saved: dict | None = None):
+    """The analysis sizes among a command's options (its ``locals()``); options left at None
+    take the value of ``saved`` (the run's ``analysis/config.json``), else the default."""
     from dataclasses import fields
 
     from retinasim.dissect.config import AnalysisConfig
 
     names = {field.name for field in fields(AnalysisConfig)}
-    return AnalysisConfig(**{key: value for key, value in options.items() if key in names})
+    values = {key: value for key, value in (saved or {}).items() if key in names}
+    values.update(
+        {key: value for key, value in options.items() if key in names and value is not None}
+    )
+    return AnalysisConfig(**values)
+
+
+def _check_run_dir(run_dir: Path, command: str) -> None:
+    """Refuse what is not a trained run folder, saying what it is instead."""
+    from retinasim.train.run_folder import RunFolder
+
+    if not run_dir.exists():
+        raise RetinasimError(f"{run_dir}: no such run folder")
+    if not run_dir.is_dir():
+        raise RetinasimError(
+            f"{run_dir}: is a file, not a run folder; `retinasim {command}` takes the folder "
+            "that `retinasim train` or `retinasim run` wrote (their --out)"
+        )
+    if not RunFolder(run_dir).is_run():
+        raise RetinasimError(
+            f"{run_dir}: not a run folder (no circuit.yaml); train one first with "
+            f"`retinasim run CIRCUIT --out {run_dir}`"
+        )
 
 
 def _analyze(run_dir: Path, config, steps: tuple[str, ...]) -> Path:
@@ -37,7 +60,10 @@ def _analyze(run_dir: Path, config, steps: tuple[str, ...]) -> Path:
     from retinasim.dissect.pipeline import Analysis
     from retinasim.figures import make_figures
     from retinasim.report import build_report
+    from retinasim.train.run_folder import check_run_files
 
+    # Every saved result this command reads but does not rewrite, checked before writing.
+    check_run_files(run_dir, skip_steps=steps)
     with phase_progress() as bars:
         analysis = Analysis(run_dir, config, progress=bars)
         analysis.run(steps)
@@ -75,20 +101,23 @@ def run(
         raise RetinasimError("--resume and --overwrite exclude each other; choose one")
     if evaluation_n < 1:
         raise RetinasimError(f"--evaluation-n must be at least 1, got {evaluation_n}")
+    from retinasim.util.lock import run_folder_lock
+
     config = _config(locals())
     spec = load_circuit(circuit)
     layout = training_layout(spec, "cpu", processes, threads)
-    run_training(
-        spec,
-        out,
-        resume=resume,
-        overwrite=overwrite,
-        processes=layout.processes,
-        threads=layout.threads,
-    )
-    with evaluation_progress(3 * evaluation_n) as progress:
-        evaluate_run(out, n=evaluation_n, progress=progress)
-    report = _analyze(out, config, _all_steps())
+    with run_folder_lock(out):
+        run_training(
+            spec,
+            out,
+            resume=resume,
+            overwrite=overwrite,
+            processes=layout.processes,
+            threads=layout.threads,
+        )
+        with evaluation_progress(3 * evaluation_n) as progress:
+            evaluate_run(out, n=evaluation_n, progress=progress)
+        report = _analyze(out, config, _all_steps())
     typer.echo(f"{out}: report written to {report}")
 
 
@@ -107,24 +136,33 @@ def analyze(
             "amplitude, tuning, deepvis, summary."
         ),
     ] = None,
-    n_stimuli: Annotated[int, N_STIMULI] = 128,
-    alpha_step: Annotated[float, ALPHA_STEP] = 0.5,
-    alpha_max: Annotated[float, ALPHA_MAX] = 4.0,
-    n_s: Annotated[int, N_S] = 6,
-    n_per_s: Annotated[int, N_PER_S] = 24,
-    deepvis_iterations: Annotated[int, ITERATIONS] = 100,
-    critical_threshold: Annotated[float, THRESHOLD] = 0.95,
-    ablation_screen: Annotated[int, SCREEN] = 0,
+    n_stimuli: Annotated[int | None, N_STIMULI] = None,
+    alpha_step: Annotated[float | None, ALPHA_STEP] = None,
+    alpha_max: Annotated[float | None, ALPHA_MAX] = None,
+    n_s: Annotated[int | None, N_S] = None,
+    n_per_s: Annotated[int | None, N_PER_S] = None,
+    deepvis_iterations: Annotated[int | None, ITERATIONS] = None,
+    critical_threshold: Annotated[float | None, THRESHOLD] = None,
+    ablation_screen: Annotated[int | None, SCREEN] = None,
 ) -> None:
-    """Run the analyses of a trained run (results in RUN_DIR/analysis), then figures and report."""
+    """Run the analyses of a trained run (results in RUN_DIR/analysis), then figures and report.
+
+    Sizes not given are those of the run's earlier analysis (analysis/config.json), else
+    the defaults (those of `retinasim run`); rerunning some steps with other sizes than the
+    saved results is refused (rerun every step instead).
+    """
     from retinasim.dissect.pipeline import STEPS
+    from retinasim.train.run_folder import ANALYSIS, read_json
+    from retinasim.util.lock import run_folder_lock
 
     steps = tuple(only) if only else STEPS
     unknown = [step for step in steps if step not in STEPS]
     if unknown:
         raise RetinasimError(f"unknown --only step(s) {unknown}; steps: {', '.join(STEPS)}")
-    config = _config(locals())
-    report = _analyze(run_dir, config, steps)
+    _check_run_dir(run_dir, "analyze")
+    with run_folder_lock(run_dir, create=False):
+        config = _config(locals(), read_json(run_dir / ANALYSIS / "config.json", {}))
+        report = _analyze(run_dir, config, steps)
     typer.echo(f"{run_dir}: {', '.join(steps)} done; report written to {report}")
 
 
@@ -135,14 +173,21 @@ def report(
     from retinasim.figures import make_figures
     from retinasim.report import build_report
     from retinasim.train import load_trained
+    from retinasim.train.run_folder import check_run_files
+    from retinasim.util.lock import run_folder_lock
 
+    _check_run_dir(run_dir, "report")
     if not (run_dir / "analysis").is_dir():
         raise RetinasimError(
             f"{run_dir} has no analysis/ folder: run `retinasim analyze {run_dir}`"
         )
-    circuit, _ = load_trained(run_dir)
-    make_figures(run_dir, circuit=circuit)
-    typer.echo(f"report written to {build_report(run_dir)}")
+    with run_folder_lock(run_dir, create=False):
+        # Everything the figures and the report read is checked first, so that a damaged
+        # file stops the command before a single figure is redrawn.
+        check_run_files(run_dir)
+        circuit, _ = load_trained(run_dir)
+        make_figures(run_dir, circuit=circuit)
+        typer.echo(f"report written to {build_report(run_dir)}")
 
 
 def register(app: typer.Typer) -> None:

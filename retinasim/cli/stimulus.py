@@ -2,8 +2,9 @@
 
 Writes an animated GIF and a PNG strip of one stimulus (``--out x.gif`` or ``x.png`` writes
 both), or, with ``--out x.npz``, a cache file of ``--count`` stimuli. Generator parameters are
-given as ``--name value`` (dashes or underscores), lists as ``0,90,180``; ``--list`` prints
-every parameter of KIND with its default.
+given as ``--name value`` (dashes or underscores) or, as for ``record`` and ``train``,
+``--set name=value``; lists as ``0,90,180``; ``--list`` prints every parameter of KIND with
+its default. A request larger than the available memory is refused before rendering.
 """
 
 from __future__ import annotations
@@ -46,6 +47,20 @@ def parse_parameters(arguments: list[str], kind: str, fields: list[str]) -> dict
             raise StimulusError(
                 f"unexpected argument {word!r}; parameters are given as --name value"
             )
+        if word == "--set" or word.startswith("--set="):  # --set name=value, like train/record
+            if word == "--set":
+                position += 1
+                if position >= len(arguments):
+                    raise StimulusError("--set needs NAME=VALUE, e.g. --set alpha=1.5")
+                assignment = arguments[position]
+            else:
+                assignment = word.removeprefix("--set=")
+            name, has_value, value = assignment.partition("=")
+            if not has_value or not name.strip():
+                raise StimulusError(
+                    f"--set {assignment!r}: expected NAME=VALUE, e.g. --set alpha=1.5"
+                )
+            word = f"--{name.strip()}={value}"
         name, has_value, value = word[2:].partition("=")
         name = name.replace("-", "_")
         if name not in fields:
@@ -138,6 +153,8 @@ def stimulus(
     generator = chosen(**parameters)
     if out is None:
         raise StimulusError("missing --out FILE (x.gif or x.png for a preview, x.npz for a cache)")
+    _check_out(out)
+    _check_memory(generator, number if out.suffix.lower() == ".npz" else 1, kind)
     if out.suffix.lower() == ".npz":
         write_cache(out, generator, seed=seed_value, count=number, start=first)
         print(f"wrote {out}: {number} {kind} stimuli from index {first}, seed {seed_value}")
@@ -160,6 +177,28 @@ def stimulus(
         f"wrote {gif} and {png} ({generator.frames} frames, {generator.height}x{generator.width})"
     )
     print(summary)
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an ``--out`` below a file (``notes.txt/s.gif``), saying so."""
+    for parent in reversed(out.parents):
+        if parent.exists() and not parent.is_dir():
+            raise StimulusError(f"--out {out}: {parent} is a file, not a folder")
+    if out.is_dir():
+        raise StimulusError(f"--out {out}: is a folder; give a file name (x.gif, x.png, x.npz)")
+
+
+def _check_memory(generator: Any, count: int, kind: str) -> None:
+    """Refuse a stimulus that cannot fit in memory (8192 x 8192 x 1000 frames, a scene
+    10^12 pixels wide), with the numbers, before rendering."""
+    from retinasim.util.resources import check_memory, stimulus_bytes
+
+    check_memory(
+        stimulus_bytes(generator, count),
+        f"{count} {kind} stimulus(es) of {generator.frames} frames of "
+        f"{generator.height}x{generator.width} pixels",
+        "use fewer frames, a smaller size (or scene), or fewer stimuli (--count)",
+    )
 
 
 def register(app: typer.Typer) -> None:

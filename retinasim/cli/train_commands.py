@@ -101,10 +101,14 @@ def training_layout(spec, device: str, processes: int | None, threads: int | Non
     import os
 
     from retinasim.util.cpu import CpuLayout, cpu_layout
+    from retinasim.util.resources import check_threads
 
     for name, value in (("--processes", processes), ("--threads", threads)):
         if value is not None and value < 1:
             raise RetinasimError(f"{name} must be at least 1, got {value}")
+        check_threads(name, value)
+    if processes is not None and threads is not None:
+        check_threads("--processes x --threads", processes * threads)
     batch = spec.training.batch_size
     if processes is not None and batch % processes:
         raise RetinasimError(
@@ -163,7 +167,9 @@ def evaluate(
         raise RetinasimError(f"--alpha values must be finite, got {alphas}")
     if batch_size < 1:
         raise RetinasimError(f"--batch-size must be at least 1, got {batch_size}")
-    with evaluation_progress(len(alphas) * n) as progress:
+    from retinasim.util.lock import run_folder_lock
+
+    with run_folder_lock(run_dir, create=False), evaluation_progress(len(alphas) * n) as progress:
         dataset = evaluate_run(
             run_dir, alphas=alphas, n=n, device=device, batch_size=batch_size, progress=progress
         )

@@ -83,10 +83,32 @@ class Analysis:
         unknown = [step for step in steps if step not in STEPS]
         if unknown:
             raise DissectionError(f"unknown analysis step(s) {unknown}; steps: {', '.join(STEPS)}")
-        self.write_json("config.json", self.config.to_dict())
+        self._write_config(steps)
         for step in STEPS:
             if step in steps:
                 getattr(self, f"step_{step}")()
+
+    def _write_config(self, steps: tuple[str, ...]) -> None:
+        """Record the sizes of this analysis in ``config.json``; rerunning only some steps
+        keeps the record of the others and refuses sizes unlike theirs (a mixed folder)."""
+        from retinasim.train.run_folder import read_json
+
+        config = self.config.to_dict()
+        saved = read_json(self.folder / "config.json")
+        if saved and set(steps) != set(STEPS):
+            differ = [
+                f"{key} {saved[key]!r} (now {value!r})"
+                for key, value in config.items()
+                if key in saved and saved[key] != value
+            ]
+            if differ:
+                raise DissectionError(
+                    f"{self.folder / 'config.json'}: the saved results were computed with "
+                    f"{', '.join(differ)}; rerunning only {', '.join(steps)} with other sizes "
+                    "would mix them: pass the saved sizes, or rerun every step"
+                )
+            config = {**saved, **config}
+        self.write_json("config.json", config)
 
     def _bar(self, task: str):
         """A ``progress(done, total)`` callback for the progress display of ``task``."""

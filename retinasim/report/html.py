@@ -7,7 +7,6 @@ Everything is read from the run folder (``analysis/``, ``figures/``, the trainin
 from __future__ import annotations
 
 import html
-import json
 import re
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pandas as pd
 
 from retinasim.dissect.errors import DissectionError
 from retinasim.report.paper_numbers import comparison
+from retinasim.train.run_folder import read_json
 from retinasim.util.files import atomic_write_text
 
 REPORT = "report.html"
@@ -72,7 +72,7 @@ def _is_wide(svg: str) -> bool:
 
 
 def _json(path: Path) -> dict:
-    return json.loads(path.read_text()) if path.exists() else {}
+    return read_json(path, {})
 
 
 def _table(frame: pd.DataFrame, **options) -> str:

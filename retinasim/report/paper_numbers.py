@@ -9,7 +9,6 @@ shipped precomputed); ``this run``.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -17,13 +16,11 @@ import pandas as pd
 import xarray as xr
 
 from retinasim.dissect.summary import motion_word
+from retinasim.train.run_folder import read_json, read_netcdf
 
 
 def _open(path: Path) -> xr.Dataset | None:
-    if not path.exists():
-        return None
-    with xr.open_dataset(path, engine="h5netcdf") as dataset:
-        return dataset.load()
+    return read_netcdf(path)
 
 
 def _at(curve: xr.Dataset | None, alpha: float) -> str:
@@ -106,7 +103,7 @@ def _rows(analysis: Path) -> list[tuple[str, str, str]]:
         )
     critical = analysis / "critical.json"
     if scan is not None and critical.exists():
-        pairs = json.loads(critical.read_text())["critical"]
+        pairs = read_json(critical)["critical"]
         names = [
             str(
                 scan["cell_type"].values[
@@ -166,7 +163,7 @@ def _rows(analysis: Path) -> list[tuple[str, str, str]]:
         )
     ablated_json = analysis / "ablated.json"
     if ablated_json.exists():
-        best = json.loads(ablated_json.read_text())
+        best = read_json(ablated_json)
         rows.append(
             (
                 "best ablated model (kept types)",

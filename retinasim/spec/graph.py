@@ -52,25 +52,32 @@ def layer_sizes(spec: CircuitSpec) -> dict[str, tuple[int, int]]:
 
 
 def check_circuit(spec: CircuitSpec) -> list[Problem]:
-    """Every semantic problem of ``spec`` (empty when it is consistent)."""
+    """Every semantic problem of ``spec`` (empty when it is consistent).
+
+    Names, cycles and shapes are all checked, each on the part of the circuit it can be
+    checked on: a dangling connection does not hide a cycle elsewhere, and a cycle does not
+    hide a shape mismatch between layers outside it.
+    """
+    names = [layer.name for layer in spec.layers]
     problems = check_links(
-        [layer.name for layer in spec.layers],
-        [(c.source, c.target) for c in spec.connections],
-        spec.readout.layer,
+        names, [(c.source, c.target) for c in spec.connections], spec.readout.layer
     )
-    if problems:
-        return problems
-    try:
-        order = topological_order(spec)
-    except ValueError as cycle:
-        targets = {c.target for c in spec.connections}
-        first = next(
-            i
-            for i, c in enumerate(spec.connections)
-            if c.source in targets and c.target in targets and c.source != INPUT
+    known = set(names) - {INPUT}
+    usable = [
+        (i, c)
+        for i, c in enumerate(spec.connections)
+        if (c.source == INPUT or c.source in known) and c.target in known
+    ]
+    cycles = find_cycles([(i, c.source, c.target) for i, c in usable])
+    for index, members in cycles:
+        problems.append(
+            (("connections", index), "connections form a cycle through " + ", ".join(members))
         )
-        return [(("connections", first), str(cycle))]
-    problems += _check_shapes(spec, order)
+    in_cycle = {name for _, members in cycles for name in members}
+    order = _order(
+        [c for _, c in usable], [n for n in dict.fromkeys(names) if n in known - in_cycle]
+    )
+    problems += _check_shapes(spec, order, dict(usable))
     frame = spec.readout.frame
     if isinstance(frame, int) and frame >= spec.input.frames:
         problems.append(
@@ -81,6 +88,51 @@ def check_circuit(spec: CircuitSpec) -> list[Problem]:
             )
         )
     return problems
+
+
+def find_cycles(edges: list[tuple[int, str, str]]) -> list[tuple[int, list[str]]]:
+    """The cycles among ``(index, source, target)`` connections: for each group of layers
+    that reach one another, the first connection (in file order) that lies on the cycle and
+    the layers (sorted)."""
+    following: dict[str, set[str]] = {}
+    for _, source, target in edges:
+        following.setdefault(source, set()).add(target)
+
+    def reachable(start: str) -> set[str]:
+        seen: set[str] = set()
+        todo = [start]
+        while todo:
+            for nxt in following.get(todo.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
+    reach = {name: reachable(name) for name in following}
+    cycles: dict[frozenset[str], int] = {}
+    for index, source, target in edges:
+        if source == INPUT or source not in reach.get(target, set()):
+            continue  # not on a cycle
+        group = frozenset(name for name in reach if name in reach[source] and source in reach[name])
+        cycles.setdefault(group, index)
+    return [(index, sorted(group)) for group, index in sorted(cycles.items(), key=lambda g: g[1])]
+
+
+def _order(connections: list[ConnectionSpec], names: list[str]) -> list[str]:
+    """``names`` in signal order; layers fed (directly or not) only through a cycle or a
+    dangling connection are left out."""
+    sources = {name: {c.source for c in connections if c.target == name} for name in names}
+    order: list[str] = []
+    done = {INPUT}
+    remaining = list(names)
+    while True:
+        ready = [name for name in remaining if sources[name] and sources[name] <= done]
+        if not ready:
+            return order
+        for name in ready:
+            order.append(name)
+            done.add(name)
+            remaining.remove(name)
 
 
 def check_links(
@@ -146,14 +198,16 @@ def _missing(what: str, name: str, known: Iterable[str]) -> str:
     return f"{what} {name!r} does not exist{hint} (layers: {', '.join(known)})"
 
 
-def _check_shapes(spec: CircuitSpec, order: list[str]) -> list[Problem]:
+def _check_shapes(
+    spec: CircuitSpec, order: list[str], usable: dict[int, ConnectionSpec]
+) -> list[Problem]:
     problems: list[Problem] = []
     sizes: dict[str, tuple[int, int] | None] = {INPUT: tuple(spec.input.size)}  # type: ignore
     for name in order:
         sizes[name] = None
         first: tuple[int, tuple[int, int]] | None = None
-        for i, c in enumerate(spec.connections):
-            if c.target != name or sizes[c.source] is None:
+        for i, c in usable.items():
+            if c.target != name or sizes.get(c.source) is None:
                 continue
             size = output_size(sizes[c.source], c)  # type: ignore[arg-type]
             if min(size) < 1:

@@ -20,8 +20,8 @@ from pydantic import BaseModel, ValidationError
 
 from retinasim.errors import SpecError, SpecIssue
 from retinasim.spec.fields import allowed_keys
-from retinasim.spec.graph import check_circuit, check_links
-from retinasim.spec.models import CircuitSpec
+from retinasim.spec.graph import check_circuit, check_links, find_cycles
+from retinasim.spec.models import INPUT, CircuitSpec
 from retinasim.spec.shipped import (
     is_circuit_name,
     shipped_circuits,
@@ -155,11 +155,22 @@ def _link_issues(data: Mapping[str, Any], positions: SourceMap) -> list[SpecIssu
         return []  # nothing to check names against; the missing layers are reported already
     readout = data.get("readout")
     readout_layer = readout.get("layer") if isinstance(readout, Mapping) else None
+    layer_names = [name for (name,) in names(data.get("layers"), "name")]
+    pairs = names(data.get("connections"), "source", "target")
     problems = check_links(
-        [name for (name,) in names(data.get("layers"), "name")],
-        names(data.get("connections"), "source", "target"),  # type: ignore[arg-type]
+        layer_names,
+        pairs,  # type: ignore[arg-type]
         readout_layer if isinstance(readout_layer, str) else None,
     )
+    known = {name for name in layer_names if name is not None} - {INPUT}
+    edges = [
+        (i, source, target)
+        for i, (source, target) in enumerate(pairs)
+        if (source == INPUT or source in known) and target in known
+    ]
+    for index, members in find_cycles(edges):  # type: ignore[arg-type]
+        message = "connections form a cycle through " + ", ".join(members)
+        problems.append((("connections", index), message))
     return [positions.issue(path, message) for path, message in problems]
 
 

@@ -21,6 +21,10 @@ Path = tuple[str | int, ...]
 
 MAX_EXPANDED_NODES = 100_000
 """Largest number of values a document may expand to once aliases are resolved."""
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and sequences a document may have (a circuit needs 5)."""
+MAX_CHARACTERS = 1_000_000
+"""Longest document (characters) :func:`read_yaml` parses."""
 
 _STANDARD_TAGS = {
     "tag:yaml.org,2002:" + name
@@ -143,6 +147,28 @@ def _compose(text: str) -> Node | None:
         loader.dispose()
 
 
+def _too_deep(text: str) -> tuple[int, int] | None:
+    """Position of the first collection nested deeper than :data:`MAX_DEPTH`, if any.
+
+    Read from the event stream, which (unlike composing) does not recurse, so a 1 KB file
+    of 500 nested brackets is refused instead of exhausting Python's stack.
+    """
+    loader = yaml.SafeLoader(text)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark.line + 1, event.start_mark.column + 1
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    finally:
+        loader.dispose()
+    return None
+
+
 def read_yaml(text: str, file: str = "<string>") -> tuple[Any, SourceMap]:
     """Parse one YAML document safely.
 
@@ -162,10 +188,18 @@ def read_yaml(text: str, file: str = "<string>") -> tuple[Any, SourceMap]:
     Raises
     ------
     SpecError
-        On syntax errors, more than one document, disallowed tags, duplicate keys or a document
-        that expands (through aliases) to more than :data:`MAX_EXPANDED_NODES` values.
+        On syntax errors, more than one document, disallowed tags, duplicate keys, a document
+        longer than :data:`MAX_CHARACTERS`, nested deeper than :data:`MAX_DEPTH`, or that
+        expands (through aliases) to more than :data:`MAX_EXPANDED_NODES` values.
     """
+    if len(text) > MAX_CHARACTERS:
+        message = f"document is {len(text)} characters long; at most {MAX_CHARACTERS} are read"
+        raise SpecError([SpecIssue(file, None, None, "", message)])
     try:
+        deep = _too_deep(text)
+        if deep is not None:
+            message = f"nested more than {MAX_DEPTH} levels deep; refusing to load it"
+            raise SpecError([SpecIssue(file, *deep, "", message)])
         root = _compose(text)
     except yaml.reader.ReaderError as error:
         line = text.count("\n", 0, error.position) + 1
@@ -180,6 +214,9 @@ def read_yaml(text: str, file: str = "<string>") -> tuple[Any, SourceMap]:
         raise SpecError([issue]) from None
     except yaml.YAMLError as error:
         raise SpecError([SpecIssue(file, None, None, "", f"YAML error: {error}")]) from None
+    except RecursionError:  # pragma: no cover - the depth check comes first
+        message = f"nested more than {MAX_DEPTH} levels deep; refusing to load it"
+        raise SpecError([SpecIssue(file, None, None, "", message)]) from None
     builder = _Builder(file, yaml.SafeLoader(""))
     if root is None:
         return None, builder.source

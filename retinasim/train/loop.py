@@ -100,11 +100,13 @@ def train(
     ------
     RunFolderError, CheckpointError, DivergenceError, TrainingError
     """
+    from retinasim.util.resources import check_threads, check_training_memory
+
     _check_settings(spec)
+    check_threads("processes", processes)
+    check_threads("threads", threads)
     launched = distributed.launched()
     if not launched:
-        from retinasim.util.resources import check_training_memory
-
         check_training_memory(spec, processes)
     writer = not launched or os.environ.get("RANK", "0") == "0"
     lock = run_folder_lock(out) if writer else contextlib.nullcontext()

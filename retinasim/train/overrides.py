@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from retinasim.spec import CircuitSpec
@@ -20,11 +19,23 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
         raise TrainingError(f"--set {text!r}: expected KEY=VALUE, e.g. learning_rate=3e-3")
+    return key.strip(), read_value(raw, f"--set {key.strip()}")
+
+
+def read_value(raw: str, what: str) -> Any:
+    """A command-line value read as YAML, with the circuit loader's limits (size, nesting,
+    aliases, plain tags only; see :mod:`retinasim.spec.yaml_source`)."""
+    from retinasim.errors import SpecError
+    from retinasim.spec.yaml_source import read_yaml
+
+    if not raw.strip():
+        return None
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError:
-        raise TrainingError(f"--set {text!r}: cannot read the value as YAML") from None
-    return key.strip(), value
+        value, _ = read_yaml(raw, what)
+    except SpecError as error:
+        reasons = "; ".join(issue.message for issue in error.issues)
+        raise TrainingError(f"{what}: cannot read the value as YAML ({reasons})") from None
+    return value
 
 
 def apply_overrides(spec: CircuitSpec, overrides: Mapping[str, Any]) -> CircuitSpec:
