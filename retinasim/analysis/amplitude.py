@@ -13,6 +13,11 @@ from retinasim.record.errors import AnalysisError
 Measure = Literal["mean", "max", "sum"]
 
 
+def is_spatial(dim: str) -> bool:
+    """Whether ``dim`` is a map dimension of a recording (``y``, ``x``, ``y_<layer>``, ...)."""
+    return dim in ("y", "x") or dim.startswith(("y_", "x_"))
+
+
 def trial_response(
     response: xr.DataArray, *, measure: Measure = "mean", frames: slice | None = None
 ) -> xr.DataArray:
@@ -21,7 +26,8 @@ def trial_response(
     Parameters
     ----------
     response
-        ``(trial, cell_type, time[, y, x])`` from a recording (numpy or dask).
+        ``(trial, cell_type, time[, y, x])`` from a recording (numpy or dask); any other
+        dimension (``seed``, ``lesion``, ...) is kept.
     measure
         ``"mean"``, ``"max"`` or ``"sum"`` over the frames (and units).
     frames
@@ -30,17 +36,19 @@ def trial_response(
     Returns
     -------
     xarray.DataArray
-        ``(trial, cell_type)``; cell types the variable does not record (all NaN) dropped.
+        ``(trial, cell_type)`` and any extra dimensions; cell types the variable does not
+        record (all NaN) dropped.
     """
     require_dims(response, ("trial", "time"), "a trial response")
     if measure not in ("mean", "max", "sum"):
         raise AnalysisError(f"measure must be mean, max or sum, not {measure!r}")
     if frames is not None:
         response = response.sel(time=frames)
-    over = [dim for dim in response.dims if dim not in ("trial", "cell_type", "class")]
+    over = [dim for dim in response.dims if dim == "time" or is_spatial(str(dim))]
     reduced = getattr(response, measure)(dim=over)
     if "cell_type" in reduced.dims:
-        recorded = reduced.notnull().any("trial").compute()
+        others = [dim for dim in reduced.dims if dim != "cell_type"]
+        recorded = reduced.notnull().any(others).compute()
         reduced = reduced.isel(cell_type=np.flatnonzero(recorded.values))
     units = response.attrs.get("units", "a.u.")
     name = response.attrs.get("long_name", response.name or "response")

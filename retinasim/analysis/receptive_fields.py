@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
+from retinasim.analysis.amplitude import is_spatial
 from retinasim.analysis.labels import labelled, require_dims
 from retinasim.record.errors import AnalysisError
 from retinasim.stimuli import StimulusBatch
@@ -53,7 +54,8 @@ def spike_triggered_average(
     stimulus
         ``(trial, time, pixel_y, pixel_x)`` luminance (:func:`stimulus_array`).
     response
-        ``(trial, cell_type, time)``: one unit per cell type, non-negative weights.
+        ``(trial, cell_type, time)``: one unit per cell type, non-negative weights; other
+        dimensions (``seed``, ``lesion``, ...) are kept.
     lags
         Number of lags ``k = 0 .. lags - 1`` (frames before the response).
     centred
@@ -63,11 +65,11 @@ def spike_triggered_average(
     Returns
     -------
     xarray.DataArray
-        ``(cell_type, lag, pixel_y, pixel_x)``, luminance minus its mean.
+        ``(..., cell_type, lag, pixel_y, pixel_x)``, luminance minus its mean.
     """
     require_dims(stimulus, ("trial", "time", "pixel_y", "pixel_x"), "a spike-triggered average")
     require_dims(response, ("trial", "time"), "a spike-triggered average")
-    extra = [d for d in response.dims if d not in ("trial", "cell_type", "time")]
+    extra = [d for d in response.dims if is_spatial(str(d))]
     if extra:
         raise AnalysisError(
             f"the response must be one unit per cell type (trial, cell_type, time); reduce "
@@ -76,7 +78,9 @@ def spike_triggered_average(
     if lags < 1:
         raise AnalysisError(f"lags must be at least 1, got {lags}")
     cell_coords = {
-        name: coord for name, coord in response.coords.items() if coord.dims == ("cell_type",)
+        name: coord
+        for name, coord in response.coords.items()
+        if coord.dims and not {"trial", "time"} & set(coord.dims)
     }
     weights = response.reset_coords(drop=True)
     weights = weights.isel(time=weights.time.values >= weights.time.values.min() + lags - 1)
@@ -98,7 +102,7 @@ def spike_triggered_average(
     )
     order = [d for d in ("cell_type", "lag", "pixel_y", "pixel_x") if d in sta.dims]
     return labelled(
-        sta.transpose(*order), "spike-triggered average contrast", "1", frame_rate_hz=rate
+        sta.transpose(..., *order), "spike-triggered average contrast", "1", frame_rate_hz=rate
     )
 
 
@@ -108,7 +112,8 @@ def receptive_field(sta: xr.DataArray, *, method: Literal["svd", "peak"] = "svd"
     Parameters
     ----------
     sta
-        ``(cell_type, lag, pixel_y, pixel_x)`` (:func:`spike_triggered_average`).
+        ``(..., lag, pixel_y, pixel_x)`` (:func:`spike_triggered_average`): one STA per
+        cell type, and per index of any other dimension (``seed``, ...), which is kept.
     method
         ``"svd"``: rank-1 fit ``sta ≈ temporal ⊗ spatial`` (first singular vectors);
         ``"peak"``: the frame of largest variance and the time course of the peak pixel.
@@ -116,67 +121,75 @@ def receptive_field(sta: xr.DataArray, *, method: Literal["svd", "peak"] = "svd"
     Returns
     -------
     xarray.Dataset
-        ``spatial (cell_type, pixel_y, pixel_x)`` with its largest-magnitude pixel positive,
-        ``temporal (cell_type, lag)`` (sign so that ``temporal ⊗ spatial`` ≈ ``sta``),
+        ``spatial (..., pixel_y, pixel_x)`` with its largest-magnitude pixel positive,
+        ``temporal (..., lag)`` (sign so that ``temporal ⊗ spatial`` ≈ ``sta``),
         ``centre_y``, ``centre_x`` (pixels: centroid of the pixels of the peak's sign above
         half the peak), ``centre_surround_index`` (summed opposite-sign weight over summed
         same-sign weight, pixels above 10% of the peak; 0 = no surround) and
         ``variance_explained`` (of the rank-1 fit).
     """
     require_dims(sta, ("lag", "pixel_y", "pixel_x"), "a receptive field")
-    sta = sta if "cell_type" in sta.dims else sta.expand_dims("cell_type")
-    sta = sta.transpose("cell_type", "lag", "pixel_y", "pixel_x")
-    values = np.asarray(sta.values, dtype=np.float64)
-    cells, lags, height, width = values.shape
-    matrix = values.reshape(cells, lags, height * width)
+    if method not in ("svd", "peak"):
+        raise AnalysisError(f"method must be 'svd' or 'peak', not {method!r}")
+    rows, columns = np.asarray(sta.pixel_y.values), np.asarray(sta.pixel_x.values)
+
+    def core(values: np.ndarray) -> tuple[np.ndarray, ...]:
+        """``values (..., lag, pixel_y, pixel_x)`` → the profiles and indices of each STA."""
+        leading = values.shape[:-3]
+        lags, height, width = values.shape[-3:]
+        matrix = values.reshape(-1, lags, height * width).astype(np.float64)
+        spatial, temporal, explained = _rank_one(matrix, method)
+        centre_y, centre_x, csi = _centre(spatial.reshape(-1, height, width), rows, columns)
+        return (
+            spatial.reshape(*leading, height, width),
+            temporal.reshape(*leading, lags),
+            *(v.reshape(leading) for v in (centre_y, centre_x, csi, explained)),
+        )
+
+    bare = sta.drop_vars([c for c in sta.coords if c not in sta.dims]).compute()  # small
+    outputs = xr.apply_ufunc(
+        core,
+        bare,
+        input_core_dims=[["lag", "pixel_y", "pixel_x"]],
+        output_core_dims=[["pixel_y", "pixel_x"], ["lag"], [], [], [], []],
+    )
+    names = [
+        ("spatial", "spatial profile", "1"),
+        ("temporal", "temporal profile", "1"),
+        ("centre_y", "RF centre row", "pixel"),
+        ("centre_x", "RF centre column", "pixel"),
+        ("centre_surround_index", "centre-surround index", "1"),
+        ("variance_explained", "variance explained by rank-1 fit", "1"),
+    ]
+    data = {
+        name: labelled(output, long_name, units)
+        for (name, long_name, units), output in zip(names, outputs, strict=True)
+    }
+    result = xr.Dataset(data).assign_coords(
+        {name: sta.coords[name] for name in sta.coords if name not in data}
+    )
+    result.attrs["method"] = method
+    return result
+
+
+def _rank_one(matrix: np.ndarray, method: str):
+    """Spatial ``(n, pixels)`` and temporal ``(n, lags)`` profiles of STAs ``(n, lags,
+    pixels)`` (largest-magnitude pixel positive), and the rank-1 fit's variance explained."""
+    cells = matrix.shape[0]
     u, s, vh = np.linalg.svd(matrix, full_matrices=False)
     explained = s[:, 0] ** 2 / np.maximum((s**2).sum(axis=1), 1e-300)
     if method == "svd":
         temporal, spatial = u[:, :, 0] * s[:, None, 0], vh[:, 0, :]
-    elif method == "peak":
+    else:
         peak_lag = matrix.var(axis=2).argmax(axis=1)
         spatial = matrix[np.arange(cells), peak_lag]
         peak_pixel = np.abs(spatial).argmax(axis=1)
         temporal = matrix[np.arange(cells), :, peak_pixel] / np.maximum(
             np.abs(spatial[np.arange(cells), peak_pixel])[:, None], 1e-300
         )
-    else:
-        raise AnalysisError(f"method must be 'svd' or 'peak', not {method!r}")
     sign = np.sign(spatial[np.arange(cells), np.abs(spatial).argmax(axis=1)])
     sign[sign == 0] = 1.0
-    spatial, temporal = spatial * sign[:, None], temporal * sign[:, None]
-    centre_y, centre_x, csi = _centre(
-        spatial.reshape(cells, height, width), sta.pixel_y.values, sta.pixel_x.values
-    )
-    coords = {name: sta.coords[name] for name in sta.coords if name not in ("lag_s",)}
-    per_type = ("cell_type",)
-    result = xr.Dataset(
-        {
-            "spatial": labelled(
-                xr.DataArray(
-                    spatial.reshape(cells, height, width), dims=(*per_type, "pixel_y", "pixel_x")
-                ),
-                "spatial profile",
-                "1",
-            ),
-            "temporal": labelled(
-                xr.DataArray(temporal, dims=(*per_type, "lag")), "temporal profile", "1"
-            ),
-            "centre_y": labelled(xr.DataArray(centre_y, dims=per_type), "RF centre row", "pixel"),
-            "centre_x": labelled(
-                xr.DataArray(centre_x, dims=per_type), "RF centre column", "pixel"
-            ),
-            "centre_surround_index": labelled(
-                xr.DataArray(csi, dims=per_type), "centre-surround index", "1"
-            ),
-            "variance_explained": labelled(
-                xr.DataArray(explained, dims=per_type), "variance explained by rank-1 fit", "1"
-            ),
-        },
-        coords={**coords, "lag_s": sta.coords["lag_s"]} if "lag_s" in sta.coords else coords,
-    )
-    result.attrs["method"] = method
-    return result
+    return spatial * sign[:, None], temporal * sign[:, None], explained
 
 
 def _centre(spatial: np.ndarray, rows: np.ndarray, columns: np.ndarray):

@@ -41,6 +41,9 @@ def direction_tuning(
     ----------
     response
         ``(trial, cell_type, time[, y, x])`` with a ``direction`` coordinate along ``trial``.
+        Any other dimension (``seed`` of stacked models, ``lesion``, the readout's ``class``)
+        is kept: every output gains it, and each slice equals a call on that slice alone
+        (the shuffles of the permutation test are the same for all).
     direction
         Trial coordinate holding each trial's direction of motion, degrees.
     measure, frames
@@ -53,78 +56,81 @@ def direction_tuning(
     Returns
     -------
     xarray.Dataset
-        ``tuning (cell_type, direction)``, ``count (direction)``, and per cell type
+        ``tuning (..., cell_type, direction)``, ``count (direction)``, and per cell type
         ``peak_direction_deg``, ``preferred_direction_deg``, ``dsi``, ``vector_dsi``,
         ``dsi_p_value``, ``vector_dsi_p_value``.
     """
     require_coord(response, direction, "direction_tuning")
-    per_trial = trial_response(response, measure=measure, frames=frames).transpose("trial", ...)
-    unit_dims = [dim for dim in per_trial.dims if dim != "trial"]
-    if len(unit_dims) > 1:
-        raise AnalysisError(
-            f"direction tuning needs one response per trial and unit; reduce "
-            f"{', '.join(map(str, unit_dims[1:]))} first"
-        )
-    unit = unit_dims[0] if unit_dims else None  # cell_type, or class for the readout
-    values = np.asarray(per_trial.values, dtype=np.float64).reshape(per_trial.sizes["trial"], -1)
-    angles = np.asarray(per_trial.coords[direction].values, dtype=np.float64) % 360.0
-    directions, groups = np.unique(angles, return_inverse=True)
+    per_trial = trial_response(response, measure=measure, frames=frames).compute()
+    angles = np.asarray(per_trial.coords[direction].values, dtype=np.float64)
+    if angles.ndim != 1 or per_trial.coords[direction].dims != ("trial",):
+        raise AnalysisError(f"direction_tuning: {direction!r} must be a coordinate along trial")
+    directions, groups = np.unique(angles % 360.0, return_inverse=True)
     opposite = _opposites(directions)
-    curve, count = _curves(values, groups[None, :], len(directions))
-    observed = _indices(curve[0], directions, opposite)
-    p_values = _permutation_p(values, groups, directions, opposite, observed, n_permutations, seed)
-    cells = {unit: per_trial.coords[unit]} if unit else {}
+    if n_permutations < 0:
+        raise AnalysisError(f"n_permutations must be >= 0, got {n_permutations}")
+    keys = ("tuning", "count", "peak", "angle", "dsi", "vector", "dsi_p", "vector_p")
+
+    def core(values: np.ndarray) -> tuple[np.ndarray, ...]:
+        """``values (..., trial)`` → every output, ``(..., direction)`` or ``(...)``."""
+        leading = values.shape[:-1]
+        columns = values.reshape(-1, values.shape[-1]).T.astype(np.float64)
+        curve, count = _curves(columns, groups[None, :], len(directions))
+        observed = _indices(curve[0], directions, opposite)
+        p = _permutation_p(columns, groups, directions, opposite, observed, n_permutations, seed)
+        results = {
+            "tuning": curve[0].T.reshape(*leading, len(directions)),
+            "count": np.broadcast_to(count, (*leading, len(directions))),
+            "peak": observed["peak"],
+            "angle": observed["angle"],
+            "dsi": observed["dsi"],
+            "vector": observed["vector"],
+            "dsi_p": p["dsi"],
+            "vector_p": p["vector"],
+        }
+        return tuple(
+            results[k] if k in ("tuning", "count") else results[k].reshape(leading) for k in keys
+        )
+
+    bare = per_trial.reset_coords(direction, drop=True)
+    outputs = xr.apply_ufunc(
+        core,
+        bare,
+        input_core_dims=[["trial"]],
+        output_core_dims=[["direction"], ["direction"], *([[]] * 6)],
+        dask_gufunc_kwargs={"output_sizes": {"direction": len(directions)}},
+    )
+    out = dict(zip(keys, outputs, strict=True))
+    kept = {name: c for name, c in per_trial.coords.items() if "trial" not in c.dims}
     units = per_trial.attrs["units"]
+    described = [
+        ("tuning", f"{measure} response", units),
+        ("peak_direction_deg", "direction of peak response", "degree"),
+        ("preferred_direction_deg", "preferred direction (vector sum)", "degree"),
+        ("dsi", "direction selectivity index (pref - null) / (pref + null)", "1"),
+        ("vector_dsi", "vector-sum direction selectivity index", "1"),
+        ("dsi_p_value", "p-value of dsi (shuffled directions)", "1"),
+        ("vector_dsi_p_value", "p-value of vector_dsi (shuffled directions)", "1"),
+    ]
+    sources = dict(zip([d[0] for d in described], ["tuning", *keys[2:]], strict=True))
+    data = {
+        name: labelled(out[sources[name]].reset_coords(drop=True), long_name, unit)
+        for name, long_name, unit in described
+    }
+    data["tuning"].attrs["description"] = f"trial-averaged {per_trial.attrs['long_name']}"
+    count = out["count"].reset_coords(drop=True)
+    count = count.isel({d: 0 for d in count.dims if d != "direction"})  # the same everywhere
+    data["count"] = labelled(count.drop_vars(list(count.coords)), "trials", "1")
+    order = ["tuning", "count", *[d[0] for d in described[1:]]]
     coords = {
         "direction": (
             "direction",
             directions,
             {"long_name": "direction of motion", "units": "degree"},
         ),
-        **cells,
+        **kept,
     }
-    per_type = (unit,) if unit else ()
-    if not unit:  # one unit: drop the unit axis
-        observed = {key: value[0] for key, value in observed.items()}
-        p_values = {key: value[0] for key, value in p_values.items()}
-    data = {
-        "tuning": labelled(
-            xr.DataArray(curve[0].T if unit else curve[0, :, 0], dims=(*per_type, "direction")),
-            f"{measure} response",
-            units,
-            description=f"trial-averaged {per_trial.attrs['long_name']}",
-        ),
-        "count": labelled(xr.DataArray(count, dims=("direction",)), "trials", "1"),
-        "peak_direction_deg": labelled(
-            xr.DataArray(observed["peak"], dims=per_type), "direction of peak response", "degree"
-        ),
-        "preferred_direction_deg": labelled(
-            xr.DataArray(observed["angle"], dims=per_type),
-            "preferred direction (vector sum)",
-            "degree",
-        ),
-        "dsi": labelled(
-            xr.DataArray(observed["dsi"], dims=per_type),
-            "direction selectivity index (pref - null) / (pref + null)",
-            "1",
-        ),
-        "vector_dsi": labelled(
-            xr.DataArray(observed["vector"], dims=per_type),
-            "vector-sum direction selectivity index",
-            "1",
-        ),
-        "dsi_p_value": labelled(
-            xr.DataArray(p_values["dsi"], dims=per_type),
-            "p-value of dsi (shuffled directions)",
-            "1",
-        ),
-        "vector_dsi_p_value": labelled(
-            xr.DataArray(p_values["vector"], dims=per_type),
-            "p-value of vector_dsi (shuffled directions)",
-            "1",
-        ),
-    }
-    result = xr.Dataset(data, coords=coords)
+    result = xr.Dataset({name: data[name] for name in order}, coords=coords)
     result.attrs = {
         "n_permutations": int(n_permutations),
         "permutation_seed": int(seed),
@@ -175,8 +181,6 @@ def _indices(curve: np.ndarray, directions: np.ndarray, opposite: np.ndarray) ->
 
 def _permutation_p(values, groups, directions, opposite, observed, n: int, seed: int) -> dict:
     """Permutation p-values of ``dsi`` and ``vector_dsi`` (NaN when ``n == 0``)."""
-    if n < 0:
-        raise AnalysisError(f"n_permutations must be >= 0, got {n}")
     exceed = {"dsi": np.zeros(values.shape[1]), "vector": np.zeros(values.shape[1])}
     rng = np.random.default_rng(seed)
     done = 0

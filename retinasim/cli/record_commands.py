@@ -76,46 +76,88 @@ SetOption = Annotated[
 CircuitSeed = Annotated[int, typer.Option(help="Initial weights of a YAML circuit.")]
 
 
+def _whole_number(text: str, option: str) -> int:
+    """``--n`` / ``--batch-size`` as an int; ``1e8`` and ``1_000`` are whole numbers too."""
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        raise RetinasimError(f"{option} takes a whole number, got {text!r}") from None
+    if not math.isfinite(value) or value != int(value):
+        raise RetinasimError(f"{option} takes a whole number, got {text!r}")
+    return int(value)
+
+
+def _check_out(out: Path, overwrite: bool) -> None:
+    """Refuse to replace an existing ``out`` unless ``--overwrite``; a folder that is not a
+    zarr recording is never replaced."""
+    if not (out.exists() or out.is_symlink()):
+        return
+    if not overwrite:
+        raise RetinasimError(f"{out} already exists; pass --overwrite to replace it")
+    if out.is_dir() and out.suffix != ".zarr":
+        raise RetinasimError(f"{out} is a folder; it is not replaced by a recording")
+
+
 def record_command(
     target: TargetArgument,
     stimulus: Annotated[str, typer.Option(help="moving_dots, moving_bars, gratings, ...")],
     probe: Annotated[list[str], typer.Option(help="LAYER[TYPES]:SPACE@FRAMES or readout.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="FILE.nc or FILE.zarr.")],
-    n: Annotated[int, typer.Option("--n", help="Number of trials (stimuli 0..n-1).")] = 16,
+    out: Annotated[Path, typer.Option("--out", "-o", help="FILE.nc, FILE.zarr or FILE.nwb (NWB).")],
+    n: Annotated[str, typer.Option("--n", help="Number of trials (stimuli 0..n-1).")] = "16",
     set_: SetOption = None,
     seed: Annotated[int, typer.Option(help="Seed of the stimulus set.")] = 0,
-    batch_size: Annotated[int, typer.Option(help="Trials per batch and file chunk.")] = 16,
+    batch_size: Annotated[str, typer.Option(help="Trials per batch and file chunk.")] = "16",
     lesion: Annotated[
         list[str] | None, typer.Option(help="Silence LAYER:TYPE[,TYPE] while recording.")
     ] = None,
     circuit_seed: CircuitSeed = 0,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing --out file.")] = False,
+    spikes: Annotated[
+        bool, typer.Option(help="NWB: also Poisson spike trains drawn from the rates.")
+    ] = False,
+    spike_seed: Annotated[int, typer.Option(help="NWB: seed of the spike trains.")] = 0,
 ) -> None:
-    """Record probes of a circuit's responses to N stimuli into a netCDF or zarr file.
+    """Record probes of a circuit's responses to N stimuli into a netCDF, zarr or NWB file.
 
     Example: retinasim record run/ --stimulus moving_bars --set speeds=1 --n 16
     --probe ganglion:centre --probe bipolar:mean --probe readout --out bars.nc
     """
     from retinasim.record import parse_probe, record
-    from retinasim.record.storage import check_target
+    from retinasim.record.storage import SUFFIXES, check_target
 
-    check_target(out)
+    nwb = out.suffix == ".nwb"
+    check_target(out, (*SUFFIXES, ".nwb"))
+    if nwb:
+        from retinasim.record.nwb import require_pynwb
+
+        require_pynwb()
     probes = [parse_probe(text) for text in probe]
-    if n < 1:
-        raise RetinasimError(f"--n must be at least 1, got {n}")
+    trials = _whole_number(n, "--n")
+    batch = _whole_number(batch_size, "--batch-size")
+    if trials < 1:
+        raise RetinasimError(f"--n must be at least 1, got {trials}")
+    _check_out(out, overwrite)
     circuit = _load(target, circuit_seed)
     generator = _generator(stimulus, set_ or [], circuit)
     recording = record(
         circuit,
         generator,
         probes,
-        n=n,
+        n=trials,
         seed=seed,
-        batch_size=batch_size,
+        batch_size=batch,
         lesions=_lesions(lesion or []),
-        out=out,
+        out=None if nwb else out,
     )
-    sizes = ", ".join(f"{dim} {size}" for dim, size in recording.sizes.items())
-    print(f"wrote {out}: {', '.join(p.variable for p in probes)} ({sizes})")
+    if nwb:
+        from retinasim.record import to_nwb
+
+        to_nwb(recording, out, spikes=spikes, seed=spike_seed)
+    groups = ", ".join(
+        f"{node.name} ({', '.join(f'{d} {k}' for d, k in node.sizes.items())})"
+        for node in recording.children.values()
+    )
+    print(f"wrote {out}: {', '.join(p.variable for p in probes)}; groups {groups}")
 
 
 def tuning_command(
@@ -163,7 +205,7 @@ def tuning_command(
     per_layer = []
     for layer in circuit.layer_names:
         result = direction_tuning(
-            recording[f"{layer}_centre"], n_permutations=n_permutations, seed=seed
+            recording[layer][f"{layer}_centre"], n_permutations=n_permutations, seed=seed
         )
         per_layer.append(result)
         figure = plot_polar_tuning(result)

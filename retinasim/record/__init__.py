@@ -1,13 +1,16 @@
-"""Recording: probes on a compiled circuit → labeled ``xarray.Dataset`` (in memory or on disk).
+"""Recording: probes on a compiled circuit → labeled ``xarray.DataTree`` (one group per
+probed layer; in memory or on disk), and its export to NWB.
 
 Public API: :func:`record`, :class:`Probe`, :func:`parse_probe`, :data:`READOUT`,
-:func:`save_recording`, :func:`open_recording`, :func:`replay_stimuli`,
-:class:`RecordingWriter` and the errors :class:`RecordingError`, :class:`AnalysisError`.
+:func:`save_recording`, :func:`open_recording`, :func:`replay_stimuli`, :func:`to_nwb`
+(needs ``pynwb``: ``pip install retinasim[nwb]``), :class:`RecordingWriter` and the errors
+:class:`RecordingError`, :class:`AnalysisError`.
 The vocabulary of dimensions, coordinates and attributes is documented in
 ``docs/recording.md`` and :mod:`retinasim.record.layout`.
 """
 
 from retinasim.record.errors import AnalysisError, RecordingError
+from retinasim.record.nwb import to_nwb
 from retinasim.record.probes import READOUT, Probe, parse_probe
 from retinasim.record.recorder import record
 from retinasim.record.replay import replay_stimuli
@@ -24,4 +27,5 @@ __all__ = [
     "record",
     "replay_stimuli",
     "save_recording",
+    "to_nwb",
 ]

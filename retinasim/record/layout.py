@@ -1,18 +1,22 @@
-"""The layout of a recording: dimensions, coordinates and attributes, and one batch as xarray.
+"""The layout of a recording: one group per probed layer, and one batch as its datasets.
 
-Vocabulary (the same in every recording, see ``docs/recording.md``):
+A recording is an :class:`xarray.DataTree` (vocabulary in ``docs/recording.md``):
 
-- ``trial``: one stimulus; every per-trial stimulus parameter (``s``, ``alpha``,
-  ``fast_direction``, ``direction_deg``, ``speed``, ``seed``, ``index``, ...) is a coordinate
-  along it, plus ``label`` (the correct answer's name) for a task.
-- ``time``: frame index (``frame``), with ``time_s`` in seconds; ``frame_rate_hz`` in attrs.
-- ``cell_type``: the union of the probed layers' cell types, in layer order, labelled by type
-  name (``<layer>.<name>`` if a name repeats across layers), with coordinates ``layer``,
-  ``type_index`` and ``sign`` (+1 excitatory, -1 inhibitory). A probe's variable is NaN on
-  the types (and frames) it does not record.
-- ``y``, ``x``: units of a layer's map, for full-map probes; when full maps of layers of
-  different sizes share a recording, each layer gets its own ``y_<layer>``, ``x_<layer>``.
-- ``class``: decoder outputs of the ``readout`` probe.
+- ``/`` (the root): dimension ``trial`` (one stimulus each) with every per-trial stimulus
+  parameter (``s``, ``alpha``, ``fast_direction``, ``direction_deg``, ``speed``,
+  ``stimulus_seed`` (the stimulus set's seed), ``index``, ...) as a coordinate along it,
+  plus ``label`` (the correct answer's name) for a task; the recording's attributes.
+  Every group repeats the stimulus parameters (xarray's groups inherit only the indexed
+  ``trial`` itself).
+- ``/<layer>``, one per probed layer: its own ``cell_type`` (the layer's probed types in index
+  order, with coordinates ``layer``, ``type_index``, ``sign`` and ``lesioned``), its own
+  ``time`` (frame index, with ``time_s`` in seconds), and ``y``, ``x`` when a probe keeps the
+  map. One variable per probe of that layer; a variable is NaN only on the types and frames
+  that *another probe of the same layer* records and it does not.
+- ``/readout``: the decoder's outputs ``(trial, time, class)``.
+
+Every group also carries the recording's attributes (and ``layer``), so that
+``tree["ganglion"].to_dataset()`` is a complete, flat recording of one layer.
 """
 
 from __future__ import annotations
@@ -28,15 +32,26 @@ from retinasim.record.probes import READOUT, Probe
 ACTIVITY_UNITS = "a.u."
 """Activity of the built-in cell types has arbitrary units (a rectified filter output)."""
 
+TRIAL_RENAMES = {"seed": "stimulus_seed"}
+"""Stimulus metadata stored under another name: ``seed`` stays free for a dimension of
+model seeds when recordings of several trained models are stacked."""
+
+_SPACE_NAMES = {
+    "centre": "centre unit",
+    "position": "unit",
+    "mean": "mean over space",
+    "max": "max over space",
+    "full": "map",
+}
+
 
 @dataclass(frozen=True)
 class ResolvedProbe:
-    """A probe checked against a circuit: type indices, frames and dimension names."""
+    """A probe checked against a circuit: type indices, frames and the unit it reads."""
 
     probe: Probe
     type_indices: tuple[int, ...]
     frames: np.ndarray
-    spatial_dims: tuple[str, str] | None
     unit: tuple[int, int] | None
 
     @property
@@ -45,41 +60,49 @@ class ResolvedProbe:
 
 
 @dataclass
+class GroupLayout:
+    """One group of the recording: a probed layer (or the readout) and its probes."""
+
+    name: str
+    probes: list[ResolvedProbe]
+    type_indices: list[int]
+    type_names: list[str]
+    sign: int
+    lesioned: list[bool]
+    frames: np.ndarray
+    size: tuple[int, int] | None
+
+    @property
+    def keeps_space(self) -> bool:
+        return any(p.probe.keeps_space for p in self.probes)
+
+
+@dataclass
 class RecordingLayout:
     """Everything about a recording that does not change from batch to batch."""
 
-    probes: list[ResolvedProbe]
-    cell_labels: list[str]
-    cell_layers: list[str]
-    cell_indices: list[int]
-    cell_signs: list[int]
-    frames: np.ndarray
+    groups: dict[str, GroupLayout]
     frame_rate_hz: float
-    layer_sizes: dict[str, tuple[int, int]]
+    frames_per_trial: int
     classes: list[str]
+
+    @property
+    def probes(self) -> list[ResolvedProbe]:
+        return [p for group in self.groups.values() for p in group.probes]
 
     @property
     def layers(self) -> list[str]:
         """Layers whose activity the circuit must return."""
-        return sorted({p.probe.layer for p in self.probes if p.probe.layer != READOUT})
+        return sorted(name for name in self.groups if name != READOUT)
 
-    def cell_position(self, layer: str, index: int) -> int:
-        """Position along ``cell_type`` of type ``index`` of ``layer``."""
-        for position, (name, number) in enumerate(
-            zip(self.cell_layers, self.cell_indices, strict=True)
-        ):
-            if name == layer and number == index:
-                return position
-        raise KeyError((layer, index))
-
-    def batch_dataset(
+    def batch_parts(
         self,
         values: dict[str, np.ndarray],
         metadata: dict[str, np.ndarray],
         first_trial: int,
         units: dict[str, str] | None = None,
-    ) -> xr.Dataset:
-        """One batch as a Dataset.
+    ) -> dict[str, xr.Dataset]:
+        """One batch as a Dataset per group: ``{"/": trial coordinates, "/<group>": ...}``.
 
         Parameters
         ----------
@@ -94,35 +117,36 @@ class RecordingLayout:
             Stimulus parameter → its units (the stimulus batch's ``attrs["units"]``).
         """
         batch = len(next(iter(metadata.values())))
-        data_vars = {}
-        for resolved in self.probes:
-            data_vars[resolved.variable] = self._variable(resolved, values[resolved.variable])
-        coords = self._coords(batch, metadata, first_trial, units or {})
-        return xr.Dataset(data_vars, coords=coords)
+        trial = _trial_coords(batch, metadata, first_trial, units or {})
+        parts = {"/": xr.Dataset(coords=trial)}
+        # xarray's groups inherit only indexed coordinates: each group keeps the stimulus
+        # parameters along trial itself, so that one group alone is a complete recording
+        per_trial = {name: value for name, value in trial.items() if name != "trial"}
+        for name, group in self.groups.items():
+            data = {p.variable: self._variable(group, p, values[p.variable]) for p in group.probes}
+            coords = {**per_trial, **self._group_coords(group)}
+            parts[f"/{name}"] = xr.Dataset(data, coords=coords)
+        return parts
 
-    def _variable(self, resolved: ResolvedProbe, value: np.ndarray) -> xr.Variable:
-        time_positions = np.searchsorted(self.frames, resolved.frames)
+    def _variable(self, group: GroupLayout, resolved: ResolvedProbe, value: np.ndarray):
+        time_positions = np.searchsorted(group.frames, resolved.frames)
         batch = value.shape[0]
         probe = resolved.probe
         if probe.layer == READOUT:
-            full = np.full((batch, len(self.frames), len(self.classes)), np.nan, value.dtype)
+            full = np.full((batch, len(group.frames), len(self.classes)), np.nan, value.dtype)
             full[:, time_positions] = value
             attrs = {"long_name": "decoder output", "units": "logit"}
             return xr.Variable(("trial", "time", "class"), full, attrs)
-        positions = [self.cell_position(probe.layer, i) for i in resolved.type_indices]
-        shape = (batch, len(self.cell_labels), len(self.frames), *value.shape[3:])
-        full = np.full(shape, np.nan, value.dtype)
-        full[np.ix_(np.arange(batch), positions, time_positions)] = value
-        dims = ("trial", "cell_type", "time", *(resolved.spatial_dims or ()))
-        readout = {
-            "centre": "centre unit",
-            "position": "unit",
-            "mean": "mean over space",
-            "max": "max over space",
-            "full": "map",
-        }[probe.space]
+        positions = [group.type_indices.index(i) for i in resolved.type_indices]
+        shape = (batch, len(group.type_indices), len(group.frames), *value.shape[3:])
+        if shape == value.shape:
+            full = value
+        else:
+            full = np.full(shape, np.nan, value.dtype)
+            full[np.ix_(np.arange(batch), positions, time_positions)] = value
+        dims = ("trial", "cell_type", "time", *(("y", "x") if probe.keeps_space else ()))
         attrs = {
-            "long_name": f"{probe.layer} activity, {readout}",
+            "long_name": f"{probe.layer} activity, {_SPACE_NAMES[probe.space]}",
             "units": ACTIVITY_UNITS,
             "layer": probe.layer,
             "space": probe.space,
@@ -131,62 +155,68 @@ class RecordingLayout:
             attrs["unit_y"], attrs["unit_x"] = resolved.unit
         return xr.Variable(dims, full, attrs)
 
-    def _coords(self, batch: int, metadata: dict, first: int, units: dict[str, str]) -> dict:
-        trial = np.arange(first, first + batch)
+    def _group_coords(self, group: GroupLayout) -> dict:
         coords: dict = {
-            "trial": ("trial", trial, {"long_name": "trial", "units": "1"}),
-            "time": ("time", self.frames, {"long_name": "frame", "units": "frame"}),
+            "time": ("time", group.frames, {"long_name": "frame", "units": "frame"}),
             "time_s": (
                 "time",
-                self.frames / self.frame_rate_hz,
+                group.frames / self.frame_rate_hz,
                 {"long_name": "time", "units": "s"},
             ),
         }
-        if any(p.probe.layer != READOUT for p in self.probes):
-            coords["cell_type"] = (
-                "cell_type",
-                np.array(self.cell_labels, dtype=object),
-                {"long_name": "cell type"},
-            )
-            coords["layer"] = (
-                "cell_type",
-                np.array(self.cell_layers, dtype=object),
-                {"long_name": "layer"},
-            )
-            coords["type_index"] = (
-                "cell_type",
-                np.array(self.cell_indices),
-                {"long_name": "type index within its layer", "units": "1"},
-            )
-            coords["sign"] = (
-                "cell_type",
-                np.array(self.cell_signs),
-                {"long_name": "sign onto targets (+1 excitatory, -1 inhibitory)", "units": "1"},
-            )
-        if any(p.probe.layer == READOUT for p in self.probes):
-            coords["class"] = (
-                "class",
-                np.array(self.classes, dtype=object),
-                {"long_name": "decoder output"},
-            )
-        for resolved in self.probes:
-            if resolved.spatial_dims:
-                size = self.layer_sizes[resolved.probe.layer]
-                for dim, length in zip(resolved.spatial_dims, size, strict=True):
-                    axis = "row" if dim.startswith("y") else "column"
-                    coords[dim] = (
-                        dim,
-                        np.arange(length),
-                        {"long_name": f"{resolved.probe.layer} map {axis}", "units": "unit"},
-                    )
-        for name, values in metadata.items():
-            if name in coords:
-                raise RecordingError(f"stimulus metadata {name!r} clashes with a coordinate")
-            array = np.asarray(values)
-            if array.dtype.kind in "US":
-                array = array.astype(object)
-            coords[name] = ("trial", array, _parameter_attrs(name, array, units))
+        if group.name == READOUT:
+            classes = np.array(self.classes, dtype=object)
+            coords["class"] = ("class", classes, {"long_name": "decoder output"})
+            return coords
+        n = len(group.type_indices)
+        coords["cell_type"] = (
+            "cell_type",
+            np.array(group.type_names, dtype=object),
+            {"long_name": f"{group.name} cell type"},
+        )
+        coords["layer"] = (
+            "cell_type",
+            np.array([group.name] * n, dtype=object),
+            {"long_name": "layer"},
+        )
+        coords["type_index"] = (
+            "cell_type",
+            np.array(group.type_indices, dtype=np.int64),
+            {"long_name": "type index within its layer", "units": "1"},
+        )
+        coords["sign"] = (
+            "cell_type",
+            np.full(n, group.sign, dtype=np.int64),
+            {"long_name": "sign onto targets (+1 excitatory, -1 inhibitory)", "units": "1"},
+        )
+        coords["lesioned"] = (
+            "cell_type",
+            np.array(group.lesioned, dtype=bool),
+            {"long_name": "silenced during the recording"},
+        )
+        if group.keeps_space and group.size is not None:
+            for dim, length, axis in zip(("y", "x"), group.size, ("row", "column"), strict=True):
+                coords[dim] = (
+                    dim,
+                    np.arange(length),
+                    {"long_name": f"{group.name} map {axis}", "units": "unit"},
+                )
         return coords
+
+
+def _trial_coords(batch: int, metadata: dict, first: int, units: dict[str, str]) -> dict:
+    coords: dict = {
+        "trial": ("trial", np.arange(first, first + batch), {"long_name": "trial", "units": "1"})
+    }
+    for name, values in metadata.items():
+        name = TRIAL_RENAMES.get(name, name)
+        if name in coords or name in ("time", "time_s", "cell_type", "class", "y", "x"):
+            raise RecordingError(f"stimulus metadata {name!r} clashes with a coordinate")
+        array = np.asarray(values)
+        if array.dtype.kind in "US":
+            array = array.astype(object)
+        coords[name] = ("trial", array, _parameter_attrs(name, array, units))
+    return coords
 
 
 def _parameter_attrs(name: str, values: np.ndarray, units: dict[str, str]) -> dict[str, str]:
@@ -204,7 +234,11 @@ def _parameter_attrs(name: str, values: np.ndarray, units: dict[str, str]) -> di
 
 
 def resolve_layout(
-    circuit, probes: list[Probe], frames: int, frame_rate_hz: float
+    circuit,
+    probes: list[Probe],
+    frames: int,
+    frame_rate_hz: float,
+    lesioned: dict[str, list[int]] | None = None,
 ) -> RecordingLayout:
     """Check ``probes`` against ``circuit`` and lay out the recording.
 
@@ -218,6 +252,8 @@ def resolve_layout(
         Frames of every stimulus video.
     frame_rate_hz
         Frames per second of the stimuli.
+    lesioned
+        Layer → indices of the types silenced during the recording.
     """
     if not probes:
         raise RecordingError("no probes: give at least one (e.g. ganglion:centre)")
@@ -226,34 +262,32 @@ def resolve_layout(
     if repeated:
         raise RecordingError(f"two probes fill the variable(s) {', '.join(repeated)}; name them")
     sizes = {name: tuple(shape[2:]) for name, shape in circuit.layer_shapes.items()}
-    full_sizes = {sizes[p.layer] for p in probes if p.keeps_space and p.layer in sizes}
-    resolved = [_resolve(circuit, p, frames, sizes, len(full_sizes) > 1) for p in probes]
-    chosen = {(p.probe.layer, i) for p in resolved for i in p.type_indices}
-    labels, layers, indices, signs = [], [], [], []
-    for layer in circuit.layer_names:
-        for index, name in enumerate(circuit.type_names[layer]):
-            if (layer, index) in chosen:
-                labels.append(name)
-                layers.append(layer)
-                indices.append(index)
-                signs.append(-1 if circuit.plan.layer(layer).inhibitory else 1)
-    if len(set(labels)) < len(labels):
-        labels = [f"{layer}.{name}" for layer, name in zip(layers, labels, strict=True)]
-    all_frames = np.unique(np.concatenate([p.frames for p in resolved]))
+    resolved = [_resolve(circuit, p, frames, sizes) for p in probes]
+    order = [*circuit.layer_names, READOUT]
+    groups: dict[str, GroupLayout] = {}
+    for layer in sorted({p.probe.layer for p in resolved}, key=order.index):
+        members = [p for p in resolved if p.probe.layer == layer]
+        indices = sorted({i for p in members for i in p.type_indices})
+        silenced = set((lesioned or {}).get(layer, []))
+        groups[layer] = GroupLayout(
+            name=layer,
+            probes=members,
+            type_indices=indices,
+            type_names=[circuit.type_names[layer][i] for i in indices] if indices else [],
+            sign=-1 if layer != READOUT and circuit.plan.layer(layer).inhibitory else 1,
+            lesioned=[i in silenced for i in indices],
+            frames=np.unique(np.concatenate([p.frames for p in members])),
+            size=sizes.get(layer),
+        )
     return RecordingLayout(
-        probes=resolved,
-        cell_labels=labels,
-        cell_layers=layers,
-        cell_indices=indices,
-        cell_signs=signs,
-        frames=all_frames,
+        groups=groups,
         frame_rate_hz=float(frame_rate_hz),
-        layer_sizes=sizes,
+        frames_per_trial=int(frames),
         classes=list(circuit.classes),
     )
 
 
-def _resolve(circuit, probe: Probe, frames: int, sizes: dict, per_layer_space: bool):
+def _resolve(circuit, probe: Probe, frames: int, sizes: dict) -> ResolvedProbe:
     chosen_frames = probe.frame_indices(frames)
     if probe.layer == READOUT:
         if READOUT in circuit.type_names:
@@ -261,7 +295,7 @@ def _resolve(circuit, probe: Probe, frames: int, sizes: dict, per_layer_space: b
                 f"the circuit has a layer named {READOUT!r}, which clashes with the decoder "
                 "probe; rename the layer"
             )
-        return ResolvedProbe(probe, (), chosen_frames, None, None)
+        return ResolvedProbe(probe, (), chosen_frames, None)
     if probe.layer not in circuit.type_names:
         known = ", ".join([*circuit.layer_names, READOUT])
         raise RecordingError(f"probe {probe.variable!r}: unknown layer {probe.layer!r} ({known})")
@@ -274,10 +308,7 @@ def _resolve(circuit, probe: Probe, frames: int, sizes: dict, per_layer_space: b
     unit = None
     if probe.space in ("centre", "position"):
         unit = probe.unit(sizes[probe.layer])
-    dims = None
-    if probe.keeps_space:
-        dims = (f"y_{probe.layer}", f"x_{probe.layer}") if per_layer_space else ("y", "x")
-    return ResolvedProbe(probe, indices, chosen_frames, dims, unit)
+    return ResolvedProbe(probe, indices, chosen_frames, unit)
 
 
 def _type_index(probe: Probe, ref: int | str, names: list[str]) -> int:

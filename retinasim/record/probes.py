@@ -95,6 +95,10 @@ class Probe:
 
     def frame_indices(self, frames: int) -> np.ndarray:
         """The recorded frame indices, ``(n,)`` int, for a video of ``frames`` frames."""
+        if self.frames and self.frames[2] == 0:
+            raise RecordingError(
+                f"probe {self.variable!r}: the frame step must not be 0 (START:STOP:STEP)"
+            )
         chosen = np.arange(frames)[slice(*self.frames)] if self.frames else np.arange(frames)
         if chosen.size == 0:
             raise RecordingError(f"probe {self.variable!r}: frames {self.frames} select nothing")
@@ -187,6 +191,10 @@ def _parse_frames(text: str | None, spec: str) -> tuple[int | None, int | None, 
         values = [int(part) if part else None for part in parts]
     except ValueError:
         raise RecordingError(f"bad probe {spec!r}: frames are a slice START:STOP:STEP") from None
+    if len(values) == 3 and values[2] == 0:
+        raise RecordingError(
+            f"bad probe {spec!r}: the frame step must not be 0 (START:STOP:STEP, e.g. @::2)"
+        )
     if len(values) == 1:  # a single frame
         start = values[0]
         stop = None if start in (None, -1) else start + 1

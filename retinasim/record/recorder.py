@@ -14,7 +14,6 @@ stimuli themselves (luminance), so :func:`~retinasim.record.replay_stimuli` re-r
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import numpy as np
 import torch
 import xarray as xr
 
+from retinasim.record.attributes import recording_attrs as _attrs
 from retinasim.record.errors import RecordingError
 from retinasim.record.layout import RecordingLayout, resolve_layout
 from retinasim.record.probes import READOUT, Probe, parse_probe
@@ -40,7 +40,7 @@ def record(
     batch_size: int = 16,
     lesions: Mapping[str, Iterable[int | str]] | None = None,
     out: str | Path | None = None,
-) -> xr.Dataset:
+) -> xr.DataTree:
     """Record a circuit's responses to stimuli.
 
     Parameters
@@ -57,7 +57,8 @@ def record(
     seed
         Seed of the stimulus set (generator only).
     batch_size
-        Trials per forward pass; also the chunk size along ``trial`` of a file.
+        Trials per forward pass; also the chunk size along ``trial`` of a file. A batch (or an
+        in-memory recording) that would need more memory than is available is refused first.
     lesions
         Layer → cell types to silence during the recording, on top of the circuit's own.
     out
@@ -65,41 +66,63 @@ def record(
 
     Returns
     -------
-    xarray.Dataset
-        One variable per probe: ``(trial, cell_type, time[, y, x])``, or ``(trial, time,
-        class)`` for ``readout``; coordinates and attributes in ``docs/recording.md``.
+    xarray.DataTree
+        The root holds ``trial`` and the stimulus parameters along it, and the attributes; one
+        group per probed layer (``tree["ganglion"]``, ``tree["readout"]``) with its own
+        ``cell_type``, ``time`` (``time_s`` in seconds) and ``y``, ``x``, one variable per
+        probe: ``(trial, cell_type, time[, y, x])``, or ``(trial, time, class)`` for
+        ``readout``. ``tree["ganglion"].to_dataset()`` is one layer as a flat Dataset
+        (coordinates and attributes included). Vocabulary in ``docs/recording.md``.
     """
     probes = [probes] if isinstance(probes, Probe | str) else list(probes)
     probes = [parse_probe(p) if isinstance(p, str) else p for p in probes]
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer):
+        raise RecordingError(f"batch_size must be a whole number, got {batch_size!r}")
     if batch_size < 1:
         raise RecordingError(f"batch_size must be at least 1, got {batch_size}")
     frames, frame_rate = _frames_and_rate(circuit, stimuli)
-    layout = resolve_layout(circuit, probes, frames, frame_rate)
-    batches = _batches(circuit, stimuli, n=n, indices=indices, seed=seed, size=batch_size)
-    attrs = _attrs(circuit, stimuli, seed, lesions)
+    silenced = _lesioned(circuit, lesions)
+    layout = resolve_layout(circuit, probes, frames, frame_rate, silenced)
+    chosen = _trial_indices(stimuli, n, indices)
+    _check_memory(circuit, layout, int(batch_size), len(chosen), out)
+    target = check_target(out) if out is not None else None
+    batches = _batches(circuit, stimuli, chosen, seed=seed, size=batch_size)
+    attrs = _attrs(circuit, stimuli, seed, silenced, layout)
     was_training = circuit.training
     circuit.eval()
     try:
         with circuit.lesioned(lesions or {}), torch.no_grad():
-            if out is not None:
-                return _stream(circuit, layout, batches, attrs, check_target(out))
+            if target is not None:
+                return _stream(circuit, layout, batches, attrs, target)
             parts = [_record_batch(circuit, layout, batch, first) for batch, first in batches]
     finally:
         circuit.train(was_training)
     if not parts:
         raise RecordingError("no trials to record")
-    recording = xr.concat(
-        parts, dim="trial", data_vars="minimal", coords="minimal", compat="override", join="exact"
-    )
-    recording.attrs.update(attrs)
-    return recording
+    groups = {}
+    for path in parts[0]:
+        group = xr.concat(
+            [part[path] for part in parts],
+            dim="trial",
+            data_vars="minimal",
+            coords="minimal",
+            compat="override",
+            join="exact",
+        )
+        groups[path] = group.assign_attrs(_group_attrs(path, attrs))
+    return xr.DataTree.from_dict(groups)
 
 
-def _stream(circuit, layout, batches, attrs: dict, target: Path) -> xr.Dataset:
+def _group_attrs(path: str, attrs: dict) -> dict:
+    """The recording's attributes, and ``layer`` on a layer's group."""
+    return dict(attrs) if path == "/" else {**attrs, "layer": path.strip("/")}
+
+
+def _stream(circuit, layout, batches, attrs: dict, target: Path) -> xr.DataTree:
     with RecordingWriter(target) as writer:
         for batch, first in batches:
             writer.append(_record_batch(circuit, layout, batch, first))
-        writer.close(attrs)
+        writer.close(attrs, {f"/{name}": _group_attrs(f"/{name}", attrs) for name in layout.groups})
     return open_recording(target)
 
 
@@ -113,7 +136,9 @@ def _circuit_input(circuit, video: torch.Tensor) -> torch.Tensor:
     return circuit_input(video, training)
 
 
-def _record_batch(circuit, layout: RecordingLayout, batch: StimulusBatch, first: int) -> xr.Dataset:
+def _record_batch(
+    circuit, layout: RecordingLayout, batch: StimulusBatch, first: int
+) -> dict[str, xr.Dataset]:
     output = circuit.run(_circuit_input(circuit, batch.video), layers=layout.layers)
     values: dict[str, np.ndarray] = {}
     for resolved in layout.probes:
@@ -130,7 +155,7 @@ def _record_batch(circuit, layout: RecordingLayout, batch: StimulusBatch, first:
     metadata = dict(batch.metadata)
     if batch.labels is not None and batch.classes:
         metadata["label"] = np.asarray(batch.classes, dtype=object)[batch.labels.cpu().numpy()]
-    return layout.batch_dataset(values, metadata, first, batch.attrs.get("units", {}))
+    return layout.batch_parts(values, metadata, first, batch.attrs.get("units", {}))
 
 
 def _frames_and_rate(circuit, stimuli) -> tuple[int, float]:
@@ -148,63 +173,94 @@ def _spec_rate(circuit) -> float:
     return float(getattr(getattr(spec, "input", None), "frame_rate", 30.0))
 
 
-def _batches(circuit, stimuli, *, n, indices, seed: int, size: int) -> Iterator:
-    """Yield ``(StimulusBatch, first trial number)`` on the circuit's device and dtype."""
-    weight = circuit.readout.weight
+def _trial_indices(stimuli, n, indices) -> list[int]:
+    """The stimulus indices to record (a batch: all of its trials)."""
     if isinstance(stimuli, StimulusBatch):
         if n is not None or indices is not None:
             raise RecordingError("n and indices apply to a stimulus generator, not a batch")
+        return list(range(len(stimuli)))
+    if indices is None:
+        if n is None or isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+            raise RecordingError("give the number of trials n (>= 1) or the stimulus indices")
+        return list(range(n))
+    return [int(i) for i in indices]
+
+
+def _batches(circuit, stimuli, chosen: list[int], *, seed: int, size: int) -> Iterator:
+    """Yield ``(StimulusBatch, first trial number)`` on the circuit's device and dtype."""
+    weight = circuit.readout.weight
+    if isinstance(stimuli, StimulusBatch):
         for first in range(0, len(stimuli), size):
             part = stimuli.select(slice(first, first + size))
             part.video = part.video.to(device=weight.device, dtype=weight.dtype)
             yield part, first
         return
-    if indices is None:
-        if n is None or n < 1:
-            raise RecordingError("give the number of trials n (>= 1) or the stimulus indices")
-        indices = range(n)
-    chosen = [int(i) for i in indices]
     for first in range(0, len(chosen), size):
         part = chosen[first : first + size]
         yield stimuli.generate(part, seed=seed, device=weight.device, dtype=weight.dtype), first
 
 
-def _input_transform(circuit) -> dict:
-    """``input_offset``/``input_scale`` applied to the stimuli before the circuit (attrs)."""
-    training = getattr(getattr(circuit, "spec", None), "training", None)
-    if training is None:
-        return {"input_offset": 0.0, "input_scale": 1.0}
-    return {
-        "input_offset": float(training.input_offset),
-        "input_scale": float(training.input_scale),
-    }
+def _lesioned(circuit, lesions) -> dict[str, list[int]]:
+    """Layer → indices of the types silenced while recording (the circuit's own and these)."""
+    from retinasim.circuit.lesions import resolve_lesions
 
-
-def _attrs(circuit, stimuli, seed: int, lesions) -> dict:
-    """Dataset attributes: provenance, stimulus and conventions (netCDF-friendly scalars)."""
-    from retinasim.train.provenance import versions
-
-    if isinstance(stimuli, StimulusBatch):
-        stimulus_attrs = stimuli.attrs
-        seed = int(stimulus_attrs.get("seed", -1))
-    else:
-        stimulus_attrs = stimuli.attrs(seed)
     current = {layer: list(types) for layer, types in circuit.lesions.items()}
-    for layer, types in (lesions or {}).items():
-        current.setdefault(layer, []).extend(types)
-    attrs = {
-        "title": f"recording of circuit {circuit.plan.name}",
-        "circuit": circuit.plan.name,
-        "spec_hash": circuit.spec_hash,
-        **{f"{name}_version": value for name, value in versions().items()},
-        "seed": int(seed),
-        "stimulus_kind": str(stimulus_attrs.get("kind", "")),
-        "stimulus_parameters": json.dumps(stimulus_attrs.get("parameters", {})),
-        "stimulus_units": json.dumps(stimulus_attrs.get("units", {})),
-        "frame_rate_hz": float(stimulus_attrs.get("frame_rate_hz", _spec_rate(circuit))),
-        "direction_convention": str(stimulus_attrs.get("direction_convention", "")),
-        "lesions": json.dumps(current, default=str),
-        "activity_units": "a.u. (arbitrary units: rectified filter outputs)",
-        **_input_transform(circuit),
-    }
-    return attrs
+    for layer, types in resolve_lesions(lesions or {}, circuit.type_names).items():
+        current[layer] = sorted({*current.get(layer, []), *types})
+    return {layer: types for layer, types in current.items() if types}
+
+
+def _check_memory(circuit, layout, batch: int, trials: int, out) -> None:
+    """Refuse a batch of ``batch`` trials (as asked, even beyond the number of trials) or an
+    in-memory recording that needs more memory than is available, before anything is
+    allocated; the message gives the estimate in bytes."""
+    height, width = circuit.plan.input_size
+    frames = layout.frames_per_trial
+    video = float(frames) * height * width * getattr(circuit.plan, "input_channels", 1)
+    activity = sum(float(np.prod(shape)) for shape in circuit.layer_shapes.values())
+    step = batch * (3 * video + 2 * activity) * 4  # float32: video + temporaries, every layer
+    kept = 0.0
+    for group in layout.groups.values():
+        units = float(np.prod(group.size)) if group.keeps_space and group.size else 1.0
+        width_types = len(group.type_indices) or len(layout.classes)
+        kept += len(group.probes) * width_types * len(group.frames) * units * 4
+    total = step + (trials * kept if out is None else 0.0)
+    available = _available_memory()
+    if available is None or total <= available:
+        return
+    what = (
+        f"recording {trials} trials in batches of {batch}"
+        f" ({_human(step)} a batch{'' if out is not None else f', {_human(trials * kept)} kept'})"
+    )
+    hint = "use a smaller batch_size (--batch-size)"
+    if out is None and trials * kept > available / 2:
+        hint += " or stream to a file (out=..., --out)"
+    raise RecordingError(
+        f"{what} needs about {_human(total)} ({int(total)} bytes) of memory but only "
+        f"{_human(available)} are available; {hint}"
+    )
+
+
+def _available_memory() -> float | None:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import os
+
+        return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _human(nbytes: float) -> str:
+    value = float(nbytes)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if abs(value) < 1024 or unit == "PiB":
+            return f"{value:.3g} {unit}"
+        value /= 1024
+    return f"{value:.3g} PiB"  # pragma: no cover

@@ -1,7 +1,7 @@
 """Re-render the stimuli of a recording from its attributes and trial coordinates.
 
 A recording stores what the circuit did, not the videos; but every stimulus is a pure function
-of its generator parameters (``stimulus_parameters``), its set's seed (``seed`` attribute)
+of its generator parameters (``stimulus_parameters``), its set's seed (``stimulus_seed``)
 and its index (``index`` coordinate), so the videos come back bit for bit, e.g. for the
 spike-triggered average of a saved white-noise recording.
 """
@@ -17,14 +17,16 @@ from retinasim.record.errors import RecordingError
 from retinasim.stimuli import StimulusBatch, generator_from_parameters
 
 
-def replay_stimuli(recording: xr.Dataset | xr.DataArray) -> StimulusBatch:
+def replay_stimuli(recording: xr.DataTree | xr.Dataset | xr.DataArray) -> StimulusBatch:
     """The stimuli of ``recording``'s trials, in trial order.
 
     Parameters
     ----------
     recording
         A recording made from a stimulus generator (attrs ``stimulus_kind``,
-        ``stimulus_parameters``; coordinates ``index`` and ``seed`` along ``trial``).
+        ``stimulus_parameters``; coordinates ``index`` and ``stimulus_seed`` along ``trial``): the
+        tree :func:`~retinasim.record.record` returns, one of its groups as a Dataset, or a
+        variable of one.
 
     Returns
     -------
@@ -32,14 +34,17 @@ def replay_stimuli(recording: xr.Dataset | xr.DataArray) -> StimulusBatch:
         ``video (trial, 1, frames, height, width)``; its metadata equal the recording's
         trial coordinates.
     """
+    if isinstance(recording, xr.DataTree):
+        recording = recording.to_dataset()
     attrs = recording.attrs
     missing = [a for a in ("stimulus_kind", "stimulus_parameters") if not attrs.get(a)]
-    missing += [c for c in ("index", "seed") if c not in recording.coords]
+    seed_name = "stimulus_seed" if "stimulus_seed" in recording.coords else "seed"
+    missing += [c for c in ("index", seed_name) if c not in recording.coords]
     if missing:
         raise RecordingError(
             f"cannot re-render the stimuli: the recording lacks {', '.join(missing)}"
         )
-    seeds = np.unique(np.asarray(recording.coords["seed"].values))
+    seeds = np.unique(np.asarray(recording.coords[seed_name].values))
     if len(seeds) != 1:
         raise RecordingError(f"the recording mixes stimulus sets (seeds {seeds.tolist()})")
     generator = generator_from_parameters(

@@ -1,18 +1,23 @@
-"""Saving and opening recordings: netCDF (h5netcdf) or zarr, chosen by the file's suffix.
+"""Saving and opening recordings: netCDF (h5netcdf) or zarr groups, chosen by the suffix.
 
-Large recordings are streamed: :class:`RecordingWriter` appends one batch of trials at a time
-to a zarr store (one chunk per batch along ``trial``), so memory holds a single batch. A
-``.nc`` target is assembled from that store chunk by chunk (dask) when the writer closes.
-Either way the file appears only when complete: everything is written under a temporary name
-beside the target and renamed into place.
+A recording is an :class:`xarray.DataTree` (one group per probed layer, see
+:mod:`retinasim.record.layout`); a file keeps the groups. Large recordings are streamed:
+:class:`RecordingWriter` appends one batch of trials at a time to every group of a zarr store
+(one chunk per batch along ``trial``), so memory holds a single batch. A ``.nc`` target is
+assembled from that store chunk by chunk (dask) when the writer closes. Either way the file
+appears only when complete: everything is written under a temporary name beside the target
+(``.NAME.tmp.<random>.pid<PID>.<suffix>``) and renamed into place; the temporaries of a
+killed process are removed by the next writer of the same target.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,20 +25,71 @@ from pathlib import Path
 import xarray as xr
 
 from retinasim.record.errors import RecordingError
-from retinasim.util.files import atomic_path, publish
+from retinasim.util.files import publish
 
 SUFFIXES = (".nc", ".zarr")
-"""Recording file formats: netCDF-4 through h5netcdf, or a zarr directory store."""
+"""Recording file formats: netCDF-4 groups through h5netcdf, or a zarr directory store."""
+
+LEGACY_AGE_S = 600.0
+"""Temporaries without a pid (older versions) count as stale once untouched this long."""
 
 
-def check_target(path: str | Path) -> Path:
+def check_target(path: str | Path, suffixes: tuple[str, ...] = SUFFIXES) -> Path:
     """``path`` as a Path, after checking its suffix names a format."""
     path = Path(path)
-    if path.suffix not in SUFFIXES:
-        raise RecordingError(
-            f"{path}: a recording is saved as .nc (netCDF) or .zarr, not {path.suffix!r}"
+    if path.suffix not in suffixes:
+        names = " or ".join(
+            {".nc": ".nc (netCDF)", ".zarr": ".zarr", ".nwb": ".nwb (NWB)"}[s] for s in suffixes
         )
+        raise RecordingError(f"{path}: a recording is saved as {names}, not {path.suffix!r}")
     return path
+
+
+def temporary_suffix(suffix: str) -> str:
+    """Suffix of this process's temporaries: ``.pid<PID><suffix>``."""
+    return f".pid{os.getpid()}{suffix}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def remove_stale_temporaries(target: str | Path) -> list[Path]:
+    """Remove the temporaries a killed writer of ``target`` left beside it.
+
+    ``.NAME.tmp.*.pid<PID>.*`` of a process that no longer runs, and pid-less ``.NAME.tmp.*``
+    or ``.NAME.old.*`` (older versions) untouched for :data:`LEGACY_AGE_S`. Returns them.
+    """
+    target = Path(target)
+    if not target.parent.is_dir():
+        return []
+    tagged = re.compile(r"\.pid(\d+)\.[A-Za-z0-9]+$")
+    removed = []
+    for pattern in (f".{target.name}.tmp.*", f".{target.name}.old.*"):
+        for candidate in target.parent.glob(pattern):
+            found = tagged.search(candidate.name)
+            try:
+                if found:
+                    stale = not _alive(int(found[1]))
+                else:
+                    stale = time.time() - candidate.stat().st_mtime > LEGACY_AGE_S
+            except OSError:
+                continue
+            if not stale:
+                continue
+            if candidate.is_dir() and not candidate.is_symlink():
+                shutil.rmtree(candidate, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    candidate.unlink()
+            removed.append(candidate)
+    return removed
 
 
 @contextlib.contextmanager
@@ -42,19 +98,58 @@ def _quiet() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", module="zarr")
         warnings.filterwarnings("ignore", message=".*[Cc]onsolidated.*")
+        warnings.filterwarnings("ignore", message=".*StringDType.*")
         yield
+
+
+def _temporary_folder(target: Path, kind: str = "tmp") -> Path:
+    return Path(
+        tempfile.mkdtemp(
+            prefix=f".{target.name}.{kind}.",
+            suffix=temporary_suffix(".zarr" if kind == "tmp" else ".old"),
+            dir=target.parent,
+        )
+    )
 
 
 def _replace_directory(temporary: Path, target: Path) -> None:
     """Move the directory ``temporary`` onto ``target``, replacing what was there; it gets
     the umask's permissions (a ``mkdtemp`` directory is private)."""
     if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+        old = _temporary_folder(target, "old")
         os.replace(target, old / target.name)
         publish(temporary, target)
         shutil.rmtree(old)
     else:
         publish(temporary, target)
+
+
+def _netcdf_encoding(tree: xr.DataTree) -> dict[str, dict]:
+    """Per group, variables chunked along ``trial`` like the data (or whole, in memory)."""
+    encoding: dict[str, dict] = {}
+    for node in tree.subtree:
+        group = {}
+        for name, variable in node.dataset.data_vars.items():
+            chunks = variable.chunks
+            sizes = [c[0] for c in chunks] if chunks else list(variable.shape)
+            group[name] = {"chunksizes": tuple(max(1, s) for s in sizes)}
+        if group:
+            encoding[node.path] = group
+    return encoding
+
+
+def _write_netcdf(tree: xr.DataTree, path: Path) -> None:
+    handle, name = tempfile.mkstemp(
+        prefix=f".{path.name}.tmp.", suffix=temporary_suffix(".nc"), dir=path.parent
+    )
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        tree.to_netcdf(temporary, engine="h5netcdf", encoding=_netcdf_encoding(tree))
+        publish(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 class RecordingWriter:
@@ -71,37 +166,47 @@ class RecordingWriter:
     def __init__(self, target: str | Path):
         self.target = check_target(target)
         self.target.parent.mkdir(parents=True, exist_ok=True)
-        self._store = Path(
-            tempfile.mkdtemp(
-                prefix=f".{self.target.name}.tmp.", suffix=".zarr", dir=self.target.parent
-            )
-        )
+        remove_stale_temporaries(self.target)
+        self._store = _temporary_folder(self.target)
         self._batches = 0
 
-    def append(self, batch: xr.Dataset) -> None:
-        """Write one batch of trials (its own chunk along ``trial``)."""
+    def append(self, parts: dict[str, xr.Dataset]) -> None:
+        """Write one batch of trials (its own chunk along ``trial``), group by group:
+        ``parts`` maps a group path (``/``, ``/ganglion``, ...) to its batch Dataset."""
         with _quiet():
-            if self._batches == 0:
-                chunks = {name: {"chunks": var.shape} for name, var in batch.data_vars.items()}
-                batch.to_zarr(self._store, mode="w", consolidated=False, encoding=chunks)
-            else:
-                batch.to_zarr(self._store, append_dim="trial", consolidated=False)
+            for path, batch in parts.items():
+                group = None if path == "/" else path.strip("/")
+                if self._batches == 0:
+                    chunks = {name: {"chunks": var.shape} for name, var in batch.data_vars.items()}
+                    batch.to_zarr(
+                        self._store,
+                        group=group,
+                        mode="w" if group is None else "a",
+                        consolidated=False,
+                        encoding=chunks,
+                    )
+                else:
+                    batch.to_zarr(self._store, group=group, append_dim="trial", consolidated=False)
         self._batches += 1
 
-    def close(self, attrs: dict) -> Path:
-        """Set the dataset attributes and move the finished file to the target."""
+    def close(self, attrs: dict, group_attrs: dict[str, dict] | None = None) -> Path:
+        """Set the attributes (root and per group) and move the finished file to the target."""
         if self._batches == 0:
             raise RecordingError("nothing was recorded (no trials)")
         import zarr
 
         with _quiet():
-            group = zarr.open_group(self._store, mode="r+")
-            group.attrs.update(attrs)
+            root = zarr.open_group(self._store, mode="r+")
+            root.attrs.update(attrs)
+            for path, extra in (group_attrs or {}).items():
+                root[path.strip("/")].attrs.update(extra)
             if self.target.suffix == ".zarr":
                 _replace_directory(self._store, self.target)
             else:
-                with xr.open_zarr(self._store, consolidated=False) as streamed:
-                    save_recording(streamed, self.target)
+                with xr.open_datatree(
+                    self._store, engine="zarr", consolidated=False, chunks={}
+                ) as streamed:
+                    _write_netcdf(streamed, self.target)
                 shutil.rmtree(self._store)
         return self.target
 
@@ -117,34 +222,31 @@ class RecordingWriter:
             self.abort()
 
 
-def save_recording(recording: xr.Dataset, path: str | Path) -> Path:
-    """Write ``recording`` to ``path`` (``.nc`` or ``.zarr``) atomically.
+def save_recording(recording: xr.DataTree | xr.Dataset, path: str | Path) -> Path:
+    """Write ``recording`` to ``path`` (``.nc`` or ``.zarr``) atomically, groups kept.
 
-    Dask-backed data is written chunk by chunk; netCDF variables are chunked along ``trial``
-    like the data (or whole, when in memory).
+    A Dataset (e.g. one layer, ``tree["ganglion"].to_dataset()``, or an analysis result) is
+    written as a single group. Dask-backed data is written chunk by chunk; netCDF variables
+    are chunked along ``trial`` like the data (or whole, when in memory).
     """
     path = check_target(path)
+    tree = recording if isinstance(recording, xr.DataTree) else xr.DataTree(recording)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
     with _quiet():
         if path.suffix == ".zarr":
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp.", dir=path.parent))
+            temporary = _temporary_folder(path)
             try:
-                recording.to_zarr(temporary / "store.zarr", mode="w", consolidated=False)
+                tree.to_zarr(temporary / "store.zarr", mode="w", consolidated=False)
                 _replace_directory(temporary / "store.zarr", path)
             finally:
                 shutil.rmtree(temporary, ignore_errors=True)
         else:
-            encoding = {}
-            for name, variable in recording.data_vars.items():
-                chunks = variable.chunks
-                sizes = [c[0] for c in chunks] if chunks else list(variable.shape)
-                encoding[name] = {"chunksizes": tuple(max(1, s) for s in sizes)}
-            with atomic_path(path) as temporary:
-                recording.to_netcdf(temporary, engine="h5netcdf", encoding=encoding)
+            _write_netcdf(tree, path)
     return path
 
 
-def open_recording(path: str | Path, *, chunks: dict | str | None = "auto") -> xr.Dataset:
+def open_recording(path: str | Path, *, chunks: dict | str | None = "auto") -> xr.DataTree:
     """Open a saved recording lazily (dask arrays, chunked as stored along ``trial``).
 
     Parameters
@@ -153,12 +255,20 @@ def open_recording(path: str | Path, *, chunks: dict | str | None = "auto") -> x
         ``.nc`` or ``.zarr`` written by :func:`save_recording` or :func:`retinasim.record.record`.
     chunks
         Passed to xarray; ``{}`` keeps the file's chunks, ``None`` loads numpy arrays.
+
+    Returns
+    -------
+    xarray.DataTree
+        The groups of the file; ``tree["ganglion"].to_dataset()`` is one layer as a Dataset.
     """
     path = check_target(path)
     if not path.exists():
         raise RecordingError(f"{path}: no such recording")
     chunks = {} if chunks == "auto" else chunks
     with _quiet():
-        if path.suffix == ".zarr":
-            return xr.open_zarr(path, consolidated=False, chunks=chunks)
-        return xr.open_dataset(path, engine="h5netcdf", chunks=chunks)
+        try:
+            if path.suffix == ".zarr":
+                return xr.open_datatree(path, engine="zarr", consolidated=False, chunks=chunks)
+            return xr.open_datatree(path, engine="h5netcdf", chunks=chunks)
+        except (OSError, ValueError, KeyError) as error:
+            raise RecordingError(f"{path}: not a readable recording ({error})") from None

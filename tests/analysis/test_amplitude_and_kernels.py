@@ -70,7 +70,7 @@ def test_flash_amplitude_of_a_recorded_circuit() -> None:
     flashes = Flashes(height=11, width=11, frames=40)
     recording = record(planted_rf(), flashes, "bipolar:mean", n=4)
     by = next(c for c in ("contrast", "condition") if c in recording.coords)
-    result = response_amplitude(recording.bipolar_mean, by)
+    result = response_amplitude(recording["bipolar/bipolar_mean"], by)
     assert set(result["mean"].dims) == {by, "cell_type"}
 
 

@@ -18,7 +18,7 @@ NOISE = WhiteNoise(height=11, width=11, frames=40, pixel_size=1)
 def recording() -> tuple[xr.DataArray, xr.DataArray]:
     batch = NOISE.generate(range(120), seed=1)  # 120 x 37 usable frames
     responses = record(planted_rf(), batch, "bipolar:centre", batch_size=40)
-    return stimulus_array(batch), responses.bipolar_centre
+    return stimulus_array(batch), responses["bipolar/bipolar_centre"]
 
 
 def planted(spatial: np.ndarray, temporal: np.ndarray) -> np.ndarray:
@@ -80,6 +80,6 @@ def test_a_saved_white_noise_recording_replays_its_stimuli(tmp_path, recording) 
     lazy = open_recording(tmp_path / "n.nc")
     stimulus = stimulus_array(replay_stimuli(lazy))
     xr.testing.assert_identical(stimulus, recording[0])
-    from_file = spike_triggered_average(stimulus, saved.bipolar_centre, lags=4)
+    from_file = spike_triggered_average(stimulus, saved["bipolar/bipolar_centre"], lags=4)
     in_memory = spike_triggered_average(*recording, lags=4)
     xr.testing.assert_allclose(from_file.compute(), in_memory, rtol=1e-4, atol=1e-5)

@@ -18,7 +18,7 @@ BARS = MovingBars(height=15, width=15, frames=21, speeds=(1.0,), widths=(1.0,))
 
 def tuning_of(wiring: str) -> xr.Dataset:
     recording = record(reichardt(wiring), BARS, "ganglion:centre", n=16)  # 2 repeats
-    return direction_tuning(recording.ganglion_centre, n_permutations=500, seed=0)
+    return direction_tuning(recording["ganglion/ganglion_centre"], n_permutations=500, seed=0)
 
 
 def test_delay_and_compare_detector_prefers_the_direction_it_was_wired_for() -> None:
@@ -67,8 +67,10 @@ def test_indices_follow_their_definitions_on_a_known_curve() -> None:
 
 def test_dask_backed_data_gives_the_same_tuning() -> None:
     recording = record(reichardt("rightward"), BARS, "ganglion:centre", n=16)
-    eager = direction_tuning(recording.ganglion_centre, n_permutations=100)
-    lazy = direction_tuning(recording.ganglion_centre.chunk({"trial": 5}), n_permutations=100)
+    eager = direction_tuning(recording["ganglion/ganglion_centre"], n_permutations=100)
+    lazy = direction_tuning(
+        recording["ganglion/ganglion_centre"].chunk({"trial": 5}), n_permutations=100
+    )
     xr.testing.assert_identical(eager, lazy)
 
 
@@ -86,9 +88,9 @@ def test_directions_without_opposites_are_refused() -> None:
 
 def test_readout_and_single_unit_responses_are_tuned_too() -> None:
     recording = record(reichardt("rightward"), BARS, ["readout", "ganglion:centre"], n=8)
-    readout = direction_tuning(recording.readout, n_permutations=10)
+    readout = direction_tuning(recording["readout/readout"], n_permutations=10)
     assert readout.tuning.dims == ("class", "direction")
     single = direction_tuning(
-        recording.ganglion_centre.sel(cell_type="detector"), n_permutations=10
+        recording["ganglion/ganglion_centre"].sel(cell_type="detector"), n_permutations=10
     )
     assert single.dsi.dims == () and float(single.peak_direction_deg) == 0.0

@@ -43,13 +43,13 @@ def close_figures():
 def tuning():
     bars = MovingBars(height=15, width=15, frames=21, speeds=(1.0,), widths=(1.0,))
     recording = record(reichardt(), bars, ["ganglion:centre", "bipolar:mean"], n=8)
-    return direction_tuning(recording.ganglion_centre, n_permutations=10), recording
+    return direction_tuning(recording["ganglion/ganglion_centre"], n_permutations=10), recording
 
 
 @pytest.fixture(scope="module")
 def rf():
     batch = WhiteNoise(height=11, width=11, frames=20, pixel_size=1).generate(range(10), seed=0)
-    response = record(planted_rf(), batch, "bipolar:centre").bipolar_centre
+    response = record(planted_rf(), batch, "bipolar:centre")["bipolar/bipolar_centre"]
     return receptive_field(spike_triggered_average(stimulus_array(batch), response, lags=4))
 
 
@@ -94,10 +94,10 @@ def test_kernel_grid_and_temporal_kernels() -> None:
 
 
 def test_amplitude_curve(tuning) -> None:
-    amplitude = response_amplitude(tuning[1].bipolar_mean, "direction_deg")
+    amplitude = response_amplitude(tuning[1]["bipolar/bipolar_mean"], "direction_deg")
     figure, ax = plt.subplots()
     assert plot_amplitude(amplitude, ax=ax) is figure
     assert ax.get_xlabel() == "direction deg [degrees]"
     assert ax.get_ylabel().endswith("mean across trials [a.u.]")
-    binned = response_amplitude(tuning[1].bipolar_mean, "direction_deg", bins=2)
+    binned = response_amplitude(tuning[1]["bipolar/bipolar_mean"], "direction_deg", bins=2)
     assert plot_amplitude(binned).axes[0].get_xlabel() == "direction deg [degrees]"

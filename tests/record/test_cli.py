@@ -42,11 +42,12 @@ def test_record_writes_a_labelled_file(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"wrote {out}: ganglion_centre, bipolar, readout")
-    with xr.open_zarr(out, consolidated=False) as saved:
-        assert saved.sizes["trial"] == 5 and saved.bipolar.chunks[0] == (2, 2, 1)
+    with xr.open_datatree(out, engine="zarr", consolidated=False, chunks={}) as saved:
+        assert saved.sizes["trial"] == 5 and saved["bipolar/bipolar"].chunks[0] == (2, 2, 1)
         assert list(saved.speed.values) == [1.0] * 5
+        assert list(saved["bipolar"].speed.values) == [1.0] * 5
         assert saved.attrs["circuit"] == "reichardt"
-        assert saved.attrs["lesions"] == '{"bipolar": ["fast"]}'
+        assert saved.attrs["lesions_bipolar"] == "fast"
 
 
 def test_record_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:

@@ -37,7 +37,7 @@ def test_recording_equals_the_circuits_forward_on_the_transformed_input(
         raw = circuit.run(video, layers=["bipolar", "ganglion"]).activity
     for layer in ("bipolar", "ganglion"):
         recording = record(circuit, BARS, f"{layer}:full", n=3)
-        recorded = torch.as_tensor(recording[layer].values)
+        recorded = torch.as_tensor(recording[layer][layer].values)
         torch.testing.assert_close(recorded, seen[layer].float())
         assert not torch.allclose(recorded, raw[layer].float())  # the transform matters here
     assert recording.attrs["input_scale"] == scale

@@ -21,7 +21,7 @@ def test_saved_recordings_reload_identical(tmp_path: Path, suffix: str) -> None:
     recording = record(reichardt(), BARS, PROBES, n=3)
     path = save_recording(recording, tmp_path / f"bars{suffix}")
     reloaded = open_recording(path)
-    assert isinstance(reloaded.bipolar.data, dask.array.Array)
+    assert isinstance(reloaded["bipolar/bipolar"].data, dask.array.Array)
     xr.testing.assert_identical(reloaded.load(), recording)
     assert [p.name for p in tmp_path.iterdir()] == [f"bars{suffix}"]  # no temporaries left
 
@@ -33,8 +33,8 @@ def test_streamed_recording_is_chunked_by_batch_and_equals_the_in_memory_one(
     in_memory = record(reichardt(), BARS, PROBES, n=10, batch_size=3)
     streamed = record(reichardt(), BARS, PROBES, n=10, batch_size=3, out=tmp_path / f"s{suffix}")
     # every batch was written as its own chunk: memory held one batch of full maps at a time
-    assert streamed.bipolar.chunks[0] == (3, 3, 3, 1)
-    assert isinstance(streamed.ganglion.data, dask.array.Array)
+    assert streamed["bipolar/bipolar"].chunks[0] == (3, 3, 3, 1)
+    assert isinstance(streamed["ganglion/ganglion"].data, dask.array.Array)
     xr.testing.assert_identical(streamed.load(), in_memory)
     assert [p.name for p in tmp_path.iterdir()] == [f"s{suffix}"]
 
@@ -46,7 +46,7 @@ def test_streaming_holds_one_batch_at_a_time(tmp_path: Path, monkeypatch) -> Non
     original = storage.RecordingWriter.append
 
     def spy(self, batch):
-        sizes.append(batch.sizes["trial"])
+        sizes.append(batch["/"].sizes["trial"])
         original(self, batch)
 
     monkeypatch.setattr(storage.RecordingWriter, "append", spy)

@@ -1,0 +1,109 @@
+"""The attributes of a recording: provenance, the stimulus, the lesions, conventions.
+
+Values are typed where netCDF and zarr attributes allow (numbers, strings, flat lists of
+numbers or of strings): each stimulus parameter is ``stimulus_<name>`` and each lesioned
+layer's silenced types are ``lesions_<layer>`` (type names). ``stimulus_parameters`` keeps the
+generator's parameters exactly as JSON (``None`` values and all) for
+:func:`~retinasim.record.replay_stimuli`; ``circuit_spec`` is the circuit as YAML.
+"""
+
+from __future__ import annotations
+
+import json
+import numbers
+
+from retinasim.stimuli import StimulusBatch
+
+
+def _flat(values: list):
+    """A list attribute as netCDF reads it back: one value stands alone."""
+    return values[0] if len(values) == 1 else list(values)
+
+
+def _typed(value):
+    """``value`` as a netCDF/zarr attribute, or None where it has no typed form (a list of
+    one value is that value, as netCDF gives it back)."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str | numbers.Number):
+        return value
+    if isinstance(value, list | tuple) and value:
+        if all(isinstance(v, str) for v in value):
+            return _flat(value)
+        if all(isinstance(v, numbers.Number) and not isinstance(v, bool) for v in value):
+            return _flat(value)
+    return None
+
+
+def _spec_yaml(circuit) -> str:
+    spec = getattr(circuit, "spec", None)
+    if spec is None:
+        return ""
+    import yaml
+
+    return yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False)
+
+
+def _input_transform(circuit) -> dict:
+    """``input_offset``/``input_scale`` applied to the stimuli before the circuit."""
+    training = getattr(getattr(circuit, "spec", None), "training", None)
+    if training is None:
+        return {"input_offset": 0.0, "input_scale": 1.0}
+    return {
+        "input_offset": float(training.input_offset),
+        "input_scale": float(training.input_scale),
+    }
+
+
+def _spec_rate(circuit) -> float:
+    spec = getattr(circuit, "spec", None)
+    return float(getattr(getattr(spec, "input", None), "frame_rate", 30.0))
+
+
+def recording_attrs(circuit, stimuli, seed: int, silenced: dict[str, list[int]], layout) -> dict:
+    """Root attributes of a recording (netCDF-friendly scalars and flat lists)."""
+    from retinasim.train.provenance import versions
+
+    if isinstance(stimuli, StimulusBatch):
+        stimulus_attrs = stimuli.attrs
+        seed = int(stimulus_attrs.get("seed", -1))
+    else:
+        stimulus_attrs = stimuli.attrs(seed)
+    parameters = stimulus_attrs.get("parameters", {})
+    attrs = {
+        "title": f"recording of circuit {circuit.plan.name}",
+        "circuit": circuit.plan.name,
+        "spec_hash": circuit.spec_hash,
+        "circuit_spec": _spec_yaml(circuit),
+        **{f"{name}_version": value for name, value in versions().items()},
+        "seed": int(seed),
+        "stimulus_kind": str(stimulus_attrs.get("kind", "")),
+        "stimulus_parameters": json.dumps(parameters),
+        "frame_rate_hz": float(stimulus_attrs.get("frame_rate_hz", _spec_rate(circuit))),
+        "frames_per_trial": int(layout.frames_per_trial),
+        "direction_convention": str(stimulus_attrs.get("direction_convention", "")),
+        "lesioned_layers": _flat([layer for layer in circuit.layer_names if layer in silenced]),
+        "activity_units": "a.u. (arbitrary units: rectified filter outputs)",
+        **_input_transform(circuit),
+    }
+    if attrs["lesioned_layers"] == []:
+        attrs["lesioned_layers"] = ""
+    for name, value in parameters.items():
+        typed = _typed(value)
+        if typed is not None:
+            attrs[f"stimulus_{name}"] = typed
+    for layer, types in silenced.items():
+        attrs[f"lesions_{layer}"] = _flat([circuit.type_names[layer][i] for i in types])
+    return attrs
+
+
+def lesions_of(attrs: dict) -> dict[str, list[str]]:
+    """Layer → silenced type names, from a recording's attributes."""
+    layers = attrs.get("lesioned_layers", "")
+    layers = [layers] if isinstance(layers, str) else [str(layer) for layer in layers]
+    result = {}
+    for layer in (str(name) for name in layers if name):
+        types = attrs.get(f"lesions_{layer}", [])
+        names = [types] if isinstance(types, str) else list(types)
+        result[layer] = [str(name) for name in names]
+    return result

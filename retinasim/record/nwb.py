@@ -1,0 +1,283 @@
+"""Export a recording to Neurodata Without Borders (NWB 2, through pynwb; core types only).
+
+The trials of a recording are laid end to end on the file's clock: trial ``k`` runs from
+``k × T`` to ``(k + 1) × T`` seconds, ``T = frames_per_trial / frame_rate_hz``. The file holds
+
+- the **trials table**: ``start_time``, ``stop_time`` and one column per stimulus parameter
+  (every trial coordinate: ``direction_deg``, ``speed``, ``stimulus_seed``, ``index``,
+  ``label``, ...; the table's ``id`` is the recording's trial number);
+- one ``TimeSeries`` per probe and cell type in ``acquisition``, named
+  ``<variable>_<cell type>`` (``ganglion_centre_ganglion_0``): data ``(time[, y, x])`` in
+  ``a.u.`` at ``rate`` = the frame rate in Hz (or with ``timestamps`` when a probe records
+  a subset of frames); ``readout``: ``(time, class)`` in logits. Its ``comments`` hold the
+  layer, cell type, type index, probe read-out and unit as JSON;
+- optionally (``spikes=True``) the **Units** table: for every single-unit probe (``centre``,
+  ``pos=Y,X``) and cell type, Poisson spike times drawn (seeded) from the rate
+  ``spike_rate_hz × max(activity, 0)`` Hz, constant within each frame;
+- the circuit spec (YAML) in ``experiment_description``; provenance (seed, spec hash,
+  versions, input transform, frame rate) as JSON in ``notes``; the stimulus kind and its
+  parameters in ``stimulus_notes``; the lesions in ``pharmacology`` (silenced cell types).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from retinasim.record.errors import RecordingError
+from retinasim.record.probes import READOUT
+from retinasim.record.storage import check_target, remove_stale_temporaries, temporary_suffix
+from retinasim.util.files import atomic_path
+
+RESERVED_COLUMNS = ("id", "start_time", "stop_time", "tags", "timeseries")
+"""Trials-table names a stimulus parameter may not take (prefixed ``stimulus_``)."""
+
+_PROVENANCE = (
+    "circuit",
+    "spec_hash",
+    "seed",
+    "frame_rate_hz",
+    "frames_per_trial",
+    "input_offset",
+    "input_scale",
+    "direction_convention",
+    "activity_units",
+)
+
+
+def require_pynwb():
+    """The ``pynwb`` module, or a :class:`RecordingError` saying how to install it."""
+    try:
+        import pynwb
+    except ImportError:
+        raise RecordingError(
+            "NWB export needs pynwb: pip install retinasim[nwb] (or pip install pynwb)"
+        ) from None
+    return pynwb
+
+
+def series_name(variable: str, cell_type: str | None) -> str:
+    """Name of the TimeSeries of ``variable`` and ``cell_type`` (``/`` and ``:`` replaced)."""
+    name = variable if cell_type is None else f"{variable}_{cell_type}"
+    return re.sub(r"[/:]", "_", name)
+
+
+def _groups(recording: xr.DataTree | xr.Dataset) -> tuple[dict, list[xr.Dataset]]:
+    if isinstance(recording, xr.DataTree):
+        attrs = dict(recording.attrs)
+        groups = [node.to_dataset() for node in recording.children.values()]
+        root = recording.to_dataset()
+        return attrs, [root, *groups]
+    if isinstance(recording, xr.Dataset):
+        return dict(recording.attrs), [recording, recording]
+    raise RecordingError(f"to_nwb takes a recording (DataTree or Dataset), not {type(recording)}")
+
+
+def _clock(attrs: dict, root: xr.Dataset) -> tuple[float, float, int]:
+    rate = float(attrs.get("frame_rate_hz", 0) or 0)
+    frames = int(attrs.get("frames_per_trial", 0) or 0)
+    if rate <= 0 or frames <= 0:
+        raise RecordingError("to_nwb needs a recording's frame_rate_hz and frames_per_trial")
+    return rate, frames / rate, root.sizes["trial"]
+
+
+def to_nwb(
+    recording: xr.DataTree | xr.Dataset,
+    path: str | Path,
+    *,
+    spikes: bool = False,
+    seed: int = 0,
+    spike_rate_hz: float = 10.0,
+) -> Path:
+    """Write ``recording`` (:func:`~retinasim.record.record`'s tree, or one group of it as a
+    Dataset) to the NWB file ``path`` atomically; layout in the module docstring.
+
+    Parameters
+    ----------
+    spikes
+        Also draw Poisson spike trains from the single-unit rates into the Units table.
+    seed
+        Seed of the spike trains.
+    spike_rate_hz
+        Firing rate, Hz, of an activity of 1 a.u. (rates are ``spike_rate_hz × max(r, 0)``).
+    """
+    require_pynwb()
+    from pynwb import NWBHDF5IO, NWBFile
+
+    path = check_target(path, (".nwb",))
+    attrs, (root, *groups) = _groups(recording)
+    rate, duration, n_trials = _clock(attrs, root)
+    nwbfile = NWBFile(
+        session_description=(
+            f"retinasim model recording: circuit {attrs.get('circuit', '?')}, "
+            f"{attrs.get('stimulus_kind', 'stimulus')} stimuli, {n_trials} trials"
+        ),
+        identifier=str(uuid.uuid4()),
+        session_start_time=datetime.now(timezone.utc),
+        session_id=str(attrs.get("spec_hash", "")) or None,
+        experiment_description=str(attrs.get("circuit_spec", "")) or None,
+        notes=json.dumps(
+            {
+                **{k: _plain(attrs[k]) for k in _PROVENANCE if k in attrs},
+                **{k: str(v) for k, v in attrs.items() if k.endswith("_version")},
+            }
+        ),
+        stimulus_notes=json.dumps(
+            {
+                "kind": str(attrs.get("stimulus_kind", "")),
+                "parameters": json.loads(attrs.get("stimulus_parameters", "{}") or "{}"),
+            }
+        ),
+        pharmacology=_lesion_text(attrs),
+        source_script=f"retinasim {attrs.get('retinasim_version', '')}".strip(),
+        source_script_file_name="retinasim",
+        keywords=["retinasim", "model", "in silico"],
+    )
+    _trials(nwbfile, root, duration)
+    units = []
+    for group in groups:
+        units += _series(nwbfile, group, rate, duration, n_trials)
+    if spikes:
+        _spikes(nwbfile, units, rate, duration, seed, spike_rate_hz)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
+    with (
+        atomic_path(path, suffix=temporary_suffix(".nwb")) as temporary,
+        NWBHDF5IO(str(temporary), "w") as io,
+    ):
+        io.write(nwbfile)
+    return path
+
+
+def _plain(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _lesion_text(attrs: dict) -> str | None:
+    from retinasim.record.attributes import lesions_of
+
+    lesions = lesions_of(attrs)
+    if not lesions:
+        return None
+    return "silenced cell types: " + "; ".join(
+        f"{layer}: {', '.join(types)}" for layer, types in lesions.items()
+    )
+
+
+def _trials(nwbfile, root: xr.Dataset, duration: float) -> None:
+    columns = {}
+    for name, coord in root.coords.items():
+        if coord.dims != ("trial",) or name == "trial":
+            continue
+        column = f"stimulus_{name}" if name in RESERVED_COLUMNS else str(name)
+        units = coord.attrs.get("units")
+        description = str(coord.attrs.get("long_name", name)) + (f" [{units}]" if units else "")
+        nwbfile.add_trial_column(name=column, description=description)
+        values = np.asarray(coord.values)
+        columns[column] = values.astype(str) if values.dtype.kind in "OUST" else values
+    trials = np.asarray(root["trial"].values)
+    for position, trial in enumerate(trials):
+        row = {column: _plain(values[position]) for column, values in columns.items()}
+        nwbfile.add_trial(
+            start_time=position * duration,
+            stop_time=(position + 1) * duration,
+            id=int(trial),
+            **row,
+        )
+
+
+def _series(nwbfile, group: xr.Dataset, rate: float, duration: float, n_trials: int) -> list:
+    """Add one TimeSeries per variable and cell type of ``group``; returns the single units
+    ``(name, data (trial, time), frames, coords)`` for spike trains."""
+    from pynwb import TimeSeries
+
+    units = []
+    for variable, array in group.data_vars.items():
+        array = array.transpose("trial", ...).load()
+        frames = np.asarray(array["time"].values)
+        if "cell_type" in array.dims:
+            slices = [array.isel(cell_type=k) for k in range(array.sizes["cell_type"])]
+        else:
+            slices = [array]
+        for part in slices:
+            values = np.asarray(part.values)
+            if np.isnan(values).all():
+                continue  # a type another probe of this layer records
+            cell_type = str(part["cell_type"].values) if "cell_type" in part.coords else None
+            keep = ~np.isnan(values).reshape(values.shape[0], values.shape[1], -1).all(axis=(0, 2))
+            values = values[:, keep]
+            kept = frames[keep]
+            data = values.reshape(n_trials * len(kept), *values.shape[2:])
+            name = series_name(str(variable), cell_type)
+            timing: dict = {"rate": rate, "starting_time": 0.0}
+            if not np.array_equal(kept, np.arange(round(duration * rate))):
+                timing = {
+                    "timestamps": (np.arange(n_trials)[:, None] * duration + kept / rate).ravel()
+                }
+            comments = {
+                "variable": str(variable),
+                "layer": str(array.attrs.get("layer", READOUT)),
+                "space": str(array.attrs.get("space", "")),
+                "frames": kept.tolist(),
+            }
+            if cell_type is not None:
+                comments["cell_type"] = cell_type
+                for coord in ("type_index", "sign", "lesioned"):
+                    if coord in part.coords:
+                        comments[coord] = _plain(part[coord].values)
+            if "unit_y" in array.attrs:
+                comments["unit"] = [int(array.attrs["unit_y"]), int(array.attrs["unit_x"])]
+            if "class" in array.dims:
+                comments["class"] = [str(c) for c in array["class"].values]
+            description = str(array.attrs.get("long_name", variable))
+            if cell_type is not None:
+                description += f", cell type {cell_type}"
+            nwbfile.add_acquisition(
+                TimeSeries(
+                    name=name,
+                    data=data,
+                    unit=str(array.attrs.get("units", "a.u.")),
+                    description=description,
+                    comments=json.dumps(comments),
+                    **timing,
+                )
+            )
+            if cell_type is not None and array.attrs.get("space") in ("centre", "position"):
+                units.append((name, values, kept, comments))
+    return units
+
+
+def _spikes(nwbfile, units: list, rate: float, duration: float, seed: int, gain: float) -> None:
+    if not units:
+        raise RecordingError(
+            "spike trains need a single-unit probe (LAYER:centre or LAYER:pos=Y,X)"
+        )
+    if not np.isfinite(gain) or gain < 0:
+        raise RecordingError(f"spike_rate_hz must be a non-negative number, got {gain}")
+    nwbfile.add_unit_column(name="series", description="TimeSeries of the unit's rate")
+    nwbfile.add_unit_column(name="layer", description="layer of the cell type")
+    nwbfile.add_unit_column(name="cell_type", description="cell type")
+    rng = np.random.default_rng(seed)
+    dt = 1.0 / rate
+    for name, values, frames, comments in units:
+        starts = np.arange(values.shape[0])[:, None] * duration + frames[None, :] * dt
+        expected = gain * np.clip(values, 0.0, None) * dt  # (trial, time)
+        counts = rng.poisson(expected)
+        times = np.repeat(starts.ravel(), counts.ravel())
+        times = np.sort(times + rng.random(times.size) * dt)
+        nwbfile.add_unit(
+            spike_times=times,
+            series=name,
+            layer=comments["layer"],
+            cell_type=comments["cell_type"],
+        )
