@@ -8,8 +8,9 @@ ignored by every other check of the folder).
 
 The lock is re-entrant within a process (``run`` holds it and calls ``train``, which takes
 it again) and inherited by the worker processes a holder starts itself
-(:func:`retinasim.train.spawn_local`): the holder records the folder in the environment
-variable :data:`HELD_ENV`, and a process that finds its folder there does not lock again.
+(:func:`retinasim.train.spawn_local`): the holder records ``FOLDER@PID`` in the environment
+variable :data:`HELD_ENV`, and a multiprocessing child of that pid that finds its folder there
+does not lock again.
 """
 
 from __future__ import annotations
@@ -42,7 +43,15 @@ def _key(folder: Path) -> Path:
 
 
 def _inherited(key: Path) -> bool:
-    return str(key) in os.environ.get(HELD_ENV, "").split(os.pathsep)
+    """Whether this process's parent holds the lock of ``key`` (it started this process to
+    write for it, through :mod:`multiprocessing`); any other program started by the holder
+    inherits nothing."""
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.pid != os.getppid():
+        return False
+    return f"{key}@{parent.pid}" in os.environ.get(HELD_ENV, "").split(os.pathsep)
 
 
 def _holder(path: Path) -> str:
@@ -106,7 +115,7 @@ def run_folder_lock(folder: str | Path, *, create: bool = True) -> Iterator[None
         os.pwrite(descriptor, f"pid {os.getpid()} (`{command}`, since {stamp})\n".encode(), 0)
     _held[key] = (descriptor, 1)
     before = os.environ.get(HELD_ENV)
-    os.environ[HELD_ENV] = os.pathsep.join(filter(None, [before, str(key)]))
+    os.environ[HELD_ENV] = os.pathsep.join(filter(None, [before, f"{key}@{os.getpid()}"]))
     try:
         yield
     finally:

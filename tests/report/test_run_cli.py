@@ -57,7 +57,7 @@ def test_analyze_only_reruns_one_step_and_report_rebuilds(run_dir: Path):
     [
         (["analyze", "{run}", "--only", "lessions"], "unknown --only step"),
         (["analyze", "{run}", "--n-stimuli", "0"], "n_stimuli must be at least 1"),
-        (["report", "{missing}"], "has no analysis/ folder"),
+        (["report", "{missing}"], "no such run folder"),
         (["run", str(TINY3), "--out", "{missing}", "--resume", "--overwrite"], "exclude"),
     ],
 )
