@@ -91,6 +91,14 @@ def barrier(context: Context) -> None:
         dist.barrier()
 
 
+def broadcast_parameters(module: torch.nn.Module, context: Context) -> None:
+    """Give every rank rank 0's parameters (the data-dependent initialisation runs on rank 0
+    only: the same weights, without every process paying its memory peak)."""
+    if context.world > 1:
+        for parameter in module.parameters():
+            dist.broadcast(parameter.data, src=0)
+
+
 def global_sums(context: Context, values: list[float]) -> list[float]:
     """Sum ``values`` over ranks (a no-op with one process)."""
     if context.world == 1:

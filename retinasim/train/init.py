@@ -64,9 +64,10 @@ def normalise_drives(
                 circuit.run(video, layers=())
             finally:
                 hook.remove()
-            drive = captured[0].double()
+            drive = captured.pop().double()
             flat = drive.transpose(0, 1).flatten(1)  # (types, everything)
             mean, std = flat.mean(1), flat.std(1)
+            del flat  # (in-place steps below keep the peak memory to a few copies of the drive)
             measured[layer.name] = (mean.tolist(), std.tolist())
             scale = (target_std / std.clamp_min(EPSILON)).where(std > EPSILON, 1.0)
             incoming = [c for c in circuit.connections.values() if c.plan.target == layer.name]
@@ -83,8 +84,9 @@ def normalise_drives(
                         shifted = True
             if active_fraction is not None:
                 view = (1, -1, *[1] * (drive.ndim - 2))
-                new_drive = (drive - mean.view(view)) * scale.view(view)
+                new_drive = drive.sub_(mean.view(view)).mul_(scale.view(view))
                 _centre_cell(circuit.cells[layer.name], new_drive, layer.n_types, active_fraction)
+            del drive
     finally:
         circuit.train(was_training)
     circuit.project_constraints()
@@ -103,14 +105,15 @@ def _centre_cell(cell: torch.nn.Module, drive: torch.Tensor, n_types: int, fract
         return
     probe = copy.deepcopy(cell).double()
     probe.bias.fill_(_PROBE_BIAS)
-    filtered = probe(drive) - _PROBE_BIAS
+    filtered = probe(drive).sub_(_PROBE_BIAS)
     flat = filtered.transpose(0, 1).flatten(1)  # (types, everything)
+    del filtered
     weight = own.get("weight")
     if weight is not None and weight.shape[0] == n_types:
         std = flat.std(1)
         scale = (1.0 / std.clamp_min(EPSILON)).where(std > EPSILON, 1.0)
         weight.mul_(scale.to(weight.dtype).view(-1, *[1] * (weight.ndim - 1)))
-        flat = flat * scale[:, None]
+        flat.mul_(scale[:, None])
     k = min(max(round((1.0 - fraction) * flat.shape[1]), 1), flat.shape[1])
     threshold = flat.kthvalue(k, dim=1).values
     bias.copy_((BIAS_MARGIN - threshold).to(bias.dtype))

@@ -45,6 +45,7 @@ from retinasim.train.progress import Reporter, SilentReporter, default_reporter
 from retinasim.train.provenance import provenance
 from retinasim.train.run_folder import HISTORY, METRICS, PROVENANCE, RunFolder
 from retinasim.train.schedule import learning_rate
+from retinasim.util.cpu import release_freed_memory
 from retinasim.util.lock import run_folder_lock
 
 MAX_LEARNING_RATE = 1e3
@@ -275,7 +276,9 @@ class _Run:
         self.reporter.message(f"resuming {self.run.path} from step {self.step}")
 
     def _initialise(self) -> None:
-        self._initialise_weights()
+        if self.context.is_main:  # the other processes receive the same weights from it
+            self._initialise_weights()
+        distributed.broadcast_parameters(self.circuit, self.context)
         if self.training.relative_lr:
             for group in self.optimizer.param_groups:
                 (parameter,) = group["params"]
@@ -299,6 +302,8 @@ class _Run:
             target_std=training.init_drive_std,
             active_fraction=training.init_active_fraction,
         )
+        del batch
+        release_freed_memory()  # the measurement's one-off peak would otherwise stay resident
 
     def _write_provenance(self, status: str, wall: float, train_time: float) -> None:
         record = provenance(

@@ -54,6 +54,18 @@ def tune_cpu_allocator() -> bool:
     return libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_ABOVE_BYTES) == 1 and ok
 
 
+def release_freed_memory() -> bool:
+    """Hand the freed heap memory that :func:`tune_cpu_allocator` keeps back to the system
+    (glibc's ``malloc_trim``): for after a one-off peak, such as the data-dependent
+    initialisation of a circuit, so it does not stay resident for the whole run. Returns
+    whether anything could be done (glibc on Linux only)."""
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    libc.malloc_trim(0)
+    return True
+
+
 def usable_cores() -> int:
     """CPU cores this process may run on (its affinity mask, else the machine's count)."""
     try:
