@@ -100,7 +100,11 @@ def run_job(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> tu
 
 def main_job(tree: Path, out: Path, label: str, env: dict[str, str]) -> JobResult:
     """The README main job of the retinasim in ``tree``, run folder ``out``."""
-    launcher = [sys.executable, "-c", "import sys; from retinasim.cli import main; sys.exit(main())"]
+    launcher = [
+        sys.executable,
+        "-c",
+        "import sys; from retinasim.cli import main; sys.exit(main())",
+    ]
     env = {**env, "PYTHONPATH": str(tree)}
     log = out.parent / f"{label}.log"
     wall = user = system = 0.0
@@ -155,6 +159,8 @@ def main(argv: list[str] | None = None) -> None:
         work = args.keep or Path(scratch)
         work.mkdir(parents=True, exist_ok=True)
         results: dict[str, JobResult] = {}
+        print("running the main job of this tree ...", flush=True)
+        results["this tree"] = main_job(ROOT, work / "run-this", "this", env)
         if not args.no_baseline:
             tree = work / f"tree-{args.baseline}"
             if not tree.exists():
@@ -167,8 +173,6 @@ def main(argv: list[str] | None = None) -> None:
                 results[args.baseline] = main_job(tree, work / "run-baseline", "baseline", env)
             finally:
                 subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT)
-        print("running the main job of this tree ...", flush=True)
-        results["this tree"] = main_job(ROOT, work / "run-this", "this", env)
         processes, threads = layout_of(work / "run-this")
         print(f"measuring bench/train.py's step ({processes} x {threads} threads) ...", flush=True)
         step_rate = reference_step(processes, threads)
