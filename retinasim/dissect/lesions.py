@@ -130,6 +130,7 @@ def lesion_effects_by_s(
     types: list[tuple[str, int]],
     *,
     base_lesions: Lesions | None = None,
+    progress: Progress | None = None,
 ) -> xr.DataArray:
     """Accuracy ``(lesion, s, fast_direction)``: no extra lesion, then each of ``types`` alone.
 
@@ -139,7 +140,7 @@ def lesion_effects_by_s(
     from retinasim.dissect.behaviour import grouped_accuracy
 
     sets = [base_lesions, *(add_lesion(base_lesions, layer, i) for layer, i in types)]
-    result = Engine(circuit, spec).run(stimuli, sets)
+    result = Engine(circuit, spec).run(stimuli, sets, progress=progress)
     arrays = [grouped_accuracy(correct, result.trials, "s") for correct in result.correct]
     labels = ["none", *(circuit.type_names[layer][i] for layer, i in types)]
     array = xr.concat(arrays, dim="lesion").assign_coords(lesion=labels)

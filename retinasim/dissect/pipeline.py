@@ -135,7 +135,14 @@ class Analysis:
             self.spec, alphas=[self.config.alpha], s_values=self.s_values, n=self.config.n_per_s
         )
         result = lesion_effects_by_s(
-            self.circuit, self.spec, stimuli, list(types), base_lesions=lesions
+            self.circuit,
+            self.spec,
+            stimuli,
+            list(types),
+            base_lesions=lesions,
+            progress=self._bar(
+                "accuracy vs s" if not types else "lesions within the ablated model"
+            ),
         )
         return result.rename("accuracy")
 
@@ -245,6 +252,7 @@ class Analysis:
         )
         names = self.circuit.type_names[self.readout_layer]
         results = []
+        self._progress("deep visualization", 0, len(targets))
         for k, index in enumerate(targets):
             result = maximise_activation(
                 self.circuit,

@@ -108,6 +108,8 @@ class Engine:
         labels: list[np.ndarray] = []
         trials: list[dict[str, np.ndarray]] = []
         done = 0
+        if progress is not None:
+            progress(0, len(stimuli))
         was_training = circuit.training
         circuit.eval()
         try:
