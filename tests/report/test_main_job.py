@@ -1,4 +1,4 @@
-"""The README's main job on the default circuit, end to end (slow: ~10 min on 2 cores).
+"""The README's main job on the default circuit, end to end (slow: ~4 min on 2 cores).
 
 It checks what issue #6 asks of the default profile: the psychometric curve rises from
 chance at α = 1 to ≥ 0.99 at α = 2; a few critical ganglion types each cost ≥ 5 points of
