@@ -27,6 +27,7 @@ from retinasim.record.layout import RecordingLayout, resolve_layout
 from retinasim.record.probes import READOUT, Probe, parse_probe
 from retinasim.record.storage import RecordingWriter, check_target, open_recording
 from retinasim.stimuli import StimulusBatch, StimulusGenerator
+from retinasim.util.resources import available_memory, human
 
 
 def record(
@@ -225,42 +226,17 @@ def _check_memory(circuit, layout, batch: int, trials: int, out) -> None:
         width_types = len(group.type_indices) or len(layout.classes)
         kept += len(group.probes) * width_types * len(group.frames) * units * 4
     total = step + (trials * kept if out is None else 0.0)
-    available = _available_memory()
+    available = available_memory()
     if available is None or total <= available:
         return
     what = (
         f"recording {trials} trials in batches of {batch}"
-        f" ({_human(step)} a batch{'' if out is not None else f', {_human(trials * kept)} kept'})"
+        f" ({human(step)} a batch{'' if out is not None else f', {human(trials * kept)} kept'})"
     )
     hint = "use a smaller batch_size (--batch-size)"
     if out is None and trials * kept > available / 2:
         hint += " or stream to a file (out=..., --out)"
     raise RecordingError(
-        f"{what} needs about {_human(total)} ({int(total)} bytes) of memory but only "
-        f"{_human(available)} are available; {hint}"
+        f"{what} needs about {human(total)} ({int(total)} bytes) of memory but only "
+        f"{human(available)} are available; {hint}"
     )
-
-
-def _available_memory() -> float | None:
-    try:
-        with open("/proc/meminfo", encoding="ascii") as info:
-            for line in info:
-                if line.startswith("MemAvailable:"):
-                    return float(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        import os
-
-        return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (OSError, ValueError, AttributeError):
-        return None
-
-
-def _human(nbytes: float) -> str:
-    value = float(nbytes)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if abs(value) < 1024 or unit == "PiB":
-            return f"{value:.3g} {unit}"
-        value /= 1024
-    return f"{value:.3g} PiB"  # pragma: no cover
