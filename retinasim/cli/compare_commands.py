@@ -30,19 +30,43 @@ def compare(
     jobs: Annotated[
         int | None, typer.Option(min=1, help="Processes (default: one per core).")
     ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Run on the Dask scheduler at this address (tcp://HOST:8786)."),
+    ] = None,
+    cluster: Annotated[
+        str | None,
+        typer.Option(help="Start a Dask cluster on a batch system: slurm, pbs, sge or lsf."),
+    ] = None,
+    cluster_option: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="--cluster setting KEY=VALUE (repeatable): cores, memory, walltime, queue, "
+            "account, job-extra, jobs, ... (docs/cluster.md)."
+        ),
+    ] = None,
+    print_job_script: Annotated[
+        bool, typer.Option(help="Print the --cluster batch script and exit.")
+    ] = False,
 ) -> None:
     """Train each circuit with SEEDS seeds (resumable), evaluate, dissect lightly, report.
 
     Writes OUT/runs/<circuit>/seed<k>/ (run folders) and OUT/comparison.{csv,nc,md,png}.
-    Rerunning skips finished runs and resumes interrupted ones.
+    Rerunning skips finished runs and resumes interrupted ones. --scheduler or --cluster
+    run every (circuit, seed) as a Dask task instead of in local processes (docs/cluster.md).
     """
     from retinasim.compare import compare as run_comparison
     from retinasim.compare import labels_for
+    from retinasim.compare.cluster import job_script
     from retinasim.compare.runs import terminate_on_sigterm
     from retinasim.spec import load_circuit
     from retinasim.train import apply_overrides
     from retinasim.train.overrides import parse_assignment
 
+    options = _engine_options(scheduler, cluster, cluster_option, print_job_script)
+    if print_job_script:
+        typer.echo(job_script(cluster or "", options).rstrip("\n"))
+        return
     overrides: dict[str, Any] = dict(parse_assignment(text) for text in set_ or [])
     if steps is not None:
         overrides["steps"] = steps
@@ -83,12 +107,30 @@ def compare(
             threshold=threshold,
             jobs=jobs,
             progress=progress,
+            scheduler=scheduler,
+            cluster=cluster,
+            cluster_options=options,
         )
     failed = [row for row in rows if row["status"] == "failed"]
     typer.echo(f"wrote {out / 'comparison.md'} ({time.perf_counter() - started:.1f} s)")
     if failed:
         typer.echo(f"{len(failed)} run(s) failed; see {out / 'comparison.md'}", err=True)
         raise typer.Exit(1)
+
+
+def _engine_options(
+    scheduler: str | None, cluster: str | None, texts: list[str] | None, print_script: bool
+) -> dict[str, Any]:
+    """The checked ``--cluster-option``s; refuses contradictory engine options (exit 2)."""
+    from retinasim.compare.cluster import KINDS, ClusterError, parse_cluster_options
+
+    if scheduler is not None and cluster is not None:
+        raise ClusterError("--scheduler and --cluster exclude each other: give one")
+    if (texts or print_script) and cluster is None:
+        raise ClusterError("--cluster-option and --print-job-script need --cluster KIND")
+    if cluster is not None and cluster.lower() not in KINDS:
+        raise ClusterError(f"--cluster {cluster!r}: unknown kind (known: {', '.join(KINDS)})")
+    return parse_cluster_options(texts or [])
 
 
 def register(app: typer.Typer) -> None:

@@ -41,6 +41,9 @@ def compare(
     threshold: float = 0.95,
     jobs: int | None = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
+    scheduler: str | None = None,
+    cluster: str | None = None,
+    cluster_options: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Train every circuit with ``seeds`` seeds, evaluate, dissect and write the report.
 
@@ -62,6 +65,13 @@ def compare(
         Processes (default: one per core, at most one per run); torch threads share the rest.
     progress
         Called with each run's summary row as it finishes.
+    scheduler
+        Address of a running Dask scheduler (``tcp://host:8786``): every run is one task on
+        its workers (1 torch thread each; start workers with ``--nthreads 1``).
+    cluster, cluster_options
+        Instead, start a dask-jobqueue cluster of this kind (``slurm``, ``pbs``, ``sge``,
+        ``lsf``) with these options (:func:`retinasim.compare.cluster.parse_cluster_options`).
+        Without either, the runs go to local processes. See ``docs/cluster.md``.
 
     Returns
     -------
@@ -73,7 +83,12 @@ def compare(
     alphas = tuple(sorted({float(a) for a in (*alphas, 2.0)}))
     labels = labels_for(files)
     n_jobs = len(files) * seeds
+    distributed = scheduler is not None or cluster is not None
+    given = [str(f) for f in files]
     workers, threads = plan_workers(n_jobs, jobs)
+    if distributed:  # paths as every worker sees them on the shared file system
+        workers, threads = 0, 1
+        files, out = [Path(f).resolve() for f in files], Path(out).resolve()
     job_list = [
         RunJob(
             circuit_file=str(file),
@@ -90,9 +105,18 @@ def compare(
         for file, label in zip(files, labels, strict=True)
         for seed in range(first_seed, first_seed + seeds)
     ]
-    rows = run_all(job_list, workers=workers, progress=progress)
+    if distributed:
+        from retinasim.compare.cluster import dask_client, run_on_dask
+
+        options = dict(cluster_options or {})
+        with dask_client(
+            scheduler=scheduler, cluster=cluster, options=options, n_runs=n_jobs
+        ) as client:
+            rows = run_on_dask(job_list, client, progress=progress)
+    else:
+        rows = run_all(job_list, workers=workers, progress=progress)
     settings = {
-        "circuits": " ".join(str(f) for f in files),
+        "circuits": " ".join(given),
         "seeds": f"{first_seed}..{first_seed + seeds - 1}",
         "overrides": overrides or {},
         "alphas": list(alphas),
@@ -102,5 +126,9 @@ def compare(
         "processes": workers,
         "threads_per_process": threads,
     }
+    if distributed:
+        del settings["processes"]
+        settings["engine"] = f"dask scheduler {scheduler}" if scheduler else f"dask {cluster}"
+
     write_report(rows, out, settings=settings)
     return rows

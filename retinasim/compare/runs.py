@@ -11,6 +11,7 @@ recorded with its error; the others go on.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import threading
 import traceback
@@ -86,6 +87,7 @@ def _run(job: RunJob) -> dict[str, Any]:
     trained_now = metrics.get("status") != "completed"
     if trained_now:
         folder.parent.mkdir(parents=True, exist_ok=True)
+        _log_attempt(folder)
         metrics = train(spec, folder, resume=True, reporter=SilentReporter())
     evaluation = _evaluation(job, folder, fresh=trained_now)
     if evaluation is None:
@@ -96,6 +98,32 @@ def _run(job: RunJob) -> dict[str, Any]:
         dissection["settings"] = _dissection_settings(job)
         _write_json(folder / DISSECTION, dissection)
     return _row(job, metrics, evaluation, dissection)
+
+
+def attempts_file(folder: Path) -> Path:
+    """``seed<k>.attempts.jsonl`` beside a run folder: one line per training attempt."""
+    return folder.parent / f"{folder.name}.attempts.jsonl"
+
+
+def _log_attempt(folder: Path) -> None:
+    """Append which host and process (re)starts training and from which checkpoint step, so
+    a run retried after a lost worker shows where it resumed (outside the run folder, which
+    training wants empty or a run)."""
+    import socket
+    import time
+
+    step = None
+    checkpoint = folder / "checkpoint.pt"
+    if checkpoint.is_file():
+        import torch
+
+        try:
+            step = int(torch.load(checkpoint, map_location="cpu", weights_only=True)["step"])
+        except Exception:  # unreadable: training itself reports it
+            step = None
+    entry = {"time": time.time(), "host": socket.gethostname(), "pid": os.getpid()}
+    with attempts_file(folder).open("a") as log:
+        log.write(json.dumps({**entry, "checkpoint_step": step}) + "\n")
 
 
 def _evaluation(job: RunJob, folder: Path, *, fresh: bool):

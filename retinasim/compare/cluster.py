@@ -1,0 +1,230 @@
+"""Run a comparison's (circuit, seed) jobs on Dask distributed: an existing scheduler, or a
+batch-system cluster started through dask-jobqueue (SLURM, PBS, SGE, LSF).
+
+Every job is one task (:func:`retinasim.compare.runs.run_job`), which never raises: a run
+that fails comes back as a row with ``status: failed``. A worker lost mid-run (preempted,
+killed, out of memory) makes the scheduler run the task again elsewhere, and the run resumes
+from its last checkpoint in the shared output folder. See ``docs/cluster.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from retinasim.errors import RetinasimError
+
+CONNECT_TIMEOUT_S = 10
+"""How long ``--scheduler`` waits for the scheduler before giving up."""
+
+KINDS = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster", "lsf": "LSFCluster"}
+"""``--cluster`` kinds and their dask-jobqueue classes."""
+
+_LISTS = {"job-extra": "job_extra_directives", "prologue": "job_script_prologue"}
+_INTEGERS = {"cores", "processes", "jobs"}
+_TEXTS = {"queue", "account", "project", "interface", "local-directory", "log-directory"}
+_TEXTS |= {"python", "name", "resource-spec"}
+OPTION_KEYS = sorted({*_LISTS, *_INTEGERS, *_TEXTS, "memory", "walltime"})
+"""Keys accepted by ``--cluster-option KEY=VALUE`` (``job-extra``, ``prologue`` repeatable)."""
+
+
+class ClusterError(RetinasimError):
+    """A Dask scheduler or batch-system cluster that cannot be used as asked."""
+
+    exit_code = 2
+
+
+def parse_cluster_options(texts: Sequence[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` texts as keyword arguments of a dask-jobqueue cluster (plus ``jobs``).
+
+    Raises
+    ------
+    ClusterError
+        For text without ``=``, an unknown key, or a value of the wrong kind.
+    """
+    options: dict[str, Any] = {}
+    for text in texts:
+        key, sep, value = text.partition("=")
+        key, value = key.strip().lower().replace("_", "-"), value.strip()
+        if not sep or not key or not value:
+            raise ClusterError(f"--cluster-option {text!r}: expected KEY=VALUE")
+        if key not in OPTION_KEYS:
+            raise ClusterError(
+                f"--cluster-option {text!r}: unknown key {key!r} (known: {', '.join(OPTION_KEYS)})"
+            )
+        options.update(_option(text, key, value, options))
+    return options
+
+
+def _option(text: str, key: str, value: str, options: dict[str, Any]) -> dict[str, Any]:
+    if key in _LISTS:
+        name = _LISTS[key]
+        return {name: [*options.get(name, []), value]}
+    if key in _INTEGERS:
+        if not value.isdigit() or int(value) < 1:
+            raise ClusterError(f"--cluster-option {text!r}: {key} must be a positive integer")
+        return {key: int(value)}
+    if key == "memory":
+        from dask.utils import parse_bytes
+
+        try:
+            parse_bytes(value)
+        except ValueError:
+            raise ClusterError(
+                f"--cluster-option {text!r}: memory must be a size such as 4GB or 3500MiB"
+            ) from None
+    if key == "walltime" and not re.fullmatch(r"(\d+-)?\d+(:\d{2}){0,2}", value):
+        raise ClusterError(
+            f"--cluster-option {text!r}: walltime must read [D-]HH:MM[:SS] (e.g. 02:00:00)"
+        )
+    return {key.replace("-", "_"): value}
+
+
+def _jobqueue_kwargs(options: dict[str, Any]) -> dict[str, Any]:
+    """dask-jobqueue arguments: 1 core, 3 GB per core, 1 worker process per core unless asked."""
+    kwargs = {key: value for key, value in options.items() if key != "jobs"}
+    kwargs.setdefault("cores", 1)
+    kwargs.setdefault("memory", f"{3 * kwargs['cores']}GB")  # a training peaks near 1.6 GB
+    kwargs.setdefault("processes", kwargs["cores"])  # 1 thread per worker: one run each
+    if kwargs["processes"] > kwargs["cores"]:
+        raise ClusterError(
+            f"--cluster-option processes={kwargs['processes']} exceeds cores={kwargs['cores']}"
+        )
+    if "name" in kwargs:
+        kwargs["job_name"] = kwargs.pop("name")
+    return kwargs
+
+
+def make_cluster(kind: str, options: dict[str, Any], *, scheduler_host: str | None = None):
+    """A dask-jobqueue cluster of ``kind`` (``slurm``, ``pbs``, ``sge``, ``lsf``); no jobs yet.
+
+    Building it submits nothing (``cluster.job_script()`` shows the batch script);
+    ``cluster.scale(jobs=N)`` submits N batch jobs.
+    """
+    kind = kind.lower()
+    if kind not in KINDS:
+        raise ClusterError(f"--cluster {kind!r}: unknown kind (known: {', '.join(KINDS)})")
+    try:
+        import dask_jobqueue
+    except ImportError:
+        raise ClusterError(
+            "--cluster needs dask-jobqueue, which is not installed: "
+            "python -m pip install dask-jobqueue (or retinasim[cluster])"
+        ) from None
+    kwargs = _jobqueue_kwargs(options)
+    if scheduler_host is not None:
+        kwargs["scheduler_options"] = {"host": scheduler_host}
+    try:
+        return getattr(dask_jobqueue, KINDS[kind])(**kwargs)
+    except (TypeError, ValueError) as error:
+        raise ClusterError(f"--cluster {kind}: {error}") from None
+
+
+def job_script(kind: str, options: dict[str, Any]) -> str:
+    """The batch script one job of the cluster would run (nothing is submitted).
+
+    Its scheduler listens on loopback only, so the script's scheduler address is a
+    placeholder; ``--cluster`` fills in the real one.
+    """
+    cluster = make_cluster(kind, options, scheduler_host="127.0.0.1")
+    try:
+        shebang, _, rest = cluster.job_script().partition("\n")
+    finally:
+        cluster.close()
+    note = "# (printed by retinasim: the scheduler address below is set when the cluster starts)"
+    return f"{shebang}\n{note}\n{rest}"
+
+
+def connect(address: str, timeout: float = CONNECT_TIMEOUT_S):
+    """A ``distributed.Client`` of the scheduler at ``address`` (``tcp://host:port``)."""
+    from distributed import Client
+
+    if not re.fullmatch(r"([a-z]+://)?[^\s:/]+:\d+", address):
+        raise ClusterError(f"--scheduler {address!r}: expected an address such as tcp://HOST:8786")
+    try:
+        return Client(address, timeout=timeout, set_as_default=False)
+    except (OSError, TimeoutError, ValueError, TypeError) as error:
+        raise ClusterError(
+            f"--scheduler {address}: cannot reach a Dask scheduler there within {timeout:g} s "
+            f"({type(error).__name__}: {error}); start one with `dask scheduler` and pass the "
+            "address it prints (tcp://HOST:8786)"
+        ) from None
+
+
+@contextmanager
+def dask_client(
+    *, scheduler: str | None, cluster: str | None, options: dict[str, Any], n_runs: int
+) -> Iterator[Any]:
+    """A client of ``scheduler``, or of a new ``cluster`` scaled to run every run at once
+    (``options['jobs']`` batch jobs if given); the cluster is closed (its jobs cancelled) at
+    the end."""
+    if scheduler is not None:
+        client = connect(scheduler)
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    started = make_cluster(cluster or "", options)
+    try:
+        per_job = _jobqueue_kwargs(options)["processes"]
+        started.scale(jobs=options.get("jobs") or math.ceil(n_runs / per_job))
+        from distributed import Client
+
+        client = Client(started, set_as_default=False)
+        try:
+            yield client
+        finally:
+            client.close()
+    finally:
+        started.close()
+
+
+def run_on_dask(
+    jobs: Sequence[Any],
+    client: Any,
+    *,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+    retries: int = 2,
+) -> list[dict[str, Any]]:
+    """Submit every job to ``client``'s cluster; rows in job order, reported as they finish.
+
+    ``retries``: times a task that raised is run again (a lost worker is rescheduled by the
+    scheduler itself, up to its ``allowed-failures``). A run whose task still fails, or
+    whose worker kept dying, becomes a ``failed`` row.
+    """
+    from distributed import as_completed
+
+    from retinasim.compare.runs import run_job
+
+    token = uuid.uuid4().hex[:8]  # keys unique to this comparison on a shared scheduler
+    futures = {
+        client.submit(
+            run_job, job, pure=False, retries=retries, key=f"{job.label}-seed{job.seed}-{token}"
+        ): i
+        for i, job in enumerate(jobs)
+    }
+    rows: dict[int, dict[str, Any]] = {}
+    try:
+        for future in as_completed(list(futures), loop=client.loop):
+            job = jobs[futures[future]]
+            try:
+                row = future.result()
+            except Exception as error:  # every attempt's worker died, or the task was lost
+                row = {
+                    "circuit": job.label,
+                    "seed": job.seed,
+                    "status": "failed",
+                    "error": f"Dask task failed: {type(error).__name__}: {error}",
+                }
+            rows[futures[future]] = row
+            if progress:
+                progress(row)
+    except BaseException:  # Ctrl-C, SIGTERM: queued runs are dropped (running ones finish)
+        client.cancel(list(futures))
+        raise
+    return [rows[i] for i in range(len(jobs))]
