@@ -34,6 +34,9 @@ def compare(
         str | None,
         typer.Option(help="Run on the Dask scheduler at this address (tcp://HOST:8786)."),
     ] = None,
+    scheduler_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds to wait for the --scheduler to answer.")
+    ] = 10.0,
     cluster: Annotated[
         str | None,
         typer.Option(help="Start a Dask cluster on a batch system: slurm, pbs, sge or lsf."),
@@ -108,6 +111,7 @@ def compare(
             jobs=jobs,
             progress=progress,
             scheduler=scheduler,
+            scheduler_timeout=scheduler_timeout,
             cluster=cluster,
             cluster_options=options,
         )

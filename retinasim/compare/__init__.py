@@ -42,6 +42,7 @@ def compare(
     jobs: int | None = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
     scheduler: str | None = None,
+    scheduler_timeout: float = 10.0,
     cluster: str | None = None,
     cluster_options: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
@@ -67,7 +68,8 @@ def compare(
         Called with each run's summary row as it finishes.
     scheduler
         Address of a running Dask scheduler (``tcp://host:8786``): every run is one task on
-        its workers (1 torch thread each; start workers with ``--nthreads 1``).
+        its workers (1 torch thread each; start workers with ``--nthreads 1``), after waiting
+        at most ``scheduler_timeout`` seconds for it to answer.
     cluster, cluster_options
         Instead, start a dask-jobqueue cluster of this kind (``slurm``, ``pbs``, ``sge``,
         ``lsf``) with these options (:func:`retinasim.compare.cluster.parse_cluster_options`).
@@ -110,7 +112,11 @@ def compare(
 
         options = dict(cluster_options or {})
         with dask_client(
-            scheduler=scheduler, cluster=cluster, options=options, n_runs=n_jobs
+            scheduler=scheduler,
+            timeout=scheduler_timeout,
+            cluster=cluster,
+            options=options,
+            n_runs=n_jobs,
         ) as client:
             rows = run_on_dask(job_list, client, progress=progress)
     else:

@@ -117,7 +117,10 @@ def make_cluster(kind: str, options: dict[str, Any], *, scheduler_host: str | No
         ) from None
     kwargs = _jobqueue_kwargs(options)
     if scheduler_host is not None:
-        kwargs["scheduler_options"] = {"host": scheduler_host}
+        kwargs["scheduler_options"] = {
+            "host": scheduler_host,
+            "dashboard_address": f"{scheduler_host}:0",
+        }
     try:
         return getattr(dask_jobqueue, KINDS[kind])(**kwargs)
     except (TypeError, ValueError) as error:
@@ -157,13 +160,18 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT_S):
 
 @contextmanager
 def dask_client(
-    *, scheduler: str | None, cluster: str | None, options: dict[str, Any], n_runs: int
+    *,
+    scheduler: str | None,
+    cluster: str | None,
+    options: dict[str, Any],
+    n_runs: int,
+    timeout: float = CONNECT_TIMEOUT_S,
 ) -> Iterator[Any]:
     """A client of ``scheduler``, or of a new ``cluster`` scaled to run every run at once
     (``options['jobs']`` batch jobs if given); the cluster is closed (its jobs cancelled) at
     the end."""
     if scheduler is not None:
-        client = connect(scheduler)
+        client = connect(scheduler, timeout)
         try:
             yield client
         finally:
