@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
+from multiprocessing import active_children, get_context
 from pathlib import Path
 from typing import Any
 
@@ -190,6 +190,7 @@ def run_all(jobs: list[RunJob], *, workers: int, progress=None) -> list[dict[str
                 progress(rows[-1])
         return rows
     rows_by_index: dict[int, dict[str, Any]] = {}
+    others = set(active_children())  # processes this one had before the pool's workers
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
     try:
         futures = {pool.submit(run_job, job): i for i, job in enumerate(jobs)}
@@ -208,22 +209,25 @@ def run_all(jobs: list[RunJob], *, workers: int, progress=None) -> list[dict[str
             if progress:
                 progress(row)
     except BaseException:  # Ctrl-C, SIGTERM (see terminate_on_sigterm): stop the workers too
-        _terminate(pool)
+        _terminate(pool, [p for p in active_children() if p not in others])
         raise
     pool.shutdown()
     return [rows_by_index[i] for i in range(len(jobs))]
 
 
-def _terminate(pool: ProcessPoolExecutor) -> None:
-    """Stop a pool's worker processes now (runs resume from their checkpoints later)."""
+def _terminate(pool: ProcessPoolExecutor, workers: list) -> None:
+    """Stop a pool's worker processes now (runs resume from their checkpoints later).
+
+    ``workers``: the pool's processes, found with the public
+    :func:`multiprocessing.active_children` (no private attribute of the pool).
+    """
     terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
     if terminate is not None:
         terminate()
         return
-    processes = list((getattr(pool, "_processes", None) or {}).values())  # before shutdown
-    for process in processes:
+    for process in workers:
         process.terminate()
-    for process in processes:
+    for process in workers:
         process.join(timeout=10)
     pool.shutdown(wait=False, cancel_futures=True)
 
