@@ -63,20 +63,27 @@ class Analysis:
             data.to_netcdf(temporary, engine="h5netcdf")
 
     def load(self, name: str) -> xr.Dataset:
-        path = self.folder / name
-        if not path.exists():
-            raise DissectionError(f"{path} is missing: run the step that writes it first")
-        with xr.open_dataset(path, engine="h5netcdf") as dataset:
-            return dataset.load()
+        """A saved result (the run folder's checked reader: damage is a RunFolderError)."""
+        from retinasim.train.run_folder import read_netcdf
+
+        dataset = read_netcdf(self.folder / name)
+        if dataset is None:
+            raise DissectionError(
+                f"{self.folder / name} is missing: run the step that writes it first"
+            )
+        return dataset
 
     def write_json(self, name: str, data) -> None:
         atomic_write_text(self.folder / name, json.dumps(data, indent=2) + "\n")
 
     def read_json(self, name: str):
+        """A saved JSON result (the run folder's checked reader)."""
+        from retinasim.train.run_folder import read_json
+
         path = self.folder / name
         if not path.exists():
             raise DissectionError(f"{path} is missing: run the step that writes it first")
-        return json.loads(path.read_text())
+        return read_json(path)
 
     # -- steps -----------------------------------------------------------------------------
     def run(self, steps: tuple[str, ...] = STEPS) -> None:

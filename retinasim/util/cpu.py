@@ -66,6 +66,15 @@ def release_freed_memory() -> bool:
     return True
 
 
+def _threads_from_environment() -> int | None:
+    """``OMP_NUM_THREADS`` as a positive int, or None when unset or not a number."""
+    try:
+        value = int(os.environ.get("OMP_NUM_THREADS", ""))
+    except ValueError:
+        return None
+    return value if value >= 1 else None
+
+
 def usable_cores() -> int:
     """CPU cores this process may run on (its affinity mask, else the machine's count)."""
     try:
@@ -110,11 +119,13 @@ def cpu_layout(
     processes, threads
         Either or both fixed by the user; the other is chosen. Without ``processes``: as many
         processes as fit ``cores // threads`` (at most :data:`MAX_PROCESSES`) and divide the
-        batch. Without ``threads``: the cores left to each process, at least 1.
+        batch. Without ``threads``: ``OMP_NUM_THREADS`` when the environment sets it (the
+        user's or the batch system's choice), else the cores left to each process.
     cores
         Cores to use (default :func:`usable_cores`).
     """
     cores = usable_cores() if cores is None else max(1, cores)
+    threads = threads or _threads_from_environment()
     if processes is None:
         limit = min(cores // (threads or 1), MAX_PROCESSES, batch_size)
         if stimulus_values is not None:

@@ -31,10 +31,24 @@ FULL_TASK = 255 * 255 * 51  # input values of one murray2021 stimulus
         ({"batch_size": 16, "cores": 1}, (1, 1)),
     ],
 )
-def test_the_layout_uses_every_core_with_processes_that_divide_the_batch(kwargs, expected):
+def test_the_layout_uses_every_core_with_processes_that_divide_the_batch(
+    kwargs, expected, monkeypatch
+):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     layout = cpu_layout(**kwargs)
     assert (layout.processes, layout.threads) == expected
     assert kwargs["batch_size"] % layout.processes == 0
+
+
+def test_omp_num_threads_sets_the_threads_per_process(monkeypatch):
+    def pair(layout):
+        return layout.processes, layout.threads
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert pair(cpu_layout(16, stimulus_values=32 * 32 * 8, cores=2)) == (1, 1)
+    assert pair(cpu_layout(16, stimulus_values=FULL_TASK, cores=4)) == (4, 1)
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert pair(cpu_layout(16, stimulus_values=FULL_TASK, cores=4)) == (2, 2)
 
 
 def test_small_steps_stay_in_one_process():
