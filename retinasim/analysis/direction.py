@@ -17,10 +17,10 @@ The protocol (:func:`direction_protocol`; definitions and citations in docs/diss
    area above ``rf_level`` of the peak (default a half: the half-maximum footprint), plus
    half a square. One pass gives every unit of every type at once.
 3. **Bars crossing the RF entirely.** A full-length bar (perpendicular to its motion) whose
-   path is centred on the RF centre: it starts ``H`` pixels before it and moves at constant
+   path is centred on the RF centre (rounded to a pixel): it starts ``H`` pixels before it and moves at constant
    speed for ``2H / speed`` frames plus ``tail_frames`` (the response's decay), with ``H`` =
    the RF radius (and the distance between the units sharing the path) + half the bar width
-   + 1, so it enters and leaves the RF.
+   + 1, rounded up to whole pixels, so it enters and leaves the RF.
 4. **Evoked response** = Σ over time of (activity − baseline), the baseline being the same
    unit's response to a blank video of the background (same length). The indices use the
    rectified response ``max(evoked, 0)``.
@@ -213,9 +213,7 @@ def _rf_from_gradient(
             core = np.where(part >= 0.5 * peak, part, 0.0)
             x = float((core * cols).sum() / core.sum())
             y = float((core * rows).sum() / core.sum())
-            inside = part >= level * peak
-            reach = np.hypot(cols - x, rows - y)[inside]
-            radius = float(reach.max()) + 0.5
+            radius = float(np.sqrt((part >= level * peak).sum() / np.pi)) + 1.0
             out[:, b, u] = (x, y, radius, 1.0)
     return out[0], out[1], out[2], out[3].astype(bool)
 
@@ -319,16 +317,16 @@ def direction_protocol(
     rf_video, rf_window, rf_level
         The operating point of the receptive-field map, a luminance video ``(frames, H, W)``
         (default: 40 frames of binary noise, squares of a 20th of the screen at the bars'
-        luminance or the background, each with probability one half); the objective's last
+        luminance or the background, each square bright with probability a quarter); the objective's last
         frames; the fraction of the peak gradient whose
-        footprint gives the RF radius (its farthest pixel from the centre, + half a pixel).
+        footprint gives the RF radius (that of a disc of its area, + 1 pixel).
     sweep
         ``"cross"``: every speed at ``grid_width`` and every width at ``grid_speed`` (the
         default, a physiologist's speed-then-size tuning, half the frames); ``"full"``: every
         speed × width.
     site_tolerance
         Units whose RF centres lie within this many pixels share a bar path (default: the
-        larger of half the median RF radius and an 8th of the screen).
+        larger of half the median RF radius and an 8th of the screen; the centre units always share one path).
     grid_layers
         Layers whose sampled units are measured (default: all of ``layers``); the other
         layers' ``unit_*`` values are NaN except the centre unit's.
@@ -395,7 +393,7 @@ def direction_protocol(
             square=square,
             background=background,
             contrast=contrast,
-            density=0.5,
+            density=0.25,
             seed=seed,
         )
     rf_video = torch.as_tensor(rf_video).reshape(1, 1, -1, height, width)
@@ -452,16 +450,27 @@ def direction_protocol(
             left &= ~members
         return out
 
-    centre_mask = np.zeros_like(valid)
-    centre_mask[:, middle] = True
-    centre_sites = sites(centre_mask)
+    # the centre units share one path, centred on the median of their RFs; a centre unit
+    # whose RF lies farther than ``tolerance`` from it is measured there but not counted
+    # among the valid sampled units
+    centre_xy = np.median(np.stack([rf_x[:, middle], rf_y[:, middle]], -1), 0)
+    offset = np.hypot(rf_x[:, middle] - centre_xy[0], rf_y[:, middle] - centre_xy[1])
+    near = offset <= tolerance
+    valid[:, middle] &= near
+    reach = float((offset + radius[:, middle])[near].max()) if near.any() else radius.max()
+    centre_members = np.zeros_like(valid)
+    centre_members[:, middle] = True
+    centre_sites = [(centre_xy, reach, centre_members)]
     grid_mask = valid.copy()
     grid_mask[:, middle] = False
     grid_sites = sites(grid_mask)
 
     def run_bars(centres, reaches, speed, bar_width):
         """Evoked response ``(site, direction, cell_type, unit)``."""
-        half = [reach + bar_width / 2 + 1 for reach in reaches]
+        # whole pixels: the path is centred on a pixel, so the two senses of one axis see
+        # mirror-image sub-pixel positions (no aliasing bias between them)
+        half = [math.ceil(reach + bar_width / 2 + 1) for reach in reaches]
+        centres = np.round(np.asarray(centres, dtype=np.float64))
         frames = math.ceil(2 * max(half) / speed) + 1 + tail_frames
         n_sites = len(centres)
         video = render_centred_bars(

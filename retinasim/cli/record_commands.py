@@ -173,7 +173,11 @@ def tuning_command(
 ) -> None:
     """Direction tuning of every cell type of every layer, to moving bars.
 
-    Prints a DSI table; writes tuning.csv, tuning.nc and polar plots (PNG and SVG) per layer.
+    Prints a DSI table of the centre units to full-screen bars (--directions, --speed,
+    --bar-width); writes tuning.csv, tuning.nc and polar plots (PNG and SVG) per layer. Then
+    prints the single-unit protocol's table (the dissection's: bars crossing each unit's
+    receptive field, evoked response, DSI and vector DSI with a permutation p-value at the
+    preferred speed and width; docs/dissection.md) and writes direction_selectivity.csv/.nc.
     """
     import xarray as xr
 
@@ -252,6 +256,61 @@ def tuning_command(
         )
     atomic_write_text(folder / "tuning.csv", "\n".join(lines) + "\n")
     print(f"wrote {folder}/tuning.csv, tuning.nc and tuning_<layer>.png/.svg")
+    _single_unit_table(target, circuit, folder, n_permutations=n_permutations, seed=seed)
+
+
+def _single_unit_table(target: Path, circuit, folder: Path, *, n_permutations: int, seed: int):
+    """Print and write the dissection's single-unit direction-selectivity protocol."""
+    from retinasim.dissect.summary import direction_selectivity
+    from retinasim.record.storage import save_recording
+    from retinasim.util.files import atomic_write_text
+
+    if target.is_dir():
+        from retinasim.train import load_trained
+
+        _, spec = load_trained(target)
+    else:
+        from retinasim.spec import load_circuit
+        from retinasim.spec.loader import resolve_circuit
+
+        spec = load_circuit(resolve_circuit(target))
+    result = direction_selectivity(circuit, spec, n_permutations=n_permutations, seed=seed)
+    columns = [
+        "dsi",
+        "vector_dsi",
+        "p_value",
+        "preferred_direction_deg",
+        "preferred_speed",
+        "preferred_width",
+        "median_unit_dsi",
+        "fraction_ds_units",
+    ]
+    print()
+    print(
+        "single units, bars crossing each unit's receptive field "
+        f"({result.attrs['seconds']:.1f} s; DSI at the preferred speed and width):"
+    )
+    print(
+        f"{'cell type':<16} {'layer':<12} {'DSI':>6} {'vDSI':>6} {'p':>7} {'pref':>6} "
+        f"{'speed':>6} {'width':>6} {'medDSI':>7} {'DS>=.3':>7}"
+    )
+    lines = [",".join(["cell_type", "layer", *columns])]
+    for position in range(result.sizes["cell_type"]):
+        row = result.isel(cell_type=position)
+        values = [float(row[c]) for c in columns]
+        name, layer = str(row.cell_type.values), str(row.layer.values)
+        lines.append(",".join([name, layer, *(f"{v:.6g}" for v in values)]))
+        shown = ["nan" if math.isnan(v) else f"{v:.2f}" for v in values]
+        if not math.isnan(values[3]):
+            shown[3] = f"{values[3]:.0f}"
+        shown[2] = "nan" if math.isnan(values[2]) else f"{values[2]:.3f}"
+        print(
+            f"{name:<16} {layer:<12} {shown[0]:>6} {shown[1]:>6} {shown[2]:>7} {shown[3]:>6} "
+            f"{shown[4]:>6} {shown[5]:>6} {shown[6]:>7} {shown[7]:>7}"
+        )
+    save_recording(result, folder / "direction_selectivity.nc")
+    atomic_write_text(folder / "direction_selectivity.csv", "\n".join(lines) + "\n")
+    print(f"wrote {folder}/direction_selectivity.csv and direction_selectivity.nc")
 
 
 def register(app: typer.Typer) -> None:

@@ -7,9 +7,10 @@ For the readout layer (the ganglion cells):
 - **sufficiency**: the fewest types that, kept alone (every other type of the layer silenced),
   keep accuracy ≥ ``threshold``; types are added in order of their lesion's damage (an
   interpretability measure: how few ganglion types explain the decision);
-- **direction selectivity** of every type from full-field moving bars in 8 directions, shaped
-  like the task's dots (:func:`retinasim.dissect.summary.direction_selectivity`, the protocol
-  of the full dissection); the run shows *DS emergence* when at least two critical types are
+- **direction selectivity** of every type, measured on single units with bars crossing each
+  unit's receptive field (:func:`retinasim.dissect.summary.direction_selectivity`, the
+  protocol of the full dissection, run on the readout layer only: the centre unit's DSI at
+  its preferred speed and width); the run shows *DS emergence* when at least two critical types are
   direction selective (DSI ≥ ``dsi_threshold``) with opposite preferences along the task's
   axis: one prefers a rightward, another a leftward direction (*opposite preferences*: the
   same without the DSI bar).
@@ -56,8 +57,9 @@ def light_dissection(
     dict
         JSON-ready: ``layer``, ``type_names``, ``baseline_accuracy``, ``lesion_accuracy``
         (per type), ``critical`` (type indices), ``sufficient_types`` (count, ``None`` when even
-        all types fall short), ``sufficient_set``, ``dsi``, ``preferred_direction_deg`` (per
-        type, 0° = rightward), ``critical_ds`` (critical DS types), ``ds_emergence`` (bool),
+        all types fall short), ``sufficient_set``, ``dsi``, ``vector_dsi``, ``dsi_p_value``,
+        ``preferred_direction_deg`` (per type, 0° = rightward), ``critical_ds`` (critical DS
+        types), ``ds_emergence`` (bool),
         ``opposite_preferences`` (the critical types prefer opposite directions, whatever
         their DSI) and the settings. Both flags are false for a run whose unlesioned accuracy
         is below ``threshold`` (every type is then "critical").
@@ -82,9 +84,11 @@ def light_dissection(
     alone = list(engine.run(stimuli, kept_alone).accuracy()) if kept_alone else []
     reached = [k for k, value in enumerate([*alone, baseline], start=1) if value >= threshold]
     sufficient = reached[0] if reached else None
-    tuning = direction_selectivity(circuit, spec)
+    tuning = direction_selectivity(circuit, spec, layers=[layer])
     tuning = tuning.isel(cell_type=np.flatnonzero(tuning["layer"].values == layer))
     dsi = [float(v) for v in tuning["dsi"].values]
+    vector_dsi = [float(v) for v in tuning["vector_dsi"].values]
+    p_value = [float(v) for v in tuning["p_value"].values]
     preferred = [float(v) for v in tuning["preferred_direction_deg"].values]
     critical_ds = [i for i in critical if np.isfinite(dsi[i]) and dsi[i] >= dsi_threshold]
     solved = baseline >= threshold  # otherwise every type is "critical": nothing to read
@@ -101,6 +105,8 @@ def light_dissection(
         "sufficient_types": sufficient,
         "sufficient_set": order[:sufficient] if sufficient else None,
         "dsi": dsi,
+        "vector_dsi": vector_dsi,
+        "dsi_p_value": p_value,
         "preferred_direction_deg": preferred,
         "critical_ds": critical_ds,
         "ds_emergence": solved and _opposite(preferred, critical_ds),

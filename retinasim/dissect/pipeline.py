@@ -9,7 +9,8 @@ ablation   ``ablation.nc`` (combinations), ``ablated.json`` (best model's lesion
            ``ablated_psychometric.nc``, ``lesions_within_ablated.nc`` (lesion × s × fast
            direction, each kept type lesioned in turn)
 amplitude  ``amplitude.nc`` (mean response, s × cell type)
-tuning     ``tuning.nc`` (DSI and preferred direction from moving bars)
+tuning     ``tuning.nc`` (single-unit DSI, vector DSI, p-value, preferred direction, speed
+           and width: bars crossing each unit's receptive field)
 deepvis    ``deepvis.nc`` (critical ganglion types: free optimised videos with their x–t
            velocity; optimised moving patterns per velocity and the preferred velocity)
 summary    ``cell_types.csv``, ``summary.json`` (sentences per critical type)
@@ -246,9 +247,9 @@ class Analysis:
     def step_tuning(self) -> None:
         from retinasim.dissect.summary import direction_selectivity
 
-        self._progress("direction tuning", 0, 1)
+        self._progress("direction tuning (single units)", 0, 1)
         self.save("tuning.nc", direction_selectivity(self.circuit, self.spec))
-        self._progress("direction tuning", 1, 1)
+        self._progress("direction tuning (single units)", 1, 1)
 
     def step_deepvis(self) -> None:
         from retinasim.dissect.deepvis import maximise_activation, structure_velocity, xt_slice

@@ -1,7 +1,8 @@
 """What each cell type does: direction selectivity, speed threshold, and the decision it serves.
 
-One row per cell type (all layers): DSI and preferred direction from moving bars
-(:func:`retinasim.analysis.direction_tuning` on the spatially averaged response), the response
+One row per cell type (all layers): DSI and preferred direction of single units to bars
+crossing their receptive fields (:func:`direction_selectivity`, the protocol of
+:func:`retinasim.analysis.direction_protocol`), the response
 amplitude over the slow speed ``s`` of the task's dots and the ``s`` where it starts to rise,
 and the lesion effect per fast direction from a :func:`~retinasim.dissect.lesion_scan`.
 """
@@ -15,9 +16,7 @@ import pandas as pd
 import torch
 import xarray as xr
 
-from retinasim.analysis import direction_tuning
 from retinasim.dissect.behaviour import DIRECTIONS
-from retinasim.stimuli.bars import MovingBars
 from retinasim.train.data import circuit_input, moving_dots
 
 
@@ -40,31 +39,56 @@ def _mean_activity(circuit, spec, video: torch.Tensor, batch_size: int = 16) -> 
     )
 
 
-def direction_selectivity(circuit, spec, *, speed: float = 2.0) -> xr.Dataset:
-    """Direction tuning of every cell type to full-field bars in 8 directions.
+def direction_selectivity(
+    circuit,
+    spec,
+    *,
+    speeds: Sequence[float] = (0.5, 1.0, 2.0, 3.0),
+    widths: Sequence[float] | None = None,
+    n_directions: int = 8,
+    grid: int = 3,
+    n_permutations: int = 1000,
+    seed: int = 0,
+    **options,
+) -> xr.Dataset:
+    """Single-unit direction selectivity of every cell type, as a physiologist measures it.
 
-    Bars are like the task's dots: a 25th of the input wide (10 pixels at 255, a dot's
-    diameter; at least 2 pixels), moving at ``speed`` pixels/frame (2: the fast dots' median
-    speed at α = 2). Wider, slower bars (25 pixels at 1 pixel/frame) left the reference
-    model's critical ganglion types unselective (DSI 0.14 and 0.03) where these bars find
-    them strongly direction selective with opposite preferences.
+    :func:`retinasim.analysis.direction_protocol` on the circuit's input (the training's
+    offset and scale applied): the centre unit of each type and a ``grid × grid`` sample of
+    units, receptive fields from sparse noise, bars whose path is centred on each receptive
+    field, evoked response (blank baseline subtracted, summed over time), classic and vector
+    DSI with a permutation p-value, swept over ``speeds`` (pixels/frame) × ``widths``
+    (pixels; default 4, 10 and 20 at 255 pixels, scaled to the input and at least 1: at 255,
+    10 is a task dot's diameter), reported at the preferred speed and width. The bars (and the
+    binary noise at which the receptive fields are found) have the task's dots' luminance on its
+    background. ``options`` go to
+    :func:`~retinasim.analysis.direction_protocol`.
 
-    Returns :func:`retinasim.analysis.direction_tuning`'s Dataset (``dsi``,
-    ``preferred_direction_deg`` (0 = rightward, 180 = leftward), ``tuning``, ...).
+    Returns its Dataset: per ``cell_type`` (coords ``layer``, ``type_index``) ``dsi``,
+    ``vector_dsi``, ``p_value``, ``preferred_direction_deg`` (0 = rightward, 180 =
+    leftward), ``preferred_speed``, ``preferred_width``, the sampled units' ``unit_dsi`` ...
+    and their summary ``median_unit_dsi``, ``fraction_ds_units``.
     """
-    height, width = spec.input.size
-    bars = MovingBars(
-        height=height,
-        width=width,
-        frames=spec.input.frames,
-        frame_rate_hz=spec.input.frame_rate,
-        speeds=(speed,),
-        widths=(max(2.0, width / 25),),
+    from retinasim.analysis import direction_protocol
+
+    size = min(spec.input.size)
+    if widths is None:
+        widths = sorted({max(1.0, round(w * size / 255, 1)) for w in (4.0, 10.0, 20.0)})
+    task = moving_dots(spec)
+    background, dots = float(task.background_luminance), float(task.dot_luminance)
+    options.setdefault("background", background)
+    options.setdefault("contrast", dots - background)
+    return direction_protocol(
+        circuit,
+        speeds=speeds,
+        widths=widths,
+        n_directions=n_directions,
+        grid=grid,
+        n_permutations=n_permutations,
+        seed=seed,
+        input_transform=lambda video: circuit_input(video, spec.training),
+        **options,
     )
-    batch = bars.generate(range(bars.n_conditions), seed=0)
-    response = _mean_activity(circuit, spec, batch.video)
-    response = response.assign_coords(direction_deg=("trial", batch.metadata["direction_deg"]))
-    return direction_tuning(response, n_permutations=0)
 
 
 def amplitude_by_s(

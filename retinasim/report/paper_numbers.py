@@ -126,8 +126,7 @@ def _rows(analysis: Path) -> list[tuple[str, str, str]]:
                 rows.append((f"worst single {layer} lesion", paper, f"{chosen.min():.2f}"))
         if tuning is not None:
             ds = [
-                f"{n}: DSI {float(tuning['dsi'].sel(cell_type=n)):.2f}, "
-                f"{float(tuning['preferred_direction_deg'].sel(cell_type=n)):.0f}°"
+                _ds_text(tuning.sel(cell_type=n))
                 for n in names
                 if n in tuning["cell_type"].values
                 and str(scan["layer"].sel(cell_type=n).values) == str(scan["layer"].values[-1])
@@ -174,3 +173,19 @@ def _rows(analysis: Path) -> list[tuple[str, str, str]]:
     rows.append(("ablated model accuracy at α = 2", "0.69", _at(ablated, 2.0)))
     rows.append(("ablated model accuracy at α = 4", "0.94", _at(ablated, 4.0)))
     return rows
+
+
+def _ds_text(row) -> str:
+    """One type's single-unit direction selectivity (``retinasim.analysis.direction_protocol``;
+    an older tuning.nc without its variables gives DSI and direction only)."""
+    text = f"{row.cell_type.item()}: DSI {float(row['dsi']):.2f}"
+    if "vector_dsi" in row:
+        text += f", vector DSI {float(row['vector_dsi']):.2f}"
+    if "p_value" in row:
+        text += f" (p {float(row['p_value']):.3f})"
+    text += f", {float(row['preferred_direction_deg']):.0f}°"
+    if "preferred_speed" in row:
+        text += (
+            f" at {float(row['preferred_speed']):g} px/frame, {float(row['preferred_width']):g} px"
+        )
+    return text

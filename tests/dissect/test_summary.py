@@ -22,11 +22,23 @@ from retinasim.spec import load_circuit
 def test_hand_wired_detector_is_direction_selective_in_its_direction(wiring, preferred):
     # the hand-wired detector compares inputs 2 pixels and 2 frames apart: 1 pixel/frame
     tuning = direction_selectivity(
-        groundtruth.reichardt(wiring), load_circuit(groundtruth.REICHARDT), speed=1.0
+        groundtruth.reichardt(wiring),
+        load_circuit(groundtruth.REICHARDT),
+        speeds=(1.0, 2.0),
+        widths=(1.0, 2.0),
+        grid_speed=1.0,
+        grid_width=1.0,
+        n_permutations=200,
     )
-    assert tuning["dsi"].sel(cell_type="detector") > 0.5
-    angle = tuning["preferred_direction_deg"].sel(cell_type="detector").item()
-    assert abs((angle - preferred + 180) % 360 - 180) < 30
+    detector = tuning.sel(cell_type="detector")
+    assert float(detector.dsi) > 0.99 and float(detector.vector_dsi) > 0.7
+    assert float(detector.p_value) < 0.01
+    angle = detector["preferred_direction_deg"].item()
+    assert abs((angle - preferred + 180) % 360 - 180) < 10
+    assert float(detector.preferred_speed) == 1.0
+    # the input layer's two types see one pixel each: no direction preference
+    for name in ("fast", "delayed"):
+        assert float(tuning["dsi"].sel(cell_type=name)) < 0.2
 
 
 def test_threshold_is_where_the_amplitude_starts_to_rise():
@@ -43,8 +55,11 @@ def test_threshold_is_where_the_amplitude_starts_to_rise():
 def test_summary_has_one_row_per_type_and_a_sentence_per_critical_type(trained):
     circuit, spec = trained
     scan = lesion_scan(circuit, spec, evaluation_set(spec, alphas=[3.0], n=60))
+    tuning = direction_selectivity(circuit, spec, speeds=(1.0, 2.0), n_permutations=100)
+    assert set(tuning["layer"].values) == {"bipolar", "amacrine", "ganglion"}
+    assert {"vector_dsi", "p_value", "preferred_speed", "fraction_ds_units"} <= set(tuning)
     table = cell_type_summary(
-        direction_selectivity(circuit, spec),
+        tuning,
         amplitude_by_s(circuit, spec, s_values=[0.3, 0.6], n=4),
         scan,
     )
