@@ -6,21 +6,22 @@ The protocol (:func:`direction_protocol`; definitions and citations in docs/diss
    of units around it (step a quarter of the map; the middle one is the centre unit). A unit
    is skipped (``unit_valid`` false) when it sits on the map's border (padding) or when its
    receptive field touches the screen's edge.
-2. **Receptive field from the unit itself.** Sparse noise (Jones & Palmer 1987): squares on a
-   coarse grid flashed at random each frame, at the bars' luminance on their background
-   (bright on black by default, as the task's dots). For every unit, the spike-triggered-
-   style average of its response ``d`` frames after a flash at each grid position
-   (``d < rf_lag``, minus the mean); the energy map is the root of the sum over ``d`` of its
-   square (so a transient, biphasic response does not cancel), summed over the flash signs,
-   minus its median over the screen (the noise floor). The RF centre is the energy-weighted
-   centroid of the positions above half the peak energy, its radius that of a disc of the
-   area above ``rf_level`` of the peak (default a half: the half-maximum footprint), plus
-   half a square. One pass gives every unit of every type at once.
+2. **Receptive field from the unit itself: the input gradient.** At an operating point
+   (``rf_video``; default 40 frames of binary noise, squares of a 20th of the screen at the
+   bars' luminance, each bright with probability a quarter, on the background), the map of
+   ``|∂ r / ∂ luminance|`` summed over frames, ``r`` the unit's activity summed over the last
+   ``rf_window`` frames. One backward pass per cell type gives all its sampled units (each
+   owns the pixels nearest its nominal position). The RF centre is the gradient-weighted
+   centroid of the pixels above half the peak, its radius that of a disc with the area above
+   ``rf_level`` (0.2) of the peak, + 1 pixel. A unit silent at the operating point has no
+   gradient (``rf_found`` false; a centre unit then takes its layer's median RF).
 3. **Bars crossing the RF entirely.** A full-length bar (perpendicular to its motion) whose
-   path is centred on the RF centre (rounded to a pixel): it starts ``H`` pixels before it and moves at constant
-   speed for ``2H / speed`` frames plus ``tail_frames`` (the response's decay), with ``H`` =
-   the RF radius (and the distance between the units sharing the path) + half the bar width
-   + 1, rounded up to whole pixels, so it enters and leaves the RF.
+   path is centred on the RF centre (rounded to a pixel): it starts ``H`` pixels before it
+   and moves at constant speed for ``2H / speed`` frames plus ``tail_frames`` (the
+   response's decay), with ``H`` = the RF radius (and the distance between the units
+   sharing the path) + half the bar width + 1, rounded up to whole pixels, so it enters and
+   leaves the RF. The centre units share one path; sampled units within ``site_tolerance``
+   of one another share one.
 4. **Evoked response** = Σ over time of (activity − baseline), the baseline being the same
    unit's response to a blank video of the background (same length). The indices use the
    rectified response ``max(evoked, 0)``.
@@ -317,16 +318,17 @@ def direction_protocol(
     rf_video, rf_window, rf_level
         The operating point of the receptive-field map, a luminance video ``(frames, H, W)``
         (default: 40 frames of binary noise, squares of a 20th of the screen at the bars'
-        luminance or the background, each square bright with probability a quarter); the objective's last
-        frames; the fraction of the peak gradient whose
-        footprint gives the RF radius (that of a disc of its area, + 1 pixel).
+        luminance or the background, each square bright with probability a quarter); the
+        objective's last frames; the fraction of the peak gradient whose footprint gives the
+        RF radius (that of a disc of its area, + 1 pixel).
     sweep
         ``"cross"``: every speed at ``grid_width`` and every width at ``grid_speed`` (the
         default, a physiologist's speed-then-size tuning, half the frames); ``"full"``: every
         speed × width.
     site_tolerance
         Units whose RF centres lie within this many pixels share a bar path (default: the
-        larger of half the median RF radius and an 8th of the screen; the centre units always share one path).
+        larger of half the median RF radius and an 8th of the screen; the centre units
+        always share one path).
     grid_layers
         Layers whose sampled units are measured (default: all of ``layers``); the other
         layers' ``unit_*`` values are NaN except the centre unit's.
