@@ -8,6 +8,7 @@ model, so it is computed once and shipped in ``retinasim/authors/data/reference.
 its provenance. Regenerate it after a change to the analyses with::
 
     python -m retinasim.authors.reference          # about 2 minutes on 2 cores
+    python -m retinasim.authors.reference --keep runs/authors   # and keep the analysed run
 
 It imports ``model.pt`` with the authors' rendering of the dots, runs ``retinasim analyze``
 with the default sizes but the authors' α grid (0 … 4 in steps of 0.1), and keeps the
@@ -66,13 +67,18 @@ def compute(folder: Path) -> dict[str, Any]:
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
     from retinasim.util.cpu import tune_cpu_allocator
     from retinasim.util.files import atomic_write_text
 
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--keep", type=Path, help="keep the imported, analysed run here")
+    args = parser.parse_args(argv)
     tune_cpu_allocator()
     with tempfile.TemporaryDirectory() as scratch:
-        result = compute(Path(scratch))
+        result = compute(args.keep or Path(scratch))
     target = Path(__file__).parent / "data" / REFERENCE_FILE
     atomic_write_text(target, json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     for quantity, value in result["column"].items():
