@@ -126,8 +126,10 @@ def sparse_noise(
 
 
 def _grid_indices(size: int, grid: int) -> list[int]:
+    """Map indices of a ``grid``-wide sample around the middle (clipped to the map: on a map
+    under 3 units wide the extra units repeat the border ones, which are not counted)."""
     step = max(size // 4, 1)
-    return [size // 2 + (k - (grid - 1) // 2) * step for k in range(grid)]
+    return [min(max(size // 2 + (k - (grid - 1) // 2) * step, 0), size - 1) for k in range(grid)]
 
 
 @torch.no_grad()

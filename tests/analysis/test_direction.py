@@ -107,3 +107,10 @@ def test_bad_settings_are_refused():
     with pytest.raises(AnalysisError, match="cross sweep"):
         direction_protocol(circuit, speeds=(1.0,), widths=(1.0,), grid_speed=2.0)
     assert torch.is_grad_enabled()
+
+
+def test_maps_narrower_than_the_sample_are_clipped_not_an_error():
+    from retinasim.analysis.direction import _grid_indices
+
+    assert _grid_indices(12, 3) == [3, 6, 9] and _grid_indices(50, 3) == [13, 25, 37]
+    assert _grid_indices(1, 3) == [0, 0, 0] and _grid_indices(2, 3) == [0, 1, 1]
