@@ -207,7 +207,7 @@ def run_on_dask(
     """
     from distributed import as_completed
 
-    from retinasim.compare.runs import run_job
+    from retinasim.compare.runs import failed_row, run_job
 
     token = uuid.uuid4().hex[:8]  # keys unique to this comparison on a shared scheduler
     futures = {
@@ -223,12 +223,7 @@ def run_on_dask(
             try:
                 row = future.result()
             except Exception as error:  # every attempt's worker died, or the task was lost
-                row = {
-                    "circuit": job.label,
-                    "seed": job.seed,
-                    "status": "failed",
-                    "error": f"Dask task failed: {type(error).__name__}: {error}",
-                }
+                row = failed_row(job, f"Dask task failed: {type(error).__name__}: {error}")
             rows[futures[future]] = row
             if progress:
                 progress(row)

@@ -61,13 +61,8 @@ def run_job(job: RunJob) -> dict[str, Any]:
     try:
         return _run(job)
     except Exception as error:  # one bad run must not stop the comparison
-        return {
-            "circuit": job.label,
-            "seed": job.seed,
-            "status": "failed",
-            "error": f"{type(error).__name__}: {error}",
-            "traceback": traceback.format_exc(limit=5),
-        }
+        row = failed_row(job, f"{type(error).__name__}: {error}")
+        return {**row, "traceback": traceback.format_exc(limit=5)}
 
 
 def _run(job: RunJob) -> dict[str, Any]:
@@ -199,12 +194,7 @@ def run_all(jobs: list[RunJob], *, workers: int, progress=None) -> list[dict[str
             try:
                 row = future.result()
             except Exception as error:  # a worker that died (out of memory, killed, ...)
-                row = {
-                    "circuit": job.label,
-                    "seed": job.seed,
-                    "status": "failed",
-                    "error": f"worker process failed: {type(error).__name__}: {error}",
-                }
+                row = failed_row(job, f"worker process failed: {type(error).__name__}: {error}")
             rows_by_index[futures[future]] = row
             if progress:
                 progress(row)
@@ -247,6 +237,11 @@ def terminate_on_sigterm() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def failed_row(job: RunJob, error: str) -> dict[str, Any]:
+    """The comparison row of a run that could not finish."""
+    return {"circuit": job.label, "seed": job.seed, "status": "failed", "error": error}
 
 
 def plan_workers(n_jobs: int, jobs: int | None = None) -> tuple[int, int]:
