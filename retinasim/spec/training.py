@@ -109,6 +109,12 @@ class TrainingSpec(StrictModel):
     dropout: Annotated[float, Field(ge=0.0, lt=1.0)] | None = None
     """Dropout probability while training, replacing the circuit's ``dropout`` for this
     training run only; ``null``: the circuit's."""
+    dropout_start: NonNegativeInt = 0
+    """Steps trained without dropout before it begins (a dropout warm-up: the network first
+    leaves the chance plateau, which dropout noise at 0.4 keeps it on)."""
+    dropout_ramp_steps: NonNegativeInt = 0
+    """Steps over which the dropout probability then rises linearly from 0 to its value
+    (0: it starts at full strength at ``dropout_start``)."""
     loss_frames: PositiveInt = 1
     """Frames whose cross-entropy is averaged, ending at the readout's decision frame (1: the
     decision frame alone, as in the paper). Accuracy is always the decision frame's."""

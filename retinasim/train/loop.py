@@ -44,7 +44,7 @@ from retinasim.train.init import normalise_drives
 from retinasim.train.progress import Reporter, SilentReporter, default_reporter
 from retinasim.train.provenance import provenance
 from retinasim.train.run_folder import HISTORY, METRICS, PROVENANCE, RunFolder
-from retinasim.train.schedule import learning_rate
+from retinasim.train.schedule import dropout_probability, learning_rate
 from retinasim.util.cpu import release_freed_memory
 from retinasim.util.lock import run_folder_lock
 
@@ -229,8 +229,10 @@ class _Run:
         self.hash = spec_hash(spec)
         self.total = self.training.total_steps()
         self.circuit = compile_circuit(spec, seed=self.training.seed, device=context.device)
+        # this training run's dropout (the circuit's unless the training section sets one)
+        self.dropout = self.circuit.dropout_p
         if self.training.dropout is not None:
-            self.circuit.dropout_p = self.training.dropout  # this training run only
+            self.dropout = self.circuit.dropout_p = self.training.dropout
         self.optimizer = torch.optim.Adam(
             [{"params": [p], "lr_factor": 1.0} for p in self.circuit.parameters()],
             lr=self.training.learning_rate,
@@ -378,6 +380,7 @@ class _Run:
         rate = learning_rate(training, self.step)
         for group in self.optimizer.param_groups:
             group["lr"] = rate * group["lr_factor"]
+        self.circuit.dropout_p = dropout_probability(training, self.step, self.dropout)
         indices = train_indices(training, self.step, context.rank, context.world)
         batch = generator.generate(
             indices, seed=training.stimulus_seeds.train, device=context.device

@@ -1,6 +1,7 @@
-"""Learning-rate schedule: linear warm-up, then constant, cosine or linear decay.
+"""Schedules of a training run: the learning rate (linear warm-up, then constant, cosine or
+linear decay) and the dropout probability (off, then a linear ramp to its value).
 
-A pure function of the step, so a resumed run follows exactly the same schedule.
+Pure functions of the step, so a resumed run follows exactly the same schedules.
 """
 
 from __future__ import annotations
@@ -31,3 +32,15 @@ def learning_rate(training: TrainingSpec, step: int) -> float:
     else:
         shape = 1.0 - progress
     return peak * (final + (1.0 - final) * shape)
+
+
+def dropout_probability(training: TrainingSpec, step: int, full: float) -> float:
+    """Dropout probability of optimizer step ``step`` (0-based), rising to ``full``.
+
+    0 for ``step < dropout_start``; then ``full * (step - dropout_start + 1) /
+    (dropout_ramp_steps + 1)`` until it reaches ``full``, which it keeps.
+    """
+    start, ramp = training.dropout_start, training.dropout_ramp_steps
+    if step < start:
+        return 0.0
+    return full * min((step - start + 1) / (ramp + 1), 1.0)

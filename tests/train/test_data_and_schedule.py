@@ -11,7 +11,7 @@ from trainhelpers import tiny_spec
 
 from retinasim.train.data import train_indices
 from retinasim.train.errors import TrainingError
-from retinasim.train.schedule import learning_rate
+from retinasim.train.schedule import dropout_probability, learning_rate
 
 
 def test_ranks_split_the_global_batch_into_disjoint_contiguous_shares() -> None:
@@ -45,3 +45,12 @@ def test_schedule_warms_up_then_decays_to_the_final_fraction() -> None:
     assert rates[99] == pytest.approx(0.1)
     assert all(a >= b for a, b in itertools.pairwise(rates[9:]))
     assert math.isclose(learning_rate(tiny_spec(schedule="constant").training, 1000), 0.003)
+
+
+def test_dropout_is_off_until_its_start_then_ramps_linearly_to_its_value() -> None:
+    training = tiny_spec(dropout_start=10, dropout_ramp_steps=3).training
+    probabilities = [dropout_probability(training, step, 0.4) for step in range(16)]
+    assert probabilities[:10] == [0.0] * 10
+    assert probabilities[10:14] == pytest.approx([0.1, 0.2, 0.3, 0.4])
+    assert probabilities[14:] == [0.4, 0.4]
+    assert dropout_probability(tiny_spec().training, 0, 0.4) == 0.4  # no warm-up: at once

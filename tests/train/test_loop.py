@@ -104,3 +104,20 @@ def test_corrupt_or_foreign_checkpoints_are_refused_by_name(tmp_path: Path) -> N
     (tmp_path / "a" / "checkpoint.pt").write_bytes(b"PK\x03\x04 truncated")
     with pytest.raises(CheckpointError, match="corrupt or unreadable checkpoint"):
         load_trained(tmp_path / "a")
+
+
+def test_dropout_warm_up_trains_without_dropout_until_its_start(tmp_path: Path) -> None:
+    never = with_dropout(short(dropout_start=30), 0.3)  # 30 steps: dropout never begins
+    train(never, tmp_path / "never", reporter=QUIET)
+    train(with_dropout(short(), 0.0), tmp_path / "off", reporter=QUIET)
+    train(
+        with_dropout(short(dropout_start=20, dropout_ramp_steps=5), 0.3),
+        tmp_path / "late",
+        reporter=QUIET,
+    )
+    weights = {
+        name: load_checkpoint(tmp_path / name / "checkpoint.pt")["model"]
+        for name in ("never", "off", "late")
+    }
+    assert all(torch.equal(t, weights["off"][k]) for k, t in weights["never"].items())
+    assert not all(torch.equal(t, weights["off"][k]) for k, t in weights["late"].items())
