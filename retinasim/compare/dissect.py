@@ -1,19 +1,32 @@
 """A light dissection of one trained run: lesion scan, sufficiency and direction selectivity.
 
-For the readout layer (the ganglion cells):
+For the readout layer (the ganglion cells), with the moving dots (and the dots' luminance
+for the bars) of the run folder's own ``circuit.yaml`` (an imported authors' model says
+``rendering: authors``, their drawing of the dots):
 
 - **lesion scan**: test accuracy at α = 2 with each cell type silenced in turn; a type is
   *critical* when its lesion drops accuracy below ``threshold`` (0.95);
 - **sufficiency**: the fewest types that, kept alone (every other type of the layer silenced),
   keep accuracy ≥ ``threshold``; types are added in order of their lesion's damage (an
   interpretability measure: how few ganglion types explain the decision);
-- **direction selectivity** of every type, measured on single units with bars crossing each
-  unit's receptive field (:func:`retinasim.dissect.summary.direction_selectivity`, the
-  protocol of the full dissection, run on the readout layer only: the centre unit's DSI at
-  its preferred speed and width); the run shows *DS emergence* when at least two critical types are
-  direction selective (DSI ≥ ``dsi_threshold``) with opposite preferences along the task's
-  axis: one prefers a rightward, another a leftward direction (*opposite preferences*: the
-  same without the DSI bar).
+- **direction selectivity** of every type, from the single-unit bar protocol of
+  :func:`retinasim.analysis.direction_protocol` (through
+  :func:`retinasim.dissect.summary.direction_selectivity`, as the full dissection, on the
+  readout layer only): the *centre unit* of each ganglion type; its receptive field from the
+  input gradient ``|∂ response / ∂ luminance|`` at a binary-noise operating point; full-length
+  bars of the task's dots' luminance whose path is centred on that receptive field and
+  crosses it entirely, in 8 directions, swept over 4 speeds (0.5, 1, 2, 3 pixels/frame) × 3
+  widths (4, 10, 20 pixels at 255, scaled to the input); the evoked response (blank-video
+  baseline subtracted, summed over time, rectified); the classic DSI
+  ``(R_pref − R_null) / (R_pref + R_null)``, the vector DSI and the vector-sum preferred
+  direction (0° rightward, 180° leftward) at the preferred speed and width, and the
+  permutation p-value of the vector DSI (directions shuffled within each speed × width
+  condition). A type whose centre unit does not respond to any bar has NaN values (not
+  direction selective).
+- **DS emergence**: at least two critical types are direction selective (DSI ≥
+  ``dsi_threshold``, 0.3) with opposite preferences along the task's axis: one prefers a
+  rightward (cos > 0), another a leftward direction (*opposite preferences*: the same
+  without the DSI bar).
 
 The full dissection of one run (``retinasim analyze RUN_DIR``) goes further.
 """
@@ -25,6 +38,9 @@ from typing import Any
 
 import numpy as np
 
+DSI_THRESHOLD = 0.3
+"""DSI from which a ganglion type counts as direction selective."""
+
 
 def light_dissection(
     run_dir: str | Path,
@@ -32,7 +48,7 @@ def light_dissection(
     n: int = 200,
     alpha: float = 2.0,
     threshold: float = 0.95,
-    dsi_threshold: float = 0.3,
+    dsi_threshold: float = DSI_THRESHOLD,
     batch_size: int = 16,
 ) -> dict[str, Any]:
     """Dissect a trained run (see the module docstring).
@@ -48,7 +64,7 @@ def light_dissection(
     threshold
         Accuracy below which a lesioned type is critical (and the sufficiency target).
     dsi_threshold
-        DSI from which a type counts as direction selective.
+        DSI from which a type counts as direction selective (:data:`DSI_THRESHOLD`).
     batch_size
         Trials per forward pass.
 
