@@ -435,6 +435,7 @@ class _Run:
             "wall_time_s": round(wall + 0.0, 3),
             "train_time_s": round(self.train_time, 3),
             "learning_rate": learning_rate(self.training, self.step - 1),
+            "dropout": dropout_probability(self.training, self.step - 1, self.dropout),
             "loss": window[0] / max(window[2], 1),
             "train_accuracy": window[1] / max(window[2], 1),
             "stimuli_per_s": window[2] / max(window[3], 1e-9),

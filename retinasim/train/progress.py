@@ -24,6 +24,8 @@ def _summary(metrics: dict[str, Any]) -> str:
         parts.append(f"val {metrics['validation_accuracy']:.3f}")
     parts.append(f"{metrics['stimuli_per_s']:.1f} stim/s")
     parts.append(f"lr {metrics['learning_rate']:.2e}")
+    if metrics.get("dropout"):
+        parts.append(f"dropout {metrics['dropout']:.2f}")
     return "  ".join(parts)
 
 

@@ -15,7 +15,11 @@ from retinasim.spec import Sign, WeightConstraint, load_circuit
 from retinasim.train import train
 from retinasim.train.progress import SilentReporter
 
-VARIANTS = sorted((ROOT / "circuits").glob("murray2021_*.yaml"))
+PROFILES = {"murray2021_paper"}
+"""Training profiles: murray2021's circuit, another training section."""
+VARIANTS = sorted(
+    f for f in (ROOT / "circuits").glob("murray2021_*.yaml") if f.stem not in PROFILES
+)
 EXPECTED = {
     "murray2021_16types",
     "murray2021_4types",
@@ -37,6 +41,18 @@ def data_of(file: Path) -> dict:
 
 def test_every_variant_is_shipped() -> None:
     assert {f.stem for f in VARIANTS} == EXPECTED
+
+
+def test_the_paper_profile_is_murray2021_trained_with_dropout_0_4_after_a_warm_up() -> None:
+    reference = load_circuit(ROOT / "circuits" / "murray2021.yaml")
+    paper = load_circuit(ROOT / "circuits" / "murray2021_paper.yaml")
+    ignored = {"name", "description", "training"}
+    assert paper.model_dump(exclude=ignored) == reference.model_dump(exclude=ignored)
+    before, after = reference.training.model_dump(), paper.training.model_dump()
+    changed = {key for key, value in after.items() if value != before[key]}
+    assert changed == {"steps", "dropout", "dropout_start", "dropout_ramp_steps"}
+    assert paper.training.dropout == paper.dropout == 0.4
+    assert 0 < paper.training.dropout_start < paper.training.total_steps()
 
 
 @pytest.mark.parametrize("file", VARIANTS, ids=lambda f: f.stem)
