@@ -21,6 +21,22 @@ def test_spec_package_never_imports_torch() -> None:
     assert done.returncode == 0, done.stderr
 
 
+def test_stimulus_parameter_models_and_the_registry_never_import_torch() -> None:
+    code = (
+        "import sys\n"
+        "import retinasim.stimuli, retinasim.stimuli.params, retinasim.stimuli.builtin\n"
+        "from retinasim.plugins import stimuli\n"
+        "kinds = stimuli()\n"
+        "assert {'moving_dots', 'gratings'} <= set(kinds), kinds\n"
+        "kinds['moving_dots'].params(alpha=1.5)\n"
+        "assert 'torch' not in sys.modules, 'the stimulus parameter models imported torch'\n"
+        "from retinasim.stimuli import MovingDots\n"
+        "assert 'torch' in sys.modules and issubclass(MovingDots, kinds['moving_dots'].params)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
 def test_code_is_ruff_clean() -> None:
     done = subprocess.run(["ruff", "check", "."], cwd=ROOT, capture_output=True, text=True)

@@ -6,7 +6,11 @@ match a hook below. Third-party plugins are found through the ``retinasim`` entr
     [project.entry-points.retinasim]
     my_cells = "my_package.cells"      # a module with @hookimpl functions
 
-The built-in cell types are an ordinary plugin module registered the same way.
+The built-in cell types and stimulus kinds are ordinary plugin modules registered the same
+way. retinasim calls every hook through pluggy (``manager.hook.<name>``), once per plugin that
+implements it, so that a plugin that raises is named and skipped while the others' results
+are kept; ``tryfirst``/``trylast``, hook wrappers, tracing and ``add_hookcall_monitoring``
+apply to each of these calls.
 """
 
 from __future__ import annotations
@@ -27,4 +31,21 @@ def retinasim_cell_types() -> list[type]:
     -------
     list of type
         Subclasses of :class:`retinasim.cells.CellType`, each with a unique ``name``.
+    """
+
+
+@hookspec
+def retinasim_stimuli() -> list[type]:
+    """Return the stimulus kinds this plugin provides.
+
+    A kind whose ``classes`` are not empty is a *task*: its stimuli carry labels, and a
+    circuit trains on it with ``training: {stimulus: {kind: <kind>, ...}}``.
+
+    Returns
+    -------
+    list of type
+        Subclasses of :class:`retinasim.stimuli.params.StimulusParams`, each with a unique
+        ``kind``: a torch-free parameter model naming its ``generator`` (``"module:Class"``,
+        imported when stimuli are rendered), or a
+        :class:`retinasim.stimuli.StimulusGenerator` subclass itself.
     """

@@ -1,9 +1,10 @@
-"""Find, load and check cell-type plugins.
+"""Find, load and check plugins: cell types and stimulus kinds.
 
-Plugins are loaded lazily, on the first call of :func:`cell_types` (never at import time). A
-plugin that fails to import, raises in its hook, returns something that is not a cell type, or
-reuses a name that is already registered is recorded as a :class:`PluginProblem` naming the
-plugin; every other plugin keeps working.
+Plugins are loaded lazily, on the first call of :func:`cell_types` or :func:`stimuli` (never
+at import time). Every hook is called through pluggy (:func:`hook_results`). A plugin that
+fails to import, raises in its hook, returns something that is not a cell type (stimulus
+kind), or reuses a name that is already registered is recorded as a :class:`PluginProblem`
+naming the plugin; every other plugin keeps working. Built-ins keep their names.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import pluggy
 from retinasim.plugins import hookspecs
 
 ENTRY_POINT_GROUP = "retinasim"
-BUILTIN_PLUGINS = ("retinasim.cells.builtin",)
-"""Modules of the cell types that ship with retinasim, registered like third-party plugins."""
+BUILTIN_PLUGINS = ("retinasim.cells.builtin", "retinasim.stimuli.builtin")
+"""Modules of the cell types and stimuli that ship with retinasim (torch-free), registered
+like third-party plugins."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,45 @@ class RegisteredCellType:
 
 
 @dataclass(frozen=True)
+class RegisteredStimulus:
+    """A stimulus kind (its torch-free parameter model) and where it came from."""
+
+    name: str
+    params: type
+    """The kind's :class:`~retinasim.stimuli.params.StimulusParams` subclass (validation)."""
+    plugin: str
+    package: str
+    version: str
+
+    @property
+    def description(self) -> str:
+        """First line of the kind's description or docstring."""
+        return self.params.summary()
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The labels of a task; empty for a stimulus without labels."""
+        return tuple(self.params.classes)
+
+    @property
+    def is_task(self) -> bool:
+        """Whether the kind is a task (its stimuli carry labels)."""
+        return bool(self.classes)
+
+    def generator_class(self) -> type:
+        """The generator class that renders this kind (imports it, and torch).
+
+        Raises :class:`~retinasim.errors.StimulusError` naming the plugin when it cannot.
+        """
+        from retinasim.errors import StimulusError
+
+        try:
+            return self.params.generator_class()
+        except StimulusError as error:
+            raise StimulusError(f"{error} (plugin {self.plugin!r}, {self.package})") from None
+
+
+@dataclass(frozen=True)
 class PluginProblem:
     """A plugin that could not be used, and why."""
 
@@ -54,7 +95,8 @@ class _State:
     manager: pluggy.PluginManager
     origins: dict[str, tuple[str, str]]  # plugin name -> (package, version)
     problems: list[PluginProblem]
-    registry: dict[str, RegisteredCellType] | None = None
+    cell_types: dict[str, RegisteredCellType] | None = None
+    stimuli: dict[str, RegisteredStimulus] | None = None
 
 
 _state: _State | None = None
@@ -106,7 +148,7 @@ def get_plugin_manager() -> pluggy.PluginManager:
 def register(plugin: Any, name: str | None = None, *, package: str = "", version: str = "") -> str:
     """Register a plugin object (e.g. a module defined in a notebook) at run time.
 
-    Returns the name it was registered under. The cell-type registry is rebuilt on next use.
+    Returns the name it was registered under. The registries are rebuilt on next use.
     """
     manager = get_plugin_manager()
     assert _state is not None
@@ -114,7 +156,7 @@ def register(plugin: Any, name: str | None = None, *, package: str = "", version
     if registered is None:
         raise ValueError(f"plugin {name or plugin!r} is already registered")
     _state.origins[registered] = (package or getattr(plugin, "__name__", "<runtime>"), version)
-    _state.registry = None
+    _state.cell_types = _state.stimuli = None
     return registered
 
 
@@ -124,36 +166,76 @@ def reset() -> None:
     _state = None
 
 
-def _collect(state: _State) -> dict[str, RegisteredCellType]:
+def hook_results(hook_name: str) -> list[tuple[str, Any]]:
+    """Call hook ``hook_name`` through pluggy, once per plugin that implements it.
+
+    Each call goes through ``manager.hook`` with every *other* implementing plugin removed
+    (:meth:`pluggy.PluginManager.subset_hook_caller`): hook wrappers (``wrapper=True``,
+    ``hookwrapper=True``), tracing and ``add_hookcall_monitoring`` see every call, and a
+    plugin whose implementation raises is recorded as a :class:`PluginProblem` and skipped
+    while the others' results are kept.
+
+    Returns
+    -------
+    list of (plugin name, returned value)
+        Built-in plugins first, then the others in pluggy's call order (``tryfirst`` first,
+        ``trylast`` last, otherwise the most recently registered first).
+    """
+    manager = get_plugin_manager()
+    assert _state is not None
+    caller = getattr(manager.hook, hook_name)
+    implementations = [
+        impl for impl in caller.get_hookimpls() if not (impl.wrapper or impl.hookwrapper)
+    ]
+    providers = [impl.plugin for impl in implementations]
+    in_call_order = list(reversed(implementations))
+    in_call_order.sort(key=lambda impl: impl.plugin_name not in BUILTIN_PLUGINS)
+    results: list[tuple[str, Any]] = []
+    for impl in in_call_order:
+        others = [plugin for plugin in providers if plugin is not impl.plugin]
+        one = manager.subset_hook_caller(hook_name, remove_plugins=others)
+        try:
+            returned = one()
+        except Exception as error:  # a broken plugin must not take the others down
+            _state.problems.append(
+                PluginProblem(
+                    impl.plugin_name, f"{hook_name}() raised {type(error).__name__}: {error}"
+                )
+            )
+            continue
+        results.append((impl.plugin_name, returned[0] if len(returned) == 1 else None))
+    return results
+
+
+def _provided(plugin: str, hook_name: str, provided: Any, what: str) -> list[Any]:
+    """The list a hook returned, or ``[]`` with a problem recorded when it is not a list."""
+    assert _state is not None
+    if isinstance(provided, list | tuple):
+        return list(provided)
+    _state.problems.append(
+        PluginProblem(
+            plugin,
+            f"{hook_name}() must return a list of {what}, got {type(provided).__name__}",
+        )
+    )
+    return []
+
+
+def _origin(plugin: str) -> tuple[str, str]:
+    assert _state is not None
+    return _state.origins.get(plugin, ("?", "?"))
+
+
+def _collect_cell_types() -> dict[str, RegisteredCellType]:
     from retinasim.cells.base import CellType
 
+    assert _state is not None
     registry: dict[str, RegisteredCellType] = {}
-    hook = state.manager.hook.retinasim_cell_types
-    # In registration order: built-ins first, so they keep their names.
-    for impl in hook.get_hookimpls():
-        plugin = impl.plugin_name
-        package, version = state.origins.get(plugin, ("?", "?"))
-        try:
-            provided = impl.function()
-        except Exception as error:
-            state.problems.append(
-                PluginProblem(
-                    plugin, f"retinasim_cell_types() raised {type(error).__name__}: {error}"
-                )
-            )
-            continue
-        if not isinstance(provided, list | tuple):
-            state.problems.append(
-                PluginProblem(
-                    plugin,
-                    f"retinasim_cell_types() must return a list of CellType subclasses, "
-                    f"got {type(provided).__name__}",
-                )
-            )
-            continue
-        for item in provided:
+    for plugin, provided in hook_results("retinasim_cell_types"):
+        package, version = _origin(plugin)
+        for item in _provided(plugin, "retinasim_cell_types", provided, "CellType subclasses"):
             if not (isinstance(item, type) and issubclass(item, CellType)):
-                state.problems.append(
+                _state.problems.append(
                     PluginProblem(
                         plugin,
                         f"returned {item!r}, which is not a subclass of retinasim.cells.CellType",
@@ -162,13 +244,13 @@ def _collect(state: _State) -> dict[str, RegisteredCellType]:
                 continue
             problem = item.check_definition()
             if problem:
-                state.problems.append(
+                _state.problems.append(
                     PluginProblem(plugin, f"cell type {item.__name__}: {problem}")
                 )
                 continue
             if item.name in registry:
                 first = registry[item.name]
-                state.problems.append(
+                _state.problems.append(
                     PluginProblem(
                         plugin,
                         f"cell type name {item.name!r} is already registered by plugin "
@@ -180,17 +262,69 @@ def _collect(state: _State) -> dict[str, RegisteredCellType]:
     return registry
 
 
+def _collect_stimuli() -> dict[str, RegisteredStimulus]:
+    from retinasim.stimuli.params import StimulusParams
+
+    assert _state is not None
+    registry: dict[str, RegisteredStimulus] = {}
+    for plugin, provided in hook_results("retinasim_stimuli"):
+        package, version = _origin(plugin)
+        for item in _provided(plugin, "retinasim_stimuli", provided, "StimulusParams subclasses"):
+            if not (isinstance(item, type) and issubclass(item, StimulusParams)):
+                _state.problems.append(
+                    PluginProblem(
+                        plugin,
+                        f"returned {item!r}, which is not a subclass of "
+                        f"retinasim.stimuli.params.StimulusParams",
+                    )
+                )
+                continue
+            problem = item.check_definition()
+            if problem:
+                _state.problems.append(
+                    PluginProblem(plugin, f"stimulus kind {item.__name__}: {problem}")
+                )
+                continue
+            if item.kind in registry:
+                first = registry[item.kind]
+                _state.problems.append(
+                    PluginProblem(
+                        plugin,
+                        f"stimulus kind {item.kind!r} is already registered by plugin "
+                        f"{first.plugin!r} ({first.package}); this one is ignored",
+                    )
+                )
+                continue
+            registry[item.kind] = RegisteredStimulus(item.kind, item, plugin, package, version)
+    return registry
+
+
 def cell_types() -> dict[str, RegisteredCellType]:
     """Every registered cell type by name."""
     get_plugin_manager()
     assert _state is not None
-    if _state.registry is None:
-        _state.registry = _collect(_state)
-    return dict(_state.registry)
+    if _state.cell_types is None:
+        _state.cell_types = _collect_cell_types()
+    return dict(_state.cell_types)
+
+
+def stimuli() -> dict[str, RegisteredStimulus]:
+    """Every registered stimulus kind by name (built-ins first); tasks have ``classes``."""
+    get_plugin_manager()
+    assert _state is not None
+    if _state.stimuli is None:
+        _state.stimuli = _collect_stimuli()
+    return dict(_state.stimuli)
+
+
+def tasks() -> dict[str, RegisteredStimulus]:
+    """The registered stimulus kinds that are tasks (their stimuli carry labels)."""
+    return {name: entry for name, entry in stimuli().items() if entry.is_task}
 
 
 def plugin_problems() -> list[PluginProblem]:
-    """Problems met while loading plugins and collecting their cell types."""
+    """Problems met while loading plugins and collecting their cell types and stimuli."""
     cell_types()
+    stimuli()
     assert _state is not None
     return list(_state.problems)

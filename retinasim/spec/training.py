@@ -1,8 +1,9 @@
 """The optional ``training:`` section of a circuit file: optimiser, schedule, data and seeds.
 
-Pure data like the rest of :mod:`retinasim.spec` (no torch at import). The ``stimulus``
-parameters are checked against the moving-dots generator lazily, when a spec is validated, the
-same way cell-type ``params`` are checked against their plugin: errors land at
+Pure data like the rest of :mod:`retinasim.spec` (no torch, even when validating). The
+``stimulus`` section names its task (``kind``, default ``moving_dots``) and is checked against
+that stimulus kind's torch-free parameter model lazily, when a spec is validated, the same
+way cell-type ``params`` are checked against their plugin: errors land at
 ``training.stimulus.<name>`` with the file position.
 """
 
@@ -13,7 +14,6 @@ from enum import Enum
 from typing import Annotated, Any
 
 from pydantic import (
-    BaseModel,
     Field,
     ValidationError,
     field_validator,
@@ -32,7 +32,14 @@ DEFAULT_STEPS = 500
 """Length of a run that names neither ``steps`` nor ``epochs``."""
 
 #: Stimulus parameters that come from the circuit's ``input`` section, not from ``training``.
-INPUT_OWNED = {"height": "input.size", "width": "input.size", "frames": "input.frames"}
+INPUT_OWNED = {
+    "height": "input.size",
+    "width": "input.size",
+    "frames": "input.frames",
+    "frame_rate_hz": "input.frame_rate",
+}
+DEFAULT_TASK = "moving_dots"
+"""The task of a ``training.stimulus`` section without ``kind``."""
 
 
 class Schedule(str, Enum):
@@ -141,9 +148,10 @@ class TrainingSpec(StrictModel):
     input_offset: float = 0.0
     """Luminance subtracted before scaling (see ``input_scale``)."""
     stimulus: dict[str, Any] = Field(default_factory=dict)
-    """Parameters of the moving-dots generator (``alpha``, ``s_range``, ``dot_radius``, ...;
-    size and frames come from ``input``). ``retinasim evaluate`` uses them too, except
-    ``alpha``, which it sets."""
+    """The task: ``kind`` (a registered stimulus kind with labels; default ``moving_dots``,
+    plugins add others, see ``retinasim plugins``) and its parameters (for the dots:
+    ``alpha``, ``s_range``, ``dot_radius``, ...; size, frames and frame rate come from
+    ``input``). ``retinasim evaluate`` uses them too, except ``alpha``, which it sets."""
     stimulus_seeds: StimulusSeeds = Field(default_factory=StimulusSeeds)
     """Seeds of the training, validation and test stimulus sets."""
     validation_size: PositiveInt = 64
@@ -173,6 +181,11 @@ class TrainingSpec(StrictModel):
             _check_stimulus(value)
         return value
 
+    @property
+    def task(self) -> str:
+        """The stimulus kind trained on (``stimulus.kind``, default ``moving_dots``)."""
+        return stimulus_kind(self.stimulus)
+
     def total_steps(self) -> int:
         """Number of optimizer steps of the whole run."""
         if self.epochs is not None:
@@ -181,38 +194,61 @@ class TrainingSpec(StrictModel):
         return DEFAULT_STEPS if self.steps is None else self.steps
 
 
+def stimulus_kind(params: dict[str, Any]) -> str:
+    """The task a ``training.stimulus`` section names (``kind``, default ``moving_dots``)."""
+    return params.get("kind", DEFAULT_TASK)
+
+
+def _stimulus_error(key: str, template: str, context: dict, given: Any) -> ValidationError:
+    kind = PydanticCustomError("stimulus_kind", template, context)
+    details: list[InitErrorDetails] = [{"type": kind, "loc": (key,), "input": given}]
+    return ValidationError.from_exception_data("stimulus", details)
+
+
 def _check_stimulus(params: dict[str, Any]) -> None:
-    """Validate moving-dots parameters; unknown names get a "did you mean" and the list.
+    """Validate a ``training.stimulus`` section against its task's torch-free parameter model.
 
-    Raises the generator's own :class:`pydantic.ValidationError`, so that the loader places
-    each problem at ``training.stimulus.<name>``.
+    ``kind`` names a registered stimulus kind that is a task (labels); the other keys are its
+    parameters: unknown names get a "did you mean" and the list. Raises pydantic's
+    :class:`~pydantic.ValidationError`, so that the loader places each problem at
+    ``training.stimulus.<name>``.
     """
-    from retinasim.stimuli.moving_dots import MovingDots  # lazy: imports torch
+    from retinasim.plugins import stimuli  # lazy: loads plugins (torch-free parameter models)
+    from retinasim.stimuli.params import unknown_kind_message
 
-    class MovingDotsParams(MovingDots):
-        """The generator's fields and checks, raising pydantic's error (with locations)."""
-
-        def __init__(self, **data: Any) -> None:
-            BaseModel.__init__(self, **data)
-
+    kind = stimulus_kind(params)
+    registry = stimuli()
+    tasks = [name for name, entry in registry.items() if entry.is_task]
+    if not isinstance(kind, str) or kind not in registry:
+        message = unknown_kind_message(kind, tasks)
+        raise _stimulus_error("kind", "{message}", {"message": message}, kind)
+    if kind not in tasks:
+        raise _stimulus_error(
+            "kind",
+            "stimulus kind {kind} is not a task (its stimuli carry no labels); tasks: {tasks}",
+            {"kind": repr(kind), "tasks": ", ".join(tasks)},
+            kind,
+        )
+    model = registry[kind].params
+    values = {name: value for name, value in params.items() if name != "kind"}
     try:
-        # the core validator: the generator's own model_validate raises StimulusError
-        MovingDotsParams.__pydantic_validator__.validate_python(params)
+        model.validate_raw(values)
     except ValidationError as error:
-        known = sorted(set(MovingDots.model_fields) - set(INPUT_OWNED))
+        known = sorted({*model.model_fields, "kind"} - set(INPUT_OWNED))
+        label = kind.replace("_", "-")
         details: list[InitErrorDetails] = []
         for item in error.errors(include_url=False):
             if item["type"] == "extra_forbidden":
                 key = str(item["loc"][-1])
                 close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
-                kind = PydanticCustomError(
+                problem = PydanticCustomError(
                     "unknown_stimulus_parameter",
-                    "unknown moving-dots parameter {key}{hint} (expected one of: {known})",
-                    {"key": repr(key), "hint": hint, "known": ", ".join(known)},
+                    "unknown {label} parameter {key}{hint} (expected one of: {known})",
+                    {"label": label, "key": repr(key), "hint": hint, "known": ", ".join(known)},
                 )
-                details.append({"type": kind, "loc": item["loc"], "input": item["input"]})
+                details.append({"type": problem, "loc": item["loc"], "input": item["input"]})
             else:
-                kind = PydanticCustomError(item["type"], "{message}", {"message": item["msg"]})
-                details.append({"type": kind, "loc": item["loc"], "input": item["input"]})
+                problem = PydanticCustomError(item["type"], "{message}", {"message": item["msg"]})
+                details.append({"type": problem, "loc": item["loc"], "input": item["input"]})
         raise ValidationError.from_exception_data("stimulus", details) from None

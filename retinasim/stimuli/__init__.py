@@ -9,18 +9,50 @@ stimulus indices of a seeded set as a :class:`StimulusBatch`::
 
 Conventions (see :mod:`retinasim.stimuli.base`): luminance in [0, 1]; direction in degrees,
 0 = rightward, 90 = up the screen; speeds in pixels/frame; 30 frames per second by default.
+
+Every stimulus kind is a torch-free parameter model (:mod:`retinasim.stimuli.params`, the
+built-ins' in :mod:`retinasim.stimuli.builtin`) registered through the ``retinasim_stimuli``
+plugin hook, and a generator class that subclasses it. This package imports its modules on
+first use of a name (``import retinasim.stimuli.params`` imports no torch).
 """
 
-from retinasim.stimuli.bars import MovingBars
-from retinasim.stimuli.base import DIRECTION_CONVENTION, StimulusGenerator
-from retinasim.stimuli.batch import StimulusBatch
-from retinasim.stimuli.cache import StimulusCache, write_cache
-from retinasim.stimuli.dataset import MovingDotsDataset, StimulusBatches, StimulusDataset
-from retinasim.stimuli.flashes import Flashes
-from retinasim.stimuli.gratings import Gratings
-from retinasim.stimuli.moving_dots import MovingDots
-from retinasim.stimuli.noise import WhiteNoise
-from retinasim.stimuli.registry import STIMULI, generator_class, generator_from_parameters
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from retinasim.stimuli.bars import MovingBars
+    from retinasim.stimuli.base import DIRECTION_CONVENTION, StimulusGenerator
+    from retinasim.stimuli.batch import StimulusBatch
+    from retinasim.stimuli.cache import StimulusCache, write_cache
+    from retinasim.stimuli.dataset import MovingDotsDataset, StimulusBatches, StimulusDataset
+    from retinasim.stimuli.flashes import Flashes
+    from retinasim.stimuli.gratings import Gratings
+    from retinasim.stimuli.moving_dots import MovingDots
+    from retinasim.stimuli.noise import WhiteNoise
+    from retinasim.stimuli.params import StimulusParams
+    from retinasim.stimuli.registry import STIMULI, generator_class, generator_from_parameters
+
+_LOCATIONS = {
+    "DIRECTION_CONVENTION": "base",
+    "STIMULI": "registry",
+    "Flashes": "flashes",
+    "Gratings": "gratings",
+    "MovingBars": "bars",
+    "MovingDots": "moving_dots",
+    "MovingDotsDataset": "dataset",
+    "StimulusBatch": "batch",
+    "StimulusBatches": "dataset",
+    "StimulusCache": "cache",
+    "StimulusDataset": "dataset",
+    "StimulusGenerator": "base",
+    "StimulusParams": "params",
+    "WhiteNoise": "noise",
+    "generator_class": "registry",
+    "generator_from_parameters": "registry",
+    "write_cache": "cache",
+}
 
 __all__ = [
     "DIRECTION_CONVENTION",
@@ -35,8 +67,23 @@ __all__ = [
     "StimulusCache",
     "StimulusDataset",
     "StimulusGenerator",
+    "StimulusParams",
     "WhiteNoise",
     "generator_class",
     "generator_from_parameters",
     "write_cache",
 ]
+assert set(__all__) == set(_LOCATIONS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LOCATIONS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LOCATIONS})

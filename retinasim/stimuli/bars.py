@@ -6,9 +6,9 @@ from typing import ClassVar
 
 import numpy as np
 import torch
-from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from retinasim.stimuli.base import StimulusGenerator
+from retinasim.stimuli.builtin import MovingBarsParams
 from retinasim.stimuli.conditions import (
     ConditionGrid,
     condition_grid,
@@ -17,7 +17,7 @@ from retinasim.stimuli.conditions import (
 )
 
 
-class MovingBars(ConditionGrid, StimulusGenerator):
+class MovingBars(ConditionGrid, MovingBarsParams, StimulusGenerator):
     """A bar spanning the whole screen, perpendicular to its motion, moving at constant speed.
 
     Conditions are every combination of ``directions_deg × speeds × widths × contrasts``
@@ -41,42 +41,12 @@ class MovingBars(ConditionGrid, StimulusGenerator):
         Luminance of the screen around the bar (0).
     """
 
-    kind: ClassVar[str] = "moving_bars"
     units: ClassVar[dict[str, str]] = {
         "direction_deg": "degrees, 0 = rightward, 90 = up",
         "speed": "pixels/frame",
         "width": "pixels",
         "contrast": "bar luminance minus background luminance",
     }
-
-    directions_deg: tuple[float, ...] = (0.0, 45.0, 90.0, 135.0, 180.0, 225.0, 270.0, 315.0)
-    speeds: tuple[float, ...] = (1.0, 2.0)
-    widths: tuple[float, ...] = (10.0,)
-    contrasts: tuple[float, ...] = (1.0,)
-    background_luminance: float = Field(0.0, ge=0, le=1)
-
-    @field_validator("directions_deg", "speeds", "widths", "contrasts")
-    @classmethod
-    def _check_lists(cls, values: tuple[float, ...], info: ValidationInfo) -> tuple[float, ...]:
-        if not values:
-            raise ValueError(f"{info.field_name} must list at least one value")
-        units = {"speeds": "pixels/frame", "widths": "pixels"}
-        if info.field_name in units and min(values) <= 0:
-            raise ValueError(
-                f"{info.field_name} must all be > 0 {units[info.field_name]}, got {values}"
-            )
-        return values
-
-    @model_validator(mode="after")
-    def _check_luminance(self) -> MovingBars:
-        for contrast in self.contrasts:
-            bar = self.background_luminance + contrast
-            if contrast == 0 or not 0 <= bar <= 1:
-                raise ValueError(
-                    f"contrast {contrast} on background {self.background_luminance} gives bar "
-                    f"luminance {bar}; it must differ from the background and lie in [0, 1]"
-                )
-        return self
 
     def conditions(self) -> dict[str, np.ndarray]:
         """The condition grid: ``direction_deg``, ``speed``, ``width``, ``contrast``."""

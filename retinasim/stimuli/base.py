@@ -17,16 +17,26 @@ Conventions shared by every generator of :mod:`retinasim.stimuli`:
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from retinasim.errors import StimulusError
 from retinasim.stimuli.batch import StimulusBatch
+from retinasim.stimuli.params import StimulusParams, describe_validation_error
+
+__all__ = [
+    "DIRECTION_CONVENTION",
+    "Indices",
+    "StimulusGenerator",
+    "StimulusParams",
+    "check_device",
+    "check_indices",
+    "check_seed",
+    "describe_validation_error",
+]
 
 DIRECTION_CONVENTION = (
     "degrees counter-clockwise on screen: 0 = rightward (+x, increasing column), "
@@ -37,68 +47,13 @@ _MAX_INDEX = 2**62
 Indices = Sequence[int] | range | np.ndarray | torch.Tensor
 
 
-def describe_validation_error(kind: str, fields: Sequence[str], error: ValidationError) -> str:
-    """One line naming every bad parameter, its value and the rule it breaks."""
-    problems = []
-    for issue in error.errors():
-        location = ".".join(str(part) for part in issue["loc"])
-        message = issue["msg"].removeprefix("Value error, ")
-        if issue["type"] == "extra_forbidden":
-            guess = difflib.get_close_matches(location, fields, n=1, cutoff=0.5)
-            hint = f"; did you mean {guess[0]!r}?" if guess else ""
-            problems.append(
-                f"unknown parameter {location!r}{hint} (parameters: {', '.join(fields)})"
-            )
-        elif issue["type"] == "missing" and isinstance(issue["loc"][-1], int):
-            field = ".".join(str(part) for part in issue["loc"][:-1])
-            problems.append(f"{field} = {issue['input']!r}: too few values")
-        elif location:
-            problems.append(f"{location} = {issue['input']!r}: {message}")
-        else:
-            problems.append(message)
-    return f"invalid {kind} parameters: " + "; ".join(problems)
-
-
-class StimulusGenerator(BaseModel):
+class StimulusGenerator(StimulusParams):
     """Parameters of one kind of stimulus, and the method that renders them.
 
-    Subclasses set :attr:`kind`, declare their parameters as fields and implement
+    Subclasses set :attr:`kind`, declare their parameters as fields (or inherit them from a
+    torch-free :class:`~retinasim.stimuli.params.StimulusParams` model) and implement
     :meth:`_render`. Bad parameters raise :class:`~retinasim.errors.StimulusError`.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-    kind: ClassVar[str] = ""
-    classes: ClassVar[tuple[str, ...]] = ()
-    units: ClassVar[dict[str, str]] = {}
-
-    height: int = Field(255, ge=1, le=8192, description="Video height in pixels.")
-    width: int = Field(255, ge=1, le=8192, description="Video width in pixels.")
-    frames: int = Field(51, ge=1, le=100_000, description="Number of frames.")
-    frame_rate_hz: float = Field(30.0, gt=0, description="Frames per second (30 Hz by default).")
-
-    def __init__(self, **parameters: Any) -> None:
-        try:
-            super().__init__(**parameters)
-        except ValidationError as error:
-            raise StimulusError(
-                describe_validation_error(self.kind, list(type(self).model_fields), error)
-            ) from None
-
-    @classmethod
-    def model_validate(cls, obj: Any, **options: Any) -> StimulusGenerator:
-        """Build from a mapping (as pydantic does), raising StimulusError on bad parameters."""
-        try:
-            return super().model_validate(obj, **options)
-        except ValidationError as error:
-            raise StimulusError(
-                describe_validation_error(cls.kind, list(cls.model_fields), error)
-            ) from None
-
-    @classmethod
-    def parameter_names(cls) -> list[str]:
-        """Names of the parameters this generator accepts."""
-        return list(cls.model_fields)
 
     def generate(
         self,

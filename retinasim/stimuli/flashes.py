@@ -6,13 +6,13 @@ from typing import ClassVar
 
 import numpy as np
 import torch
-from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from retinasim.stimuli.base import StimulusGenerator
+from retinasim.stimuli.builtin import FlashesParams
 from retinasim.stimuli.conditions import ConditionGrid, condition_grid, condition_metadata
 
 
-class Flashes(ConditionGrid, StimulusGenerator):
+class Flashes(ConditionGrid, FlashesParams, StimulusGenerator):
     """Uniform screen at ``background_luminance``, at ``level`` from ``onset_frame`` for
     ``duration_frames`` frames, then back to the background.
 
@@ -32,7 +32,6 @@ class Flashes(ConditionGrid, StimulusGenerator):
         Luminance before and after the flash (0.5).
     """
 
-    kind: ClassVar[str] = "flashes"
     units: ClassVar[dict[str, str]] = {
         "level": "luminance",
         "contrast": "level minus background luminance",
@@ -40,31 +39,6 @@ class Flashes(ConditionGrid, StimulusGenerator):
         "duration_frames": "frames",
         "offset_frame": "frames (first frame back at background; = frames for a step)",
     }
-
-    levels: tuple[float, ...] = (1.0, 0.0)
-    durations_frames: tuple[int, ...] = (10,)
-    onset_frame: int | None = Field(None, ge=0)
-    background_luminance: float = Field(0.5, ge=0, le=1)
-
-    @field_validator("levels", "durations_frames")
-    @classmethod
-    def _check_lists(cls, values: tuple, info: ValidationInfo) -> tuple:
-        if not values:
-            raise ValueError(f"{info.field_name} must list at least one value")
-        if info.field_name == "levels" and not all(0 <= level <= 1 for level in values):
-            raise ValueError(f"levels must lie in [0, 1], got {values}")
-        if info.field_name == "durations_frames" and min(values) < 1:
-            raise ValueError(f"durations must be >= 1 frame, got {values}")
-        return values
-
-    @model_validator(mode="after")
-    def _check_onset(self) -> Flashes:
-        if self.onset_frame is not None and self.onset_frame >= self.frames:
-            raise ValueError(
-                f"onset_frame {self.onset_frame} must come before the end of the video "
-                f"(frames = {self.frames})"
-            )
-        return self
 
     @property
     def onset(self) -> int:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 import numpy as np
 import torch
-from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from retinasim.stimuli import rng
 from retinasim.stimuli.base import StimulusGenerator
+from retinasim.stimuli.builtin import GratingsParams
 from retinasim.stimuli.conditions import (
     ConditionGrid,
     condition_grid,
@@ -24,7 +24,7 @@ def _triangle(cycles: torch.Tensor) -> torch.Tensor:
     return 0.5 - torch.abs(torch.remainder(cycles, 1.0) - 0.5)
 
 
-class Gratings(ConditionGrid, StimulusGenerator):
+class Gratings(ConditionGrid, GratingsParams, StimulusGenerator):
     """Full-field drifting gratings.
 
     Luminance is ``mean_luminance * (1 + contrast * w(c))`` where ``w`` is ``sin(2π c)`` (sine)
@@ -56,7 +56,6 @@ class Gratings(ConditionGrid, StimulusGenerator):
         Draw the phase uniformly per stimulus from the seed instead (recorded in metadata).
     """
 
-    kind: ClassVar[str] = "gratings"
     units: ClassVar[dict[str, str]] = {
         "direction_deg": "degrees, 0 = rightward, 90 = up",
         "spatial_frequency": "cycles/pixel",
@@ -64,41 +63,6 @@ class Gratings(ConditionGrid, StimulusGenerator):
         "speed": "pixels/frame",
         "phase_deg": "degrees",
     }
-
-    directions_deg: tuple[float, ...] = (0.0, 45.0, 90.0, 135.0, 180.0, 225.0, 270.0, 315.0)
-    spatial_frequencies: tuple[float, ...] = (1 / 32,)
-    temporal_frequencies_hz: tuple[float, ...] = (1.875,)
-    waveform: Literal["sine", "square"] = "sine"
-    contrast: float = Field(1.0, ge=0, le=1)
-    mean_luminance: float = Field(0.5, gt=0, lt=1)
-    phase_deg: float = 0.0
-    random_phase: bool = False
-
-    @field_validator("directions_deg", "spatial_frequencies", "temporal_frequencies_hz")
-    @classmethod
-    def _check_lists(cls, values: tuple[float, ...], info: ValidationInfo) -> tuple[float, ...]:
-        if not values:
-            raise ValueError(f"{info.field_name} must list at least one value")
-        if info.field_name == "spatial_frequencies" and not all(0 < f <= 0.5 for f in values):
-            raise ValueError(f"spatial frequencies must lie in (0, 0.5] cycles/pixel, got {values}")
-        if info.field_name == "temporal_frequencies_hz" and min(values) < 0:
-            raise ValueError(f"temporal frequencies must be >= 0 Hz, got {values}")
-        return values
-
-    @model_validator(mode="after")
-    def _check_ranges(self) -> Gratings:
-        if self.mean_luminance * (1 + self.contrast) > 1 + 1e-12:
-            raise ValueError(
-                f"mean_luminance {self.mean_luminance} with contrast {self.contrast} exceeds "
-                f"luminance 1 (need mean_luminance * (1 + contrast) <= 1)"
-            )
-        nyquist = self.frame_rate_hz / 2
-        if max(self.temporal_frequencies_hz) >= nyquist:
-            raise ValueError(
-                f"temporal frequencies must be below frame_rate_hz / 2 = {nyquist} Hz "
-                f"(temporal aliasing), got {self.temporal_frequencies_hz}"
-            )
-        return self
 
     def conditions(self) -> dict[str, np.ndarray]:
         """The condition grid: direction, spatial and temporal frequency."""

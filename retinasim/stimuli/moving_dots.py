@@ -33,14 +33,17 @@ seed and index) and leak-free by the same construction: the rightward slots are 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 import numpy as np
 import torch
-from pydantic import Field, model_validator
 
 from retinasim.stimuli import rng
 from retinasim.stimuli.base import Indices, StimulusGenerator, check_indices, check_seed
+from retinasim.stimuli.builtin import (
+    AUTHORS_DOTS_PER_POPULATION,
+    MovingDotsParams,
+)
 from retinasim.stimuli.render import (
     BoundedScene,
     HorizontalScene,
@@ -49,12 +52,9 @@ from retinasim.stimuli.render import (
     stamp_shape,
 )
 
-DIRECTIONS = ("left", "right")
 RENDERINGS = ("antialiased", "authors")
 """``antialiased``: retinasim's renderer (periodic scene, sub-pixel motion, exact coverage);
 ``authors``: the authors' generator (bounded scene, whole pixels, binary discs)."""
-AUTHORS_DOTS_PER_POPULATION = 75
-"""Dots moving each way in the authors' generator (150 in all)."""
 AUTHORS_STREAMS = {"authors_dot_x": 101, "authors_dot_y": 102}
 """Random streams of the authors' rendering (numbers kept clear of :data:`rng.STREAMS`)."""
 assert not set(AUTHORS_STREAMS.values()) & set(rng.STREAMS.values())
@@ -97,7 +97,7 @@ class DotLayout:
         return torch.where(self.moves_right, self.speed_right[:, None], -self.speed_left[:, None])
 
 
-class MovingDots(StimulusGenerator):
+class MovingDots(MovingDotsParams, StimulusGenerator):
     """Two populations of dots moving left and right; the label is the faster direction.
 
     Parameters (all optional; defaults are the paper's)
@@ -131,8 +131,6 @@ class MovingDots(StimulusGenerator):
         ``scene_width`` do not apply to it (its scene is 3 × the frame on each axis).
     """
 
-    kind: ClassVar[str] = "moving_dots"
-    classes: ClassVar[tuple[str, ...]] = DIRECTIONS
     units: ClassVar[dict[str, str]] = {
         "s": "pixels/frame",
         "fast_speed": "pixels/frame",
@@ -140,55 +138,6 @@ class MovingDots(StimulusGenerator):
         "speed_right": "pixels/frame",
         "dots_in_view": "dot centres inside the frame, mean over frames",
     }
-
-    mean_dots_in_view: float = Field(16.67, gt=0, le=100_000)
-    dot_radius: float = Field(5.0, gt=0)
-    s_range: tuple[float, float] = (0.5, 1.5)
-    s: float | None = Field(None, ge=0)
-    alpha: float = Field(2.0, ge=0)
-    fast_direction: Literal["left", "right"] | None = None
-    scene_width: int | None = Field(None, ge=1)
-    dot_luminance: float = Field(1.0, ge=0, le=1)
-    background_luminance: float = Field(0.0, ge=0, le=1)
-    rendering: Literal["antialiased", "authors"] = "antialiased"
-
-    @model_validator(mode="after")
-    def _check_consistency(self) -> MovingDots:
-        low, high = self.s_range
-        if low < 0 or high < low:
-            raise ValueError(
-                f"s_range must be (low, high) with 0 <= low <= high pixels/frame, "
-                f"got {self.s_range}"
-            )
-        if 2 * self.dot_radius > min(self.height, self.width):
-            raise ValueError(
-                f"dot_radius = {self.dot_radius}: a dot must fit in the {self.height}x"
-                f"{self.width} frame (radius <= {min(self.height, self.width) / 2})"
-            )
-        minimum = self.width + 2 * (int(self.dot_radius) + 1)
-        if self.scene_width is not None and self.scene_width < minimum:
-            raise ValueError(
-                f"scene_width = {self.scene_width} must be at least width + 2 (radius + 1) = "
-                f"{minimum} so a dot is never seen at both ends of the periodic scene"
-            )
-        if self.dot_luminance == self.background_luminance:
-            raise ValueError(
-                "dot_luminance equals background_luminance: the dots would be invisible"
-            )
-        if self.rendering == "authors":
-            fixed = sorted({"mean_dots_in_view", "scene_width"} & self.model_fields_set)
-            if fixed:
-                raise ValueError(
-                    f"{' and '.join(fixed)} do not apply to rendering='authors' (exactly "
-                    f"{2 * AUTHORS_DOTS_PER_POPULATION} dots on a scene of 3 x the frame)"
-                )
-            dots = 2 * AUTHORS_DOTS_PER_POPULATION
-            if 3 * min(self.height, self.width) < dots:
-                raise ValueError(
-                    f"rendering='authors' draws {dots} distinct positions per axis on a scene "
-                    f"of 3 x the frame: height and width must be at least {dots // 3}"
-                )
-        return self
 
     @property
     def scene(self) -> HorizontalScene:

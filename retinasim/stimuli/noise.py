@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import math
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from pydantic import Field, model_validator
 
 from retinasim.stimuli import rng
 from retinasim.stimuli.base import StimulusGenerator, check_indices, check_seed
+from retinasim.stimuli.builtin import WhiteNoiseParams
 
 
-class WhiteNoise(StimulusGenerator):
+class WhiteNoise(WhiteNoiseParams, StimulusGenerator):
     """Independent random luminance in every *stixel* (a square of ``pixel_size`` pixels) and
     every noise frame (held for ``frame_hold`` video frames).
 
@@ -39,50 +38,11 @@ class WhiteNoise(StimulusGenerator):
         RMS contrast; None picks the distribution's default.
     """
 
-    kind: ClassVar[str] = "white_noise"
     units: ClassVar[dict[str, str]] = {
         "pixel_size": "pixels per stixel edge",
         "frame_hold": "video frames per noise frame",
         "contrast": "RMS contrast (standard deviation / mean, before clipping)",
     }
-
-    distribution: Literal["binary", "gaussian"] = "binary"
-    pixel_size: int = Field(8, ge=1)
-    frame_hold: int = Field(1, ge=1)
-    mean_luminance: float = Field(0.5, gt=0, lt=1)
-    contrast: float | None = Field(None, gt=0)
-
-    @model_validator(mode="after")
-    def _check_contrast(self) -> WhiteNoise:
-        if (
-            self.distribution == "binary"
-            and self.mean_luminance * (1 + self.rms_contrast) > 1 + 1e-12
-        ):
-            raise ValueError(
-                f"binary noise with mean_luminance {self.mean_luminance} and contrast "
-                f"{self.rms_contrast} exceeds luminance 1 (need mean * (1 + contrast) <= 1)"
-            )
-        if self.distribution == "binary" and self.rms_contrast > 1:
-            raise ValueError(f"binary noise contrast must be <= 1, got {self.rms_contrast}")
-        if math.prod(self.noise_shape) >= 2**32:
-            raise ValueError(f"too many noise values per stimulus: {self.noise_shape}")
-        return self
-
-    @property
-    def rms_contrast(self) -> float:
-        """The contrast in use (the distribution's default when ``contrast`` is None)."""
-        if self.contrast is not None:
-            return self.contrast
-        return 1.0 if self.distribution == "binary" else 1.0 / 3.0
-
-    @property
-    def noise_shape(self) -> tuple[int, int, int]:
-        """``(noise_frames, stixel_rows, stixel_columns)`` of one stimulus."""
-        return (
-            math.ceil(self.frames / self.frame_hold),
-            math.ceil(self.height / self.pixel_size),
-            math.ceil(self.width / self.pixel_size),
-        )
 
     def stixels(
         self, indices: Any, *, seed: int, device: torch.device | str | None = None

@@ -1,8 +1,8 @@
-"""The registry of stimulus kinds: name → generator class, used by the command line and caches."""
+"""Stimulus kinds by name: every kind registered through the ``retinasim_stimuli`` hook
+(built-ins and plugins), as generator classes, for the command line, caches and training."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,8 +13,9 @@ from retinasim.stimuli.flashes import Flashes
 from retinasim.stimuli.gratings import Gratings
 from retinasim.stimuli.moving_dots import MovingDots
 from retinasim.stimuli.noise import WhiteNoise
+from retinasim.stimuli.params import unknown_kind_message
 
-#: Every stimulus kind by name.
+#: The built-in stimulus kinds by name (plugins' kinds: :func:`retinasim.plugins.stimuli`).
 STIMULI: dict[str, type[StimulusGenerator]] = {
     generator.kind: generator
     for generator in (MovingDots, MovingBars, Gratings, Flashes, WhiteNoise)
@@ -23,14 +24,12 @@ STIMULI: dict[str, type[StimulusGenerator]] = {
 
 def generator_class(kind: str) -> type[StimulusGenerator]:
     """The generator class registered as ``kind``; StimulusError (with a suggestion) otherwise."""
-    try:
-        return STIMULI[kind]
-    except KeyError:
-        guess = difflib.get_close_matches(kind, list(STIMULI), n=1, cutoff=0.5)
-        hint = f"; did you mean {guess[0]!r}?" if guess else ""
-        raise StimulusError(
-            f"unknown stimulus kind {kind!r}{hint} (known: {', '.join(STIMULI)})"
-        ) from None
+    from retinasim.plugins import stimuli
+
+    registered = stimuli()
+    if kind not in registered:
+        raise StimulusError(unknown_kind_message(kind, list(registered)))
+    return registered[kind].generator_class()
 
 
 def generator_from_parameters(kind: str, parameters: Mapping[str, Any]) -> StimulusGenerator:

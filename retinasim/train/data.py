@@ -14,30 +14,56 @@ import torch
 
 from retinasim.spec import CircuitSpec
 from retinasim.spec.training import TrainingSpec
-from retinasim.stimuli.moving_dots import MovingDots
+from retinasim.stimuli.base import StimulusGenerator
 from retinasim.train.errors import TrainingError
 
+EVALUATION_PARAMETERS = {"alpha", "s", "s_range"}
+"""Parameters a task needs to be evaluated by alpha (its trials' metadata: ``s`` and
+``fast_direction``)."""
 
-def moving_dots(spec: CircuitSpec, *, alpha: float | None = None) -> MovingDots:
+
+def moving_dots(spec: CircuitSpec, *, alpha: float | None = None) -> StimulusGenerator:
     """The task's generator at the circuit's input size, with the training section's params.
+
+    The task is ``training.stimulus.kind`` (default ``moving_dots``), any registered stimulus
+    kind with labels (``retinasim plugins``).
 
     Parameters
     ----------
     spec
         The circuit; its ``input`` sets height, width, frames and frame rate.
     alpha
-        Fast/slow speed ratio overriding ``training.stimulus.alpha`` (evaluation).
+        Fast/slow speed ratio overriding ``training.stimulus.alpha`` (evaluation, the
+        psychometric analyses); the task must have an ``alpha`` parameter.
     """
+    from retinasim.stimuli import generator_class
+
+    kind = spec.training.task
     if spec.input.channels != 1:
         raise TrainingError(
-            f"the moving-dots task renders 1 input channel; circuit {spec.name!r} has "
+            f"the {kind} task renders 1 input channel; circuit {spec.name!r} has "
             f"{spec.input.channels}"
         )
-    params = dict(spec.training.stimulus)
+    task = generator_class(kind)
+    if len(task.classes) != len(spec.readout.classes):
+        raise TrainingError(
+            f"task {kind!r} has {len(task.classes)} classes ({', '.join(task.classes)}) but "
+            f"circuit {spec.name!r}'s readout has {len(spec.readout.classes)}; set "
+            f"readout.classes to [{', '.join(task.classes)}]"
+        )
+    params = {name: value for name, value in spec.training.stimulus.items() if name != "kind"}
     if alpha is not None:
+        missing = sorted(EVALUATION_PARAMETERS - set(task.model_fields))
+        if missing:
+            raise TrainingError(
+                f"task {kind!r} has no {' or '.join(missing)} parameter: evaluating by alpha "
+                f"(`retinasim evaluate`, the psychometric analyses) needs a task with a "
+                f"fast/slow speed ratio alpha, a slow speed s and its range s_range, like "
+                f"moving_dots"
+            )
         params["alpha"] = float(alpha)
     height, width = spec.input.size
-    return MovingDots(
+    return task(
         height=height,
         width=width,
         frames=spec.input.frames,

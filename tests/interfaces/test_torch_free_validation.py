@@ -3,31 +3,24 @@
 The cell-type registry reaches every cell type's ``Params`` model without building (or
 importing) torch modules: the built-in types live in the torch-free
 ``retinasim.cells.builtin``, and the example plugins' entry points load their torch-free
-``definition`` modules. Each check runs in a fresh interpreter.
+``definition`` modules. Likewise the ``training.stimulus`` section is checked against its
+task's torch-free parameter model (``retinasim.stimuli.builtin``, a plugin's params module).
+Each check runs in a fresh interpreter.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from helpers import CIRCUITS, ROOT
+from helpers import CIRCUITS, ROOT, TINY_CIRCUIT, write_distribution
 
 from retinasim.plugins import cell_types
 
 PLUGIN_TYPES = {"centersurround", "adaptive"}
-
-
-def _without_training_stimulus(path: Path) -> str:
-    """The circuit's text without its ``training.stimulus`` line (see the xfail below)."""
-    text = path.read_text()
-    stripped = re.sub(r"(?m)^  stimulus: .*\n", "", text)
-    assert stripped != text, path
-    return stripped
 
 
 def _python(code: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -52,7 +45,7 @@ def test_loading_a_circuit_imports_no_torch(path: Path, tmp_path: Path) -> None:
     if not _available(path):
         pytest.skip("the example plugin packages are not installed")
     circuit = tmp_path / path.name
-    circuit.write_text(_without_training_stimulus(path))
+    circuit.write_text(path.read_text())
     done = _python(
         "import sys\n"
         "from retinasim.spec import load_circuit\n"
@@ -71,7 +64,7 @@ def test_the_validate_command_imports_no_torch(tmp_path: Path) -> None:
     for path in CIRCUITS:
         if _available(path):
             files.append(tmp_path / path.name)
-            files[-1].write_text(_without_training_stimulus(path))
+            files[-1].write_text(path.read_text())
     done = _python(
         "import sys\n"
         "from retinasim.cli import main\n"
@@ -84,12 +77,6 @@ def test_the_validate_command_imports_no_torch(tmp_path: Path) -> None:
     assert done.stdout.strip().splitlines()[-1] == "False"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="retinasim/spec/training.py checks training.stimulus with the MovingDots generator "
-    "of retinasim.stimuli, which imports torch (a torch-free stimulus parameter model in "
-    "retinasim/stimuli is needed)",
-)
 def test_loading_the_reference_circuit_with_its_stimulus_section_imports_no_torch() -> None:
     done = _python(
         "import sys\n"
@@ -100,3 +87,54 @@ def test_loading_the_reference_circuit_with_its_stimulus_section_imports_no_torc
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_a_stimulus_plugin_task_is_validated_without_torch(tmp_path: Path) -> None:
+    """A plugin kind whose parameter model is torch-free validates without torch, errors
+    placed at ``training.stimulus.<name>``; its generator module is never imported."""
+    site = tmp_path / "site"
+    site.mkdir()
+    write_distribution(site, "retinasim_drift", "0.1", {"drift": "retinasim_drift"}, DRIFT)
+    circuit = tmp_path / "c.yaml"
+    circuit.write_text(TINY_CIRCUIT + "training:\n  stimulus: {kind: drift, speed: 2.0, sped: 1}\n")
+    done = _python(
+        "import sys\n"
+        f"sys.path.insert(0, {str(site)!r})\n"
+        "from retinasim.errors import SpecError\n"
+        "from retinasim.spec import load_circuit\n"
+        "try:\n"
+        f"    load_circuit({str(circuit)!r})\n"
+        "except SpecError as error:\n"
+        "    print(error)\n"
+        "print('torch' in sys.modules, 'retinasim_drift_render' in sys.modules)\n",
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert (
+        "training.stimulus.sped: unknown drift parameter 'sped'; did you mean 'speed'?"
+        in (lines[0])
+    )
+    assert lines[-1] == "False False"
+
+
+DRIFT = """
+from typing import ClassVar
+
+from pydantic import Field
+
+from retinasim.plugins import hookimpl
+from retinasim.stimuli.params import StimulusParams
+
+
+class DriftParams(StimulusParams):
+    kind: ClassVar[str] = "drift"
+    classes: ClassVar[tuple[str, ...]] = ("left", "right")
+    generator: ClassVar[str] = "retinasim_drift_render:Drift"
+    speed: float = Field(1.0, gt=0)
+
+
+@hookimpl
+def retinasim_stimuli():
+    return [DriftParams]
+"""

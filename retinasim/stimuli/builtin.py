@@ -1,0 +1,256 @@
+"""The built-in stimulus kinds' parameters, registered through the same hook as plugins'.
+
+This module never imports torch: each kind's name, description, labels and validated
+parameters are all that validating a circuit's ``training.stimulus`` section (and listing
+``retinasim plugins``) needs. Each generator (:class:`retinasim.stimuli.MovingDots`, ...) is a
+subclass of its parameter model here and is imported when stimuli are rendered. The
+generators' docstrings document the parameters.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar, Literal
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from retinasim.plugins.hookspecs import hookimpl
+from retinasim.stimuli.params import StimulusParams
+
+DIRECTIONS = ("left", "right")
+AUTHORS_DOTS_PER_POPULATION = 75
+"""Dots moving each way in the authors' generator (150 in all)."""
+
+
+class MovingDotsParams(StimulusParams):
+    """Parameters of the moving-dots task (see :class:`retinasim.stimuli.MovingDots`)."""
+
+    kind: ClassVar[str] = "moving_dots"
+    description: ClassVar[str] = (
+        "the task of Murray et al. 2021: which population of dots moves faster, left or right"
+    )
+    classes: ClassVar[tuple[str, ...]] = DIRECTIONS
+    generator: ClassVar[str] = "retinasim.stimuli.moving_dots:MovingDots"
+
+    mean_dots_in_view: float = Field(16.67, gt=0, le=100_000)
+    dot_radius: float = Field(5.0, gt=0)
+    s_range: tuple[float, float] = (0.5, 1.5)
+    s: float | None = Field(None, ge=0)
+    alpha: float = Field(2.0, ge=0)
+    fast_direction: Literal["left", "right"] | None = None
+    scene_width: int | None = Field(None, ge=1)
+    dot_luminance: float = Field(1.0, ge=0, le=1)
+    background_luminance: float = Field(0.0, ge=0, le=1)
+    rendering: Literal["antialiased", "authors"] = "antialiased"
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> MovingDotsParams:
+        low, high = self.s_range
+        if low < 0 or high < low:
+            raise ValueError(
+                f"s_range must be (low, high) with 0 <= low <= high pixels/frame, "
+                f"got {self.s_range}"
+            )
+        if 2 * self.dot_radius > min(self.height, self.width):
+            raise ValueError(
+                f"dot_radius = {self.dot_radius}: a dot must fit in the {self.height}x"
+                f"{self.width} frame (radius <= {min(self.height, self.width) / 2})"
+            )
+        minimum = self.width + 2 * (int(self.dot_radius) + 1)
+        if self.scene_width is not None and self.scene_width < minimum:
+            raise ValueError(
+                f"scene_width = {self.scene_width} must be at least width + 2 (radius + 1) = "
+                f"{minimum} so a dot is never seen at both ends of the periodic scene"
+            )
+        if self.dot_luminance == self.background_luminance:
+            raise ValueError(
+                "dot_luminance equals background_luminance: the dots would be invisible"
+            )
+        if self.rendering == "authors":
+            fixed = sorted({"mean_dots_in_view", "scene_width"} & self.model_fields_set)
+            if fixed:
+                raise ValueError(
+                    f"{' and '.join(fixed)} do not apply to rendering='authors' (exactly "
+                    f"{2 * AUTHORS_DOTS_PER_POPULATION} dots on a scene of 3 x the frame)"
+                )
+            dots = 2 * AUTHORS_DOTS_PER_POPULATION
+            if 3 * min(self.height, self.width) < dots:
+                raise ValueError(
+                    f"rendering='authors' draws {dots} distinct positions per axis on a scene "
+                    f"of 3 x the frame: height and width must be at least {dots // 3}"
+                )
+        return self
+
+
+class MovingBarsParams(StimulusParams):
+    """Parameters of moving bars (see :class:`retinasim.stimuli.MovingBars`)."""
+
+    kind: ClassVar[str] = "moving_bars"
+    description: ClassVar[str] = "a full-screen bar sweeping across (direction and speed tuning)"
+    generator: ClassVar[str] = "retinasim.stimuli.bars:MovingBars"
+
+    directions_deg: tuple[float, ...] = (0.0, 45.0, 90.0, 135.0, 180.0, 225.0, 270.0, 315.0)
+    speeds: tuple[float, ...] = (1.0, 2.0)
+    widths: tuple[float, ...] = (10.0,)
+    contrasts: tuple[float, ...] = (1.0,)
+    background_luminance: float = Field(0.0, ge=0, le=1)
+
+    @field_validator("directions_deg", "speeds", "widths", "contrasts")
+    @classmethod
+    def _check_lists(cls, values: tuple[float, ...], info: ValidationInfo) -> tuple[float, ...]:
+        if not values:
+            raise ValueError(f"{info.field_name} must list at least one value")
+        units = {"speeds": "pixels/frame", "widths": "pixels"}
+        if info.field_name in units and min(values) <= 0:
+            raise ValueError(
+                f"{info.field_name} must all be > 0 {units[info.field_name]}, got {values}"
+            )
+        return values
+
+    @model_validator(mode="after")
+    def _check_luminance(self) -> MovingBarsParams:
+        for contrast in self.contrasts:
+            bar = self.background_luminance + contrast
+            if contrast == 0 or not 0 <= bar <= 1:
+                raise ValueError(
+                    f"contrast {contrast} on background {self.background_luminance} gives bar "
+                    f"luminance {bar}; it must differ from the background and lie in [0, 1]"
+                )
+        return self
+
+
+class GratingsParams(StimulusParams):
+    """Parameters of drifting gratings (see :class:`retinasim.stimuli.Gratings`)."""
+
+    kind: ClassVar[str] = "gratings"
+    description: ClassVar[str] = "full-field drifting sine or square gratings"
+    generator: ClassVar[str] = "retinasim.stimuli.gratings:Gratings"
+
+    directions_deg: tuple[float, ...] = (0.0, 45.0, 90.0, 135.0, 180.0, 225.0, 270.0, 315.0)
+    spatial_frequencies: tuple[float, ...] = (1 / 32,)
+    temporal_frequencies_hz: tuple[float, ...] = (1.875,)
+    waveform: Literal["sine", "square"] = "sine"
+    contrast: float = Field(1.0, ge=0, le=1)
+    mean_luminance: float = Field(0.5, gt=0, lt=1)
+    phase_deg: float = 0.0
+    random_phase: bool = False
+
+    @field_validator("directions_deg", "spatial_frequencies", "temporal_frequencies_hz")
+    @classmethod
+    def _check_lists(cls, values: tuple[float, ...], info: ValidationInfo) -> tuple[float, ...]:
+        if not values:
+            raise ValueError(f"{info.field_name} must list at least one value")
+        if info.field_name == "spatial_frequencies" and not all(0 < f <= 0.5 for f in values):
+            raise ValueError(f"spatial frequencies must lie in (0, 0.5] cycles/pixel, got {values}")
+        if info.field_name == "temporal_frequencies_hz" and min(values) < 0:
+            raise ValueError(f"temporal frequencies must be >= 0 Hz, got {values}")
+        return values
+
+    @model_validator(mode="after")
+    def _check_ranges(self) -> GratingsParams:
+        if self.mean_luminance * (1 + self.contrast) > 1 + 1e-12:
+            raise ValueError(
+                f"mean_luminance {self.mean_luminance} with contrast {self.contrast} exceeds "
+                f"luminance 1 (need mean_luminance * (1 + contrast) <= 1)"
+            )
+        nyquist = self.frame_rate_hz / 2
+        if max(self.temporal_frequencies_hz) >= nyquist:
+            raise ValueError(
+                f"temporal frequencies must be below frame_rate_hz / 2 = {nyquist} Hz "
+                f"(temporal aliasing), got {self.temporal_frequencies_hz}"
+            )
+        return self
+
+
+class FlashesParams(StimulusParams):
+    """Parameters of full-field flashes (see :class:`retinasim.stimuli.Flashes`)."""
+
+    kind: ClassVar[str] = "flashes"
+    description: ClassVar[str] = "full-field flashes and steps from a background level"
+    generator: ClassVar[str] = "retinasim.stimuli.flashes:Flashes"
+
+    levels: tuple[float, ...] = (1.0, 0.0)
+    durations_frames: tuple[int, ...] = (10,)
+    onset_frame: int | None = Field(None, ge=0)
+    background_luminance: float = Field(0.5, ge=0, le=1)
+
+    @field_validator("levels", "durations_frames")
+    @classmethod
+    def _check_lists(cls, values: tuple, info: ValidationInfo) -> tuple:
+        if not values:
+            raise ValueError(f"{info.field_name} must list at least one value")
+        if info.field_name == "levels" and not all(0 <= level <= 1 for level in values):
+            raise ValueError(f"levels must lie in [0, 1], got {values}")
+        if info.field_name == "durations_frames" and min(values) < 1:
+            raise ValueError(f"durations must be >= 1 frame, got {values}")
+        return values
+
+    @model_validator(mode="after")
+    def _check_onset(self) -> FlashesParams:
+        if self.onset_frame is not None and self.onset_frame >= self.frames:
+            raise ValueError(
+                f"onset_frame {self.onset_frame} must come before the end of the video "
+                f"(frames = {self.frames})"
+            )
+        return self
+
+
+class WhiteNoiseParams(StimulusParams):
+    """Parameters of white noise (see :class:`retinasim.stimuli.WhiteNoise`)."""
+
+    kind: ClassVar[str] = "white_noise"
+    description: ClassVar[str] = "spatiotemporal white noise (receptive-field mapping)"
+    generator: ClassVar[str] = "retinasim.stimuli.noise:WhiteNoise"
+
+    distribution: Literal["binary", "gaussian"] = "binary"
+    pixel_size: int = Field(8, ge=1)
+    frame_hold: int = Field(1, ge=1)
+    mean_luminance: float = Field(0.5, gt=0, lt=1)
+    contrast: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _check_contrast(self) -> WhiteNoiseParams:
+        if (
+            self.distribution == "binary"
+            and self.mean_luminance * (1 + self.rms_contrast) > 1 + 1e-12
+        ):
+            raise ValueError(
+                f"binary noise with mean_luminance {self.mean_luminance} and contrast "
+                f"{self.rms_contrast} exceeds luminance 1 (need mean * (1 + contrast) <= 1)"
+            )
+        if self.distribution == "binary" and self.rms_contrast > 1:
+            raise ValueError(f"binary noise contrast must be <= 1, got {self.rms_contrast}")
+        if math.prod(self.noise_shape) >= 2**32:
+            raise ValueError(f"too many noise values per stimulus: {self.noise_shape}")
+        return self
+
+    @property
+    def rms_contrast(self) -> float:
+        """The contrast in use (the distribution's default when ``contrast`` is None)."""
+        if self.contrast is not None:
+            return self.contrast
+        return 1.0 if self.distribution == "binary" else 1.0 / 3.0
+
+    @property
+    def noise_shape(self) -> tuple[int, int, int]:
+        """``(noise_frames, stixel_rows, stixel_columns)`` of one stimulus."""
+        return (
+            math.ceil(self.frames / self.frame_hold),
+            math.ceil(self.height / self.pixel_size),
+            math.ceil(self.width / self.pixel_size),
+        )
+
+
+BUILTIN_STIMULI: tuple[type[StimulusParams], ...] = (
+    MovingDotsParams,
+    MovingBarsParams,
+    GratingsParams,
+    FlashesParams,
+    WhiteNoiseParams,
+)
+
+
+@hookimpl
+def retinasim_stimuli() -> list[type]:
+    """The stimulus kinds that ship with retinasim."""
+    return list(BUILTIN_STIMULI)

@@ -1,0 +1,187 @@
+"""The torch-free half of every stimulus generator: its name and its validated parameters.
+
+A stimulus kind is a :class:`StimulusParams` subclass: ``kind`` (its name in YAML and on the
+command line), ``description``, ``classes`` (the labels, for a *task*), typed fields with
+bounds and validators. Validating parameters needs nothing else, so
+:func:`retinasim.spec.load_circuit` checks a circuit's ``training.stimulus`` section without
+importing torch, the way cell types' ``Params`` are checked.
+
+The generator that renders the stimuli is a subclass of both the parameter model and
+:class:`retinasim.stimuli.StimulusGenerator` (torch), named by :attr:`StimulusParams.generator`
+(``"module:Class"``) and imported only when stimuli are rendered
+(:meth:`StimulusParams.generator_class`)::
+
+    class DriftParams(StimulusParams):            # torch-free: validation, `retinasim plugins`
+        kind = "drift"
+        generator = "my_package.drift:Drift"
+        speed: float = Field(1.0, gt=0)
+
+    class Drift(DriftParams, StimulusGenerator):  # torch: rendering
+        def _render(self, indices, seed, device, dtype, out=None): ...
+
+This module imports no torch (a test checks it).
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import importlib
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from retinasim.errors import StimulusError
+
+
+def describe_validation_error(kind: str, fields: Sequence[str], error: ValidationError) -> str:
+    """One line naming every bad parameter, its value and the rule it breaks."""
+    problems = []
+    for issue in error.errors():
+        location = ".".join(str(part) for part in issue["loc"])
+        message = issue["msg"].removeprefix("Value error, ")
+        if issue["type"] == "extra_forbidden":
+            guess = difflib.get_close_matches(location, fields, n=1, cutoff=0.5)
+            hint = f"; did you mean {guess[0]!r}?" if guess else ""
+            problems.append(
+                f"unknown parameter {location!r}{hint} (parameters: {', '.join(fields)})"
+            )
+        elif issue["type"] == "missing" and isinstance(issue["loc"][-1], int):
+            field = ".".join(str(part) for part in issue["loc"][:-1])
+            problems.append(f"{field} = {issue['input']!r}: too few values")
+        elif location:
+            problems.append(f"{location} = {issue['input']!r}: {message}")
+        else:
+            problems.append(message)
+    return f"invalid {kind} parameters: " + "; ".join(problems)
+
+
+@functools.cache
+def _raw_model(model: type[StimulusParams]) -> type[BaseModel]:
+    """``model`` with pydantic's own ``__init__`` (errors keep their locations)."""
+
+    def __init__(self: BaseModel, **data: Any) -> None:
+        BaseModel.__init__(self, **data)
+
+    return type(model.__name__, (model,), {"__init__": __init__, "__module__": model.__module__})
+
+
+def unknown_kind_message(kind: object, known: list[str]) -> str:
+    """Why ``kind`` is not a registered stimulus kind: a suggestion, the known kinds and the
+    plugins that failed to load."""
+    from retinasim.plugins import plugin_problems
+
+    guess = difflib.get_close_matches(str(kind), known, n=1, cutoff=0.5)
+    hint = f"; did you mean {guess[0]!r}?" if guess else ""
+    broken = [str(problem) for problem in plugin_problems()]
+    note = f" (plugins that failed to load: {'; '.join(broken)})" if broken else ""
+    return f"unknown stimulus kind {kind!r}{hint} (known: {', '.join(known)}){note}"
+
+
+class StimulusParams(BaseModel):
+    """Validated, frozen parameters of one kind of stimulus (the torch-free contract).
+
+    Subclasses set :attr:`kind`, optionally :attr:`description`, :attr:`classes` and
+    :attr:`units`, declare their parameters as fields and name their :attr:`generator`. Bad
+    parameters raise :class:`~retinasim.errors.StimulusError` (one line naming each).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    kind: ClassVar[str] = ""
+    """The kind's name: ``retinasim stimulus KIND``, ``training.stimulus.kind``."""
+    description: ClassVar[str] = ""
+    """One line shown by ``retinasim plugins`` (default: the docstring's first line)."""
+    classes: ClassVar[tuple[str, ...]] = ()
+    """Labels of a *task* (``labels[k]`` indexes them); empty for a stimulus without labels."""
+    units: ClassVar[dict[str, str]] = {}
+    """Units of the per-trial metadata, by name."""
+    generator: ClassVar[str] = ""
+    """``"module:Class"`` of the generator that renders this kind (imported on first use);
+    not needed when the class is itself a generator."""
+
+    height: int = Field(255, ge=1, le=8192, description="Video height in pixels.")
+    width: int = Field(255, ge=1, le=8192, description="Video width in pixels.")
+    frames: int = Field(51, ge=1, le=100_000, description="Number of frames.")
+    frame_rate_hz: float = Field(30.0, gt=0, description="Frames per second (30 Hz by default).")
+
+    def __init__(self, **parameters: Any) -> None:
+        try:
+            super().__init__(**parameters)
+        except ValidationError as error:
+            raise StimulusError(
+                describe_validation_error(self.kind, list(type(self).model_fields), error)
+            ) from None
+
+    @classmethod
+    def model_validate(cls, obj: Any, **options: Any) -> StimulusParams:
+        """Build from a mapping (as pydantic does), raising StimulusError on bad parameters."""
+        try:
+            return super().model_validate(obj, **options)
+        except ValidationError as error:
+            raise StimulusError(
+                describe_validation_error(cls.kind, list(cls.model_fields), error)
+            ) from None
+
+    @classmethod
+    def validate_raw(cls, parameters: Any) -> StimulusParams:
+        """Validate like pydantic, raising its :class:`~pydantic.ValidationError` (with the
+        location of every problem) instead of a one-line StimulusError."""
+        return _raw_model(cls).__pydantic_validator__.validate_python(parameters)
+
+    @classmethod
+    def parameter_names(cls) -> list[str]:
+        """Names of the parameters this kind accepts."""
+        return list(cls.model_fields)
+
+    @classmethod
+    def is_task(cls) -> bool:
+        """Whether this kind is a task: its stimuli carry labels (non-empty :attr:`classes`)."""
+        return bool(cls.classes)
+
+    @classmethod
+    def summary(cls) -> str:
+        """:attr:`description`, else the first line of the docstring."""
+        text = cls.description or (cls.__doc__ or "")
+        return text.strip().splitlines()[0] if text.strip() else ""
+
+    @classmethod
+    def generator_class(cls) -> type:
+        """The generator class that renders this kind (imports it, and so torch).
+
+        Returns ``cls`` itself when it is already a generator (has ``generate``); else the
+        class named by :attr:`generator`, which must subclass ``cls``.
+        """
+        if callable(getattr(cls, "generate", None)):
+            return cls
+        module_name, _, name = cls.generator.partition(":")
+        if not module_name or not name:
+            raise StimulusError(
+                f"stimulus kind {cls.kind!r} names no generator: set `generator = "
+                f"'module:Class'` on {cls.__name__} or subclass StimulusGenerator"
+            )
+        try:
+            found = getattr(importlib.import_module(module_name), name)
+        except (ImportError, AttributeError) as error:
+            raise StimulusError(
+                f"stimulus kind {cls.kind!r}: cannot import its generator {cls.generator!r}: "
+                f"{type(error).__name__}: {error}"
+            ) from None
+        if not (isinstance(found, type) and issubclass(found, cls)):
+            raise StimulusError(
+                f"stimulus kind {cls.kind!r}: its generator {cls.generator!r} must be a "
+                f"subclass of {cls.__name__} (and of retinasim.stimuli.StimulusGenerator)"
+            )
+        return found
+
+    @classmethod
+    def check_definition(cls) -> str | None:
+        """Why this class is not a usable stimulus kind, or ``None`` when it is (no import)."""
+        if not isinstance(cls.kind, str) or not cls.kind.isidentifier():
+            return "needs a class attribute `kind` that is a valid identifier"
+        if not isinstance(cls.classes, tuple) or not all(isinstance(c, str) for c in cls.classes):
+            return "`classes` must be a tuple of label names"
+        if not callable(getattr(cls, "generate", None)) and ":" not in cls.generator:
+            return "names no generator (`generator = 'module:Class'`) and has no generate()"
+        return None
