@@ -1,7 +1,9 @@
 """Train, evaluate and dissect every (circuit, seed) of a comparison, resumably and in parallel.
 
 Layout of ``OUT``: ``OUT/runs/<circuit>/seed<k>/`` is an ordinary run folder
-(:mod:`retinasim.train`) plus ``evaluation.nc`` and ``dissection.json``. Each step is skipped
+(:mod:`retinasim.train`) plus ``evaluation.nc`` and ``dissection.json``; a reference model
+(``--reference authors``) is imported, not trained, into ``OUT/reference/<name>/`` and then
+evaluated and dissected the same way. Each step is skipped
 when its output already exists for the same settings: a finished run is not retrained, an
 interrupted one resumes from its checkpoint (``train(..., resume=True)``), and evaluation and
 dissection are redone only when missing or made with other settings. A run that fails is
@@ -29,7 +31,14 @@ from retinasim.util.cpu import usable_cores
 
 DISSECTION = "dissection.json"
 DISSECTION_VERSION = 3  # 3: direction selectivity from the full dissection's bar protocol
-"""Bumped when the light dissection changes, so saved dissections are redone."""
+"""Bumped when the light dissection changes, so saved dissections are redone. (The
+per-type arrays that the report keeps, ``lesion_accuracy``, ``dsi`` ..., are in every
+version-3 ``dissection.json`` already: rows are rebuilt from them.)"""
+REDUNDANT_COST = 0.01
+"""A ganglion type is *redundant* when its lesion costs less than this accuracy (1 point)."""
+REFERENCES = {"authors": "murray2021"}
+"""``--reference`` names: ``authors`` is the authors' trained model of the paper (``model.pt``);
+any name of :data:`retinasim.authors.MODELS` is accepted too."""
 
 
 @dataclass(frozen=True)
@@ -46,11 +55,45 @@ class RunJob:
     n_dissect: int = 200
     threshold: float = 0.95
     threads: int = 1
+    reference: str | None = None
+    """A shipped authors' model (:data:`REFERENCES` or a name of
+    :data:`retinasim.authors.MODELS`) imported instead of training ``circuit_file``."""
+
+    @property
+    def folder(self) -> Path:
+        """The run folder of this job."""
+        if self.reference is not None:
+            return reference_dir(self.out, self.reference)
+        return run_dir(self.out, self.label, self.seed)
 
 
 def run_dir(out: str | Path, label: str, seed: int) -> Path:
     """Folder of one run of a comparison."""
     return Path(out) / "runs" / label / f"seed{seed}"
+
+
+def reference_dir(out: str | Path, reference: str) -> Path:
+    """Folder of a reference model of a comparison (imported, not trained)."""
+    return Path(out) / "reference" / reference
+
+
+def reference_job(reference: str, out: str | Path, *, seed: int = 0, **settings: Any) -> RunJob:
+    """The job that imports, evaluates and dissects a reference model: its row's circuit is
+    ``"<reference> (reference)"`` and its ``seed`` a placeholder (no training happened)."""
+    from retinasim.authors import MODELS
+
+    model = REFERENCES.get(reference, reference)
+    if model not in MODELS:
+        known = ", ".join([*REFERENCES, *MODELS])
+        raise ValueError(f"--reference {reference!r}: unknown model (known: {known})")
+    return RunJob(
+        circuit_file="",
+        label=f"{reference} (reference)",
+        seed=seed,
+        out=str(out),
+        reference=reference,
+        **settings,
+    )
 
 
 def run_job(job: RunJob) -> dict[str, Any]:
@@ -76,11 +119,13 @@ def _run(job: RunJob) -> dict[str, Any]:
 
     torch.set_num_threads(job.threads)
     tune_cpu_allocator()  # a spawned worker starts with the default allocator
-    folder = run_dir(job.out, job.label, job.seed)
-    spec = apply_overrides(load_circuit(job.circuit_file), {**job.overrides, "seed": job.seed})
+    folder = job.folder
     metrics = _read_json(folder / "metrics.json")
     trained_now = metrics.get("status") != "completed"
-    if trained_now:
+    if trained_now and job.reference is not None:
+        metrics = _import_reference(job, folder)
+    elif trained_now:
+        spec = apply_overrides(load_circuit(job.circuit_file), {**job.overrides, "seed": job.seed})
         folder.parent.mkdir(parents=True, exist_ok=True)
         _log_attempt(folder)
         metrics = train(spec, folder, resume=True, reporter=SilentReporter())
@@ -93,6 +138,18 @@ def _run(job: RunJob) -> dict[str, Any]:
         dissection["settings"] = _dissection_settings(job)
         _write_json(folder / DISSECTION, dissection)
     return _row(job, metrics, evaluation, dissection)
+
+
+def _import_reference(job: RunJob, folder: Path) -> dict[str, Any]:
+    """Import the reference model into ``folder`` (replacing an unfinished import): the
+    authors' rendering of the dots, as :func:`retinasim.authors.import_authors` writes in
+    the folder's ``circuit.yaml``, which evaluation and dissection then read."""
+    from retinasim.authors import import_authors
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    model = REFERENCES.get(job.reference or "", job.reference)
+    import_authors(model, folder, overwrite=folder.exists(), rendering="authors")
+    return _read_json(folder / "metrics.json")
 
 
 def attempts_file(folder: Path) -> Path:
@@ -140,10 +197,13 @@ def _dissection_settings(job: RunJob) -> dict[str, Any]:
 
 
 def _row(job: RunJob, metrics: dict, evaluation, dissection: dict) -> dict[str, Any]:
+    """The run's summary row: scalars (the CSV's columns) and, under ``cell_types``, its
+    per-ganglion-type arrays (:func:`per_type`)."""
     row: dict[str, Any] = {
         "circuit": job.label,
         "seed": job.seed,
         "status": str(metrics.get("status", "unknown")),
+        "reference": job.reference is not None,
         "steps": metrics.get("steps"),
         "training_time_s": metrics.get("train_time_s"),
         "validation_accuracy": metrics.get("validation_accuracy"),
@@ -156,6 +216,9 @@ def _row(job: RunJob, metrics: dict, evaluation, dissection: dict) -> dict[str, 
         row[f"accuracy_s_decile_{i + 1}"] = float(value)
     names = dissection["type_names"]
     dsi, preferred = dissection["dsi"], dissection["preferred_direction_deg"]
+    types = per_type(dissection)
+    right = [i for i in dissection["critical_ds"] if _side(preferred[i]) > 0]
+    left = [i for i in dissection["critical_ds"] if _side(preferred[i]) < 0]
     row.update(
         n_critical=len(dissection["critical"]),
         critical_types=" ".join(names[i] for i in dissection["critical"]),
@@ -168,11 +231,56 @@ def _row(job: RunJob, metrics: dict, evaluation, dissection: dict) -> dict[str, 
         sufficient_types=dissection["sufficient_types"],
         n_types=len(names),
         n_critical_ds=len(dissection["critical_ds"]),
+        n_critical_ds_right=len(right),
+        n_critical_ds_left=len(left),
         ds_emergence=bool(dissection["ds_emergence"]),
         opposite_preferences=bool(dissection["opposite_preferences"]),
         dissection_accuracy=dissection["baseline_accuracy"],
+        n_redundant=int(sum(types["redundant"])),
+        redundancy=float(np.mean(types["redundant"])) if names else float("nan"),
+        cell_types=types,
     )
     return row
+
+
+def per_type(dissection: dict) -> dict[str, list]:
+    """Per-ganglion-type arrays of a saved light dissection (a version-3 ``dissection.json``):
+    ``cell_type`` (names), ``lesion_accuracy``, ``lesion_cost`` (baseline − lesion),
+    ``dsi``, ``vector_dsi``, ``dsi_p_value``, ``preferred_direction_deg`` (floats, NaN for a
+    type silent to bars) and the flags ``critical``, ``critical_ds``, ``sufficient`` (in the
+    fewest set that explains the decision) and ``redundant`` (lesion cost below
+    :data:`REDUNDANT_COST`)."""
+    names = list(dissection["type_names"])
+    baseline = float(dissection["baseline_accuracy"])
+    lesion = [float(v) for v in dissection["lesion_accuracy"]]
+    sufficient = set(dissection.get("sufficient_set") or [])
+    critical, critical_ds = set(dissection["critical"]), set(dissection["critical_ds"])
+
+    def floats(key: str) -> list[float]:
+        return [float("nan") if v is None else float(v) for v in dissection[key]]
+
+    return {
+        "cell_type": names,
+        "lesion_accuracy": lesion,
+        "lesion_cost": [baseline - v for v in lesion],
+        "dsi": floats("dsi"),
+        "vector_dsi": floats("vector_dsi"),
+        "dsi_p_value": floats("dsi_p_value"),
+        "preferred_direction_deg": floats("preferred_direction_deg"),
+        "critical": [i in critical for i in range(len(names))],
+        "critical_ds": [i in critical_ds for i in range(len(names))],
+        "sufficient": [i in sufficient for i in range(len(names))],
+        "redundant": [baseline - v < REDUNDANT_COST for v in lesion],
+    }
+
+
+def _side(preferred_deg: float) -> int:
+    """+1 for a rightward preferred direction (cos > 0), −1 leftward, 0 vertical or silent
+    (the rule of :func:`retinasim.compare.dissect._opposite`)."""
+    if not np.isfinite(preferred_deg):
+        return 0
+    cosine = np.cos(np.deg2rad(preferred_deg))
+    return 1 if cosine > 1e-9 else -1 if cosine < -1e-9 else 0
 
 
 def run_all(jobs: list[RunJob], *, workers: int, progress=None) -> list[dict[str, Any]]:
@@ -211,15 +319,20 @@ def _terminate(pool: ProcessPoolExecutor, workers: list) -> None:
     ``workers``: the pool's processes, found with the public
     :func:`multiprocessing.active_children` (no private attribute of the pool).
     """
+    # Hand out nothing more first: a worker whose training stops on SIGTERM (it checkpoints
+    # and returns) would otherwise take the next queued run and train on, orphaned.
+    pool.shutdown(wait=False, cancel_futures=True)
     terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
     if terminate is not None:
         terminate()
         return
     for process in workers:
-        process.terminate()
+        process.terminate()  # a training checkpoints at the end of its step and stops
     for process in workers:
-        process.join(timeout=10)
-    pool.shutdown(wait=False, cancel_futures=True)
+        process.join(timeout=TERMINATE_GRACE_S)
+        if process.is_alive():  # it had already taken a queued run: resumable, so kill it
+            process.kill()
+            process.join(timeout=TERMINATE_GRACE_S)
 
 
 @contextmanager
@@ -241,7 +354,13 @@ def terminate_on_sigterm() -> Iterator[None]:
 
 def failed_row(job: RunJob, error: str) -> dict[str, Any]:
     """The comparison row of a run that could not finish."""
-    return {"circuit": job.label, "seed": job.seed, "status": "failed", "error": error}
+    return {
+        "circuit": job.label,
+        "seed": job.seed,
+        "status": "failed",
+        "reference": job.reference is not None,
+        "error": error,
+    }
 
 
 def plan_workers(n_jobs: int, jobs: int | None = None) -> tuple[int, int]:
