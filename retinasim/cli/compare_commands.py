@@ -51,12 +51,22 @@ def compare(
     print_job_script: Annotated[
         bool, typer.Option(help="Print the --cluster batch script and exit.")
     ] = False,
+    reference: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Add a reference model as one more circuit (one seed, no training): "
+            "'authors' (the authors' trained model.pt, their rendering of the dots) or a "
+            "shipped model name of 'retinasim import-authors' (repeatable)."
+        ),
+    ] = None,
 ) -> None:
     """Train each circuit with SEEDS seeds (resumable), evaluate, dissect lightly, report.
 
-    Writes OUT/runs/<circuit>/seed<k>/ (run folders) and OUT/comparison.{csv,nc,md,png}.
-    Rerunning skips finished runs and resumes interrupted ones. --scheduler or --cluster
-    run every (circuit, seed) as a Dask task instead of in local processes (docs/cluster.md).
+    Writes OUT/runs/<circuit>/seed<k>/ (run folders), OUT/comparison.{csv,nc,md,png},
+    OUT/comparison_types.csv and the report's figures (docs/compare.md). Rerunning skips
+    finished runs and resumes interrupted ones. --reference authors adds the authors' model,
+    dissected the same way, as the row 'authors (reference)'. --scheduler or --cluster run
+    every (circuit, seed) as a Dask task instead of in local processes (docs/cluster.md).
     """
     from retinasim.compare import compare as run_comparison
     from retinasim.compare import labels_for
@@ -75,12 +85,16 @@ def compare(
         overrides["steps"] = steps
     for file in circuits:  # every file and override checked before any training starts
         apply_overrides(load_circuit(file), overrides)
+    for name in reference or []:
+        _check_reference(name)
     started = time.perf_counter()
     labels = labels_for(circuits)
-    typer.echo(f"comparing {', '.join(labels)} with {seeds} seed(s) each into {out}")
+    references = list(dict.fromkeys(reference or []))
+    extra = f" and the reference {', '.join(references)}" if references else ""
+    typer.echo(f"comparing {', '.join(labels)} with {seeds} seed(s) each{extra} into {out}")
 
     finished = [0]
-    total = len(labels) * seeds
+    total = len(labels) * seeds + len(references)
 
     def progress(row: dict[str, Any]) -> None:
         finished[0] += 1
@@ -114,12 +128,23 @@ def compare(
             scheduler_timeout=scheduler_timeout,
             cluster=cluster,
             cluster_options=options,
+            reference=references,
         )
     failed = [row for row in rows if row["status"] == "failed"]
     typer.echo(f"wrote {out / 'comparison.md'} ({time.perf_counter() - started:.1f} s)")
     if failed:
         typer.echo(f"{len(failed)} run(s) failed; see {out / 'comparison.md'}", err=True)
         raise typer.Exit(1)
+
+
+def _check_reference(name: str) -> None:
+    """Refuse an unknown ``--reference`` (exit 2) before anything is trained."""
+    from retinasim.compare.runs import reference_job
+
+    try:
+        reference_job(name, ".")
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--reference") from None
 
 
 def _engine_options(

@@ -1,8 +1,12 @@
 """Compare circuits: train each with several seeds, evaluate, dissect lightly, report.
 
 Public API: :func:`compare` (the whole pipeline, ``retinasim compare``),
-:func:`~retinasim.compare.dissect.light_dissection` (one run) and
-:func:`~retinasim.compare.report.write_report`.
+:func:`~retinasim.compare.dissect.light_dissection` (one run),
+:func:`~retinasim.compare.report.write_report`,
+:func:`~retinasim.compare.dataset.comparison_dataset` (the report's Dataset,
+``comparison.nc``) and the population statistics of :mod:`retinasim.compare.population`
+(:func:`wilson_interval`, :func:`~retinasim.compare.population.emergence`, ...).
+See ``docs/compare.md``.
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from retinasim.compare.runs import RunJob, plan_workers, run_all
+from retinasim.compare.population import wilson_interval
+from retinasim.compare.runs import RunJob, plan_workers, reference_job, run_all
 
-__all__ = ["RunJob", "compare", "labels_for"]
+__all__ = ["RunJob", "compare", "labels_for", "wilson_interval"]
 
 
 def labels_for(files: Sequence[str | Path]) -> list[str]:
@@ -45,6 +50,7 @@ def compare(
     scheduler_timeout: float = 10.0,
     cluster: str | None = None,
     cluster_options: dict[str, Any] | None = None,
+    reference: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Train every circuit with ``seeds`` seeds, evaluate, dissect and write the report.
 
@@ -74,6 +80,12 @@ def compare(
         Instead, start a dask-jobqueue cluster of this kind (``slurm``, ``pbs``, ``sge``,
         ``lsf``) with these options (:func:`retinasim.compare.cluster.parse_cluster_options`).
         Without either, the runs go to local processes. See ``docs/cluster.md``.
+    reference
+        Reference models to add, each one more circuit ``"<name> (reference)"`` with one
+        seed: ``"authors"`` (the authors' trained model of the paper, ``model.pt``) or a
+        name of :data:`retinasim.authors.MODELS`. Imported (not trained) into
+        ``OUT/reference/<name>/`` with the authors' rendering of the dots, then evaluated
+        and dissected like every run.
 
     Returns
     -------
@@ -84,7 +96,7 @@ def compare(
 
     alphas = tuple(sorted({float(a) for a in (*alphas, 2.0)}))
     labels = labels_for(files)
-    n_jobs = len(files) * seeds
+    n_jobs = len(files) * seeds + len(reference)
     distributed = scheduler is not None or cluster is not None
     given = [str(f) for f in files]
     workers, threads = plan_workers(n_jobs, jobs)
@@ -106,6 +118,19 @@ def compare(
         )
         for file, label in zip(files, labels, strict=True)
         for seed in range(first_seed, first_seed + seeds)
+    ]
+    job_list += [
+        reference_job(
+            name,
+            out,
+            seed=first_seed,
+            alphas=alphas,
+            n_eval=n_eval,
+            n_dissect=n_dissect,
+            threshold=threshold,
+            threads=threads,
+        )
+        for name in dict.fromkeys(reference)
     ]
     if distributed:
         from retinasim.compare.cluster import dask_client, run_on_dask
@@ -129,6 +154,7 @@ def compare(
         "n_eval": n_eval,
         "n_dissect": n_dissect,
         "threshold": threshold,
+        "reference": " ".join(dict.fromkeys(reference)) or "none",
         "processes": workers,
         "threads_per_process": threads,
     }
