@@ -83,15 +83,24 @@ def schema(
 
 
 def plugins() -> None:
-    """List every registered cell type with the package and version that provides it."""
-    from retinasim.plugins import cell_types, plugin_problems
+    """List every registered cell type and stimulus kind with the package and version that
+    provides it (tasks: the kinds with labels, trainable with training.stimulus.kind)."""
+    from retinasim.plugins import cell_types, plugin_problems, stimuli
 
+    console = Console(width=160)
     table = Table(title="cell types")
     for column in ("cell type", "package", "version", "plugin", "description"):
         table.add_column(column)
     for name, entry in sorted(cell_types().items()):
         table.add_row(name, entry.package, entry.version, entry.plugin, entry.description)
-    Console(width=160).print(table)
+    console.print(table)
+    table = Table(title="stimuli (a task has labels: training: {stimulus: {kind: ...}})")
+    for column in ("stimulus", "task labels", "package", "version", "plugin", "description"):
+        table.add_column(column)
+    for name, entry in stimuli().items():
+        labels = ", ".join(entry.classes) if entry.is_task else "-"
+        table.add_row(name, labels, entry.package, entry.version, entry.plugin, entry.description)
+    console.print(table)
     for problem in plugin_problems():
         print(f"warning: {problem}", file=sys.stderr)
 
@@ -168,17 +177,16 @@ def _layer_parameter_count(circuit: Any, layer: str) -> int:
 
 
 def _forward_pass(circuit: Any, spec: Any, n: int, device: str, console: Console) -> None:
-    """Run the (untrained) circuit on ``n`` moving-dots stimuli and summarise its activity."""
+    """Run the (untrained) circuit on ``n`` stimuli of its task and summarise its activity."""
     import time
 
     import torch
 
-    from retinasim.stimuli import MovingDots
+    from retinasim.train.data import moving_dots
 
     if device not in ("cpu", "cuda") or (device == "cuda" and not torch.cuda.is_available()):
         raise typer.BadParameter(f"device {device!r} is not available (cpu or cuda)")
-    height, width = spec.input.size
-    task = MovingDots(height=height, width=width, frames=spec.input.frames)
+    task = moving_dots(spec)  # the circuit's task (training.stimulus), the dots by default
     circuit = circuit.to(device).eval()
     start = time.perf_counter()
     batch = task.generate(range(n), seed=0, device=device)
@@ -187,7 +195,7 @@ def _forward_pass(circuit: Any, spec: Any, n: int, device: str, console: Console
         output = circuit.run(batch.video)
     done = time.perf_counter()
     console.print(
-        f"forward pass on {n} moving-dots stimuli ({device}): stimuli "
+        f"forward pass on {n} {task.kind.replace('_', '-')} stimuli ({device}): stimuli "
         f"{generated - start:.2f} s, circuit {done - generated:.2f} s"
     )
     table = Table()

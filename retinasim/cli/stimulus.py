@@ -107,7 +107,11 @@ def _describe(generator_class: type) -> str:
 def stimulus(
     context: typer.Context,
     kind: Annotated[
-        str, typer.Argument(help="moving_dots, moving_bars, gratings, flashes, white_noise")
+        str,
+        typer.Argument(
+            help="moving_dots, moving_bars, gratings, flashes, white_noise, or a plugin's "
+            "(see `retinasim plugins`)"
+        ),
     ],
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="x.gif / x.png (preview) or x.npz (cache).")

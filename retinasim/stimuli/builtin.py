@@ -27,7 +27,7 @@ class MovingDotsParams(StimulusParams):
 
     kind: ClassVar[str] = "moving_dots"
     description: ClassVar[str] = (
-        "the task of Murray et al. 2021: which population of dots moves faster, left or right"
+        "Murray et al. 2021: do the left- or right-moving dots move faster?"
     )
     classes: ClassVar[tuple[str, ...]] = DIRECTIONS
     generator: ClassVar[str] = "retinasim.stimuli.moving_dots:MovingDots"

@@ -87,7 +87,9 @@ class StimulusParams(BaseModel):
     parameters raise :class:`~retinasim.errors.StimulusError` (one line naming each).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", allow_inf_nan=False, use_attribute_docstrings=True
+    )
 
     kind: ClassVar[str] = ""
     """The kind's name: ``retinasim stimulus KIND``, ``training.stimulus.kind``."""
