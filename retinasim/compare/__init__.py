@@ -59,7 +59,9 @@ def compare(
     files
         Circuit YAML files.
     out
-        Output folder: ``runs/<circuit>/seed<k>/`` and ``comparison.{csv,nc,md,png}``.
+        Output folder: ``runs/<circuit>/seed<k>/``, ``reference/<name>/``,
+        ``comparison.{csv,nc,md,png}``, ``comparison_types.csv`` and the figures
+        ``comparison_*.png`` (``docs/compare.md``).
     seeds, first_seed
         Seeds ``first_seed … first_seed + seeds − 1`` of every circuit.
     overrides
@@ -90,7 +92,9 @@ def compare(
     Returns
     -------
     list of dict
-        One row per run, as in ``comparison.csv``.
+        One row per run (then per reference), as in ``comparison.csv``, each with its
+        per-ganglion-type arrays under ``cell_types``
+        (:func:`retinasim.compare.runs.per_type`; ``comparison_types.csv``).
     """
     from retinasim.compare.report import write_report
 
