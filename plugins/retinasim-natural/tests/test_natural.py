@@ -1,0 +1,223 @@
+"""The natural_motion task: registration, validation, rendering, seeding, leaks, training."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from retinasim_natural import CIRCUIT
+from retinasim_natural.motion import NaturalMotion
+from retinasim_natural.textures import drift
+
+from retinasim import plugins
+from retinasim.errors import SpecError, StimulusError
+from retinasim.spec import load_circuit
+from retinasim.stimuli import generator_class
+
+SMALL = {"height": 32, "width": 48, "frames": 12, "texture_size": 64}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_registered_through_the_entry_point_with_package_and_version() -> None:
+    plugins.reset()
+    entry = plugins.stimuli()["natural_motion"]
+    assert (entry.package, entry.version, entry.plugin) == ("retinasim-natural", "0.1.0", "natural")
+    assert entry.is_task and entry.classes == ("left", "right")
+    assert generator_class("natural_motion") is NaturalMotion
+    assert not [p for p in plugins.plugin_problems() if p.plugin == "natural"]
+
+
+def test_the_shipped_circuit_validates_without_torch_or_scikit_image() -> None:
+    code = (
+        "import sys\n"
+        "from retinasim.spec import load_circuit\n"
+        "from retinasim_natural import CIRCUIT\n"
+        "spec = load_circuit(CIRCUIT)\n"
+        "assert spec.training.task == 'natural_motion', spec.training.task\n"
+        "print('torch' in sys.modules, 'skimage' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False False"
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        ({"images": ("camera", "mona_lisa")}, "unknown images ['mona_lisa']"),
+        ({"images": ()}, "at least one photograph"),
+        ({"s_range": (1.5, 0.5)}, "low <= high"),
+        ({"alpha": -1}, "alpha = -1"),
+        ({"texture": "clouds"}, "texture = 'clouds'"),
+        ({"contrast": 0}, "contrast = 0"),
+        ({"spectral_exponent": 4}, "spectral_exponent = 4"),
+        ({"speed": 2}, "unknown parameter 'speed'"),
+    ],
+)
+def test_bad_parameters_are_one_clear_error(parameters, message) -> None:
+    with pytest.raises(StimulusError) as raised:
+        NaturalMotion(**parameters)
+    assert message in str(raised.value)
+
+
+def test_bad_parameters_in_a_circuit_are_placed_at_their_line() -> None:
+    text = CIRCUIT.read_text().replace("alpha: 2.0}", "alpha: 2.0, images: [camra]}")
+    with pytest.raises(
+        SpecError, match=r"training\.stimulus\.images: .*unknown images \['camra'\]"
+    ):
+        load_circuit("natural.yaml", text=text)
+
+
+@pytest.mark.parametrize("texture", ["images", "pink_noise"])
+def test_videos_are_seeded_per_stimulus_and_in_range(texture: str) -> None:
+    task = NaturalMotion(**SMALL, texture=texture)
+    batch = task.generate(range(6), seed=5)
+    assert batch.video.shape == (6, 1, 12, 32, 48) and batch.video.dtype == torch.float32
+    assert float(batch.video.min()) >= 0.0 and float(batch.video.max()) <= 1.0
+    assert abs(float(batch.video.mean()) - 0.5) < 0.05
+    alone = task.generate([4, 2], seed=5)
+    assert torch.equal(alone.video[0], batch.video[4]) and torch.equal(
+        alone.video[1], batch.video[2]
+    )
+    assert not torch.equal(task.generate([4], seed=6).video[0], batch.video[4])
+    labels = batch.labels.numpy()
+    assert list(labels) == [int(d == "right") for d in batch.metadata["fast_direction"]]
+
+
+def test_the_bands_move_at_their_speeds_in_their_directions() -> None:
+    task = NaturalMotion(**SMALL, s=1.0, alpha=2.0)
+    batch = task.generate(range(8), seed=2)
+    for k in range(8):
+        meta = {name: values[k] for name, values in batch.metadata.items()}
+        upper, lower = batch.video[k, 0, :, :16], batch.video[k, 0, :, 16:]
+        for band, direction in ((upper, meta["upper_direction"]), (lower, None)):
+            direction = direction or ("left" if meta["upper_direction"] == "right" else "right")
+            speed = int(meta[f"speed_{direction}"])  # 1 or 2: whole pixels here
+            if direction == "right":
+                assert torch.allclose(band[1:, :, speed:], band[:-1, :, :-speed], atol=1e-6)
+            else:
+                assert torch.allclose(band[1:, :, :-speed], band[:-1, :, speed:], atol=1e-6)
+
+
+def test_sub_pixel_drift_interpolates_between_columns() -> None:
+    strip = torch.arange(8, dtype=torch.float64)[None, None, :]  # one row, period 8
+    moved = drift(strip, torch.tensor([0.0]), torch.tensor([0.25]), frames=3, width=4)
+    # frame 1: column c shows the strip at c - 0.25 (column 0 wraps: 7 + 0.75 (0 - 7))
+    expected = torch.tensor([1.75, 0.75, 1.75, 2.75], dtype=torch.float64)
+    assert torch.allclose(moved[0, 1, 0], expected)
+    assert torch.allclose(moved[0, 2, 0, 1:], expected[1:] - 0.25)
+
+
+def test_at_alpha_one_the_video_does_not_depend_on_the_fast_side() -> None:
+    for texture in ("images", "pink_noise"):
+        left = NaturalMotion(**SMALL, texture=texture, alpha=1.0, fast_direction="left")
+        right = NaturalMotion(**SMALL, texture=texture, alpha=1.0, fast_direction="right")
+        a, b = left.generate(range(10), seed=4), right.generate(range(10), seed=4)
+        assert torch.equal(a.video, b.video) and (a.labels != b.labels).all()
+
+
+def _statistics(videos: torch.Tensor) -> np.ndarray:
+    """Candidate leaks of ``(batch, frames, height, width)`` videos: mean luminance and
+    variance per band and over time, and per band the motion energy moving right and left
+    (spatiotemporal Fourier power with ω kx < 0 and > 0) and their difference."""
+    rows = []
+    half = videos.shape[2] // 2
+    for band in (videos[:, :, :half], videos[:, :, half:]):
+        centred = band - band.mean(dim=(1, 2, 3), keepdim=True)
+        power = torch.fft.fftn(centred, dim=(1, 3)).abs().square().sum(2)
+        temporal = torch.fft.fftfreq(band.shape[1])[:, None]
+        spatial = torch.fft.fftfreq(band.shape[3])[None, :]
+        rightward = torch.log((power * (temporal * spatial < 0)).sum(dim=(1, 2)) + 1e-12)
+        leftward = torch.log((power * (temporal * spatial > 0)).sum(dim=(1, 2)) + 1e-12)
+        # speed proxy: mean squared temporal derivative over spatial derivative
+        dt = (band[:, 1:] - band[:, :-1]).square().mean(dim=(1, 2, 3))
+        dx = (band[..., 1:] - band[..., :-1]).square().mean(dim=(1, 2, 3))
+        rows += [band.mean(dim=(1, 2, 3)), band.var(dim=(1, 2, 3)), rightward, leftward,
+                 rightward - leftward, torch.log(dt / dx)]  # fmt: skip
+    features = torch.stack(rows, dim=1)
+    # direction x speed per band: the rightward band's speed minus the leftward band's
+    upper_right = (features[:, 4] > 0).double() * 2 - 1
+    contrast = upper_right * (features[:, 5] - features[:, 11])
+    return torch.cat([features, contrast[:, None]], dim=1).double().numpy()
+
+
+def _held_out_accuracy(features: np.ndarray, labels: np.ndarray, train: int) -> float:
+    mean, std = features[:train].mean(0), features[:train].std(0) + 1e-12
+    inputs = torch.tensor((features - mean) / std)
+    inputs = torch.cat([inputs, torch.ones(len(inputs), 1, dtype=inputs.dtype)], dim=1)
+    targets = torch.tensor(labels, dtype=inputs.dtype)
+    weights = torch.zeros(inputs.shape[1], dtype=inputs.dtype, requires_grad=True)
+    optimiser = torch.optim.LBFGS([weights], max_iter=200, line_search_fn="strong_wolfe")
+
+    def loss() -> torch.Tensor:
+        optimiser.zero_grad()
+        logits = inputs[:train] @ weights
+        value = torch.nn.functional.binary_cross_entropy_with_logits(logits, targets[:train])
+        value = value + 1e-3 * weights[:-1].square().sum()
+        value.backward()
+        return value
+
+    optimiser.step(loss)
+    predictions = (inputs[train:] @ weights.detach()) > 0
+    return float((predictions == targets[train:].bool()).double().mean())
+
+
+def _features(alpha: float, seed: int, count: int, texture: str):
+    task = NaturalMotion(**SMALL, texture=texture, alpha=alpha, s_range=(0.5, 1.0))
+    batch = task.generate(range(count), seed=seed)
+    return _statistics(batch.video[:, 0].double()), batch.labels.numpy()
+
+
+@pytest.mark.parametrize("texture", ["images", "pink_noise"])
+def test_a_decoder_of_video_statistics_is_at_chance_at_alpha_one_and_not_at_three(texture):
+    train, test = 300, 500
+    features, labels = _features(1.0, 31, train + test, texture)
+    assert abs(labels.mean() - 0.5) < 3 * math.sqrt(0.25 / len(labels))  # balanced
+    accuracy = _held_out_accuracy(features, labels, train)
+    assert abs(accuracy - 0.5) < 3 * math.sqrt(0.25 / test), accuracy
+    features, labels = _features(3.0, 32, train + test, texture)
+    assert _held_out_accuracy(features, labels, train) > 0.8
+
+
+def test_a_tiny_circuit_trains_on_the_task_and_evaluates(tmp_path) -> None:
+    from retinasim.train import evaluate_run, train
+    from retinasim.train.progress import SilentReporter
+
+    circuit = """\
+name: tiny_natural
+input: {channels: 1, size: [32, 32], frames: 8}
+layers:
+  - {name: bipolar, cell_type: spatiotemporal, n_types: 4, params: {temporal_kernel: 3}}
+  - {name: ganglion, cell_type: spatiotemporal, n_types: 2, weights: nonnegative}
+connections:
+  - {source: input, target: bipolar, kernel: 4, stride: 2}
+  - {source: bipolar, target: ganglion, kernel: 3}
+readout: {layer: ganglion}
+training:
+  steps: 30
+  batch_size: 8
+  validation_size: 16
+  eval_every: 30
+  checkpoint_every: 30
+  init: normalised
+  init_stimuli: 8
+  stimulus: {kind: natural_motion, alpha: 4.0, texture_size: 64, s_range: [0.5, 1.0]}
+"""
+    spec = load_circuit("tiny.yaml", text=circuit)
+    metrics = train(spec, tmp_path / "run", reporter=SilentReporter())
+    assert metrics["status"] == "completed" and metrics["steps"] == 30
+    assert 0.0 <= metrics["validation_accuracy"] <= 1.0
+    result = evaluate_run(tmp_path / "run", alphas=(1.0, 4.0), n=16, save=False)
+    assert list(result["alpha"].values) == [1.0, 4.0]
+    assert 0.0 <= float(result["accuracy"][1]) <= 1.0
