@@ -30,6 +30,8 @@ import numpy as np
 from retinasim.util.cpu import usable_cores
 
 DISSECTION = "dissection.json"
+TERMINATE_GRACE_S = 10.0
+"""Seconds a stopped comparison waits for each worker to checkpoint before it kills it."""
 DISSECTION_VERSION = 3  # 3: direction selectivity from the full dissection's bar protocol
 """Bumped when the light dissection changes, so saved dissections are redone. (The
 per-type arrays that the report keeps, ``lesion_accuracy``, ``dsi`` ..., are in every
