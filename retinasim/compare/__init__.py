@@ -94,7 +94,7 @@ def compare(
     list of dict
         One row per run (then per reference), as in ``comparison.csv``, each with its
         per-ganglion-type arrays under ``cell_types``
-        (:func:`retinasim.compare.runs.per_type`; ``comparison_types.csv``).
+        (:func:`retinasim.compare.rows.per_type`; ``comparison_types.csv``).
     """
     from retinasim.compare.report import write_report
 
@@ -120,8 +120,9 @@ def compare(
             threshold=threshold,
             threads=threads,
         )
-        for file, label in zip(files, labels, strict=True)
+        # seed-major: a sweep stopped early has the same seeds of every circuit
         for seed in range(first_seed, first_seed + seeds)
+        for file, label in zip(files, labels, strict=True)
     ]
     job_list += [
         reference_job(
@@ -150,6 +151,8 @@ def compare(
             rows = run_on_dask(job_list, client, progress=progress)
     else:
         rows = run_all(job_list, workers=workers, progress=progress)
+    order = {label: i for i, label in enumerate(dict.fromkeys(job.label for job in job_list))}
+    rows.sort(key=lambda row: (order.get(row["circuit"], len(order)), row["seed"]))
     settings = {
         "circuits": " ".join(given),
         "seeds": f"{first_seed}..{first_seed + seeds - 1}",

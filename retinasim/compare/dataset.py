@@ -29,7 +29,8 @@ import numpy as np
 import xarray as xr
 
 from retinasim.compare.dissect import DSI_THRESHOLD
-from retinasim.compare.runs import DISSECTION_VERSION, REDUNDANT_COST
+from retinasim.compare.rows import REDUNDANT_COST
+from retinasim.compare.runs import DISSECTION_VERSION
 
 RUN_SCALARS = {  # CSV column: (long_name, units)
     "steps": ("training steps", "1"),

@@ -25,8 +25,7 @@ from multiprocessing import active_children, get_context
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from retinasim.compare.rows import summary_row
 from retinasim.util.cpu import usable_cores
 
 DISSECTION = "dissection.json"
@@ -36,8 +35,6 @@ DISSECTION_VERSION = 3  # 3: direction selectivity from the full dissection's ba
 """Bumped when the light dissection changes, so saved dissections are redone. (The
 per-type arrays that the report keeps, ``lesion_accuracy``, ``dsi`` ..., are in every
 version-3 ``dissection.json`` already: rows are rebuilt from them.)"""
-REDUNDANT_COST = 0.01
-"""A ganglion type is *redundant* when its lesion costs less than this accuracy (1 point)."""
 REFERENCES = {"authors": "murray2021"}
 """``--reference`` names: ``authors`` is the authors' trained model of the paper (``model.pt``);
 any name of :data:`retinasim.authors.MODELS` is accepted too."""
@@ -139,7 +136,7 @@ def _run(job: RunJob) -> dict[str, Any]:
         dissection = light_dissection(folder, n=job.n_dissect, threshold=job.threshold)
         dissection["settings"] = _dissection_settings(job)
         _write_json(folder / DISSECTION, dissection)
-    return _row(job, metrics, evaluation, dissection)
+    return summary_row(job, metrics, evaluation, dissection)
 
 
 def _import_reference(job: RunJob, folder: Path) -> dict[str, Any]:
@@ -196,93 +193,6 @@ def _evaluation(job: RunJob, folder: Path, *, fresh: bool):
 
 def _dissection_settings(job: RunJob) -> dict[str, Any]:
     return {"n": job.n_dissect, "threshold": job.threshold, "version": DISSECTION_VERSION}
-
-
-def _row(job: RunJob, metrics: dict, evaluation, dissection: dict) -> dict[str, Any]:
-    """The run's summary row: scalars (the CSV's columns) and, under ``cell_types``, its
-    per-ganglion-type arrays (:func:`per_type`)."""
-    row: dict[str, Any] = {
-        "circuit": job.label,
-        "seed": job.seed,
-        "status": str(metrics.get("status", "unknown")),
-        "reference": job.reference is not None,
-        "steps": metrics.get("steps"),
-        "training_time_s": metrics.get("train_time_s"),
-        "validation_accuracy": metrics.get("validation_accuracy"),
-    }
-    for alpha in job.alphas:
-        value = evaluation["accuracy"].sel(alpha=alpha).item()
-        row[f"accuracy_alpha_{alpha:g}"] = float(value)
-    by_bin = evaluation["accuracy_by_s_bin"].sel(alpha=max(job.alphas)).values
-    for i, value in enumerate(by_bin):
-        row[f"accuracy_s_decile_{i + 1}"] = float(value)
-    names = dissection["type_names"]
-    dsi, preferred = dissection["dsi"], dissection["preferred_direction_deg"]
-    types = per_type(dissection)
-    right = [i for i in dissection["critical_ds"] if _side(preferred[i]) > 0]
-    left = [i for i in dissection["critical_ds"] if _side(preferred[i]) < 0]
-    row.update(
-        n_critical=len(dissection["critical"]),
-        critical_types=" ".join(names[i] for i in dissection["critical"]),
-        critical_tuning=", ".join(
-            f"{names[i]} DSI {dsi[i]:.2f} ({preferred[i]:.0f}°)"
-            if np.isfinite(dsi[i])
-            else f"{names[i]} silent to bars"
-            for i in dissection["critical"]
-        ),
-        sufficient_types=dissection["sufficient_types"],
-        n_types=len(names),
-        n_critical_ds=len(dissection["critical_ds"]),
-        n_critical_ds_right=len(right),
-        n_critical_ds_left=len(left),
-        ds_emergence=bool(dissection["ds_emergence"]),
-        opposite_preferences=bool(dissection["opposite_preferences"]),
-        dissection_accuracy=dissection["baseline_accuracy"],
-        n_redundant=int(sum(types["redundant"])),
-        redundancy=float(np.mean(types["redundant"])) if names else float("nan"),
-        cell_types=types,
-    )
-    return row
-
-
-def per_type(dissection: dict) -> dict[str, list]:
-    """Per-ganglion-type arrays of a saved light dissection (a version-3 ``dissection.json``):
-    ``cell_type`` (names), ``lesion_accuracy``, ``lesion_cost`` (baseline − lesion),
-    ``dsi``, ``vector_dsi``, ``dsi_p_value``, ``preferred_direction_deg`` (floats, NaN for a
-    type silent to bars) and the flags ``critical``, ``critical_ds``, ``sufficient`` (in the
-    fewest set that explains the decision) and ``redundant`` (lesion cost below
-    :data:`REDUNDANT_COST`)."""
-    names = list(dissection["type_names"])
-    baseline = float(dissection["baseline_accuracy"])
-    lesion = [float(v) for v in dissection["lesion_accuracy"]]
-    sufficient = set(dissection.get("sufficient_set") or [])
-    critical, critical_ds = set(dissection["critical"]), set(dissection["critical_ds"])
-
-    def floats(key: str) -> list[float]:
-        return [float("nan") if v is None else float(v) for v in dissection[key]]
-
-    return {
-        "cell_type": names,
-        "lesion_accuracy": lesion,
-        "lesion_cost": [baseline - v for v in lesion],
-        "dsi": floats("dsi"),
-        "vector_dsi": floats("vector_dsi"),
-        "dsi_p_value": floats("dsi_p_value"),
-        "preferred_direction_deg": floats("preferred_direction_deg"),
-        "critical": [i in critical for i in range(len(names))],
-        "critical_ds": [i in critical_ds for i in range(len(names))],
-        "sufficient": [i in sufficient for i in range(len(names))],
-        "redundant": [baseline - v < REDUNDANT_COST for v in lesion],
-    }
-
-
-def _side(preferred_deg: float) -> int:
-    """+1 for a rightward preferred direction (cos > 0), −1 leftward, 0 vertical or silent
-    (the rule of :func:`retinasim.compare.dissect._opposite`)."""
-    if not np.isfinite(preferred_deg):
-        return 0
-    cosine = np.cos(np.deg2rad(preferred_deg))
-    return 1 if cosine > 1e-9 else -1 if cosine < -1e-9 else 0
 
 
 def run_all(jobs: list[RunJob], *, workers: int, progress=None) -> list[dict[str, Any]]:
