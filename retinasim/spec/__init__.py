@@ -4,7 +4,13 @@ This package never imports torch.
 """
 
 from retinasim.spec.graph import layer_sizes, topological_order
-from retinasim.spec.loader import cell_params, load_circuit, resolve_circuit, spec_hash
+from retinasim.spec.loader import (
+    accepted_spec_hashes,
+    cell_params,
+    load_circuit,
+    resolve_circuit,
+    spec_hash,
+)
 from retinasim.spec.models import (
     INPUT,
     CircuitSpec,
@@ -27,6 +33,7 @@ __all__ = [
     "ShippedCircuit",
     "Sign",
     "WeightConstraint",
+    "accepted_spec_hashes",
     "cell_params",
     "layer_sizes",
     "load_circuit",

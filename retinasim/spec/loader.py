@@ -27,6 +27,7 @@ from retinasim.spec.shipped import (
     shipped_circuits,
     unknown_circuit_message,
 )
+from retinasim.spec.training import TrainingSpec
 from retinasim.spec.yaml_source import Path as DataPath
 from retinasim.spec.yaml_source import SourceMap, read_yaml
 
@@ -178,10 +179,41 @@ def _in_file_order(issues: list[SpecIssue]) -> list[SpecIssue]:
     return sorted(issues, key=lambda i: (i.line or 0, i.column or 0))
 
 
+LEGACY_TRAINING_FIELDS = ("dropout_start", "dropout_ramp_steps", "dropout_cooldown_steps")
+"""Training fields, in the order they were added, from before :func:`spec_hash` left fields
+at their defaults out: run folders of that time hashed every field, so their hash is the
+whole dump without the fields that did not exist yet (see :func:`accepted_spec_hashes`)."""
+
+
 def spec_hash(spec: CircuitSpec) -> str:
     """SHA-256 of the canonical JSON of ``spec`` (first 16 hex digits): names a circuit's
-    content independently of formatting and comments."""
-    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    content independently of formatting and comments. Fields at their default are left out,
+    so a field added to a later version (at a default that changes nothing) keeps the hash of
+    every existing circuit and run folder."""
+    return _digest(spec.model_dump(mode="json", exclude_defaults=True))
+
+
+def accepted_spec_hashes(spec: CircuitSpec) -> set[str]:
+    """:func:`spec_hash` of ``spec`` and the hashes that earlier versions gave the same
+    content (every field dumped, without the :data:`LEGACY_TRAINING_FIELDS` added after
+    them, when those are at their default): what a run folder's checkpoint may carry."""
+    data = spec.model_dump(mode="json")
+    hashes = {spec_hash(spec), _digest(data)}
+    training = data.get("training")
+    if isinstance(training, dict):
+        defaults = {
+            name: TrainingSpec.model_fields[name].default for name in LEGACY_TRAINING_FIELDS
+        }
+        for first in range(len(LEGACY_TRAINING_FIELDS)):
+            later = LEGACY_TRAINING_FIELDS[first:]
+            if all(training.get(name) == defaults[name] for name in later):
+                older = {k: v for k, v in training.items() if k not in later}
+                hashes.add(_digest({**data, "training": older}))
+    return hashes
+
+
+def _digest(data: Any) -> str:
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 

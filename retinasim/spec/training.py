@@ -122,6 +122,10 @@ class TrainingSpec(StrictModel):
     dropout_ramp_steps: NonNegativeInt = 0
     """Steps over which the dropout probability then rises linearly from 0 to its value
     (0: it starts at full strength at ``dropout_start``)."""
+    dropout_cooldown_steps: NonNegativeInt = 0
+    """Last steps of the run over which the dropout probability falls linearly back to 0, so
+    that the network ends adapted to running without it, as it is evaluated (trained at 0.4
+    to the end, a network can be right under dropout and wrong without it)."""
     loss_frames: PositiveInt = 1
     """Frames whose cross-entropy is averaged, ending at the readout's decision frame (1: the
     decision frame alone, as in the paper). Accuracy is always the decision frame's."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import pickle
 import zipfile
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,11 @@ def save_checkpoint(
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def load_checkpoint(path: Path, *, spec_hash: str | None = None) -> dict[str, Any]:
-    """Read a checkpoint with ``weights_only=True`` and check it belongs to ``spec_hash``.
+def load_checkpoint(
+    path: Path, *, spec_hash: str | Collection[str] | None = None
+) -> dict[str, Any]:
+    """Read a checkpoint with ``weights_only=True`` and check it belongs to ``spec_hash``
+    (one hash, or the hashes accepted for the circuit: ``accepted_spec_hashes``).
 
     Raises
     ------
@@ -81,10 +85,11 @@ def load_checkpoint(path: Path, *, spec_hash: str | None = None) -> dict[str, An
     problem = _layout_problem(state)
     if problem:
         raise CheckpointError(f"{path}: damaged checkpoint ({problem}); retrain the run")
-    if spec_hash is not None and state.get("spec_hash") != spec_hash:
+    accepted = {spec_hash} if isinstance(spec_hash, str) else set(spec_hash or ())
+    if spec_hash is not None and state.get("spec_hash") not in accepted:
         raise CheckpointError(
             f"{path}: checkpoint belongs to another circuit (spec hash {state.get('spec_hash')}, "
-            f"expected {spec_hash})"
+            f"expected {spec_hash if isinstance(spec_hash, str) else 'this circuit'})"
         )
     return state
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from retinasim.spec import spec_hash
+from retinasim.spec import accepted_spec_hashes, spec_hash
 from retinasim.train.checkpoint import check_finite, check_step, load_checkpoint, load_weights
 from retinasim.train.data import moving_dots
 from retinasim.train.errors import TrainingError
@@ -40,7 +40,7 @@ def load_trained(run_dir: str | Path, device: str = "cpu"):
     target = check_device(device)
     run = RunFolder(run_dir)
     spec = run.load_spec()
-    state = load_checkpoint(run.checkpoint, spec_hash=spec_hash(spec))
+    state = load_checkpoint(run.checkpoint, spec_hash=accepted_spec_hashes(spec))
     check_step(state, run.checkpoint, spec.training.total_steps())
     check_finite(state, run.checkpoint)
     circuit = compile_circuit(spec, seed=spec.training.seed, device=target)

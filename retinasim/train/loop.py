@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from retinasim.spec import CircuitSpec, spec_hash
+from retinasim.spec import CircuitSpec, accepted_spec_hashes, spec_hash
 from retinasim.spec.training import Initialisation
 from retinasim.train import distributed
 from retinasim.train.checkpoint import (
@@ -252,7 +252,7 @@ class _Run:
         if not resuming:
             self._initialise()
             return
-        state = load_checkpoint(self.run.checkpoint, spec_hash=self.hash)
+        state = load_checkpoint(self.run.checkpoint, spec_hash=accepted_spec_hashes(self.spec))
         if state.get("optimizer") is None:
             raise RunFolderError(
                 f"{self.run.path}: holds weights without a training state (imported with "

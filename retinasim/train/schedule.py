@@ -38,9 +38,14 @@ def dropout_probability(training: TrainingSpec, step: int, full: float) -> float
     """Dropout probability of optimizer step ``step`` (0-based), rising to ``full``.
 
     0 for ``step < dropout_start``; then ``full * (step - dropout_start + 1) /
-    (dropout_ramp_steps + 1)`` until it reaches ``full``, which it keeps.
+    (dropout_ramp_steps + 1)`` until it reaches ``full``, which it keeps; over the last
+    ``dropout_cooldown_steps`` steps at most ``full * (steps left) / (cooldown + 1)``,
+    falling to ``full / (cooldown + 1)`` at the last step.
     """
     start, ramp = training.dropout_start, training.dropout_ramp_steps
     if step < start:
         return 0.0
-    return full * min((step - start + 1) / (ramp + 1), 1.0)
+    rising = min((step - start + 1) / (ramp + 1), 1.0)
+    cooldown = training.dropout_cooldown_steps
+    falling = min((training.total_steps() - step) / (cooldown + 1), 1.0) if cooldown else 1.0
+    return full * min(rising, falling)

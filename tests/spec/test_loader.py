@@ -127,3 +127,27 @@ def test_connection_inherits_the_target_layer_constraint() -> None:
     spec = load_circuit("t.yaml", text=TINY_CIRCUIT)
     assert spec.connection_constraint(spec.connections[0]).value == "free"
     assert spec.connection_constraint(spec.connections[1]).value == "nonnegative"
+
+
+def test_spec_hash_leaves_defaults_out_and_accepts_the_hash_of_earlier_versions() -> None:
+    import hashlib
+    import json
+
+    from retinasim.spec import accepted_spec_hashes
+    from retinasim.spec.loader import LEGACY_TRAINING_FIELDS
+
+    plain = load_circuit("a.yaml", text=TINY_CIRCUIT + "training: {steps: 10}\n")
+    spelled = load_circuit(  # the same content with fields written at their defaults
+        "b.yaml", text=TINY_CIRCUIT + "training: {steps: 10, dropout_start: 0, batch_size: 16}\n"
+    )
+    assert spec_hash(plain) == spec_hash(spelled)
+    # Before fields at their default were left out, a run folder hashed the whole dump, without
+    # the training fields added since: its checkpoint must still belong to the circuit.
+    data = plain.model_dump(mode="json")
+    data["training"] = {
+        k: v for k, v in data["training"].items() if k not in LEGACY_TRAINING_FIELDS
+    }
+    old = hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode())
+    assert old.hexdigest()[:16] in accepted_spec_hashes(plain)
+    other = load_circuit("c.yaml", text=TINY_CIRCUIT + "training: {steps: 11}\n")
+    assert not accepted_spec_hashes(plain) & accepted_spec_hashes(other)

@@ -54,3 +54,10 @@ def test_dropout_is_off_until_its_start_then_ramps_linearly_to_its_value() -> No
     assert probabilities[10:14] == pytest.approx([0.1, 0.2, 0.3, 0.4])
     assert probabilities[14:] == [0.4, 0.4]
     assert dropout_probability(tiny_spec().training, 0, 0.4) == 0.4  # no warm-up: at once
+
+
+def test_dropout_cools_down_to_nearly_zero_over_the_last_steps() -> None:
+    training = tiny_spec(steps=20, dropout_start=2, dropout_ramp_steps=1, dropout_cooldown_steps=4)
+    probabilities = [dropout_probability(training.training, step, 0.5) for step in range(20)]
+    assert probabilities[:2] == [0.0, 0.0] and probabilities[3:16] == [0.5] * 13
+    assert probabilities[16:] == pytest.approx([0.4, 0.3, 0.2, 0.1])
