@@ -50,7 +50,13 @@ def test_the_paper_profile_is_murray2021_trained_with_dropout_0_4_after_a_warm_u
     assert paper.model_dump(exclude=ignored) == reference.model_dump(exclude=ignored)
     before, after = reference.training.model_dump(), paper.training.model_dump()
     changed = {key for key, value in after.items() if value != before[key]}
-    assert changed == {"steps", "dropout", "dropout_start", "dropout_ramp_steps"}
+    assert changed == {
+        "steps",
+        "dropout",
+        "dropout_start",
+        "dropout_ramp_steps",
+        "dropout_cooldown_steps",
+    }
     assert paper.training.dropout == paper.dropout == 0.4
     assert 0 < paper.training.dropout_start < paper.training.total_steps()
 
