@@ -11,6 +11,7 @@ from retinasim.analysis.amplitude import response_amplitude, trial_response
 from retinasim.analysis.direction import direction_protocol
 from retinasim.analysis.kernels import spatial_kernels, temporal_kernels
 from retinasim.analysis.receptive_fields import (
+    radial_profile,
     receptive_field,
     spike_triggered_average,
     stimulus_array,
@@ -20,6 +21,7 @@ from retinasim.analysis.tuning import direction_tuning
 __all__ = [
     "direction_protocol",
     "direction_tuning",
+    "radial_profile",
     "receptive_field",
     "response_amplitude",
     "spatial_kernels",

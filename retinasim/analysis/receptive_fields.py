@@ -125,7 +125,12 @@ def receptive_field(sta: xr.DataArray, *, method: Literal["svd", "peak"] = "svd"
         ``temporal (..., lag)`` (sign so that ``temporal ⊗ spatial`` ≈ ``sta``),
         ``centre_y``, ``centre_x`` (pixels: centroid of the pixels of the peak's sign above
         half the peak), ``centre_surround_index`` (summed opposite-sign weight over summed
-        same-sign weight, pixels above 10% of the peak; 0 = no surround) and
+        same-sign weight, pixels above 10% of the peak; 0 = no opposite-sign weight, but any
+        mixed-sign field scores, an oriented edge detector as much as a concentric one),
+        ``surround_index`` and ``surround_coverage`` (the concentric test,
+        :func:`radial_profile`: the most antagonistic ring's mean over the centre's, 0 = no
+        antagonistic ring; the share of 8 directions around the centre in which that ring
+        is antagonistic, 1 = a closed annulus, about 0.25 for a side lobe) and
         ``variance_explained`` (of the rank-1 fit).
     """
     require_dims(sta, ("lag", "pixel_y", "pixel_x"), "a receptive field")
@@ -139,11 +144,14 @@ def receptive_field(sta: xr.DataArray, *, method: Literal["svd", "peak"] = "svd"
         lags, height, width = values.shape[-3:]
         matrix = values.reshape(-1, lags, height * width).astype(np.float64)
         spatial, temporal, explained = _rank_one(matrix, method)
-        centre_y, centre_x, csi = _centre(spatial.reshape(-1, height, width), rows, columns)
+        maps = spatial.reshape(-1, height, width)
+        centre_y, centre_x, csi = _centre(maps, rows, columns)
+        surround, coverage = _surround(maps, centre_y, centre_x, rows, columns)
+        scalars = (centre_y, centre_x, csi, surround, coverage, explained)
         return (
             spatial.reshape(*leading, height, width),
             temporal.reshape(*leading, lags),
-            *(v.reshape(leading) for v in (centre_y, centre_x, csi, explained)),
+            *(v.reshape(leading) for v in scalars),
         )
 
     bare = sta.drop_vars([c for c in sta.coords if c not in sta.dims]).compute()  # small
@@ -151,7 +159,7 @@ def receptive_field(sta: xr.DataArray, *, method: Literal["svd", "peak"] = "svd"
         core,
         bare,
         input_core_dims=[["lag", "pixel_y", "pixel_x"]],
-        output_core_dims=[["pixel_y", "pixel_x"], ["lag"], [], [], [], []],
+        output_core_dims=[["pixel_y", "pixel_x"], ["lag"], [], [], [], [], [], []],
     )
     names = [
         ("spatial", "spatial profile", "1"),
@@ -159,6 +167,8 @@ def receptive_field(sta: xr.DataArray, *, method: Literal["svd", "peak"] = "svd"
         ("centre_y", "RF centre row", "pixel"),
         ("centre_x", "RF centre column", "pixel"),
         ("centre_surround_index", "centre-surround index", "1"),
+        ("surround_index", "antagonistic surround ring over centre", "1"),
+        ("surround_coverage", "share of directions with an antagonistic surround", "1"),
         ("variance_explained", "variance explained by rank-1 fit", "1"),
     ]
     data = {
@@ -204,3 +214,41 @@ def _centre(spatial: np.ndarray, rows: np.ndarray, columns: np.ndarray):
     same = np.where(strong & (spatial > 0), spatial, 0.0).sum(axis=(1, 2))
     opposite = np.where(strong & (spatial < 0), -spatial, 0.0).sum(axis=(1, 2))
     return centre_y, centre_x, opposite / np.maximum(same, 1e-300)
+
+
+def radial_profile(
+    spatial: np.ndarray, centre_y: float, centre_x: float, rows: np.ndarray, columns: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of a spatial profile ``(pixel_y, pixel_x)`` on rings of 1 pixel around its
+    centre: ``(radius, mean)``, radius in pixels (rounded distance to the centre)."""
+    distance = np.hypot(rows[:, None] - centre_y, columns[None, :] - centre_x)
+    ring = np.rint(distance).astype(int).ravel()
+    counts = np.bincount(ring)
+    sums = np.bincount(ring, weights=spatial.ravel())
+    radius = np.nonzero(counts)[0]
+    return radius, sums[radius] / counts[radius]
+
+
+def _surround(spatial: np.ndarray, centre_y, centre_x, rows: np.ndarray, columns: np.ndarray):
+    """Per profile ``(n, pixel_y, pixel_x)`` (centre positive): the surround index (minus the
+    most negative ring mean at radius ≥ 2 px over the largest ring mean at radius ≤ 1 px,
+    0 when no ring is negative) and the share of the 8 octants around the centre in which
+    that ring sums negative."""
+    index = np.full(spatial.shape[0], np.nan)
+    coverage = np.full(spatial.shape[0], np.nan)
+    for n, (profile, cy, cx) in enumerate(zip(spatial, centre_y, centre_x, strict=True)):
+        if not np.isfinite(cy) or not np.isfinite(cx):
+            continue
+        radius, mean = radial_profile(profile, cy, cx, rows, columns)
+        inner, outer = mean[radius <= 1], mean[radius >= 2]
+        if not inner.size or not outer.size or inner.max() <= 0:
+            continue
+        index[n] = max(0.0, -outer.min()) / inner.max()
+        ring_radius = radius[radius >= 2][outer.argmin()]
+        dy, dx = rows[:, None] - cy, columns[None, :] - cx
+        band = np.rint(np.hypot(dy, dx)) == ring_radius
+        octant = (np.floor((np.arctan2(dy, dx) + np.pi) / (np.pi / 4)).astype(int)) % 8
+        sums = np.bincount(octant[band], weights=profile[band], minlength=8)
+        present = np.bincount(octant[band], minlength=8) > 0
+        coverage[n] = (sums[present] < 0).mean() if index[n] > 0 else 0.0
+    return index, coverage

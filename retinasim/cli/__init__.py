@@ -26,6 +26,7 @@ def _register_commands() -> None:
     from retinasim.cli import (
         circuit_commands,
         compare_commands,
+        receptive_field_commands,
         record_commands,
         run_commands,
         stimulus,
@@ -36,6 +37,7 @@ def _register_commands() -> None:
     stimulus.register(app)
     train_commands.register(app)
     record_commands.register(app)
+    receptive_field_commands.register(app)
     run_commands.register(app)
     compare_commands.register(app)
     __import__("retinasim.cli.authors_commands", fromlist=["register"]).register(app)

@@ -6,7 +6,8 @@ Public API: :func:`evaluation_set` (a :class:`~retinasim.engine.StimulusSet`),
 :func:`accuracy_by_s`, :func:`lesion_scan`, :func:`critical_types`,
 :func:`lesion_effects_by_s`, :func:`ablation_search`, :func:`ablated_lesions`,
 :func:`maximise_activation`, :func:`xt_slice`, :func:`structure_velocity`,
-:func:`motion_index`, :func:`maximise_moving_pattern`, :func:`bipolar_amacrine_units`, and
+:func:`motion_index`, :func:`maximise_moving_pattern`, :func:`bipolar_amacrine_units`,
+:func:`map_receptive_fields`, :func:`kernel_receptive_fields`, :func:`receptive_field_summary`, and
 (in :mod:`retinasim.dissect.summary`) :func:`cell_type_summary`; :class:`DissectionError`.
 See ``docs/dissection.md``.
 """
@@ -23,6 +24,11 @@ from retinasim.dissect.errors import DissectionError
 from retinasim.dissect.evaluation import StimulusSet, decisions, evaluation_set
 from retinasim.dissect.lesions import critical_types, lesion_effects_by_s, lesion_scan
 from retinasim.dissect.moving_pattern import maximise_moving_pattern
+from retinasim.dissect.receptive_fields import (
+    kernel_receptive_fields,
+    map_receptive_fields,
+    receptive_field_summary,
+)
 from retinasim.dissect.units import bipolar_amacrine_units
 
 __all__ = [
@@ -35,12 +41,15 @@ __all__ = [
     "critical_types",
     "decisions",
     "evaluation_set",
+    "kernel_receptive_fields",
     "lesion_effects_by_s",
     "lesion_scan",
+    "map_receptive_fields",
     "maximise_activation",
     "maximise_moving_pattern",
     "motion_index",
     "psychometric_curve",
+    "receptive_field_summary",
     "structure_velocity",
     "xt_slice",
 ]

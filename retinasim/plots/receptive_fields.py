@@ -57,3 +57,47 @@ def plot_temporal_profile(
     ax.set_ylabel(axis_label(rf.temporal))
     ax.legend(fontsize="small")
     return figure
+
+
+def plot_rf_mosaic(fields: xr.Dataset, *, row: str = "run", title: str | None = None) -> Figure:
+    """Spatial profiles of every cell type (columns) of every index along ``row`` (rows:
+    runs, seeds, ...), each scaled to its own peak, blank where the type had no field.
+
+    Parameters
+    ----------
+    fields
+        ``spatial (row, cell_type, pixel_y, pixel_x)`` with ``surround_index`` and
+        ``surround_coverage`` (:func:`retinasim.dissect.map_receptive_fields`, concatenated).
+    """
+    import matplotlib.pyplot as plt
+
+    if row not in fields.dims:
+        fields = fields.expand_dims({row: [""]})
+    rows, columns = fields.sizes[row], fields.sizes["cell_type"]
+    figure, grid = plt.subplots(
+        rows, columns, figsize=(1.5 * columns, 1.6 * rows + 0.4), squeeze=False
+    )
+    for i in range(rows):
+        for j in range(columns):
+            ax = grid[i][j]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            one = fields.isel({row: i, "cell_type": j})
+            spatial = one.spatial.values
+            if np.isfinite(spatial).any():
+                limit = float(np.nanmax(np.abs(spatial))) or 1.0
+                ax.imshow(spatial, cmap="RdBu_r", vmin=-limit, vmax=limit)
+                ax.set_xlabel(
+                    f"S {float(one.surround_index):.2f} · {float(one.surround_coverage):.2f}",
+                    fontsize="x-small",
+                )
+            if i == 0:
+                ax.set_title(str(fields.cell_type.values[j]), fontsize="small")
+            if j == 0:
+                ax.set_ylabel(str(fields[row].values[i]), fontsize="small")
+    figure.suptitle(
+        title or "receptive fields (red: ON, blue: OFF; S = surround index · coverage)",
+        fontsize="small",
+    )
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,106 @@
+"""``retinasim receptive-fields``: white-noise receptive fields of one layer of several runs."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from retinasim.errors import RetinasimError
+
+COLUMNS = (
+    ("mean_luminance", "mean"),
+    ("active_fraction", "active"),
+    ("centre_surround_index", "CSI"),
+    ("surround_index", "surr"),
+    ("surround_coverage", "cover"),
+    ("kernel_surround_index", "k.surr"),
+    ("kernel_surround_coverage", "k.cover"),
+    ("sta_kernel_correlation", "r(k)"),
+)
+
+
+def receptive_fields_command(
+    targets: Annotated[list[Path], typer.Argument(help="Run folders or circuit YAML files.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder of results.")],
+    layer: Annotated[
+        str | None, typer.Option(help="Layer to map (default: the one the input drives).")
+    ] = None,
+    trials: Annotated[int, typer.Option(min=1, help="Noise videos per operating point.")] = 16,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the noise.")] = 0,
+    mean_luminance: Annotated[
+        float | None,
+        typer.Option(help="Noise mean luminance for every type (default: per-type search)."),
+    ] = None,
+    circuit_seed: Annotated[int, typer.Option(help="Initial weights of a YAML circuit.")] = 0,
+) -> None:
+    """Map the receptive fields of LAYER in every TARGET by white noise (population
+    spike-triggered average over every unit of the map; docs/dissection.md).
+
+    Prints one row per run and cell type: the noise mean each type was mapped at, the share
+    of responses above zero, the centre-surround index, the surround index and coverage
+    (the concentric test), the same from the weights (input-fed layers) and the STA-kernel
+    correlation. Writes OUT/receptive_fields.nc (dimension ``run``), .csv and .png (the
+    STAs; receptive_field_kernels.png: the weights' spatial kernels).
+    """
+    import xarray as xr
+
+    from retinasim.cli.record_commands import _load
+    from retinasim.dissect.receptive_fields import receptive_field_summary
+    from retinasim.plots import plot_rf_mosaic
+    from retinasim.record.storage import save_recording
+    from retinasim.util.files import atomic_path, atomic_write_text
+
+    names = [_run_name(target) for target in targets]
+    if len(set(names)) != len(names):
+        raise RetinasimError(f"two targets have the same name: {names}")
+    noise = None if mean_luminance is None else {"mean_luminance": mean_luminance}
+    results = []
+    for target, name in zip(targets, names, strict=True):
+        circuit = _load(target, circuit_seed)
+        fields = receptive_field_summary(circuit, layer, trials=trials, seed=seed, noise=noise)
+        fields.attrs.update(circuit=circuit.spec.name, spec_hash=circuit.spec_hash)
+        results.append(fields.expand_dims(run=[name]))
+        print(f"{name}: {fields.attrs['layer']}, {fields.attrs['units']} units per type")
+    combined = xr.concat(results, dim="run", join="outer", combine_attrs="drop_conflicts")
+    present = [(column, label) for column, label in COLUMNS if column in combined]
+    header = f"{'run':<24} {'cell type':<14} " + " ".join(f"{label:>7}" for _, label in present)
+    print(header)
+    lines = [",".join(["run", "cell_type", *(column for column, _ in present)])]
+    for run in combined.run.values:
+        for cell_type in combined.cell_type.values:
+            row = combined.sel(run=run, cell_type=cell_type)
+            values = [float(row[column]) for column, _ in present]
+            shown = " ".join("    nan" if math.isnan(v) else f"{v:7.2f}" for v in values)
+            print(f"{run!s:<24} {cell_type!s:<14} {shown}")
+            lines.append(",".join([str(run), str(cell_type), *(f"{v:.6g}" for v in values)]))
+    save_recording(combined, out / "receptive_fields.nc")
+    atomic_write_text(out / "receptive_fields.csv", "\n".join(lines) + "\n")
+    figures = {"receptive_fields.png": plot_rf_mosaic(combined)}
+    if "kernel_spatial" in combined:
+        weights = combined.assign(
+            spatial=combined.kernel_spatial,
+            surround_index=combined.kernel_surround_index,
+            surround_coverage=combined.kernel_surround_coverage,
+        )
+        title = "spatial kernels from the weights (S = surround index · coverage)"
+        figures["receptive_field_kernels.png"] = plot_rf_mosaic(weights, title=title)
+    for file_name, figure in figures.items():
+        with atomic_path(out / file_name) as path:
+            figure.savefig(path, dpi=150, bbox_inches="tight")
+    print(f"wrote {out}/receptive_fields.nc, .csv, {' and '.join(figures)}")
+
+
+def _run_name(target: Path) -> str:
+    """A short label: ``<circuit folder>/<seed folder>`` for run folders, the stem else."""
+    resolved = target.resolve()
+    if resolved.is_dir():
+        return f"{resolved.parent.name}/{resolved.name}" if resolved.parent.name else resolved.name
+    return target.stem
+
+
+def register(app: typer.Typer) -> None:
+    """Register ``receptive-fields`` on ``app``."""
+    app.command("receptive-fields")(receptive_fields_command)

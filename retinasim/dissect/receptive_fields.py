@@ -1,0 +1,428 @@
+"""Receptive fields of a trained circuit mapped with white noise, as a physiologist maps them.
+
+A layer of a convolutional circuit repeats one unit per cell type over its map, every copy
+with the same weights shifted by the layer's stride. So the spike-triggered average of a cell
+type is measured over *every* unit of its map at once, each aligned on its own receptive
+field (the pixels its connections can reach, :func:`pixel_geometry`) — the population
+reverse correlation of a mosaic, thousands of units per stimulus instead of one:
+
+``sta[c, k, dy, dx] = Σ (r[b, c, t, i, j] - r̄_c) (s[b, t - k, y0 + S i + dy, x0 + S j + dx]
+- m) / (N σ_c)``
+
+over trials ``b``, frames ``t ≥ lags - 1`` and the units ``(i, j)`` whose window lies inside
+the screen; ``m`` is the noise's mean luminance, ``r̄_c`` and ``σ_c`` the response's mean and
+standard deviation (:func:`retinasim.analysis.spike_triggered_average`'s centred convention).
+For each window pixel the sum over units and frames is one matrix product (responses ×
+lagged contrast). For the input layer the answer can be checked against the
+weights: :func:`kernel_receptive_fields` is the unit's space–time kernel read off them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import xarray as xr
+
+from retinasim.analysis.labels import labelled
+from retinasim.analysis.receptive_fields import receptive_field
+from retinasim.dissect.errors import DissectionError
+
+
+@dataclass(frozen=True)
+class AxisGeometry:
+    """Where the units of a layer look along one screen axis, in input pixels.
+
+    Unit ``i``'s receptive field covers pixels ``start + stride * i`` to
+    ``start + stride * i + extent - 1`` (``start`` is negative where zero padding lets edge
+    units look past the screen).
+    """
+
+    stride: int
+    start: int
+    extent: int
+
+
+def pixel_geometry(spec, layer: str) -> tuple[AxisGeometry, AxisGeometry]:
+    """``(rows, columns)`` geometry of ``layer``'s receptive fields, composed along every
+    path of connections from the input (the union of the paths' fields).
+
+    Raises
+    ------
+    DissectionError
+        When two paths into a layer have different strides (no common grid of units).
+    """
+    known: dict[str, tuple[AxisGeometry, AxisGeometry]] = {
+        "input": (AxisGeometry(1, 0, 1), AxisGeometry(1, 0, 1))
+    }
+
+    def geometry(name: str) -> tuple[AxisGeometry, AxisGeometry]:
+        if name in known:
+            return known[name]
+        incoming = [c for c in spec.connections if c.target == name and c.source != name]
+        if not incoming:
+            raise DissectionError(f"layer {name!r} is not reached from the input")
+        axes = []
+        for axis in (0, 1):
+            fields = []
+            for connection in incoming:
+                source = geometry(connection.source)[axis]
+                stride = source.stride * connection.stride[axis]
+                start = source.start - source.stride * connection.padding[axis]
+                extent = source.extent + (connection.kernel[axis] - 1) * source.stride
+                fields.append((stride, start, start + extent))
+            strides = {f[0] for f in fields}
+            if len(strides) > 1:
+                raise DissectionError(
+                    f"the paths into {name!r} have different strides {sorted(strides)}: its "
+                    "units have no common receptive-field grid"
+                )
+            start, end = min(f[1] for f in fields), max(f[2] for f in fields)
+            axes.append(AxisGeometry(strides.pop(), start, end - start))
+        known[name] = (axes[0], axes[1])
+        return known[name]
+
+    if layer not in {layer.name for layer in spec.layers}:
+        raise DissectionError(f"no layer {layer!r} in circuit {spec.name!r}")
+    return geometry(layer)
+
+
+#: Mean luminances tried by the operating-point search (binary noise at the largest contrast
+#: each allows: 0/0.2, 0/0.6, 0/1, 0.4/1, 0.8/1).
+OPERATING_LEVELS = (0.1, 0.3, 0.5, 0.7, 0.9)
+
+
+def map_receptive_fields(
+    circuit,
+    layer: str | None = None,
+    *,
+    trials: int = 16,
+    seed: int = 0,
+    lags: int | None = None,
+    margin: int = 2,
+    batch_size: int = 4,
+    noise: dict[str, Any] | None = None,
+    pilot_trials: int = 2,
+    min_active: float = 0.005,
+    device: str | torch.device | None = None,
+) -> xr.Dataset:
+    """Spike-triggered averages of every cell type of ``layer`` under white noise.
+
+    A rectified unit that the noise leaves below threshold has no STA (a cell trained on
+    bright dots on black is silent to black-and-white noise at mean 0.5), so, as a
+    physiologist sets the background where a cell responds, each type is mapped at its own
+    *operating point*: unless ``noise`` sets ``mean_luminance``, short pilots of
+    ``pilot_trials`` videos at each of :data:`OPERATING_LEVELS` (binary noise, the largest
+    contrast the level allows) pick, per type, the level where its response varies most.
+
+    Parameters
+    ----------
+    circuit
+        A compiled circuit (its ``spec`` gives the geometry and the input transform).
+    layer
+        Layer to map; default: the first layer the input drives (the bipolar cells).
+    trials
+        White-noise videos per operating point (the circuit's size and frames), from ``seed``.
+    lags
+        Lags ``k = 0 .. lags - 1`` in frames; default: the layer's temporal kernel length
+        (16 when its cell module has none), at most ``frames``.
+    margin
+        Pixels kept around each receptive field (they must come out flat: a check).
+    batch_size
+        Videos per forward pass.
+    noise
+        :class:`~retinasim.stimuli.WhiteNoise` parameters; default binary noise of 1-pixel
+        stixels at each type's operating point.
+    pilot_trials
+        Videos per level of the operating-point search.
+    min_active
+        Share of responses above zero under which a type counts as silent (its STA, a
+        handful of responses, would be noise): NaN STA and profiles.
+    device
+        Where the circuit runs (default: where its parameters are).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``sta (cell_type, lag, pixel_y, pixel_x)``: contrast per response standard deviation,
+        ``pixel_y``/``pixel_x`` in input pixels from the receptive field's first pixel;
+        ``mean_luminance (cell_type)``: the noise each type was mapped at;
+        ``active_fraction (cell_type)``: share of its responses above zero (a type under
+        ``min_active`` has a NaN STA and profiles); and
+        :func:`~retinasim.analysis.receptive_field`'s profiles, centre and indices.
+        Attributes: layer, units, trials, seed, noise.
+    """
+    spec = circuit.spec
+    layer = layer or next(c.target for c in spec.connections if c.source == "input")
+    if trials < 1 or batch_size < 1 or pilot_trials < 1 or margin < 0:
+        raise DissectionError(
+            "trials, pilot_trials and batch_size must be at least 1, margin at least 0"
+        )
+    mapping = _Mapping(circuit, layer, lags, margin, batch_size, device)
+    settings = {"distribution": "binary", "pixel_size": 1, **(noise or {})}
+    if "mean_luminance" in settings:
+        levels = np.full(mapping.n_types, float(settings["mean_luminance"]))
+    else:
+        pilots = [mapping.run(_at_level(settings, m), pilot_trials, seed) for m in OPERATING_LEVELS]
+        spread = np.stack([pilot.std() for pilot in pilots])
+        levels = np.asarray(OPERATING_LEVELS)[spread.argmax(axis=0)]
+    sta = np.full((mapping.n_types, mapping.lags, *mapping.window), np.nan)
+    active = np.zeros(mapping.n_types)
+    for level in np.unique(levels):
+        chosen = levels == level
+        sums = mapping.run(_at_level(settings, float(level)), trials, seed)
+        sta[chosen], active[chosen] = sums.sta()[chosen], sums.active_fraction()[chosen]
+    sta[active < min_active] = np.nan
+    array = mapping.label(sta)
+    result = receptive_field(array.fillna(0.0))
+    result = result.where(xr.DataArray(active >= min_active, dims="cell_type"))
+    result["sta"] = array
+    result["mean_luminance"] = labelled(
+        xr.DataArray(levels, dims="cell_type"), "noise mean luminance", "1"
+    )
+    result["active_fraction"] = labelled(
+        xr.DataArray(active, dims="cell_type"), "share of responses > 0", "1"
+    )
+    result.attrs = {
+        "layer": layer,
+        "units": mapping.units,
+        "trials": trials,
+        "seed": seed,
+        "margin": margin,
+        "noise": str(settings),
+        "method": "population spike-triggered average (every unit of the map, aligned)",
+    }
+    return result
+
+
+def _at_level(settings: dict[str, Any], mean: float) -> dict[str, Any]:
+    """Binary noise at mean luminance ``mean`` with the largest contrast it allows."""
+    contrast = settings.get("contrast")
+    if contrast is None and settings.get("distribution", "binary") == "binary":
+        contrast = min(1.0, (1.0 - mean) / mean)
+    return {**settings, "mean_luminance": mean, "contrast": contrast}
+
+
+class _Mapping:
+    """One layer's units, window and crop, and the white-noise runs that measure them."""
+
+    def __init__(self, circuit, layer: str, lags: int | None, margin: int, batch_size, device):
+        spec = circuit.spec
+        self.circuit, self.layer, self.batch_size = circuit, layer, batch_size
+        self.rows, self.columns = pixel_geometry(spec, layer)
+        self.n_types, self.frames, height, width = circuit.layer_shapes[layer]
+        self.screen = tuple(spec.input.size)
+        self.lags = min(lags or _kernel_taps(circuit, layer) or 16, self.frames)
+        self.margin = margin
+        self.units_y = _inside(self.rows, height, self.screen[0], margin)
+        self.units_x = _inside(self.columns, width, self.screen[1], margin)
+        self.units = (self.units_y.stop - self.units_y.start) * (
+            self.units_x.stop - self.units_x.start
+        )
+        self.window = (self.rows.extent + 2 * margin, self.columns.extent + 2 * margin)
+        self.crop = (
+            _crop(self.rows, self.units_y, margin, self.window[0]),
+            _crop(self.columns, self.units_x, margin, self.window[1]),
+        )
+        self.device = torch.device(device) if device else next(circuit.parameters()).device
+
+    def run(self, settings: dict[str, Any], trials: int, seed: int) -> _Sums:
+        """The sums of ``trials`` white-noise videos of ``settings`` (set ``seed``)."""
+        from retinasim.stimuli.noise import WhiteNoise
+        from retinasim.train.data import circuit_input
+
+        circuit, spec = self.circuit, self.circuit.spec
+        generator = WhiteNoise(
+            height=self.screen[0],
+            width=self.screen[1],
+            frames=self.frames,
+            frame_rate_hz=float(spec.input.frame_rate),
+            **settings,
+        )
+        sums = _Sums(self.n_types, self.lags, self.window)
+        strides = (self.rows.stride, self.columns.stride)
+        was_training = circuit.training
+        circuit.eval()
+        try:
+            with torch.no_grad():
+                for first in range(0, trials, self.batch_size):
+                    count = min(self.batch_size, trials - first)
+                    batch = generator.generate_range(first, count, seed=seed)
+                    video = batch.video.to(self.device)
+                    output = circuit.run(circuit_input(video, spec.training), layers=[self.layer])
+                    response = output.activity[self.layer][
+                        :, :, self.lags - 1 :, self.units_y, self.units_x
+                    ]
+                    contrast = video[:, 0, :, self.crop[0], self.crop[1]] - generator.mean_luminance
+                    sums.add(response, contrast, strides)
+        finally:
+            circuit.train(was_training)
+        return sums
+
+    def label(self, sta: np.ndarray) -> xr.DataArray:
+        """``sta (cell_type, lag, pixel_y, pixel_x)`` as a labeled array."""
+        rate = float(self.circuit.spec.input.frame_rate)
+        names = np.array(self.circuit.type_names[self.layer], dtype=object)
+        lags, margin = np.arange(self.lags), self.margin
+        array = xr.DataArray(
+            sta,
+            dims=("cell_type", "lag", "pixel_y", "pixel_x"),
+            coords={
+                "cell_type": ("cell_type", names, {"long_name": "cell type"}),
+                "lag": ("lag", lags, {"long_name": "lag", "units": "frame"}),
+                "lag_s": ("lag", lags / rate, {"long_name": "lag", "units": "s"}),
+                "pixel_y": ("pixel_y", np.arange(self.window[0]) - margin, _pixel("row")),
+                "pixel_x": ("pixel_x", np.arange(self.window[1]) - margin, _pixel("column")),
+            },
+        )
+        return labelled(array, "spike-triggered average contrast", "1", frame_rate_hz=rate)
+
+
+def kernel_receptive_fields(circuit, layer: str | None = None, *, margin: int = 2) -> xr.Dataset:
+    """The space–time kernel ``temporal ⊗ spatial`` of an input-fed layer's cell types, read
+    off the weights, laid out like :func:`map_receptive_fields`'s ``sta`` (same pixel and lag
+    coordinates) and summarised by :func:`~retinasim.analysis.receptive_field`.
+
+    Raises
+    ------
+    DissectionError
+        When ``layer`` has inputs other than one input connection or no temporal kernel.
+    """
+    from retinasim.analysis import spatial_kernels, temporal_kernels
+
+    spec = circuit.spec
+    layer = layer or next(c.target for c in spec.connections if c.source == "input")
+    incoming = [c for c in spec.connections if c.target == layer]
+    temporal = temporal_kernels(circuit).get(layer)
+    if [c.source for c in incoming] != ["input"] or temporal is None:
+        raise DissectionError(
+            f"{layer!r} is not a layer fed by the input alone with a temporal kernel: its "
+            "receptive field is not a product of its weights (map it with white noise)"
+        )
+    spatial = spatial_kernels(circuit, signed=True)[f"input->{layer}"].sum("source_type")
+    spatial = spatial.rename(target_type="cell_type", ky="pixel_y", kx="pixel_x")
+    spatial = spatial.reset_coords(drop=True).pad(
+        pixel_y=margin, pixel_x=margin, constant_values=0.0
+    )
+    ky, kx = spatial.sizes["pixel_y"], spatial.sizes["pixel_x"]
+    spatial = spatial.assign_coords(
+        cell_type=temporal.cell_type.values,
+        pixel_y=("pixel_y", np.arange(ky) - margin, _pixel("row")),
+        pixel_x=("pixel_x", np.arange(kx) - margin, _pixel("column")),
+    )
+    kernel = temporal.reset_coords(drop=True) * spatial
+    kernel = kernel.transpose("cell_type", "lag", "pixel_y", "pixel_x")
+    kernel = labelled(kernel, "space-time kernel", "a.u.")
+    result = receptive_field(kernel)
+    result["kernel"] = kernel
+    result.attrs = {"layer": layer, "margin": margin, "method": "weights"}
+    return result
+
+
+def receptive_field_summary(circuit, layer: str | None = None, **options: Any) -> xr.Dataset:
+    """:func:`map_receptive_fields` of ``layer``, with the weights' answer beside it where
+    the layer is fed by the input alone: ``kernel_<name>`` for each of ``spatial``,
+    ``centre_surround_index``, ``surround_index`` and ``surround_coverage``, and
+    ``sta_kernel_correlation (cell_type)`` (Pearson r of STA and kernel over lags and
+    pixels; near 1 = the noise measured the unit's linear field). ``options`` go to
+    :func:`map_receptive_fields`."""
+    fields = map_receptive_fields(circuit, layer, **options)
+    try:
+        weights = kernel_receptive_fields(
+            circuit, fields.attrs["layer"], margin=fields.attrs["margin"]
+        )
+    except DissectionError:
+        return fields
+    kernel = weights.kernel.isel(lag=slice(0, fields.sizes["lag"]))
+    for name in ("spatial", "centre_surround_index", "surround_index", "surround_coverage"):
+        fields[f"kernel_{name}"] = weights[name].assign_attrs(
+            long_name=f"{weights[name].attrs.get('long_name', name)} (weights)"
+        )
+    sta, kernel = fields.sta.values, kernel.values
+    correlation = np.full(sta.shape[0], np.nan)
+    for index in range(sta.shape[0]):
+        a, b = sta[index].ravel(), kernel[index].ravel()
+        if np.isfinite(a).all() and a.std() > 0 and b.std() > 0:
+            correlation[index] = np.corrcoef(a, b)[0, 1]
+    fields["sta_kernel_correlation"] = labelled(
+        xr.DataArray(correlation, dims="cell_type"), "correlation of STA and kernel", "1"
+    )
+    return fields
+
+
+class _Sums:
+    """Running sums of the population STA over batches (float64)."""
+
+    def __init__(self, n_types: int, lags: int, window: tuple[int, int]):
+        self.shape = (n_types, lags, *window)
+        self.cross = torch.zeros((n_types, lags, *window), dtype=torch.float64)
+        self.stimulus = torch.zeros((lags, *window), dtype=torch.float64)
+        self.total = torch.zeros(n_types, dtype=torch.float64)
+        self.square = torch.zeros(n_types, dtype=torch.float64)
+        self.active = np.zeros(n_types)
+        self.count = 0
+
+    def add(self, response: torch.Tensor, contrast: torch.Tensor, strides: tuple[int, int]):
+        """``response (b, c, t', ny, nx)`` (frames ``t ≥ lags - 1``), ``contrast (b, t,
+        crop_y, crop_x)``: their correlation at every lag and window pixel, summed."""
+        lags, (height, width) = self.shape[1], self.shape[2:]
+        n_types, ny, nx = response.shape[1], response.shape[3], response.shape[4]
+        weights = response.permute(1, 0, 2, 3, 4).reshape(n_types, -1)  # (c, b t' ny nx)
+        for dy in range(height):
+            for dx in range(width):
+                shifted = contrast[:, :, dy :: strides[0], dx :: strides[1]][:, :, :ny, :nx]
+                # windows[b, t', i, j, τ] = contrast at frame t' + τ = t - (lags - 1 - τ)
+                windows = shifted.unfold(1, lags, 1).reshape(-1, lags)
+                self.cross[:, :, dy, dx] += (weights @ windows).double().cpu()
+                self.stimulus[:, dy, dx] += windows.sum(0).double().cpu()
+        self.total += weights.sum(1).double().cpu()
+        self.square += (weights.double() ** 2).sum(1).cpu()
+        self.active += (weights > 0).sum(1).cpu().numpy()
+        self.count += weights.shape[1]
+
+    def std(self) -> np.ndarray:
+        """``(cell_type,)``: the responses' standard deviation."""
+        mean = self.total / self.count
+        return (self.square / self.count - mean**2).clamp_min(0).sqrt().numpy()
+
+    def active_fraction(self) -> np.ndarray:
+        """``(cell_type,)``: the share of responses above zero."""
+        return self.active / self.count
+
+    def sta(self) -> np.ndarray:
+        """``(cell_type, lag, pixel_y, pixel_x)``: lag 0 = the response's own frame."""
+        mean = self.total / self.count
+        std = torch.from_numpy(self.std())
+        centred = self.cross - mean[:, None, None, None] * self.stimulus
+        sta = centred / (self.count * std[:, None, None, None])
+        sta[std == 0] = float("nan")
+        return sta.flip(1).numpy()  # weight tap τ meets frame t - (lags - 1 - τ)
+
+
+def _inside(axis: AxisGeometry, units: int, screen: int, margin: int) -> slice:
+    """The units whose field plus ``margin`` lies on the screen (a slice of the map)."""
+    first = max(0, -((axis.start - margin) // axis.stride))
+    last = min(units - 1, (screen - axis.extent - margin - axis.start) // axis.stride)
+    if last < first:
+        raise DissectionError(
+            f"no unit's receptive field ({axis.extent} px + {margin} px margin) lies inside "
+            f"the {screen}-pixel screen"
+        )
+    return slice(first, last + 1)
+
+
+def _crop(axis: AxisGeometry, units: slice, margin: int, window: int) -> slice:
+    """The screen pixels the windows of ``units`` cover."""
+    first = axis.start - margin + axis.stride * units.start
+    return slice(first, axis.start - margin + axis.stride * (units.stop - 1) + window)
+
+
+def _kernel_taps(circuit, layer: str) -> int | None:
+    weight = getattr(circuit.cells[layer], "weight", None)
+    return int(weight.shape[1]) if isinstance(weight, torch.Tensor) and weight.dim() == 2 else None
+
+
+def _pixel(name: str) -> dict[str, str]:
+    return {"long_name": f"{name} from the receptive field's first pixel", "units": "pixel"}
