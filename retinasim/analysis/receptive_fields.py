@@ -106,7 +106,9 @@ def spike_triggered_average(
     )
 
 
-def receptive_field(sta: xr.DataArray, *, method: Literal["svd", "peak"] = "svd") -> xr.Dataset:
+def receptive_field(
+    sta: xr.DataArray, *, method: Literal["svd", "peak"] = "svd", permutations: int = 200
+) -> xr.Dataset:
     """Spatial and temporal profiles, centre and centre–surround index of STAs.
 
     Parameters
@@ -117,6 +119,8 @@ def receptive_field(sta: xr.DataArray, *, method: Literal["svd", "peak"] = "svd"
     method
         ``"svd"``: rank-1 fit ``sta ≈ temporal ⊗ spatial`` (first singular vectors);
         ``"peak"``: the frame of largest variance and the time course of the peak pixel.
+    permutations
+        Shufflings for ``surround_p_value`` (0: NaN).
 
     Returns
     -------
@@ -128,14 +132,20 @@ def receptive_field(sta: xr.DataArray, *, method: Literal["svd", "peak"] = "svd"
         same-sign weight, pixels above 10% of the peak; 0 = no opposite-sign weight, but any
         mixed-sign field scores, an oriented edge detector as much as a concentric one),
         ``surround_index`` and ``surround_coverage`` (the concentric test,
-        :func:`radial_profile`: the most antagonistic ring's mean over the centre's, 0 = no
-        antagonistic ring; the share of 8 directions around the centre in which that ring
-        is antagonistic, 1 = a closed annulus, about 0.25 for a side lobe) and
-        ``variance_explained`` (of the rank-1 fit).
+        :func:`radial_profile`: minus the most negative mean of a ring of ≥ 8 pixels at
+        radius ≥ 2 px around the centre, over the peak, 0 = no antagonistic ring; the share
+        of 8 directions around the centre in which that ring is antagonistic, 1 = a closed
+        annulus, about 0.5 for an edge's flank),
+        ``surround_p_value`` (the share of ``permutations`` shufflings of the spatial
+        profile's pixels, seeded, whose surround index is at least as large: a salt-and-pepper
+        profile scores a surround index by chance, a concentric one beats its shufflings)
+        and ``variance_explained`` (of the rank-1 fit).
     """
     require_dims(sta, ("lag", "pixel_y", "pixel_x"), "a receptive field")
     if method not in ("svd", "peak"):
         raise AnalysisError(f"method must be 'svd' or 'peak', not {method!r}")
+    if isinstance(permutations, bool) or not isinstance(permutations, int) or permutations < 0:
+        raise AnalysisError(f"permutations must be a whole number >= 0, got {permutations!r}")
     rows, columns = np.asarray(sta.pixel_y.values), np.asarray(sta.pixel_x.values)
 
     def core(values: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -147,7 +157,8 @@ def receptive_field(sta: xr.DataArray, *, method: Literal["svd", "peak"] = "svd"
         maps = spatial.reshape(-1, height, width)
         centre_y, centre_x, csi = _centre(maps, rows, columns)
         surround, coverage = _surround(maps, centre_y, centre_x, rows, columns)
-        scalars = (centre_y, centre_x, csi, surround, coverage, explained)
+        p_value = _surround_p_value(maps, surround, rows, columns, permutations)
+        scalars = (centre_y, centre_x, csi, surround, coverage, p_value, explained)
         return (
             spatial.reshape(*leading, height, width),
             temporal.reshape(*leading, lags),
@@ -159,7 +170,7 @@ def receptive_field(sta: xr.DataArray, *, method: Literal["svd", "peak"] = "svd"
         core,
         bare,
         input_core_dims=[["lag", "pixel_y", "pixel_x"]],
-        output_core_dims=[["pixel_y", "pixel_x"], ["lag"], [], [], [], [], [], []],
+        output_core_dims=[["pixel_y", "pixel_x"], ["lag"], [], [], [], [], [], [], []],
     )
     names = [
         ("spatial", "spatial profile", "1"),
@@ -169,6 +180,7 @@ def receptive_field(sta: xr.DataArray, *, method: Literal["svd", "peak"] = "svd"
         ("centre_surround_index", "centre-surround index", "1"),
         ("surround_index", "antagonistic surround ring over centre", "1"),
         ("surround_coverage", "share of directions with an antagonistic surround", "1"),
+        ("surround_p_value", "surround index permutation p-value", "1"),
         ("variance_explained", "variance explained by rank-1 fit", "1"),
     ]
     data = {
@@ -229,24 +241,56 @@ def radial_profile(
     return radius, sums[radius] / counts[radius]
 
 
+RING_PIXELS = 8
+"""Fewest pixels of a ring the surround index reads (corner rings of a few pixels would make
+it a noisy extreme)."""
+
+
+def _surround_p_value(
+    spatial: np.ndarray, index: np.ndarray, rows: np.ndarray, columns: np.ndarray, count: int
+) -> np.ndarray:
+    """``(1 + #shufflings with an index >= the profile's) / (1 + count)`` per profile."""
+    p_value = np.full(spatial.shape[0], np.nan)
+    if count < 1:
+        return p_value
+    generator = np.random.default_rng(0)
+    for n, (profile, observed) in enumerate(zip(spatial, index, strict=True)):
+        if not np.isfinite(observed):
+            continue
+        flat = profile.ravel()
+        shuffled = np.stack([generator.permutation(flat) for _ in range(count)])
+        shuffled = shuffled.reshape(count, *profile.shape)
+        peak = np.abs(shuffled).reshape(count, -1).argmax(axis=1)
+        sign = np.sign(shuffled.reshape(count, -1)[np.arange(count), peak])
+        shuffled *= np.where(sign == 0, 1.0, sign)[:, None, None]
+        centre_y, centre_x, _ = _centre(shuffled, rows, columns)
+        null, _ = _surround(shuffled, centre_y, centre_x, rows, columns)
+        p_value[n] = (1 + np.sum(np.nan_to_num(null, nan=0.0) >= observed)) / (1 + count)
+    return p_value
+
+
 def _surround(spatial: np.ndarray, centre_y, centre_x, rows: np.ndarray, columns: np.ndarray):
-    """Per profile ``(n, pixel_y, pixel_x)`` (centre positive): the surround index (minus the
-    most negative ring mean at radius ≥ 2 px over the largest ring mean at radius ≤ 1 px,
-    0 when no ring is negative) and the share of the 8 octants around the centre in which
-    that ring sums negative."""
+    """Per profile ``(n, pixel_y, pixel_x)`` (peak positive): the surround index (minus the
+    most negative mean of the rings of at least :data:`RING_PIXELS` pixels at radius ≥ 2 px
+    around the centre, over the peak; 0 when no such ring is negative) and the share of the
+    8 octants around the centre in which that ring sums negative."""
     index = np.full(spatial.shape[0], np.nan)
     coverage = np.full(spatial.shape[0], np.nan)
+    dy_all, dx_all = rows[:, None], columns[None, :]
     for n, (profile, cy, cx) in enumerate(zip(spatial, centre_y, centre_x, strict=True)):
-        if not np.isfinite(cy) or not np.isfinite(cx):
+        peak = profile.max()
+        if not np.isfinite(cy) or not np.isfinite(cx) or peak <= 0:
             continue
-        radius, mean = radial_profile(profile, cy, cx, rows, columns)
-        inner, outer = mean[radius <= 1], mean[radius >= 2]
-        if not inner.size or not outer.size or inner.max() <= 0:
+        dy, dx = dy_all - cy, dx_all - cx
+        ring = np.rint(np.hypot(dy, dx)).astype(int)
+        counts = np.bincount(ring.ravel())
+        means = np.bincount(ring.ravel(), weights=profile.ravel()) / np.maximum(counts, 1)
+        eligible = np.nonzero((np.arange(counts.size) >= 2) & (counts >= RING_PIXELS))[0]
+        if not eligible.size:
             continue
-        index[n] = max(0.0, -outer.min()) / inner.max()
-        ring_radius = radius[radius >= 2][outer.argmin()]
-        dy, dx = rows[:, None] - cy, columns[None, :] - cx
-        band = np.rint(np.hypot(dy, dx)) == ring_radius
+        ring_radius = eligible[means[eligible].argmin()]
+        index[n] = max(0.0, -means[ring_radius]) / peak
+        band = ring == ring_radius
         octant = (np.floor((np.arctan2(dy, dx) + np.pi) / (np.pi / 4)).astype(int)) % 8
         sums = np.bincount(octant[band], weights=profile[band], minlength=8)
         present = np.bincount(octant[band], minlength=8) > 0

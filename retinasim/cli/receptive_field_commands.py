@@ -16,8 +16,10 @@ COLUMNS = (
     ("centre_surround_index", "CSI"),
     ("surround_index", "surr"),
     ("surround_coverage", "cover"),
+    ("surround_p_value", "p"),
     ("kernel_surround_index", "k.surr"),
     ("kernel_surround_coverage", "k.cover"),
+    ("kernel_surround_p_value", "k.p"),
     ("sta_kernel_correlation", "r(k)"),
 )
 
@@ -41,8 +43,8 @@ def receptive_fields_command(
 
     Prints one row per run and cell type: the noise mean each type was mapped at, the share
     of responses above zero, the centre-surround index, the surround index and coverage
-    (the concentric test), the same from the weights (input-fed layers) and the STA-kernel
-    correlation. Writes OUT/receptive_fields.nc (dimension ``run``), .csv and .png (the
+    (the concentric test) and its permutation p-value, the same from the weights (input-fed
+    layers) and the STA-kernel correlation. Writes OUT/receptive_fields.nc (dimension ``run``), .csv and .png (the
     STAs; receptive_field_kernels.png: the weights' spatial kernels).
     """
     import xarray as xr

@@ -324,7 +324,8 @@ def kernel_receptive_fields(circuit, layer: str | None = None, *, margin: int = 
 def receptive_field_summary(circuit, layer: str | None = None, **options: Any) -> xr.Dataset:
     """:func:`map_receptive_fields` of ``layer``, with the weights' answer beside it where
     the layer is fed by the input alone: ``kernel_<name>`` for each of ``spatial``,
-    ``centre_surround_index``, ``surround_index`` and ``surround_coverage``, and
+    ``centre_surround_index``, ``surround_index``, ``surround_coverage`` and
+    ``surround_p_value``, and
     ``sta_kernel_correlation (cell_type)`` (Pearson r of STA and kernel over lags and
     pixels; near 1 = the noise measured the unit's linear field). ``options`` go to
     :func:`map_receptive_fields`."""
@@ -336,7 +337,13 @@ def receptive_field_summary(circuit, layer: str | None = None, **options: Any) -
     except DissectionError:
         return fields
     kernel = weights.kernel.isel(lag=slice(0, fields.sizes["lag"]))
-    for name in ("spatial", "centre_surround_index", "surround_index", "surround_coverage"):
+    for name in (
+        "spatial",
+        "centre_surround_index",
+        "surround_index",
+        "surround_coverage",
+        "surround_p_value",
+    ):
         fields[f"kernel_{name}"] = weights[name].assign_attrs(
             long_name=f"{weights[name].attrs.get('long_name', name)} (weights)"
         )

@@ -83,3 +83,45 @@ def test_a_saved_white_noise_recording_replays_its_stimuli(tmp_path, recording) 
     from_file = spike_triggered_average(stimulus, saved["bipolar/bipolar_centre"], lags=4)
     in_memory = spike_triggered_average(*recording, lags=4)
     xr.testing.assert_allclose(from_file.compute(), in_memory, rtol=1e-4, atol=1e-5)
+
+
+def _profiles() -> xr.DataArray:
+    """Spatial shapes with known answers, as STAs of 3 lags (temporal 0, 1, -0.3)."""
+    y, x = np.mgrid[0:14, 0:14] - 6.5
+
+    def gaussian(width: float, dx: float = 0.0) -> np.ndarray:
+        return np.exp(-((x - dx) ** 2 + y**2) / (2 * width**2))
+
+    difference = gaussian(1.5) - 0.5 * (1.5 / 3.5) ** 2 * 4 * gaussian(3.5)
+    shapes = {
+        "difference_of_gaussians": difference,
+        "gaussian": gaussian(1.5),
+        "edge": gaussian(1.4, 1.5) - gaussian(1.4, -1.5),
+        "salt_and_pepper": np.random.default_rng(1).normal(size=(14, 14)),
+    }
+    temporal = np.array([0.0, 1.0, -0.3])
+    values = np.stack([temporal[:, None, None] * shape for shape in shapes.values()])
+    return xr.DataArray(
+        values,
+        dims=("cell_type", "lag", "pixel_y", "pixel_x"),
+        coords={"cell_type": list(shapes), "pixel_y": np.arange(14), "pixel_x": np.arange(14)},
+    )
+
+
+def test_the_concentric_test_tells_a_surround_from_an_edge_and_from_noise():
+    fields = receptive_field(_profiles())
+    index = fields.surround_index.to_series()
+    coverage = fields.surround_coverage.to_series()
+    p_value = fields.surround_p_value.to_series()
+    assert index["difference_of_gaussians"] > 0.2 and coverage["difference_of_gaussians"] == 1
+    assert p_value["difference_of_gaussians"] < 0.05
+    assert index["gaussian"] == 0 and p_value["gaussian"] == 1
+    assert coverage["edge"] <= 0.5 and p_value["edge"] > 0.05  # one flank, not a ring
+    assert p_value["salt_and_pepper"] > 0.05  # rings of either sign by chance
+    # the older index cannot tell these apart: every mixed-sign profile scores
+    assert fields.centre_surround_index.sel(cell_type="edge") > 0.5
+    assert fields.centre_surround_index.sel(cell_type="salt_and_pepper") > 0.5
+    again = receptive_field(_profiles())
+    xr.testing.assert_identical(again.surround_p_value, fields.surround_p_value)  # seeded
+    with pytest.raises(AnalysisError, match="permutations"):
+        receptive_field(_profiles(), permutations=-1)
