@@ -44,8 +44,8 @@ def receptive_fields_command(
     Prints one row per run and cell type: the noise mean each type was mapped at, the share
     of responses above zero, the centre-surround index, the surround index and coverage
     (the concentric test) and its permutation p-value, the same from the weights (input-fed
-    layers) and the STA-kernel correlation. Writes OUT/receptive_fields.nc (dimension ``run``), .csv and .png (the
-    STAs; receptive_field_kernels.png: the weights' spatial kernels).
+    layers) and the STA-kernel correlation. Writes OUT/receptive_fields.nc (dimension
+    ``run``), .csv and .png (the STAs; receptive_field_kernels.png: the weights' kernels).
     """
     import xarray as xr
 
