@@ -226,77 +226,51 @@ def _origin(plugin: str) -> tuple[str, str]:
     return _state.origins.get(plugin, ("?", "?"))
 
 
-def _collect_cell_types() -> dict[str, RegisteredCellType]:
-    from retinasim.cells.base import CellType
-
+def _collect(hook: str, base: type, noun: str, key: str, record: type) -> dict:
+    """Every class the ``hook`` implementations return, by its ``key`` attribute, as
+    ``record(name, class, plugin, package, version)``; a class that is not a ``base``
+    subclass, fails its ``check_definition`` or repeats a name is a problem, skipped."""
     assert _state is not None
-    registry: dict[str, RegisteredCellType] = {}
-    for plugin, provided in hook_results("retinasim_cell_types"):
+    registry: dict = {}
+    label = f"{base.__module__.removesuffix('.base')}.{base.__name__}"
+    for plugin, provided in hook_results(hook):
         package, version = _origin(plugin)
-        for item in _provided(plugin, "retinasim_cell_types", provided, "CellType subclasses"):
-            if not (isinstance(item, type) and issubclass(item, CellType)):
-                _state.problems.append(
-                    PluginProblem(
-                        plugin,
-                        f"returned {item!r}, which is not a subclass of retinasim.cells.CellType",
-                    )
-                )
+        for item in _provided(plugin, hook, provided, f"{base.__name__} subclasses"):
+            if not (isinstance(item, type) and issubclass(item, base)):
+                message = f"returned {item!r}, which is not a subclass of {label}"
+                _state.problems.append(PluginProblem(plugin, message))
                 continue
             problem = item.check_definition()
             if problem:
-                _state.problems.append(
-                    PluginProblem(plugin, f"cell type {item.__name__}: {problem}")
-                )
+                _state.problems.append(PluginProblem(plugin, f"{noun} {item.__name__}: {problem}"))
                 continue
-            if item.name in registry:
-                first = registry[item.name]
+            name = getattr(item, key)
+            if name in registry:
+                first = registry[name]
                 _state.problems.append(
                     PluginProblem(
                         plugin,
-                        f"cell type name {item.name!r} is already registered by plugin "
+                        f"{noun} {name!r} is already registered by plugin "
                         f"{first.plugin!r} ({first.package}); this one is ignored",
                     )
                 )
                 continue
-            registry[item.name] = RegisteredCellType(item.name, item, plugin, package, version)
+            registry[name] = record(name, item, plugin, package, version)
     return registry
+
+
+def _collect_cell_types() -> dict[str, RegisteredCellType]:
+    from retinasim.cells.base import CellType
+
+    return _collect("retinasim_cell_types", CellType, "cell type", "name", RegisteredCellType)
 
 
 def _collect_stimuli() -> dict[str, RegisteredStimulus]:
     from retinasim.stimuli.params import StimulusParams
 
-    assert _state is not None
-    registry: dict[str, RegisteredStimulus] = {}
-    for plugin, provided in hook_results("retinasim_stimuli"):
-        package, version = _origin(plugin)
-        for item in _provided(plugin, "retinasim_stimuli", provided, "StimulusParams subclasses"):
-            if not (isinstance(item, type) and issubclass(item, StimulusParams)):
-                _state.problems.append(
-                    PluginProblem(
-                        plugin,
-                        f"returned {item!r}, which is not a subclass of "
-                        f"retinasim.stimuli.params.StimulusParams",
-                    )
-                )
-                continue
-            problem = item.check_definition()
-            if problem:
-                _state.problems.append(
-                    PluginProblem(plugin, f"stimulus kind {item.__name__}: {problem}")
-                )
-                continue
-            if item.kind in registry:
-                first = registry[item.kind]
-                _state.problems.append(
-                    PluginProblem(
-                        plugin,
-                        f"stimulus kind {item.kind!r} is already registered by plugin "
-                        f"{first.plugin!r} ({first.package}); this one is ignored",
-                    )
-                )
-                continue
-            registry[item.kind] = RegisteredStimulus(item.kind, item, plugin, package, version)
-    return registry
+    return _collect(
+        "retinasim_stimuli", StimulusParams, "stimulus kind", "kind", RegisteredStimulus
+    )
 
 
 def cell_types() -> dict[str, RegisteredCellType]:
