@@ -21,6 +21,7 @@ COLUMNS = (
     ("kernel_surround_coverage", "k.cover"),
     ("kernel_surround_p_value", "k.p"),
     ("sta_kernel_correlation", "r(k)"),
+    ("initial_kernel_correlation", "r(init)"),
 )
 
 
@@ -44,15 +45,21 @@ def receptive_fields_command(
     Prints one row per run and cell type: the noise mean each type was mapped at, the share
     of responses above zero, the centre-surround index, the surround index and coverage
     (the concentric test) and its permutation p-value, the same from the weights (input-fed
-    layers) and the STA-kernel correlation. Writes OUT/receptive_fields.nc (dimension
-    ``run``), .csv and .png (the STAs; receptive_field_kernels.png: the weights' kernels).
+    layers), the STA-kernel correlation and, for a run trained here (not imported), the
+    correlation of its input kernels with their initialisation (r(init) near 1: training
+    left them as they were). Writes OUT/receptive_fields.nc (dimension ``run``), .csv and
+    .png (the STAs; receptive_field_kernels.png: the weights' kernels).
     """
     import xarray as xr
 
     from retinasim.cli.record_commands import _load
-    from retinasim.dissect.receptive_fields import receptive_field_summary
+    from retinasim.dissect.receptive_fields import (
+        initial_kernel_correlation,
+        receptive_field_summary,
+    )
     from retinasim.plots import plot_rf_mosaic
     from retinasim.record.storage import save_recording
+    from retinasim.train import load_trained
     from retinasim.util.files import atomic_path, atomic_write_text
 
     names = [_run_name(target) for target in targets]
@@ -63,6 +70,11 @@ def receptive_fields_command(
     for target, name in zip(targets, names, strict=True):
         circuit = _load(target, circuit_seed)
         fields = receptive_field_summary(circuit, layer, trials=trials, seed=seed, noise=noise)
+        if _trained_here(target) and "kernel_spatial" in fields:  # how far training moved
+            _, spec = load_trained(target)
+            fields["initial_kernel_correlation"] = initial_kernel_correlation(
+                circuit, spec, fields.attrs["layer"]
+            )
         fields.attrs.update(circuit=circuit.spec.name, spec_hash=circuit.spec_hash)
         results.append(fields.expand_dims(run=[name]))
         print(f"{name}: {fields.attrs['layer']}, {fields.attrs['units']} units per type")
@@ -93,6 +105,19 @@ def receptive_fields_command(
         with atomic_path(out / file_name) as path:
             figure.savefig(path, dpi=150, bbox_inches="tight")
     print(f"wrote {out}/receptive_fields.nc, .csv, {' and '.join(figures)}")
+
+
+def _trained_here(target: Path) -> bool:
+    """A run folder trained by retinasim (an imported model's initialisation is unknown)."""
+    import json
+
+    provenance = target / "provenance.json"
+    if not target.is_dir() or not provenance.is_file():
+        return False
+    try:
+        return "imported_from" not in json.loads(provenance.read_text())
+    except (OSError, ValueError):
+        return False
 
 
 def _run_name(target: Path) -> str:

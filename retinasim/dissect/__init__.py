@@ -7,7 +7,8 @@ Public API: :func:`evaluation_set` (a :class:`~retinasim.engine.StimulusSet`),
 :func:`lesion_effects_by_s`, :func:`ablation_search`, :func:`ablated_lesions`,
 :func:`maximise_activation`, :func:`xt_slice`, :func:`structure_velocity`,
 :func:`motion_index`, :func:`maximise_moving_pattern`, :func:`bipolar_amacrine_units`,
-:func:`map_receptive_fields`, :func:`kernel_receptive_fields`, :func:`receptive_field_summary`, and
+:func:`map_receptive_fields`, :func:`kernel_receptive_fields`, :func:`receptive_field_summary`,
+:func:`initial_kernel_correlation`, and
 (in :mod:`retinasim.dissect.summary`) :func:`cell_type_summary`; :class:`DissectionError`.
 See ``docs/dissection.md``.
 """
@@ -25,6 +26,7 @@ from retinasim.dissect.evaluation import StimulusSet, decisions, evaluation_set
 from retinasim.dissect.lesions import critical_types, lesion_effects_by_s, lesion_scan
 from retinasim.dissect.moving_pattern import maximise_moving_pattern
 from retinasim.dissect.receptive_fields import (
+    initial_kernel_correlation,
     kernel_receptive_fields,
     map_receptive_fields,
     receptive_field_summary,
@@ -41,6 +43,7 @@ __all__ = [
     "critical_types",
     "decisions",
     "evaluation_set",
+    "initial_kernel_correlation",
     "kernel_receptive_fields",
     "lesion_effects_by_s",
     "lesion_scan",

@@ -359,6 +359,32 @@ def receptive_field_summary(circuit, layer: str | None = None, **options: Any) -
     return fields
 
 
+def initial_kernel_correlation(circuit, spec, layer: str | None = None) -> xr.DataArray:
+    """How far training moved each type's input kernel: Pearson r ``(cell_type)`` between
+    the trained spatial kernel of the input connection into ``layer`` and the one the
+    circuit was compiled with (``spec.training.seed``; the data-dependent initialisation only
+    rescales it per type, which r ignores). Near 1: the spatial kernel is still its random
+    initialisation.
+    """
+    from retinasim.compile import compile_circuit
+
+    layer = layer or next(c.target for c in spec.connections if c.source == "input")
+    key = f"input->{layer}"
+    if key not in circuit.connections:
+        raise DissectionError(f"no connection {key!r} in circuit {spec.name!r}")
+    fresh = compile_circuit(spec, seed=spec.training.seed)
+    trained = circuit.connections[key].weight.detach().double().cpu()
+    initial = fresh.connections[key].weight.detach().double()
+    trained, initial = trained.flatten(1).numpy(), initial.flatten(1).numpy()
+    correlation = [np.corrcoef(a, b)[0, 1] for a, b in zip(trained, initial, strict=True)]
+    names = np.array(circuit.type_names[layer], dtype=object)
+    return labelled(
+        xr.DataArray(np.asarray(correlation), dims="cell_type", coords={"cell_type": names}),
+        "correlation of the trained and the initial input kernel",
+        "1",
+    )
+
+
 class _Sums:
     """Running sums of the population STA over batches (float64)."""
 

@@ -13,6 +13,7 @@ from groundtruth import SPATIAL, TEMPORAL, planted_rf
 from retinasim.dissect.errors import DissectionError
 from retinasim.dissect.receptive_fields import (
     AxisGeometry,
+    initial_kernel_correlation,
     kernel_receptive_fields,
     map_receptive_fields,
     pixel_geometry,
@@ -102,7 +103,7 @@ def test_cli_maps_runs_and_writes_table_data_and_figures(trained_run: Path, tmp_
     out = tmp_path / "fields"
     done = run_cli("receptive-fields", str(trained_run), "--out", str(out), "--trials", "4")
     assert done.returncode == 0, done.stderr
-    assert "bipolar_0" in done.stdout and "r(k)" in done.stdout
+    assert "bipolar_0" in done.stdout and "r(k)" in done.stdout and "r(init)" in done.stdout
     lines = (out / "receptive_fields.csv").read_text().splitlines()
     assert lines[0].startswith("run,cell_type,mean_luminance,active_fraction")
     assert len(lines) == 1 + 3  # tiny3 has 3 bipolar types
@@ -122,3 +123,15 @@ def test_cli_maps_runs_and_writes_table_data_and_figures(trained_run: Path, tmp_
     )
     assert bad_layer.returncode != 0 and "no layer 'retina'" in bad_layer.stderr
     assert len((out / "receptive_fields.csv").read_text().splitlines()) == 4  # kept
+
+
+def test_initial_kernel_correlation_is_one_before_training_and_drops_after(trained):
+    from retinasim.compile import compile_circuit
+
+    circuit, spec = trained
+    fresh = compile_circuit(spec, seed=spec.training.seed)
+    np.testing.assert_allclose(initial_kernel_correlation(fresh, spec).values, 1.0, atol=1e-12)
+    moved = initial_kernel_correlation(circuit, spec).values
+    assert moved.shape == (3,) and np.all(moved < 0.999)  # 300 steps moved every kernel
+    with pytest.raises(DissectionError, match="no connection 'input->ganglion'"):
+        initial_kernel_correlation(circuit, spec, "ganglion")
