@@ -126,6 +126,11 @@ class TrainingSpec(StrictModel):
     """Last steps of the run over which the dropout probability falls linearly back to 0, so
     that the network ends adapted to running without it, as it is evaluated (trained at 0.4
     to the end, a network can be right under dropout and wrong without it)."""
+    clean_loss_weight: Annotated[float, Field(ge=0)] = 0.0
+    """At steps with dropout, add this weight × the cross-entropy of the same batch without
+    dropout (a second pass), so the decision holds in both modes: trained under dropout
+    alone, a network of thresholded cells can be right under dropout and wrong in eval mode,
+    as it is evaluated. 0: off (one pass, as in the paper)."""
     loss_frames: PositiveInt = 1
     """Frames whose cross-entropy is averaged, ending at the readout's decision frame (1: the
     decision frame alone, as in the paper). Accuracy is always the decision frame's."""

@@ -375,6 +375,17 @@ class _Run:
             )
         return metrics
 
+    def _clean_loss(self, video: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """The batch's loss without dropout (``clean_loss_weight``), through the bare circuit:
+        a second pass of the DistributedDataParallel wrapper before its backward would
+        confuse its gradient bookkeeping, and the one backward of the summed loss reaches
+        every parameter once either way."""
+        dropout, self.circuit.dropout_p = self.circuit.dropout_p, 0.0
+        try:
+            return training_loss(self.circuit(video), labels, self.spec)[0]
+        finally:
+            self.circuit.dropout_p = dropout
+
     def _one_step(self, model: torch.nn.Module, generator: Any) -> tuple[float, float, bool]:
         training, context = self.training, self.context
         rate = learning_rate(training, self.step)
@@ -387,9 +398,10 @@ class _Run:
         )
         torch.manual_seed(derived_seed(training.seed, self.step, context.rank))
         model.train()
-        loss, logits = training_loss(
-            model(circuit_input(batch.video, training)), batch.labels, self.spec
-        )
+        video = circuit_input(batch.video, training)
+        loss, logits = training_loss(model(video), batch.labels, self.spec)
+        if training.clean_loss_weight > 0 and self.circuit.dropout_p > 0:
+            loss = loss + training.clean_loss_weight * self._clean_loss(video, batch.labels)
         correct = (logits.argmax(1) == batch.labels).sum()
         # Every rank learns whether any was asked to stop, so that all stop at the same step.
         loss_sum, correct_sum, stops = distributed.global_sums(

@@ -121,3 +121,31 @@ def test_dropout_warm_up_trains_without_dropout_until_its_start(tmp_path: Path) 
     }
     assert all(torch.equal(t, weights["off"][k]) for k, t in weights["never"].items())
     assert not all(torch.equal(t, weights["off"][k]) for k, t in weights["late"].items())
+
+
+def test_clean_loss_is_the_eval_mode_loss_and_acts_only_with_dropout(tmp_path: Path) -> None:
+    from retinasim.compile import compile_circuit
+    from retinasim.train.data import moving_dots
+    from retinasim.train.inference import training_loss
+
+    spec = with_dropout(short(clean_loss_weight=1.0), 0.3)
+    trainer = loop_module._Run.__new__(loop_module._Run)  # only what _clean_loss reads
+    trainer.circuit, trainer.spec = compile_circuit(spec, seed=0), spec
+    trainer.circuit.dropout_p = 0.3
+    batch = moving_dots(spec).generate(range(4), seed=1)
+    clean = trainer._clean_loss(batch.video, batch.labels)
+    eval_mode = training_loss(trainer.circuit.eval()(batch.video), batch.labels, spec)[0]
+    torch.testing.assert_close(clean, eval_mode)
+    assert trainer.circuit.dropout_p == 0.3  # restored
+
+    # without dropout the weight changes nothing; with dropout it changes the trajectory
+    train(with_dropout(short(clean_loss_weight=1.0), 0.0), tmp_path / "off_w", reporter=QUIET)
+    train(with_dropout(short(), 0.0), tmp_path / "off", reporter=QUIET)
+    train(spec, tmp_path / "on_w", reporter=QUIET)
+    train(with_dropout(short(), 0.3), tmp_path / "on", reporter=QUIET)
+    weights = {
+        name: load_checkpoint(tmp_path / name / "checkpoint.pt")["model"]
+        for name in ("off_w", "off", "on_w", "on")
+    }
+    assert all(torch.equal(t, weights["off"][k]) for k, t in weights["off_w"].items())
+    assert not all(torch.equal(t, weights["on"][k]) for k, t in weights["on_w"].items())
