@@ -60,6 +60,7 @@ def receptive_fields_command(
     from retinasim.plots import plot_rf_mosaic
     from retinasim.record.storage import save_recording
     from retinasim.train import load_trained
+    from retinasim.train.provenance import versions
     from retinasim.util.files import atomic_path, atomic_write_text
 
     names = [_run_name(target) for target in targets]
@@ -75,7 +76,11 @@ def receptive_fields_command(
             fields["initial_kernel_correlation"] = initial_kernel_correlation(
                 circuit, spec, fields.attrs["layer"]
             )
-        fields.attrs.update(circuit=circuit.spec.name, spec_hash=circuit.spec_hash)
+        fields.attrs.update(
+            circuit=circuit.spec.name,
+            spec_hash=circuit.spec_hash,
+            **{f"{name}_version": value for name, value in versions().items()},
+        )
         results.append(fields.expand_dims(run=[name]))
         print(f"{name}: {fields.attrs['layer']}, {fields.attrs['units']} units per type")
     combined = xr.concat(results, dim="run", join="outer", combine_attrs="drop_conflicts")

@@ -109,6 +109,8 @@ def test_cli_maps_runs_and_writes_table_data_and_figures(trained_run: Path, tmp_
     assert len(lines) == 1 + 3  # tiny3 has 3 bipolar types
     with xr.open_dataset(out / "receptive_fields.nc") as saved:
         assert saved.sta.dims == ("run", "cell_type", "lag", "pixel_y", "pixel_x")
+        assert saved.attrs["circuit"] == "tiny3" and "retinasim_version" in saved.attrs
+        assert saved.attrs["seed"] == 0 and len(saved.attrs["spec_hash"]) == 16
         # input-fed layer: every type that responded is measured close to its weights
         correlation = saved.sta_kernel_correlation.values
         assert np.all(correlation[np.isfinite(correlation)] > 0.5)
