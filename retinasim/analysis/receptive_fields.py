@@ -178,7 +178,7 @@ def receptive_field(
         ("centre_y", "RF centre row", "pixel"),
         ("centre_x", "RF centre column", "pixel"),
         ("centre_surround_index", "centre-surround index", "1"),
-        ("surround_index", "antagonistic surround ring over centre", "1"),
+        ("surround_index", "antagonistic surround ring over the peak", "1"),
         ("surround_coverage", "share of directions with an antagonistic surround", "1"),
         ("surround_p_value", "surround index permutation p-value", "1"),
         ("variance_explained", "variance explained by rank-1 fit", "1"),
@@ -233,12 +233,18 @@ def radial_profile(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean of a spatial profile ``(pixel_y, pixel_x)`` on rings of 1 pixel around its
     centre: ``(radius, mean)``, radius in pixels (rounded distance to the centre)."""
-    distance = np.hypot(rows[:, None] - centre_y, columns[None, :] - centre_x)
-    ring = np.rint(distance).astype(int).ravel()
-    counts = np.bincount(ring)
-    sums = np.bincount(ring, weights=spatial.ravel())
+    _, counts, means = _rings(spatial, centre_y, centre_x, rows, columns)
     radius = np.nonzero(counts)[0]
-    return radius, sums[radius] / counts[radius]
+    return radius, means[radius]
+
+
+def _rings(spatial: np.ndarray, centre_y, centre_x, rows: np.ndarray, columns: np.ndarray):
+    """``ring (pixel_y, pixel_x)`` (rounded distance to the centre, pixels), and per ring
+    radius its pixel count and mean (0 where empty)."""
+    ring = np.rint(np.hypot(rows[:, None] - centre_y, columns[None, :] - centre_x)).astype(int)
+    counts = np.bincount(ring.ravel())
+    means = np.bincount(ring.ravel(), weights=spatial.ravel()) / np.maximum(counts, 1)
+    return ring, counts, means
 
 
 RING_PIXELS = 8
@@ -276,22 +282,19 @@ def _surround(spatial: np.ndarray, centre_y, centre_x, rows: np.ndarray, columns
     8 octants around the centre in which that ring sums negative."""
     index = np.full(spatial.shape[0], np.nan)
     coverage = np.full(spatial.shape[0], np.nan)
-    dy_all, dx_all = rows[:, None], columns[None, :]
     for n, (profile, cy, cx) in enumerate(zip(spatial, centre_y, centre_x, strict=True)):
         peak = profile.max()
         if not np.isfinite(cy) or not np.isfinite(cx) or peak <= 0:
             continue
-        dy, dx = dy_all - cy, dx_all - cx
-        ring = np.rint(np.hypot(dy, dx)).astype(int)
-        counts = np.bincount(ring.ravel())
-        means = np.bincount(ring.ravel(), weights=profile.ravel()) / np.maximum(counts, 1)
+        ring, counts, means = _rings(profile, cy, cx, rows, columns)
         eligible = np.nonzero((np.arange(counts.size) >= 2) & (counts >= RING_PIXELS))[0]
         if not eligible.size:
             continue
         ring_radius = eligible[means[eligible].argmin()]
         index[n] = max(0.0, -means[ring_radius]) / peak
         band = ring == ring_radius
-        octant = (np.floor((np.arctan2(dy, dx) + np.pi) / (np.pi / 4)).astype(int)) % 8
+        angle = np.arctan2(rows[:, None] - cy, columns[None, :] - cx)
+        octant = np.floor((angle + np.pi) / (np.pi / 4)).astype(int) % 8
         sums = np.bincount(octant[band], weights=profile[band], minlength=8)
         present = np.bincount(octant[band], minlength=8) > 0
         coverage[n] = (sums[present] < 0).mean() if index[n] > 0 else 0.0
