@@ -56,6 +56,7 @@ def test_the_paper_profile_is_murray2021_trained_with_dropout_0_4_after_a_warm_u
         "dropout_start",
         "dropout_ramp_steps",
         "dropout_cooldown_steps",
+        "final_lr_fraction",  # the cool-down needs a learning rate to re-adapt with
     }
     assert paper.training.dropout == paper.dropout == 0.4
     assert 0 < paper.training.dropout_start < paper.training.total_steps()
