@@ -59,7 +59,6 @@ def receptive_fields_command(
     )
     from retinasim.plots import plot_rf_mosaic
     from retinasim.record.storage import save_recording
-    from retinasim.train import load_trained
     from retinasim.train.provenance import versions
     from retinasim.util.files import atomic_path, atomic_write_text
 
@@ -72,14 +71,13 @@ def receptive_fields_command(
         circuit = _load(target, circuit_seed)
         fields = receptive_field_summary(circuit, layer, trials=trials, seed=seed, noise=noise)
         if _trained_here(target) and "kernel_spatial" in fields:  # how far training moved
-            _, spec = load_trained(target)
             fields["initial_kernel_correlation"] = initial_kernel_correlation(
-                circuit, spec, fields.attrs["layer"]
+                circuit, circuit.spec, fields.attrs["layer"]
             )
         fields.attrs.update(
             circuit=circuit.spec.name,
             spec_hash=circuit.spec_hash,
-            **{f"{name}_version": value for name, value in versions().items()},
+            **{f"{package}_version": value for package, value in versions().items()},
         )
         results.append(fields.expand_dims(run=[name]))
         print(f"{name}: {fields.attrs['layer']}, {fields.attrs['units']} units per type")
