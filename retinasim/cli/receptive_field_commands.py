@@ -112,15 +112,12 @@ def receptive_fields_command(
 
 def _trained_here(target: Path) -> bool:
     """A run folder trained by retinasim (an imported model's initialisation is unknown)."""
-    import json
+    from retinasim.train.run_folder import PROVENANCE, read_json
 
-    provenance = target / "provenance.json"
-    if not target.is_dir() or not provenance.is_file():
+    if not target.is_dir():
         return False
-    try:
-        return "imported_from" not in json.loads(provenance.read_text())
-    except (OSError, ValueError):
-        return False
+    provenance = read_json(target / PROVENANCE, default=None)
+    return provenance is not None and "imported_from" not in provenance
 
 
 def _run_name(target: Path) -> str:

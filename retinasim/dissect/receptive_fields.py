@@ -155,24 +155,29 @@ def map_receptive_fields(
         Attributes: layer, units, trials, seed, noise.
     """
     spec = circuit.spec
-    layer = layer or next(c.target for c in spec.connections if c.source == "input")
+    layer = layer or _input_layer(spec)
     if trials < 1 or batch_size < 1 or pilot_trials < 1 or margin < 0:
         raise DissectionError(
             "trials, pilot_trials and batch_size must be at least 1, margin at least 0"
         )
     mapping = _Mapping(circuit, layer, lags, margin, batch_size, device)
     settings = {"distribution": "binary", "pixel_size": 1, **(noise or {})}
+    pilots: dict[float, _Sums] = {}  # level -> the sums of its first pilot_trials videos
     if "mean_luminance" in settings:
         levels = np.full(mapping.n_types, float(settings["mean_luminance"]))
     else:
-        pilots = [mapping.run(_at_level(settings, m), pilot_trials, seed) for m in OPERATING_LEVELS]
-        spread = np.stack([pilot.std() for pilot in pilots])
+        pilots = {
+            level: mapping.run(_at_level(settings, level), pilot_trials, seed)
+            for level in OPERATING_LEVELS
+        }
+        spread = np.stack([pilot.std() for pilot in pilots.values()])
         levels = np.asarray(OPERATING_LEVELS)[spread.argmax(axis=0)]
     sta = np.full((mapping.n_types, mapping.lags, *mapping.window), np.nan)
     active = np.zeros(mapping.n_types)
     for level in np.unique(levels):
         chosen = levels == level
-        sums = mapping.run(_at_level(settings, float(level)), trials, seed)
+        pilot = pilots.get(float(level)) if pilot_trials <= trials else None
+        sums = mapping.run(_at_level(settings, float(level)), trials, seed, sums=pilot)
         sta[chosen], active[chosen] = sums.sta()[chosen], sums.active_fraction()[chosen]
     sta[active < min_active] = np.nan
     array = mapping.label(sta)
@@ -228,8 +233,11 @@ class _Mapping:
         )
         self.device = torch.device(device) if device else next(circuit.parameters()).device
 
-    def run(self, settings: dict[str, Any], trials: int, seed: int) -> _Sums:
-        """The sums of ``trials`` white-noise videos of ``settings`` (set ``seed``)."""
+    def run(
+        self, settings: dict[str, Any], trials: int, seed: int, sums: _Sums | None = None
+    ) -> _Sums:
+        """The sums of white-noise videos ``0 .. trials - 1`` of ``settings`` (set ``seed``);
+        given ``sums`` of the first ``sums.videos`` of them (a pilot), it goes on from there."""
         from retinasim.stimuli.noise import WhiteNoise
         from retinasim.train.data import circuit_input
 
@@ -241,13 +249,13 @@ class _Mapping:
             frame_rate_hz=float(spec.input.frame_rate),
             **settings,
         )
-        sums = _Sums(self.n_types, self.lags, self.window)
+        sums = sums or _Sums(self.n_types, self.lags, self.window)
         strides = (self.rows.stride, self.columns.stride)
         was_training = circuit.training
         circuit.eval()
         try:
             with torch.no_grad():
-                for first in range(0, trials, self.batch_size):
+                for first in range(sums.videos, trials, self.batch_size):
                     count = min(self.batch_size, trials - first)
                     batch = generator.generate_range(first, count, seed=seed)
                     video = batch.video.to(self.device)
@@ -257,6 +265,7 @@ class _Mapping:
                     ]
                     contrast = video[:, 0, :, self.crop[0], self.crop[1]] - generator.mean_luminance
                     sums.add(response, contrast, strides)
+                    sums.videos += count
         finally:
             circuit.train(was_training)
         return sums
@@ -293,7 +302,7 @@ def kernel_receptive_fields(circuit, layer: str | None = None, *, margin: int = 
     from retinasim.analysis import spatial_kernels, temporal_kernels
 
     spec = circuit.spec
-    layer = layer or next(c.target for c in spec.connections if c.source == "input")
+    layer = layer or _input_layer(spec)
     incoming = [c for c in spec.connections if c.target == layer]
     temporal = temporal_kernels(circuit).get(layer)
     if [c.source for c in incoming] != ["input"] or temporal is None:
@@ -347,12 +356,7 @@ def receptive_field_summary(circuit, layer: str | None = None, **options: Any) -
         fields[f"kernel_{name}"] = weights[name].assign_attrs(
             long_name=f"{weights[name].attrs.get('long_name', name)} (weights)"
         )
-    sta, kernel = fields.sta.values, kernel.values
-    correlation = np.full(sta.shape[0], np.nan)
-    for index in range(sta.shape[0]):
-        a, b = sta[index].ravel(), kernel[index].ravel()
-        if np.isfinite(a).all() and a.std() > 0 and b.std() > 0:
-            correlation[index] = np.corrcoef(a, b)[0, 1]
+    correlation = _row_correlation(fields.sta.values, kernel.values)
     fields["sta_kernel_correlation"] = labelled(
         xr.DataArray(correlation, dims="cell_type"), "correlation of STA and kernel", "1"
     )
@@ -368,18 +372,17 @@ def initial_kernel_correlation(circuit, spec, layer: str | None = None) -> xr.Da
     """
     from retinasim.compile import compile_circuit
 
-    layer = layer or next(c.target for c in spec.connections if c.source == "input")
+    layer = layer or _input_layer(spec)
     key = f"input->{layer}"
     if key not in circuit.connections:
         raise DissectionError(f"no connection {key!r} in circuit {spec.name!r}")
     fresh = compile_circuit(spec, seed=spec.training.seed)
-    trained = circuit.connections[key].weight.detach().double().cpu()
-    initial = fresh.connections[key].weight.detach().double()
-    trained, initial = trained.flatten(1).numpy(), initial.flatten(1).numpy()
-    correlation = [np.corrcoef(a, b)[0, 1] for a, b in zip(trained, initial, strict=True)]
+    trained = circuit.connections[key].weight.detach().double().cpu().numpy()
+    initial = fresh.connections[key].weight.detach().double().numpy()
+    correlation = _row_correlation(trained, initial)
     names = np.array(circuit.type_names[layer], dtype=object)
     return labelled(
-        xr.DataArray(np.asarray(correlation), dims="cell_type", coords={"cell_type": names}),
+        xr.DataArray(correlation, dims="cell_type", coords={"cell_type": names}),
         "correlation of the trained and the initial input kernel",
         "1",
     )
@@ -390,12 +393,13 @@ class _Sums:
 
     def __init__(self, n_types: int, lags: int, window: tuple[int, int]):
         self.shape = (n_types, lags, *window)
-        self.cross = torch.zeros((n_types, lags, *window), dtype=torch.float64)
+        self.cross = torch.zeros(self.shape, dtype=torch.float64)
         self.stimulus = torch.zeros((lags, *window), dtype=torch.float64)
         self.total = torch.zeros(n_types, dtype=torch.float64)
         self.square = torch.zeros(n_types, dtype=torch.float64)
         self.active = np.zeros(n_types)
-        self.count = 0
+        self.count = 0  # responses summed per type
+        self.videos = 0  # white-noise videos they came from
 
     def add(self, response: torch.Tensor, contrast: torch.Tensor, strides: tuple[int, int]):
         """``response (b, c, t', ny, nx)`` (frames ``t ≥ lags - 1``), ``contrast (b, t,
@@ -431,7 +435,7 @@ class _Sums:
         centred = self.cross - mean[:, None, None, None] * self.stimulus
         sta = centred / (self.count * std[:, None, None, None])
         sta[std == 0] = float("nan")
-        return sta.flip(1).numpy()  # weight tap τ meets frame t - (lags - 1 - τ)
+        return sta.flip(1).numpy()  # window index τ is lag lags - 1 - τ (see add)
 
 
 def _inside(axis: AxisGeometry, units: int, screen: int, margin: int) -> slice:
@@ -450,6 +454,22 @@ def _crop(axis: AxisGeometry, units: slice, margin: int, window: int) -> slice:
     """The screen pixels the windows of ``units`` cover."""
     first = axis.start - margin + axis.stride * units.start
     return slice(first, axis.start - margin + axis.stride * (units.stop - 1) + window)
+
+
+def _input_layer(spec) -> str:
+    """The first layer the input drives (the bipolar cells of murray2021)."""
+    return next(c.target for c in spec.connections if c.source == "input")
+
+
+def _row_correlation(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Pearson r of ``first[i]`` and ``second[i]`` (each flattened) for every ``i``; NaN
+    where either is constant or ``first[i]`` has NaN."""
+    correlation = np.full(first.shape[0], np.nan)
+    for index, (a, b) in enumerate(zip(first, second, strict=True)):
+        a, b = a.ravel(), b.ravel()
+        if np.isfinite(a).all() and a.std() > 0 and b.std() > 0:
+            correlation[index] = np.corrcoef(a, b)[0, 1]
+    return correlation
 
 
 def _kernel_taps(circuit, layer: str) -> int | None:
