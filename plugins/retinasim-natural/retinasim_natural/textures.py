@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import math
 
 import numpy as np
 import torch
@@ -122,15 +121,17 @@ def drift(strips: torch.Tensor, start: torch.Tensor, velocity: torch.Tensor, fra
     torch.Tensor
         ``(batch, frames, rows, width)``, the dtype of ``strips``.
     """
-    batch, _, period = strips.shape
-    repeats = math.ceil((width + 1) / period) + 1
-    extended = strips.repeat(1, 1, repeats)[..., : period + width + 1]
-    windows = extended.unfold(-1, width, 1)  # (batch, rows, period + 2, width), a view
+    batch, rows, period = strips.shape
     time = torch.arange(frames, dtype=torch.float64, device=start.device)
     position = start[:, None] - velocity[:, None] * time  # (batch, frames)
     whole = torch.floor(position)
     fraction = (position - whole).to(strips.dtype)[:, :, None, None]
     first = torch.remainder(whole, period).to(torch.int64).to(strips.device)
+    offsets = torch.arange(width + 1, device=strips.device)
+    columns = torch.remainder(first[:, :, None] + offsets, period)  # (batch, frames, width + 1)
+    # Gather whole columns (``rows`` contiguous values each) rather than single pixels.
+    by_column = strips.transpose(1, 2).contiguous()  # (batch, period, rows)
     trials = torch.arange(batch, device=strips.device)[:, None]
-    left, right = windows[trials, :, first], windows[trials, :, first + 1]
-    return left + fraction * (right - left)
+    gathered = by_column[trials, columns.flatten(1)].view(batch, frames, width + 1, rows)
+    left, right = gathered[:, :, :-1], gathered[:, :, 1:]
+    return (left + fraction * (right - left)).transpose(2, 3)
