@@ -24,6 +24,7 @@ import torch
 from retinasim.spec import CircuitSpec, accepted_spec_hashes, spec_hash
 from retinasim.spec.training import Initialisation
 from retinasim.train import distributed
+from retinasim.train.activity import ActivityMeter
 from retinasim.train.checkpoint import (
     check_finite,
     check_step,
@@ -333,6 +334,8 @@ class _Run:
         if main:
             self._write_provenance("running", wall0, train0)
         model = distributed.wrap(self.circuit, self.context)
+        self.meter = ActivityMeter(self.circuit)
+        self.warned_silent = False
         generator = moving_dots(self.spec)
         window = [0.0, 0.0, 0, 0.0, 0]  # loss sum, correct, stimuli, seconds, steps
         self.reporter.start(self.total, self.step)
@@ -361,6 +364,7 @@ class _Run:
                 if interrupted:
                     break
         finally:
+            self.meter.close()
             self.reporter.close()
         wall = wall0 + time.perf_counter() - started
         metrics = self._final_metrics(wall)
@@ -399,7 +403,9 @@ class _Run:
         torch.manual_seed(derived_seed(training.seed, self.step, context.rank))
         model.train()
         video = circuit_input(batch.video, training)
-        loss, logits = training_loss(model(video), batch.labels, self.spec)
+        with self.meter.watching():
+            output = model(video)
+        loss, logits = training_loss(output, batch.labels, self.spec)
         if training.clean_loss_weight > 0 and self.circuit.dropout_p > 0:
             loss = loss + training.clean_loss_weight * self._clean_loss(video, batch.labels)
         correct = (logits.argmax(1) == batch.labels).sum()
@@ -440,6 +446,7 @@ class _Run:
         return float(result["correct"].mean())
 
     def _log(self, window: list[float], wall: float) -> None:
+        activity = self.meter.take(distributed.global_sums(self.context, self.meter.totals()))
         validation = self._validation_accuracy()
         row = {
             "step": self.step,
@@ -453,11 +460,26 @@ class _Run:
             "stimuli_per_s": window[2] / max(window[3], 1e-9),
             "window_steps": int(window[4]),
             "validation_accuracy": validation,
+            **activity,
         }
         self.history.append(row)
+        self._warn_if_silent(row)
         if self.context.is_main:
             self.run.write_json(HISTORY, self.history)
         self.reporter.update(self.step, row)
+
+    def _warn_if_silent(self, row: dict[str, Any]) -> None:
+        """Say once when no cell of the readout layer fired over a whole log window."""
+        layer = self.spec.readout.layer
+        if self.warned_silent or row["active_fraction"].get(layer) != 0.0:
+            return
+        self.warned_silent = True
+        first = row["step"] - row["window_steps"] + 1
+        self.reporter.message(
+            f"warning: no {layer} cell was active in steps {first}-{row['step']}: the decoder "
+            "sees a constant, and the loss stays at ln 2 unless cells come back "
+            "(history.json: active_fraction; docs/training.md, 'Collapse')"
+        )
 
     def _checkpoint(self) -> None:
         if not self.context.is_main:
