@@ -108,7 +108,8 @@ def compare(
             return
         typer.echo(
             f"{head}: accuracy(α=2) {row['accuracy_alpha_2']:.3f}, critical {row['n_critical']}, "
-            f"DS emergence {row['ds_emergence']}"
+            f"DS emergence {row['ds_emergence']}, opposite DS pair explaining the decision "
+            f"{row['sufficient_ds_pair']}"
         )
 
     with terminate_on_sigterm():  # a killed comparison takes its workers with it

@@ -48,6 +48,9 @@ RUN_SCALARS = {  # CSV column: (long_name, units)
 }
 RUN_FLAGS = {
     "ds_emergence": "critical DS types include a rightward- and a leftward-preferring one",
+    "sufficient_ds_pair": (
+        "the fewest types explaining the decision include a right- and a left-preferring DS type"
+    ),
     "opposite_preferences": "critical types include a rightward- and a leftward-preferring one",
 }
 TYPE_VALUES = {  # per_type key: (long_name, units)

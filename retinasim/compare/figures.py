@@ -29,10 +29,11 @@ SUMMARY = {
     "accuracy_alpha_2": "accuracy (α = 2)",
     "n_critical": "critical ganglion types",
     "ds_emergence": "DS emergence rate",
+    "sufficient_ds_pair": "opposite DS pair explaining the decision",
     "opposite_preferences": "opposite-preference rate",
     "sufficient_types": "ganglion types explaining the decision",
 }
-RATES = ("ds_emergence", "opposite_preferences")
+RATES = ("ds_emergence", "sufficient_ds_pair", "opposite_preferences")
 FILES = {
     "summary": "comparison.png",
     "critical": "comparison_critical.png",
@@ -65,7 +66,7 @@ def _measure(ds: xr.Dataset, column: str) -> xr.DataArray:
 
 
 def summary_figure(ds: xr.Dataset) -> Figure:
-    """Bars (mean ± sd over seeds) and dots (seeds) of the five summary measures."""
+    """Bars (mean ± sd over seeds) and dots (seeds) of the six summary measures."""
     circuits = [str(c) for c in ds["circuit"].values]
     figure, axes = new_figure(3.0 * len(SUMMARY), 3.4, ncols=len(SUMMARY))
     for ax, (column, title) in zip(axes, SUMMARY.items(), strict=True):

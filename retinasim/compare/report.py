@@ -146,8 +146,11 @@ DEFINITIONS = (
     "receptive field from the input gradient, full-length bars crossing it in 8 directions, "
     "swept over speeds and widths, read at the preferred condition; a type silent to bars "
     "has no DSI. DS emergence: the critical types with DSI ≥ 0.3 include one preferring a "
-    "rightward and one a leftward direction; opposite preferences: the same whatever the "
-    "DSI. Rates carry a 95% Wilson score interval. Redundancy: the fraction of ganglion "
+    "rightward and one a leftward direction; opposite DS pair explaining the decision: the "
+    "same of the fewest types that explain the decision (a direction carried by several DS "
+    "types at once has no critical type for it, but one of them can be in that set); "
+    "opposite preferences: the critical types include both sides, whatever the DSI. Rates "
+    "carry a 95% Wilson score interval. Redundancy: the fraction of ganglion "
     "types whose lesion costs less than 1 accuracy point (baseline − lesion < 0.01). Types "
     "explaining the decision: the fewest ganglion types that, kept alone, hold accuracy ≥ "
     "the threshold (added in order of their lesion's damage). A run whose own accuracy is "
@@ -160,12 +163,14 @@ DEFINITIONS = (
 def _summary_table(ok: pd.DataFrame, ds) -> list[str]:
     summary = summarise(ok)
     emergence = population.emergence(ds)
+    pair = population.emergence(ds, "sufficient_ds_pair")
     redundancy = population.redundancy(ds)
     header = [
         "circuit",
         "seeds",
         "accuracy (α = 2)",
         "DS emergence: seeds, rate [95% Wilson]",
+        "opposite DS pair among the types explaining the decision: seeds, rate [95% Wilson]",
         "critical ganglion types",
         "redundancy: mean [min–max]",
         "opposite-preference rate",
@@ -174,16 +179,14 @@ def _summary_table(ok: pd.DataFrame, ds) -> list[str]:
     lines = ["", "## Summary", "", "Completed runs only; mean ± sd across seeds.", ""]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for circuit in summary.index:
-        one = emergence.sel(circuit=circuit)
-        k, n = int(one["k"]), int(one["n"])
-        low, high = float(one["low"]), float(one["high"])
-        rate = f"{k}/{n} = {float(one['rate']):.2f} [{low:.2f}, {high:.2f}]" if n else "—"
+        n = int(emergence.sel(circuit=circuit)["n"])
         red = redundancy.sel(circuit=circuit)
         cells = [
             f"`{circuit}`",
             str(n),
             _cell(summary, circuit, "accuracy_alpha_2", 3),
-            rate,
+            _rate(emergence.sel(circuit=circuit)),
+            _rate(pair.sel(circuit=circuit)),
             _cell(summary, circuit, "n_critical", 2),
             _range(float(red["mean"]), float(red["min"]), float(red["max"])),
             _cell(summary, circuit, "opposite_preferences", 2),
@@ -191,6 +194,14 @@ def _summary_table(ok: pd.DataFrame, ds) -> list[str]:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
+
+
+def _rate(one) -> str:
+    """``k/n = rate [low, high]`` of one circuit of :func:`population.emergence`."""
+    k, n = int(one["k"]), int(one["n"])
+    if not n:
+        return "—"
+    return f"{k}/{n} = {float(one['rate']):.2f} [{float(one['low']):.2f}, {float(one['high']):.2f}]"
 
 
 def _critical_table(ds) -> list[str]:
@@ -280,15 +291,20 @@ def _runs_table(table: pd.DataFrame) -> list[str]:
         "## Runs",
         "",
         "| circuit | seed | status | critical types: DSI (preferred direction) | DS emergence "
-        "| opposite preferences | redundancy |",
-        "|---|---|---|---|---|---|---|",
+        "| opposite DS pair explaining the decision | opposite preferences | redundancy |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in table.to_dict("records"):
         status = row["status"] if row["status"] != "failed" else f"failed: {row.get('error')}"
         seed = "—" if row.get("reference") is True else row["seed"]
         cells = (
             _text(row.get(key))
-            for key in ("critical_tuning", "ds_emergence", "opposite_preferences")
+            for key in (
+                "critical_tuning",
+                "ds_emergence",
+                "sufficient_ds_pair",
+                "opposite_preferences",
+            )
         )
         redundancy = row.get("redundancy")
         red = (

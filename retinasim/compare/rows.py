@@ -53,6 +53,7 @@ def summary_row(job, metrics: dict, evaluation, dissection: dict) -> dict[str, A
         n_critical_ds_right=len(right),
         n_critical_ds_left=len(left),
         ds_emergence=bool(dissection["ds_emergence"]),
+        sufficient_ds_pair=sufficient_ds_pair(dissection),
         opposite_preferences=bool(dissection["opposite_preferences"]),
         dissection_accuracy=dissection["baseline_accuracy"],
         n_redundant=int(sum(types["redundant"])),
@@ -60,6 +61,29 @@ def summary_row(job, metrics: dict, evaluation, dissection: dict) -> dict[str, A
         cell_types=types,
     )
     return row
+
+
+def sufficient_ds_pair(dissection: dict) -> bool:
+    """Whether the fewest ganglion types that explain the decision (``sufficient_set``)
+    include a rightward- and a leftward-preferring direction-selective type.
+
+    ``ds_emergence`` asks the same of the *critical* types, each of which alone is needed. A
+    network whose preference for one direction is carried by several DS types at once
+    (redundantly: silencing any one of them costs nothing) has a single critical type and no
+    ``ds_emergence``, although two opposite DS types still explain its decision; this flag
+    sees that. False for a run below the threshold (no sufficient set then means anything).
+    """
+    if float(dissection["baseline_accuracy"]) < float(dissection["threshold"]):
+        return False
+    dsi, preferred = dissection["dsi"], dissection["preferred_direction_deg"]
+    threshold = float(dissection["dsi_threshold"])
+    selective = [
+        i
+        for i in dissection.get("sufficient_set") or []
+        if dsi[i] is not None and np.isfinite(dsi[i]) and dsi[i] >= threshold
+    ]
+    sides = {_side(preferred[i]) for i in selective}
+    return {1, -1} <= sides
 
 
 def per_type(dissection: dict) -> dict[str, list]:

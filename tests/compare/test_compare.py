@@ -109,6 +109,29 @@ def test_opposite_preferences_need_a_rightward_and_a_leftward_type() -> None:
     assert not _opposite(preferred, [])
 
 
+def test_an_opposite_ds_pair_explaining_the_decision_is_seen_when_one_side_is_redundant() -> None:
+    from retinasim.compare.rows import sufficient_ds_pair
+
+    nan = float("nan")
+    # a paper-profile seed: one critical leftward DS type (4); the rightward preference is
+    # carried by three DS types at once (0, 1, 3), so none of them is critical
+    dissection = {
+        "baseline_accuracy": 1.0,
+        "threshold": 0.95,
+        "dsi_threshold": 0.3,
+        "critical": [4],
+        "sufficient_set": [4, 1],
+        "dsi": [0.76, 0.99, nan, 1.0, 1.0, 0.42, nan, 0.1],
+        "preferred_direction_deg": [1.0, 359.0, nan, 17.0, 175.0, 0.0, nan, 24.0],
+    }
+    assert sufficient_ds_pair(dissection)
+    assert not sufficient_ds_pair({**dissection, "sufficient_set": [4, 7]})  # 7: DSI 0.1
+    assert not sufficient_ds_pair({**dissection, "sufficient_set": [4, 6]})  # 6: silent
+    assert not sufficient_ds_pair({**dissection, "sufficient_set": [1, 3]})  # both rightward
+    assert not sufficient_ds_pair({**dissection, "sufficient_set": None})  # none suffices
+    assert not sufficient_ds_pair({**dissection, "baseline_accuracy": 0.9})  # unsolved
+
+
 def test_an_interrupted_run_is_resumed_not_restarted(tmp_path: Path) -> None:
     import torch
 
