@@ -21,12 +21,16 @@ class ActivityMeter:
     """Counts, per layer, active cells and summed activity over the training passes it is
     told to watch (``with meter.watching(): model(video)``), until :meth:`take`.
 
-    Activity is each cell module's output, ``(batch, n_types, time, y, x)``, before dropout,
-    lesions and the sign of inhibitory layers (≥ 0 for rectified cells).
+    Activity is each cell module's output at the decision frame (the frame whose logits
+    decide, ``plan.readout_frame``): ``(batch, n_types, y, x)`` of the ``(batch, n_types,
+    time, y, x)`` output, before dropout, lesions and the sign of inhibitory layers (≥ 0 for
+    rectified cells). One frame keeps the count cheap (all 51 frames of murray2021's bipolar
+    layer would cost a tenth of a training step) and is the frame the decoder reads.
     """
 
     def __init__(self, circuit: torch.nn.Module) -> None:
         self.layers = [layer.name for layer in circuit.plan.layers]
+        self.frame = circuit.plan.readout_frame
         self._sums: dict[str, torch.Tensor] = {}
         self._watching = False
         self._handles = [
@@ -38,6 +42,7 @@ class ActivityMeter:
         if not self._watching:
             return
         with torch.no_grad():
+            output = output[:, :, self.frame]
             cells = torch.tensor(float(output.numel()), dtype=torch.float64, device=output.device)
             counts = torch.stack([(output > 0).sum().double(), output.sum().double(), cells])
             previous = self._sums.get(name)

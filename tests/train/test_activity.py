@@ -29,7 +29,7 @@ def test_meter_counts_what_the_circuit_records_and_only_while_watching() -> None
     recorded = circuit.run(video).activity
     meter.close()
     for name in ("bipolar", "ganglion"):
-        activity = recorded[name]
+        activity = recorded[name][:, :, -1]  # the decision frame (readout: last)
         assert abs(shares["active_fraction"][name] - float((activity > 0).double().mean())) < 1e-6
         assert abs(shares["mean_activity"][name] - float(activity.detach().double().mean())) < 1e-5
     assert meter.take(meter.totals())["active_fraction"] == {"bipolar": None, "ganglion": None}
