@@ -69,7 +69,7 @@ def sufficient_ds_pair(dissection: dict) -> bool:
 
     ``ds_emergence`` asks the same of the *critical* types, each of which alone is needed. A
     network whose preference for one direction is carried by several DS types at once
-    (redundantly: silencing any one of them costs nothing) has a single critical type and no
+    (redundantly: silencing any one of them costs little) has a single critical type and no
     ``ds_emergence``, although two opposite DS types still explain its decision; this flag
     sees that. False for a run below the threshold (no sufficient set then means anything).
     """
