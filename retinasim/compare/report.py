@@ -179,13 +179,13 @@ def _summary_table(ok: pd.DataFrame, ds) -> list[str]:
     lines = ["", "## Summary", "", "Completed runs only; mean ± sd across seeds.", ""]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for circuit in summary.index:
-        n = int(emergence.sel(circuit=circuit)["n"])
+        one = emergence.sel(circuit=circuit)
         red = redundancy.sel(circuit=circuit)
         cells = [
             f"`{circuit}`",
-            str(n),
+            str(int(one["n"])),
             _cell(summary, circuit, "accuracy_alpha_2", 3),
-            _rate(emergence.sel(circuit=circuit)),
+            _rate(one),
             _rate(pair.sel(circuit=circuit)),
             _cell(summary, circuit, "n_critical", 2),
             _range(float(red["mean"]), float(red["min"]), float(red["max"])),

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from retinasim.compare.dissect import _opposite
+
 REDUNDANT_COST = 0.01
 """A ganglion type is *redundant* when its lesion costs less than this accuracy (1 point)."""
 
@@ -75,15 +77,13 @@ def sufficient_ds_pair(dissection: dict) -> bool:
     """
     if float(dissection["baseline_accuracy"]) < float(dissection["threshold"]):
         return False
-    dsi, preferred = dissection["dsi"], dissection["preferred_direction_deg"]
-    threshold = float(dissection["dsi_threshold"])
+    dsi, threshold = dissection["dsi"], float(dissection["dsi_threshold"])
     selective = [
         i
         for i in dissection.get("sufficient_set") or []
         if dsi[i] is not None and np.isfinite(dsi[i]) and dsi[i] >= threshold
     ]
-    sides = {_side(preferred[i]) for i in selective}
-    return {1, -1} <= sides
+    return _opposite(dissection["preferred_direction_deg"], selective)
 
 
 def per_type(dissection: dict) -> dict[str, list]:
