@@ -138,7 +138,10 @@ def evaluate(
     run_dir: Annotated[Path, typer.Argument(help="A run folder written by retinasim train.")],
     alpha: Annotated[
         list[float] | None,
-        typer.Option(help="Speed ratios to test: --alpha 1 1.7 2 (default: 1, 1.7, 2)."),
+        typer.Option(
+            help="Speed ratios to test: --alpha 1 1.7 2 (default: 1, 1.7, 2; a task without "
+            "a speed ratio: as trained)."
+        ),
     ] = None,
     n: Annotated[int, typer.Option("--n", help="Held-out test stimuli per alpha.")] = 1000,
     json_: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
@@ -149,7 +152,7 @@ def evaluate(
 
     Also saves the labelled result as evaluation.nc (netCDF) in the run folder.
     """
-    from retinasim.train.evaluate import evaluate_run
+    from retinasim.train.evaluate import evaluate_run, evaluation_alphas
     from retinasim.train.progress import evaluation_progress
     from retinasim.train.report import evaluation_json, print_evaluation
 
@@ -161,18 +164,19 @@ def evaluate(
             raise RetinasimError(f"unexpected argument {extra!r}") from None
     if ctx.args and not alpha:
         raise RetinasimError(f"unexpected arguments {' '.join(ctx.args)}")
-    if not alphas:
-        alphas = [1.0, 1.7, 2.0]
     if any(not math.isfinite(a) for a in alphas):
         raise RetinasimError(f"--alpha values must be finite, got {alphas}")
     if batch_size < 1:
         raise RetinasimError(f"--batch-size must be at least 1, got {batch_size}")
+    from retinasim.train.run_folder import RunFolder
     from retinasim.util.lock import run_folder_lock
 
-    with run_folder_lock(run_dir, create=False), evaluation_progress(len(alphas) * n) as progress:
-        dataset = evaluate_run(
-            run_dir, alphas=alphas, n=n, device=device, batch_size=batch_size, progress=progress
-        )
+    with run_folder_lock(run_dir, create=False):
+        tested = evaluation_alphas(RunFolder(run_dir).load_spec(), alphas or None)
+        with evaluation_progress(len(tested or [None]) * n) as progress:
+            dataset = evaluate_run(
+                run_dir, alphas=tested, n=n, device=device, batch_size=batch_size, progress=progress
+            )
     if json_:
         json.dump(evaluation_json(dataset, run_dir), sys.stdout, indent=2)
         print()

@@ -3,6 +3,8 @@
 The test stimuli are stimuli ``0 .. n - 1`` of the training section's ``stimulus_seeds.test``
 (a seed never used for training or validation). The slow speed ``s`` and the fast direction of
 stimulus ``k`` do not depend on ``alpha``, so every ``alpha`` is tested on the same trials.
+A task without a speed ratio (a plugin's, such as ``natural_drift``) is tested as trained:
+accuracy overall and by class.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import xarray as xr
 
 from retinasim.spec import accepted_spec_hashes, spec_hash
 from retinasim.train.checkpoint import check_finite, check_step, load_checkpoint, load_weights
-from retinasim.train.data import moving_dots
+from retinasim.train.data import EVALUATION_PARAMETERS, moving_dots
 from retinasim.train.errors import TrainingError
 from retinasim.train.inference import predict
 from retinasim.train.provenance import provenance
@@ -26,6 +28,27 @@ from retinasim.util.files import atomic_path
 
 N_S_BINS = 10
 """Number of s bins: deciles of the uniform training distribution of s."""
+
+DEFAULT_ALPHAS = (1.0, 1.7, 2.0)
+"""The speed ratios a speed-ratio task is tested at unless told: chance, near and at the
+paper's threshold."""
+
+
+def evaluation_alphas(spec, alphas: Sequence[float] | None = None) -> list[float] | None:
+    """The ``alpha`` values to test ``spec``'s task at: ``alphas``, else
+    :data:`DEFAULT_ALPHAS` for a task with a speed ratio and None (as trained) for another.
+
+    Raises :class:`~retinasim.train.errors.TrainingError` for values that are not finite
+    and >= 0, or when the task has no speed ratio.
+    """
+    from retinasim.stimuli import generator_class
+
+    if alphas is None:
+        fields = generator_class(spec.training.task).model_fields
+        return list(DEFAULT_ALPHAS) if set(fields) >= EVALUATION_PARAMETERS else None
+    _check_alphas(alphas)
+    moving_dots(spec, alpha=alphas[0])  # a task without alpha: its clear error
+    return list(alphas)
 
 
 def load_trained(run_dir: str | Path, device: str = "cpu"):
@@ -51,7 +74,7 @@ def load_trained(run_dir: str | Path, device: str = "cpu"):
 def evaluate_run(
     run_dir: str | Path,
     *,
-    alphas: Sequence[float] = (1.0, 1.7, 2.0),
+    alphas: Sequence[float] | None = None,
     n: int = 1000,
     device: str = "cpu",
     batch_size: int = 16,
@@ -60,7 +83,9 @@ def evaluate_run(
 ) -> xr.Dataset:
     """Test a run on ``n`` held-out stimuli at each ``alpha``; save ``evaluation.nc``.
 
-    ``progress(alpha, n_done, n)`` is called after every batch (for progress bars).
+    ``alphas`` defaults to :func:`evaluation_alphas` (1, 1.7 and 2 for a speed-ratio task; a
+    task without one is tested as trained). ``progress(alpha, n_done, n)`` is called after
+    every batch (for progress bars; ``alpha`` is None as trained).
 
     Returns
     -------
@@ -69,31 +94,39 @@ def evaluate_run(
         ``accuracy_by_fast_direction (alpha, fast_direction)``, ``trials_by_s_bin (s_bin)``,
         ``trials_by_fast_direction (fast_direction)``, ``correct (alpha, trial)`` with
         per-trial coordinates ``stimulus_s`` (pixels/frame) and ``stimulus_fast_direction``;
-        ``s_low`` / ``s_high`` bin edges; provenance in ``attrs``.
+        ``s_low`` / ``s_high`` bin edges; provenance in ``attrs``. As trained: ``accuracy``
+        (a scalar), ``accuracy_by_class (class)``, ``trials_by_class (class)``,
+        ``correct (trial)``, ``decision_logits (trial, class)`` and each per-trial stimulus
+        parameter as a ``stimulus_<name> (trial)`` coordinate.
     """
     if n < 1:
         raise TrainingError(f"--n must be at least 1, got {n}")
-    if not alphas or any(not np.isfinite(a) or a < 0 for a in alphas):
-        raise TrainingError(f"--alpha values must be finite and >= 0, got {list(alphas)}")
+    if alphas is not None:
+        _check_alphas(alphas)
     started = time.perf_counter()
     circuit, spec = load_trained(run_dir, device)
+    alphas = evaluation_alphas(spec, alphas)
     seed = spec.training.stimulus_seeds.test
-    results = [
-        predict(
+
+    def run_at(alpha: float | None) -> dict[str, np.ndarray]:
+        return predict(
             circuit,
             spec,
-            moving_dots(spec, alpha=a),
+            moving_dots(spec, alpha=alpha),
             seed=seed,
             count=n,
             device=device,
             batch_size=batch_size,
-            on_batch=None if progress is None else partial(progress, a, total=n),
+            on_batch=None if progress is None else partial(progress, alpha, total=n),
         )
-        for a in alphas
-    ]
-    base = moving_dots(spec)
-    low, high = base.s_range if base.s is None else (base.s, base.s)
-    dataset = _label(results, list(alphas), low, high, list(spec.readout.classes))
+
+    classes = list(spec.readout.classes)
+    if alphas is None:
+        dataset = _label_as_trained(run_at(None), classes)
+    else:
+        base = moving_dots(spec)
+        low, high = base.s_range if base.s is None else (base.s, base.s)
+        dataset = _label([run_at(a) for a in alphas], alphas, low, high, classes)
     run = RunFolder(run_dir)
     metrics = run.read_json(METRICS, {}) or {}
     dataset.attrs.update(
@@ -116,6 +149,11 @@ def evaluate_run(
     return dataset
 
 
+def _check_alphas(alphas: Sequence[float]) -> None:
+    if not alphas or any(not np.isfinite(a) or a < 0 for a in alphas):
+        raise TrainingError(f"--alpha values must be finite and >= 0, got {list(alphas)}")
+
+
 def _attr(value: object) -> object:
     """A netCDF-safe attribute: numpy scalars as Python scalars, booleans as ints."""
     if isinstance(value, np.generic):
@@ -135,6 +173,38 @@ def _group_mean(correct: np.ndarray, groups: np.ndarray, labels: Sequence) -> np
         if chosen.any():
             out[:, k] = correct[:, chosen].mean(axis=1)
     return out
+
+
+def _label_as_trained(result: dict[str, np.ndarray], classes: list[str]) -> xr.Dataset:
+    """Label the predictions of a task tested as trained (see :func:`evaluate_run`)."""
+    correct = result["correct"].astype(np.int8)
+    labels = result["labels"]
+    per_trial = {
+        f"stimulus_{name}": ("trial", values)
+        for name, values in result.items()
+        if name not in {"logits", "labels", "correct"} and np.ndim(values) == 1
+    }
+    dataset = xr.Dataset(
+        {
+            "accuracy": ((), correct.mean()),
+            "accuracy_by_class": (
+                "class",
+                _group_mean(correct[None], labels, range(len(classes)))[0],
+            ),
+            "trials_by_class": ("class", np.bincount(labels, minlength=len(classes))),
+            "correct": ("trial", correct),
+            "decision_logits": (("trial", "class"), result["logits"].astype(np.float32)),
+        },
+        coords={"trial": np.arange(len(correct)), "class": classes, **per_trial},
+    )
+    for name, long_name in (
+        ("accuracy", "fraction of correct decisions"),
+        ("accuracy_by_class", "fraction correct among the trials of each class"),
+        ("correct", "1 if the decision was the trial's class"),
+        ("decision_logits", "readout outputs at the decision frame"),
+    ):
+        dataset[name].attrs.update(units="1", long_name=long_name)
+    return dataset
 
 
 def _label(

@@ -110,19 +110,23 @@ def default_reporter() -> Reporter:
     return RichReporter() if sys.stderr.isatty() else PlainReporter()
 
 
+def _condition(alpha: float | None) -> str:
+    return "as trained" if alpha is None else f"alpha = {alpha:g}"
+
+
 @contextlib.contextmanager
 def evaluation_progress(total: int, stream: Any = None) -> Iterator[Callable[..., None]]:
     """A ``progress(alpha, done, total=n)`` callback: a rich bar on a terminal, else one line
-    per finished ``alpha`` on ``stream`` (stderr)."""
+    per finished ``alpha`` (None: a task tested as trained) on ``stream`` (stderr)."""
     stream = stream or sys.stderr
     if not stream.isatty():
         clock = {"start": time.perf_counter()}  # when the current alpha started
 
-        def plain(alpha: float, done: int, total: int) -> None:
+        def plain(alpha: float | None, done: int, total: int) -> None:
             if done == total:
                 seconds = max(time.perf_counter() - clock["start"], 1e-9)
                 print(
-                    f"{time.strftime('%H:%M:%S')} evaluated alpha = {alpha:g} on {total} "
+                    f"{time.strftime('%H:%M:%S')} evaluated {_condition(alpha)} on {total} "
                     f"stimuli in {seconds:.1f} s ({total / seconds:.1f}/s)",
                     file=stream,
                     flush=True,
@@ -137,12 +141,11 @@ def evaluation_progress(total: int, stream: Any = None) -> Iterator[Callable[...
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=Console(file=stream)) as bar:
         task = bar.add_task("evaluating", total=total)
-        finished: dict[float, int] = {}
+        finished: dict[float | None, int] = {}
 
-        def live(alpha: float, done: int, total: int) -> None:
+        def live(alpha: float | None, done: int, total: int) -> None:
             finished[alpha] = done
-            bar.update(
-                task, completed=sum(finished.values()), description=f"evaluating alpha = {alpha:g}"
-            )
+            description = f"evaluating {_condition(alpha)}"
+            bar.update(task, completed=sum(finished.values()), description=description)
 
         yield live

@@ -16,8 +16,26 @@ def _number(value: Any) -> float | None:
     return None if np.isnan(value) else round(value, 6)
 
 
+def _cell(value: Any) -> str:
+    value = float(value)
+    return "-" if np.isnan(value) else f"{value:.3f}"
+
+
 def evaluation_json(dataset: xr.Dataset, run_dir: str | Path) -> dict[str, Any]:
     """Machine-readable summary of :func:`~retinasim.train.evaluate.evaluate_run`'s result."""
+    summary = {
+        "run": str(run_dir),
+        "n": int(dataset.sizes["trial"]),
+        "test_seed": int(dataset.attrs["test_seed"]),
+        "netcdf": str(Path(run_dir) / EVALUATION),
+        "provenance": dict(dataset.attrs),
+    }
+    if "alpha" not in dataset.dims:  # a task tested as trained
+        by_class = {
+            str(c): _number(dataset.accuracy_by_class.sel({"class": c}))
+            for c in dataset["class"].values
+        }
+        return {**summary, "accuracy": _number(dataset.accuracy), "by_class": by_class}
     results = []
     for a in dataset.alpha.values:
         at = dataset.sel(alpha=a)
@@ -40,18 +58,12 @@ def evaluation_json(dataset: xr.Dataset, run_dir: str | Path) -> dict[str, Any]:
                 ],
             }
         )
-    return {
-        "run": str(run_dir),
-        "n": int(dataset.sizes["trial"]),
-        "test_seed": int(dataset.attrs["test_seed"]),
-        "results": results,
-        "netcdf": str(Path(run_dir) / EVALUATION),
-        "provenance": dict(dataset.attrs),
-    }
+    return {**summary, "results": results}
 
 
 def print_evaluation(dataset: xr.Dataset, run_dir: str | Path) -> None:
-    """Print one row per alpha: accuracy overall, by fast direction and by s decile."""
+    """Print one row per alpha: accuracy overall, by fast direction and by s decile (a task
+    tested as trained: one row, overall and by class)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -59,6 +71,16 @@ def print_evaluation(dataset: xr.Dataset, run_dir: str | Path) -> None:
         title=f"{run_dir}: accuracy on {dataset.sizes['trial']} held-out stimuli "
         f"(test seed {dataset.attrs['test_seed']})"
     )
+    console = Console(width=200)
+    if "alpha" not in dataset.dims:
+        table.add_column("all", style="bold")
+        for c in dataset["class"].values:
+            table.add_column(str(c))
+        values = [dataset.accuracy, *dataset.accuracy_by_class.values]
+        table.add_row(*(_cell(v) for v in values))
+        console.print(table)
+        console.print(f"saved {Path(run_dir) / EVALUATION}")
+        return
     table.add_column("alpha")
     table.add_column("all", style="bold")
     for d in dataset.fast_direction.values:
@@ -66,18 +88,13 @@ def print_evaluation(dataset: xr.Dataset, run_dir: str | Path) -> None:
     for b in range(dataset.sizes["s_bin"]):
         table.add_column(f"s {float(dataset.s_low[b]):.2f}-{float(dataset.s_high[b]):.2f}")
 
-    def cell(value: Any) -> str:
-        value = float(value)
-        return "-" if np.isnan(value) else f"{value:.3f}"
-
     for a in dataset.alpha.values:
         at = dataset.sel(alpha=a)
         table.add_row(
             f"{float(a):g}",
-            cell(at.accuracy),
-            *(cell(v) for v in at.accuracy_by_fast_direction.values),
-            *(cell(v) for v in at.accuracy_by_s_bin.values),
+            _cell(at.accuracy),
+            *(_cell(v) for v in at.accuracy_by_fast_direction.values),
+            *(_cell(v) for v in at.accuracy_by_s_bin.values),
         )
-    console = Console(width=200)
     console.print(table)
     console.print(f"saved {Path(run_dir) / EVALUATION}")

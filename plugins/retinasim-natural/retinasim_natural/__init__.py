@@ -1,22 +1,33 @@
-"""retinasim task plugin: natural images drifting left and right; which way is faster?
+"""retinasim task plugin: natural images drifting left and right (which way is faster? which
+way does the scene drift?).
 
 The entry point loads this module, which imports neither torch nor scikit-image: the hook
 returns the torch-free parameter model, so circuits that train on ``natural_motion`` are
-validated without torch. The generator (:mod:`retinasim_natural.motion`) is imported when
+validated without torch. The generators (:mod:`retinasim_natural.motion`) are imported when
 stimuli are rendered.
 """
 
 from pathlib import Path
 
 from retinasim.plugins import hookimpl
-from retinasim_natural.params import IMAGES, NaturalMotionParams
+from retinasim_natural.params import IMAGES, NaturalDriftParams, NaturalMotionParams
 
 CIRCUIT = Path(__file__).parent / "circuits" / "murray2021_natural.yaml"
-"""The reference circuit trained on this task (``retinasim train <CIRCUIT> --out RUN``)."""
+"""murray2021 on ``natural_motion`` (``retinasim train <CIRCUIT> --out RUN``)."""
 
-__all__ = ["CIRCUIT", "IMAGES", "NaturalMotionParams", "retinasim_stimuli"]
+DRIFT_CIRCUIT = Path(__file__).parent / "circuits" / "murray2021_natural_drift.yaml"
+"""murray2021 on ``natural_drift``: the recipe that trains (docs/variants.md)."""
+
+__all__ = [
+    "CIRCUIT",
+    "DRIFT_CIRCUIT",
+    "IMAGES",
+    "NaturalDriftParams",
+    "NaturalMotionParams",
+    "retinasim_stimuli",
+]
 
 
 @hookimpl
 def retinasim_stimuli() -> list[type]:
-    return [NaturalMotionParams]
+    return [NaturalMotionParams, NaturalDriftParams]

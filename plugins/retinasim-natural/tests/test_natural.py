@@ -1,7 +1,9 @@
-"""The natural_motion task: registration, validation, rendering, seeding, leaks, training."""
+"""The natural tasks (natural_motion, natural_drift): registration, validation, rendering,
+seeding, leaks, training."""
 
 from __future__ import annotations
 
+import json
 import math
 import subprocess
 import sys
@@ -9,8 +11,9 @@ import sys
 import numpy as np
 import pytest
 import torch
-from retinasim_natural import CIRCUIT
-from retinasim_natural.motion import NaturalMotion
+import xarray as xr
+from retinasim_natural import CIRCUIT, DRIFT_CIRCUIT
+from retinasim_natural.motion import NaturalDrift, NaturalMotion
 from retinasim_natural.textures import drift
 
 from retinasim import plugins
@@ -35,16 +38,22 @@ def test_registered_through_the_entry_point_with_package_and_version() -> None:
     assert (entry.package, entry.version, entry.plugin) == ("retinasim-natural", "0.1.0", "natural")
     assert entry.is_task and entry.classes == ("left", "right")
     assert generator_class("natural_motion") is NaturalMotion
+    drift_entry = plugins.stimuli()["natural_drift"]
+    assert (drift_entry.package, drift_entry.plugin) == ("retinasim-natural", "natural")
+    assert drift_entry.is_task and drift_entry.classes == ("left", "right")
+    assert generator_class("natural_drift") is NaturalDrift
     assert not [p for p in plugins.plugin_problems() if p.plugin == "natural"]
 
 
-def test_the_shipped_circuit_validates_without_torch_or_scikit_image() -> None:
+def test_the_shipped_circuits_validate_without_torch_or_scikit_image() -> None:
     code = (
         "import sys\n"
         "from retinasim.spec import load_circuit\n"
-        "from retinasim_natural import CIRCUIT\n"
+        "from retinasim_natural import CIRCUIT, DRIFT_CIRCUIT\n"
         "spec = load_circuit(CIRCUIT)\n"
         "assert spec.training.task == 'natural_motion', spec.training.task\n"
+        "spec = load_circuit(DRIFT_CIRCUIT)\n"
+        "assert spec.training.task == 'natural_drift', spec.training.task\n"
         "print('torch' in sys.modules, 'skimage' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -69,6 +78,13 @@ def test_bad_parameters_are_one_clear_error(parameters, message) -> None:
     with pytest.raises(StimulusError) as raised:
         NaturalMotion(**parameters)
     assert message in str(raised.value)
+
+
+def test_the_drift_task_has_no_speed_ratio() -> None:
+    with pytest.raises(StimulusError, match="unknown parameter 'alpha'"):
+        NaturalDrift(alpha=2.0)
+    with pytest.raises(StimulusError, match="direction = 'up'"):
+        NaturalDrift(direction="up")
 
 
 def test_bad_parameters_in_a_circuit_are_placed_at_their_line() -> None:
@@ -110,6 +126,27 @@ def test_the_bands_move_at_their_speeds_in_their_directions() -> None:
                 assert torch.allclose(band[1:, :, :-speed], band[:-1, :, speed:], atol=1e-6)
 
 
+@pytest.mark.parametrize("texture", ["images", "pink_noise"])
+def test_the_drifting_scene_moves_at_its_speed_in_the_labelled_direction(texture: str) -> None:
+    task = NaturalDrift(**SMALL, texture=texture, s_range=(1.0, 3.0))
+    batch = task.generate(range(8), seed=2)
+    assert batch.video.shape == (8, 1, 12, 32, 48)
+    assert float(batch.video.min()) >= 0.0 and float(batch.video.max()) <= 1.0
+    directions = batch.metadata["direction"]
+    assert list(batch.labels.numpy()) == [int(d == "right") for d in directions]
+    assert set(directions) == {"left", "right"}
+    assert np.array_equal(
+        np.sign(batch.metadata["velocity"]), np.where(directions == "right", 1, -1)
+    )
+    assert torch.equal(task.generate([5], seed=2).video[0], batch.video[5])
+    whole = NaturalDrift(**SMALL, texture=texture, s=2.0).generate(range(6), seed=3)
+    for video, direction in zip(whole.video[:, 0], whole.metadata["direction"], strict=True):
+        if direction == "right":
+            assert torch.allclose(video[1:, :, 2:], video[:-1, :, :-2], atol=1e-6)
+        else:
+            assert torch.allclose(video[1:, :, :-2], video[:-1, :, 2:], atol=1e-6)
+
+
 def test_sub_pixel_drift_interpolates_between_columns() -> None:
     strip = torch.arange(8, dtype=torch.float64)[None, None, :]  # one row, period 8
     moved = drift(strip, torch.tensor([0.0]), torch.tensor([0.25]), frames=3, width=4)
@@ -123,6 +160,14 @@ def test_at_alpha_one_the_video_does_not_depend_on_the_fast_side() -> None:
     for texture in ("images", "pink_noise"):
         left = NaturalMotion(**SMALL, texture=texture, alpha=1.0, fast_direction="left")
         right = NaturalMotion(**SMALL, texture=texture, alpha=1.0, fast_direction="right")
+        a, b = left.generate(range(10), seed=4), right.generate(range(10), seed=4)
+        assert torch.equal(a.video, b.video) and (a.labels != b.labels).all()
+
+
+def test_a_still_scene_does_not_depend_on_the_direction() -> None:
+    for texture in ("images", "pink_noise"):
+        left = NaturalDrift(**SMALL, texture=texture, s=0.0, direction="left")
+        right = NaturalDrift(**SMALL, texture=texture, s=0.0, direction="right")
         a, b = left.generate(range(10), seed=4), right.generate(range(10), seed=4)
         assert torch.equal(a.video, b.video) and (a.labels != b.labels).all()
 
@@ -144,7 +189,7 @@ def _statistics(videos: torch.Tensor) -> np.ndarray:
         dt = (band[:, 1:] - band[:, :-1]).square().mean(dim=(1, 2, 3))
         dx = (band[..., 1:] - band[..., :-1]).square().mean(dim=(1, 2, 3))
         rows += [band.mean(dim=(1, 2, 3)), band.var(dim=(1, 2, 3)), rightward, leftward,
-                 rightward - leftward, torch.log(dt / dx)]  # fmt: skip
+                 rightward - leftward, torch.log((dt + 1e-12) / (dx + 1e-12))]  # fmt: skip
     features = torch.stack(rows, dim=1)
     # direction x speed per band: the rightward band's speed minus the leftward band's
     upper_right = (features[:, 4] > 0).double() * 2 - 1
@@ -190,6 +235,19 @@ def test_a_decoder_of_video_statistics_is_at_chance_at_alpha_one_and_not_at_thre
     assert _held_out_accuracy(features, labels, train) > 0.8
 
 
+def test_a_decoder_of_video_statistics_is_at_chance_on_a_still_scene_and_not_in_motion() -> None:
+    train, test = 300, 500
+    for speed, above_chance in ((0.0, False), (1.0, True)):
+        task = NaturalDrift(**SMALL, s_range=(speed, speed))
+        batch = task.generate(range(train + test), seed=33)
+        features = _statistics(batch.video[:, 0].double())
+        accuracy = _held_out_accuracy(features, batch.labels.numpy(), train)
+        if above_chance:
+            assert accuracy > 0.8, accuracy
+        else:
+            assert abs(accuracy - 0.5) < 3 * math.sqrt(0.25 / test), accuracy
+
+
 def test_a_tiny_circuit_trains_on_the_task_and_evaluates(tmp_path) -> None:
     from retinasim.train import evaluate_run, train
     from retinasim.train.progress import SilentReporter
@@ -221,3 +279,48 @@ training:
     result = evaluate_run(tmp_path / "run", alphas=(1.0, 4.0), n=16, save=False)
     assert list(result["alpha"].values) == [1.0, 4.0]
     assert 0.0 <= float(result["accuracy"][1]) <= 1.0
+
+
+def test_a_tiny_circuit_trains_on_the_drift_task_and_evaluates_as_trained(tmp_path) -> None:
+    circuit = tmp_path / "tiny_drift.yaml"
+    circuit.write_text(
+        DRIFT_CIRCUIT.read_text()
+        .replace("size: [255, 255]", "size: [32, 32]")
+        .replace("frames: 51", "frames: 8")
+        .replace("temporal_kernel: 31", "temporal_kernel: 3")
+        .replace("kernel: 10, stride: 5", "kernel: 4, stride: 2")
+        .replace(
+            "stimulus: {kind: natural_drift}", "stimulus: {kind: natural_drift, texture_size: 64}"
+        )
+    )
+    run = tmp_path / "run"
+    steps = [
+        "--steps",
+        "4",
+        "--batch-size",
+        "4",
+        "--set",
+        "validation_size=8",
+        "--set",
+        "init_stimuli=4",
+    ]
+    cli = [sys.executable, "-m", "retinasim"]
+    trained = subprocess.run([*cli, "train", str(circuit), "--out", str(run), *steps],
+                             capture_output=True, text=True)  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    evaluated = subprocess.run([*cli, "evaluate", str(run), "--n", "12", "--json"],
+                               capture_output=True, text=True)  # fmt: skip
+    assert evaluated.returncode == 0, evaluated.stderr
+    result = json.loads(evaluated.stdout)
+    assert result["n"] == 12 and set(result["by_class"]) == {"left", "right"}
+    assert 0.0 <= result["accuracy"] <= 1.0 and "results" not in result
+    saved = xr.open_dataset(run / "evaluation.nc", engine="h5netcdf")
+    assert saved.accuracy.dims == () and saved.correct.dims == ("trial",)
+    assert float(saved.accuracy) == pytest.approx(float(saved.correct.mean()))
+    assert set(saved.stimulus_direction.values) <= {"left", "right"}
+    right = saved.stimulus_direction.values == "right"
+    assert int(saved.trials_by_class.sel({"class": "right"})) == right.sum()
+    refused = subprocess.run([*cli, "evaluate", str(run), "--alpha", "2"],
+                             capture_output=True, text=True)  # fmt: skip
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert "has no alpha" in refused.stderr
