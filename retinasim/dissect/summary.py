@@ -61,7 +61,7 @@ def direction_selectivity(
     (pixels; default 4, 10 and 20 at 255 pixels, scaled to the input and at least 1: at 255,
     10 is a task dot's diameter), reported at the preferred speed and width. The bars (and the
     binary noise at which the receptive fields are found) have the task's dots' luminance on its
-    background. ``options`` go to
+    background (:func:`bar_luminance`). ``options`` go to
     :func:`~retinasim.analysis.direction_protocol`.
 
     Returns its Dataset: per ``cell_type`` (coords ``layer``, ``type_index``) ``dsi``,
@@ -74,10 +74,9 @@ def direction_selectivity(
     size = min(spec.input.size)
     if widths is None:
         widths = sorted({max(1.0, round(w * size / 255, 1)) for w in (4.0, 10.0, 20.0)})
-    task = moving_dots(spec)
-    background, dots = float(task.background_luminance), float(task.dot_luminance)
+    background, contrast = bar_luminance(moving_dots(spec))
     options.setdefault("background", background)
-    options.setdefault("contrast", dots - background)
+    options.setdefault("contrast", contrast)
     return direction_protocol(
         circuit,
         speeds=speeds,
@@ -89,6 +88,18 @@ def direction_selectivity(
         input_transform=lambda video: circuit_input(video, spec.training),
         **options,
     )
+
+
+def bar_luminance(task) -> tuple[float, float]:
+    """Background luminance and bar contrast that probe a circuit trained on ``task``: the
+    dots' luminance on their background for a dots task; for a task of textures around a mean
+    luminance (a plugin's, such as ``natural_drift``), a white bar on that mean; else a white
+    bar on black."""
+    if hasattr(task, "dot_luminance"):
+        background = float(task.background_luminance)
+        return background, float(task.dot_luminance) - background
+    background = float(getattr(task, "mean_luminance", 0.0))
+    return background, 1.0 - background
 
 
 def amplitude_by_s(

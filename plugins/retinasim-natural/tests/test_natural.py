@@ -324,3 +324,10 @@ def test_a_tiny_circuit_trains_on_the_drift_task_and_evaluates_as_trained(tmp_pa
                              capture_output=True, text=True)  # fmt: skip
     assert refused.returncode != 0 and "Traceback" not in refused.stderr
     assert "has no alpha" in refused.stderr
+    bars = subprocess.run([*cli, "tuning", str(run), "--n-permutations", "20"],
+                          capture_output=True, text=True)  # fmt: skip
+    assert bars.returncode == 0, bars.stderr
+    table = (run / "tuning" / "direction_selectivity.csv").read_text().splitlines()
+    assert len(table) == 1 + 24  # a header and 8 types in each of 3 layers
+    protocol = xr.open_dataset(run / "tuning" / "direction_selectivity.nc", engine="h5netcdf")
+    assert protocol.attrs["background_luminance"] == 0.5  # bars on the scenes' mean
