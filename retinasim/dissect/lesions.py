@@ -20,8 +20,9 @@ Progress = Callable[[int, int], None]
 
 
 def per_direction(correct: np.ndarray, trials: dict[str, np.ndarray]) -> list[float]:
-    """Fraction correct of ``correct (n,)`` for each fast direction (NaN for none)."""
-    fast = trials["fast_direction"]
+    """Fraction correct of ``correct (n,)`` for each fast direction (NaN for none); a task
+    without a fast direction (``natural_drift``) is split by its ``direction``."""
+    fast = trials["fast_direction"] if "fast_direction" in trials else trials["direction"]
     return [
         float(correct[fast == d].mean()) if (fast == d).any() else float("nan") for d in DIRECTIONS
     ]

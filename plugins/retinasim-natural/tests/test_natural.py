@@ -331,3 +331,14 @@ def test_a_tiny_circuit_trains_on_the_drift_task_and_evaluates_as_trained(tmp_pa
     assert len(table) == 1 + 24  # a header and 8 types in each of 3 layers
     protocol = xr.open_dataset(run / "tuning" / "direction_selectivity.nc", engine="h5netcdf")
     assert protocol.attrs["background_luminance"] == 0.5  # bars on the scenes' mean
+    from retinasim.dissect.lesions import lesion_scan
+    from retinasim.engine import Condition, StimulusSet
+    from retinasim.train import load_trained
+    from retinasim.train.data import moving_dots
+
+    trained_circuit, spec = load_trained(run)
+    stimuli = StimulusSet([Condition(moving_dots(spec))], 12, spec.training.stimulus_seeds.test)
+    scan = lesion_scan(trained_circuit, spec, stimuli, layers=["ganglion"])
+    assert scan.attrs["intact_accuracy"] == pytest.approx(result["accuracy"])  # the same trials
+    by_direction = scan.accuracy_by_fast_direction  # split by the scene's direction
+    assert by_direction.shape == (8, 2) and np.isfinite(by_direction.values).all()
