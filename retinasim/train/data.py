@@ -57,7 +57,7 @@ def moving_dots(spec: CircuitSpec, *, alpha: float | None = None) -> StimulusGen
         if missing:
             raise TrainingError(
                 f"task {kind!r} has no {' or '.join(missing)} parameter: evaluating by alpha "
-                f"(`retinasim evaluate`, the psychometric analyses) needs a task with a "
+                f"(`retinasim evaluate --alpha`, the psychometric analyses) needs a task with a "
                 f"fast/slow speed ratio alpha, a slow speed s and its range s_range, like "
                 f"moving_dots"
             )

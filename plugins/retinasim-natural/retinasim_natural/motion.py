@@ -27,8 +27,9 @@ STREAMS = {
 
 
 class NaturalMotion(NaturalMotionParams, StimulusGenerator):
-    """Two bands of a natural image drift in opposite directions; the label is the faster
-    direction (see :class:`~retinasim_natural.params.NaturalMotionParams`).
+    """Two bands drift in opposite directions; the label is the faster band's direction.
+
+    See :class:`~retinasim_natural.params.NaturalMotionParams`.
 
     Leak-free by construction: textures, placements, flips and which band moves rightward
     come from random streams that do not depend on the fast side, which only sets the two
@@ -85,8 +86,9 @@ class NaturalMotion(NaturalMotionParams, StimulusGenerator):
 
 
 class NaturalDrift(NaturalDriftParams, StimulusGenerator):
-    """One natural scene drifts left or right; the label is the direction (see
-    :class:`~retinasim_natural.params.NaturalDriftParams`).
+    """One natural scene drifts left or right; the label is the direction.
+
+    See :class:`~retinasim_natural.params.NaturalDriftParams`.
 
     Leak-free by construction: the texture, its placement and flips and the speed come from
     random streams that do not depend on the direction; at ``s = 0`` the video is
