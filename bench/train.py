@@ -4,7 +4,7 @@ Each model trains for a few steps exactly as ``retinasim train`` does (fresh mov
 stimuli rendered every step, dropout, cross-entropy on the decision frame, Adam, constraint
 projection; the circuit's dropout 0.4, as the authors trained), each in its own process so
 that its peak resident memory (``ru_maxrss``) is its own. Also measured in the same run: the
-end-to-end ``retinasim.train.train`` loop of the compiled circuit with the default profile (no
+end-to-end ``retinasim.training.train`` loop of the compiled circuit with the default profile (no
 dropout, relative learning rates, bookkeeping included), the arithmetic rate against this
 machine's float32 matrix-multiply peak, and the compiled / reference ratio.
 
@@ -35,7 +35,7 @@ CIRCUIT = Path(__file__).resolve().parents[1] / "circuits" / "murray2021.yaml"
 def make_spec(quick: bool, batch: int):
     """The murray2021 circuit with the benchmark's batch size (reduced size with ``quick``)."""
     from retinasim.spec import load_circuit
-    from retinasim.train.overrides import apply_overrides
+    from retinasim.training.overrides import apply_overrides
 
     spec = load_circuit(CIRCUIT)
     if quick:
@@ -54,8 +54,8 @@ def _measure(model_kind: str, quick: bool, batch: int, steps: int, threads: int)
 
     from retinasim.circuit import tune_cpu_allocator
     from retinasim.compile import compile_circuit
-    from retinasim.train.data import circuit_input, derived_seed, moving_dots, train_indices
-    from retinasim.train.inference import decision_logits
+    from retinasim.training.data import circuit_input, derived_seed, moving_dots, train_indices
+    from retinasim.training.inference import decision_logits
 
     torch.set_num_threads(threads)
     tune_cpu_allocator()
@@ -98,10 +98,10 @@ def _measure(model_kind: str, quick: bool, batch: int, steps: int, threads: int)
 
 
 def _measure_loop(spec, steps: int) -> dict:
-    """The real training loop (``retinasim.train.train``), validation switched off."""
-    from retinasim.train import train
-    from retinasim.train.overrides import apply_overrides
-    from retinasim.train.progress import SilentReporter
+    """The real training loop (``retinasim.training.train``), validation switched off."""
+    from retinasim.training import train
+    from retinasim.training.overrides import apply_overrides
+    from retinasim.training.progress import SilentReporter
 
     spec = apply_overrides(
         spec, {"steps": steps + 1, "eval_every": 0, "log_every": 1, "validation_size": 1}
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{flops / 1e9:.3f} GFLOP per stimulus and step (forward + needed gradients)"
     )
     runs = [("compiled, training step (dropout 0.4)", "compiled", args.steps)]
-    runs.append(("compiled, retinasim.train loop (default profile)", "loop", args.steps + 1))
+    runs.append(("compiled, retinasim.training loop (default profile)", "loop", args.steps + 1))
     if not args.no_reference:
         runs.append(("reference, training step (dropout 0.4)", "reference", args.reference_steps))
     print(

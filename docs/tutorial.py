@@ -89,8 +89,8 @@ print(spec.name, [(layer.name, layer.n_types) for layer in spec.layers])
 # my_retina.yaml --out runs/my_retina`.
 
 # %%
-from retinasim.train import load_trained, train
-from retinasim.train.progress import SilentReporter
+from retinasim.training import load_trained, train
+from retinasim.training.progress import SilentReporter
 
 metrics = train(spec, "runs/my_retina", overwrite=True, reporter=SilentReporter())
 circuit, spec = load_trained("runs/my_retina")
@@ -106,7 +106,7 @@ print({key: metrics[key] for key in ("status", "step") if key in metrics})
 # and reopened lazily.
 
 # %%
-from retinasim.record import open_recording, record, save_recording
+from retinasim.recording import open_recording, record, save_recording
 from retinasim.stimuli import MovingBars
 
 bars = MovingBars(height=32, width=32, frames=8, speeds=(2.0,), widths=(2.0,))
@@ -162,7 +162,7 @@ print("wrote ganglion_tuning.png")
 # %%
 import pynwb
 
-from retinasim.record import to_nwb
+from retinasim.recording import to_nwb
 
 to_nwb(recording, "bars.nwb", spikes=True, seed=0, spike_rate_hz=50.0)
 print("validation errors:", pynwb.validate(path="bars.nwb"))

@@ -9,20 +9,15 @@ Names are imported on first use, so ``import retinasim`` (and the torch-free
 the start of a script or notebook: the command line does, and training steps run up to 2×
 faster with it (``docs/performance.md``).
 
-Two public names are also the names of subpackages: the function :func:`record` (from the
-subpackage ``retinasim.record``) and the function :func:`train` (from ``retinasim.train``).
-Importing a subpackage normally binds it as an attribute of its parent, which would hide the
-function behind the module depending on what was imported first. This package's module type
-refuses that binding for public names, so ``retinasim.record`` is always the function while
-``import retinasim.record.storage`` and ``from retinasim.record import Probe`` keep working
-(they go through ``sys.modules``).
+The subpackages are named for what they hold (``retinasim.training``, ``retinasim.recording``)
+and the functions for what they do (:func:`train`, :func:`record`), so no import of a
+subpackage can hide a public function: ``import retinasim.recording.storage as storage`` and
+``retinasim.record(...)`` work in any order.
 """
 
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import Any
 
 __version__ = "0.1.0"
@@ -42,31 +37,19 @@ _PUBLIC = {
     "Flashes": "retinasim.stimuli",
     "WhiteNoise": "retinasim.stimuli",
     "StimulusBatch": "retinasim.stimuli",
-    "train": "retinasim.train",
-    "evaluate_run": "retinasim.train",
-    "load_trained": "retinasim.train",
-    "record": "retinasim.record",
-    "Probe": "retinasim.record",
-    "open_recording": "retinasim.record",
-    "save_recording": "retinasim.record",
+    "train": "retinasim.training",
+    "evaluate_run": "retinasim.training",
+    "load_trained": "retinasim.training",
+    "record": "retinasim.recording",
+    "Probe": "retinasim.recording",
+    "open_recording": "retinasim.recording",
+    "save_recording": "retinasim.recording",
     "tune_cpu_allocator": "retinasim.util.cpu",
     "RetinasimError": "retinasim.errors",
     "SpecError": "retinasim.errors",
 }
 
 __all__ = ["__version__", *_PUBLIC]
-
-
-class _Package(types.ModuleType):
-    """The type of this package's module: public names win over subpackages of the same name."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _PUBLIC and isinstance(value, types.ModuleType):
-            return  # the import system binding a subpackage: ``__getattr__`` serves the name
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

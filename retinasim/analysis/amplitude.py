@@ -8,7 +8,7 @@ import numpy as np
 import xarray as xr
 
 from retinasim.analysis.labels import labelled, require_coord, require_dims
-from retinasim.record.errors import AnalysisError
+from retinasim.recording.errors import AnalysisError
 
 Measure = Literal["mean", "max", "sum"]
 

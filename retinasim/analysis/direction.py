@@ -48,7 +48,7 @@ import numpy as np
 import torch
 import xarray as xr
 
-from retinasim.record.errors import AnalysisError
+from retinasim.recording.errors import AnalysisError
 
 Transform = Callable[[torch.Tensor], torch.Tensor]
 

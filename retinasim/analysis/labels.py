@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xarray as xr
 
-from retinasim.record.errors import AnalysisError
+from retinasim.recording.errors import AnalysisError
 
 
 def labelled(array: xr.DataArray, long_name: str, units: str, **attrs: object) -> xr.DataArray:

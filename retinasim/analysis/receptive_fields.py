@@ -20,7 +20,7 @@ import xarray as xr
 
 from retinasim.analysis.amplitude import is_spatial
 from retinasim.analysis.labels import labelled, require_dims
-from retinasim.record.errors import AnalysisError
+from retinasim.recording.errors import AnalysisError
 from retinasim.stimuli import StimulusBatch
 
 

@@ -21,7 +21,7 @@ import xarray as xr
 
 from retinasim.analysis.amplitude import Measure, trial_response
 from retinasim.analysis.labels import labelled, require_coord
-from retinasim.record.errors import AnalysisError
+from retinasim.recording.errors import AnalysisError
 
 _PERMUTATION_BLOCK = 64
 

@@ -35,7 +35,7 @@ RENDERINGS = ("authors", "antialiased")
 
 
 def _imported(name: str, folder: Path, rendering: str):
-    from retinasim.train import load_trained
+    from retinasim.training import load_trained
 
     import_authors(name, folder / f"{name}-{rendering}", rendering=rendering)
     return load_trained(folder / f"{name}-{rendering}")

@@ -44,7 +44,7 @@ def compute(folder: Path) -> dict[str, Any]:
     from retinasim.dissect.config import AnalysisConfig
     from retinasim.dissect.pipeline import Analysis
     from retinasim.report.paper_numbers import THIS_RUN, comparison
-    from retinasim.train.provenance import provenance
+    from retinasim.training.provenance import provenance
 
     started = time.perf_counter()
     run = folder / "murray2021-authors"

@@ -182,7 +182,7 @@ def _forward_pass(circuit: Any, spec: Any, n: int, device: str, console: Console
 
     import torch
 
-    from retinasim.train.data import moving_dots
+    from retinasim.training.data import moving_dots
 
     if device not in ("cpu", "cuda") or (device == "cuda" and not torch.cuda.is_available()):
         raise typer.BadParameter(f"device {device!r} is not available (cpu or cuda)")

@@ -73,8 +73,8 @@ def compare(
     from retinasim.compare.cluster import job_script
     from retinasim.compare.runs import terminate_on_sigterm
     from retinasim.spec import load_circuit
-    from retinasim.train import apply_overrides
-    from retinasim.train.overrides import parse_assignment
+    from retinasim.training import apply_overrides
+    from retinasim.training.overrides import parse_assignment
 
     options = _engine_options(scheduler, cluster, cluster_option, print_job_script)
     if print_job_script:

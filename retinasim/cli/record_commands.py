@@ -23,7 +23,7 @@ def _load(target: Path, circuit_seed: int):
     from retinasim.spec.shipped import is_circuit_name
 
     if target.is_dir():
-        from retinasim.train import load_trained
+        from retinasim.training import load_trained
 
         circuit, _ = load_trained(target)
         return circuit
@@ -122,13 +122,13 @@ def record_command(
     Example: retinasim record run/ --stimulus moving_bars --set speeds=1 --n 16
     --probe ganglion:centre --probe bipolar:mean --probe readout --out bars.nc
     """
-    from retinasim.record import parse_probe, record
-    from retinasim.record.storage import SUFFIXES, check_target
+    from retinasim.recording import parse_probe, record
+    from retinasim.recording.storage import SUFFIXES, check_target
 
     nwb = out.suffix == ".nwb"
     check_target(out, (*SUFFIXES, ".nwb"))
     if nwb:
-        from retinasim.record.nwb import require_pynwb
+        from retinasim.recording.nwb import require_pynwb
 
         require_pynwb()
     probes = [parse_probe(text) for text in probe]
@@ -150,7 +150,7 @@ def record_command(
         out=None if nwb else out,
     )
     if nwb:
-        from retinasim.record import to_nwb
+        from retinasim.recording import to_nwb
 
         to_nwb(recording, out, spikes=spikes, seed=spike_seed)
     groups = ", ".join(
@@ -183,8 +183,8 @@ def tuning_command(
 
     from retinasim.analysis import direction_tuning
     from retinasim.plots import plot_polar_tuning
-    from retinasim.record import record
-    from retinasim.record.storage import save_recording
+    from retinasim.recording import record
+    from retinasim.recording.storage import save_recording
     from retinasim.util.files import atomic_path, atomic_write_text
 
     if directions < 2 or directions % 2:
@@ -262,11 +262,11 @@ def tuning_command(
 def _single_unit_table(target: Path, circuit, folder: Path, *, n_permutations: int, seed: int):
     """Print and write the dissection's single-unit direction-selectivity protocol."""
     from retinasim.dissect.summary import direction_selectivity
-    from retinasim.record.storage import save_recording
+    from retinasim.recording.storage import save_recording
     from retinasim.util.files import atomic_write_text
 
     if target.is_dir():
-        from retinasim.train import load_trained
+        from retinasim.training import load_trained
 
         _, spec = load_trained(target)
     else:

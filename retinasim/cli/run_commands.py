@@ -39,7 +39,7 @@ def _config(options: dict, saved: dict | None = None):
 
 def _check_run_dir(run_dir: Path, command: str) -> None:
     """Refuse what is not a trained run folder, saying what it is instead."""
-    from retinasim.train.run_folder import RunFolder
+    from retinasim.training.run_folder import RunFolder
 
     if not run_dir.exists():
         raise RetinasimError(f"{run_dir}: no such run folder")
@@ -60,7 +60,7 @@ def _analyze(run_dir: Path, config, steps: tuple[str, ...]) -> Path:
     from retinasim.dissect.pipeline import Analysis
     from retinasim.figures import make_figures
     from retinasim.report import build_report
-    from retinasim.train.run_folder import check_run_files
+    from retinasim.training.run_folder import check_run_files
 
     # Every saved result this command reads but does not rewrite, checked before writing.
     check_run_files(run_dir, skip_steps=steps)
@@ -93,9 +93,9 @@ def run(
     """Train a circuit, evaluate it, run every analysis, draw the figures, write report.html."""
     from retinasim.cli.train_commands import training_layout
     from retinasim.spec import load_circuit
-    from retinasim.train import evaluate_run
-    from retinasim.train import train as run_training
-    from retinasim.train.progress import evaluation_progress
+    from retinasim.training import evaluate_run
+    from retinasim.training import train as run_training
+    from retinasim.training.progress import evaluation_progress
 
     if resume and overwrite:
         raise RetinasimError("--resume and --overwrite exclude each other; choose one")
@@ -152,7 +152,7 @@ def analyze(
     saved results is refused (rerun every step instead).
     """
     from retinasim.dissect.pipeline import STEPS
-    from retinasim.train.run_folder import ANALYSIS, read_json
+    from retinasim.training.run_folder import ANALYSIS, read_json
     from retinasim.util.lock import run_folder_lock
 
     steps = tuple(only) if only else STEPS
@@ -172,8 +172,8 @@ def report(
     """Redraw the figures and rebuild report.html from the saved results (no recomputation)."""
     from retinasim.figures import make_figures
     from retinasim.report import build_report
-    from retinasim.train import load_trained
-    from retinasim.train.run_folder import check_run_files
+    from retinasim.training import load_trained
+    from retinasim.training.run_folder import check_run_files
     from retinasim.util.lock import run_folder_lock
 
     _check_run_dir(run_dir, "report")

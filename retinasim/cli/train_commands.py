@@ -49,7 +49,7 @@ def train(
     every process trains on its share of each batch (data parallel) and process 0 writes.
     """
     from retinasim.spec import load_circuit
-    from retinasim.train.overrides import apply_overrides, parse_assignment
+    from retinasim.training.overrides import apply_overrides, parse_assignment
 
     if resume and overwrite:
         raise RetinasimError("--resume and --overwrite exclude each other; choose one")
@@ -64,7 +64,7 @@ def train(
     }
     overrides.update({key: value for key, value in options.items() if value is not None})
     spec = apply_overrides(load_circuit(circuit), overrides)
-    from retinasim.train import train as run_training
+    from retinasim.training import train as run_training
 
     layout = training_layout(spec, device, processes, threads)
     metrics = run_training(
@@ -152,9 +152,9 @@ def evaluate(
 
     Also saves the labelled result as evaluation.nc (netCDF) in the run folder.
     """
-    from retinasim.train.evaluate import evaluate_run, evaluation_alphas
-    from retinasim.train.progress import evaluation_progress
-    from retinasim.train.report import evaluation_json, print_evaluation
+    from retinasim.training.evaluate import evaluate_run, evaluation_alphas
+    from retinasim.training.progress import evaluation_progress
+    from retinasim.training.report import evaluation_json, print_evaluation
 
     alphas = list(alpha or [])
     for extra in ctx.args:  # the values after the first one of "--alpha 1 1.7 2"
@@ -168,7 +168,7 @@ def evaluate(
         raise RetinasimError(f"--alpha values must be finite, got {alphas}")
     if batch_size < 1:
         raise RetinasimError(f"--batch-size must be at least 1, got {batch_size}")
-    from retinasim.train.run_folder import RunFolder
+    from retinasim.training.run_folder import RunFolder
     from retinasim.util.lock import run_folder_lock
 
     with run_folder_lock(run_dir, create=False):

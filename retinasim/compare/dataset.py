@@ -162,7 +162,7 @@ def comparison_dataset(
 
 def _attrs(settings: dict[str, Any]) -> dict[str, Any]:
     """Provenance: versions, time, the comparison's settings (JSON and one attr each)."""
-    from retinasim.train.provenance import versions
+    from retinasim.training.provenance import versions
 
     attrs: dict[str, Any] = {
         "title": "retinasim compare: circuits x seeds, evaluated and lightly dissected",

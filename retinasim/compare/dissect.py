@@ -56,7 +56,7 @@ def light_dissection(
     Parameters
     ----------
     run_dir
-        A completed run folder (``retinasim.train.train``).
+        A completed run folder (``retinasim.training.train``).
     n
         Test stimuli per accuracy measurement.
     alpha
@@ -83,7 +83,7 @@ def light_dissection(
     from retinasim.dissect.lesions import lesion_scan
     from retinasim.dissect.summary import direction_selectivity
     from retinasim.engine import Engine, moving_dots_set
-    from retinasim.train import load_trained
+    from retinasim.training import load_trained
 
     circuit, spec = load_trained(run_dir)
     layer = spec.readout.layer

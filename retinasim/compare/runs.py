@@ -1,7 +1,7 @@
 """Train, evaluate and dissect every (circuit, seed) of a comparison, resumably and in parallel.
 
 Layout of ``OUT``: ``OUT/runs/<circuit>/seed<k>/`` is an ordinary run folder
-(:mod:`retinasim.train`) plus ``evaluation.nc`` and ``dissection.json``; a reference model
+(:mod:`retinasim.training`) plus ``evaluation.nc`` and ``dissection.json``; a reference model
 (``--reference authors``) is imported, not trained, into ``OUT/reference/<name>/`` and then
 evaluated and dissected the same way. Each step is skipped
 when its output already exists for the same settings: a finished run is not retrained, an
@@ -112,8 +112,8 @@ def _run(job: RunJob) -> dict[str, Any]:
 
     from retinasim.compare.dissect import light_dissection
     from retinasim.spec import load_circuit
-    from retinasim.train import apply_overrides, evaluate_run, train
-    from retinasim.train.progress import SilentReporter
+    from retinasim.training import apply_overrides, evaluate_run, train
+    from retinasim.training.progress import SilentReporter
     from retinasim.util.cpu import tune_cpu_allocator
 
     torch.set_num_threads(job.threads)

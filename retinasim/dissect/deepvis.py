@@ -14,8 +14,8 @@ import torch.nn.functional as F
 import xarray as xr
 
 from retinasim.dissect.errors import DissectionError
-from retinasim.train.data import circuit_input
-from retinasim.train.inference import decision_logits
+from retinasim.training.data import circuit_input
+from retinasim.training.inference import decision_logits
 
 READOUT = "readout"
 """Pseudo-layer name selecting a decoder output (``cell_type`` = a class name)."""
@@ -199,7 +199,7 @@ def _starts(spec, shape, generator, init_scale: float, restarts: int):
         yield (torch.rand(shape, generator=generator) * 2 - 1) * init_scale
     if spec.input.channels != 1:
         return
-    from retinasim.train.data import moving_dots
+    from retinasim.training.data import moving_dots
 
     dots = moving_dots(spec).generate(range(restarts + 1), seed=spec.training.stimulus_seeds.test)
     for video in dots.video:

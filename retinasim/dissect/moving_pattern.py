@@ -19,8 +19,8 @@ import torch
 import xarray as xr
 
 from retinasim.dissect.deepvis import _target
-from retinasim.train.data import circuit_input
-from retinasim.train.inference import decision_logits
+from retinasim.training.data import circuit_input
+from retinasim.training.inference import decision_logits
 
 VELOCITIES = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
 """Default velocity grid, pixels/frame (the task's dots move at 0.5–3)."""
@@ -65,7 +65,7 @@ def _start_patterns(spec, generator: torch.Generator) -> list[torch.Tensor]:
     height, width = spec.input.size
     starts = [torch.rand(height, width, generator=generator)]
     if getattr(spec, "training", None) is not None and spec.input.channels == 1:
-        from retinasim.train.data import moving_dots
+        from retinasim.training.data import moving_dots
 
         dots = moving_dots(spec).generate([0], seed=spec.training.stimulus_seeds.test).video
         starts.append(dots[0, 0, -1])

@@ -41,14 +41,14 @@ class Analysis:
     def __init__(
         self, run_dir: str | Path, config: AnalysisConfig, progress: Progress | None = None
     ):
-        from retinasim.train import load_trained
+        from retinasim.training import load_trained
 
         self.run_dir = Path(run_dir)
         self.folder = self.run_dir / ANALYSIS_DIR
         self.config = config
         self.circuit, self.spec = load_trained(self.run_dir)
         self._progress = progress or (lambda task, done, total: None)
-        from retinasim.train.data import moving_dots
+        from retinasim.training.data import moving_dots
 
         self.s_values = config.s_values(tuple(moving_dots(self.spec).s_range))
 
@@ -65,7 +65,7 @@ class Analysis:
 
     def load(self, name: str) -> xr.Dataset:
         """A saved result (the run folder's checked reader: damage is a RunFolderError)."""
-        from retinasim.train.run_folder import read_netcdf
+        from retinasim.training.run_folder import read_netcdf
 
         dataset = read_netcdf(self.folder / name)
         if dataset is None:
@@ -79,7 +79,7 @@ class Analysis:
 
     def read_json(self, name: str):
         """A saved JSON result (the run folder's checked reader)."""
-        from retinasim.train.run_folder import read_json
+        from retinasim.training.run_folder import read_json
 
         path = self.folder / name
         if not path.exists():
@@ -99,7 +99,7 @@ class Analysis:
     def _write_config(self, steps: tuple[str, ...]) -> None:
         """Record the sizes of this analysis in ``config.json``; rerunning only some steps
         keeps the record of the others and refuses sizes unlike theirs (a mixed folder)."""
-        from retinasim.train.run_folder import read_json
+        from retinasim.training.run_folder import read_json
 
         config = self.config.to_dict()
         saved = read_json(self.folder / "config.json")

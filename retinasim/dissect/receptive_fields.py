@@ -239,7 +239,7 @@ class _Mapping:
         """The sums of white-noise videos ``0 .. trials - 1`` of ``settings`` (set ``seed``);
         given ``sums`` of the first ``sums.videos`` of them (a pilot), it goes on from there."""
         from retinasim.stimuli.noise import WhiteNoise
-        from retinasim.train.data import circuit_input
+        from retinasim.training.data import circuit_input
 
         circuit, spec = self.circuit, self.circuit.spec
         generator = WhiteNoise(

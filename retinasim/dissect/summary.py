@@ -17,7 +17,7 @@ import torch
 import xarray as xr
 
 from retinasim.dissect.behaviour import DIRECTIONS
-from retinasim.train.data import circuit_input, moving_dots
+from retinasim.training.data import circuit_input, moving_dots
 
 
 @torch.no_grad()

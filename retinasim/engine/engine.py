@@ -97,7 +97,7 @@ class Engine:
         progress: Progress | None = None,
     ) -> EngineResult:
         """Decisions on every stimulus of ``stimuli`` for each lesion set (None: intact)."""
-        from retinasim.train.data import circuit_input
+        from retinasim.training.data import circuit_input
 
         if not lesion_sets:
             raise ValueError("no lesion sets to run (pass [None] for the intact circuit)")

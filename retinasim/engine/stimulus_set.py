@@ -108,7 +108,7 @@ def moving_dots_set(
     seed
         Stimulus set; default the spec's ``training.stimulus_seeds.test``.
     """
-    from retinasim.train.data import moving_dots
+    from retinasim.training.data import moving_dots
 
     if n < 1:
         raise RetinasimError(f"the number of evaluation stimuli must be at least 1, got {n}")

@@ -14,7 +14,7 @@ import pandas as pd
 
 from retinasim.dissect.errors import DissectionError
 from retinasim.report.paper_numbers import comparison
-from retinasim.train.run_folder import read_json
+from retinasim.training.run_folder import read_json
 from retinasim.util.files import atomic_write_text
 
 REPORT = "report.html"

@@ -16,7 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from retinasim.dissect.summary import motion_word
-from retinasim.train.run_folder import read_json, read_netcdf
+from retinasim.training.run_folder import read_json, read_netcdf
 
 
 def _open(path: Path) -> xr.Dataset | None:

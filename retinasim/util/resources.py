@@ -112,7 +112,7 @@ def circuit_step_bytes(spec: Any, stimuli: int, *, backward: bool = True) -> flo
 def check_training_memory(spec: Any, processes: int = 1) -> None:
     """Refuse a training run whose largest step does not fit in the available memory
     (all ``processes`` of this machine together; each trains on its share of the batch)."""
-    from retinasim.train.data import moving_dots
+    from retinasim.training.data import moving_dots
 
     training = spec.training
     share = max(1, training.batch_size // max(processes, 1))

@@ -13,7 +13,7 @@ from retinasim.analysis import (
     temporal_kernels,
     trial_response,
 )
-from retinasim.record import AnalysisError, record
+from retinasim.recording import AnalysisError, record
 from retinasim.stimuli import Flashes
 
 

@@ -9,7 +9,7 @@ from groundtruth import reichardt
 
 from retinasim.analysis import direction_protocol
 from retinasim.analysis.direction import render_centred_bars, stratified_permutation_p
-from retinasim.record import AnalysisError
+from retinasim.recording import AnalysisError
 
 # the detector compares inputs 2 pixels and 2 frames apart: it is tuned to 1 pixel/frame
 SETTINGS = dict(

@@ -15,7 +15,7 @@ from retinasim.analysis import (
     stimulus_array,
     trial_response,
 )
-from retinasim.record import record
+from retinasim.recording import record
 from retinasim.stimuli import MovingBars, WhiteNoise
 
 BARS = MovingBars(height=15, width=15, frames=21, speeds=(1.0,), widths=(1.0,))

@@ -8,7 +8,7 @@ import xarray as xr
 from groundtruth import SPATIAL, TEMPORAL, planted_rf
 
 from retinasim.analysis import receptive_field, spike_triggered_average, stimulus_array
-from retinasim.record import AnalysisError, record
+from retinasim.recording import AnalysisError, record
 from retinasim.stimuli import WhiteNoise
 
 NOISE = WhiteNoise(height=11, width=11, frames=40, pixel_size=1)
@@ -73,7 +73,7 @@ def test_a_full_map_is_refused_with_advice(recording) -> None:
 
 
 def test_a_saved_white_noise_recording_replays_its_stimuli(tmp_path, recording) -> None:
-    from retinasim.record import open_recording, replay_stimuli
+    from retinasim.recording import open_recording, replay_stimuli
 
     noise = WhiteNoise(height=11, width=11, frames=40, pixel_size=1)
     saved = record(planted_rf(), noise, "bipolar:centre", n=120, seed=1, out=tmp_path / "n.nc")

@@ -8,7 +8,7 @@ import xarray as xr
 from groundtruth import reichardt
 
 from retinasim.analysis import direction_tuning
-from retinasim.record import AnalysisError, record
+from retinasim.recording import AnalysisError, record
 from retinasim.stimuli import MovingBars
 
 # 1-pixel bars at 1 pixel/frame: the detector's delay (2 frames) matches its input spacing

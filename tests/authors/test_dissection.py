@@ -7,7 +7,7 @@ import pytest
 from retinasim.authors import import_authors
 from retinasim.dissect.lesions import critical_types, lesion_scan
 from retinasim.engine import moving_dots_set
-from retinasim.train import load_trained
+from retinasim.training import load_trained
 
 
 @pytest.fixture(scope="module")

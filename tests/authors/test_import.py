@@ -15,8 +15,8 @@ from helpers import run_cli
 from retinasim.authors import MODELS, AuthorsError, data_file, import_authors, read_state_dict
 from retinasim.authors.weights import type_counts
 from retinasim.spec import load_circuit, spec_hash
-from retinasim.train.checkpoint import load_checkpoint
-from retinasim.train.evaluate import load_trained
+from retinasim.training.checkpoint import load_checkpoint
+from retinasim.training.evaluate import load_trained
 from tests.authors.their_model import TheirRetina
 
 TYPES = {

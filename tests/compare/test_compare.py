@@ -137,8 +137,8 @@ def test_an_interrupted_run_is_resumed_not_restarted(tmp_path: Path) -> None:
 
     from retinasim.compare.runs import RunJob, run_dir, run_job
     from retinasim.spec import load_circuit
-    from retinasim.train import apply_overrides, train
-    from retinasim.train.progress import SilentReporter
+    from retinasim.training import apply_overrides, train
+    from retinasim.training.progress import SilentReporter
 
     file = tiny("murray2021", tmp_path)
     job = RunJob(str(file), "m", 0, str(tmp_path / "cmp"), {"steps": 4}, n_eval=4, n_dissect=4)

@@ -13,8 +13,8 @@ from helpers import TINY3, one_thread  # noqa: F401  (one_thread: autouse fixtur
 def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Run folder of ``tiny3.yaml`` trained for its 300 steps (about 5 s)."""
     from retinasim.spec import load_circuit
-    from retinasim.train import train
-    from retinasim.train.progress import SilentReporter
+    from retinasim.training import train
+    from retinasim.training.progress import SilentReporter
 
     before = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -27,6 +27,6 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def trained(trained_run: Path):
     """``(circuit, spec)`` of the trained tiny model, fresh for each test."""
-    from retinasim.train import load_trained
+    from retinasim.training import load_trained
 
     return load_trained(trained_run)

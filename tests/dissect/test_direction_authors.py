@@ -13,7 +13,7 @@ from retinasim.dissect.summary import direction_selectivity
 @pytest.fixture(scope="module")
 def authors(tmp_path_factory: pytest.TempPathFactory):
     from retinasim.authors import import_authors
-    from retinasim.train import load_trained
+    from retinasim.training import load_trained
 
     run = tmp_path_factory.mktemp("authors") / "run"
     import_authors("murray2021", run, rendering="authors")

@@ -11,7 +11,7 @@ from retinasim.circuit import CircuitError
 from retinasim.compile import compile_circuit
 from retinasim.engine import Condition, Engine, StimulusSet, decision_logits, moving_dots_set
 from retinasim.spec import load_circuit
-from retinasim.train.data import circuit_input, moving_dots
+from retinasim.training.data import circuit_input, moving_dots
 
 LESION_SETS = [
     None,

@@ -16,10 +16,10 @@ import torch
 from helpers import TINY_CIRCUIT
 
 from retinasim.compile import compile_circuit
-from retinasim.record import record, save_recording
+from retinasim.recording import record, save_recording
 from retinasim.spec import load_circuit
 from retinasim.stimuli import MovingBars
-from retinasim.train.checkpoint import save_checkpoint
+from retinasim.training.checkpoint import save_checkpoint
 from retinasim.util.files import atomic_write_text, current_umask, default_mode
 
 BARS = MovingBars(height=32, width=32, frames=8, speeds=(1.0,), widths=(2.0,))

@@ -29,7 +29,7 @@ from retinasim.plots import (
     plot_temporal_profile,
     plot_tuning_curve,
 )
-from retinasim.record import record
+from retinasim.recording import record
 from retinasim.stimuli import MovingBars, WhiteNoise
 
 

@@ -78,8 +78,8 @@ def test_a_kind_that_is_not_a_task_cannot_be_trained_on() -> None:
 
 
 def test_a_task_without_alpha_builds_for_training_and_evaluation_by_alpha_says_why_not() -> None:
-    from retinasim.train.data import moving_dots
-    from retinasim.train.errors import TrainingError
+    from retinasim.training.data import moving_dots
+    from retinasim.training.errors import TrainingError
 
     plugins.register(_module("flicker_plugin", lambda: [FlickerParams]), "flicker_plugin")
     text = TINY_CIRCUIT.replace(

@@ -11,7 +11,7 @@ import torch
 from helpers import TINY_CIRCUIT
 
 from retinasim.compile import compile_circuit
-from retinasim.record import record
+from retinasim.recording import record
 from retinasim.spec import load_circuit
 from retinasim.stimuli import MovingBars
 

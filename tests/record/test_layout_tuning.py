@@ -11,15 +11,15 @@ import xarray as xr
 from helpers import TINY3
 
 from retinasim.analysis import direction_tuning
-from retinasim.record import open_recording, record, save_recording
+from retinasim.recording import open_recording, record, save_recording
 from retinasim.stimuli import MovingBars
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     from retinasim.spec import load_circuit
-    from retinasim.train import load_trained, train
-    from retinasim.train.progress import SilentReporter
+    from retinasim.training import load_trained, train
+    from retinasim.training.progress import SilentReporter
 
     out = tmp_path_factory.mktemp("tiny3") / "run"
     before = torch.get_num_threads()
@@ -34,7 +34,7 @@ def trained(tmp_path_factory):
 def _by_hand(circuit, spec, bars) -> xr.DataArray:
     """The old flat layout, built without ``record``: every layer's centre units on one
     ``cell_type`` dimension."""
-    from retinasim.train.data import circuit_input
+    from retinasim.training.data import circuit_input
 
     batch = bars.generate(range(bars.n_conditions), seed=0)
     with torch.no_grad():

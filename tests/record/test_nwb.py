@@ -10,7 +10,7 @@ import pytest
 from groundtruth import REICHARDT, reichardt
 from helpers import run_cli
 
-from retinasim.record import RecordingError, record, to_nwb
+from retinasim.recording import RecordingError, record, to_nwb
 from retinasim.stimuli import MovingBars
 
 pynwb = pytest.importorskip("pynwb")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from groundtruth import reichardt
 
-from retinasim.record import Probe, RecordingError, parse_probe, record
+from retinasim.recording import Probe, RecordingError, parse_probe, record
 from retinasim.stimuli import MovingBars
 
 

@@ -7,7 +7,7 @@ import torch
 import xarray as xr
 from groundtruth import reichardt
 
-from retinasim.record import record
+from retinasim.recording import record
 from retinasim.stimuli import MovingBars, MovingDots
 
 BARS = MovingBars(height=15, width=15, frames=21, speeds=(1.0,), widths=(1.0,))

@@ -14,7 +14,7 @@ import pytest
 from groundtruth import REICHARDT, reichardt
 
 from retinasim.cli import main
-from retinasim.record import RecordingError, parse_probe, record
+from retinasim.recording import RecordingError, parse_probe, record
 from retinasim.stimuli import MovingBars
 
 BARS = MovingBars(height=15, width=15, frames=21, speeds=(1.0,), widths=(1.0,))
@@ -70,8 +70,8 @@ def test_the_temporaries_of_a_killed_record_are_removed_by_the_next(
         "import sys, time\n"
         "sys.path[:0] = ['tests/analysis', 'tests']\n"
         "from groundtruth import reichardt\n"
-        "from retinasim.record import storage\n"
-        "from retinasim.record import record\n"
+        "from retinasim.recording import storage\n"
+        "from retinasim.recording import record\n"
         "from retinasim.stimuli import MovingBars\n"
         "append = storage.RecordingWriter.append\n"
         "def slow(self, parts):\n"

@@ -9,7 +9,7 @@ import pytest
 import xarray as xr
 from groundtruth import reichardt
 
-from retinasim.record import RecordingError, open_recording, record, save_recording
+from retinasim.recording import RecordingError, open_recording, record, save_recording
 from retinasim.stimuli import MovingBars
 
 BARS = MovingBars(height=15, width=15, frames=21, speeds=(1.0,), widths=(1.0,))
@@ -40,7 +40,7 @@ def test_streamed_recording_is_chunked_by_batch_and_equals_the_in_memory_one(
 
 
 def test_streaming_holds_one_batch_at_a_time(tmp_path: Path, monkeypatch) -> None:
-    from retinasim.record import storage
+    from retinasim.recording import storage
 
     sizes = []
     original = storage.RecordingWriter.append

@@ -21,8 +21,8 @@ SMALL = dict(
 def trained_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import torch
 
-    from retinasim.train import evaluate_run, train
-    from retinasim.train.progress import SilentReporter
+    from retinasim.training import evaluate_run, train
+    from retinasim.training.progress import SilentReporter
 
     torch.set_num_threads(1)
     run = tmp_path_factory.mktemp("template") / "run"

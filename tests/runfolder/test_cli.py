@@ -18,8 +18,8 @@ from helpers import TINY_CIRCUIT, run_cli
 from trainhelpers import tiny_spec
 
 from retinasim.cli import main
-from retinasim.train import CheckpointError, RunFolderError, load_trained, train
-from retinasim.train.progress import SilentReporter
+from retinasim.training import CheckpointError, RunFolderError, load_trained, train
+from retinasim.training.progress import SilentReporter
 from retinasim.util.lock import run_folder_lock
 
 QUIET = SilentReporter()

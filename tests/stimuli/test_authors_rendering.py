@@ -214,7 +214,7 @@ def test_settable_from_a_circuit_training_section_and_checked() -> None:
         .replace("stimulus: {alpha: 2.0}", "stimulus: {alpha: 2.0, rendering: authors}")
     )
     spec = load_circuit("<test>", text=text)
-    from retinasim.train.data import moving_dots
+    from retinasim.training.data import moving_dots
 
     assert moving_dots(spec).rendering == "authors"
     bad = text.replace("rendering: authors", "rendering: pixelated")

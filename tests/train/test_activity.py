@@ -10,10 +10,10 @@ from pathlib import Path
 from trainhelpers import tiny_spec
 
 from retinasim.compile import compile_circuit
-from retinasim.train import train
-from retinasim.train.activity import ActivityMeter
-from retinasim.train.data import moving_dots
-from retinasim.train.progress import PlainReporter
+from retinasim.training import train
+from retinasim.training.activity import ActivityMeter
+from retinasim.training.data import moving_dots
+from retinasim.training.progress import PlainReporter
 
 
 def test_meter_counts_what_the_circuit_records_and_only_while_watching() -> None:

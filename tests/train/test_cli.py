@@ -79,7 +79,7 @@ def test_resume_after_kill_9_matches_an_uninterrupted_run(tmp_path: Path) -> Non
 
     import torch
 
-    from retinasim.train.checkpoint import load_checkpoint
+    from retinasim.training.checkpoint import load_checkpoint
 
     circuit = write_tiny(tmp_path)
     options = ["--steps", "400", "--set", "checkpoint_every=5", "--set", "eval_every=0",

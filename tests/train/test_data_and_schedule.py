@@ -9,9 +9,9 @@ import pytest
 import torch
 from trainhelpers import tiny_spec
 
-from retinasim.train.data import train_indices
-from retinasim.train.errors import TrainingError
-from retinasim.train.schedule import dropout_probability, learning_rate
+from retinasim.training.data import train_indices
+from retinasim.training.errors import TrainingError
+from retinasim.training.schedule import dropout_probability, learning_rate
 
 
 def test_ranks_split_the_global_batch_into_disjoint_contiguous_shares() -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 import torch
 from trainhelpers import tiny_spec
 
-from retinasim.train import spawn_local, train
-from retinasim.train.checkpoint import load_checkpoint
-from retinasim.train.progress import SilentReporter
+from retinasim.training import spawn_local, train
+from retinasim.training.checkpoint import load_checkpoint
+from retinasim.training.progress import SilentReporter
 
 
 def test_two_gloo_processes_reach_the_single_process_weights(tmp_path: Path) -> None:

@@ -10,9 +10,9 @@ import torch
 from helpers import run_cli
 from trainhelpers import tiny_spec, write_tiny
 
-from retinasim.train import train
-from retinasim.train.checkpoint import load_checkpoint
-from retinasim.train.progress import SilentReporter
+from retinasim.training import train
+from retinasim.training.checkpoint import load_checkpoint
+from retinasim.training.progress import SilentReporter
 from retinasim.util.cpu import MAX_PROCESSES, MIN_VALUES_PER_PROCESS, cpu_layout
 
 FULL_TASK = 255 * 255 * 51  # input values of one murray2021 stimulus

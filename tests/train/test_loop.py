@@ -9,10 +9,10 @@ import pytest
 import torch
 from trainhelpers import tiny_spec, with_dropout
 
-from retinasim.train import CheckpointError, DivergenceError, RunFolderError, load_trained, train
-from retinasim.train import loop as loop_module
-from retinasim.train.checkpoint import load_checkpoint
-from retinasim.train.progress import SilentReporter
+from retinasim.training import CheckpointError, DivergenceError, RunFolderError, load_trained, train
+from retinasim.training import loop as loop_module
+from retinasim.training.checkpoint import load_checkpoint
+from retinasim.training.progress import SilentReporter
 
 QUIET = SilentReporter()
 
@@ -125,8 +125,8 @@ def test_dropout_warm_up_trains_without_dropout_until_its_start(tmp_path: Path) 
 
 def test_clean_loss_is_the_eval_mode_loss_and_acts_only_with_dropout(tmp_path: Path) -> None:
     from retinasim.compile import compile_circuit
-    from retinasim.train.data import moving_dots
-    from retinasim.train.inference import training_loss
+    from retinasim.training.data import moving_dots
+    from retinasim.training.inference import training_loss
 
     spec = with_dropout(short(clean_loss_weight=1.0), 0.3)
     trainer = loop_module._Run.__new__(loop_module._Run)  # only what _clean_loss reads

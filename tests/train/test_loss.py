@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from trainhelpers import tiny_spec
 
-from retinasim.train.inference import training_loss
+from retinasim.training.inference import training_loss
 
 
 def test_one_loss_frame_is_the_decision_frame_cross_entropy() -> None:

@@ -13,8 +13,8 @@ import torch
 from helpers import ROOT
 
 from retinasim.spec import load_circuit
-from retinasim.train import evaluate_run, train
-from retinasim.train.progress import PlainReporter
+from retinasim.training import evaluate_run, train
+from retinasim.training.progress import PlainReporter
 
 CIRCUITS = ROOT / "circuits"
 

@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from retinasim.train.progress import PlainReporter, RichReporter
+from retinasim.training.progress import PlainReporter, RichReporter
 
 ROW = {
     "loss": 0.5,

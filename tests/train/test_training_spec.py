@@ -9,8 +9,8 @@ from trainhelpers import TINY_TRAINED, tiny_spec
 from retinasim.errors import SpecError
 from retinasim.spec import load_circuit
 from retinasim.spec.training import TrainingSpec
-from retinasim.train.errors import TrainingError
-from retinasim.train.overrides import apply_overrides, parse_assignment
+from retinasim.training.errors import TrainingError
+from retinasim.training.overrides import apply_overrides, parse_assignment
 
 
 def issues(text: str) -> list[str]:

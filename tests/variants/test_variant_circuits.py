@@ -12,8 +12,8 @@ from helpers import ROOT, shrink
 from retinasim.compile import compile_circuit
 from retinasim.plugins import cell_types
 from retinasim.spec import Sign, WeightConstraint, load_circuit
-from retinasim.train import train
-from retinasim.train.progress import SilentReporter
+from retinasim.training import train
+from retinasim.training.progress import SilentReporter
 
 PROFILES = {"murray2021_paper"}
 """Training profiles: murray2021's circuit, another training section."""

@@ -249,8 +249,8 @@ def test_a_decoder_of_video_statistics_is_at_chance_on_a_still_scene_and_not_in_
 
 
 def test_a_tiny_circuit_trains_on_the_task_and_evaluates(tmp_path) -> None:
-    from retinasim.train import evaluate_run, train
-    from retinasim.train.progress import SilentReporter
+    from retinasim.training import evaluate_run, train
+    from retinasim.training.progress import SilentReporter
 
     circuit = """\
 name: tiny_natural
@@ -333,8 +333,8 @@ def test_a_tiny_circuit_trains_on_the_drift_task_and_evaluates_as_trained(tmp_pa
     assert protocol.attrs["background_luminance"] == 0.5  # bars on the scenes' mean
     from retinasim.dissect.lesions import lesion_scan
     from retinasim.engine import Condition, StimulusSet
-    from retinasim.train import load_trained
-    from retinasim.train.data import moving_dots
+    from retinasim.training import load_trained
+    from retinasim.training.data import moving_dots
 
     trained_circuit, spec = load_trained(run)
     stimuli = StimulusSet([Condition(moving_dots(spec))], 12, spec.training.stimulus_seeds.test)

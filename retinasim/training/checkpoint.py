@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from retinasim.train.errors import CheckpointError
+from retinasim.training.errors import CheckpointError
 from retinasim.util.files import atomic_write_bytes
 
 FORMAT = 1

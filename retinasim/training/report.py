@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from retinasim.train.run_folder import EVALUATION
+from retinasim.training.run_folder import EVALUATION
 
 
 def _number(value: Any) -> float | None:
@@ -22,7 +22,7 @@ def _cell(value: Any) -> str:
 
 
 def evaluation_json(dataset: xr.Dataset, run_dir: str | Path) -> dict[str, Any]:
-    """Machine-readable summary of :func:`~retinasim.train.evaluate.evaluate_run`'s result."""
+    """Machine-readable summary of :func:`~retinasim.training.evaluate.evaluate_run`'s result."""
     summary = {
         "run": str(run_dir),
         "n": int(dataset.sizes["trial"]),

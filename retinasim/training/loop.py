@@ -1,8 +1,9 @@
 """The training loop: Adam on the readout frame's cross-entropy, with exact resume.
 
 Every step is a pure function of ``(spec, step)`` and the state before it: its stimuli come
-from :func:`~retinasim.train.data.train_indices`, its dropout masks from a generator seeded
-with ``(seed, step, rank)``, its learning rate from :func:`~retinasim.train.schedule.learning_rate`.
+from :func:`~retinasim.training.data.train_indices`, its dropout masks from a generator seeded
+with ``(seed, step, rank)``, its learning rate from
+:func:`~retinasim.training.schedule.learning_rate`.
 So a run resumed from a checkpoint reaches bit-identical weights (on the same device and
 thread count) as one that was never interrupted.
 """
@@ -23,29 +24,29 @@ import torch
 
 from retinasim.spec import CircuitSpec, accepted_spec_hashes, spec_hash
 from retinasim.spec.training import Initialisation
-from retinasim.train import distributed
-from retinasim.train.activity import ActivityMeter
-from retinasim.train.checkpoint import (
+from retinasim.training import distributed
+from retinasim.training.activity import ActivityMeter
+from retinasim.training.checkpoint import (
     check_finite,
     check_step,
     load_checkpoint,
     load_weights,
     save_checkpoint,
 )
-from retinasim.train.data import circuit_input, derived_seed, moving_dots, train_indices
-from retinasim.train.errors import (
+from retinasim.training.data import circuit_input, derived_seed, moving_dots, train_indices
+from retinasim.training.errors import (
     CheckpointError,
     DivergenceError,
     RunFolderError,
     TrainingError,
     TrainingInterrupted,
 )
-from retinasim.train.inference import predict, training_loss
-from retinasim.train.init import normalise_drives
-from retinasim.train.progress import Reporter, SilentReporter, default_reporter
-from retinasim.train.provenance import provenance
-from retinasim.train.run_folder import HISTORY, METRICS, PROVENANCE, RunFolder
-from retinasim.train.schedule import dropout_probability, learning_rate
+from retinasim.training.inference import predict, training_loss
+from retinasim.training.init import normalise_drives
+from retinasim.training.progress import Reporter, SilentReporter, default_reporter
+from retinasim.training.provenance import provenance
+from retinasim.training.run_folder import HISTORY, METRICS, PROVENANCE, RunFolder
+from retinasim.training.schedule import dropout_probability, learning_rate
 from retinasim.util.cpu import release_freed_memory
 from retinasim.util.lock import run_folder_lock
 
@@ -72,7 +73,7 @@ def train(
     spec
         The circuit, with its ``training`` section (overrides already applied).
     out
-        The run folder (see :mod:`retinasim.train.run_folder`).
+        The run folder (see :mod:`retinasim.training.run_folder`).
     device
         ``cpu`` or ``cuda`` (with torchrun: one GPU per process).
     resume

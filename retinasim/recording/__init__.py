@@ -6,15 +6,15 @@ Public API: :func:`record`, :class:`Probe`, :func:`parse_probe`, :data:`READOUT`
 (needs ``pynwb``: ``pip install retinasim[nwb]``), :class:`RecordingWriter` and the errors
 :class:`RecordingError`, :class:`AnalysisError`.
 The vocabulary of dimensions, coordinates and attributes is documented in
-``docs/recording.md`` and :mod:`retinasim.record.layout`.
+``docs/recording.md`` and :mod:`retinasim.recording.layout`.
 """
 
-from retinasim.record.errors import AnalysisError, RecordingError
-from retinasim.record.nwb import to_nwb
-from retinasim.record.probes import READOUT, Probe, parse_probe
-from retinasim.record.recorder import record
-from retinasim.record.replay import replay_stimuli
-from retinasim.record.storage import RecordingWriter, open_recording, save_recording
+from retinasim.recording.errors import AnalysisError, RecordingError
+from retinasim.recording.nwb import to_nwb
+from retinasim.recording.probes import READOUT, Probe, parse_probe
+from retinasim.recording.recorder import record
+from retinasim.recording.replay import replay_stimuli
+from retinasim.recording.storage import RecordingWriter, open_recording, save_recording
 
 __all__ = [
     "READOUT",

@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from retinasim.record.errors import RecordingError
-from retinasim.record.probes import READOUT
-from retinasim.record.storage import check_target, remove_stale_temporaries, temporary_suffix
+from retinasim.recording.errors import RecordingError
+from retinasim.recording.probes import READOUT
+from retinasim.recording.storage import check_target, remove_stale_temporaries, temporary_suffix
 from retinasim.util.files import atomic_path
 
 RESERVED_COLUMNS = ("id", "start_time", "stop_time", "tags", "timeseries")
@@ -95,7 +95,7 @@ def to_nwb(
     seed: int = 0,
     spike_rate_hz: float = 10.0,
 ) -> Path:
-    """Write ``recording`` (:func:`~retinasim.record.record`'s tree, or one group of it as a
+    """Write ``recording`` (:func:`~retinasim.recording.record`'s tree, or one group of it as a
     Dataset) to the NWB file ``path`` atomically; layout in the module docstring.
 
     Parameters
@@ -164,7 +164,7 @@ def _plain(value):
 
 
 def _lesion_text(attrs: dict) -> str | None:
-    from retinasim.record.attributes import lesions_of
+    from retinasim.recording.attributes import lesions_of
 
     lesions = lesions_of(attrs)
     if not lesions:

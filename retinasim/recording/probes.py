@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 import torch
 
-from retinasim.record.errors import RecordingError
+from retinasim.recording.errors import RecordingError
 
 READOUT = "readout"
 """Probe layer name of the decoder's outputs ``(trial, time, class)``."""

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from retinasim.record.errors import RecordingError
-from retinasim.record.probes import READOUT, Probe
+from retinasim.recording.errors import RecordingError
+from retinasim.recording.probes import READOUT, Probe
 
 ACTIVITY_UNITS = "a.u."
 """Activity of the built-in cell types has arbitrary units (a rectified filter output)."""

@@ -1,7 +1,7 @@
 """Saving and opening recordings: netCDF (h5netcdf) or zarr groups, chosen by the suffix.
 
 A recording is an :class:`xarray.DataTree` (one group per probed layer, see
-:mod:`retinasim.record.layout`); a file keeps the groups. Large recordings are streamed:
+:mod:`retinasim.recording.layout`); a file keeps the groups. Large recordings are streamed:
 :class:`RecordingWriter` appends one batch of trials at a time to every group of a zarr store
 (one chunk per batch along ``trial``), so memory holds a single batch. A ``.nc`` target is
 assembled from that store chunk by chunk (dask) when the writer closes. Either way the file
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import xarray as xr
 
-from retinasim.record.errors import RecordingError
+from retinasim.recording.errors import RecordingError
 from retinasim.util.files import publish
 
 SUFFIXES = (".nc", ".zarr")
@@ -252,7 +252,8 @@ def open_recording(path: str | Path, *, chunks: dict | str | None = "auto") -> x
     Parameters
     ----------
     path
-        ``.nc`` or ``.zarr`` written by :func:`save_recording` or :func:`retinasim.record.record`.
+        ``.nc`` or ``.zarr`` written by :func:`save_recording` or
+        :func:`retinasim.record`.
     chunks
         Passed to xarray; ``{}`` keeps the file's chunks, ``None`` loads numpy arrays.
 

@@ -3,13 +3,13 @@
 The circuit runs in eval mode under ``torch.no_grad()``, one batch of trials at a time; each
 batch's probe outputs are reduced (types, frames, space) on the circuit's device before they
 are copied out, so memory holds one batch of the probed layers. With ``out=`` every batch is
-appended to the file as it is made (see :mod:`retinasim.record.storage`) and the recording is
+appended to the file as it is made (see :mod:`retinasim.recording.storage`) and the recording is
 returned opened lazily.
 
 The circuit sees the stimuli through its training input transform (``input_offset``,
-``input_scale`` of the spec's ``training`` section, :func:`retinasim.train.data.circuit_input`),
+``input_scale`` of the spec's ``training`` section, :func:`retinasim.training.data.circuit_input`),
 exactly as in training and evaluation; the recording's stimulus coordinates describe the
-stimuli themselves (luminance), so :func:`~retinasim.record.replay_stimuli` re-renders them.
+stimuli themselves (luminance), so :func:`~retinasim.recording.replay_stimuli` re-renders them.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ import numpy as np
 import torch
 import xarray as xr
 
-from retinasim.record.attributes import recording_attrs as _attrs
-from retinasim.record.errors import RecordingError
-from retinasim.record.layout import RecordingLayout, resolve_layout
-from retinasim.record.probes import READOUT, Probe, parse_probe
-from retinasim.record.storage import RecordingWriter, check_target, open_recording
+from retinasim.recording.attributes import recording_attrs as _attrs
+from retinasim.recording.errors import RecordingError
+from retinasim.recording.layout import RecordingLayout, resolve_layout
+from retinasim.recording.probes import READOUT, Probe, parse_probe
+from retinasim.recording.storage import RecordingWriter, check_target, open_recording
 from retinasim.stimuli import StimulusBatch, StimulusGenerator
 from retinasim.util.resources import available_memory, human
 
@@ -52,7 +52,7 @@ def record(
         A generator (renders trials ``indices`` of the set ``seed``, one batch at a time) or a
         ready :class:`~retinasim.stimuli.StimulusBatch`.
     probes
-        :class:`~retinasim.record.Probe` objects or spec strings (``"ganglion:centre"``).
+        :class:`~retinasim.recording.Probe` objects or spec strings (``"ganglion:centre"``).
     n, indices
         With a generator: stimulus indices to record (default ``range(n)``).
     seed
@@ -132,7 +132,7 @@ def _circuit_input(circuit, video: torch.Tensor) -> torch.Tensor:
     training = getattr(getattr(circuit, "spec", None), "training", None)
     if training is None:
         return video
-    from retinasim.train.data import circuit_input
+    from retinasim.training.data import circuit_input
 
     return circuit_input(video, training)
 

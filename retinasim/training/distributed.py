@@ -3,7 +3,7 @@
 Launch with ``torchrun`` (it sets ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR``,
 ``MASTER_PORT``): backend ``gloo`` on CPU and ``nccl`` on CUDA, one process per GPU.
 :func:`spawn_local` starts ``world`` CPU processes on this machine without torchrun.
-Each rank trains on its own share of every global batch (see :mod:`retinasim.train.data`);
+Each rank trains on its own share of every global batch (see :mod:`retinasim.training.data`);
 only rank 0 writes files.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from retinasim.train.errors import TrainingError
+from retinasim.training.errors import TrainingError
 from retinasim.util.cpu import tune_cpu_allocator
 
 
@@ -135,7 +135,7 @@ def _worker(rank: int, world: int, port: int, spec_data: dict[str, Any], kwargs:
     torch.set_num_threads(kwargs.pop("threads_per_process", 1))
     tune_cpu_allocator()  # a spawned process starts with the default allocator
     from retinasim.spec import CircuitSpec
-    from retinasim.train.loop import train
+    from retinasim.training.loop import train
 
     train(CircuitSpec.model_validate(spec_data), **kwargs)
 
@@ -164,14 +164,14 @@ def spawn_local(
 ) -> dict[str, Any]:
     """Train ``spec`` with ``world`` CPU processes (gloo) on this machine, without torchrun.
 
-    ``kwargs`` are passed to :func:`retinasim.train.loop.train` (``out``, ``resume``, ...,
+    ``kwargs`` are passed to :func:`retinasim.training.loop.train` (``out``, ``resume``, ...,
     everything picklable). Returns the run's final metrics (its ``metrics.json``, or ``{}``
     when the run stopped early without writing them). Raises :class:`TrainingError` if a
     process fails.
     """
     import torch.multiprocessing as mp
 
-    from retinasim.train.run_folder import METRICS, RunFolder
+    from retinasim.training.run_folder import METRICS, RunFolder
 
     kwargs = {**kwargs, "threads_per_process": threads_per_process, "device": "cpu"}
     try:

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from retinasim.train.errors import CheckpointError, DivergenceError, RunFolderError, TrainingError
+from retinasim.training.errors import (
+    CheckpointError,
+    DivergenceError,
+    RunFolderError,
+    TrainingError,
+)
 
 __all__ = [
     "CheckpointError",
@@ -26,11 +31,11 @@ __all__ = [
 ]
 
 _LAZY = {
-    "train": "retinasim.train.loop",
-    "evaluate_run": "retinasim.train.evaluate",
-    "load_trained": "retinasim.train.evaluate",
-    "apply_overrides": "retinasim.train.overrides",
-    "spawn_local": "retinasim.train.distributed",
+    "train": "retinasim.training.loop",
+    "evaluate_run": "retinasim.training.evaluate",
+    "load_trained": "retinasim.training.evaluate",
+    "apply_overrides": "retinasim.training.overrides",
+    "spawn_local": "retinasim.training.distributed",
 }
 
 
@@ -39,4 +44,4 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'retinasim.train' has no attribute {name!r}")
+    raise AttributeError(f"module 'retinasim.training' has no attribute {name!r}")

@@ -13,7 +13,7 @@ import json
 import numpy as np
 import xarray as xr
 
-from retinasim.record.errors import RecordingError
+from retinasim.recording.errors import RecordingError
 from retinasim.stimuli import StimulusBatch, generator_from_parameters
 
 
@@ -25,7 +25,7 @@ def replay_stimuli(recording: xr.DataTree | xr.Dataset | xr.DataArray) -> Stimul
     recording
         A recording made from a stimulus generator (attrs ``stimulus_kind``,
         ``stimulus_parameters``; coordinates ``index`` and ``stimulus_seed`` along ``trial``): the
-        tree :func:`~retinasim.record.record` returns, one of its groups as a Dataset, or a
+        tree :func:`~retinasim.recording.record` returns, one of its groups as a Dataset, or a
         variable of one.
 
     Returns

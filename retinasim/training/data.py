@@ -15,7 +15,7 @@ import torch
 from retinasim.spec import CircuitSpec
 from retinasim.spec.training import TrainingSpec
 from retinasim.stimuli.base import StimulusGenerator
-from retinasim.train.errors import TrainingError
+from retinasim.training.errors import TrainingError
 
 EVALUATION_PARAMETERS = {"alpha", "s", "s_range"}
 """Parameters a task needs to be evaluated by alpha (its trials' metadata: ``s`` and

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from retinasim.spec import CircuitSpec
-from retinasim.train.errors import TrainingError
+from retinasim.training.errors import TrainingError
 
 TOP_LEVEL = {"dropout"}
 """Circuit fields (outside ``training``) that may be overridden for a run."""

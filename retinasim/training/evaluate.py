@@ -18,12 +18,12 @@ import numpy as np
 import xarray as xr
 
 from retinasim.spec import accepted_spec_hashes, spec_hash
-from retinasim.train.checkpoint import check_finite, check_step, load_checkpoint, load_weights
-from retinasim.train.data import EVALUATION_PARAMETERS, moving_dots
-from retinasim.train.errors import TrainingError
-from retinasim.train.inference import predict
-from retinasim.train.provenance import provenance
-from retinasim.train.run_folder import EVALUATION, METRICS, RunFolder
+from retinasim.training.checkpoint import check_finite, check_step, load_checkpoint, load_weights
+from retinasim.training.data import EVALUATION_PARAMETERS, moving_dots
+from retinasim.training.errors import TrainingError
+from retinasim.training.inference import predict
+from retinasim.training.provenance import provenance
+from retinasim.training.run_folder import EVALUATION, METRICS, RunFolder
 from retinasim.util.files import atomic_path
 
 N_S_BINS = 10
@@ -38,7 +38,7 @@ def evaluation_alphas(spec, alphas: Sequence[float] | None = None) -> list[float
     """The ``alpha`` values to test ``spec``'s task at: ``alphas``, else
     :data:`DEFAULT_ALPHAS` for a task with a speed ratio and None (as trained) for another.
 
-    Raises :class:`~retinasim.train.errors.TrainingError` for values that are not finite
+    Raises :class:`~retinasim.training.errors.TrainingError` for values that are not finite
     and >= 0, or when the task has no speed ratio.
     """
     from retinasim.stimuli import generator_class
@@ -54,11 +54,11 @@ def evaluation_alphas(spec, alphas: Sequence[float] | None = None) -> list[float
 def load_trained(run_dir: str | Path, device: str = "cpu"):
     """The trained circuit of a run folder (eval mode) and its spec.
 
-    Raises :class:`~retinasim.train.errors.RunFolderError` or
-    :class:`~retinasim.train.errors.CheckpointError` with the reason.
+    Raises :class:`~retinasim.training.errors.RunFolderError` or
+    :class:`~retinasim.training.errors.CheckpointError` with the reason.
     """
     from retinasim.compile import compile_circuit
-    from retinasim.train.distributed import check_device
+    from retinasim.training.distributed import check_device
 
     target = check_device(device)
     run = RunFolder(run_dir)

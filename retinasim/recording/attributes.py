@@ -4,7 +4,7 @@ Values are typed where netCDF and zarr attributes allow (numbers, strings, flat 
 numbers or of strings): each stimulus parameter is ``stimulus_<name>`` and each lesioned
 layer's silenced types are ``lesions_<layer>`` (type names). ``stimulus_parameters`` keeps the
 generator's parameters exactly as JSON (``None`` values and all) for
-:func:`~retinasim.record.replay_stimuli`; ``circuit_spec`` is the circuit as YAML.
+:func:`~retinasim.recording.replay_stimuli`; ``circuit_spec`` is the circuit as YAML.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def _spec_rate(circuit) -> float:
 
 def recording_attrs(circuit, stimuli, seed: int, silenced: dict[str, list[int]], layout) -> dict:
     """Root attributes of a recording (netCDF-friendly scalars and flat lists)."""
-    from retinasim.train.provenance import versions
+    from retinasim.training.provenance import versions
 
     if isinstance(stimuli, StimulusBatch):
         stimulus_attrs = stimuli.attrs
