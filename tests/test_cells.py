@@ -7,12 +7,8 @@ import torch
 import torch.nn.functional as F
 
 from retinasim.cells import nonnegative_parameters, spatiotemporal
-from retinasim.cells.spatiotemporal import (
-    CausalTemporalFilter,
-    Spatiotemporal,
-    SpatiotemporalParams,
-    causal_toeplitz,
-)
+from retinasim.cells.builtin import Spatiotemporal, SpatiotemporalParams
+from retinasim.cells.spatiotemporal import CausalTemporalFilter, causal_toeplitz
 
 
 def naive_filter(module: CausalTemporalFilter, drive: torch.Tensor) -> torch.Tensor:

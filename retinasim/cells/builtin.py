@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, Field
 
-from retinasim.cells.base import CellParams, CellType
+from retinasim.plugins.cell_type import CellParams, CellType
 from retinasim.plugins.hookspecs import hookimpl
 
 if TYPE_CHECKING:

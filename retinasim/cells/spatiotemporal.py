@@ -6,8 +6,8 @@ strides it is given: the compiled circuit hands over the drive in a *frames-majo
 (physically ``(batch, time, types, y, x)``, the layout of its per-frame spatial convolutions)
 and gets the activity back in the same layout, without a permuting copy in either direction.
 
-The cell type itself (:class:`Spatiotemporal`, its :class:`SpatiotemporalParams`) lives in the
-torch-free :mod:`retinasim.cells.builtin` and is re-exported here.
+The cell type itself (:class:`~retinasim.cells.builtin.Spatiotemporal`, its parameters) lives
+in the torch-free :mod:`retinasim.cells.builtin`, whose ``build()`` imports this module.
 """
 
 from __future__ import annotations
@@ -17,14 +17,7 @@ from itertools import pairwise
 import torch
 from torch import nn
 
-from retinasim.cells.builtin import Spatiotemporal, SpatiotemporalParams
-
-__all__ = [
-    "CausalTemporalFilter",
-    "Spatiotemporal",
-    "SpatiotemporalParams",
-    "causal_toeplitz",
-]
+__all__ = ["CausalTemporalFilter", "causal_toeplitz"]
 
 
 def causal_toeplitz(weight: torch.Tensor, frames: int) -> torch.Tensor:

@@ -29,7 +29,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from retinasim.cells.base import nonnegative_parameters
 from retinasim.circuit.connections import Connection, ConnectionGroup, group_connections
 from retinasim.circuit.dropout import dropout
 from retinasim.circuit.errors import CircuitError
@@ -38,6 +37,7 @@ from retinasim.circuit.lesions import LesionControl
 from retinasim.circuit.plan import INPUT, CircuitPlan, LayerPlan
 from retinasim.circuit.readout import Readout
 from retinasim.errors import PluginError, RetinasimError
+from retinasim.plugins.cell_type import nonnegative_parameters
 
 
 @dataclass(frozen=True)
@@ -382,7 +382,7 @@ class Circuit(LesionControl, nn.Module):
 
     def constrained_parameters(self) -> list[nn.Parameter]:
         """Parameters kept ≥ 0: weights of ``nonnegative`` connections and the cell modules'
-        :func:`~retinasim.cells.base.nonnegative_parameters` of ``nonnegative`` layers."""
+        :func:`~retinasim.plugins.cell_type.nonnegative_parameters` of ``nonnegative`` layers."""
         constrained = [c.weight for c in self.connections.values() if c.plan.nonnegative]
         for layer in self.plan.layers:
             if layer.nonnegative:

@@ -39,7 +39,7 @@ def _load(target: Path, circuit_seed: int):
 def _generator(kind: str, assignments: list[str], circuit, **defaults):
     """The ``kind`` generator at the circuit's input size, with ``--set`` overrides."""
     from retinasim.cli.stimulus import _as_field_value, parse_value
-    from retinasim.stimuli import generator_class
+    from retinasim.plugins import generator_class
 
     chosen = generator_class(kind)
     height, width = circuit.plan.input_size
@@ -278,7 +278,7 @@ def _single_unit_table(target: Path, circuit, folder: Path, *, n_permutations: i
     columns = [
         "dsi",
         "vector_dsi",
-        "p_value",
+        "vector_dsi_p_value",
         "preferred_direction_deg",
         "preferred_speed",
         "preferred_width",

@@ -136,7 +136,8 @@ def stimulus(
     Generator parameters follow as --name value (lists as 0,90,180); --list shows them.
     Example: retinasim stimulus moving_dots --alpha 1.5 --s 0.5 --out dots.gif
     """
-    from retinasim.stimuli import generator_class, write_cache
+    from retinasim.plugins import generator_class
+    from retinasim.stimuli import write_cache
     from retinasim.stimuli.preview import write_preview
 
     chosen = generator_class(kind)

@@ -1,11 +1,23 @@
-"""The plugin system: cell types and stimulus kinds (pluggy hooks, ``retinasim`` entry points)."""
+"""The plugin system: what a plugin implements and the registry that finds it.
 
+Everything a plugin package needs is importable from here: the :data:`hookimpl` marker, the
+cell-type contract (:class:`CellType`, :class:`CellParams`) and the stimulus-kind contract
+(:class:`StimulusParams`). The registry (:func:`cell_types`, :func:`stimuli`, :func:`tasks`,
+:func:`generator_class`) loads the built-in cell types and stimuli (``retinasim.cells``,
+``retinasim.stimuli``) exactly as it loads third-party packages, through the ``retinasim``
+entry-point group, so this package sits below both in the layer order
+(``docs/architecture.md``).
+"""
+
+from retinasim.plugins.cell_type import CellParams, CellType, nonnegative_parameters
 from retinasim.plugins.hookspecs import hookimpl
 from retinasim.plugins.manager import (
     PluginProblem,
     RegisteredCellType,
     RegisteredStimulus,
     cell_types,
+    generator_class,
+    generator_from_parameters,
     get_plugin_manager,
     hook_results,
     plugin_problems,
@@ -13,19 +25,28 @@ from retinasim.plugins.manager import (
     reset,
     stimuli,
     tasks,
+    unknown_kind_message,
 )
+from retinasim.plugins.stimulus_kind import StimulusParams
 
 __all__ = [
+    "CellParams",
+    "CellType",
     "PluginProblem",
     "RegisteredCellType",
     "RegisteredStimulus",
+    "StimulusParams",
     "cell_types",
+    "generator_class",
+    "generator_from_parameters",
     "get_plugin_manager",
     "hook_results",
     "hookimpl",
+    "nonnegative_parameters",
     "plugin_problems",
     "register",
     "reset",
     "stimuli",
     "tasks",
+    "unknown_kind_message",
 ]

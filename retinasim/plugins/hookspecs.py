@@ -44,7 +44,7 @@ def retinasim_stimuli() -> list[type]:
     Returns
     -------
     list of type
-        Subclasses of :class:`retinasim.stimuli.params.StimulusParams`, each with a unique
+        Subclasses of :class:`retinasim.plugins.stimulus_kind.StimulusParams`, each with a unique
         ``kind``: a torch-free parameter model naming its ``generator`` (``"module:Class"``,
         imported when stimuli are rendered), or a
         :class:`retinasim.stimuli.StimulusGenerator` subclass itself.

@@ -9,13 +9,18 @@ naming the plugin; every other plugin keeps working. Built-ins keep their names.
 
 from __future__ import annotations
 
+import difflib
 import importlib.metadata as metadata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pluggy
 
+from retinasim.errors import StimulusError
 from retinasim.plugins import hookspecs
+from retinasim.plugins.cell_type import CellType
+from retinasim.plugins.stimulus_kind import StimulusParams
 
 ENTRY_POINT_GROUP = "retinasim"
 BUILTIN_PLUGINS = ("retinasim.cells.builtin", "retinasim.stimuli.builtin")
@@ -46,7 +51,7 @@ class RegisteredStimulus:
 
     name: str
     params: type
-    """The kind's :class:`~retinasim.stimuli.params.StimulusParams` subclass (validation)."""
+    """The kind's :class:`~retinasim.plugins.StimulusParams` subclass (validation)."""
     plugin: str
     package: str
     version: str
@@ -71,8 +76,6 @@ class RegisteredStimulus:
 
         Raises :class:`~retinasim.errors.StimulusError` naming the plugin when it cannot.
         """
-        from retinasim.errors import StimulusError
-
         try:
             return self.params.generator_class()
         except StimulusError as error:
@@ -260,14 +263,10 @@ def _collect(hook: str, base: type, noun: str, key: str, record: type) -> dict:
 
 
 def _collect_cell_types() -> dict[str, RegisteredCellType]:
-    from retinasim.cells.base import CellType
-
     return _collect("retinasim_cell_types", CellType, "cell type", "name", RegisteredCellType)
 
 
 def _collect_stimuli() -> dict[str, RegisteredStimulus]:
-    from retinasim.stimuli.params import StimulusParams
-
     return _collect(
         "retinasim_stimuli", StimulusParams, "stimulus kind", "kind", RegisteredStimulus
     )
@@ -302,3 +301,26 @@ def plugin_problems() -> list[PluginProblem]:
     stimuli()
     assert _state is not None
     return list(_state.problems)
+
+
+def unknown_kind_message(kind: object, known: list[str]) -> str:
+    """Why ``kind`` is not a registered stimulus kind: a suggestion, the known kinds and the
+    plugins that failed to load."""
+    guess = difflib.get_close_matches(str(kind), known, n=1, cutoff=0.5)
+    hint = f"; did you mean {guess[0]!r}?" if guess else ""
+    broken = [str(problem) for problem in plugin_problems()]
+    note = f" (plugins that failed to load: {'; '.join(broken)})" if broken else ""
+    return f"unknown stimulus kind {kind!r}{hint} (known: {', '.join(known)}){note}"
+
+
+def generator_class(kind: str) -> type:
+    """The generator class registered as ``kind``; StimulusError (with a suggestion) otherwise."""
+    registered = stimuli()
+    if kind not in registered:
+        raise StimulusError(unknown_kind_message(kind, list(registered)))
+    return registered[kind].generator_class()
+
+
+def generator_from_parameters(kind: str, parameters: Mapping[str, Any]) -> Any:
+    """Build the ``kind`` generator from a mapping of parameters (validated)."""
+    return generator_class(kind)(**dict(parameters))

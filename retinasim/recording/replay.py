@@ -13,8 +13,9 @@ import json
 import numpy as np
 import xarray as xr
 
+from retinasim.plugins import generator_from_parameters
 from retinasim.recording.errors import RecordingError
-from retinasim.stimuli import StimulusBatch, generator_from_parameters
+from retinasim.stimuli import StimulusBatch
 
 
 def replay_stimuli(recording: xr.DataTree | xr.Dataset | xr.DataArray) -> StimulusBatch:

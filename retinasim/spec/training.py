@@ -222,8 +222,8 @@ def _check_stimulus(params: dict[str, Any]) -> None:
     :class:`~pydantic.ValidationError`, so that the loader places each problem at
     ``training.stimulus.<name>``.
     """
-    from retinasim.plugins import stimuli  # lazy: loads plugins (torch-free parameter models)
-    from retinasim.stimuli.params import unknown_kind_message
+    # lazy: loads plugins (torch-free parameter models)
+    from retinasim.plugins import stimuli, unknown_kind_message
 
     kind = stimulus_kind(params)
     registry = stimuli()

@@ -10,10 +10,10 @@ stimulus indices of a seeded set as a :class:`StimulusBatch`::
 Conventions (see :mod:`retinasim.stimuli.base`): luminance in [0, 1]; direction in degrees,
 0 = rightward, 90 = up the screen; speeds in pixels/frame; 30 frames per second by default.
 
-Every stimulus kind is a torch-free parameter model (:mod:`retinasim.stimuli.params`, the
-built-ins' in :mod:`retinasim.stimuli.builtin`) registered through the ``retinasim_stimuli``
-plugin hook, and a generator class that subclasses it. This package imports its modules on
-first use of a name (``import retinasim.stimuli.params`` imports no torch).
+Every stimulus kind is a torch-free parameter model (the contract
+:class:`retinasim.plugins.StimulusParams`; the built-ins' in :mod:`retinasim.stimuli.builtin`)
+registered through the ``retinasim_stimuli`` plugin hook, and a generator class that
+subclasses it. This package imports its modules on first use of a name (``import retinasim.stimuli.builtin`` imports no torch).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from retinasim.plugins.stimulus_kind import StimulusParams
     from retinasim.stimuli.bars import MovingBars
     from retinasim.stimuli.base import DIRECTION_CONVENTION, StimulusGenerator
     from retinasim.stimuli.batch import StimulusBatch
@@ -31,8 +32,7 @@ if TYPE_CHECKING:
     from retinasim.stimuli.gratings import Gratings
     from retinasim.stimuli.moving_dots import MovingDots
     from retinasim.stimuli.noise import WhiteNoise
-    from retinasim.stimuli.params import StimulusParams
-    from retinasim.stimuli.registry import STIMULI, generator_class, generator_from_parameters
+    from retinasim.stimuli.registry import STIMULI
 
 _LOCATIONS = {
     "DIRECTION_CONVENTION": "base",
@@ -47,10 +47,8 @@ _LOCATIONS = {
     "StimulusCache": "cache",
     "StimulusDataset": "dataset",
     "StimulusGenerator": "base",
-    "StimulusParams": "params",
+    "StimulusParams": "retinasim.plugins.stimulus_kind",
     "WhiteNoise": "noise",
-    "generator_class": "registry",
-    "generator_from_parameters": "registry",
     "write_cache": "cache",
 }
 
@@ -69,8 +67,6 @@ __all__ = [
     "StimulusGenerator",
     "StimulusParams",
     "WhiteNoise",
-    "generator_class",
-    "generator_from_parameters",
     "write_cache",
 ]
 assert set(__all__) == set(_LOCATIONS)
@@ -80,7 +76,8 @@ def __getattr__(name: str) -> Any:
     module = _LOCATIONS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    path = module if module.startswith("retinasim.") else f"{__name__}.{module}"
+    value = getattr(importlib.import_module(path), name)
     globals()[name] = value
     return value
 

@@ -24,8 +24,8 @@ import numpy as np
 import torch
 
 from retinasim.errors import StimulusError
+from retinasim.plugins.stimulus_kind import StimulusParams, describe_validation_error
 from retinasim.stimuli.batch import StimulusBatch
-from retinasim.stimuli.params import StimulusParams, describe_validation_error
 
 __all__ = [
     "DIRECTION_CONVENTION",
@@ -51,7 +51,7 @@ class StimulusGenerator(StimulusParams):
     """Parameters of one kind of stimulus, and the method that renders them.
 
     Subclasses set :attr:`kind`, declare their parameters as fields (or inherit them from a
-    torch-free :class:`~retinasim.stimuli.params.StimulusParams` model) and implement
+    torch-free :class:`~retinasim.plugins.stimulus_kind.StimulusParams` model) and implement
     :meth:`_render`. Bad parameters raise :class:`~retinasim.errors.StimulusError`.
     """
 

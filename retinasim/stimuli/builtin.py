@@ -15,7 +15,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from retinasim.plugins.hookspecs import hookimpl
-from retinasim.stimuli.params import StimulusParams
+from retinasim.plugins.stimulus_kind import StimulusParams
 
 DIRECTIONS = ("left", "right")
 AUTHORS_DOTS_PER_POPULATION = 75

@@ -30,9 +30,9 @@ import torch
 from torch.utils.data import Dataset
 
 from retinasim.errors import StimulusError
+from retinasim.plugins import generator_from_parameters
 from retinasim.stimuli.base import StimulusGenerator, check_seed
 from retinasim.stimuli.batch import StimulusBatch
-from retinasim.stimuli.registry import generator_from_parameters
 
 FORMAT = "retinasim-stimulus-cache"
 VERSION = 1

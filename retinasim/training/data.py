@@ -36,7 +36,7 @@ def moving_dots(spec: CircuitSpec, *, alpha: float | None = None) -> StimulusGen
         Fast/slow speed ratio overriding ``training.stimulus.alpha`` (evaluation, the
         psychometric analyses); the task must have an ``alpha`` parameter.
     """
-    from retinasim.stimuli import generator_class
+    from retinasim.plugins import generator_class
 
     kind = spec.training.task
     if spec.input.channels != 1:

@@ -124,7 +124,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from retinasim.plugins import hookimpl
-from retinasim.stimuli.params import StimulusParams
+from retinasim.plugins.stimulus_kind import StimulusParams
 
 
 class DriftParams(StimulusParams):

@@ -13,9 +13,10 @@ from helpers import TINY_CIRCUIT, write_distribution
 
 from retinasim import plugins
 from retinasim.errors import SpecError, StimulusError
+from retinasim.plugins import generator_class
+from retinasim.plugins.stimulus_kind import StimulusParams
 from retinasim.spec import load_circuit
-from retinasim.stimuli import MovingDots, StimulusGenerator, generator_class
-from retinasim.stimuli.params import StimulusParams
+from retinasim.stimuli import MovingDots, StimulusGenerator
 
 
 class FlickerParams(StimulusParams):
@@ -127,7 +128,8 @@ def test_wrong_returns_and_reused_kinds_are_reported_and_builtins_keep_their_nam
     plugins.register(_module("odd", lambda: [dict, Impostor, Nameless]), "odd")
     plugins.register(_module("scalar", lambda: FlickerParams), "scalar")
     problems = [str(p) for p in plugins.plugin_problems()]
-    assert any("'odd'" in p and "not a subclass of retinasim.stimuli.params" in p for p in problems)
+    subclass = "not a subclass of retinasim.plugins.stimulus_kind"
+    assert any("'odd'" in p and subclass in p for p in problems)
     assert any("'odd'" in p and "already registered by plugin 'retinasim.stimuli.builtin'" in p
                for p in problems)  # fmt: skip
     assert any("'odd'" in p and "valid identifier" in p for p in problems)

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from retinasim.errors import RetinasimError, StimulusError
+from retinasim.plugins import generator_class, generator_from_parameters
 from retinasim.stimuli import (
     STIMULI,
     Flashes,
@@ -16,8 +17,6 @@ from retinasim.stimuli import (
     MovingDots,
     StimulusGenerator,
     WhiteNoise,
-    generator_class,
-    generator_from_parameters,
 )
 
 # (generator, bad parameters, text the message must contain)

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from retinasim.stimuli.params import StimulusParams
+from retinasim.plugins.stimulus_kind import StimulusParams
 
 IMAGES = (
     "astronaut",

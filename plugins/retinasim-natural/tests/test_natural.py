@@ -18,8 +18,8 @@ from retinasim_natural.textures import drift
 
 from retinasim import plugins
 from retinasim.errors import SpecError, StimulusError
+from retinasim.plugins import generator_class
 from retinasim.spec import load_circuit
-from retinasim.stimuli import generator_class
 
 SMALL = {"height": 32, "width": 48, "frames": 12, "texture_size": 64}
 

@@ -67,18 +67,6 @@ def _raw_model(model: type[StimulusParams]) -> type[BaseModel]:
     return type(model.__name__, (model,), {"__init__": __init__, "__module__": model.__module__})
 
 
-def unknown_kind_message(kind: object, known: list[str]) -> str:
-    """Why ``kind`` is not a registered stimulus kind: a suggestion, the known kinds and the
-    plugins that failed to load."""
-    from retinasim.plugins import plugin_problems
-
-    guess = difflib.get_close_matches(str(kind), known, n=1, cutoff=0.5)
-    hint = f"; did you mean {guess[0]!r}?" if guess else ""
-    broken = [str(problem) for problem in plugin_problems()]
-    note = f" (plugins that failed to load: {'; '.join(broken)})" if broken else ""
-    return f"unknown stimulus kind {kind!r}{hint} (known: {', '.join(known)}){note}"
-
-
 class StimulusParams(BaseModel):
     """Validated, frozen parameters of one kind of stimulus (the torch-free contract).
 
