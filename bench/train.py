@@ -52,9 +52,10 @@ def _measure(model_kind: str, quick: bool, batch: int, steps: int, threads: int)
     import torch
     import torch.nn.functional as F
 
-    from retinasim.circuit import tune_cpu_allocator
+    from retinasim.util.cpu import tune_cpu_allocator
     from retinasim.compile import compile_circuit
-    from retinasim.training.data import circuit_input, derived_seed, moving_dots, train_indices
+    from retinasim.task import task_generator
+    from retinasim.training.data import derived_seed, train_indices
     from retinasim.training.inference import decision_logits
 
     torch.set_num_threads(threads)
@@ -73,14 +74,14 @@ def _measure(model_kind: str, quick: bool, batch: int, steps: int, threads: int)
         project = model.project_constraints
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    generator, training = moving_dots(spec), spec.training
+    generator, training = task_generator(spec), spec.training
     times, render = [], []
     for step in range(steps + 1):
         start = time.perf_counter()
         batch_ = generator.generate(train_indices(training, step), seed=1)
         rendered = time.perf_counter()
         torch.manual_seed(derived_seed(0, step, 0))
-        logits = decision_logits(model(circuit_input(batch_.video, training)), spec)
+        logits = decision_logits(model(batch_.video), spec)
         loss = F.cross_entropy(logits, batch_.labels)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -101,13 +102,12 @@ def _measure_loop(spec, steps: int) -> dict:
     """The real training loop (``retinasim.training.train``), validation switched off."""
     from retinasim.training import train
     from retinasim.training.overrides import apply_overrides
-    from retinasim.training.progress import SilentReporter
 
     spec = apply_overrides(
         spec, {"steps": steps + 1, "eval_every": 0, "log_every": 1, "validation_size": 1}
     )
     with tempfile.TemporaryDirectory() as folder:
-        train(spec, Path(folder) / "run", reporter=SilentReporter())
+        train(spec, Path(folder) / "run")
         import json
 
         history = json.loads((Path(folder) / "run" / "history.json").read_text())

@@ -90,9 +90,8 @@ print(spec.name, [(layer.name, layer.n_types) for layer in spec.layers])
 
 # %%
 from retinasim.training import load_trained, train
-from retinasim.training.progress import SilentReporter
 
-metrics = train(spec, "runs/my_retina", overwrite=True, reporter=SilentReporter())
+metrics = train(spec, "runs/my_retina", overwrite=True)
 circuit, spec = load_trained("runs/my_retina")
 print({key: metrics[key] for key in ("status", "step") if key in metrics})
 

@@ -14,13 +14,12 @@ and every lesion, ``n_curve`` per α (default 200: up to 0.035) for the two psyc
 curves of 41 points each. The authors' rendering draws about 60 stimuli/s on 2 cores, so the
 default takes about 10 minutes.
 
-Run it as ``python -m retinasim.authors.fidelity [--n 1000] [--n-curve 200] [--out
-fidelity.nc]``; it prints markdown tables (docs/authors.md quotes them).
+Run it as ``python -m retinasim.cli.fidelity [--n 1000] [--n-curve 200] [--out
+fidelity.nc]``; it prints :func:`markdown` tables (docs/authors.md quotes them).
 """
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ import xarray as xr
 
 from retinasim.authors.importer import import_authors
 from retinasim.authors.results import ALPHAS, LESION_LAYERS, load_results
+from retinasim.util.progress import Progress, as_task
 
 RENDERINGS = ("authors", "antialiased")
 
@@ -41,8 +41,11 @@ def _imported(name: str, folder: Path, rendering: str):
     return load_trained(folder / f"{name}-{rendering}")
 
 
-def measure(n: int = 1000, n_curve: int = 200, renderings=RENDERINGS, progress=None) -> xr.Dataset:
-    """The comparison as one Dataset (see the module docstring).
+def measure(
+    n: int = 1000, n_curve: int = 200, renderings=RENDERINGS, progress: Progress | None = None
+) -> xr.Dataset:
+    """The comparison as one Dataset (see the module docstring); ``progress`` is told the
+    stimuli done of each curve and scan (:mod:`retinasim.util.progress`).
 
     Returns
     -------
@@ -65,16 +68,19 @@ def measure(n: int = 1000, n_curve: int = 200, renderings=RENDERINGS, progress=N
         for rendering in renderings:
             circuit, spec = _imported("murray2021", folder, rendering)
             stimuli = moving_dots_set(spec, alphas=list(ALPHAS), n=n_curve)
-            result = Engine(circuit, spec).run(stimuli, progress=progress)
+            task = as_task(progress, f"psychometric curve ({rendering})")
+            result = Engine(circuit, spec).run(stimuli, progress=task)
             curves.append(_by_alpha(result.correct[0], result.trials["alpha"]))
             test = moving_dots_set(spec, alphas=[2.0], n=n)
             sets = [None, *(add_lesion(None, lay, i) for lay in LESION_LAYERS for i in range(8))]
-            intact, *scan = Engine(circuit, spec).run(test, sets, progress=progress).accuracy()
+            task = as_task(progress, f"lesions at alpha = 2 ({rendering})")
+            intact, *scan = Engine(circuit, spec).run(test, sets, progress=task).accuracy()
             at_two.append(intact)
             lesions.append(np.reshape(scan, (len(LESION_LAYERS), 8)))
             circuit, spec = _imported("murray2021-top", folder, rendering)
             stimuli = moving_dots_set(spec, alphas=list(ALPHAS), n=n_curve)
-            result = Engine(circuit, spec).run(stimuli, progress=progress)
+            task = as_task(progress, f"truncated model's curve ({rendering})")
+            result = Engine(circuit, spec).run(stimuli, progress=task)
             ablated.append(_by_alpha(result.correct[0], result.trials["alpha"]))
     full = stored["accuracy"].sel(model="full").values
     truncated = stored["accuracy"].sel(model="truncated").values
@@ -137,22 +143,3 @@ def markdown(result: xr.Dataset) -> str:
                 f"| {layer} {index} | {theirs:.2f} | " + " | ".join(f"{v:.3f}" for v in ours) + " |"
             )
     return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", type=int, default=1000, help="stimuli at alpha 2, per lesion")
-    parser.add_argument("--n-curve", type=int, default=200, help="stimuli per alpha of a curve")
-    parser.add_argument("--out", type=Path, help="save the comparison as netCDF")
-    args = parser.parse_args(argv)
-    from retinasim.util.cpu import tune_cpu_allocator
-
-    tune_cpu_allocator()
-    result = measure(args.n, args.n_curve)
-    if args.out:
-        result.to_netcdf(args.out, engine="h5netcdf")
-    print(markdown(result))
-
-
-if __name__ == "__main__":
-    main()

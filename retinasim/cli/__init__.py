@@ -1,12 +1,15 @@
 """The ``retinasim`` command line.
 
 Each sub-command lives in its own module of this package and is registered on :data:`app`
-here. :func:`main` is the console entry point: it turns every :class:`RetinasimError` into one
-clear line on stderr and exit code 2, so users never see a traceback for their own mistakes.
+here. :func:`main` is the console entry point: it shows the library's log records on stderr
+(:mod:`retinasim.cli.output`) and turns every :class:`RetinasimError` into one clear line on
+stderr and exit code 2, so users never see a traceback for their own mistakes. The library
+only logs and reports progress (:mod:`retinasim.util.progress`); printing is this package's.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -49,12 +52,22 @@ _register_commands()
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 2 bad input, 1 crash).
 
-    Process-wide speed settings are applied here, once, for every command
-    (:func:`retinasim.util.cpu.tune_cpu_allocator`; it does not import torch).
+    Process-wide settings are applied here, once, for every command: the allocator
+    (:func:`retinasim.util.cpu.tune_cpu_allocator`; it does not import torch), matplotlib's
+    headless backend unless ``MPLBACKEND`` names another (the library never chooses one), and
+    logging for the command (:func:`retinasim.cli.output.command_logging`).
     """
+    from retinasim.cli.output import command_logging
     from retinasim.util.cpu import tune_cpu_allocator
 
     tune_cpu_allocator()
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    with command_logging():
+        return _run(argv)
+
+
+def _run(argv: list[str] | None) -> int:
+    """The command of ``argv``; its exit code."""
     try:
         app(args=argv, prog_name="retinasim")
     except SystemExit as done:  # typer's standalone mode ends every run this way

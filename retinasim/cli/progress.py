@@ -1,9 +1,12 @@
-"""Progress of the phases of a command: live rich bars on a terminal, log lines otherwise.
+"""Progress on screen: live rich bars on a terminal, log lines otherwise.
 
-``progress(task, done, total)`` is the one callback every phase reports through (the
-dissection's steps, the figures). On a terminal each task gets a rich bar on stderr; in a
-log (stderr not a terminal) each task prints plain timestamped lines with its count and rate:
-when it starts, at most every :data:`LOG_EVERY_S` seconds while it runs, and when it ends::
+Both displays are a :class:`~retinasim.util.progress.Progress`
+(``progress(task, done, total, note="")``), the one protocol every library function reports
+through (training, evaluation, the dissection's steps, the figures). On a terminal each task
+gets a rich bar on stderr; in a log (stderr not a terminal) each task logs plain timestamped
+lines (:mod:`retinasim.cli.output`) with its count and rate: when it starts, at every call
+with a note (training's logged steps), at most every :data:`LOG_EVERY_S` seconds otherwise,
+and when it ends::
 
     12:04:31 lesion scan: 0/128
     12:04:34 lesion scan: 128/128 in 2.9 s (44.1/s)
@@ -11,43 +14,59 @@ when it starts, at most every :data:`LOG_EVERY_S` seconds while it runs, and whe
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
-from typing import Any, TextIO
+from dataclasses import dataclass
+from typing import Any
+
+logger = logging.getLogger(__name__)
 
 LOG_EVERY_S = 10.0
 """Seconds between two log lines of a running task."""
 
 
-def log_line(text: str, stream: TextIO | None = None) -> None:
-    """Print ``HH:MM:SS text`` on ``stream`` (stderr), flushed."""
-    print(f"{time.strftime('%H:%M:%S')} {text}", file=stream or sys.stderr, flush=True)
+@dataclass
+class _Task:
+    """When a task started (and at which count), and when it last logged a line."""
+
+    started: float
+    first_done: int
+    logged: float
+    finished: bool = False
+
+    def rate(self, done: int, now: float) -> str:
+        """`` (R/s)``: units per second since the start ("" before any time or unit)."""
+        seconds, counted = now - self.started, done - self.first_done
+        return f" ({counted / seconds:.1f}/s)" if seconds > 0 and counted > 0 else ""
 
 
 class PlainProgress:
-    """Timestamped lines per task (see the module docstring)."""
+    """Timestamped log lines per task (see the module docstring)."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream
-        self.started: dict[str, float] = {}
-        self.logged: dict[str, float] = {}
+    def __init__(self) -> None:
+        self.tasks: dict[str, _Task] = {}
 
-    def __call__(self, task: str, done: int, total: int) -> None:
+    def __call__(self, task: str, done: int, total: int, note: str = "") -> None:
         now = time.perf_counter()
-        if task not in self.started:
-            self.started[task] = self.logged[task] = now
-            if done < total:
-                log_line(f"{task}: {done}/{total}", self.stream)
+        state = self.tasks.get(task)
+        if state is not None and state.finished and done >= total:
+            return  # the end is said once
+        start = state is None or state.finished  # a new task, or one run again
+        if start:
+            state = self.tasks[task] = _Task(now, done, now)
+        assert state is not None
+        tail = f"  {note}" if note else ""
         if done >= total:
-            if self.logged.get(task) != -1.0:
-                seconds = now - self.started[task]
-                rate = f" ({done / seconds:.1f}/s)" if seconds > 0 else ""
-                log_line(f"{task}: {done}/{total} in {seconds:.1f} s{rate}", self.stream)
-                self.logged[task] = -1.0  # finished: said once
-        elif now - self.logged[task] >= LOG_EVERY_S:
-            seconds = now - self.started[task]
-            log_line(f"{task}: {done}/{total} ({done / seconds:.1f}/s)", self.stream)
-            self.logged[task] = now
+            seconds = now - state.started
+            logger.info(
+                "%s: %d/%d in %.1f s%s%s", task, done, total, seconds, state.rate(done, now), tail
+            )
+            state.finished = True
+        elif start or note or now - state.logged >= LOG_EVERY_S:
+            rate = "" if start else state.rate(done, now)
+            logger.info("%s: %d/%d%s%s", task, done, total, rate, tail)
+            state.logged = now
 
     def __enter__(self) -> PlainProgress:
         return self
@@ -57,25 +76,38 @@ class PlainProgress:
 
 
 class BarProgress:
-    """A rich bar per task on stderr."""
+    """A rich bar per task on stderr (its note after the bar)."""
 
-    def __init__(self) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    def __init__(self, console: Any = None) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        from retinasim.cli.output import stderr_console
 
         self.progress = Progress(
             "[progress.description]{task.description}",
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            console=Console(stderr=True),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[note]}"),
+            console=console or stderr_console(),
         )
         self.tasks: dict[str, Any] = {}
 
-    def __call__(self, task: str, done: int, total: int) -> None:
+    def __call__(self, task: str, done: int, total: int, note: str = "") -> None:
         if task not in self.tasks:
-            self.tasks[task] = self.progress.add_task(task, total=total)
-        self.progress.update(self.tasks[task], completed=done, total=total)
+            self.tasks[task] = self.progress.add_task(task, total=total, completed=done, note=note)
+        elif note:
+            self.progress.update(self.tasks[task], completed=done, total=total, note=note)
+        else:
+            self.progress.update(self.tasks[task], completed=done, total=total)
 
     def __enter__(self) -> BarProgress:
         self.progress.start()

@@ -39,7 +39,7 @@ def _config(options: dict, saved: dict | None = None):
 
 def _check_run_dir(run_dir: Path, command: str) -> None:
     """Refuse what is not a trained run folder, saying what it is instead."""
-    from retinasim.training.run_folder import RunFolder
+    from retinasim.run_folder import RunFolder
 
     if not run_dir.exists():
         raise RetinasimError(f"{run_dir}: no such run folder")
@@ -60,7 +60,7 @@ def _analyze(run_dir: Path, config, steps: tuple[str, ...]) -> Path:
     from retinasim.dissect.pipeline import Analysis
     from retinasim.figures import make_figures
     from retinasim.report import build_report
-    from retinasim.training.run_folder import check_run_files
+    from retinasim.run_folder import check_run_files
 
     # Every saved result this command reads but does not rewrite, checked before writing.
     check_run_files(run_dir, skip_steps=steps)
@@ -91,11 +91,11 @@ def run(
     threads: Annotated[int | None, THREADS] = None,
 ) -> None:
     """Train a circuit, evaluate it, run every analysis, draw the figures, write report.html."""
+    from retinasim.cli.progress import phase_progress
     from retinasim.cli.train_commands import training_layout
     from retinasim.spec import load_circuit
     from retinasim.training import evaluate_run
     from retinasim.training import train as run_training
-    from retinasim.training.progress import evaluation_progress
 
     if resume and overwrite:
         raise RetinasimError("--resume and --overwrite exclude each other; choose one")
@@ -107,15 +107,16 @@ def run(
     spec = load_circuit(circuit)
     layout = training_layout(spec, "cpu", processes, threads)
     with run_folder_lock(out):
-        run_training(
-            spec,
-            out,
-            resume=resume,
-            overwrite=overwrite,
-            processes=layout.processes,
-            threads=layout.threads,
-        )
-        with evaluation_progress(3 * evaluation_n) as progress:
+        with phase_progress() as progress:
+            run_training(
+                spec,
+                out,
+                resume=resume,
+                overwrite=overwrite,
+                progress=progress,
+                processes=layout.processes,
+                threads=layout.threads,
+            )
             evaluate_run(out, n=evaluation_n, progress=progress)
         report = _analyze(out, config, _all_steps())
     typer.echo(f"{out}: report written to {report}")
@@ -152,7 +153,7 @@ def analyze(
     saved results is refused (rerun every step instead).
     """
     from retinasim.dissect.pipeline import STEPS
-    from retinasim.training.run_folder import ANALYSIS, read_json
+    from retinasim.run_folder import ANALYSIS, read_json
     from retinasim.util.lock import run_folder_lock
 
     steps = tuple(only) if only else STEPS
@@ -172,8 +173,8 @@ def report(
     """Redraw the figures and rebuild report.html from the saved results (no recomputation)."""
     from retinasim.figures import make_figures
     from retinasim.report import build_report
+    from retinasim.run_folder import check_run_files
     from retinasim.training import load_trained
-    from retinasim.training.run_folder import check_run_files
     from retinasim.util.lock import run_folder_lock
 
     _check_run_dir(run_dir, "report")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sys
@@ -64,19 +65,22 @@ def train(
     }
     overrides.update({key: value for key, value in options.items() if value is not None})
     spec = apply_overrides(load_circuit(circuit), overrides)
+    from retinasim.cli.progress import phase_progress
     from retinasim.training import train as run_training
 
     layout = training_layout(spec, device, processes, threads)
-    metrics = run_training(
-        spec,
-        out,
-        device=device,
-        resume=resume,
-        overwrite=overwrite,
-        stop_after=stop_after,
-        processes=layout.processes,
-        threads=layout.threads,
-    )
+    with phase_progress() if _is_main() else contextlib.nullcontext() as progress:
+        metrics = run_training(
+            spec,
+            out,
+            device=device,
+            resume=resume,
+            overwrite=overwrite,
+            progress=progress,
+            stop_after=stop_after,
+            processes=layout.processes,
+            threads=layout.threads,
+        )
     if metrics is not None and _is_main():
         print(
             f"{out}: {metrics['status']} after {metrics['steps']} steps "
@@ -152,9 +156,9 @@ def evaluate(
 
     Also saves the labelled result as evaluation.nc (netCDF) in the run folder.
     """
+    from retinasim.cli.progress import phase_progress
     from retinasim.training.evaluate import evaluate_run, evaluation_alphas
-    from retinasim.training.progress import evaluation_progress
-    from retinasim.training.report import evaluation_json, print_evaluation
+    from retinasim.training.report import evaluation_json
 
     alphas = list(alpha or [])
     for extra in ctx.args:  # the values after the first one of "--alpha 1 1.7 2"
@@ -168,12 +172,12 @@ def evaluate(
         raise RetinasimError(f"--alpha values must be finite, got {alphas}")
     if batch_size < 1:
         raise RetinasimError(f"--batch-size must be at least 1, got {batch_size}")
-    from retinasim.training.run_folder import RunFolder
+    from retinasim.run_folder import RunFolder
     from retinasim.util.lock import run_folder_lock
 
     with run_folder_lock(run_dir, create=False):
         tested = evaluation_alphas(RunFolder(run_dir).load_spec(), alphas or None)
-        with evaluation_progress(len(tested or [None]) * n) as progress:
+        with phase_progress() as progress:
             dataset = evaluate_run(
                 run_dir, alphas=tested, n=n, device=device, batch_size=batch_size, progress=progress
             )
@@ -182,6 +186,18 @@ def evaluate(
         print()
     else:
         print_evaluation(dataset, run_dir)
+
+
+def print_evaluation(dataset: Any, run_dir: Path) -> None:
+    """Print the evaluation's table and where it was saved (stdout)."""
+    from rich.console import Console
+
+    from retinasim.run_folder import EVALUATION
+    from retinasim.training.report import evaluation_table
+
+    console = Console(width=200)
+    console.print(evaluation_table(dataset, run_dir))
+    console.print(f"saved {Path(run_dir) / EVALUATION}")
 
 
 def register(app: typer.Typer) -> None:

@@ -31,10 +31,11 @@ from retinasim.util.cpu import usable_cores
 DISSECTION = "dissection.json"
 TERMINATE_GRACE_S = 10.0
 """Seconds a stopped comparison waits for each worker to checkpoint before it kills it."""
-DISSECTION_VERSION = 3  # 3: direction selectivity from the full dissection's bar protocol
+DISSECTION_VERSION = 4  # 4: critical relative to the unlesioned accuracy (as `run`),
+# vector_dsi_p_value (was dsi_p_value); 3: direction selectivity from the bar protocol
 """Bumped when the light dissection changes, so saved dissections are redone. (The
 per-type arrays that the report keeps, ``lesion_accuracy``, ``dsi`` ..., are in every
-version-3 ``dissection.json`` already: rows are rebuilt from them.)"""
+version-4 ``dissection.json`` already: rows are rebuilt from them.)"""
 REFERENCES = {"authors": "murray2021"}
 """``--reference`` names: ``authors`` is the authors' trained model of the paper (``model.pt``);
 any name of :data:`retinasim.authors.MODELS` is accepted too."""
@@ -113,7 +114,6 @@ def _run(job: RunJob) -> dict[str, Any]:
     from retinasim.compare.dissect import light_dissection
     from retinasim.spec import load_circuit
     from retinasim.training import apply_overrides, evaluate_run, train
-    from retinasim.training.progress import SilentReporter
     from retinasim.util.cpu import tune_cpu_allocator
 
     torch.set_num_threads(job.threads)
@@ -127,7 +127,7 @@ def _run(job: RunJob) -> dict[str, Any]:
         spec = apply_overrides(load_circuit(job.circuit_file), {**job.overrides, "seed": job.seed})
         folder.parent.mkdir(parents=True, exist_ok=True)
         _log_attempt(folder)
-        metrics = train(spec, folder, resume=True, reporter=SilentReporter())
+        metrics = train(spec, folder, resume=True)
     evaluation = _evaluation(job, folder, fresh=trained_now)
     if evaluation is None:
         evaluation = evaluate_run(folder, alphas=job.alphas, n=job.n_eval)

@@ -16,8 +16,9 @@ import xarray as xr
 
 from retinasim.dissect.behaviour import DIRECTIONS
 from retinasim.dissect.errors import DissectionError
-from retinasim.dissect.lesions import Progress, per_direction
+from retinasim.dissect.lesions import per_direction
 from retinasim.engine import Engine, StimulusSet
+from retinasim.util.progress import Progress
 
 
 def complement(type_names: Mapping[str, list[str]], kept: Mapping[str, list[int]]) -> dict:

@@ -14,6 +14,7 @@ import xarray as xr
 from retinasim.analysis.labels import labelled
 from retinasim.dissect.evaluation import Lesions, lesion_label
 from retinasim.engine import Engine, StimulusSet, moving_dots_set
+from retinasim.util.progress import Progress
 
 DIRECTIONS = ("left", "right")
 DEFAULT_ALPHAS = tuple(np.round(np.arange(0.0, 4.01, 0.25), 2))
@@ -54,7 +55,7 @@ def psychometric_curve(
     lesions: Lesions | None = None,
     stimuli: StimulusSet | None = None,
     seed: int | None = None,
-    progress=None,
+    progress: Progress | None = None,
 ) -> xr.Dataset:
     """Accuracy as a function of the fast/slow speed ratio alpha.
 
@@ -72,7 +73,7 @@ def psychometric_curve(
         A prepared :func:`~retinasim.engine.moving_dots_set` (overrides ``alphas``, ``n``,
         ``seed``).
     progress
-        ``progress(done, total)`` after every batch of stimuli.
+        Told the stimuli done after every batch (:mod:`retinasim.util.progress`).
 
     Returns
     -------

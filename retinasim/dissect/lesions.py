@@ -6,17 +6,13 @@ same as the authors' zeroing of its temporal weights and bias for ReLU cells.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import xarray as xr
 
 from retinasim.dissect.behaviour import DIRECTIONS
 from retinasim.dissect.errors import DissectionError
 from retinasim.engine import Engine, Lesions, StimulusSet
-
-Progress = Callable[[int, int], None]
-"""Called as ``progress(done, total)`` after each batch of stimuli (all lesion sets)."""
+from retinasim.util.progress import Progress
 
 
 def per_direction(correct: np.ndarray, trials: dict[str, np.ndarray]) -> list[float]:
@@ -98,24 +94,58 @@ def lesion_scan(
     return dataset
 
 
-def critical_types(
-    scan: xr.Dataset,
-    *,
-    threshold: float = 0.95,
-    relative: bool = True,
-    layer: str | None = None,
-) -> list[tuple[str, int]]:
-    """Cell types whose lesion drops accuracy below ``threshold`` (the paper: 95%).
+CRITICAL_THRESHOLD = 0.95
+"""The paper's bar for a critical type: lesioned, the model keeps less than 95% of its accuracy."""
 
-    With ``relative`` the bar is ``threshold × intact accuracy`` (the same as the paper's rule
-    for its intact accuracy of 1.00, and meaningful for models that are not perfect);
-    otherwise ``threshold`` is an absolute fraction correct. Returns ``(layer, type_index)``
-    pairs in scan order, optionally of one ``layer`` only.
+
+def critical_mask(
+    lesioned_accuracy: np.ndarray | list[float] | float,
+    intact_accuracy: float,
+    *,
+    threshold: float = CRITICAL_THRESHOLD,
+) -> np.ndarray:
+    """Which lesions make their type *critical*: the one definition of the word in retinasim.
+
+    A cell type is critical when silencing it leaves accuracy below ``threshold × intact
+    accuracy`` (the paper, Fig. 3C: "any cell type that does not impact model accuracy below
+    95% was excluded", said of a model whose intact accuracy is 1.00, where this relative bar
+    and an absolute 0.95 coincide). Relative to the intact model, the rule asks the same
+    question of a model that is not perfect: does this lesion cost more than 5% of what the
+    model does? (An absolute bar would call every type of a model below 95% critical.)
+
+    Parameters
+    ----------
+    lesioned_accuracy
+        Fraction correct with each type silenced.
+    intact_accuracy
+        Fraction correct of the same model on the same stimuli with nothing silenced.
+    threshold
+        The fraction of intact accuracy below which a lesion is critical, in (0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        Booleans, the shape of ``lesioned_accuracy``.
     """
     if not 0 < threshold <= 1:
         raise DissectionError(f"the critical threshold must be in (0, 1], got {threshold}")
-    bar = threshold * scan.attrs["intact_accuracy"] if relative else threshold
-    chosen = scan["accuracy"].values < bar
+    return np.asarray(lesioned_accuracy, dtype=float) < threshold * float(intact_accuracy)
+
+
+def critical_types(
+    scan: xr.Dataset,
+    *,
+    threshold: float = CRITICAL_THRESHOLD,
+    layer: str | None = None,
+) -> list[tuple[str, int]]:
+    """The critical cell types of a :func:`lesion_scan` (:func:`critical_mask`: lesioned
+    accuracy below ``threshold`` × the scan's intact accuracy).
+
+    Returns ``(layer, type_index)`` pairs in scan order, optionally of one ``layer`` only.
+    """
+    chosen = critical_mask(
+        scan["accuracy"].values, scan.attrs["intact_accuracy"], threshold=threshold
+    )
     pairs = zip(scan["layer"].values, scan["type_index"].values, strict=True)
     return [
         (str(lay), int(i))

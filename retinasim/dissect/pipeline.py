@@ -20,7 +20,6 @@ summary    ``cell_types.csv``, ``summary.json`` (sentences per critical type)
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import xarray as xr
@@ -28,15 +27,15 @@ import xarray as xr
 from retinasim.dissect.config import AnalysisConfig
 from retinasim.dissect.errors import DissectionError
 from retinasim.util.files import atomic_path, atomic_write_text
+from retinasim.util.progress import Progress, as_task, silent
 
 STEPS = ("behaviour", "lesions", "ablation", "amplitude", "tuning", "deepvis", "summary")
 ANALYSIS_DIR = "analysis"
-Progress = Callable[[str, int, int], None]
-"""``progress(task, done, total)``."""
 
 
 class Analysis:
-    """The analyses of one run folder (loads the trained circuit once)."""
+    """The analyses of one run folder (loads the trained circuit once); each step reports
+    its progress as one or more named tasks (:mod:`retinasim.util.progress`)."""
 
     def __init__(
         self, run_dir: str | Path, config: AnalysisConfig, progress: Progress | None = None
@@ -47,10 +46,10 @@ class Analysis:
         self.folder = self.run_dir / ANALYSIS_DIR
         self.config = config
         self.circuit, self.spec = load_trained(self.run_dir)
-        self._progress = progress or (lambda task, done, total: None)
-        from retinasim.training.data import moving_dots
+        self._progress: Progress = progress or silent
+        from retinasim.task import task_generator
 
-        self.s_values = config.s_values(tuple(moving_dots(self.spec).s_range))
+        self.s_values = config.s_values(tuple(task_generator(self.spec).s_range))
 
     # -- storage ---------------------------------------------------------------------------
     def save(self, name: str, data: xr.Dataset | xr.DataArray) -> None:
@@ -65,7 +64,7 @@ class Analysis:
 
     def load(self, name: str) -> xr.Dataset:
         """A saved result (the run folder's checked reader: damage is a RunFolderError)."""
-        from retinasim.training.run_folder import read_netcdf
+        from retinasim.run_folder import read_netcdf
 
         dataset = read_netcdf(self.folder / name)
         if dataset is None:
@@ -79,7 +78,7 @@ class Analysis:
 
     def read_json(self, name: str):
         """A saved JSON result (the run folder's checked reader)."""
-        from retinasim.training.run_folder import read_json
+        from retinasim.run_folder import read_json
 
         path = self.folder / name
         if not path.exists():
@@ -99,7 +98,7 @@ class Analysis:
     def _write_config(self, steps: tuple[str, ...]) -> None:
         """Record the sizes of this analysis in ``config.json``; rerunning only some steps
         keeps the record of the others and refuses sizes unlike theirs (a mixed folder)."""
-        from retinasim.training.run_folder import read_json
+        from retinasim.run_folder import read_json
 
         config = self.config.to_dict()
         saved = read_json(self.folder / "config.json")
@@ -118,9 +117,9 @@ class Analysis:
             config = {**saved, **config}
         self.write_json("config.json", config)
 
-    def _bar(self, task: str):
-        """A ``progress(done, total)`` callback for the progress display of ``task``."""
-        return lambda done, total: self._progress(task, done, total)
+    def _bar(self, task: str) -> Progress | None:
+        """This analysis' progress, reporting the work it is given as ``task``."""
+        return as_task(self._progress, task)
 
     def _psychometric(self, lesions=None, task: str = "psychometric curve") -> xr.Dataset:
         from retinasim.dissect.behaviour import psychometric_curve

@@ -13,7 +13,7 @@ as a plain forward pass of the lesioned circuit (tested).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,12 +21,12 @@ import torch
 
 from retinasim.circuit.lesions import resolve_lesions
 from retinasim.engine.stimulus_set import StimulusSet
+from retinasim.util.progress import Progress
 
 Lesions = Mapping[str, Iterable[int | str]]
 """Layer → cell types to silence (indices or names)."""
-
-Progress = Callable[[int, int], None]
-"""``progress(stimuli_done, stimuli_total)``, called after every batch."""
+TASK = "simulation"
+"""The name the engine reports its progress under."""
 
 
 def decision_logits(logits: torch.Tensor, spec) -> torch.Tensor:
@@ -96,9 +96,11 @@ class Engine:
         *,
         progress: Progress | None = None,
     ) -> EngineResult:
-        """Decisions on every stimulus of ``stimuli`` for each lesion set (None: intact)."""
-        from retinasim.training.data import circuit_input
+        """Decisions on every stimulus of ``stimuli`` for each lesion set (None: intact).
 
+        ``progress`` (:mod:`retinasim.util.progress`) is told the stimuli done after every
+        batch, as the task :data:`TASK` (callers rename it with ``as_task``).
+        """
         if not lesion_sets:
             raise ValueError("no lesion sets to run (pass [None] for the intact circuit)")
         circuit = self.circuit
@@ -109,14 +111,13 @@ class Engine:
         trials: list[dict[str, np.ndarray]] = []
         done = 0
         if progress is not None:
-            progress(0, len(stimuli))
+            progress(TASK, 0, len(stimuli))
         was_training = circuit.training
         circuit.eval()
         try:
             with torch.no_grad():
                 for batch, batch_trials in stimuli.batches(self.batch_size, self.device):
-                    video = circuit_input(batch.video, self.spec.training)
-                    output, cache = circuit.run_cached(video, needed)
+                    output, cache = circuit.run_cached(batch.video, needed)
                     intact = decision_logits(output.logits, self.spec)
                     per_set = []
                     for lesions, restart in zip(lesion_sets, restarts, strict=True):
@@ -133,7 +134,7 @@ class Engine:
                     trials.append(batch_trials)
                     done += len(batch_trials["index"])
                     if progress is not None:
-                        progress(done, len(stimuli))
+                        progress(TASK, done, len(stimuli))
         finally:
             circuit.train(was_training)
         return EngineResult(

@@ -4,14 +4,19 @@ Launch with ``torchrun`` (it sets ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MA
 ``MASTER_PORT``): backend ``gloo`` on CPU and ``nccl`` on CUDA, one process per GPU.
 :func:`spawn_local` starts ``world`` CPU processes on this machine without torchrun.
 Each rank trains on its own share of every global batch (see :mod:`retinasim.training.data`);
-only rank 0 writes files.
+only rank 0 writes files. The processes of :func:`spawn_local` send their log records and
+progress back to the process that started them (:class:`_Relay`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import logging
 import os
 import socket
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +25,7 @@ import torch.distributed as dist
 
 from retinasim.training.errors import TrainingError
 from retinasim.util.cpu import tune_cpu_allocator
+from retinasim.util.progress import Progress
 
 
 @dataclass(frozen=True)
@@ -124,7 +130,9 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _worker(rank: int, world: int, port: int, spec_data: dict[str, Any], kwargs: dict) -> None:
+def _worker(
+    rank: int, world: int, port: int, spec_data: dict[str, Any], kwargs: dict, relay: _Relay
+) -> None:
     os.environ.update(
         RANK=str(rank),
         LOCAL_RANK=str(rank),
@@ -137,7 +145,7 @@ def _worker(rank: int, world: int, port: int, spec_data: dict[str, Any], kwargs:
     from retinasim.spec import CircuitSpec
     from retinasim.training.loop import train
 
-    train(CircuitSpec.model_validate(spec_data), **kwargs)
+    train(CircuitSpec.model_validate(spec_data), progress=relay.attach(), **kwargs)
 
 
 def _process_error(last_line: str) -> Exception:
@@ -160,29 +168,85 @@ def _process_error(last_line: str) -> Exception:
 
 
 def spawn_local(
-    spec: Any, world: int, *, threads_per_process: int = 1, **kwargs: Any
+    spec: Any,
+    world: int,
+    *,
+    threads_per_process: int = 1,
+    progress: Progress | None = None,
+    **kwargs: Any,
 ) -> dict[str, Any]:
     """Train ``spec`` with ``world`` CPU processes (gloo) on this machine, without torchrun.
 
     ``kwargs`` are passed to :func:`retinasim.training.loop.train` (``out``, ``resume``, ...,
-    everything picklable). Returns the run's final metrics (its ``metrics.json``, or ``{}``
-    when the run stopped early without writing them). Raises :class:`TrainingError` if a
-    process fails.
+    everything picklable). ``progress`` and the records of the ``retinasim`` loggers come
+    back from the processes to this one (:class:`_Relay`). Returns the run's final metrics
+    (its ``metrics.json``, or ``{}`` when the run stopped early without writing them). Raises
+    :class:`TrainingError` if a process fails.
     """
     import torch.multiprocessing as mp
 
-    from retinasim.training.run_folder import METRICS, RunFolder
+    from retinasim.run_folder import METRICS, RunFolder
 
     kwargs = {**kwargs, "threads_per_process": threads_per_process, "device": "cpu"}
     try:
-        mp.spawn(
-            _worker,
-            args=(world, _free_port(), spec.model_dump(mode="json"), kwargs),
-            nprocs=world,
-            join=True,
-        )
+        with _relayed(progress) as relay:
+            mp.spawn(
+                _worker,
+                args=(world, _free_port(), spec.model_dump(mode="json"), kwargs, relay),
+                nprocs=world,
+                join=True,
+            )
     except mp.ProcessRaisedException as error:
         raise _process_error(str(error).strip().splitlines()[-1]) from None
     except mp.ProcessExitedException as error:  # killed, or died before raising
         raise TrainingError(f"a training process failed: {error}") from None
     return RunFolder(kwargs["out"]).read_json(METRICS, {}) or {}
+
+
+class _Relay:
+    """Sends a spawned process' log records and progress to the process that spawned it,
+    where the caller's logging configuration and progress display apply."""
+
+    def __init__(self, queue: Any, level: int, forwards_progress: bool) -> None:
+        self.queue, self.level, self.forwards_progress = queue, level, forwards_progress
+
+    def attach(self) -> Progress | None:
+        """In the spawned process: forward what the ``retinasim`` loggers say (at the
+        spawner's level); returns the progress to train with (None if the spawner has none)."""
+        from logging.handlers import QueueHandler
+
+        package = logging.getLogger("retinasim")
+        package.setLevel(self.level)
+        package.addHandler(QueueHandler(self.queue))
+        return self.progress if self.forwards_progress else None
+
+    def progress(self, task: str, done: int, total: int, note: str = "") -> None:
+        """A :class:`~retinasim.util.progress.Progress` that forwards every call."""
+        self.queue.put((task, done, total, note))
+
+
+@contextlib.contextmanager
+def _relayed(progress: Progress | None) -> Iterator[_Relay]:
+    """A :class:`_Relay` for spawned processes, delivered here by a thread until the end."""
+    import multiprocessing
+
+    queue = multiprocessing.get_context("spawn").Queue()
+    level = logging.getLogger("retinasim").getEffectiveLevel()
+    thread = threading.Thread(target=_deliver, args=(queue, progress), daemon=True)
+    thread.start()
+    try:
+        yield _Relay(queue, level, progress is not None)
+    finally:
+        queue.put(None)
+        thread.join()
+        queue.close()
+
+
+def _deliver(queue: Any, progress: Progress | None) -> None:
+    """Hand each relayed log record to its logger here, and each progress call to
+    ``progress``, until the ``None`` that ends the relay."""
+    while (item := queue.get()) is not None:
+        if isinstance(item, logging.LogRecord):
+            logging.getLogger(item.name).handle(item)
+        elif progress is not None:
+            progress(*item)

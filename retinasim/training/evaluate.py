@@ -10,21 +10,21 @@ accuracy overall and by class.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from functools import partial
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
+from retinasim.provenance import provenance
+from retinasim.run_folder import EVALUATION, METRICS, RunFolder
 from retinasim.spec import accepted_spec_hashes, spec_hash
+from retinasim.task import EVALUATION_PARAMETERS, task_generator
 from retinasim.training.checkpoint import check_finite, check_step, load_checkpoint, load_weights
-from retinasim.training.data import EVALUATION_PARAMETERS, moving_dots
 from retinasim.training.errors import TrainingError
 from retinasim.training.inference import predict
-from retinasim.training.provenance import provenance
-from retinasim.training.run_folder import EVALUATION, METRICS, RunFolder
 from retinasim.util.files import atomic_path
+from retinasim.util.progress import Progress, as_task
 
 N_S_BINS = 10
 """Number of s bins: deciles of the uniform training distribution of s."""
@@ -41,13 +41,13 @@ def evaluation_alphas(spec, alphas: Sequence[float] | None = None) -> list[float
     Raises :class:`~retinasim.training.errors.TrainingError` for values that are not finite
     and >= 0, or when the task has no speed ratio.
     """
-    from retinasim.stimuli import generator_class
+    from retinasim.plugins import generator_class
 
     if alphas is None:
         fields = generator_class(spec.training.task).model_fields
         return list(DEFAULT_ALPHAS) if set(fields) >= EVALUATION_PARAMETERS else None
     _check_alphas(alphas)
-    moving_dots(spec, alpha=alphas[0])  # a task without alpha: its clear error
+    task_generator(spec, alpha=alphas[0])  # a task without alpha: its clear error
     return list(alphas)
 
 
@@ -71,6 +71,11 @@ def load_trained(run_dir: str | Path, device: str = "cpu"):
     return circuit.eval(), spec
 
 
+def evaluation_task(alpha: float | None) -> str:
+    """The progress task of the evaluation at ``alpha`` (None: a task tested as trained)."""
+    return "evaluating as trained" if alpha is None else f"evaluating alpha = {alpha:g}"
+
+
 def evaluate_run(
     run_dir: str | Path,
     *,
@@ -79,13 +84,13 @@ def evaluate_run(
     device: str = "cpu",
     batch_size: int = 16,
     save: bool = True,
-    progress: Callable[[float, int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> xr.Dataset:
     """Test a run on ``n`` held-out stimuli at each ``alpha``; save ``evaluation.nc``.
 
     ``alphas`` defaults to :func:`evaluation_alphas` (1, 1.7 and 2 for a speed-ratio task; a
-    task without one is tested as trained). ``progress(alpha, n_done, n)`` is called after
-    every batch (for progress bars; ``alpha`` is None as trained).
+    task without one is tested as trained). ``progress`` is told the stimuli done after
+    every batch, one task per alpha (:func:`evaluation_task`).
 
     Returns
     -------
@@ -112,19 +117,19 @@ def evaluate_run(
         return predict(
             circuit,
             spec,
-            moving_dots(spec, alpha=alpha),
+            task_generator(spec, alpha=alpha),
             seed=seed,
             count=n,
             device=device,
             batch_size=batch_size,
-            on_batch=None if progress is None else partial(progress, alpha, total=n),
+            progress=as_task(progress, evaluation_task(alpha)),
         )
 
     classes = list(spec.readout.classes)
     if alphas is None:
         dataset = _label_as_trained(run_at(None), classes)
     else:
-        base = moving_dots(spec)
+        base = task_generator(spec)
         low, high = base.s_range if base.s is None else (base.s, base.s)
         dataset = _label([run_at(a) for a in alphas], alphas, low, high, classes)
     run = RunFolder(run_dir)

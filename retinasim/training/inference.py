@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -11,6 +9,7 @@ import torch.nn.functional as F
 from retinasim.engine.engine import decision_logits
 from retinasim.spec import CircuitSpec
 from retinasim.stimuli.moving_dots import MovingDots
+from retinasim.util.progress import Progress
 
 __all__ = ["decision_logits", "predict", "training_loss"]
 
@@ -40,12 +39,12 @@ def predict(
     count: int,
     device: torch.device | str = "cpu",
     batch_size: int = 16,
-    on_batch: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, np.ndarray]:
     """Run stimuli ``0 .. count - 1`` of set ``seed`` through ``circuit`` in eval mode
     (one run of the :class:`~retinasim.engine.Engine`).
 
-    ``on_batch(n_done)`` is called after every batch (for progress bars).
+    ``progress`` is told the stimuli done after every batch (:mod:`retinasim.util.progress`).
 
     Returns
     -------
@@ -58,7 +57,6 @@ def predict(
 
     stimuli = StimulusSet([Condition(generator)], count, seed)
     engine = Engine(circuit, spec, batch_size=batch_size, device=device)
-    progress = None if on_batch is None else (lambda done, total: on_batch(done))
     result = engine.run(stimuli, progress=progress)
     return {
         "logits": result.logits[0],

@@ -1,14 +1,18 @@
-"""Present an evaluation Dataset: a rich table for people, a dict for machines."""
+"""Present an evaluation Dataset: a rich table for people, a dict for machines (the command
+line prints them)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
 
-from retinasim.training.run_folder import EVALUATION
+from retinasim.run_folder import EVALUATION
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 def _number(value: Any) -> float | None:
@@ -61,26 +65,22 @@ def evaluation_json(dataset: xr.Dataset, run_dir: str | Path) -> dict[str, Any]:
     return {**summary, "results": results}
 
 
-def print_evaluation(dataset: xr.Dataset, run_dir: str | Path) -> None:
-    """Print one row per alpha: accuracy overall, by fast direction and by s decile (a task
-    tested as trained: one row, overall and by class)."""
-    from rich.console import Console
+def evaluation_table(dataset: xr.Dataset, run_dir: str | Path) -> Table:
+    """One row per alpha: accuracy overall, by fast direction and by s decile (a task tested
+    as trained: one row, overall and by class)."""
     from rich.table import Table
 
     table = Table(
         title=f"{run_dir}: accuracy on {dataset.sizes['trial']} held-out stimuli "
         f"(test seed {dataset.attrs['test_seed']})"
     )
-    console = Console(width=200)
     if "alpha" not in dataset.dims:
         table.add_column("all", style="bold")
         for c in dataset["class"].values:
             table.add_column(str(c))
         values = [dataset.accuracy, *dataset.accuracy_by_class.values]
         table.add_row(*(_cell(v) for v in values))
-        console.print(table)
-        console.print(f"saved {Path(run_dir) / EVALUATION}")
-        return
+        return table
     table.add_column("alpha")
     table.add_column("all", style="bold")
     for d in dataset.fast_direction.values:
@@ -96,5 +96,4 @@ def print_evaluation(dataset: xr.Dataset, run_dir: str | Path) -> None:
             *(_cell(v) for v in at.accuracy_by_fast_direction.values),
             *(_cell(v) for v in at.accuracy_by_s_bin.values),
         )
-    console.print(table)
-    console.print(f"saved {Path(run_dir) / EVALUATION}")
+    return table

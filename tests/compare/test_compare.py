@@ -138,7 +138,6 @@ def test_an_interrupted_run_is_resumed_not_restarted(tmp_path: Path) -> None:
     from retinasim.compare.runs import RunJob, run_dir, run_job
     from retinasim.spec import load_circuit
     from retinasim.training import apply_overrides, train
-    from retinasim.training.progress import SilentReporter
 
     file = tiny("murray2021", tmp_path)
     job = RunJob(str(file), "m", 0, str(tmp_path / "cmp"), {"steps": 4}, n_eval=4, n_dissect=4)
@@ -147,7 +146,7 @@ def test_an_interrupted_run_is_resumed_not_restarted(tmp_path: Path) -> None:
     spec = apply_overrides(load_circuit(file), {"steps": 4, "seed": 0})
     threads = torch.get_num_threads()
     try:
-        train(spec, folder, reporter=SilentReporter(), stop_after=2)  # "killed" after 2 steps
+        train(spec, folder, stop_after=2)  # "killed" after 2 steps
         assert json.loads((folder / "metrics.json").read_text())["status"] != "completed"
         row = run_job(job)
     finally:

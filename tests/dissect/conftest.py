@@ -14,12 +14,11 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Run folder of ``tiny3.yaml`` trained for its 300 steps (about 5 s)."""
     from retinasim.spec import load_circuit
     from retinasim.training import train
-    from retinasim.training.progress import SilentReporter
 
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     out = tmp_path_factory.mktemp("tiny3") / "run"
-    train(load_circuit(TINY3), out, reporter=SilentReporter())
+    train(load_circuit(TINY3), out)
     torch.set_num_threads(before)
     return out
 

@@ -19,13 +19,12 @@ from retinasim.stimuli import MovingBars
 def trained(tmp_path_factory):
     from retinasim.spec import load_circuit
     from retinasim.training import load_trained, train
-    from retinasim.training.progress import SilentReporter
 
     out = tmp_path_factory.mktemp("tiny3") / "run"
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        train(load_circuit(TINY3), out, reporter=SilentReporter())
+        train(load_circuit(TINY3), out)
     finally:
         torch.set_num_threads(before)
     return load_trained(out)
@@ -34,11 +33,10 @@ def trained(tmp_path_factory):
 def _by_hand(circuit, spec, bars) -> xr.DataArray:
     """The old flat layout, built without ``record``: every layer's centre units on one
     ``cell_type`` dimension."""
-    from retinasim.training.data import circuit_input
 
     batch = bars.generate(range(bars.n_conditions), seed=0)
     with torch.no_grad():
-        activity = circuit.eval().run(circuit_input(batch.video, spec.training)).activity
+        activity = circuit.eval().run(batch.video).activity
     values, names = [], []
     for layer in circuit.layer_names:
         y, x = (size // 2 for size in activity[layer].shape[3:])

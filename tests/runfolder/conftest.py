@@ -22,11 +22,10 @@ def trained_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import torch
 
     from retinasim.training import evaluate_run, train
-    from retinasim.training.progress import SilentReporter
 
     torch.set_num_threads(1)
     run = tmp_path_factory.mktemp("template") / "run"
-    train(tiny_spec(**SMALL), run, reporter=SilentReporter())
+    train(tiny_spec(**SMALL), run)
     evaluate_run(run, alphas=[2.0], n=4, batch_size=4)
     analysis = run / "analysis"
     analysis.mkdir()

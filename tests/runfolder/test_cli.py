@@ -19,10 +19,7 @@ from trainhelpers import tiny_spec
 
 from retinasim.cli import main
 from retinasim.training import CheckpointError, RunFolderError, load_trained, train
-from retinasim.training.progress import SilentReporter
 from retinasim.util.lock import run_folder_lock
-
-QUIET = SilentReporter()
 
 
 def one_line_error(done: subprocess.CompletedProcess, code: int = 2) -> str:
@@ -75,7 +72,7 @@ def test_forged_checkpoints_are_refused_by_evaluate_and_resume(
         load_trained(trained)
     assert str(trained / "checkpoint.pt") in str(caught.value)
     with pytest.raises(CheckpointError, match=message):
-        train(tiny_spec(**_small()), trained, resume=True, reporter=QUIET)
+        train(tiny_spec(**_small()), trained, resume=True)
 
 
 def _small() -> dict:
@@ -89,7 +86,7 @@ def test_a_checkpoint_that_is_a_folder_is_refused_before_training(trained: Path)
     (trained / "checkpoint.pt").unlink()
     (trained / "checkpoint.pt").mkdir()
     with pytest.raises(RunFolderError, match=r"checkpoint\.pt: is not a file"):
-        train(tiny_spec(**_small()), trained, resume=True, reporter=QUIET)
+        train(tiny_spec(**_small()), trained, resume=True)
 
 
 # -- 2. nothing silently replaced or mixed -------------------------------------------------
@@ -98,7 +95,7 @@ def test_overwrite_removes_the_old_runs_analysis_figures_and_report(trained: Pat
     (trained / "figures" / "fig3a_psychometric.svg").write_text("<svg/>")
     (trained / "report.html").write_text("old")
     (trained / ".metrics.json.tmp.abc.json").write_text("stray")
-    train(tiny_spec(**_small()), trained, overwrite=True, reporter=QUIET)
+    train(tiny_spec(**_small()), trained, overwrite=True)
     names = {p.name for p in trained.iterdir()}
     assert not {"analysis", "figures", "report.html", "evaluation.nc"} & names
     assert not [n for n in names if ".tmp." in n]
@@ -107,7 +104,7 @@ def test_overwrite_removes_the_old_runs_analysis_figures_and_report(trained: Pat
 def test_resume_removes_the_temporaries_of_a_killed_run(trained: Path) -> None:
     (trained / ".checkpoint.pt.tmp.x1.pt").write_bytes(b"half")
     (trained / "analysis" / ".psychometric.nc.tmp.x2.nc").write_bytes(b"half")
-    train(tiny_spec(**_small()), trained, resume=True, reporter=QUIET)
+    train(tiny_spec(**_small()), trained, resume=True)
     assert not list(trained.rglob(".*.tmp.*"))
 
 
@@ -307,8 +304,8 @@ def test_names_cycles_and_shapes_are_reported_together(tmp_path: Path) -> None:
 def test_the_history_of_a_resumed_run_covers_every_step(tmp_path: Path) -> None:
     spec = tiny_spec(steps=7, batch_size=2, log_every=2, checkpoint_every=3, validation_size=2)
     run = tmp_path / "run"
-    train(spec, run, reporter=QUIET, stop_after=5)  # killed after step 5: checkpoint at 3
-    metrics = train(spec, run, resume=True, reporter=QUIET)
+    train(spec, run, stop_after=5)  # killed after step 5: checkpoint at 3
+    metrics = train(spec, run, resume=True)
     history = json.loads((run / "history.json").read_text())
     assert metrics["status"] == "completed"
     assert [row["step"] for row in history] == [2, 3, 4, 6, 7]  # log steps and checkpoints

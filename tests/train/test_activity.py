@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import io
 import json
+import logging
 import math
 from pathlib import Path
 
 from trainhelpers import tiny_spec
 
 from retinasim.compile import compile_circuit
+from retinasim.task import task_generator
 from retinasim.training import train
 from retinasim.training.activity import ActivityMeter
-from retinasim.training.data import moving_dots
-from retinasim.training.progress import PlainReporter
 
 
 def test_meter_counts_what_the_circuit_records_and_only_while_watching() -> None:
     spec = tiny_spec()
     circuit = compile_circuit(spec, seed=0)
-    video = moving_dots(spec).generate(range(4), seed=1).video
+    video = task_generator(spec).generate(range(4), seed=1).video
     meter = ActivityMeter(circuit)
     circuit(video)  # not watched: not counted
     with meter.watching():
@@ -39,7 +38,7 @@ def test_meter_counts_what_the_circuit_records_and_only_while_watching() -> None
 
 def test_every_history_row_has_each_layers_active_share(tmp_path: Path) -> None:
     spec = tiny_spec(steps=20, log_every=5, eval_every=10, checkpoint_every=10)
-    train(spec, tmp_path / "run", reporter=PlainReporter(io.StringIO()))
+    train(spec, tmp_path / "run")
     history = json.loads((tmp_path / "run" / "history.json").read_text())
     for row in history:
         assert set(row["active_fraction"]) == set(row["mean_activity"]) == {"bipolar", "ganglion"}
@@ -49,14 +48,14 @@ def test_every_history_row_has_each_layers_active_share(tmp_path: Path) -> None:
     assert 0.25 < history[0]["active_fraction"]["ganglion"] < 0.75
 
 
-def test_a_silent_readout_layer_is_reported_once(tmp_path: Path) -> None:
+def test_a_silent_readout_layer_is_reported_once(tmp_path: Path, caplog) -> None:
     # an absolute learning rate of 0.1 kills the tiny circuit's ganglion layer (docs/training.md)
     spec = tiny_spec(steps=60, learning_rate=0.1, log_every=10, eval_every=30, validation_size=16)
-    log = io.StringIO()
-    train(spec, tmp_path / "run", reporter=PlainReporter(log))
+    with caplog.at_level(logging.INFO, logger="retinasim"):
+        train(spec, tmp_path / "run")
     history = json.loads((tmp_path / "run" / "history.json").read_text())
     silent = [row["step"] for row in history if row["active_fraction"]["ganglion"] == 0.0]
-    warnings = [line for line in log.getvalue().splitlines() if "warning" in line]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert silent and len(warnings) == 1
     first = silent[0]
     assert f"no ganglion cell was active in steps {first - 9}-{first}" in warnings[0]

@@ -24,7 +24,7 @@ def test_train_then_evaluate_writes_a_complete_run_folder(tmp_path: Path) -> Non
     done = retinasim("train", circuit, "--out", run, "--steps", "20", "--set", "eval_every=0",
                      "--threads", "1")  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "step 20/20" in done.stderr  # plain log lines: stderr is not a terminal
+    assert "training: 20/20" in done.stderr  # plain log lines: stderr is not a terminal
     assert done.stdout.startswith(f"{run}: completed after 20 steps (320 stimuli")
     done = retinasim("evaluate", run, "--alpha", "1", "2", "--n", "40", "--json")
     assert done.returncode == 0, done.stderr

@@ -12,7 +12,6 @@ from trainhelpers import tiny_spec, write_tiny
 
 from retinasim.training import train
 from retinasim.training.checkpoint import load_checkpoint
-from retinasim.training.progress import SilentReporter
 from retinasim.util.cpu import MAX_PROCESSES, MIN_VALUES_PER_PROCESS, cpu_layout
 
 FULL_TASK = 255 * 255 * 51  # input values of one murray2021 stimulus
@@ -59,7 +58,7 @@ def test_small_steps_stay_in_one_process():
 def test_same_seed_and_layout_give_the_same_weights(tmp_path: Path):
     spec = tiny_spec(steps=6, log_every=3, eval_every=0, checkpoint_every=3, validation_size=8)
     for name in ("a", "b"):
-        train(spec, tmp_path / name, reporter=SilentReporter(), processes=2, threads=1)
+        train(spec, tmp_path / name, processes=2, threads=1)
     first = load_checkpoint(tmp_path / "a" / "checkpoint.pt")["model"]
     second = load_checkpoint(tmp_path / "b" / "checkpoint.pt")["model"]
     for key, tensor in first.items():

@@ -12,9 +12,9 @@ import pytest
 import torch
 from helpers import ROOT
 
+from retinasim.cli.progress import PlainProgress
 from retinasim.spec import load_circuit
 from retinasim.training import evaluate_run, train
-from retinasim.training.progress import PlainReporter
 
 CIRCUITS = ROOT / "circuits"
 
@@ -31,7 +31,7 @@ def test_profile_reaches_the_paper_accuracy_in_time(
     circuit: str, minutes: int, peak_dropout: float, tmp_path: Path
 ) -> None:
     torch.set_num_threads(2)
-    metrics = train(load_circuit(CIRCUITS / circuit), tmp_path / "run", reporter=PlainReporter())
+    metrics = train(load_circuit(CIRCUITS / circuit), tmp_path / "run", progress=PlainProgress())
     assert metrics["status"] == "completed"
     assert metrics["train_time_s"] <= minutes * 60, metrics
     history = json.loads((tmp_path / "run" / "history.json").read_text())

@@ -1,12 +1,13 @@
-"""Progress reporting: a rich bar on a terminal, plain timestamped lines otherwise."""
+"""Training reports progress through the one protocol: steps done, with a summary note."""
 
 from __future__ import annotations
 
-import io
+from pathlib import Path
 
-from rich.console import Console
+from trainhelpers import tiny_spec
 
-from retinasim.training.progress import PlainReporter, RichReporter
+from retinasim.training import train
+from retinasim.training.loop import TASK, _summary
 
 ROW = {
     "loss": 0.5,
@@ -17,22 +18,20 @@ ROW = {
 }
 
 
-def test_plain_lines_carry_loss_accuracy_and_speed() -> None:
-    stream = io.StringIO()
-    reporter = PlainReporter(stream)
-    reporter.start(100, 0)
-    reporter.update(10, ROW)
-    lines = stream.getvalue().splitlines()
-    assert lines[0].endswith("training: steps 0/100")
-    assert lines[1].endswith(
-        "step 10/100  loss 0.5000  acc 0.750  val 0.800  30.0 stim/s  lr 1.00e-03"
-    )
+def test_the_note_carries_loss_accuracy_and_speed() -> None:
+    assert _summary(ROW) == "loss 0.5000  acc 0.750  val 0.800  30.0 stim/s  lr 1.00e-03"
 
 
-def test_rich_bar_shows_the_same_summary() -> None:
-    stream = io.StringIO()
-    reporter = RichReporter(Console(file=stream, force_terminal=True, width=200))
-    reporter.start(100, 0)
-    reporter.update(10, ROW)
-    reporter.close()
-    assert "loss 0.5000  acc 0.750  val 0.800  30.0 stim/s" in stream.getvalue()
+def test_training_reports_its_start_and_every_logged_step(tmp_path: Path) -> None:
+    calls: list[tuple[str, int, int, str]] = []
+
+    def progress(task: str, done: int, total: int, note: str = "") -> None:
+        calls.append((task, done, total, note))
+
+    train(tiny_spec(steps=10, log_every=5, eval_every=0), tmp_path / "run", progress=progress)
+    assert [(task, done, total) for task, done, total, _ in calls] == [
+        (TASK, 0, 10),
+        (TASK, 5, 10),
+        (TASK, 10, 10),
+    ]
+    assert calls[0][3] == "" and all("stim/s" in note for *_, note in calls[1:])

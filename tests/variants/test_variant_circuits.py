@@ -13,7 +13,6 @@ from retinasim.compile import compile_circuit
 from retinasim.plugins import cell_types
 from retinasim.spec import Sign, WeightConstraint, load_circuit
 from retinasim.training import train
-from retinasim.training.progress import SilentReporter
 
 PROFILES = {"murray2021_paper"}
 """Training profiles: murray2021's circuit, another training section."""
@@ -76,7 +75,7 @@ def test_variant_validates_and_keeps_a_training_section(file: Path) -> None:
 def test_variant_compiles_and_trains_two_steps_at_test_size(file: Path, tmp_path: Path) -> None:
     small = shrink(data_of(file))
     spec = load_circuit(f"{file.stem}.yaml", text=yaml.safe_dump(small, sort_keys=False))
-    metrics = train(spec, tmp_path / "run", reporter=SilentReporter())
+    metrics = train(spec, tmp_path / "run")
     assert metrics["status"] == "completed"
     assert (tmp_path / "run" / "checkpoint.pt").exists()
 

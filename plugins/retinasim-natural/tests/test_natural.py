@@ -250,7 +250,6 @@ def test_a_decoder_of_video_statistics_is_at_chance_on_a_still_scene_and_not_in_
 
 def test_a_tiny_circuit_trains_on_the_task_and_evaluates(tmp_path) -> None:
     from retinasim.training import evaluate_run, train
-    from retinasim.training.progress import SilentReporter
 
     circuit = """\
 name: tiny_natural
@@ -273,7 +272,7 @@ training:
   stimulus: {kind: natural_motion, alpha: 4.0, texture_size: 64, s_range: [0.5, 1.0]}
 """
     spec = load_circuit("tiny.yaml", text=circuit)
-    metrics = train(spec, tmp_path / "run", reporter=SilentReporter())
+    metrics = train(spec, tmp_path / "run")
     assert metrics["status"] == "completed" and metrics["steps"] == 30
     assert 0.0 <= metrics["validation_accuracy"] <= 1.0
     result = evaluate_run(tmp_path / "run", alphas=(1.0, 4.0), n=16, save=False)
@@ -333,11 +332,11 @@ def test_a_tiny_circuit_trains_on_the_drift_task_and_evaluates_as_trained(tmp_pa
     assert protocol.attrs["background_luminance"] == 0.5  # bars on the scenes' mean
     from retinasim.dissect.lesions import lesion_scan
     from retinasim.engine import Condition, StimulusSet
+    from retinasim.task import task_generator
     from retinasim.training import load_trained
-    from retinasim.training.data import moving_dots
 
     trained_circuit, spec = load_trained(run)
-    stimuli = StimulusSet([Condition(moving_dots(spec))], 12, spec.training.stimulus_seeds.test)
+    stimuli = StimulusSet([Condition(task_generator(spec))], 12, spec.training.stimulus_seeds.test)
     scan = lesion_scan(trained_circuit, spec, stimuli, layers=["ganglion"])
     assert scan.attrs["intact_accuracy"] == pytest.approx(result["accuracy"])  # the same trials
     by_direction = scan.accuracy_by_fast_direction  # split by the scene's direction
