@@ -33,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from reference import ReferenceCircuit
 
-from retinasim.circuit import Circuit, CircuitOptions, CircuitPlan, tune_cpu_allocator
+from retinasim.circuit import Circuit, CircuitOptions, CircuitPlan
+from retinasim.util.cpu import tune_cpu_allocator
 from retinasim.circuit.plan import INPUT
 from retinasim.compile import compile_circuit
 from retinasim.spec import CircuitSpec, load_circuit

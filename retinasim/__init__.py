@@ -5,9 +5,9 @@ The public API, importable from the top level::
     from retinasim import load_circuit, compile_circuit, MovingDots, train
 
 Names are imported on first use, so ``import retinasim`` (and the torch-free
-``retinasim.spec``) stay light. On the CPU, call ``retinasim.tune_cpu_allocator()`` once at
-the start of a script or notebook: the command line does, and training steps run up to 2×
-faster with it (``docs/performance.md``).
+``retinasim.spec``) stay light. On the CPU, :func:`train` keeps freed memory in the process
+for reuse (``retinasim.tune_cpu_allocator()``, up to 2× faster steps; ``docs/performance.md``);
+call that once yourself before other heavy work in a script or notebook.
 
 The subpackages are named for what they hold (``retinasim.training``, ``retinasim.recording``)
 and the functions for what they do (:func:`train`, :func:`record`), so no import of a

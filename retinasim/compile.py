@@ -157,6 +157,8 @@ def _plan(spec: CircuitSpec, registered: dict[str, RegisteredCellType]) -> Circu
         classes=tuple(spec.readout.classes),
         readout_frame=-1 if frame == "last" else int(frame),
         dropout=spec.dropout,
+        input_offset=float(spec.training.input_offset),
+        input_scale=float(spec.training.input_scale),
     )
 
 

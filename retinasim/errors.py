@@ -56,3 +56,12 @@ class PluginError(RetinasimError):
 
 class StimulusError(RetinasimError):
     """Stimulus parameters are out of range or inconsistent."""
+
+
+class TrainingError(RetinasimError):
+    """Base of the training errors; also bad training settings (an override, a batch size
+    that does not split over the processes, a task that does not fit the circuit)."""
+
+
+class RunFolderError(TrainingError):
+    """A run folder exists and may not be overwritten, or is not a run folder."""

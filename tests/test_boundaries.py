@@ -24,7 +24,7 @@ def test_spec_package_never_imports_torch() -> None:
 def test_stimulus_parameter_models_and_the_registry_never_import_torch() -> None:
     code = (
         "import sys\n"
-        "import retinasim.stimuli, retinasim.stimuli.params, retinasim.stimuli.builtin\n"
+        "import retinasim.stimuli, retinasim.plugins.stimulus_kind, retinasim.stimuli.builtin\n"
         "from retinasim.plugins import stimuli\n"
         "kinds = stimuli()\n"
         "assert {'moving_dots', 'gratings'} <= set(kinds), kinds\n"

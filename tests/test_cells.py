@@ -8,7 +8,8 @@ import torch.nn.functional as F
 
 from retinasim.cells import nonnegative_parameters, spatiotemporal
 from retinasim.cells.builtin import Spatiotemporal, SpatiotemporalParams
-from retinasim.cells.spatiotemporal import CausalTemporalFilter, causal_toeplitz
+from retinasim.cells.spatiotemporal import CausalTemporalFilter, SpatiotemporalCell, causal_toeplitz
+from retinasim.testing import check_cell_type
 
 
 def naive_filter(module: CausalTemporalFilter, drive: torch.Tensor) -> torch.Tensor:
@@ -114,3 +115,13 @@ def test_reset_parameters_is_reproducible_and_dtype_independent() -> None:
     torch.manual_seed(3)
     double.reset_parameters()
     torch.testing.assert_close(double.weight, single.weight.double())
+
+
+def test_the_cell_type_keeps_the_plugin_contract() -> None:
+    check_cell_type(
+        Spatiotemporal,
+        {"temporal_kernel": 3},
+        bad_params=[{"temporal_kernel": 0}, {"temporal_kernel": 2.5}],
+        package="retinasim",
+    )
+    assert isinstance(Spatiotemporal.build(2, SpatiotemporalParams(), frames=8), SpatiotemporalCell)

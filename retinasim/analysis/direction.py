@@ -32,9 +32,11 @@ The protocol (:func:`direction_protocol`; definitions and citations in docs/diss
    centre units; reported at the preferred condition (the largest preferred-direction
    response). The sampled units are measured at one condition (``grid_speed``, ``grid_width``).
 6. **p-values.** A deterministic model has no trial-to-trial noise, so the repeats are the
-   stimulus conditions: for ``p_value`` the direction labels are shuffled independently within
-   each speed × width condition and the vector DSI of the summed curve is recomputed
-   (``n_permutations`` times, seeded; p = (1 + #{shuffled ≥ observed}) / (1 + n));
+   stimulus conditions: for ``vector_dsi_p_value`` the direction labels are shuffled
+   independently within each speed × width condition and the vector DSI of the summed curve
+   is recomputed (``n_permutations`` times, seeded; p = (1 + #{shuffled ≥ observed}) /
+   (1 + n)). (:func:`retinasim.analysis.direction_tuning` also has ``dsi_p_value``, the same
+   test of the classic DSI; this protocol tests the vector DSI only.)
    ``map_p_value`` does the same across the sampled units (positions).
 """
 
@@ -138,7 +140,6 @@ def _forward(
     video: torch.Tensor,
     layers: Sequence[str],
     units: dict[str, tuple[np.ndarray, np.ndarray]],
-    transform: Transform | None,
     frame_budget: int,
 ) -> dict[str, np.ndarray]:
     """Activity of the sampled units: ``layer -> (batch, types, time, units)``, in batches of
@@ -148,8 +149,6 @@ def _forward(
     parts: dict[str, list[np.ndarray]] = {layer: [] for layer in layers}
     for start in range(0, len(video), batch_size):
         chunk = video[start : start + batch_size].to(dtype=weight.dtype, device=weight.device)
-        if transform is not None:
-            chunk = transform(chunk)
         activity = circuit.run(chunk, layers=list(layers)).activity
         for layer in layers:
             ys, xs = units[layer]
@@ -164,7 +163,6 @@ def _rf_from_gradient(
     layers: Sequence[str],
     units: dict[str, tuple[np.ndarray, np.ndarray]],
     shapes: dict[str, tuple[int, int]],
-    transform: Transform | None,
     window: int,
     level: float,
 ) -> tuple[np.ndarray, ...]:
@@ -180,9 +178,8 @@ def _rf_from_gradient(
     weight = circuit.readout.weight
     luminance = video.to(dtype=weight.dtype, device=weight.device)
     luminance = luminance.expand(len(types), *video.shape[1:]).clone().requires_grad_(True)
-    drive = luminance if transform is None else transform(luminance)
     with torch.enable_grad():
-        activity = circuit.run(drive, layers=list(layers)).activity
+        activity = circuit.run(luminance, layers=list(layers)).activity
         objective = 0.0
         for b, (layer, k) in enumerate(types):
             ys, xs = units[layer]
@@ -293,7 +290,6 @@ def direction_protocol(
     n_permutations: int = 1000,
     seed: int = 0,
     ds_threshold: float = 0.3,
-    input_transform: Transform | None = None,
     frame_budget: int = 800,
 ) -> xr.Dataset:
     """Single-unit direction selectivity of every cell type of ``layers`` (module docstring).
@@ -338,8 +334,6 @@ def direction_protocol(
         Shuffles of the direction labels for the p-values, and their seed.
     ds_threshold
         The DSI from which a unit counts as direction selective (``fraction_ds_units``).
-    input_transform
-        Luminance video → the circuit's input (e.g. the training's offset and scale).
     frame_budget
         Frames per forward pass (batch × frames), for memory.
 
@@ -347,9 +341,9 @@ def direction_protocol(
     -------
     xarray.Dataset
         Per ``cell_type`` (coords ``layer``, ``type_index``): ``dsi``, ``vector_dsi``,
-        ``p_value``, ``preferred_direction_deg``, ``preferred_speed``, ``preferred_width``,
-        ``peak_response``, ``rf_x``, ``rf_y``, ``rf_radius`` (of the centre unit);
-        ``tuning (cell_type, speed, width, direction)`` (evoked, not rectified);
+        ``vector_dsi_p_value``, ``preferred_direction_deg``, ``preferred_speed``,
+        ``preferred_width``, ``peak_response``, ``rf_x``, ``rf_y``, ``rf_radius`` (of the
+        centre unit); ``tuning (cell_type, speed, width, direction)`` (evoked, not rectified);
         per ``(cell_type, unit)``: ``unit_dsi``, ``unit_vector_dsi``,
         ``unit_preferred_direction_deg``, ``unit_rf_x``, ``unit_rf_y``, ``unit_valid``,
         ``unit_row``, ``unit_column``; and per type the summary over valid units
@@ -376,7 +370,6 @@ def direction_protocol(
     # map sizes (one frame of background)
     with torch.no_grad():
         probe = torch.full((1, 1, 1, height, width), background, dtype=weight.dtype)
-        probe = probe if input_transform is None else input_transform(probe)
         shapes = {k: tuple(a.shape[-2:]) for k, a in circuit.run(probe, layers).activity.items()}
     units: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for layer in layers:
@@ -401,9 +394,7 @@ def direction_protocol(
             seed=seed,
         )
     rf_video = torch.as_tensor(rf_video).reshape(1, 1, -1, height, width)
-    found_rf = _rf_from_gradient(
-        circuit, rf_video, layers, units, shapes, input_transform, rf_window, rf_level
-    )
+    found_rf = _rf_from_gradient(circuit, rf_video, layers, units, shapes, rf_window, rf_level)
     rf_x, rf_y, radius, found = found_rf  # (cell_type, unit)
     layer_of = np.concatenate([[layer] * shapes_types(circuit, layer) for layer in layers])
     type_index = np.concatenate([np.arange(shapes_types(circuit, layer)) for layer in layers])
@@ -489,7 +480,7 @@ def direction_protocol(
             contrast=contrast,
             background=background,
         )
-        response = _forward(circuit, video, layers, units, input_transform, frame_budget)
+        response = _forward(circuit, video, layers, units, frame_budget)
         counted[0] += video.shape[0] * frames
         baseline = blank(frames)
         evoked = np.concatenate(
@@ -504,10 +495,7 @@ def direction_protocol(
         if frames not in blank_cache:
             video = torch.full((1, 1, frames, height, width), background)
             blank_cache[frames] = {
-                k: v[0]
-                for k, v in _forward(
-                    circuit, video, layers, units, input_transform, frame_budget
-                ).items()
+                k: v[0] for k, v in _forward(circuit, video, layers, units, frame_budget).items()
             }
         return blank_cache[frames]
 
@@ -592,7 +580,7 @@ def direction_protocol(
             "vector-sum direction selectivity index |sum R e^(i theta)| / sum R",
             "1",
         ),
-        "p_value": (
+        "vector_dsi_p_value": (
             one,
             np.where(responsive, p_value, np.nan),
             "permutation p-value of the vector DSI (directions shuffled within each speed x width)",

@@ -1,6 +1,6 @@
 """``retinasim import-authors``: one of the authors' models as an ordinary run folder.
 
-The folder holds what ``retinasim train`` writes (see :mod:`retinasim.training.run_folder`): the
+The folder holds what ``retinasim train`` writes (see :mod:`retinasim.run_folder`): the
 resolved ``circuit.yaml`` (``circuits/murray2021.yaml`` with the types per layer read from the
 weights' shapes), a retinasim ``checkpoint.pt`` of the mapped weights
 (:mod:`retinasim.authors.weights`), ``metrics.json`` with status ``completed``, an empty
@@ -139,10 +139,10 @@ def import_authors(
     :class:`~retinasim.training.errors.RunFolderError` for an occupied ``out``.
     """
     from retinasim.compile import compile_circuit
+    from retinasim.provenance import provenance
+    from retinasim.run_folder import HISTORY, METRICS, PROVENANCE, RunFolder
     from retinasim.spec import spec_hash
     from retinasim.training.checkpoint import save_checkpoint
-    from retinasim.training.provenance import provenance
-    from retinasim.training.run_folder import HISTORY, METRICS, PROVENANCE, RunFolder
 
     path, name = resolve_source(source)
     state = read_state_dict(path)

@@ -7,17 +7,22 @@ strides it is given: the compiled circuit hands over the drive in a *frames-majo
 and gets the activity back in the same layout, without a permuting copy in either direction.
 
 The cell type itself (:class:`~retinasim.cells.builtin.Spatiotemporal`, its parameters) lives
-in the torch-free :mod:`retinasim.cells.builtin`, whose ``build()`` imports this module.
+in the torch-free :mod:`retinasim.cells.builtin` and names :class:`SpatiotemporalCell` as its
+``module``, imported when a circuit is compiled.
 """
 
 from __future__ import annotations
 
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
-__all__ = ["CausalTemporalFilter", "causal_toeplitz"]
+if TYPE_CHECKING:
+    from retinasim.cells.builtin import SpatiotemporalParams
+
+__all__ = ["CausalTemporalFilter", "SpatiotemporalCell", "causal_toeplitz"]
 
 
 def causal_toeplitz(weight: torch.Tensor, frames: int) -> torch.Tensor:
@@ -187,3 +192,11 @@ class CausalTemporalFilter(nn.Module):
 
     def extra_repr(self) -> str:
         return f"n_types={self.weight.shape[0]}, kernel={self.kernel}"
+
+
+class SpatiotemporalCell(CausalTemporalFilter):
+    """The ``spatiotemporal`` cell type's module: a :class:`CausalTemporalFilter` with the
+    layer's ``temporal_kernel`` taps (built as ``SpatiotemporalCell(n_types, params)``)."""
+
+    def __init__(self, n_types: int, params: SpatiotemporalParams) -> None:
+        super().__init__(n_types, params.temporal_kernel)

@@ -7,7 +7,6 @@ from retinasim.circuit.errors import CircuitError
 from retinasim.circuit.init import initialise
 from retinasim.circuit.module import Circuit, CircuitOptions, CircuitOutput
 from retinasim.circuit.plan import CircuitPlan, ConnectionPlan, LayerPlan
-from retinasim.util.cpu import tune_cpu_allocator
 
 __all__ = [
     "Circuit",
@@ -18,5 +17,4 @@ __all__ = [
     "ConnectionPlan",
     "LayerPlan",
     "initialise",
-    "tune_cpu_allocator",
 ]

@@ -186,7 +186,8 @@ class Circuit(LesionControl, nn.Module):
     # -- running -------------------------------------------------------------------------
 
     def forward(self, video: torch.Tensor) -> torch.Tensor:
-        """Logits ``(batch, time, n_classes)`` for a video ``(batch, channels, time, y, x)``."""
+        """Logits ``(batch, time, n_classes)`` for a luminance video
+        ``(batch, channels, time, y, x)`` (see :meth:`run`)."""
         return self.run(video, layers=()).logits
 
     def run(self, video: torch.Tensor, layers: Iterable[str] | None = None) -> CircuitOutput:
@@ -196,7 +197,9 @@ class Circuit(LesionControl, nn.Module):
         ----------
         video
             ``(batch, channels, time, height, width)``, the circuit's channels and size; any
-            number of frames.
+            number of frames. Luminance as the stimuli render it (0 to 1): the circuit itself
+            sees ``(video - plan.input_offset) * plan.input_scale``, so every caller (training,
+            the engine, the recorder, the analyses) feeds it the same way.
         layers
             Names of the layers whose activity to return.
         """
@@ -246,8 +249,13 @@ class Circuit(LesionControl, nn.Module):
         return self._pass(state, order, output, set(), None)
 
     def _start(self, video: torch.Tensor) -> _PassState:
-        """Check ``video`` and send it through the connections from the stimulus."""
+        """Check ``video``, apply the input transform and send it through the connections
+        from the stimulus."""
         self._check_video(video)
+        if self.plan.input_offset:
+            video = video - self.plan.input_offset
+        if self.plan.input_scale != 1.0:
+            video = video * self.plan.input_scale
         batch, channels, time, height, width = video.shape
         state = _PassState(batch, time, {})
         frames = video.transpose(1, 2).reshape(batch * time, channels, height, width)

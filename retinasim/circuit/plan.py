@@ -72,6 +72,9 @@ class CircuitPlan:
         logits make the decision (``-1``: the last frame).
     dropout
         Dropout probability while training.
+    input_offset, input_scale
+        What the circuit sees of a luminance video: ``(video - input_offset) * input_scale``
+        (the spec's ``training`` section; applied by the circuit, never by its callers).
     """
 
     name: str
@@ -84,6 +87,8 @@ class CircuitPlan:
     classes: tuple[str, ...]
     readout_frame: int
     dropout: float
+    input_offset: float = 0.0
+    input_scale: float = 1.0
 
     def layer(self, name: str) -> LayerPlan:
         """The layer called ``name`` (``KeyError`` if there is none)."""

@@ -182,11 +182,11 @@ def _forward_pass(circuit: Any, spec: Any, n: int, device: str, console: Console
 
     import torch
 
-    from retinasim.training.data import moving_dots
+    from retinasim.task import task_generator
 
     if device not in ("cpu", "cuda") or (device == "cuda" and not torch.cuda.is_available()):
         raise typer.BadParameter(f"device {device!r} is not available (cpu or cuda)")
-    task = moving_dots(spec)  # the circuit's task (training.stimulus), the dots by default
+    task = task_generator(spec)  # the circuit's task (training.stimulus), the dots by default
     circuit = circuit.to(device).eval()
     start = time.perf_counter()
     batch = task.generate(range(n), seed=0, device=device)

@@ -25,7 +25,10 @@ def compare(
     n: Annotated[int, typer.Option(min=1, help="Held-out test stimuli per α.")] = 1000,
     n_dissect: Annotated[int, typer.Option(min=1, help="Stimuli per lesion measurement.")] = 200,
     threshold: Annotated[
-        float, typer.Option(help="Accuracy under which a lesioned ganglion type is critical.")
+        float,
+        typer.Option(
+            help="Critical: a lesioned ganglion type's accuracy below this fraction of intact."
+        ),
     ] = 0.95,
     jobs: Annotated[
         int | None, typer.Option(min=1, help="Processes (default: one per core).")

@@ -58,8 +58,8 @@ def receptive_fields_command(
         receptive_field_summary,
     )
     from retinasim.plots import plot_rf_mosaic
+    from retinasim.provenance import versions
     from retinasim.recording.storage import save_recording
-    from retinasim.training.provenance import versions
     from retinasim.util.files import atomic_path, atomic_write_text
 
     names = [_run_name(target) for target in targets]
@@ -112,7 +112,7 @@ def receptive_fields_command(
 
 def _trained_here(target: Path) -> bool:
     """A run folder trained by retinasim (an imported model's initialisation is unknown)."""
-    from retinasim.training.run_folder import PROVENANCE, read_json
+    from retinasim.run_folder import PROVENANCE, read_json
 
     if not target.is_dir():
         return False

@@ -69,7 +69,8 @@ def compare(
     alphas, n_eval
         Test accuracy at these α on ``n_eval`` held-out stimuli (2 is always included).
     n_dissect, threshold
-        Stimuli per lesion measurement; accuracy under which a lesioned type is critical.
+        Stimuli per lesion measurement; the fraction of a run's unlesioned accuracy under
+        which a lesioned type is critical (:func:`retinasim.dissect.lesions.critical_mask`).
     jobs
         Processes (default: one per core, at most one per run); torch threads share the rest.
     progress

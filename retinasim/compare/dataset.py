@@ -14,8 +14,9 @@ NaN in float variables and ``False`` in boolean ones; ``completed (circuit, seed
 ``type_present (circuit, seed, cell_type)`` tell them apart from a measured ``False``, so a
 rate is ``flag.where(completed).mean("seed")``
 (:mod:`retinasim.compare.population`). ``solved (circuit, seed)``: the run completed and its
-unlesioned accuracy on the dissection's stimuli reaches the threshold (otherwise every type
-is critical, and the dissection's flags are false).
+unlesioned accuracy on the dissection's stimuli reaches the threshold (otherwise it has no
+sufficient set and the dissection's flags are false; its critical types are still those of
+the one rule, :func:`retinasim.dissect.lesions.critical_mask`).
 """
 
 from __future__ import annotations
@@ -38,11 +39,11 @@ RUN_SCALARS = {  # CSV column: (long_name, units)
     "validation_accuracy": ("validation accuracy at the end of training", "1"),
     "dissection_accuracy": ("baseline: unlesioned accuracy on the dissection's stimuli", "1"),
     "n_types": ("ganglion types of the circuit", "1"),
-    "n_critical": ("critical ganglion types (lesion drops accuracy below threshold)", "1"),
+    "n_critical": ("critical ganglion types (lesioned accuracy < threshold x baseline)", "1"),
     "n_critical_ds": ("critical direction-selective ganglion types", "1"),
     "n_critical_ds_right": ("critical DS ganglion types preferring a rightward direction", "1"),
     "n_critical_ds_left": ("critical DS ganglion types preferring a leftward direction", "1"),
-    "sufficient_types": ("fewest ganglion types that, kept alone, hold the threshold", "1"),
+    "sufficient_types": ("fewest ganglion types that, kept alone, hold threshold x baseline", "1"),
     "n_redundant": ("ganglion types whose lesion costs < 1 accuracy point", "1"),
     "redundancy": ("fraction of ganglion types whose lesion costs < 1 accuracy point", "1"),
 }
@@ -58,16 +59,16 @@ TYPE_VALUES = {  # per_type key: (long_name, units)
     "lesion_cost": ("accuracy lost by silencing this type (baseline - lesion)", "1"),
     "dsi": ("direction selectivity index (pref - null) / (pref + null)", "1"),
     "vector_dsi": ("vector-sum direction selectivity index", "1"),
-    "dsi_p_value": ("permutation p-value of the vector DSI (shuffled directions)", "1"),
+    "vector_dsi_p_value": ("permutation p-value of the vector DSI (shuffled directions)", "1"),
     "preferred_direction_deg": (
         "preferred direction (vector sum; 0 rightward, 180 left)",
         "degree",
     ),
 }
 TYPE_FLAGS = {
-    "critical": "its lesion drops accuracy below the threshold",
+    "critical": "its lesion leaves accuracy below threshold x baseline",
     "critical_ds": "critical and direction selective (DSI >= dsi_threshold)",
-    "sufficient": "in the fewest set of types that, kept alone, holds the threshold",
+    "sufficient": "in the fewest set of types that, kept alone, holds threshold x baseline",
     "redundant": "its lesion costs less than redundant_cost of accuracy",
 }
 
@@ -162,7 +163,7 @@ def comparison_dataset(
 
 def _attrs(settings: dict[str, Any]) -> dict[str, Any]:
     """Provenance: versions, time, the comparison's settings (JSON and one attr each)."""
-    from retinasim.training.provenance import versions
+    from retinasim.provenance import versions
 
     attrs: dict[str, Any] = {
         "title": "retinasim compare: circuits x seeds, evaluated and lightly dissected",

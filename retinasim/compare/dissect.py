@@ -5,9 +5,12 @@ for the bars) of the run folder's own ``circuit.yaml`` (an imported authors' mod
 ``rendering: authors``, their drawing of the dots):
 
 - **lesion scan**: test accuracy at α = 2 with each cell type silenced in turn; a type is
-  *critical* when its lesion drops accuracy below ``threshold`` (0.95);
+  *critical* by the one rule of :func:`retinasim.dissect.lesions.critical_types` (the same
+  that ``retinasim run`` applies): its lesion leaves accuracy below ``threshold`` (0.95) ×
+  the unlesioned accuracy on the same stimuli;
 - **sufficiency**: the fewest types that, kept alone (every other type of the layer silenced),
-  keep accuracy ≥ ``threshold``; types are added in order of their lesion's damage (an
+  hold accuracy by the same rule (silencing all the others is not critical: accuracy ≥
+  ``threshold`` × unlesioned); types are added in order of their lesion's damage (an
   interpretability measure: how few ganglion types explain the decision);
 - **direction selectivity** of every type, from the single-unit bar protocol of
   :func:`retinasim.analysis.direction_protocol` (through
@@ -20,13 +23,20 @@ for the bars) of the run folder's own ``circuit.yaml`` (an imported authors' mod
   baseline subtracted, summed over time, rectified); the classic DSI
   ``(R_pref − R_null) / (R_pref + R_null)``, the vector DSI and the vector-sum preferred
   direction (0° rightward, 180° leftward) at the preferred speed and width, and the
-  permutation p-value of the vector DSI (directions shuffled within each speed × width
-  condition). A type whose centre unit does not respond to any bar has NaN values (not
-  direction selective).
+  permutation p-value of the vector DSI, ``vector_dsi_p_value`` (directions shuffled within
+  each speed × width condition). A type whose centre unit does not respond to any bar has
+  NaN values (not direction selective).
 - **DS emergence**: at least two critical types are direction selective (DSI ≥
   ``dsi_threshold``, 0.3) with opposite preferences along the task's axis: one prefers a
   rightward (cos > 0), another a leftward direction (*opposite preferences*: the same
   without the DSI bar).
+
+**An unsolved baseline.** A run *solves* the task when its unlesioned accuracy reaches
+``threshold`` (``solved`` in the comparison). One that does not still has its critical types
+named by the same relative rule (the lesions that cost it more than 5% of its own accuracy;
+near chance, few or none), so ``critical`` always matches ``retinasim run``'s dissection of
+the same folder; but a model that does not do the task has no decision to explain: it has no
+sufficient set and ``ds_emergence`` and ``opposite_preferences`` are false.
 
 The full dissection of one run (``retinasim analyze RUN_DIR``) goes further.
 """
@@ -38,6 +48,8 @@ from typing import Any
 
 import numpy as np
 
+from retinasim.dissect.lesions import CRITICAL_THRESHOLD
+
 DSI_THRESHOLD = 0.3
 """DSI from which a ganglion type counts as direction selective."""
 
@@ -47,7 +59,7 @@ def light_dissection(
     *,
     n: int = 200,
     alpha: float = 2.0,
-    threshold: float = 0.95,
+    threshold: float = CRITICAL_THRESHOLD,
     dsi_threshold: float = DSI_THRESHOLD,
     batch_size: int = 16,
 ) -> dict[str, Any]:
@@ -62,7 +74,8 @@ def light_dissection(
     alpha
         Speed ratio of the test stimuli.
     threshold
-        Accuracy below which a lesioned type is critical (and the sufficiency target).
+        Fraction of the unlesioned accuracy below which a lesioned type is critical (and the
+        sufficiency target); the unlesioned accuracy from which the run solves the task.
     dsi_threshold
         DSI from which a type counts as direction selective (:data:`DSI_THRESHOLD`).
     batch_size
@@ -72,17 +85,16 @@ def light_dissection(
     -------
     dict
         JSON-ready: ``layer``, ``type_names``, ``baseline_accuracy``, ``lesion_accuracy``
-        (per type), ``critical`` (type indices), ``sufficient_types`` (count, ``None`` when even
-        all types fall short), ``sufficient_set``, ``dsi``, ``vector_dsi``, ``dsi_p_value``,
+        (per type), ``critical`` (type indices), ``sufficient_types`` (count, ``None`` for an
+        unsolved run), ``sufficient_set``, ``dsi``, ``vector_dsi``, ``vector_dsi_p_value``,
         ``preferred_direction_deg`` (per type, 0° = rightward), ``critical_ds`` (critical DS
         types), ``ds_emergence`` (bool),
         ``opposite_preferences`` (the critical types prefer opposite directions, whatever
         their DSI) and the settings. Both flags are false for a run whose unlesioned accuracy
-        is below ``threshold`` (every type is then "critical").
+        is below ``threshold`` (see "An unsolved baseline" in the module docstring).
     """
-    from retinasim.dissect.lesions import lesion_scan
-    from retinasim.dissect.summary import direction_selectivity
-    from retinasim.engine import Engine, moving_dots_set
+    from retinasim.dissect.lesions import critical_types, lesion_scan
+    from retinasim.engine import moving_dots_set
     from retinasim.training import load_trained
 
     circuit, spec = load_trained(run_dir)
@@ -92,22 +104,17 @@ def light_dissection(
     scan = lesion_scan(circuit, spec, stimuli, layers=[layer])
     baseline = float(scan.attrs["intact_accuracy"])
     lesion = [float(v) for v in scan["accuracy"].values]
-    critical = [i for i, value in enumerate(lesion) if value < threshold]
+    critical = [i for _, i in critical_types(scan, threshold=threshold, layer=layer)]
+    solved = baseline >= threshold  # else no decision to explain: no sufficient set, no flags
     order = [int(i) for i in np.argsort(lesion, kind="stable")]
-    # Keep the k most damaging types alone (every other type of the layer silenced), k = 1 ...
-    kept_alone = [{layer: order[k:]} for k in range(1, len(names))]
-    engine = Engine(circuit, spec, batch_size=batch_size)
-    alone = list(engine.run(stimuli, kept_alone).accuracy()) if kept_alone else []
-    reached = [k for k, value in enumerate([*alone, baseline], start=1) if value >= threshold]
-    sufficient = reached[0] if reached else None
-    tuning = direction_selectivity(circuit, spec, layers=[layer])
-    tuning = tuning.isel(cell_type=np.flatnonzero(tuning["layer"].values == layer))
-    dsi = [float(v) for v in tuning["dsi"].values]
-    vector_dsi = [float(v) for v in tuning["vector_dsi"].values]
-    p_value = [float(v) for v in tuning["p_value"].values]
-    preferred = [float(v) for v in tuning["preferred_direction_deg"].values]
+    sufficient = (
+        _sufficient(circuit, spec, stimuli, order, baseline, threshold, batch_size)
+        if solved
+        else None
+    )
+    tuning = _tuning(circuit, spec, layer)
+    dsi, preferred = tuning["dsi"], tuning["preferred_direction_deg"]
     critical_ds = [i for i in critical if np.isfinite(dsi[i]) and dsi[i] >= dsi_threshold]
-    solved = baseline >= threshold  # otherwise every type is "critical": nothing to read
     return {
         "layer": layer,
         "type_names": names,
@@ -120,14 +127,47 @@ def light_dissection(
         "critical": critical,
         "sufficient_types": sufficient,
         "sufficient_set": order[:sufficient] if sufficient else None,
-        "dsi": dsi,
-        "vector_dsi": vector_dsi,
-        "dsi_p_value": p_value,
-        "preferred_direction_deg": preferred,
+        **tuning,
         "critical_ds": critical_ds,
         "ds_emergence": solved and _opposite(preferred, critical_ds),
         "opposite_preferences": solved and _opposite(preferred, critical),
     }
+
+
+def _sufficient(
+    circuit,
+    spec,
+    stimuli,
+    order: list[int],
+    baseline: float,
+    threshold: float,
+    batch_size: int,
+) -> int | None:
+    """The fewest of the readout layer's types, taken in ``order`` (most damaging lesion
+    first), that kept alone are not a critical loss (``critical_mask`` of the accuracy with
+    every other type silenced); ``None`` when even all of them fall short."""
+    from retinasim.dissect.lesions import critical_mask
+    from retinasim.engine import Engine
+
+    layer = spec.readout.layer
+    # Keep the k most damaging types alone (every other type of the layer silenced), k = 1 ...
+    kept_alone = [{layer: order[k:]} for k in range(1, len(order))]
+    engine = Engine(circuit, spec, batch_size=batch_size)
+    alone = list(engine.run(stimuli, kept_alone).accuracy()) if kept_alone else []
+    lost = critical_mask([*alone, baseline], baseline, threshold=threshold)
+    reached = [k for k, short in enumerate(lost, start=1) if not short]
+    return reached[0] if reached else None
+
+
+def _tuning(circuit, spec, layer: str) -> dict[str, list[float]]:
+    """Per type of ``layer``: ``dsi``, ``vector_dsi``, ``vector_dsi_p_value`` and
+    ``preferred_direction_deg`` of the single-unit bar protocol (NaN for a silent type)."""
+    from retinasim.dissect.summary import direction_selectivity
+
+    tuning = direction_selectivity(circuit, spec, layers=[layer])
+    tuning = tuning.isel(cell_type=np.flatnonzero(tuning["layer"].values == layer))
+    keys = ("dsi", "vector_dsi", "vector_dsi_p_value", "preferred_direction_deg")
+    return {key: [float(v) for v in tuning[key].values] for key in keys}
 
 
 def _opposite(preferred: list[float], types: list[int]) -> bool:

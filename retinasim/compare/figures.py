@@ -14,9 +14,6 @@ import textwrap
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
@@ -45,7 +42,7 @@ FILES = {
 
 def colours(ds: xr.Dataset) -> dict[str, str]:
     """Circuit → colour: tab10 in order, black for a reference model."""
-    cycle = plt.get_cmap("tab10").colors
+    cycle = matplotlib.colormaps["tab10"].colors
     result, k = {}, 0
     for circuit, reference in zip(ds["circuit"].values, ds["reference"].values, strict=True):
         if reference:
@@ -114,8 +111,8 @@ def direction_polar(ds: xr.Dataset) -> Figure:
     direction selective (DSI ≥ the threshold), a reference model's are stars."""
     palette = colours(ds)
     threshold = float(ds.attrs.get("dsi_threshold", 0.3))
-    with plt.rc_context(STYLE):
-        figure = plt.figure(figsize=(5.0, 5.6), layout="constrained")
+    with matplotlib.rc_context(STYLE):
+        figure = Figure(figsize=(5.0, 5.6), layout="constrained")
         ax = figure.add_subplot(projection="polar")
     for circuit, reference in zip(ds["circuit"].values, ds["reference"].values, strict=True):
         one = ds.sel(circuit=circuit)
@@ -206,8 +203,7 @@ def write_figures(ds: xr.Dataset, folder: str | Path) -> dict[str, str]:
     for key, draw in DRAW.items():
         figure = draw(ds)
         target = Path(folder) / FILES[key]
-        with plt.rc_context(STYLE), atomic_path(target) as temporary:
+        with matplotlib.rc_context(STYLE), atomic_path(target) as temporary:
             figure.savefig(temporary, format="png")
-        plt.close(figure)
         written[key] = FILES[key]
     return written

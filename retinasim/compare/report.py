@@ -12,7 +12,10 @@
   the DS-emergence rate with its 95% Wilson interval, critical ganglion types (mean ± sd and
   their distribution over seeds), redundancy (mean and range), preferred-direction pairs,
   accuracy over α (mean and min–max) and by slow-speed decile, the figures
-  (:mod:`retinasim.compare.figures`) and the per-run list.
+  (:mod:`retinasim.compare.figures`), the per-run list and the definitions: the jinja2
+  template ``templates/comparison.md.j2`` (package data), whose filters escape every label
+  (``|``, backticks and line breaks cannot break a table: :func:`markdown_code`,
+  :func:`markdown_text`).
 
 Direction selectivity comes from the single-unit bar protocol of
 :func:`retinasim.analysis.direction_protocol` (see :mod:`retinasim.compare.dissect`).
@@ -20,21 +23,26 @@ Direction selectivity comes from the single-unit bar protocol of
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import numpy as np
 import pandas as pd
 
 from retinasim.compare import population
+from retinasim.compare.dissect import DSI_THRESHOLD
 from retinasim.compare.figures import SUMMARY
+from retinasim.dissect.lesions import CRITICAL_THRESHOLD
 
 TYPE_COLUMNS = [
     "lesion_accuracy",
     "lesion_cost",
     "dsi",
     "vector_dsi",
-    "dsi_p_value",
+    "vector_dsi_p_value",
     "preferred_direction_deg",
     "critical",
     "critical_ds",
@@ -111,56 +119,83 @@ def _cell(summary: pd.DataFrame, circuit: str, column: str, digits: int = 3) -> 
     return f"{mean:.{digits}f} ± {sd:.{digits}f}" if np.isfinite(sd) else f"{mean:.{digits}f}"
 
 
+TEMPLATE = "comparison.md.j2"
+FIGURE_TITLES = {
+    "summary": "Summary measures (bars: mean ± sd over seeds; dots: seeds)",
+    "critical": "Critical ganglion types per seed",
+    "directions": "Preferred direction and DSI of every critical ganglion type",
+    "accuracy": "Accuracy over α (mean, min–max band over seeds)",
+    "redundancy": "Redundancy per seed",
+}
+Table = dict[str, list]
+"""A Markdown table for the template: ``header`` (texts) and ``rows`` (first: the circuit)."""
+
+
+def markdown_code(text: Any, *, in_table: bool = True) -> str:
+    """``text`` as a Markdown code span: line breaks made spaces, fenced by more backticks
+    than it holds (padded when it starts or ends with one), and, ``in_table``, ``|`` escaped
+    (a table cell's code span shows ``\\|`` as ``|``; elsewhere it would show the
+    backslash)."""
+    text = " ".join(str(text).splitlines())
+    if in_table:
+        text = text.replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    padded = f" {text} " if text.startswith("`") or text.endswith("`") else text
+    return f"{fence}{padded}{fence}"
+
+
+def markdown_text(text: Any) -> str:
+    """``text`` as plain Markdown in a table cell: backslashes, ``|`` and backticks escaped,
+    line breaks made spaces."""
+    text = " ".join(str(text).splitlines())
+    for char in ("\\", "|", "`"):
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    """The templates shipped in ``retinasim/compare/templates``: Markdown, so no HTML
+    escaping; labels go through the ``code`` and ``cell`` filters instead."""
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("retinasim.compare", "templates"),
+        autoescape=False,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    environment.filters.update(code=markdown_code, cell=markdown_text)
+    return environment
+
+
 def _markdown(
     table: pd.DataFrame, ok: pd.DataFrame, ds, settings: dict, figures: dict[str, str]
 ) -> str:
-    lines = ["# Comparison of circuits", ""]
-    lines += [f"- {key}: `{value}`" for key, value in settings.items()]
-    lines += [f"- retinasim: `{ds.attrs.get('retinasim_version', '?')}`"]
-    if len(ok):
-        lines += _summary_table(ok, ds)
-        lines += _critical_table(ds)
-        lines += _pairs_table(ds)
-        lines += _accuracy_tables(ok, ds)
-    titles = {
-        "summary": "Summary measures (bars: mean ± sd over seeds; dots: seeds)",
-        "critical": "Critical ganglion types per seed",
-        "directions": "Preferred direction and DSI of every critical ganglion type",
-        "accuracy": "Accuracy over α (mean, min–max band over seeds)",
-        "redundancy": "Redundancy per seed",
+    """The text of ``comparison.md`` (template ``templates/comparison.md.j2``)."""
+    context: dict[str, Any] = {
+        "settings": [(key, value) for key, value in settings.items()],
+        "version": ds.attrs.get("retinasim_version", "?"),
+        "threshold": f"{float(ds.attrs.get('threshold', CRITICAL_THRESHOLD)):g}",
+        "dsi_threshold": f"{float(ds.attrs.get('dsi_threshold', DSI_THRESHOLD)):g}",
+        "summary": _summary_table(ok, ds) if len(ok) else None,
+        "figures": [
+            {"key": key, "name": name, "title": FIGURE_TITLES[key]} for key, name in figures.items()
+        ],
+        "runs": _runs_table(table),
     }
-    if figures:
-        lines += ["", "## Figures"]
-        for key, name in figures.items():
-            lines += ["", f"### {titles[key]}", "", f"![{key}]({name})"]
-    lines += _runs_table(table)
-    lines += ["", DEFINITIONS, ""]
-    return "\n".join(lines)
+    if len(ok):
+        alphas = [float(a) for a in ds["alpha"].values]
+        context.update(
+            critical=_critical_table(ds),
+            pairs=_pairs_table(ds),
+            by_alpha=_alpha_table(ds),
+            by_decile=_decile_table(ok),
+            decile_alpha=f"{max(alphas):g}",
+        )
+    return _environment().get_template(TEMPLATE).render(context)
 
 
-DEFINITIONS = (
-    "**Definitions.** Critical type: its lesion (the type silenced) drops the α = 2 accuracy "
-    "below the threshold. DSI, vector DSI, p-value and preferred direction (0° rightward, "
-    "180° leftward) come from the single-unit bar protocol "
-    "(`retinasim.analysis.direction_protocol`): the centre unit of each ganglion type, its "
-    "receptive field from the input gradient, full-length bars crossing it in 8 directions, "
-    "swept over speeds and widths, read at the preferred condition; a type silent to bars "
-    "has no DSI. DS emergence: the critical types with DSI ≥ 0.3 include one preferring a "
-    "rightward and one a leftward direction; opposite DS pair explaining the decision: the "
-    "same of the fewest types that explain the decision (a direction carried by several DS "
-    "types at once has no critical type for it, but one of them can be in that set); "
-    "opposite preferences: the critical types include both sides, whatever the DSI. Rates "
-    "carry a 95% Wilson score interval. Redundancy: the fraction of ganglion "
-    "types whose lesion costs less than 1 accuracy point (baseline − lesion < 0.01). Types "
-    "explaining the decision: the fewest ganglion types that, kept alone, hold accuracy ≥ "
-    "the threshold (added in order of their lesion's damage). A run whose own accuracy is "
-    "below the threshold has every type critical: read these columns for runs that solve "
-    "the task (`dissection_accuracy` in comparison.csv). A reference model (`(reference)`) "
-    "is one imported, untrained model: one seed, no spread."
-)
-
-
-def _summary_table(ok: pd.DataFrame, ds) -> list[str]:
+def _summary_table(ok: pd.DataFrame, ds) -> Table:
     summary = summarise(ok)
     emergence = population.emergence(ds)
     pair = population.emergence(ds, "sufficient_ds_pair")
@@ -176,24 +211,24 @@ def _summary_table(ok: pd.DataFrame, ds) -> list[str]:
         "opposite-preference rate",
         "ganglion types explaining the decision",
     ]
-    lines = ["", "## Summary", "", "Completed runs only; mean ± sd across seeds.", ""]
-    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    rows = []
     for circuit in summary.index:
         one = emergence.sel(circuit=circuit)
         red = redundancy.sel(circuit=circuit)
-        cells = [
-            f"`{circuit}`",
-            str(int(one["n"])),
-            _cell(summary, circuit, "accuracy_alpha_2", 3),
-            _rate(one),
-            _rate(pair.sel(circuit=circuit)),
-            _cell(summary, circuit, "n_critical", 2),
-            _range(float(red["mean"]), float(red["min"]), float(red["max"])),
-            _cell(summary, circuit, "opposite_preferences", 2),
-            _cell(summary, circuit, "sufficient_types", 2),
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
+        rows.append(
+            [
+                circuit,
+                str(int(one["n"])),
+                _cell(summary, circuit, "accuracy_alpha_2", 3),
+                _rate(one),
+                _rate(pair.sel(circuit=circuit)),
+                _cell(summary, circuit, "n_critical", 2),
+                _range(float(red["mean"]), float(red["min"]), float(red["max"])),
+                _cell(summary, circuit, "opposite_preferences", 2),
+                _cell(summary, circuit, "sufficient_types", 2),
+            ]
+        )
+    return {"header": header, "rows": rows}
 
 
 def _rate(one) -> str:
@@ -204,39 +239,20 @@ def _rate(one) -> str:
     return f"{k}/{n} = {float(one['rate']):.2f} [{float(one['low']):.2f}, {float(one['high']):.2f}]"
 
 
-def _critical_table(ds) -> list[str]:
+def _critical_table(ds) -> Table:
     counts = population.critical_counts(ds)
     values = [int(v) for v in counts["n_critical"].values]
-    lines = [
-        "",
-        "## Critical ganglion types per seed",
-        "",
-        "Seeds with this many critical types.",
-        "",
+    rows = [
+        [str(circuit), *(str(int(v)) for v in counts.sel(circuit=circuit).values)]
+        for circuit in counts["circuit"].values
     ]
-    lines += ["| circuit | " + " | ".join(map(str, values)) + " |"]
-    lines += ["|" + "---|" * (len(values) + 1)]
-    for circuit in counts["circuit"].values:
-        cells = [str(int(v)) for v in counts.sel(circuit=circuit).values]
-        lines.append(f"| `{circuit}` | " + " | ".join(cells) + " |")
-    return lines
+    return {"header": ["circuit", *map(str, values)], "rows": rows}
 
 
-def _pairs_table(ds) -> list[str]:
+def _pairs_table(ds) -> Table:
     pairs = population.direction_pairs(ds)
     fraction = population.fraction_ds_critical(ds)
-    lines = [
-        "",
-        "## Preferred-direction pairs",
-        "",
-        "Critical direction-selective types (DSI ≥ 0.3) by preferred side (R: rightward, "
-        "L: leftward), over the seeds that solve the task (unlesioned accuracy ≥ the "
-        "threshold); the last column pools the critical types of every completed seed.",
-        "",
-        "| circuit | solved seeds | with an R + L pair | solved seeds by (R, L) "
-        "| critical types that are DS |",
-        "|---|---|---|---|---|",
-    ]
+    rows = []
     for circuit in pairs["circuit"].values:
         one = pairs.sel(circuit=circuit)
         paired = int(one.sel(n_right=slice(1, None), n_left=slice(1, None)).sum())
@@ -248,19 +264,22 @@ def _pairs_table(ds) -> list[str]:
             if int(one.sel(n_right=r, n_left=left)) > 0
         )
         share = float(fraction.sel(circuit=circuit))
-        lines.append(
-            f"| `{circuit}` | {solved} | {paired}/{solved} | {spread or '—'} | "
-            f"{'—' if not np.isfinite(share) else f'{share:.2f}'} |"
-        )
-    return lines
+        share_text = "—" if not np.isfinite(share) else f"{share:.2f}"
+        rows.append([str(circuit), str(solved), f"{paired}/{solved}", spread or "—", share_text])
+    header = [
+        "circuit",
+        "solved seeds",
+        "with an R + L pair",
+        "solved seeds by (R, L)",
+        "critical types that are DS",
+    ]
+    return {"header": header, "rows": rows}
 
 
-def _accuracy_tables(ok: pd.DataFrame, ds) -> list[str]:
+def _alpha_table(ds) -> Table:
     band = population.accuracy_band(ds)
     alphas = [float(a) for a in ds["alpha"].values]
-    lines = ["", "## Accuracy by α", "", "Mean [min–max] over seeds.", ""]
-    lines += ["| circuit | " + " | ".join(f"α = {a:g}" for a in alphas) + " |"]
-    lines += ["|" + "---|" * (len(alphas) + 1)]
+    rows = []
     for circuit in band["circuit"].values:
         one = band.sel(circuit=circuit)
         cells = [
@@ -272,48 +291,43 @@ def _accuracy_tables(ok: pd.DataFrame, ds) -> list[str]:
             )
             for a in alphas
         ]
-        lines.append(f"| `{circuit}` | " + " | ".join(cells) + " |")
+        rows.append([str(circuit), *cells])
+    return {"header": ["circuit", *(f"α = {a:g}" for a in alphas)], "rows": rows}
+
+
+def _decile_table(ok: pd.DataFrame) -> Table:
     summary = summarise(ok)
     columns = [c for c in ok.columns if c.startswith("accuracy_s_decile_")]
-    lines += ["", f"## Accuracy by slow-speed decile (α = {max(alphas):g})", ""]
-    lines += ["Mean ± sd over seeds; decile 1 has the slowest dots.", ""]
-    lines += ["| circuit | " + " | ".join(c.rsplit("_", 1)[1] for c in columns) + " |"]
-    lines += ["|" + "---|" * (len(columns) + 1)]
-    for circuit in summary.index:
-        cells = [_cell(summary, circuit, c, 3) for c in columns]
-        lines.append("| " + " | ".join([f"`{circuit}`", *cells]) + " |")
-    return lines
-
-
-def _runs_table(table: pd.DataFrame) -> list[str]:
-    lines = [
-        "",
-        "## Runs",
-        "",
-        "| circuit | seed | status | critical types: DSI (preferred direction) | DS emergence "
-        "| opposite DS pair explaining the decision | opposite preferences | redundancy |",
-        "|---|---|---|---|---|---|---|---|",
+    rows = [
+        [circuit, *(_cell(summary, circuit, c, 3) for c in columns)] for circuit in summary.index
     ]
+    return {"header": ["circuit", *(c.rsplit("_", 1)[1] for c in columns)], "rows": rows}
+
+
+def _runs_table(table: pd.DataFrame) -> Table:
+    header = [
+        "circuit",
+        "seed",
+        "status",
+        "critical types: DSI (preferred direction)",
+        "DS emergence",
+        "opposite DS pair explaining the decision",
+        "opposite preferences",
+        "redundancy",
+    ]
+    rows = []
     for row in table.to_dict("records"):
         status = row["status"] if row["status"] != "failed" else f"failed: {row.get('error')}"
         seed = "—" if row.get("reference") is True else row["seed"]
-        cells = (
-            _text(row.get(key))
-            for key in (
-                "critical_tuning",
-                "ds_emergence",
-                "sufficient_ds_pair",
-                "opposite_preferences",
-            )
-        )
+        flags = ("critical_tuning", "ds_emergence", "sufficient_ds_pair", "opposite_preferences")
         redundancy = row.get("redundancy")
         red = (
             f"{redundancy:.2f}"
             if isinstance(redundancy, float) and np.isfinite(redundancy)
             else "—"
         )
-        lines.append(f"| `{row['circuit']}` | {seed} | {status} | {' | '.join(cells)} | {red} |")
-    return lines
+        rows.append([row["circuit"], seed, status, *(_text(row.get(k)) for k in flags), red])
+    return {"header": header, "rows": rows}
 
 
 def _range(mean: float, low: float, high: float, digits: int = 2) -> str:

@@ -2,7 +2,7 @@
 
 A row holds the scalars of ``comparison.csv`` and, under ``cell_types``, the run's
 per-ganglion-type arrays (:func:`per_type`), read from a saved light dissection
-(``dissection.json``, version 3 and later).
+(``dissection.json``, version 4 and later).
 """
 
 from __future__ import annotations
@@ -87,9 +87,9 @@ def sufficient_ds_pair(dissection: dict) -> bool:
 
 
 def per_type(dissection: dict) -> dict[str, list]:
-    """Per-ganglion-type arrays of a saved light dissection (a version-3 ``dissection.json``):
+    """Per-ganglion-type arrays of a saved light dissection (a version-4 ``dissection.json``):
     ``cell_type`` (names), ``lesion_accuracy``, ``lesion_cost`` (baseline − lesion),
-    ``dsi``, ``vector_dsi``, ``dsi_p_value``, ``preferred_direction_deg`` (floats, NaN for a
+    ``dsi``, ``vector_dsi``, ``vector_dsi_p_value``, ``preferred_direction_deg`` (floats, NaN for a
     type silent to bars) and the flags ``critical``, ``critical_ds``, ``sufficient`` (in the
     fewest set that explains the decision) and ``redundant`` (lesion cost below
     :data:`REDUNDANT_COST`)."""
@@ -108,7 +108,7 @@ def per_type(dissection: dict) -> dict[str, list]:
         "lesion_cost": [baseline - v for v in lesion],
         "dsi": floats("dsi"),
         "vector_dsi": floats("vector_dsi"),
-        "dsi_p_value": floats("dsi_p_value"),
+        "vector_dsi_p_value": floats("vector_dsi_p_value"),
         "preferred_direction_deg": floats("preferred_direction_deg"),
         "critical": [i in critical for i in range(len(names))],
         "critical_ds": [i in critical_ds for i in range(len(names))],

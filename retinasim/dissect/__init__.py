@@ -3,7 +3,8 @@ visualization and a per-cell-type function summary.
 
 Public API: :func:`evaluation_set` (a :class:`~retinasim.engine.StimulusSet`),
 :func:`decisions`, :func:`psychometric_curve`,
-:func:`accuracy_by_s`, :func:`lesion_scan`, :func:`critical_types`,
+:func:`accuracy_by_s`, :func:`lesion_scan`, :func:`critical_types` (the rule:
+:func:`critical_mask`, :data:`CRITICAL_THRESHOLD`),
 :func:`lesion_effects_by_s`, :func:`ablation_search`, :func:`ablated_lesions`,
 :func:`maximise_activation`, :func:`xt_slice`, :func:`structure_velocity`,
 :func:`motion_index`, :func:`maximise_moving_pattern`, :func:`bipolar_amacrine_units`,
@@ -23,7 +24,13 @@ from retinasim.dissect.deepvis import (
 )
 from retinasim.dissect.errors import DissectionError
 from retinasim.dissect.evaluation import StimulusSet, decisions, evaluation_set
-from retinasim.dissect.lesions import critical_types, lesion_effects_by_s, lesion_scan
+from retinasim.dissect.lesions import (
+    CRITICAL_THRESHOLD,
+    critical_mask,
+    critical_types,
+    lesion_effects_by_s,
+    lesion_scan,
+)
 from retinasim.dissect.moving_pattern import maximise_moving_pattern
 from retinasim.dissect.receptive_fields import (
     initial_kernel_correlation,
@@ -34,12 +41,14 @@ from retinasim.dissect.receptive_fields import (
 from retinasim.dissect.units import bipolar_amacrine_units
 
 __all__ = [
+    "CRITICAL_THRESHOLD",
     "DissectionError",
     "StimulusSet",
     "ablated_lesions",
     "ablation_search",
     "accuracy_by_s",
     "bipolar_amacrine_units",
+    "critical_mask",
     "critical_types",
     "decisions",
     "evaluation_set",

@@ -14,7 +14,6 @@ import torch.nn.functional as F
 import xarray as xr
 
 from retinasim.dissect.errors import DissectionError
-from retinasim.training.data import circuit_input
 from retinasim.training.inference import decision_logits
 
 READOUT = "readout"
@@ -135,7 +134,7 @@ def maximise_activation(
         best = None  # (distance of the active unit from the centre, p, position, response)
         for p in _starts(spec, shape, generator, init_scale, restarts):
             with torch.no_grad():
-                response = objective(circuit_input((torch.tanh(p) + 1) / 2, spec.training))
+                response = objective((torch.tanh(p) + 1) / 2)
             position, distance = _position(response)
             if best is None or distance < best[0]:
                 best = (distance, p, position, float(response[position]))
@@ -149,7 +148,7 @@ def maximise_activation(
             if jitter:
                 dy, dx = torch.randint(-jitter, jitter + 1, (2,), generator=generator).tolist()
                 luminance = torch.roll(luminance, shifts=(dy, dx), dims=(3, 4))
-            value = objective(circuit_input(luminance, spec.training))[position]
+            value = objective(luminance)[position]
             (gradient,) = torch.autograd.grad(-value, p)
             p.grad = gradient
             optimiser.step()
@@ -158,11 +157,11 @@ def maximise_activation(
                     p.copy_(_blur(p, blur_sigma))
             trace.append(float(value.detach()))
         video = ((torch.tanh(p) + 1) / 2).detach().requires_grad_(True)
-        value = objective(circuit_input(video, spec.training))[position]
+        value = objective(video)[position]
         (saliency,) = torch.autograd.grad(value, video)
         final = float(value.detach())
         with torch.no_grad():
-            logits = decision_logits(circuit(circuit_input(video, spec.training)), spec)[0]
+            logits = decision_logits(circuit(video), spec)[0]
     finally:
         circuit.train(was_training)
     dataset = _label(video.detach()[0, 0].numpy(), np.array(trace), logits.numpy(), spec)
@@ -199,9 +198,10 @@ def _starts(spec, shape, generator, init_scale: float, restarts: int):
         yield (torch.rand(shape, generator=generator) * 2 - 1) * init_scale
     if spec.input.channels != 1:
         return
-    from retinasim.training.data import moving_dots
+    from retinasim.task import task_generator
 
-    dots = moving_dots(spec).generate(range(restarts + 1), seed=spec.training.stimulus_seeds.test)
+    seed = spec.training.stimulus_seeds.test
+    dots = task_generator(spec).generate(range(restarts + 1), seed=seed)
     for video in dots.video:
         yield torch.atanh((2 * video[None] - 1).clamp(-0.96, 0.96))
 

@@ -19,7 +19,6 @@ import torch
 import xarray as xr
 
 from retinasim.dissect.deepvis import _target
-from retinasim.training.data import circuit_input
 from retinasim.training.inference import decision_logits
 
 VELOCITIES = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
@@ -65,9 +64,9 @@ def _start_patterns(spec, generator: torch.Generator) -> list[torch.Tensor]:
     height, width = spec.input.size
     starts = [torch.rand(height, width, generator=generator)]
     if getattr(spec, "training", None) is not None and spec.input.channels == 1:
-        from retinasim.training.data import moving_dots
+        from retinasim.task import task_generator
 
-        dots = moving_dots(spec).generate([0], seed=spec.training.stimulus_seeds.test).video
+        dots = task_generator(spec).generate([0], seed=spec.training.stimulus_seeds.test).video
         starts.append(dots[0, 0, -1])
     return starts
 
@@ -123,7 +122,7 @@ def maximise_moving_pattern(
     def responses(luminance: torch.Tensor) -> torch.Tensor:
         """``(velocity,)``: the type's map-mean response on the last frame, every velocity's
         video in one batch."""
-        inputs = circuit_input(translate(luminance, speeds, frames), spec.training)
+        inputs = translate(luminance, speeds, frames)
         return circuit.run(inputs, layers=[layer]).activity[layer][:, index, -1].mean((1, 2))
 
     try:
@@ -145,7 +144,7 @@ def maximise_moving_pattern(
             final = responses(pattern)
             best = int(final.argmax())
             video = translate(pattern[best : best + 1], speeds[best : best + 1], frames)
-            logits = decision_logits(circuit(circuit_input(video, spec.training)), spec)[0]
+            logits = decision_logits(circuit(video), spec)[0]
     finally:
         circuit.train(was_training)
     preferred = float(speeds[best]) if float(final[best]) > 0 else float("nan")

@@ -239,7 +239,6 @@ class _Mapping:
         """The sums of white-noise videos ``0 .. trials - 1`` of ``settings`` (set ``seed``);
         given ``sums`` of the first ``sums.videos`` of them (a pilot), it goes on from there."""
         from retinasim.stimuli.noise import WhiteNoise
-        from retinasim.training.data import circuit_input
 
         circuit, spec = self.circuit, self.circuit.spec
         generator = WhiteNoise(
@@ -259,7 +258,7 @@ class _Mapping:
                     count = min(self.batch_size, trials - first)
                     batch = generator.generate_range(first, count, seed=seed)
                     video = batch.video.to(self.device)
-                    output = circuit.run(circuit_input(video, spec.training), layers=[self.layer])
+                    output = circuit.run(video, layers=[self.layer])
                     response = output.activity[self.layer][
                         :, :, self.lags - 1 :, self.units_y, self.units_x
                     ]

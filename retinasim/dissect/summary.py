@@ -17,7 +17,8 @@ import torch
 import xarray as xr
 
 from retinasim.dissect.behaviour import DIRECTIONS
-from retinasim.training.data import circuit_input, moving_dots
+from retinasim.dissect.lesions import CRITICAL_THRESHOLD, critical_mask
+from retinasim.task import task_generator
 
 
 @torch.no_grad()
@@ -26,7 +27,7 @@ def _mean_activity(circuit, spec, video: torch.Tensor, batch_size: int = 16) -> 
     circuit.eval()
     parts = []
     for start in range(0, len(video), batch_size):
-        chunk = circuit_input(video[start : start + batch_size], spec.training)
+        chunk = video[start : start + batch_size]
         activity = circuit.run(chunk).activity
         parts.append(torch.cat([activity[lay].mean((3, 4)) for lay in circuit.type_names], 1))
     names = [name for lay in circuit.type_names for name in circuit.type_names[lay]]
@@ -65,7 +66,7 @@ def direction_selectivity(
     :func:`~retinasim.analysis.direction_protocol`.
 
     Returns its Dataset: per ``cell_type`` (coords ``layer``, ``type_index``) ``dsi``,
-    ``vector_dsi``, ``p_value``, ``preferred_direction_deg`` (0 = rightward, 180 =
+    ``vector_dsi``, ``vector_dsi_p_value``, ``preferred_direction_deg`` (0 = rightward, 180 =
     leftward), ``preferred_speed``, ``preferred_width``, the sampled units' ``unit_dsi`` ...
     and their summary ``median_unit_dsi``, ``fraction_ds_units``.
     """
@@ -74,7 +75,7 @@ def direction_selectivity(
     size = min(spec.input.size)
     if widths is None:
         widths = sorted({max(1.0, round(w * size / 255, 1)) for w in (4.0, 10.0, 20.0)})
-    background, contrast = bar_luminance(moving_dots(spec))
+    background, contrast = bar_luminance(task_generator(spec))
     options.setdefault("background", background)
     options.setdefault("contrast", contrast)
     return direction_protocol(
@@ -85,7 +86,6 @@ def direction_selectivity(
         grid=grid,
         n_permutations=n_permutations,
         seed=seed,
-        input_transform=lambda video: circuit_input(video, spec.training),
         **options,
     )
 
@@ -108,7 +108,7 @@ def amplitude_by_s(
     """Mean response ``(s, cell_type)`` to the task's dots at each slow speed (pixels/frame)."""
     rows = []
     for s in s_values:
-        generator = moving_dots(spec, alpha=alpha).model_copy(update={"s": float(s)})
+        generator = task_generator(spec, alpha=alpha).model_copy(update={"s": float(s)})
         video = generator.generate(range(n), seed=spec.training.stimulus_seeds.test).video
         rows.append(_mean_activity(circuit, spec, video).mean(("trial", "time")))
     array = xr.concat(rows, dim="s").assign_coords(s=list(s_values))
@@ -135,7 +135,7 @@ def cell_type_summary(
     amplitude: xr.DataArray,
     scan: xr.Dataset,
     *,
-    critical_threshold: float = 0.95,
+    critical_threshold: float = CRITICAL_THRESHOLD,
     ds_threshold: float = 0.3,
     preferred_velocity: dict[str, float] | None = None,
 ) -> pd.DataFrame:
@@ -144,8 +144,8 @@ def cell_type_summary(
     Columns: ``layer``, ``dsi``, ``preferred_direction_deg``, ``direction_selective``
     (DSI ≥ ``ds_threshold``), ``threshold_s`` (pixels/frame), ``peak_amplitude``,
     ``lesioned_accuracy``, ``accuracy_drop``, ``lesioned_accuracy_left`` / ``_right``,
-    ``critical`` and ``critical_for`` (the fast directions whose accuracy falls below
-    ``critical_threshold`` × intact when the type is lesioned), and ``deepvis_velocity``
+    ``critical`` (:func:`~retinasim.dissect.lesions.critical_mask`) and ``critical_for`` (the
+    fast directions for which the same rule holds, direction by direction), and ``deepvis_velocity``
     (pixels/frame): the velocity of the best optimised moving pattern
     (:mod:`retinasim.dissect.moving_pattern`) where ``preferred_velocity`` gives one.
     """
@@ -165,9 +165,9 @@ def cell_type_summary(
         lesioned = scan["accuracy_by_fast_direction"].values[:, k]
         table[f"lesioned_accuracy_{direction}"] = lesioned
         intact = scan.attrs[f"intact_accuracy_{direction}"]
-        roles.append(lesioned < critical_threshold * intact)
-    table["critical"] = (
-        table["lesioned_accuracy"] < critical_threshold * scan.attrs["intact_accuracy"]
+        roles.append(critical_mask(lesioned, intact, threshold=critical_threshold))
+    table["critical"] = critical_mask(
+        scan["accuracy"].values, scan.attrs["intact_accuracy"], threshold=critical_threshold
     )
     table["critical_for"] = [
         "+".join(d for d, hit in zip(DIRECTIONS, flags, strict=True) if hit)

@@ -108,7 +108,7 @@ def moving_dots_set(
     seed
         Stimulus set; default the spec's ``training.stimulus_seeds.test``.
     """
-    from retinasim.training.data import moving_dots
+    from retinasim.task import task_generator
 
     if n < 1:
         raise RetinasimError(f"the number of evaluation stimuli must be at least 1, got {n}")
@@ -119,7 +119,7 @@ def moving_dots_set(
     conditions = []
     for alpha in alphas:
         for s in s_values if s_values is not None else [None]:
-            generator = moving_dots(spec, alpha=alpha)
+            generator = task_generator(spec, alpha=alpha)
             if s is not None:
                 generator = generator.model_copy(update={"s": float(s)})
             conditions.append(Condition(generator, {"alpha": float(alpha)}))

@@ -5,9 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from retinasim.util.files import atomic_path
@@ -27,19 +24,19 @@ STYLE = {
 
 def new_figure(width: float = 4.5, height: float = 3.2, **subplots) -> tuple[Figure, object]:
     """A figure in the house style: ``(figure, axes)``."""
-    with plt.rc_context(STYLE):
-        figure, axes = plt.subplots(figsize=(width, height), layout="constrained", **subplots)
+    with matplotlib.rc_context(STYLE):
+        figure = Figure(figsize=(width, height), layout="constrained")
+        axes = figure.subplots(**subplots)
     return figure, axes
 
 
 def save_figure(figure: Figure, folder: str | Path, name: str) -> list[Path]:
-    """Write ``name.png`` and ``name.svg`` into ``folder``; close the figure."""
+    """Write ``name.png`` and ``name.svg`` into ``folder``."""
     paths = []
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):
         for suffix in (".png", ".svg"):
             target = Path(folder) / f"{name}{suffix}"
             with atomic_path(target) as temporary:
                 figure.savefig(temporary, format=suffix[1:])
             paths.append(target)
-    plt.close(figure)
     return paths

@@ -8,7 +8,7 @@ accuracy with it lesioned, its spatial kernels in and out, and its temporal kern
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
+import matplotlib
 import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
@@ -69,8 +69,8 @@ def kept_type(
             for other in kept.get(target, []):
                 values = kernel.sel(target_type=other, source_type=name).values
                 kernels.append((f"{name} → {other}", values))
-    with plt.rc_context(STYLE):
-        figure = plt.figure(figsize=(9.0, 5.4), layout="constrained")
+    with matplotlib.rc_context(STYLE):
+        figure = Figure(figsize=(9.0, 5.4), layout="constrained")
         top, bottom = figure.subfigures(2, 1, height_ratios=(1.4, 1.0))
         ax_amp, ax_lesion, ax_time = top.subplots(1, 3)
         in_layer = amplitude.where(amplitude["layer"] == layer, drop=True)
@@ -147,10 +147,9 @@ def units(data: xr.Dataset, kept: dict[str, list[str]] | None = None) -> Figure:
     data = data.isel(source_type=order)
     sources = [str(s) for s in data["source_type"].values]
     labels = [f"{s} → {p}" for s, p in zip(sources, data["partner"].values, strict=True)]
-    with plt.rc_context(STYLE):
-        figure, (ax_weight, ax_cover) = plt.subplots(
-            1, 2, figsize=(9.0, 0.3 * len(sources) + 2.2), layout="constrained"
-        )
+    with matplotlib.rc_context(STYLE):
+        figure = Figure(figsize=(9.0, 0.3 * len(sources) + 2.2), layout="constrained")
+        ax_weight, ax_cover = figure.subplots(1, 2)
         image = ax_weight.imshow(data["weight"].values, cmap="Greys", aspect="auto")
         for row, partner in enumerate(data["partner"].values):
             column = list(data["target_type"].values).index(partner)

@@ -1,10 +1,11 @@
-"""Shared plotting helpers: the Agg backend, axes from an optional ``ax``, labels from attrs."""
+"""Shared plotting helpers: axes from an optional ``ax``, labels from attrs.
+
+The plot functions draw on pyplot figures (shown inline in a notebook, or by ``plt.show()``)
+and never choose a backend: that is the application's choice (the command line draws
+headless).
+"""
 
 from __future__ import annotations
-
-import matplotlib
-
-matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import xarray as xr

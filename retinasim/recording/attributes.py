@@ -1,5 +1,9 @@
 """The attributes of a recording: provenance, the stimulus, the lesions, conventions.
 
+``plugins`` lists the packages of the circuit's cell types, its training task and the
+recorded stimulus kind as ``package==version`` (a single string for a single package, as
+netCDF reads a list of one back).
+
 Values are typed where netCDF and zarr attributes allow (numbers, strings, flat lists of
 numbers or of strings): each stimulus parameter is ``stimulus_<name>`` and each lesioned
 layer's silenced types are ``lesions_<layer>`` (type names). ``stimulus_parameters`` keeps the
@@ -45,13 +49,10 @@ def _spec_yaml(circuit) -> str:
 
 
 def _input_transform(circuit) -> dict:
-    """``input_offset``/``input_scale`` applied to the stimuli before the circuit."""
-    training = getattr(getattr(circuit, "spec", None), "training", None)
-    if training is None:
-        return {"input_offset": 0.0, "input_scale": 1.0}
+    """``input_offset``/``input_scale`` the circuit applies to the stimuli it is given."""
     return {
-        "input_offset": float(training.input_offset),
-        "input_scale": float(training.input_scale),
+        "input_offset": float(circuit.plan.input_offset),
+        "input_scale": float(circuit.plan.input_scale),
     }
 
 
@@ -60,9 +61,18 @@ def _spec_rate(circuit) -> float:
     return float(getattr(getattr(spec, "input", None), "frame_rate", 30.0))
 
 
+def _plugins(circuit, kind: str):
+    """The ``plugins`` attribute: packages of the circuit's cell types and task and of the
+    recorded stimulus kind, ``package==version``."""
+    from retinasim.provenance import plugin_requirements
+
+    found = plugin_requirements(getattr(circuit, "spec", None), stimulus_kinds=[kind])
+    return _flat(found) if found else ""
+
+
 def recording_attrs(circuit, stimuli, seed: int, silenced: dict[str, list[int]], layout) -> dict:
     """Root attributes of a recording (netCDF-friendly scalars and flat lists)."""
-    from retinasim.training.provenance import versions
+    from retinasim.provenance import versions
 
     if isinstance(stimuli, StimulusBatch):
         stimulus_attrs = stimuli.attrs
@@ -76,6 +86,7 @@ def recording_attrs(circuit, stimuli, seed: int, silenced: dict[str, list[int]],
         "spec_hash": circuit.spec_hash,
         "circuit_spec": _spec_yaml(circuit),
         **{f"{name}_version": value for name, value in versions().items()},
+        "plugins": _plugins(circuit, str(stimulus_attrs.get("kind", ""))),
         "seed": int(seed),
         "stimulus_kind": str(stimulus_attrs.get("kind", "")),
         "stimulus_parameters": json.dumps(parameters),

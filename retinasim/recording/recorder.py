@@ -6,10 +6,10 @@ are copied out, so memory holds one batch of the probed layers. With ``out=`` ev
 appended to the file as it is made (see :mod:`retinasim.recording.storage`) and the recording is
 returned opened lazily.
 
-The circuit sees the stimuli through its training input transform (``input_offset``,
-``input_scale`` of the spec's ``training`` section, :func:`retinasim.training.data.circuit_input`),
-exactly as in training and evaluation; the recording's stimulus coordinates describe the
-stimuli themselves (luminance), so :func:`~retinasim.recording.replay_stimuli` re-renders them.
+The circuit applies its own input transform (``input_offset``, ``input_scale`` of the spec's
+``training`` section) to the luminance video, exactly as in training and evaluation; the
+recording's stimulus coordinates describe the stimuli themselves (luminance), so
+:func:`~retinasim.recording.replay_stimuli` re-renders them.
 """
 
 from __future__ import annotations
@@ -127,20 +127,10 @@ def _stream(circuit, layout, batches, attrs: dict, target: Path) -> xr.DataTree:
     return open_recording(target)
 
 
-def _circuit_input(circuit, video: torch.Tensor) -> torch.Tensor:
-    """``video`` as the circuit saw it in training (its spec's input transform, if any)."""
-    training = getattr(getattr(circuit, "spec", None), "training", None)
-    if training is None:
-        return video
-    from retinasim.training.data import circuit_input
-
-    return circuit_input(video, training)
-
-
 def _record_batch(
     circuit, layout: RecordingLayout, batch: StimulusBatch, first: int
 ) -> dict[str, xr.Dataset]:
-    output = circuit.run(_circuit_input(circuit, batch.video), layers=layout.layers)
+    output = circuit.run(batch.video, layers=layout.layers)
     values: dict[str, np.ndarray] = {}
     for resolved in layout.probes:
         frames = torch.as_tensor(resolved.frames, device=output.logits.device)

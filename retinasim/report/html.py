@@ -1,32 +1,31 @@
 """A self-contained ``report.html`` of a run folder: inline SVG figures, tables, provenance.
 
 Everything is read from the run folder (``analysis/``, ``figures/``, the training files), so
-``retinasim report RUN_DIR`` rebuilds it without recomputing anything.
+``retinasim report RUN_DIR`` rebuilds it without recomputing anything. The page is the jinja2
+template ``templates/report.html.j2`` (package data), autoescaped: every label (circuit, cell
+type, table cell, caption) is HTML-escaped; only the run's own SVG figures go in as markup.
 """
 
 from __future__ import annotations
 
-import html
 import re
+from functools import cache
 from pathlib import Path
+from typing import Any
 
+import jinja2
+import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from retinasim.dissect.errors import DissectionError
+from retinasim.dissect.lesions import CRITICAL_THRESHOLD
 from retinasim.report.paper_numbers import comparison
-from retinasim.training.run_folder import read_json
+from retinasim.run_folder import read_json
 from retinasim.util.files import atomic_write_text
 
 REPORT = "report.html"
-CSS = """
-body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
-table{border-collapse:collapse;margin:1em 0;font-size:0.85em}
-td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
-th{background:#f3f3f3} figure{display:inline-block;margin:0.5em;vertical-align:top}
-figure svg{max-width:530px;height:auto} figure.wide{display:block}
-figure.wide svg{max-width:100%} h2{border-bottom:1px solid #ddd;margin-top:2em}
-.small{font-size:0.8em;color:#555}
-"""
+TEMPLATE = "report.html.j2"
 
 
 CAPTIONS = {
@@ -58,11 +57,12 @@ def _caption(stem: str) -> str:
     return stem
 
 
-def _svg(path: Path) -> str:
-    """An SVG file as inline markup (without its XML prolog)."""
+def _svg(path: Path) -> Markup:
+    """An SVG file as inline markup (without its XML prolog): the run's own Matplotlib
+    figure, the one thing the template does not escape."""
     text = path.read_text(encoding="utf-8")
     start = text.find("<svg")
-    return text[start:] if start >= 0 else ""
+    return Markup(text[start:] if start >= 0 else "")
 
 
 def _is_wide(svg: str) -> bool:
@@ -75,65 +75,84 @@ def _json(path: Path) -> dict:
     return read_json(path, {})
 
 
-def _table(frame: pd.DataFrame, **options) -> str:
-    return frame.to_html(border=0, float_format=lambda v: f"{v:.3g}", **options)
+def _text(value: Any) -> str:
+    """A table cell as text: floats to 3 significant digits (``NaN`` for missing)."""
+    if isinstance(value, float | np.floating):
+        return "NaN" if np.isnan(value) else f"{value:.3g}"
+    return str(value)
 
 
-def build_report(run_dir: str | Path) -> Path:
-    """Write ``RUN_DIR/report.html`` from the saved results; return its path."""
+def _table(frame: pd.DataFrame, *, index: bool = True) -> dict[str, Any]:
+    """A frame as the template's table: ``columns``, ``index_name`` (``None``: no index
+    column) and ``rows`` of ``index`` and ``cells``, every value as text (escaped there)."""
+    rows = [
+        {"index": _text(label), "cells": [_text(v) for v in values]}
+        for label, values in zip(frame.index, frame.itertuples(index=False), strict=True)
+    ]
+    name = (frame.index.name or "") if index else None
+    return {"columns": [str(c) for c in frame.columns], "index_name": name, "rows": rows}
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    """The templates shipped in ``retinasim/report/templates``, HTML-autoescaped."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("retinasim.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def _figures(run_dir: Path) -> list[dict[str, Any]]:
+    """Every SVG of ``figures/``, sorted: inline markup, caption and whether it is wide."""
+    figures = []
+    for path in sorted((run_dir / "figures").glob("*.svg")):
+        svg = _svg(path)
+        figures.append({"svg": svg, "caption": _caption(path.stem), "wide": _is_wide(svg)})
+    return figures
+
+
+def _provenance(run_dir: Path, analysis: Path) -> pd.DataFrame:
+    """Training metrics, provenance and the analysis settings, one ``value`` per row."""
+    metrics = _json(run_dir / "metrics.json")
+    details = {
+        **{f"training {k}": v for k, v in metrics.items() if not isinstance(v, dict | list)},
+        **_json(run_dir / "provenance.json"),
+        **{f"analysis {k}": v for k, v in _json(analysis / "config.json").items()},
+    }
+    return pd.DataFrame({"value": [str(v) for v in details.values()]}, index=list(details))
+
+
+def report_html(run_dir: str | Path) -> str:
+    """The text of ``report.html`` for ``run_dir`` (see the module docstring)."""
     run_dir = Path(run_dir)
     analysis = run_dir / "analysis"
     if not analysis.is_dir():
         raise DissectionError(
             f"{run_dir} has no analysis/ folder: run `retinasim analyze {run_dir}` first"
         )
-    title = f"retinasim report: {html.escape(run_dir.name)}"
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>{title}</title><style>{CSS}</style></head><body>",
-    ]
     provenance = _json(run_dir / "provenance.json")
-    metrics = _json(run_dir / "metrics.json")
-    circuit = provenance.get("circuit", run_dir.name)
-    parts.append(f"<h1>retinasim report: {html.escape(str(circuit))}</h1>")
-    parts.append("<h2>This run against the paper</h2>")
-    parts.append(
-        "<p class='small'>Paper: Murray, Wang &amp; Lynch 2021 and the numbers of the "
-        "authors' public code. Type numbers depend on the seed; the structure is what "
-        "should reproduce.</p>"
-    )
-    parts.append(_table(comparison(analysis), index=False))
-    summary = _json(analysis / "summary.json")
-    if summary.get("sentences"):
-        parts.append("<h2>Critical cell types</h2><ul>")
-        parts += [f"<li>{html.escape(s)}</li>" for s in summary["sentences"]]
-        parts.append("</ul>")
-    figures = sorted((run_dir / "figures").glob("*.svg"))
-    if figures:
-        parts.append("<h2>Figures</h2>")
-        for path in figures:
-            caption = f"<figcaption class='small'>{html.escape(_caption(path.stem))}</figcaption>"
-            svg = _svg(path)
-            kind = " class='wide'" if _is_wide(svg) else ""
-            parts.append(f"<figure{kind}>{svg}{caption}</figure>")
-    table = analysis / "cell_types.csv"
-    if table.exists():
-        parts.append("<h2>Cell types</h2>")
-        parts.append(
-            "<p class='small'>DSI and preferred direction (0° = rightward, 180° = leftward) "
-            "from full-field moving bars; threshold_s in pixels/frame; accuracies as "
-            "fractions correct.</p>"
-        )
-        parts.append(_table(pd.read_csv(table, index_col=0)))
-    parts.append("<h2>Provenance</h2>")
-    details = {
-        **{f"training {k}": v for k, v in metrics.items() if not isinstance(v, dict | list)},
-        **provenance,
-        **{f"analysis {k}": v for k, v in _json(analysis / "config.json").items()},
+    cell_types = analysis / "cell_types.csv"
+    context = {
+        "run_name": run_dir.name,
+        "circuit": str(provenance.get("circuit", run_dir.name)),
+        "critical_threshold": _json(analysis / "config.json").get(
+            "critical_threshold", CRITICAL_THRESHOLD
+        ),
+        "comparison": _table(comparison(analysis), index=False),
+        "sentences": _json(analysis / "summary.json").get("sentences") or [],
+        "figures": _figures(run_dir),
+        "cell_types": (
+            _table(pd.read_csv(cell_types, index_col=0)) if cell_types.exists() else None
+        ),
+        "provenance": _table(_provenance(run_dir, analysis)),
     }
-    rows = pd.DataFrame({"value": [str(v) for v in details.values()]}, index=list(details))
-    parts.append(_table(rows))
-    parts.append("</body></html>")
-    target = run_dir / REPORT
-    atomic_write_text(target, "\n".join(parts))
+    return _environment().get_template(TEMPLATE).render(context)
+
+
+def build_report(run_dir: str | Path) -> Path:
+    """Write ``RUN_DIR/report.html`` from the saved results; return its path."""
+    text = report_html(run_dir)
+    target = Path(run_dir) / REPORT
+    atomic_write_text(target, text)
     return target

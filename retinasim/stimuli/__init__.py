@@ -13,7 +13,8 @@ Conventions (see :mod:`retinasim.stimuli.base`): luminance in [0, 1]; direction 
 Every stimulus kind is a torch-free parameter model (the contract
 :class:`retinasim.plugins.StimulusParams`; the built-ins' in :mod:`retinasim.stimuli.builtin`)
 registered through the ``retinasim_stimuli`` plugin hook, and a generator class that
-subclasses it. This package imports its modules on first use of a name (``import retinasim.stimuli.builtin`` imports no torch).
+subclasses it. This package imports its modules on first use of a name
+(``import retinasim.stimuli.builtin`` imports no torch).
 """
 
 from __future__ import annotations

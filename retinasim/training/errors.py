@@ -5,16 +5,15 @@ The command line turns them into one line on stderr and exit code 2.
 
 from __future__ import annotations
 
-from retinasim.errors import RetinasimError
+from retinasim.errors import RunFolderError, TrainingError
 
-
-class TrainingError(RetinasimError):
-    """Base of the training errors; also bad training settings (an override, a batch size
-    that does not split over the processes)."""
-
-
-class RunFolderError(TrainingError):
-    """A run folder exists and may not be overwritten, or is not a run folder."""
+__all__ = [
+    "CheckpointError",
+    "DivergenceError",
+    "RunFolderError",
+    "TrainingError",
+    "TrainingInterrupted",
+]
 
 
 class CheckpointError(TrainingError):

@@ -339,6 +339,7 @@ class _Run:
             spec_hash=self.hash,
             device=str(self.context.device),
             wall_time_s=wall,
+            spec=self.spec,
             train_time_s=round(train_time, 3),
             world_size=self.context.world,
             threads=torch.get_num_threads(),

@@ -6,9 +6,10 @@ its mmap threshold (at most 32 MiB by default) with a fresh ``mmap`` and returns
 gigabyte of such blocks, and every page of every block is faulted in and zeroed by the kernel
 again, step after step: measured here, that made a step 2-4× slower and tripled the system
 time. :func:`tune_cpu_allocator` raises the thresholds so that freed blocks stay in the process
-and are reused. It changes global state of the process, so it is never called on import: the
-command line calls it once at start-up (:func:`retinasim.cli.main`), and a Python user calls
-``retinasim.tune_cpu_allocator()`` once, e.g. at the top of a notebook.
+and are reused. It changes global state of the process, so it is never called on import:
+:func:`retinasim.train` calls it when it trains on the CPU, the command line once at start-up
+(:func:`retinasim.cli.main`), and a Python user who runs other heavy work (long recordings,
+the dissection) calls ``retinasim.tune_cpu_allocator()`` once, e.g. at the top of a notebook.
 
 **Layout.** One PyTorch process scales poorly from 1 to 2 threads on this circuit's small
 convolutions; data-parallel processes of 1 thread each use the cores better

@@ -30,7 +30,7 @@ def test_reichardt_detector_is_direction_selective_in_its_wired_direction(wiring
     assert float(result.vector_dsi) > 0.7
     angle = float(result.preferred_direction_deg)
     assert np.cos(np.deg2rad(angle)) == pytest.approx(cosine, abs=0.02)
-    assert float(result.p_value) < 0.01
+    assert float(result.vector_dsi_p_value) < 0.01
     assert float(result.preferred_speed) == 1.0
     # every valid sampled unit agrees (the circuit is convolutional)
     valid = result.unit_valid.values
@@ -49,7 +49,7 @@ def test_symmetric_wiring_is_not_direction_selective():
     result = protocol("symmetric")
     assert (result.tuning > 0).any()  # it responds ...
     assert float(result.dsi) < 0.1 and float(result.vector_dsi) < 0.1  # ... in both senses
-    assert float(result.p_value) > 0.2
+    assert float(result.vector_dsi_p_value) > 0.2
     assert float(result.fraction_ds_units) == 0.0
 
 

@@ -35,7 +35,7 @@ def test_authors_ganglion_0_and_2_are_direction_selective_in_opposite_directions
     first, second = (tuning.sel(cell_type=f"ganglion_{k}") for k in (0, 2))
     for cell in (first, second):
         assert float(cell.dsi) >= 0.3 and float(cell.vector_dsi) >= 0.3
-        assert float(cell.p_value) < 0.05
+        assert float(cell.vector_dsi_p_value) < 0.05
         assert bool(cell.rf_found)
         # the receptive field is the centre unit's: near the middle of the 255-pixel screen
         assert abs(float(cell.rf_x) - 127) < 30 and abs(float(cell.rf_y) - 127) < 30

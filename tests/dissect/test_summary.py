@@ -32,7 +32,7 @@ def test_hand_wired_detector_is_direction_selective_in_its_direction(wiring, pre
     )
     detector = tuning.sel(cell_type="detector")
     assert float(detector.dsi) > 0.99 and float(detector.vector_dsi) > 0.7
-    assert float(detector.p_value) < 0.01
+    assert float(detector.vector_dsi_p_value) < 0.01
     angle = detector["preferred_direction_deg"].item()
     assert abs((angle - preferred + 180) % 360 - 180) < 10
     assert float(detector.preferred_speed) == 1.0
@@ -57,7 +57,8 @@ def test_summary_has_one_row_per_type_and_a_sentence_per_critical_type(trained):
     scan = lesion_scan(circuit, spec, evaluation_set(spec, alphas=[3.0], n=60))
     tuning = direction_selectivity(circuit, spec, speeds=(1.0, 2.0), n_permutations=100)
     assert set(tuning["layer"].values) == {"bipolar", "amacrine", "ganglion"}
-    assert {"vector_dsi", "p_value", "preferred_speed", "fraction_ds_units"} <= set(tuning)
+    expected = {"vector_dsi", "vector_dsi_p_value", "preferred_speed", "fraction_ds_units"}
+    assert expected <= set(tuning)
     table = cell_type_summary(
         tuning,
         amplitude_by_s(circuit, spec, s_values=[0.3, 0.6], n=4),

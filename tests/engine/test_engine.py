@@ -11,7 +11,7 @@ from retinasim.circuit import CircuitError
 from retinasim.compile import compile_circuit
 from retinasim.engine import Condition, Engine, StimulusSet, decision_logits, moving_dots_set
 from retinasim.spec import load_circuit
-from retinasim.training.data import circuit_input, moving_dots
+from retinasim.task import task_generator
 
 LESION_SETS = [
     None,
@@ -40,7 +40,7 @@ def plain_logits(circuit, spec, stimuli: StimulusSet, lesions) -> torch.Tensor:
     parts = []
     with torch.no_grad(), circuit.lesioned(lesions or {}):
         for batch, _ in stimuli.batches(7):
-            parts.append(decision_logits(circuit(circuit_input(batch.video, spec.training)), spec))
+            parts.append(decision_logits(circuit(batch.video), spec))
     return torch.cat(parts)
 
 
@@ -81,7 +81,7 @@ def test_trial_metadata_labels_and_batches_do_not_change_the_result(circuit_and_
     assert list(one.trials["alpha"]) == [1.0] * 10 + [3.0] * 10
     assert list(one.trials["s"][:10]) == [0.3] * 5 + [0.6] * 5
     assert list(one.trials["index"][:5]) == [0, 1, 2, 3, 4]
-    generated = moving_dots(spec, alpha=3.0).model_copy(update={"s": 0.6})
+    generated = task_generator(spec, alpha=3.0).model_copy(update={"s": 0.6})
     labels = generated.generate(range(5), seed=spec.training.stimulus_seeds.test).labels
     assert one.labels[15:].tolist() == labels.tolist()
     assert one.correct.shape == (2, 20) and one.correct.dtype == bool
@@ -89,7 +89,7 @@ def test_trial_metadata_labels_and_batches_do_not_change_the_result(circuit_and_
 
 def test_a_stale_cache_and_training_mode_are_refused(circuit_and_spec):
     circuit, spec = circuit_and_spec
-    video = circuit_input(moving_dots(spec).generate(range(2), seed=0).video, spec.training)
+    video = task_generator(spec).generate(range(2), seed=0).video
     with torch.no_grad():
         _, cache = circuit.run_cached(video, ["amacrine"])
         with circuit.lesioned({"bipolar": [0]}), pytest.raises(CircuitError, match="changed"):
@@ -106,7 +106,7 @@ def test_a_stale_cache_and_training_mode_are_refused(circuit_and_spec):
 
 def test_a_set_renders_the_same_stimuli_in_any_batch_size(circuit_and_spec):
     _, spec = circuit_and_spec
-    stimuli = StimulusSet([Condition(moving_dots(spec, alpha=2.0), {"alpha": 2.0})], 5, seed=4)
+    stimuli = StimulusSet([Condition(task_generator(spec, alpha=2.0), {"alpha": 2.0})], 5, seed=4)
     small = torch.cat([batch.video for batch, _ in stimuli.batches(2)])
     whole = torch.cat([batch.video for batch, _ in stimuli.batches(5)])
     assert torch.equal(small, whole)

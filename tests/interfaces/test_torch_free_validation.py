@@ -3,9 +3,10 @@
 The cell-type registry reaches every cell type's ``Params`` model without building (or
 importing) torch modules: the built-in types live in the torch-free
 ``retinasim.cells.builtin``, and the example plugins' entry points load their torch-free
-``definition`` modules. Likewise the ``training.stimulus`` section is checked against its
-task's torch-free parameter model (``retinasim.stimuli.builtin``, a plugin's params module).
-Each check runs in a fresh interpreter.
+packages (a cell type names its torch module in ``CellType.module``). Likewise the
+``training.stimulus`` section is checked against its task's torch-free parameter model
+(``retinasim.stimuli.builtin``, a plugin's params module). Each check runs in a fresh
+interpreter.
 """
 
 from __future__ import annotations

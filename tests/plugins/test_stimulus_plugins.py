@@ -79,7 +79,7 @@ def test_a_kind_that_is_not_a_task_cannot_be_trained_on() -> None:
 
 
 def test_a_task_without_alpha_builds_for_training_and_evaluation_by_alpha_says_why_not() -> None:
-    from retinasim.training.data import moving_dots
+    from retinasim.task import task_generator
     from retinasim.training.errors import TrainingError
 
     plugins.register(_module("flicker_plugin", lambda: [FlickerParams]), "flicker_plugin")
@@ -87,9 +87,9 @@ def test_a_task_without_alpha_builds_for_training_and_evaluation_by_alpha_says_w
         "readout: {layer: ganglion}", "readout: {layer: ganglion, classes: [dark, bright]}"
     )
     spec = load_circuit("f.yaml", text=text + "training:\n  stimulus: {kind: flicker}\n")
-    assert isinstance(moving_dots(spec), Flicker)
+    assert isinstance(task_generator(spec), Flicker)
     with pytest.raises(TrainingError, match="task 'flicker' has no alpha or s or s_range"):
-        moving_dots(spec, alpha=2.0)
+        task_generator(spec, alpha=2.0)
 
 
 def test_a_stimulus_plugin_whose_hook_raises_is_named_and_skipped(plugin_site: Path) -> None:

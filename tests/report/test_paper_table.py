@@ -7,8 +7,15 @@ import json
 from pathlib import Path
 
 from retinasim.authors import data_file, load_results
-from retinasim.authors.reference import ALPHA_STEP, REFERENCE_FILE, reference_column
-from retinasim.report.paper_numbers import PAPER, REFERENCE, THIS_RUN, comparison
+from retinasim.report.authors_reference import ALPHA_STEP
+from retinasim.report.paper_numbers import (
+    PAPER,
+    REFERENCE,
+    REFERENCE_FILE,
+    THIS_RUN,
+    comparison,
+    reference_column,
+)
 
 
 def test_every_row_has_the_authors_model_column_and_their_stored_numbers(run_dir: Path):
@@ -16,7 +23,7 @@ def test_every_row_has_the_authors_model_column_and_their_stored_numbers(run_dir
     assert list(table.columns) == ["quantity", PAPER, REFERENCE, THIS_RUN]
     column = reference_column()
     missing = [q for q in table["quantity"] if q not in column]
-    assert not missing, f"regenerate {REFERENCE_FILE}: python -m retinasim.authors.reference"
+    assert not missing, f"regenerate {REFERENCE_FILE}: python -m retinasim.report.authors_reference"
     rows = table.set_index("quantity")
     stored = load_results()
     full = stored["accuracy"].sel(model="full")

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from retinasim.run_folder import check_run_files, read_json, read_netcdf
 from retinasim.training.errors import RunFolderError
-from retinasim.training.run_folder import check_run_files, read_json, read_netcdf
 
 JSON_FILES = ["metrics.json", "provenance.json", "history.json", "analysis/summary.json",
               "analysis/critical.json", "analysis/config.json"]  # fmt: skip

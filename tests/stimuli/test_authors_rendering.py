@@ -214,9 +214,9 @@ def test_settable_from_a_circuit_training_section_and_checked() -> None:
         .replace("stimulus: {alpha: 2.0}", "stimulus: {alpha: 2.0, rendering: authors}")
     )
     spec = load_circuit("<test>", text=text)
-    from retinasim.training.data import moving_dots
+    from retinasim.task import task_generator
 
-    assert moving_dots(spec).rendering == "authors"
+    assert task_generator(spec).rendering == "authors"
     bad = text.replace("rendering: authors", "rendering: pixelated")
     with pytest.raises(Exception, match="rendering"):
         load_circuit("<test>", text=bad)

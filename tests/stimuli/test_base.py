@@ -18,6 +18,7 @@ from retinasim.stimuli import (
     StimulusGenerator,
     WhiteNoise,
 )
+from retinasim.testing import check_stimulus_kind, check_task
 
 # (generator, bad parameters, text the message must contain)
 BAD_PARAMETERS = [
@@ -92,6 +93,17 @@ def test_bad_parameters_raise_one_clear_stimulus_error(generator, parameters, me
     assert message in text
     assert "\n" not in text and text.startswith(f"invalid {generator.kind} parameters")
     assert isinstance(raised.value, RetinasimError)
+
+
+@pytest.mark.parametrize("kind", sorted(STIMULI))
+def test_every_builtin_kind_keeps_the_plugin_contract(kind: str) -> None:
+    bad = [parameters for generator, parameters, _ in BAD_PARAMETERS if generator.kind == kind]
+    drawn = kind in ("moving_dots", "white_noise")  # the others are grids of conditions
+    check_stimulus_kind(kind, bad_parameters=bad, package="retinasim", random=drawn)
+
+
+def test_the_dots_keep_the_task_contract() -> None:
+    check_task("moving_dots", {"mean_dots_in_view": 4.0, "dot_radius": 2.0})
 
 
 def test_every_parameter_of_every_generator_has_a_rejected_value():

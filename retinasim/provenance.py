@@ -1,4 +1,4 @@
-"""Provenance recorded in every output: versions, seed, spec hash, device, host, time."""
+"""Provenance recorded in every output: versions, plugins, seed, spec hash, device, host, time."""
 
 from __future__ import annotations
 
@@ -6,7 +6,13 @@ import datetime as _dt
 import platform
 import socket
 import sys
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from retinasim.plugins import plugin_versions
+
+if TYPE_CHECKING:
+    from retinasim.spec import CircuitSpec
 
 
 def utc_now() -> str:
@@ -29,12 +35,26 @@ def versions() -> dict[str, str]:
     }
 
 
+def plugin_requirements(
+    spec: CircuitSpec | None, *, stimulus_kinds: Iterable[str] = ()
+) -> list[str]:
+    """The plugin packages a circuit uses as ``package==version`` lines, sorted.
+
+    The cell types of ``spec``'s layers, its training task and ``stimulus_kinds`` (e.g. a
+    recording's stimulus) name the packages (:func:`retinasim.plugins.plugin_versions`); the
+    built-ins are ``retinasim``. ``pip install`` accepts the lines as they are.
+    """
+    found = plugin_versions(spec, stimulus_kinds=stimulus_kinds)
+    return [f"{package}=={version}" if version else package for package, version in found.items()]
+
+
 def provenance(
     *,
     seed: int | None,
     spec_hash: str,
     device: str,
     wall_time_s: float | None = None,
+    spec: CircuitSpec | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     """A flat dict of provenance, JSON- and netCDF-attribute friendly.
@@ -49,11 +69,15 @@ def provenance(
         Where the computation ran (``cpu``, ``cuda:0``, ...).
     wall_time_s
         Wall-clock duration of the computation in seconds.
+    spec
+        The circuit: records ``plugins``, the packages of its cell types and task as
+        ``package==version`` lines (:func:`plugin_requirements`).
     extra
         Further scalar entries (strings or numbers), e.g. ``world_size``.
     """
     record: dict[str, Any] = {
         **{f"{name}_version": value for name, value in versions().items()},
+        **({"plugins": plugin_requirements(spec)} if spec is not None else {}),
         "seed": -1 if seed is None else int(seed),
         "spec_hash": spec_hash,
         "device": device,

@@ -7,8 +7,8 @@ or the stimuli, not from training). Computing that column takes the whole dissec
 model, so it is computed once and shipped in ``retinasim/authors/data/reference.json`` with
 its provenance. Regenerate it after a change to the analyses with::
 
-    python -m retinasim.authors.reference          # about 2 minutes on 2 cores
-    python -m retinasim.authors.reference --keep runs/authors   # and keep the analysed run
+    python -m retinasim.report.authors_reference          # about 2 minutes on 2 cores
+    python -m retinasim.report.authors_reference --keep runs/authors   # and keep the analysed run
 
 It imports ``model.pt`` with the authors' rendering of the dots, runs ``retinasim analyze``
 with the default sizes but the authors' α grid (0 … 4 in steps of 0.1), and keeps the
@@ -23,19 +23,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from retinasim.authors.importer import data_file
+from retinasim.authors import data_file
+from retinasim.report.paper_numbers import REFERENCE_FILE, THIS_RUN, comparison
 
-REFERENCE_FILE = "reference.json"
 ALPHA_STEP = 0.1
 """The authors' psychometric grid step."""
-
-
-def reference_column() -> dict[str, str]:
-    """Quantity → retinasim's value on the authors' model (empty if not shipped)."""
-    path = data_file(REFERENCE_FILE)
-    if not path.is_file():
-        return {}
-    return dict(json.loads(path.read_text())["column"])
 
 
 def compute(folder: Path) -> dict[str, Any]:
@@ -43,8 +35,7 @@ def compute(folder: Path) -> dict[str, Any]:
     from retinasim.authors.importer import import_authors
     from retinasim.dissect.config import AnalysisConfig
     from retinasim.dissect.pipeline import Analysis
-    from retinasim.report.paper_numbers import THIS_RUN, comparison
-    from retinasim.training.provenance import provenance
+    from retinasim.provenance import provenance
 
     started = time.perf_counter()
     run = folder / "murray2021-authors"
@@ -79,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
     tune_cpu_allocator()
     with tempfile.TemporaryDirectory() as scratch:
         result = compute(args.keep or Path(scratch))
-    target = Path(__file__).parent / "data" / REFERENCE_FILE
+    target = data_file(REFERENCE_FILE)
     atomic_write_text(target, json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     for quantity, value in result["column"].items():
         print(f"{quantity}: {value}")

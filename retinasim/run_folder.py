@@ -27,8 +27,8 @@ from typing import Any
 
 import yaml
 
+from retinasim.errors import RunFolderError
 from retinasim.spec import CircuitSpec, load_circuit, spec_hash
-from retinasim.training.errors import RunFolderError
 from retinasim.util.files import atomic_write_text, make_folder, write_error
 from retinasim.util.lock import LOCK_NAME
 
