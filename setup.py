@@ -6,7 +6,8 @@ package data of ``retinasim.circuits`` (``retinasim validate murray2021``). ``py
 can either find packages or list them, and a package mapped to a folder outside
 ``retinasim/`` is never found, so the packages are found here and that one is added. The
 authors' trained weights and stored results (``retinasim/authors/data``, with their MIT
-licence) are package data too (``retinasim import-authors murray2021``).
+licence) are package data too (``retinasim import-authors murray2021``), and so are the jinja2
+templates of the reports (``retinasim/report/templates``, ``retinasim/compare/templates``).
 """
 
 from setuptools import find_packages, setup
@@ -17,5 +18,7 @@ setup(
     package_data={
         "retinasim.circuits": ["*.yaml"],
         "retinasim.authors": ["data/*"],  # the authors' weights and results, MIT (LICENSE)
+        "retinasim.report": ["templates/*.j2"],  # report.html
+        "retinasim.compare": ["templates/*.j2"],  # comparison.md
     },
 )
