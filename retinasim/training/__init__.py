@@ -2,8 +2,7 @@
 
 Public API: :func:`train` (write a run folder), :func:`evaluate_run` (held-out accuracy as an
 xarray Dataset), :func:`load_trained` (a run's circuit with its trained weights),
-:func:`apply_overrides`, :func:`spawn_local` (multi-process CPU training without torchrun) and
-the errors :class:`TrainingError`, :class:`RunFolderError`, :class:`CheckpointError`,
+:func:`apply_overrides` and the errors :class:`TrainingError`, :class:`RunFolderError`, :class:`CheckpointError`,
 :class:`DivergenceError`. Heavy modules are imported on first use.
 """
 
@@ -26,7 +25,6 @@ __all__ = [
     "apply_overrides",
     "evaluate_run",
     "load_trained",
-    "spawn_local",
     "train",
 ]
 
@@ -35,7 +33,6 @@ _LAZY = {
     "evaluate_run": "retinasim.training.evaluate",
     "load_trained": "retinasim.training.evaluate",
     "apply_overrides": "retinasim.training.overrides",
-    "spawn_local": "retinasim.training.distributed",
 }
 
 

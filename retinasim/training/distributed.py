@@ -16,7 +16,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,7 +131,13 @@ def _free_port() -> int:
 
 
 def _worker(
-    rank: int, world: int, port: int, spec_data: dict[str, Any], kwargs: dict, relay: _Relay
+    rank: int,
+    world: int,
+    port: int,
+    entry: Callable[..., Any],
+    spec_data: dict[str, Any],
+    kwargs: dict,
+    relay: _Relay,
 ) -> None:
     os.environ.update(
         RANK=str(rank),
@@ -143,9 +149,8 @@ def _worker(
     torch.set_num_threads(kwargs.pop("threads_per_process", 1))
     tune_cpu_allocator()  # a spawned process starts with the default allocator
     from retinasim.spec import CircuitSpec
-    from retinasim.training.loop import train
 
-    train(CircuitSpec.model_validate(spec_data), progress=relay.attach(), **kwargs)
+    entry(CircuitSpec.model_validate(spec_data), progress=relay.attach(), **kwargs)
 
 
 def _process_error(last_line: str) -> Exception:
@@ -168,6 +173,7 @@ def _process_error(last_line: str) -> Exception:
 
 
 def spawn_local(
+    entry: Callable[..., Any],
     spec: Any,
     world: int,
     *,
@@ -177,9 +183,11 @@ def spawn_local(
 ) -> dict[str, Any]:
     """Train ``spec`` with ``world`` CPU processes (gloo) on this machine, without torchrun.
 
-    ``kwargs`` are passed to :func:`retinasim.training.loop.train` (``out``, ``resume``, ...,
-    everything picklable). ``progress`` and the records of the ``retinasim`` loggers come
-    back from the processes to this one (:class:`_Relay`). Returns the run's final metrics
+    Each process calls ``entry(spec, progress=..., **kwargs)`` with the torchrun environment
+    set: :func:`retinasim.training.train` hands itself over here when asked for several
+    processes (``train(spec, out, processes=2)`` is the public way in). ``kwargs`` (``out``,
+    ``resume``, ..., everything picklable) go to ``entry``. ``progress`` and the records of the
+    ``retinasim`` loggers come back from the processes to this one (:class:`_Relay`). Returns the run's final metrics
     (its ``metrics.json``, or ``{}`` when the run stopped early without writing them). Raises
     :class:`TrainingError` if a process fails.
     """
@@ -192,7 +200,7 @@ def spawn_local(
         with _relayed(progress) as relay:
             mp.spawn(
                 _worker,
-                args=(world, _free_port(), spec.model_dump(mode="json"), kwargs, relay),
+                args=(world, _free_port(), entry, spec.model_dump(mode="json"), kwargs, relay),
                 nprocs=world,
                 join=True,
             )

@@ -95,7 +95,8 @@ def train(
         Stop after this many steps of this session, as if killed: no checkpoint is written
         beyond the periodic ones (for tests of ``resume``).
     processes
-        Data-parallel CPU processes started on this machine (:func:`spawn_local`); each trains
+        Data-parallel CPU processes started on this machine
+        (:func:`~retinasim.training.distributed.spawn_local`); each trains
         on ``batch_size / processes`` stimuli of every step. 1 trains in this process. Ignored
         under torchrun, which starts the processes itself.
         :func:`retinasim.util.cpu.cpu_layout` gives the layout the command line uses
@@ -131,6 +132,7 @@ def train(
             RunFolder(out).prepare(spec, resume=resume, overwrite=overwrite)
             with _forward_signals():
                 return distributed.spawn_local(
+                    train,
                     spec,
                     processes,
                     threads_per_process=threads or 1,

@@ -8,7 +8,7 @@ ignored by every other check of the folder).
 
 The lock is re-entrant within a process (``run`` holds it and calls ``train``, which takes
 it again) and inherited by the worker processes a holder starts itself
-(:func:`retinasim.training.spawn_local`): the holder records ``FOLDER@PID`` in the environment
+(``retinasim.train(..., processes=N)``): the holder records ``FOLDER@PID`` in the environment
 variable :data:`HELD_ENV`, and a multiprocessing child of that pid that finds its folder there
 does not lock again.
 """

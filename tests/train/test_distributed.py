@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from trainhelpers import tiny_spec
 
-from retinasim.training import spawn_local, train
+from retinasim.training import train
 from retinasim.training.checkpoint import load_checkpoint
 
 
@@ -16,7 +16,7 @@ def test_two_gloo_processes_reach_the_single_process_weights(tmp_path: Path) -> 
     spec = tiny_spec(steps=12, log_every=4, eval_every=0, checkpoint_every=6, validation_size=16)
     assert spec.dropout == 0  # masks differ between ranks; the comparison needs none
     train(spec, tmp_path / "one")
-    spawn_local(spec, 2, out=tmp_path / "two")
+    train(spec, tmp_path / "two", processes=2)
     one = load_checkpoint(tmp_path / "one" / "checkpoint.pt")["model"]
     two = load_checkpoint(tmp_path / "two" / "checkpoint.pt")["model"]
     for name, tensor in one.items():

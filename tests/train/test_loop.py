@@ -63,8 +63,8 @@ def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(
     def poisoned(logits, labels, spec):
         calls["n"] += 1
         loss, decision = real(logits, labels, spec)
-        # call k + 1 is training step k
-        return (loss * float("nan") if calls["n"] == 25 else loss), decision
+        # call k is training step k (steps count from 1)
+        return (loss * float("nan") if calls["n"] == 24 else loss), decision
 
     monkeypatch.setattr(loop_module, "training_loss", poisoned)
     with pytest.raises(DivergenceError) as caught:
