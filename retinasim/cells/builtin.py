@@ -2,21 +2,19 @@
 
 This module never imports torch: a cell type's name, description and ``Params`` model are
 all that validating a circuit needs, so ``retinasim validate`` and
-:func:`retinasim.spec.load_circuit` stay torch-free. :meth:`Spatiotemporal.build` imports
-the torch module (:mod:`retinasim.cells.spatiotemporal`) when a circuit is compiled.
+:func:`retinasim.spec.load_circuit` stay torch-free. The torch module
+(:class:`retinasim.cells.spatiotemporal.SpatiotemporalCell`) is named by ``module`` and
+imported when a circuit is compiled.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from retinasim.plugins.cell_type import CellParams, CellType
-from retinasim.plugins.hookspecs import hookimpl
-
-if TYPE_CHECKING:
-    from torch import nn
+from retinasim.plugins.hookspecs import cell_types_hook
 
 
 class SpatiotemporalParams(CellParams):
@@ -32,16 +30,8 @@ class Spatiotemporal(CellType):
     name = "spatiotemporal"
     description = "causal temporal filter per type + bias + ReLU (Murray et al. 2021)"
     Params = SpatiotemporalParams
-
-    @classmethod
-    def build(cls, n_types: int, params: BaseModel, *, frames: int) -> nn.Module:
-        from retinasim.cells.spatiotemporal import CausalTemporalFilter
-
-        assert isinstance(params, SpatiotemporalParams)
-        return CausalTemporalFilter(n_types, params.temporal_kernel)
+    module = "retinasim.cells.spatiotemporal:SpatiotemporalCell"
 
 
-@hookimpl
-def retinasim_cell_types() -> list[type]:
-    """The cell types that ship with retinasim."""
-    return [Spatiotemporal]
+retinasim_cell_types = cell_types_hook(Spatiotemporal)
+"""The cell types that ship with retinasim (the ``retinasim_cell_types`` hook)."""

@@ -2,7 +2,9 @@
 
 Everything a plugin package needs is importable from here: the :data:`hookimpl` marker, the
 cell-type contract (:class:`CellType`, :class:`CellParams`) and the stimulus-kind contract
-(:class:`StimulusParams`). The registry (:func:`cell_types`, :func:`stimuli`, :func:`tasks`,
+(:class:`StimulusParams`), and :func:`cell_types_hook` / :func:`stimuli_hook`, which write a
+plugin's hook from its classes; :mod:`retinasim.testing` checks a plugin against the
+contracts. The registry (:func:`cell_types`, :func:`stimuli`, :func:`tasks`,
 :func:`generator_class`) loads the built-in cell types and stimuli (``retinasim.cells``,
 ``retinasim.stimuli``) exactly as it loads third-party packages, through the ``retinasim``
 entry-point group, so this package sits below both in the layer order
@@ -10,7 +12,7 @@ entry-point group, so this package sits below both in the layer order
 """
 
 from retinasim.plugins.cell_type import CellParams, CellType, nonnegative_parameters
-from retinasim.plugins.hookspecs import hookimpl
+from retinasim.plugins.hookspecs import cell_types_hook, hookimpl, stimuli_hook
 from retinasim.plugins.manager import (
     PluginProblem,
     RegisteredCellType,
@@ -21,6 +23,7 @@ from retinasim.plugins.manager import (
     get_plugin_manager,
     hook_results,
     plugin_problems,
+    plugin_versions,
     register,
     reset,
     stimuli,
@@ -37,6 +40,7 @@ __all__ = [
     "RegisteredStimulus",
     "StimulusParams",
     "cell_types",
+    "cell_types_hook",
     "generator_class",
     "generator_from_parameters",
     "get_plugin_manager",
@@ -44,9 +48,11 @@ __all__ = [
     "hookimpl",
     "nonnegative_parameters",
     "plugin_problems",
+    "plugin_versions",
     "register",
     "reset",
     "stimuli",
+    "stimuli_hook",
     "tasks",
     "unknown_kind_message",
 ]

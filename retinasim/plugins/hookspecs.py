@@ -7,13 +7,17 @@ match a hook below. Third-party plugins are found through the ``retinasim`` entr
     my_cells = "my_package.cells"      # a module with @hookimpl functions
 
 The built-in cell types and stimulus kinds are ordinary plugin modules registered the same
-way. retinasim calls every hook through pluggy (``manager.hook.<name>``), once per plugin that
-implements it, so that a plugin that raises is named and skipped while the others' results
-are kept; ``tryfirst``/``trylast``, hook wrappers, tracing and ``add_hookcall_monitoring``
-apply to each of these calls.
+way, and like third-party ones they write their hooks with :func:`cell_types_hook` and
+:func:`stimuli_hook` (a ``@hookimpl`` function returning the classes given). retinasim calls
+every hook through pluggy (``manager.hook.<name>``), once per plugin that implements it, so
+that a plugin that raises is named and skipped while the others' results are kept;
+``tryfirst``/``trylast``, hook wrappers, tracing and ``add_hookcall_monitoring`` apply to
+each of these calls.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import pluggy
 
@@ -49,3 +53,46 @@ def retinasim_stimuli() -> list[type]:
         imported when stimuli are rendered), or a
         :class:`retinasim.stimuli.StimulusGenerator` subclass itself.
     """
+
+
+def cell_types_hook(*cell_types: type) -> Callable[[], list[type]]:
+    """The ``retinasim_cell_types`` hook implementation of a plugin providing ``cell_types``.
+
+    Assign it under the hook's name in the module the entry point names::
+
+        retinasim_cell_types = cell_types_hook(CenterSurround)
+
+    Parameters
+    ----------
+    cell_types
+        :class:`~retinasim.plugins.CellType` subclasses (checked when the registry collects
+        them: a bad one is reported as a plugin problem, the others are kept).
+    """
+    return _hook("retinasim_cell_types", cell_types)
+
+
+def stimuli_hook(*kinds: type) -> Callable[[], list[type]]:
+    """The ``retinasim_stimuli`` hook implementation of a plugin providing ``kinds``.
+
+    Assign it under the hook's name in the module the entry point names::
+
+        retinasim_stimuli = stimuli_hook(NaturalMotionParams, NaturalDriftParams)
+
+    Parameters
+    ----------
+    kinds
+        :class:`~retinasim.plugins.StimulusParams` subclasses (torch-free parameter models
+        naming their generators) or generator classes.
+    """
+    return _hook("retinasim_stimuli", kinds)
+
+
+def _hook(name: str, provided: tuple[type, ...]) -> Callable[[], list[type]]:
+    """A ``@hookimpl`` function called ``name`` returning ``list(provided)``."""
+
+    def implementation() -> list[type]:
+        return list(provided)
+
+    implementation.__name__ = implementation.__qualname__ = name
+    implementation.__doc__ = f"{name}: {', '.join(item.__name__ for item in provided)}."
+    return hookimpl(implementation)

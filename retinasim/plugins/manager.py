@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import importlib.metadata as metadata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -301,6 +301,35 @@ def plugin_problems() -> list[PluginProblem]:
     stimuli()
     assert _state is not None
     return list(_state.problems)
+
+
+def plugin_versions(
+    spec: Any = None, *, cell_type_names: Iterable[str] = (), stimulus_kinds: Iterable[str] = ()
+) -> dict[str, str]:
+    """Every plugin package a circuit uses, with its version (its provenance).
+
+    Parameters
+    ----------
+    spec
+        A :class:`retinasim.spec.CircuitSpec` (read, not imported: the registry sits below
+        the spec): the cell types of its layers and its training task's stimulus kind.
+    cell_type_names, stimulus_kinds
+        Further names used beside the spec's (a recording's stimulus kind, ...).
+
+    Returns
+    -------
+    dict of str to str
+        Distribution name → version, sorted by name; the built-ins count as ``retinasim``
+        (with its version). Names no registered plugin provides are left out.
+    """
+    cells, kinds = set(cell_type_names), set(stimulus_kinds)
+    if spec is not None:
+        cells.update(layer.cell_type for layer in spec.layers)
+        kinds.add(spec.training.task)
+    registered_cells, registered_kinds = cell_types(), stimuli()
+    used = [registered_cells[name] for name in cells if name in registered_cells]
+    used += [registered_kinds[name] for name in kinds if name in registered_kinds]
+    return dict(sorted({entry.package: entry.version for entry in used}.items()))
 
 
 def unknown_kind_message(kind: object, known: list[str]) -> str:

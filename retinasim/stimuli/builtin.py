@@ -14,7 +14,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from retinasim.plugins.hookspecs import hookimpl
+from retinasim.plugins.hookspecs import stimuli_hook
 from retinasim.plugins.stimulus_kind import StimulusParams
 
 DIRECTIONS = ("left", "right")
@@ -250,7 +250,5 @@ BUILTIN_STIMULI: tuple[type[StimulusParams], ...] = (
 )
 
 
-@hookimpl
-def retinasim_stimuli() -> list[type]:
-    """The stimulus kinds that ship with retinasim."""
-    return list(BUILTIN_STIMULI)
+retinasim_stimuli = stimuli_hook(*BUILTIN_STIMULI)
+"""The stimulus kinds that ship with retinasim (the ``retinasim_stimuli`` hook)."""

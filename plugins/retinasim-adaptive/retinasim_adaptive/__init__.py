@@ -1,36 +1,45 @@
 """A retinasim cell type with adaptation (divisive gain control).
 
-Registered through the ``retinasim`` entry-point group as ``cell_type: adaptive``.
+Registered through the ``retinasim`` entry-point group as ``cell_type: adaptive``. This
+module, which the entry point loads, imports no torch: retinasim validates circuit files
+(``retinasim validate``, ``load_circuit``) with a cell type's ``Params`` only. The torch
+module, :class:`retinasim_adaptive.cell.DivisiveAdaptation`, is named by ``Adaptive.module``
+and imported when a circuit is compiled.
 """
 
 from __future__ import annotations
 
-from retinasim.plugins import hookimpl
-from retinasim_adaptive.definition import Adaptive, AdaptiveParams
+from typing import Annotated
+
+from pydantic import Field
+
+from retinasim.plugins import CellParams, CellType, cell_types_hook
 
 __version__ = "0.1.0"
-__all__ = [
-    "Adaptive",
-    "AdaptiveParams",
-    "DivisiveAdaptation",
-    "exponential_history",
-    "retinasim_cell_types",
-]
-
-_TORCH_NAMES = ("DivisiveAdaptation", "exponential_history")
-"""Names from the torch module :mod:`retinasim_adaptive.cell`, imported on first use so
-that loading the plugin (and validating a circuit) does not import torch."""
+__all__ = ["Adaptive", "AdaptiveParams", "retinasim_cell_types"]
 
 
-def __getattr__(name: str):
-    if name in _TORCH_NAMES:
-        from retinasim_adaptive import cell
+class AdaptiveParams(CellParams):
+    """Parameters of the ``adaptive`` cell type (``params:`` of a layer)."""
 
-        return getattr(cell, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    temporal_kernel: Annotated[int, Field(strict=True, ge=1, le=1000)] = 31
+    """Length of the causal temporal filter in frames."""
+    gain: Annotated[float, Field(gt=0)] = 1.0
+    """Initial strength of the divisive adaptation (0 would switch it off; use > 0)."""
+    time_constant: Annotated[float, Field(gt=0, le=10000)] = 10.0
+    """Initial time constant of the running average, in frames."""
+    learn_adaptation: bool = True
+    """Learn gain and time constant (else they stay at their initial values)."""
 
 
-@hookimpl
-def retinasim_cell_types() -> list[type]:
-    """The cell types of this plugin (the ``retinasim_cell_types`` hook)."""
-    return [Adaptive]
+class Adaptive(CellType):
+    """Cell with divisive adaptation: relu(filtered) / (1 + gain · running mean of the past)."""
+
+    name = "adaptive"
+    description = "causal filter + ReLU, divided by 1 + gain x leaky average of past activity"
+    Params = AdaptiveParams
+    module = "retinasim_adaptive.cell:DivisiveAdaptation"
+
+
+retinasim_cell_types = cell_types_hook(Adaptive)
+"""The cell types of this plugin (the ``retinasim_cell_types`` hook)."""

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from retinasim_adaptive.definition import Adaptive, AdaptiveParams  # noqa: F401 (re-exported)
+from retinasim_adaptive import AdaptiveParams
 
 
 def exponential_history(rho: torch.Tensor, frames: int) -> torch.Tensor:

@@ -1,36 +1,62 @@
 """A retinasim cell type with a difference-of-Gaussians (centre–surround) receptive field.
 
-Registered through the ``retinasim`` entry-point group as ``cell_type: centersurround``.
+Registered through the ``retinasim`` entry-point group as ``cell_type: centersurround``. This
+module, which the entry point loads, imports no torch: retinasim validates circuit files
+(``retinasim validate``, ``load_circuit``) with a cell type's ``Params`` only. The torch
+module, :class:`retinasim_centersurround.cell.CenterSurroundFilter`, is named by
+``CenterSurround.module`` and imported when a circuit is compiled.
 """
 
 from __future__ import annotations
 
-from retinasim.plugins import hookimpl
-from retinasim_centersurround.definition import CenterSurround, CenterSurroundParams
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from retinasim.plugins import CellParams, CellType, cell_types_hook
 
 __version__ = "0.1.0"
-__all__ = [
-    "CenterSurround",
-    "CenterSurroundFilter",
-    "CenterSurroundParams",
-    "difference_of_gaussians",
-    "retinasim_cell_types",
-]
-
-_TORCH_NAMES = ("CenterSurroundFilter", "difference_of_gaussians")
-"""Names from the torch module :mod:`retinasim_centersurround.cell`, imported on first use so
-that loading the plugin (and validating a circuit) does not import torch."""
+__all__ = ["CenterSurround", "CenterSurroundParams", "retinasim_cell_types"]
 
 
-def __getattr__(name: str):
-    if name in _TORCH_NAMES:
-        from retinasim_centersurround import cell
+class CenterSurroundParams(CellParams):
+    """Parameters of the ``centersurround`` cell type (``params:`` of a layer)."""
 
-        return getattr(cell, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    kernel_size: Annotated[int, Field(strict=True, ge=1, le=63)] = 7
+    """Side of the square DoG kernel in pixels of the layer; odd (same padding)."""
+    center_sigma: Annotated[float, Field(gt=0)] = 0.75
+    """Initial standard deviation of the centre Gaussian, in pixels."""
+    surround_sigma: Annotated[float, Field(gt=0)] = 2.0
+    """Initial standard deviation of the surround Gaussian, in pixels; larger than the centre."""
+    center_strength: Annotated[float, Field(gt=0)] = 1.0
+    """Initial weight of the centre Gaussian."""
+    surround_strength: Annotated[float, Field(ge=0)] = 0.5
+    """Initial weight of the surround Gaussian (subtracted); 0 gives a pure centre."""
+    learn_receptive_field: bool = True
+    """Learn the widths and strengths (else they stay at their initial values)."""
+    temporal_kernel: Annotated[int, Field(strict=True, ge=1, le=1000)] = 31
+    """Length of the causal temporal filter in frames."""
+
+    @model_validator(mode="after")
+    def _check(self) -> CenterSurroundParams:
+        if self.kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd (same padding), got {self.kernel_size}")
+        if self.surround_sigma <= self.center_sigma:
+            raise ValueError(
+                f"surround_sigma ({self.surround_sigma}) must be larger than center_sigma "
+                f"({self.center_sigma})"
+            )
+        return self
 
 
-@hookimpl
-def retinasim_cell_types() -> list[type]:
-    """The cell types of this plugin (the ``retinasim_cell_types`` hook)."""
-    return [CenterSurround]
+class CenterSurround(CellType):
+    """Bipolar-like cell: learnable difference-of-Gaussians RF, causal filter, bias, ReLU."""
+
+    name = "centersurround"
+    description = "learnable difference-of-Gaussians RF per type + causal temporal filter + ReLU"
+    Params = CenterSurroundParams
+    module = "retinasim_centersurround.cell:CenterSurroundFilter"
+
+
+retinasim_cell_types = cell_types_hook(CenterSurround)
+"""The cell types of this plugin (the ``retinasim_cell_types`` hook)."""

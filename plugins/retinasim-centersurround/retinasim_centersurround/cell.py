@@ -24,10 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from retinasim_centersurround.definition import (  # noqa: F401 (re-exported)
-    CenterSurround,
-    CenterSurroundParams,
-)
+from retinasim_centersurround import CenterSurroundParams
 
 
 def difference_of_gaussians(

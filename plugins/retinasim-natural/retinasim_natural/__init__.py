@@ -9,7 +9,7 @@ stimuli are rendered.
 
 from pathlib import Path
 
-from retinasim.plugins import hookimpl
+from retinasim.plugins import stimuli_hook
 from retinasim_natural.params import IMAGES, NaturalDriftParams, NaturalMotionParams
 
 CIRCUIT = Path(__file__).parent / "circuits" / "murray2021_natural.yaml"
@@ -28,6 +28,5 @@ __all__ = [
 ]
 
 
-@hookimpl
-def retinasim_stimuli() -> list[type]:
-    return [NaturalMotionParams, NaturalDriftParams]
+retinasim_stimuli = stimuli_hook(NaturalMotionParams, NaturalDriftParams)
+"""The tasks of this plugin (the ``retinasim_stimuli`` hook)."""

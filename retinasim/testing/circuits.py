@@ -1,0 +1,110 @@
+"""Small circuits and shared helpers for the contract checks of :mod:`retinasim.testing`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from retinasim.spec import CircuitSpec, load_circuit
+
+SMALL_CIRCUIT_NAME = "contract_check.yaml"
+"""The file name :func:`small_circuit` gives its circuit (it appears in spec errors)."""
+CHECKED_LAYER = "cells"
+"""The layer of :func:`small_circuit` that has the cell type under test."""
+
+
+def small_circuit_text(
+    *,
+    cell_type: str = "spatiotemporal",
+    params: Mapping[str, Any] | None = None,
+    n_types: int = 2,
+    nonnegative: bool = False,
+    size: tuple[int, int] = (16, 16),
+    frames: int = 6,
+    classes: Sequence[str] = ("left", "right"),
+    stimulus: Mapping[str, Any] | None = None,
+) -> str:
+    """The YAML of a two-layer circuit: ``input → cells → ganglion → readout``.
+
+    Parameters
+    ----------
+    cell_type, params, n_types, nonnegative
+        The cell type of layer ``cells``, its ``params:`` (on line 5) and number of types, and
+        whether its ``weights`` are ``nonnegative``. ``ganglion`` is 2 types of
+        ``spatiotemporal`` with 3-frame filters.
+    size, frames
+        The input: ``(height, width)`` in pixels and the number of frames.
+    classes
+        The readout's classes.
+    stimulus
+        The ``training.stimulus`` section (``kind`` and parameters), or none.
+    """
+    if params is None and cell_type == "spatiotemporal":
+        params = {"temporal_kernel": 3}
+    constraint = ", weights: nonnegative" if nonnegative else ""
+    lines = [
+        "name: contract_check",
+        f"input: {{channels: 1, size: [{size[0]}, {size[1]}], frames: {frames}}}",
+        "layers:",
+        f"  - {{name: {CHECKED_LAYER}, cell_type: {cell_type}, n_types: {n_types}{constraint},",
+        f"     params: {json.dumps(dict(params or {}))}}}",
+        "  - {name: ganglion, cell_type: spatiotemporal, n_types: 2, weights: nonnegative,",
+        "     params: {temporal_kernel: 3}}",
+        "connections:",
+        f"  - {{source: input, target: {CHECKED_LAYER}, kernel: 3, padding: 1}}",
+        f"  - {{source: {CHECKED_LAYER}, target: ganglion, kernel: 3, padding: 1}}",
+        f"readout: {{layer: ganglion, classes: {json.dumps(list(classes))}}}",
+    ]
+    if stimulus is not None:
+        lines.append(f"training: {{stimulus: {json.dumps(dict(stimulus))}}}")
+    return "\n".join(lines) + "\n"
+
+
+def small_circuit(**options: Any) -> CircuitSpec:
+    """:func:`small_circuit_text` loaded (validated) as a circuit; spec errors propagate."""
+    return load_circuit(SMALL_CIRCUIT_NAME, text=small_circuit_text(**options))
+
+
+@contextmanager
+def no_error(what: str) -> Iterator[None]:
+    """Turn an exception raised inside the block (by the plugin under test, or by retinasim
+    refusing it) into an AssertionError naming ``what`` and the original error, so that a
+    contract check fails as a test failure that says what broke."""
+    try:
+        yield
+    except AssertionError:
+        raise
+    except Exception as error:
+        raise AssertionError(f"{what} failed: {type(error).__name__}: {error}") from error
+
+
+def check_torch_free(module: str, *, forbidden: Sequence[str] = ("torch",)) -> None:
+    """Check that importing ``module`` in a fresh interpreter imports none of ``forbidden``.
+
+    The module a plugin's entry point names must stay torch-free: retinasim loads every
+    plugin to validate a circuit (``retinasim validate``, ``load_circuit``) without torch.
+
+    Parameters
+    ----------
+    module
+        The dotted module name (e.g. ``"retinasim_centersurround"``).
+    forbidden
+        Top-level packages that must not be imported (e.g. ``("torch", "skimage")``).
+    """
+    code = (
+        "import importlib, json, sys\n"
+        f"importlib.import_module({module!r})\n"
+        "print(json.dumps(sorted({name.split('.')[0] for name in sys.modules})))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, f"importing {module!r} failed:\n{done.stderr[-2000:]}"
+    imported = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    found = sorted(imported & set(forbidden))
+    assert not found, (
+        f"importing {module!r} imports {', '.join(found)}: keep torch (and other heavy "
+        f"libraries) in the modules named by `module` / `generator`, imported on first use"
+    )
