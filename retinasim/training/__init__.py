@@ -2,8 +2,8 @@
 
 Public API: :func:`train` (write a run folder), :func:`evaluate_run` (held-out accuracy as an
 xarray Dataset), :func:`load_trained` (a run's circuit with its trained weights),
-:func:`apply_overrides` and the errors :class:`TrainingError`, :class:`RunFolderError`, :class:`CheckpointError`,
-:class:`DivergenceError`. Heavy modules are imported on first use.
+:func:`apply_overrides` and the errors :class:`TrainingError`, :class:`RunFolderError`,
+:class:`CheckpointError`, :class:`DivergenceError`. Heavy modules are imported on first use.
 """
 
 from __future__ import annotations

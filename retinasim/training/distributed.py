@@ -187,9 +187,9 @@ def spawn_local(
     set: :func:`retinasim.training.train` hands itself over here when asked for several
     processes (``train(spec, out, processes=2)`` is the public way in). ``kwargs`` (``out``,
     ``resume``, ..., everything picklable) go to ``entry``. ``progress`` and the records of the
-    ``retinasim`` loggers come back from the processes to this one (:class:`_Relay`). Returns the run's final metrics
-    (its ``metrics.json``, or ``{}`` when the run stopped early without writing them). Raises
-    :class:`TrainingError` if a process fails.
+    ``retinasim`` loggers come back from the processes to this one (:class:`_Relay`). Returns
+    the run's final metrics (its ``metrics.json``, or ``{}`` when the run stopped early without
+    writing them). Raises :class:`TrainingError` if a process fails.
     """
     import torch.multiprocessing as mp
 
