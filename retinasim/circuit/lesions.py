@@ -8,7 +8,6 @@ temporal weights and bias, which for ReLU cells gives the same zero output.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import torch
 
 from retinasim.circuit.errors import CircuitError
+from retinasim.util.text import did_you_mean
 
 TypeRef = int | str
 """A cell type by 0-based index within its layer, or by name (``type_names`` in the spec)."""
@@ -71,9 +71,7 @@ def _type_index(layer: str, ref: TypeRef, names: list[str]) -> int:
 
 
 def _unknown(what: str, name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"unknown {what} {name!r}{hint} (known: {', '.join(known)})"
+    return f"unknown {what} {name!r}{did_you_mean(name, known)} (known: {', '.join(known)})"
 
 
 class LesionControl:

@@ -9,7 +9,6 @@ its default. A request larger than the available memory is refused before render
 
 from __future__ import annotations
 
-import difflib
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,8 +16,14 @@ from typing import Annotated, Any
 import typer
 
 from retinasim.errors import StimulusError
+from retinasim.util.text import did_you_mean
 
 _OPTIONS = ("out", "seed", "index", "count", "strip_frames", "zoom", "list")
+
+
+def _option_name(name: str) -> str:
+    """A parameter as its command-line option: ``dot_radius`` → ``--dot-radius``."""
+    return "--" + name.replace("_", "-")
 
 
 def parse_value(text: str) -> Any:
@@ -64,8 +69,7 @@ def parse_parameters(arguments: list[str], kind: str, fields: list[str]) -> dict
         name, has_value, value = word[2:].partition("=")
         name = name.replace("-", "_")
         if name not in fields:
-            guess = difflib.get_close_matches(name, [*fields, *_OPTIONS], n=1, cutoff=0.5)
-            hint = f"; did you mean --{guess[0].replace('_', '-')}?" if guess else ""
+            hint = did_you_mean(name, [*fields, *_OPTIONS], cutoff=0.5, show=_option_name)
             raise StimulusError(
                 f"unknown {kind} parameter --{name.replace('_', '-')}{hint} "
                 f"(run `retinasim stimulus {kind} --list` to see them)"

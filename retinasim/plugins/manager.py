@@ -9,7 +9,6 @@ naming the plugin; every other plugin keeps working. Built-ins keep their names.
 
 from __future__ import annotations
 
-import difflib
 import importlib.metadata as metadata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from retinasim.errors import StimulusError
 from retinasim.plugins import hookspecs
 from retinasim.plugins.cell_type import CellType
 from retinasim.plugins.stimulus_kind import StimulusParams
+from retinasim.util.text import did_you_mean
 
 ENTRY_POINT_GROUP = "retinasim"
 BUILTIN_PLUGINS = ("retinasim.cells.builtin", "retinasim.stimuli.builtin")
@@ -335,8 +335,7 @@ def plugin_versions(
 def unknown_kind_message(kind: object, known: list[str]) -> str:
     """Why ``kind`` is not a registered stimulus kind: a suggestion, the known kinds and the
     plugins that failed to load."""
-    guess = difflib.get_close_matches(str(kind), known, n=1, cutoff=0.5)
-    hint = f"; did you mean {guess[0]!r}?" if guess else ""
+    hint = did_you_mean(str(kind), known, cutoff=0.5)
     broken = [str(problem) for problem in plugin_problems()]
     note = f" (plugins that failed to load: {'; '.join(broken)})" if broken else ""
     return f"unknown stimulus kind {kind!r}{hint} (known: {', '.join(known)}){note}"

@@ -24,7 +24,6 @@ This module imports no torch (a test checks it).
 
 from __future__ import annotations
 
-import difflib
 import functools
 import importlib
 from collections.abc import Sequence
@@ -33,6 +32,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from retinasim.errors import StimulusError
+from retinasim.util.text import did_you_mean
 
 
 def describe_validation_error(kind: str, fields: Sequence[str], error: ValidationError) -> str:
@@ -42,8 +42,7 @@ def describe_validation_error(kind: str, fields: Sequence[str], error: Validatio
         location = ".".join(str(part) for part in issue["loc"])
         message = issue["msg"].removeprefix("Value error, ")
         if issue["type"] == "extra_forbidden":
-            guess = difflib.get_close_matches(location, fields, n=1, cutoff=0.5)
-            hint = f"; did you mean {guess[0]!r}?" if guess else ""
+            hint = did_you_mean(location, fields, cutoff=0.5)
             problems.append(
                 f"unknown parameter {location!r}{hint} (parameters: {', '.join(fields)})"
             )

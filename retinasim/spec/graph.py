@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from retinasim.spec.models import INPUT, CircuitSpec, ConnectionSpec
+from retinasim.util.text import did_you_mean
 
 Problem = tuple[tuple[str | int, ...], str]
 
@@ -190,12 +191,8 @@ def check_links(
 
 
 def _missing(what: str, name: str, known: Iterable[str]) -> str:
-    import difflib
-
     known = sorted(known)
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"{what} {name!r} does not exist{hint} (layers: {', '.join(known)})"
+    return f"{what} {name!r} does not exist{did_you_mean(name, known)} (layers: {', '.join(known)})"
 
 
 def _check_shapes(

@@ -8,7 +8,6 @@ dangling or duplicated connections, cycles and spatial shapes that disagree.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import re
@@ -30,6 +29,7 @@ from retinasim.spec.shipped import (
 from retinasim.spec.training import TrainingSpec
 from retinasim.spec.yaml_source import Path as DataPath
 from retinasim.spec.yaml_source import SourceMap, read_yaml
+from retinasim.util.text import did_you_mean
 
 MAX_FILE_BYTES = 1_000_000
 """Circuit files larger than this are refused (a circuit is a few kilobytes)."""
@@ -267,9 +267,7 @@ def _describe(item: Mapping[str, Any]) -> str:
             for o in message.split("should be", 1)[-1].replace(" or ", ",").split(",")
             if o.strip(" '")
         ]
-        close = difflib.get_close_matches(given, options, n=1)
-        if close:
-            message += f"; did you mean {close[0]!r}?"
+        message += did_you_mean(given, options)
     if not isinstance(given, dict | list) and given is not None and "got" not in message:
         message += f" (got {given!r})"
     return message
@@ -278,10 +276,8 @@ def _describe(item: Mapping[str, Any]) -> str:
 def _unknown_key_message(loc: DataPath) -> str:
     key = str(loc[-1])
     known = allowed_keys(CircuitSpec, loc[:-1])
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
     listing = f" (expected one of: {', '.join(known)})" if known else ""
-    return f"unknown key {key!r}{hint}{listing}"
+    return f"unknown key {key!r}{did_you_mean(key, known)}{listing}"
 
 
 def _plugin_issues(data: Mapping[str, Any], positions: SourceMap) -> list[SpecIssue]:
@@ -298,8 +294,7 @@ def _plugin_issues(data: Mapping[str, Any], positions: SourceMap) -> list[SpecIs
             continue
         name = layer["cell_type"]
         if name not in registry:
-            close = difflib.get_close_matches(name, list(registry), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(name, registry)
             broken = [str(p) for p in plugin_problems()]
             note = f" (plugins that failed to load: {'; '.join(broken)})" if broken else ""
             issues.append(
@@ -324,10 +319,9 @@ def _plugin_issues(data: Mapping[str, Any], positions: SourceMap) -> list[SpecIs
                 if item["type"] == "extra_forbidden":
                     key = str(item["loc"][-1])
                     known = sorted(model.model_fields)
-                    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-                    hint = f"; did you mean {close[0]!r}?" if close else ""
                     message = (
-                        f"unknown parameter {key!r} of cell type {name!r}{hint} "
+                        f"unknown parameter {key!r} of cell type {name!r}"
+                        f"{did_you_mean(key, known)} "
                         f"(expected one of: {', '.join(known) or 'none'})"
                     )
                     issues.append(positions.issue(loc, message, prefer_key=True))

@@ -9,13 +9,13 @@ wherever it accepts a file, and so does every command that takes a circuit file.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from retinasim.errors import SpecError, SpecIssue
+from retinasim.util.text import did_you_mean
 
 SUFFIX = ".yaml"
 
@@ -86,8 +86,7 @@ def shipped_circuit(name: str) -> ShippedCircuit:
 def unknown_circuit_message(name: str, circuits: dict[str, ShippedCircuit] | None = None) -> str:
     """Why ``name`` is neither a file nor a shipped circuit, listing the shipped ones."""
     names = sorted(shipped_circuits() if circuits is None else circuits)
-    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = did_you_mean(name, names)
     listing = ", ".join(names) if names else "none are installed"
     return (
         f"no such file, and no shipped circuit of that name{hint} "

@@ -9,7 +9,6 @@ way cell-type ``params`` are checked against their plugin: errors land at
 
 from __future__ import annotations
 
-import difflib
 from enum import Enum
 from typing import Annotated, Any
 
@@ -22,6 +21,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from retinasim.spec.strict import StrictModel
+from retinasim.util.text import did_you_mean
 
 PositiveInt = Annotated[int, Field(strict=True, ge=1)]
 NonNegativeInt = Annotated[int, Field(strict=True, ge=0)]
@@ -249,8 +249,7 @@ def _check_stimulus(params: dict[str, Any]) -> None:
         for item in error.errors(include_url=False):
             if item["type"] == "extra_forbidden":
                 key = str(item["loc"][-1])
-                close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
+                hint = did_you_mean(key, known)
                 problem = PydanticCustomError(
                     "unknown_stimulus_parameter",
                     "unknown {label} parameter {key}{hint} (expected one of: {known})",

@@ -1,0 +1,22 @@
+"""Small text helpers for messages."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable
+
+
+def did_you_mean(
+    word: str,
+    choices: Iterable[str],
+    *,
+    cutoff: float = 0.6,
+    show: Callable[[str], str] = repr,
+) -> str:
+    """``"; did you mean 'x'?"`` for the choice closest to ``word``, or ``""`` if none is close.
+
+    ``cutoff`` is :func:`difflib.get_close_matches`'s similarity bar; ``show`` writes the
+    suggestion (quoted by default; e.g. ``lambda name: "--" + name`` for an option).
+    """
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
+    return f"; did you mean {show(close[0])}?" if close else ""
