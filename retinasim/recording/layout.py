@@ -10,9 +10,10 @@ A recording is an :class:`xarray.DataTree` (vocabulary in ``docs/recording.md``)
   ``trial`` itself).
 - ``/<layer>``, one per probed layer: its own ``cell_type`` (the layer's probed types in index
   order, with coordinates ``layer``, ``type_index``, ``sign`` and ``lesioned``), its own
-  ``time`` (frame index, with ``time_s`` in seconds), and ``y``, ``x`` when a probe keeps the
-  map. One variable per probe of that layer; a variable is NaN only on the types and frames
-  that *another probe of the same layer* records and it does not.
+  ``time`` (frame index, with ``time_s`` in seconds), ``y``, ``x`` when a probe keeps the map,
+  and ``unit`` (with the units' ``unit_y``, ``unit_x``) for a ``positions`` probe. One variable
+  per probe of that layer; a variable is NaN only on the types and frames that *another probe of
+  the same layer* records and it does not.
 - ``/readout``: the decoder's outputs ``(trial, time, class)``.
 
 Every group also carries the recording's attributes (and ``layer``), so that
@@ -39,6 +40,7 @@ model seeds when recordings of several trained models are stacked."""
 _SPACE_NAMES = {
     "centre": "centre unit",
     "position": "unit",
+    "positions": "units",
     "mean": "mean over space",
     "max": "max over space",
     "full": "map",
@@ -71,6 +73,7 @@ class GroupLayout:
     lesioned: list[bool]
     frames: np.ndarray
     size: tuple[int, int] | None
+    positions: tuple[tuple[int, int], ...] | None = None
 
     @property
     def keeps_space(self) -> bool:
@@ -144,7 +147,7 @@ class RecordingLayout:
         else:
             full = np.full(shape, np.nan, value.dtype)
             full[np.ix_(np.arange(batch), positions, time_positions)] = value
-        dims = ("trial", "cell_type", "time", *(("y", "x") if probe.keeps_space else ()))
+        dims = ("trial", "cell_type", "time", *_space_dims(probe.space))
         attrs = {
             "long_name": f"{probe.layer} activity, {_SPACE_NAMES[probe.space]}",
             "units": ACTIVITY_UNITS,
@@ -194,6 +197,13 @@ class RecordingLayout:
             np.array(group.lesioned, dtype=bool),
             {"long_name": "silenced during the recording"},
         )
+        if group.positions is not None:
+            for axis, values in zip(("y", "x"), zip(*group.positions, strict=True), strict=True):
+                coords[f"unit_{axis}"] = (
+                    "unit",
+                    np.array(values, dtype=np.int64),
+                    {"long_name": f"unit's {group.name} map {axis}", "units": "unit"},
+                )
         if group.keeps_space and group.size is not None:
             for dim, length, axis in zip(("y", "x"), group.size, ("row", "column"), strict=True):
                 coords[dim] = (
@@ -202,6 +212,11 @@ class RecordingLayout:
                     {"long_name": f"{group.name} map {axis}", "units": "unit"},
                 )
         return coords
+
+
+def _space_dims(space: str) -> tuple[str, ...]:
+    """The dimensions a probe's spatial read-out adds after ``time``."""
+    return {"full": ("y", "x"), "positions": ("unit",)}.get(space, ())
 
 
 def _trial_coords(batch: int, metadata: dict, first: int, units: dict[str, str]) -> dict:
@@ -278,6 +293,7 @@ def resolve_layout(
             lesioned=[i in silenced for i in indices],
             frames=np.unique(np.concatenate([p.frames for p in members])),
             size=sizes.get(layer),
+            positions=_group_positions(layer, members),
         )
     return RecordingLayout(
         groups=groups,
@@ -285,6 +301,17 @@ def resolve_layout(
         frames_per_trial=int(frames),
         classes=list(circuit.classes),
     )
+
+
+def _group_positions(layer: str, members: list[ResolvedProbe]) -> tuple | None:
+    """The units of the layer's ``positions`` probes (one list per layer: they share
+    ``unit``)."""
+    found = {p.probe.positions for p in members if p.probe.space == "positions"}
+    if len(found) > 1:
+        raise RecordingError(
+            f"the {layer} probes read different positions; one list of positions per layer"
+        )
+    return found.pop() if found else None
 
 
 def _resolve(circuit, probe: Probe, frames: int, sizes: dict) -> ResolvedProbe:
@@ -308,6 +335,9 @@ def _resolve(circuit, probe: Probe, frames: int, sizes: dict) -> ResolvedProbe:
     unit = None
     if probe.space in ("centre", "position"):
         unit = probe.unit(sizes[probe.layer])
+    if probe.space == "positions":
+        for y, x in probe.positions or ():
+            probe.unit_inside(y, x, sizes[probe.layer])
     return ResolvedProbe(probe, indices, chosen_frames, unit)
 
 

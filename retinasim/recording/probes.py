@@ -5,10 +5,12 @@ A probe is written in code as :class:`Probe` or on the command line as a spec st
     LAYER[TYPES]:SPACE@FRAMES      e.g.  ganglion:centre   bipolar:mean   amacrine[0,2]:full
                                          ganglion:pos=3,4  bipolar:max@10:   readout
 
-``TYPES`` are 0-based indices or type names (default: every type); ``SPACE`` is ``centre``
-(the unit at ``(y // 2, x // 2)`` of the layer's map), ``pos=Y,X`` (that unit), ``mean`` or
-``max`` over the map, or ``full`` (the whole map); ``FRAMES`` is a Python slice of frame
-indices (default: every frame). ``readout`` records the decoder's outputs at every frame.
+``TYPES`` are 0-based indices or type names (default: every type); ``SPACE`` is ``centre`` (the
+unit at ``(y // 2, x // 2)`` of the layer's map), ``pos=Y,X`` (that unit), ``mean`` or ``max``
+over the map, or ``full`` (the whole map); in code, ``Probe(layer, space="positions",
+positions=((y, x), ...))`` reads several units into one variable along ``unit``; ``FRAMES`` is a
+Python slice of frame indices (default: every frame). ``readout`` records the decoder's outputs
+at every frame.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from retinasim.recording.errors import RecordingError
 READOUT = "readout"
 """Probe layer name of the decoder's outputs ``(trial, time, class)``."""
 
-Space = Literal["centre", "position", "mean", "max", "full"]
-SPACES: tuple[str, ...] = ("centre", "position", "mean", "max", "full")
+Space = Literal["centre", "position", "positions", "mean", "max", "full"]
+SPACES: tuple[str, ...] = ("centre", "position", "positions", "mean", "max", "full")
 
 _SPEC = re.compile(
     r"^(?P<layer>[A-Za-z_][\w.-]*)(?:\[(?P<types>[^\]]*)\])?"
@@ -46,9 +48,12 @@ class Probe:
         Type indices (0-based) or type names; ``None``: every type of the layer.
     space
         ``"centre"`` (unit ``(y // 2, x // 2)``), ``"position"`` (unit ``position``),
-        ``"mean"`` or ``"max"`` over the map, or ``"full"`` (keep ``y``, ``x``).
+        ``"positions"`` (the units ``positions``, along a ``unit`` dimension), ``"mean"`` or
+        ``"max"`` over the map, or ``"full"`` (keep ``y``, ``x``).
     position
         ``(y, x)`` unit for ``space="position"``, 0-based units of the layer's map.
+    positions
+        ``(y, x)`` units for ``space="positions"`` (at least one; repeats allowed).
     frames
         ``(start, stop, step)`` of a slice of frames; ``None``: every frame.
     name
@@ -62,6 +67,7 @@ class Probe:
     position: tuple[int, int] | None = None
     frames: tuple[int | None, int | None, int | None] | None = None
     name: str | None = None
+    positions: tuple[tuple[int, int], ...] | None = None
 
     def __post_init__(self) -> None:
         if self.space not in SPACES:
@@ -72,6 +78,15 @@ class Probe:
         if (self.space == "position") != (self.position is not None):
             raise RecordingError(
                 f"probe {self.layer!r}: a position (y, x) goes with space='position' only"
+            )
+        if (self.space == "positions") != bool(self.positions):
+            raise RecordingError(
+                f"probe {self.layer!r}: positions ((y, x), ...) go with space='positions' only "
+                "(at least one)"
+            )
+        if self.positions:
+            object.__setattr__(
+                self, "positions", tuple((int(y), int(x)) for y, x in self.positions)
             )
 
     @property
@@ -106,9 +121,13 @@ class Probe:
 
     def reduce(self, activity: torch.Tensor) -> torch.Tensor:
         """Spatial read-out of ``activity (batch, types, time, y, x)`` (types and frames
-        already selected): ``(batch, types, time)`` or, for ``full``, unchanged."""
+        already selected): ``(batch, types, time)``, ``(batch, types, time, unit)`` for
+        ``positions`` or, for ``full``, unchanged."""
         if self.space == "full":
             return activity
+        if self.space == "positions":
+            ys, xs = (torch.as_tensor(a, device=activity.device) for a in self.units(activity))
+            return activity[:, :, :, ys, xs]
         if self.space == "mean":
             return activity.mean(dim=(3, 4))
         if self.space == "max":
@@ -116,18 +135,30 @@ class Probe:
         y, x = self.unit(tuple(activity.shape[3:]))
         return activity[:, :, :, y, x]
 
+    def units(self, activity: torch.Tensor) -> tuple[list[int], list[int]]:
+        """Rows and columns of the ``positions`` on the map of ``activity (..., y, x)``."""
+        assert self.positions is not None
+        size = tuple(activity.shape[-2:])
+        for y, x in self.positions:
+            self.unit_inside(y, x, size)
+        return [y for y, _ in self.positions], [x for _, x in self.positions]
+
     def unit(self, size: tuple[int, int]) -> tuple[int, int]:
         """The ``(y, x)`` unit read by ``centre`` or ``position`` on a map of ``size``."""
         if self.space == "centre":
             return size[0] // 2, size[1] // 2
         assert self.position is not None
         y, x = self.position
+        self.unit_inside(y, x, size)
+        return y, x
+
+    def unit_inside(self, y: int, x: int, size: tuple[int, ...]) -> None:
+        """Refuse a unit ``(y, x)`` outside a map of ``size`` (RecordingError)."""
         if not (0 <= y < size[0] and 0 <= x < size[1]):
             raise RecordingError(
                 f"probe {self.variable!r}: position ({y}, {x}) is outside the {self.layer} "
                 f"map of {size[0]} x {size[1]} units"
             )
-        return y, x
 
 
 def parse_probe(text: str) -> Probe:

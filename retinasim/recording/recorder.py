@@ -213,6 +213,7 @@ def _check_memory(circuit, layout, batch: int, trials: int, out) -> None:
     kept = 0.0
     for group in layout.groups.values():
         units = float(np.prod(group.size)) if group.keeps_space and group.size else 1.0
+        units *= len(group.positions or (None,))
         width_types = len(group.type_indices) or len(layout.classes)
         kept += len(group.probes) * width_types * len(group.frames) * units * 4
     total = step + (trials * kept if out is None else 0.0)

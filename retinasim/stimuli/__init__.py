@@ -28,16 +28,19 @@ if TYPE_CHECKING:
     from retinasim.stimuli.base import DIRECTION_CONVENTION, StimulusGenerator
     from retinasim.stimuli.batch import StimulusBatch
     from retinasim.stimuli.cache import StimulusCache, write_cache
+    from retinasim.stimuli.centred_bars import CentredBars
     from retinasim.stimuli.dataset import MovingDotsDataset, StimulusBatches, StimulusDataset
     from retinasim.stimuli.flashes import Flashes
     from retinasim.stimuli.gratings import Gratings
     from retinasim.stimuli.moving_dots import MovingDots
     from retinasim.stimuli.noise import WhiteNoise
     from retinasim.stimuli.registry import STIMULI
+    from retinasim.stimuli.sparse_noise import SparseNoise
 
 _LOCATIONS = {
     "DIRECTION_CONVENTION": "base",
     "STIMULI": "registry",
+    "CentredBars": "centred_bars",
     "Flashes": "flashes",
     "Gratings": "gratings",
     "MovingBars": "bars",
@@ -48,6 +51,7 @@ _LOCATIONS = {
     "StimulusCache": "cache",
     "StimulusDataset": "dataset",
     "StimulusGenerator": "base",
+    "SparseNoise": "sparse_noise",
     "StimulusParams": "retinasim.plugins.stimulus_kind",
     "WhiteNoise": "noise",
     "write_cache": "cache",
@@ -56,11 +60,13 @@ _LOCATIONS = {
 __all__ = [
     "DIRECTION_CONVENTION",
     "STIMULI",
+    "CentredBars",
     "Flashes",
     "Gratings",
     "MovingBars",
     "MovingDots",
     "MovingDotsDataset",
+    "SparseNoise",
     "StimulusBatch",
     "StimulusBatches",
     "StimulusCache",

@@ -241,12 +241,101 @@ class WhiteNoiseParams(StimulusParams):
         )
 
 
+class CentredBarsParams(StimulusParams):
+    """Parameters of bars centred on screen positions (see
+    :class:`retinasim.stimuli.CentredBars`)."""
+
+    kind: ClassVar[str] = "centred_bars"
+    description: ClassVar[str] = "full-length bars whose paths are centred on given positions"
+    generator: ClassVar[str] = "retinasim.stimuli.centred_bars:CentredBars"
+
+    directions_deg: tuple[float, ...] = (0.0, 45.0, 90.0, 135.0, 180.0, 225.0, 270.0, 315.0)
+    centres_xy: tuple[tuple[float, float], ...] | None = None
+    half_paths: tuple[float, ...] | None = None
+    speeds: tuple[float, ...] = (1.0,)
+    widths: tuple[float, ...] = (10.0,)
+    contrasts: tuple[float, ...] = (1.0,)
+    background_luminance: float = Field(0.0, ge=0, le=1)
+
+    @field_validator("directions_deg", "centres_xy", "half_paths", "speeds", "widths", "contrasts")
+    @classmethod
+    def _check_lists(cls, values: tuple | None, info: ValidationInfo) -> tuple | None:
+        if values is None:
+            return values
+        if not values:
+            raise ValueError(f"{info.field_name} must list at least one value (or be None)")
+        if info.field_name == "half_paths" and min(values) < 0:
+            raise ValueError(f"half_paths must all be >= 0 pixels, got {values}")
+        units = {"speeds": "pixels/frame", "widths": "pixels"}
+        if info.field_name in units and min(values) <= 0:
+            raise ValueError(
+                f"{info.field_name} must all be > 0 {units[info.field_name]}, got {values}"
+            )
+        return values
+
+    @model_validator(mode="after")
+    def _check_sites(self) -> CentredBarsParams:
+        if self.half_paths is not None and len(self.half_paths) != len(self.sites_xy):
+            raise ValueError(
+                f"half_paths has {len(self.half_paths)} values for {len(self.sites_xy)} "
+                "centres_xy: give one per centre"
+            )
+        for contrast in self.contrasts:
+            bar = self.background_luminance + contrast
+            if contrast == 0 or not 0 <= bar <= 1:
+                raise ValueError(
+                    f"contrast {contrast} on background {self.background_luminance} gives bar "
+                    f"luminance {bar}; it must differ from the background and lie in [0, 1]"
+                )
+        return self
+
+    @property
+    def sites_xy(self) -> tuple[tuple[float, float], ...]:
+        """The path centres ``(x, y)`` in pixels (default: the screen's centre)."""
+        if self.centres_xy is not None:
+            return self.centres_xy
+        return (((self.width - 1) / 2, (self.height - 1) / 2),)
+
+
+class SparseNoiseParams(StimulusParams):
+    """Parameters of sparse noise (see :class:`retinasim.stimuli.SparseNoise`)."""
+
+    kind: ClassVar[str] = "sparse_noise"
+    description: ClassVar[str] = "sparse bright/dark squares on a background (operating points)"
+    generator: ClassVar[str] = "retinasim.stimuli.sparse_noise:SparseNoise"
+
+    square: int = Field(8, ge=1)
+    density: float = Field(0.06, gt=0, le=1)
+    contrast: float = 1.0
+    background_luminance: float = Field(0.0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _check_visible(self) -> SparseNoiseParams:
+        if not self.signs:
+            raise ValueError(
+                f"contrast {self.contrast} on background {self.background_luminance} draws "
+                "no visible square (bright and dark both clip to the background)"
+            )
+        return self
+
+    def level(self, sign: int) -> float:
+        """Luminance of a square of ``sign`` (+1 bright, -1 dark), clipped to [0, 1]."""
+        return min(max(self.background_luminance + sign * abs(self.contrast), 0.0), 1.0)
+
+    @property
+    def signs(self) -> tuple[int, ...]:
+        """The signs drawn: those whose luminance differs from the background."""
+        return tuple(k for k in (1, -1) if self.level(k) != self.background_luminance)
+
+
 BUILTIN_STIMULI: tuple[type[StimulusParams], ...] = (
     MovingDotsParams,
     MovingBarsParams,
     GratingsParams,
     FlashesParams,
     WhiteNoiseParams,
+    CentredBarsParams,
+    SparseNoiseParams,
 )
 
 

@@ -66,3 +66,31 @@ def test_two_probes_may_not_fill_one_variable() -> None:
     bars = MovingBars(height=15, width=15, frames=21)
     with pytest.raises(RecordingError, match="two probes fill the variable"):
         record(reichardt(), bars, ["ganglion:mean", "ganglion[0]:mean"], n=1)
+
+
+def test_a_positions_probe_reads_the_units_of_the_full_map() -> None:
+    bars = MovingBars(height=15, width=15, frames=21)
+    units = ((0, 0), (7, 6), (14, 12), (7, 6))  # a repeat is read twice
+    probe = Probe("ganglion", space="positions", positions=units)
+    tree = record(reichardt(), bars, [probe, "ganglion:full"], n=3)
+    group = tree["ganglion"].to_dataset()
+    picked = group["ganglion_positions"]
+    assert picked.dims == ("trial", "cell_type", "time", "unit")
+    assert list(zip(group["unit_y"].values, group["unit_x"].values, strict=True)) == list(units)
+    for k, (y, x) in enumerate(units):
+        expected = group["ganglion"].isel(y=y, x=x)
+        assert (picked.isel(unit=k) == expected).all() and float(abs(expected).max()) > 0
+
+
+def test_positions_are_checked() -> None:
+    bars = MovingBars(height=15, width=15, frames=21)
+    with pytest.raises(RecordingError, match="go with space='positions' only"):
+        Probe("ganglion", space="positions")
+    with pytest.raises(RecordingError, match=r"position \(15, 0\) is outside"):
+        record(reichardt(), bars, Probe("ganglion", space="positions", positions=((15, 0),)), n=1)
+    two = [
+        Probe("ganglion", (0,), "positions", positions=((1, 1),), name="a"),
+        Probe("ganglion", (0,), "positions", positions=((2, 2),), name="b"),
+    ]
+    with pytest.raises(RecordingError, match="one list of positions per layer"):
+        record(reichardt(), bars, two, n=1)

@@ -11,10 +11,12 @@ from retinasim.errors import RetinasimError, StimulusError
 from retinasim.plugins import generator_class, generator_from_parameters
 from retinasim.stimuli import (
     STIMULI,
+    CentredBars,
     Flashes,
     Gratings,
     MovingBars,
     MovingDots,
+    SparseNoise,
     StimulusGenerator,
     WhiteNoise,
 )
@@ -78,6 +80,20 @@ BAD_PARAMETERS = [
     (WhiteNoise, {"contrast": 1.2}, "exceeds luminance 1"),
     (WhiteNoise, {"mean_luminance": 0.7}, "exceeds luminance 1"),
     (WhiteNoise, {"mean_luminance": 1.0}, "mean_luminance = 1.0"),
+    (CentredBars, {"directions_deg": ()}, "at least one"),
+    (CentredBars, {"centres_xy": ((1.0,),)}, "centres_xy"),
+    (CentredBars, {"half_paths": (-1.0,)}, "half_paths must all be >= 0"),
+    (CentredBars, {"half_paths": (1.0, 2.0)}, "one per centre"),
+    (CentredBars, {"speeds": (0.0,)}, "speeds must all be > 0"),
+    (CentredBars, {"widths": (-1.0,)}, "widths must all be > 0"),
+    (CentredBars, {"contrasts": (0.0,)}, "must differ from the background"),
+    (CentredBars, {"background_luminance": 0.5, "contrasts": (0.7,)}, "bar luminance 1.2"),
+    (CentredBars, {"background_luminance": -0.5}, "background_luminance"),
+    (SparseNoise, {"square": 0}, "square = 0"),
+    (SparseNoise, {"density": 0.0}, "density = 0.0"),
+    (SparseNoise, {"density": 1.5}, "density = 1.5"),
+    (SparseNoise, {"contrast": 0.0}, "no visible square"),
+    (SparseNoise, {"background_luminance": 1.5}, "background_luminance"),
 ]
 
 
@@ -98,7 +114,7 @@ def test_bad_parameters_raise_one_clear_stimulus_error(generator, parameters, me
 @pytest.mark.parametrize("kind", sorted(STIMULI))
 def test_every_builtin_kind_keeps_the_plugin_contract(kind: str) -> None:
     bad = [parameters for generator, parameters, _ in BAD_PARAMETERS if generator.kind == kind]
-    drawn = kind in ("moving_dots", "white_noise")  # the others are grids of conditions
+    drawn = kind in ("moving_dots", "white_noise", "sparse_noise")  # the others: grids
     check_stimulus_kind(kind, bad_parameters=bad, package="retinasim", random=drawn)
 
 
@@ -166,7 +182,15 @@ def test_generate_range_and_indices_as_tensors():
 
 
 def test_registry_finds_every_kind_and_suggests_near_misses():
-    assert set(STIMULI) == {"moving_dots", "moving_bars", "gratings", "flashes", "white_noise"}
+    assert set(STIMULI) == {
+        "moving_dots",
+        "moving_bars",
+        "gratings",
+        "flashes",
+        "white_noise",
+        "centred_bars",
+        "sparse_noise",
+    }
     assert all(issubclass(cls, StimulusGenerator) for cls in STIMULI.values())
     assert generator_class("gratings") is Gratings
     with pytest.raises(StimulusError, match="did you mean 'moving_bars'"):

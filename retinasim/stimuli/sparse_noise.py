@@ -1,0 +1,91 @@
+"""Sparse noise: a few bright or dark squares on a background, drawn with numpy's generator."""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import numpy as np
+import torch
+
+from retinasim.stimuli.base import StimulusGenerator, check_indices, check_seed
+from retinasim.stimuli.builtin import SparseNoiseParams
+
+
+class SparseNoise(SparseNoiseParams, StimulusGenerator):
+    """Squares of ``square`` pixels on a coarse grid (anchored at the top-left pixel), each
+    grid position on with probability ``density`` per frame, at luminance
+    ``background ± |contrast|`` clipped to [0, 1]; a sign that the clip makes invisible (dark
+    squares on black) is not drawn, and the visible signs share ``density`` equally.
+
+    Random numbers come from :func:`numpy.random.default_rng` ``(seed)``: stimulus ``index``
+    is the ``index``-th block of ``frames × rows × columns`` uniform draws of that generator
+    (so ``generate(range(n), seed=s)`` draws what one ``rng.random((n, frames, rows,
+    columns))`` does), the same bits alone or in any batch and on every device.
+
+    Parameters
+    ----------
+    square : int
+        Square edge, pixels (>= 1).
+    density : float
+        Probability that a grid position is on in a frame, in (0, 1].
+    contrast : float
+        Square luminance minus background luminance (its sign is ignored: both signs).
+    background_luminance : float
+        Luminance of the screen between the squares.
+    """
+
+    units: ClassVar[dict[str, str]] = {
+        "square": "pixels per square edge",
+        "density": "probability per grid position and frame",
+        "contrast": "square luminance minus background luminance",
+    }
+
+    @property
+    def grid_shape(self) -> tuple[int, int, int]:
+        """``(frames, rows, columns)`` of the coarse grid of one stimulus."""
+        return (
+            self.frames,
+            math.ceil(self.height / self.square),
+            math.ceil(self.width / self.square),
+        )
+
+    def squares(self, indices, *, seed: int) -> np.ndarray:
+        """The squares' signs, int8 ``(batch, frames, rows, columns)`` in {-1, 0, +1}: the
+        regressor of reverse correlation (video pixel ``(i, j)`` shows grid position
+        ``(i // square, j // square)``)."""
+        index_tensor = check_indices(indices)
+        seed = check_seed(seed)
+        shape = self.grid_shape
+        signs = self.signs
+        out = np.zeros((len(index_tensor), *shape), dtype=np.int8)
+        for row, index in enumerate(index_tensor.tolist()):
+            rng = np.random.default_rng(seed)
+            rng.bit_generator.advance(index * math.prod(shape))  # one 64-bit step per draw
+            draw = rng.random(shape)
+            for n, sign in enumerate(signs):
+                low, high = n * self.density / len(signs), (n + 1) * self.density / len(signs)
+                out[row][(draw >= low) & (draw < high)] = sign
+        return out
+
+    def _render(
+        self,
+        indices: torch.Tensor,
+        seed: int,
+        device: torch.device,
+        dtype: torch.dtype,
+        out: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, dict[str, np.ndarray], None]:
+        squares = self.squares(indices, seed=seed)
+        big = np.repeat(np.repeat(squares, self.square, axis=2), self.square, axis=3)
+        big = big[:, :, : self.height, : self.width]
+        video = np.full(big.shape, self.background_luminance, dtype=np.float32)
+        for sign in self.signs:
+            video[big == sign] = self.level(sign)
+        count = len(indices)
+        metadata = {
+            "square": np.full(count, self.square),
+            "density": np.full(count, self.density),
+            "contrast": np.full(count, self.contrast),
+        }
+        return torch.from_numpy(video)[:, None].to(device=device, dtype=dtype), metadata, None
