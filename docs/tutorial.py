@@ -84,15 +84,16 @@ print(spec.name, [(layer.name, layer.n_types) for layer in spec.layers])
 # %% [markdown]
 # ## 2. Train the variant
 #
-# `train` writes a run folder (checkpoints, metrics, provenance) that every command takes;
-# `load_trained` gives back the trained circuit. On the command line: `retinasim train
-# my_retina.yaml --out runs/my_retina`.
+# `train` writes a run folder (checkpoints, metrics, provenance) that every command takes,
+# and returns the trained circuit (with its spec), the metrics and the history in memory;
+# `retinasim.load_trained(folder)` gives the circuit back later. On the command line:
+# `retinasim train my_retina.yaml --out runs/my_retina`.
 
 # %%
-from retinasim.training import load_trained, train
+from retinasim import train
 
-metrics = train(spec, "runs/my_retina", overwrite=True)
-circuit, spec = load_trained("runs/my_retina")
+trained = train(spec, "runs/my_retina", overwrite=True)
+circuit, metrics = trained.circuit, trained.metrics
 print({key: metrics[key] for key in ("status", "step") if key in metrics})
 
 # %% [markdown]

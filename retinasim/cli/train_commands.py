@@ -80,8 +80,8 @@ def train(
             stop_after=stop_after,
             processes=layout.processes,
             threads=layout.threads,
-        )
-    if metrics is not None and _is_main():
+        ).metrics
+    if metrics and _is_main():
         print(
             f"{out}: {metrics['status']} after {metrics['steps']} steps "
             f"({metrics['stimuli_seen']} stimuli, {metrics['wall_time_s']:.1f} s); "

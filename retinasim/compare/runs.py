@@ -27,6 +27,7 @@ from typing import Any
 
 from retinasim.compare.rows import summary_row
 from retinasim.util.cpu import usable_cores
+from retinasim.util.files import atomic_write_text
 
 DISSECTION = "dissection.json"
 TERMINATE_GRACE_S = 10.0
@@ -127,7 +128,7 @@ def _run(job: RunJob) -> dict[str, Any]:
         spec = apply_overrides(load_circuit(job.circuit_file), {**job.overrides, "seed": job.seed})
         folder.parent.mkdir(parents=True, exist_ok=True)
         _log_attempt(folder)
-        metrics = train(spec, folder, resume=True)
+        metrics = train(spec, folder, resume=True).metrics
     evaluation = _evaluation(job, folder, fresh=trained_now)
     if evaluation is None:
         evaluation = evaluate_run(folder, alphas=job.alphas, n=job.n_eval)
@@ -290,9 +291,7 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    temporary = path.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(data, indent=2))
-    temporary.replace(path)
+    atomic_write_text(path, json.dumps(data, indent=2))
 
 
 def job_dict(job: RunJob) -> dict[str, Any]:

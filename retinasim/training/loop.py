@@ -18,11 +18,14 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from retinasim.circuit import Circuit
+from retinasim.compile import compile_circuit
 from retinasim.provenance import provenance
 from retinasim.run_folder import HISTORY, METRICS, PROVENANCE, RunFolder
 from retinasim.spec import CircuitSpec, accepted_spec_hashes, spec_hash
@@ -72,8 +75,8 @@ def train(
     stop_after: int | None = None,
     processes: int = 1,
     threads: int | None = None,
-) -> dict[str, Any]:
-    """Train ``spec`` on the moving-dots task and write a run folder at ``out``.
+) -> TrainedRun:
+    """Train ``spec`` on its task and write a run folder at ``out``.
 
     Parameters
     ----------
@@ -106,8 +109,9 @@ def train(
 
     Returns
     -------
-    dict
-        The final metrics (also written to ``metrics.json``).
+    TrainedRun
+        The trained circuit (eval mode), the final metrics and the history, in memory; the
+        run folder holds the same on disk (``metrics.json``, ``history.json``, the checkpoint).
 
     Raises
     ------
@@ -131,7 +135,7 @@ def train(
             # Refuse a bad folder here, with its own error; the processes then resume from it.
             RunFolder(out).prepare(spec, resume=resume, overwrite=overwrite)
             with _forward_signals():
-                return distributed.spawn_local(
+                metrics = distributed.spawn_local(
                     train,
                     spec,
                     processes,
@@ -141,6 +145,7 @@ def train(
                     progress=progress,
                     stop_after=stop_after,
                 )
+            return _from_folder(spec, Path(out), metrics)
         if threads is not None:
             torch.set_num_threads(threads)
         with _stop_on_signals(escalate=not launched) as stop:
@@ -149,15 +154,48 @@ def train(
                 shown = progress if context.is_main else None
                 run = _Run(spec, RunFolder(out), context, shown, stop)
                 try:
-                    result = run.go(resume, overwrite, stop_after)
+                    metrics = run.go(resume, overwrite, stop_after)
                 except TrainingInterrupted:
                     if context.is_main:
                         raise
-                    return {}  # rank 0 reports it; the others leave quietly
-                distributed.barrier(context)  # no rank leaves the group while another uses it
-                return result
+                    metrics = {}  # rank 0 reports it; the others leave quietly
+                else:
+                    distributed.barrier(context)  # no rank leaves the group while another uses it
+                return TrainedRun(Path(out), metrics, run.history, run.circuit.eval())
             finally:
                 distributed.teardown(context)
+
+
+@dataclass
+class TrainedRun:
+    """What :func:`train` returns: a run's results in memory.
+
+    Attributes
+    ----------
+    path
+        The run folder.
+    metrics
+        The final metrics (``metrics.json``; empty on a process that left an interrupted
+        run to the main process).
+    history
+        One row per logged step (``history.json``): step, loss, accuracies, speed, ...
+    circuit
+        The trained :class:`~retinasim.circuit.Circuit` in eval mode (its ``spec`` attached).
+    """
+
+    path: Path
+    metrics: dict[str, Any]
+    history: list[dict[str, Any]]
+    circuit: Circuit
+
+
+def _from_folder(spec: CircuitSpec, out: Path, metrics: dict[str, Any]) -> TrainedRun:
+    """The :class:`TrainedRun` of a run that other processes trained into ``out``."""
+    folder = RunFolder(out)
+    state = load_checkpoint(folder.checkpoint, spec_hash=accepted_spec_hashes(spec))
+    circuit = compile_circuit(spec, seed=spec.training.seed)
+    load_weights(circuit, state, folder.checkpoint)
+    return TrainedRun(out, metrics, folder.read_json(HISTORY, []), circuit.eval())
 
 
 def _summary(row: dict[str, Any]) -> str:
@@ -248,8 +286,6 @@ def _forward_signals() -> Iterator[None]:
 
 class _Run:
     def __init__(self, spec, run, context, progress, stop: _Stop | None = None) -> None:
-        from retinasim.compile import compile_circuit
-
         self.spec, self.run, self.context, self.progress = spec, run, context, progress
         self.stop = stop or _Stop(escalate=False)
         self.training = spec.training

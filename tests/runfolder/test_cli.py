@@ -305,7 +305,7 @@ def test_the_history_of_a_resumed_run_covers_every_step(tmp_path: Path) -> None:
     spec = tiny_spec(steps=7, batch_size=2, log_every=2, checkpoint_every=3, validation_size=2)
     run = tmp_path / "run"
     train(spec, run, stop_after=5)  # killed after step 5: checkpoint at 3
-    metrics = train(spec, run, resume=True)
+    metrics = train(spec, run, resume=True).metrics
     history = json.loads((run / "history.json").read_text())
     assert metrics["status"] == "completed"
     assert [row["step"] for row in history] == [2, 3, 4, 6, 7]  # log steps and checkpoints

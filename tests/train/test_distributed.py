@@ -16,11 +16,12 @@ def test_two_gloo_processes_reach_the_single_process_weights(tmp_path: Path) -> 
     spec = tiny_spec(steps=12, log_every=4, eval_every=0, checkpoint_every=6, validation_size=16)
     assert spec.dropout == 0  # masks differ between ranks; the comparison needs none
     train(spec, tmp_path / "one")
-    train(spec, tmp_path / "two", processes=2)
+    trained = train(spec, tmp_path / "two", processes=2)
     one = load_checkpoint(tmp_path / "one" / "checkpoint.pt")["model"]
     two = load_checkpoint(tmp_path / "two" / "checkpoint.pt")["model"]
     for name, tensor in one.items():
         torch.testing.assert_close(two[name], tensor, rtol=1e-4, atol=1e-5, msg=name)
+        assert torch.equal(trained.circuit.state_dict()[name], two[name]), name  # in memory
     provenance = json.loads((tmp_path / "two" / "provenance.json").read_text())
     assert provenance["world_size"] == 2
     history_one = json.loads((tmp_path / "one" / "history.json").read_text())

@@ -21,8 +21,14 @@ def short(**changes: object):
 
 
 def test_loss_falls_and_accuracy_beats_chance_and_constraints_hold(tmp_path: Path) -> None:
-    metrics = train(tiny_spec(), tmp_path / "run")
+    trained = train(tiny_spec(), tmp_path / "run")
+    metrics = trained.metrics
     history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert trained.history == history and trained.path == tmp_path / "run"
+    assert not trained.circuit.training and trained.circuit.spec == tiny_spec()
+    on_disk, _ = load_trained(tmp_path / "run")
+    for name, tensor in on_disk.state_dict().items():  # the returned circuit is the trained one
+        assert torch.equal(trained.circuit.state_dict()[name], tensor), name
     assert metrics["status"] == "completed" and metrics["steps"] == 300
     assert history[-1]["loss"] < history[0]["loss"] - 0.05
     assert metrics["validation_accuracy"] >= 0.7  # chance is 0.5 (64 validation stimuli)
@@ -41,7 +47,7 @@ def test_resume_after_interruption_gives_bit_identical_weights(tmp_path: Path) -
     train(spec, tmp_path / "whole")
     train(spec, tmp_path / "cut", stop_after=17)  # last checkpoint: step 10
     assert load_checkpoint(tmp_path / "cut" / "checkpoint.pt")["step"] == 10
-    metrics = train(spec, tmp_path / "cut", resume=True)
+    metrics = train(spec, tmp_path / "cut", resume=True).metrics
     assert metrics["status"] == "completed"
     whole = load_checkpoint(tmp_path / "whole" / "checkpoint.pt")
     cut = load_checkpoint(tmp_path / "cut" / "checkpoint.pt")
@@ -83,7 +89,7 @@ def test_an_existing_run_is_neither_overwritten_nor_resumed_by_accident(tmp_path
         train(spec, tmp_path / "run")
     with pytest.raises(RunFolderError, match="cannot resume, the run was made with another"):
         train(short(steps=6, eval_every=0), tmp_path / "run", resume=True)
-    assert train(spec, tmp_path / "run", overwrite=True)["steps"] == 5
+    assert train(spec, tmp_path / "run", overwrite=True).metrics["steps"] == 5
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "thesis.tex").write_text("precious")
     with pytest.raises(RunFolderError, match="not a run folder; refusing to delete"):

@@ -31,7 +31,8 @@ def test_profile_reaches_the_paper_accuracy_in_time(
     circuit: str, minutes: int, peak_dropout: float, tmp_path: Path
 ) -> None:
     torch.set_num_threads(2)
-    metrics = train(load_circuit(CIRCUITS / circuit), tmp_path / "run", progress=PlainProgress())
+    trained = train(load_circuit(CIRCUITS / circuit), tmp_path / "run", progress=PlainProgress())
+    metrics = trained.metrics
     assert metrics["status"] == "completed"
     assert metrics["train_time_s"] <= minutes * 60, metrics
     history = json.loads((tmp_path / "run" / "history.json").read_text())

@@ -75,7 +75,7 @@ def test_variant_validates_and_keeps_a_training_section(file: Path) -> None:
 def test_variant_compiles_and_trains_two_steps_at_test_size(file: Path, tmp_path: Path) -> None:
     small = shrink(data_of(file))
     spec = load_circuit(f"{file.stem}.yaml", text=yaml.safe_dump(small, sort_keys=False))
-    metrics = train(spec, tmp_path / "run")
+    metrics = train(spec, tmp_path / "run").metrics
     assert metrics["status"] == "completed"
     assert (tmp_path / "run" / "checkpoint.pt").exists()
 

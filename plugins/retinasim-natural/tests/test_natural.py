@@ -256,7 +256,7 @@ training:
   stimulus: {kind: natural_motion, alpha: 4.0, texture_size: 64, s_range: [0.5, 1.0]}
 """
     spec = load_circuit("tiny.yaml", text=circuit)
-    metrics = train(spec, tmp_path / "run")
+    metrics = train(spec, tmp_path / "run").metrics
     assert metrics["status"] == "completed" and metrics["steps"] == 30
     assert 0.0 <= metrics["validation_accuracy"] <= 1.0
     result = evaluate_run(tmp_path / "run", alphas=(1.0, 4.0), n=16, save=False)
