@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from retinasim.util.files import atomic_path
 from retinasim.util.text import did_you_mean
 
 
@@ -10,3 +15,16 @@ def test_did_you_mean_suggests_the_closest_choice_or_nothing() -> None:
     assert did_you_mean("xyz", ["amacrine", "bipolar"]) == ""
     option = did_you_mean("radius", ["dot_radius"], cutoff=0.5, show=lambda n: f"--{n}")
     assert option == "; did you mean --dot_radius?"
+
+
+def test_an_atomic_folder_replaces_the_old_one_and_a_failure_leaves_it(tmp_path: Path) -> None:
+    target = tmp_path / "store.zarr"
+    for text in ("old", "new"):
+        with atomic_path(target, directory=True) as temporary:
+            (temporary / "data").write_text(text)
+    assert (target / "data").read_text() == "new"
+    with pytest.raises(RuntimeError), atomic_path(target, directory=True) as temporary:
+        (temporary / "data").write_text("half")
+        raise RuntimeError("killed")
+    assert (target / "data").read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["store.zarr"]  # no temporaries left

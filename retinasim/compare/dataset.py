@@ -32,6 +32,7 @@ import xarray as xr
 from retinasim.compare.dissect import DSI_THRESHOLD
 from retinasim.compare.rows import REDUNDANT_COST
 from retinasim.compare.runs import DISSECTION_VERSION
+from retinasim.util.files import atomic_path
 
 RUN_SCALARS = {  # CSV column: (long_name, units)
     "steps": ("training steps", "1"),
@@ -200,9 +201,5 @@ def _float(value: Any) -> float:
 
 def write_dataset(dataset: xr.Dataset, path) -> None:
     """Write ``dataset`` to ``path`` (netCDF4 through h5netcdf), atomically."""
-    from pathlib import Path
-
-    path = Path(path)
-    temporary = path.with_suffix(".nc.tmp")
-    dataset.to_netcdf(temporary, engine="h5netcdf")
-    temporary.replace(path)
+    with atomic_path(path) as temporary:
+        dataset.to_netcdf(temporary, engine="h5netcdf")

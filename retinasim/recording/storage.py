@@ -16,7 +16,6 @@ import contextlib
 import os
 import re
 import shutil
-import tempfile
 import time
 import warnings
 from collections.abc import Iterator
@@ -25,7 +24,7 @@ from pathlib import Path
 import xarray as xr
 
 from retinasim.recording.errors import RecordingError
-from retinasim.util.files import publish
+from retinasim.util.files import atomic_path, publish, temporary_beside
 
 SUFFIXES = (".nc", ".zarr")
 """Recording file formats: netCDF-4 groups through h5netcdf, or a zarr directory store."""
@@ -102,28 +101,6 @@ def _quiet() -> Iterator[None]:
         yield
 
 
-def _temporary_folder(target: Path, kind: str = "tmp") -> Path:
-    return Path(
-        tempfile.mkdtemp(
-            prefix=f".{target.name}.{kind}.",
-            suffix=temporary_suffix(".zarr" if kind == "tmp" else ".old"),
-            dir=target.parent,
-        )
-    )
-
-
-def _replace_directory(temporary: Path, target: Path) -> None:
-    """Move the directory ``temporary`` onto ``target``, replacing what was there; it gets
-    the umask's permissions (a ``mkdtemp`` directory is private)."""
-    if target.exists():
-        old = _temporary_folder(target, "old")
-        os.replace(target, old / target.name)
-        publish(temporary, target)
-        shutil.rmtree(old)
-    else:
-        publish(temporary, target)
-
-
 def _netcdf_encoding(tree: xr.DataTree) -> dict[str, dict]:
     """Per group, variables chunked along ``trial`` like the data (or whole, in memory)."""
     encoding: dict[str, dict] = {}
@@ -139,17 +116,8 @@ def _netcdf_encoding(tree: xr.DataTree) -> dict[str, dict]:
 
 
 def _write_netcdf(tree: xr.DataTree, path: Path) -> None:
-    handle, name = tempfile.mkstemp(
-        prefix=f".{path.name}.tmp.", suffix=temporary_suffix(".nc"), dir=path.parent
-    )
-    os.close(handle)
-    temporary = Path(name)
-    try:
+    with atomic_path(path, temporary_suffix(".nc")) as temporary:
         tree.to_netcdf(temporary, engine="h5netcdf", encoding=_netcdf_encoding(tree))
-        publish(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 class RecordingWriter:
@@ -167,7 +135,7 @@ class RecordingWriter:
         self.target = check_target(target)
         self.target.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(self.target)
-        self._store = _temporary_folder(self.target)
+        self._store = temporary_beside(self.target, temporary_suffix(".zarr"), directory=True)
         self._batches = 0
 
     def append(self, parts: dict[str, xr.Dataset]) -> None:
@@ -201,7 +169,7 @@ class RecordingWriter:
             for path, extra in (group_attrs or {}).items():
                 root[path.strip("/")].attrs.update(extra)
             if self.target.suffix == ".zarr":
-                _replace_directory(self._store, self.target)
+                publish(self._store, self.target)
             else:
                 with xr.open_datatree(
                     self._store, engine="zarr", consolidated=False, chunks={}
@@ -235,12 +203,8 @@ def save_recording(recording: xr.DataTree | xr.Dataset, path: str | Path) -> Pat
     remove_stale_temporaries(path)
     with _quiet():
         if path.suffix == ".zarr":
-            temporary = _temporary_folder(path)
-            try:
-                tree.to_zarr(temporary / "store.zarr", mode="w", consolidated=False)
-                _replace_directory(temporary / "store.zarr", path)
-            finally:
-                shutil.rmtree(temporary, ignore_errors=True)
+            with atomic_path(path, temporary_suffix(".zarr"), directory=True) as temporary:
+                tree.to_zarr(temporary, mode="w", consolidated=False)
         else:
             _write_netcdf(tree, path)
     return path

@@ -19,7 +19,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 import zipfile
 import zlib
 from pathlib import Path
@@ -33,6 +32,7 @@ from retinasim.errors import StimulusError
 from retinasim.plugins import generator_from_parameters
 from retinasim.stimuli.base import StimulusGenerator, check_seed
 from retinasim.stimuli.batch import StimulusBatch
+from retinasim.util.files import atomic_path
 
 FORMAT = "retinasim-stimulus-cache"
 VERSION = 1
@@ -67,11 +67,7 @@ def write_cache(
     target = Path(path)
     if not target.parent.is_dir():
         raise StimulusError(f"cannot write cache {target}: folder {target.parent} does not exist")
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-    )
-    os.close(handle)
-    try:
+    with atomic_path(target) as temporary:
         labels, metadata, attrs = [], [], {}
         with zipfile.ZipFile(
             temporary, "w", zipfile.ZIP_DEFLATED, compresslevel=compress_level
@@ -107,11 +103,6 @@ def write_cache(
                 "attrs": attrs,
             }
             archive.writestr("manifest.json", json.dumps(manifest, indent=1))
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
     return target
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import numpy as np
 import torch
 
 from retinasim.errors import StimulusError
+from retinasim.util.files import atomic_path
 
 _SEPARATOR = 2  # pixels of mid-grey between frames of the strip
 _GREY = 128
@@ -44,16 +44,8 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(temporary)`` on a temporary file beside ``path``, then rename it to ``path``."""
     if not path.parent.is_dir():
         raise StimulusError(f"cannot write {path}: folder {path.parent} does not exist")
-    handle, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(handle)
-    temporary = Path(name)
-    try:
+    with atomic_path(path) as temporary:
         write(temporary)
-        os.chmod(temporary, 0o644)  # mkstemp makes files private; a preview is for sharing
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def preview_paths(out: Path) -> tuple[Path, Path]:

@@ -92,30 +92,57 @@ def default_mode(*, directory: bool = False) -> int:
 
 def publish(temporary: str | Path, target: str | Path) -> None:
     """Rename ``temporary`` (a file or directory) onto ``target``, first giving it the
-    permissions of a newly created file or directory (see :func:`default_mode`)."""
-    temporary = Path(temporary)
+    permissions of a newly created file or directory (see :func:`default_mode`).
+
+    A directory replaces a directory already at ``target``: the old one is first moved
+    aside (into ``.NAME.old.<random>.pid<PID>.old``) and removed once the new one is in place.
+    """
+    temporary, target = Path(temporary), Path(target)
     os.chmod(temporary, default_mode(directory=temporary.is_dir()))
+    if not (temporary.is_dir() and target.is_dir() and not target.is_symlink()):
+        os.replace(temporary, target)
+        return
+    aside = temporary_beside(target, f".pid{os.getpid()}.old", directory=True, kind="old")
+    os.replace(target, aside / target.name)
     os.replace(temporary, target)
+    _remove(aside)
+
+
+def temporary_beside(
+    target: str | Path, suffix: str = "", *, directory: bool = False, kind: str = "tmp"
+) -> Path:
+    """A new, empty temporary file (or ``directory``) beside ``target``, its parents made:
+    ``.NAME.<kind>.<random><suffix>``, ``suffix`` defaulting to ``target``'s own.
+
+    Raises
+    ------
+    FileWriteError
+        If it cannot be made.
+    """
+    target = Path(target)
+    options = {"prefix": f".{target.name}.{kind}.", "suffix": suffix or target.suffix}
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if directory:
+            return Path(tempfile.mkdtemp(**options, dir=target.parent))
+        handle, name = tempfile.mkstemp(**options, dir=target.parent)
+        os.close(handle)
+    except OSError as error:
+        raise write_error(error, target) from None
+    return Path(name)
 
 
 @contextlib.contextmanager
-def atomic_path(target: str | Path, suffix: str = "") -> Iterator[Path]:
+def atomic_path(target: str | Path, suffix: str = "", *, directory: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; it is renamed onto ``target`` on success.
 
     The temporary keeps ``target``'s suffix (``suffix`` overrides it) so that libraries
     choosing a format by extension still work. On an exception it is removed. The file
-    appears with the umask's permissions (:func:`default_mode`).
+    appears with the umask's permissions (:func:`default_mode`). With ``directory`` the
+    temporary is an empty folder (a zarr store, say), which replaces a folder at ``target``.
     """
     target = Path(target)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(
-            prefix=f".{target.name}.tmp.", suffix=suffix or target.suffix, dir=target.parent
-        )
-        os.close(handle)
-    except OSError as error:
-        raise write_error(error, target) from None
-    temporary = Path(name)
+    temporary = temporary_beside(target, suffix, directory=directory)
     try:
         yield temporary
         publish(temporary, target)
