@@ -40,18 +40,21 @@ def _generator(kind: str, assignments: list[str], circuit, **defaults):
     """The ``kind`` generator at the circuit's input size, with ``--set`` overrides."""
     from retinasim.cli.stimulus import _as_field_value, parse_value
     from retinasim.plugins import generator_class
+    from retinasim.util.assignments import parse_assignment
+    from retinasim.util.text import did_you_mean
 
     chosen = generator_class(kind)
     height, width = circuit.plan.input_size
     parameters = {"height": height, "width": width, "frames": circuit.plan.frames, **defaults}
     for text in assignments:
-        name, equals, value = text.partition("=")
-        name = name.strip().replace("-", "_")
-        if not equals or not name:
-            raise RetinasimError(f"--set takes NAME=VALUE, got {text!r}")
+        name, value = parse_assignment(
+            text, "--set", error=RetinasimError, form="NAME=VALUE", example="speeds=1,2"
+        )
+        name = name.replace("-", "_")
         if name not in chosen.model_fields:
+            hint = did_you_mean(name, chosen.model_fields)
             known = ", ".join(chosen.model_fields)
-            raise RetinasimError(f"--set {name}: {kind} has no such parameter ({known})")
+            raise RetinasimError(f"--set {name}: {kind} has no such parameter{hint} ({known})")
         parameters[name] = _as_field_value(chosen, name, parse_value(value))
     return chosen(**parameters)
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from retinasim.errors import StimulusError
+from retinasim.util.assignments import parse_assignment
 from retinasim.util.text import did_you_mean
 
 _OPTIONS = ("out", "seed", "index", "count", "strip_frames", "zoom", "list")
@@ -60,12 +61,10 @@ def parse_parameters(arguments: list[str], kind: str, fields: list[str]) -> dict
                 assignment = arguments[position]
             else:
                 assignment = word.removeprefix("--set=")
-            name, has_value, value = assignment.partition("=")
-            if not has_value or not name.strip():
-                raise StimulusError(
-                    f"--set {assignment!r}: expected NAME=VALUE, e.g. --set alpha=1.5"
-                )
-            word = f"--{name.strip()}={value}"
+            name, value = parse_assignment(
+                assignment, "--set", error=StimulusError, form="NAME=VALUE", example="alpha=1.5"
+            )
+            word = f"--{name}={value}"
         name, has_value, value = word[2:].partition("=")
         name = name.replace("-", "_")
         if name not in fields:

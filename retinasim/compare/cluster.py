@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from retinasim.errors import RetinasimError
+from retinasim.util.assignments import parse_assignment
 
 CONNECT_TIMEOUT_S = 10
 """How long ``--scheduler`` waits for the scheduler before giving up."""
@@ -48,10 +49,10 @@ def parse_cluster_options(texts: Sequence[str]) -> dict[str, Any]:
     """
     options: dict[str, Any] = {}
     for text in texts:
-        key, sep, value = text.partition("=")
-        key, value = key.strip().lower().replace("_", "-"), value.strip()
-        if not sep or not key or not value:
-            raise ClusterError(f"--cluster-option {text!r}: expected KEY=VALUE")
+        key, value = parse_assignment(
+            text, "--cluster-option", error=ClusterError, require_value=True
+        )
+        key, value = key.lower().replace("_", "-"), value.strip()
         if key not in OPTION_KEYS:
             raise ClusterError(
                 f"--cluster-option {text!r}: unknown key {key!r} (known: {', '.join(OPTION_KEYS)})"

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from retinasim.spec import CircuitSpec
 from retinasim.training.errors import TrainingError
+from retinasim.util import assignments
 
 TOP_LEVEL = {"dropout"}
 """Circuit fields (outside ``training``) that may be overridden for a run."""
@@ -16,10 +17,9 @@ TOP_LEVEL = {"dropout"}
 
 def parse_assignment(text: str) -> tuple[str, Any]:
     """``"key=value"`` → ``(key, value)``; the value is read as YAML (``1e-3``, ``null``)."""
-    key, sep, raw = text.partition("=")
-    if not sep or not key.strip():
-        raise TrainingError(f"--set {text!r}: expected KEY=VALUE, e.g. learning_rate=3e-3")
-    return key.strip(), read_value(raw, f"--set {key.strip()}")
+    return assignments.parse_assignment(
+        text, "--set", read=read_value, error=TrainingError, example="learning_rate=3e-3"
+    )
 
 
 def read_value(raw: str, what: str) -> Any:
