@@ -9,32 +9,10 @@ from typing import Annotated
 
 import typer
 
+from retinasim.cli.settings import merged, settings_options
 from retinasim.cli.train_commands import PROCESSES, THREADS
+from retinasim.dissect.config import AnalysisConfig
 from retinasim.errors import RetinasimError
-
-N_STIMULI = typer.Option(help="Test stimuli per alpha for the psychometric curve and lesions.")
-ALPHA_STEP = typer.Option(help="Step of the psychometric alpha grid (0 .. alpha-max).")
-ALPHA_MAX = typer.Option(help="Largest alpha of the psychometric grid.")
-N_S = typer.Option(help="Slow speeds s spanning the training s_range.")
-N_PER_S = typer.Option(help="Test stimuli per slow speed s.")
-ITERATIONS = typer.Option(help="Adam iterations of deep visualization.")
-THRESHOLD = typer.Option(help="Critical: lesioned accuracy below this fraction of intact.")
-SCREEN = typer.Option(help="Screen ablation combinations on this many stimuli (0: no screen).")
-
-
-def _config(options: dict, saved: dict | None = None):
-    """The analysis sizes among a command's options (its ``locals()``); options left at None
-    take the value of ``saved`` (the run's ``analysis/config.json``), else the default."""
-    from dataclasses import fields
-
-    from retinasim.dissect.config import AnalysisConfig
-
-    names = {field.name for field in fields(AnalysisConfig)}
-    values = {key: value for key, value in (saved or {}).items() if key in names}
-    values.update(
-        {key: value for key, value in options.items() if key in names and value is not None}
-    )
-    return AnalysisConfig(**values)
 
 
 def _check_run_dir(run_dir: Path, command: str) -> None:
@@ -73,22 +51,17 @@ def _analyze(run_dir: Path, config, steps: tuple[str, ...]) -> Path:
     return build_report(run_dir)
 
 
+@settings_options(AnalysisConfig)
 def run(
     circuit: Annotated[Path, typer.Argument(help="Circuit YAML file (with a training section).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder to write.")],
     overwrite: Annotated[bool, typer.Option(help="Replace an existing run in --out.")] = False,
     resume: Annotated[bool, typer.Option(help="Continue training the run in --out.")] = False,
     evaluation_n: Annotated[int, typer.Option(help="Held-out stimuli of evaluate.")] = 200,
-    n_stimuli: Annotated[int, N_STIMULI] = 128,
-    alpha_step: Annotated[float, ALPHA_STEP] = 0.5,
-    alpha_max: Annotated[float, ALPHA_MAX] = 4.0,
-    n_s: Annotated[int, N_S] = 6,
-    n_per_s: Annotated[int, N_PER_S] = 24,
-    deepvis_iterations: Annotated[int, ITERATIONS] = 100,
-    critical_threshold: Annotated[float, THRESHOLD] = 0.95,
-    ablation_screen: Annotated[int, SCREEN] = 0,
     processes: Annotated[int | None, PROCESSES] = None,
     threads: Annotated[int | None, THREADS] = None,
+    *,
+    settings: AnalysisConfig,
 ) -> None:
     """Train a circuit, evaluate it, run every analysis, draw the figures, write report.html."""
     from retinasim.cli.progress import phase_progress
@@ -103,7 +76,6 @@ def run(
         raise RetinasimError(f"--evaluation-n must be at least 1, got {evaluation_n}")
     from retinasim.util.lock import run_folder_lock
 
-    config = _config(locals())
     spec = load_circuit(circuit)
     layout = training_layout(spec, "cpu", processes, threads)
     with run_folder_lock(out):
@@ -118,7 +90,7 @@ def run(
                 threads=layout.threads,
             )
             evaluate_run(out, n=evaluation_n, progress=progress)
-        report = _analyze(out, config, _all_steps())
+        report = _analyze(out, settings, _all_steps())
     typer.echo(f"{out}: report written to {report}")
 
 
@@ -128,6 +100,7 @@ def _all_steps() -> tuple[str, ...]:
     return STEPS
 
 
+@settings_options(AnalysisConfig, keep_unset=True)
 def analyze(
     run_dir: Annotated[Path, typer.Argument(help="A trained run folder.")],
     only: Annotated[
@@ -137,14 +110,8 @@ def analyze(
             "amplitude, tuning, deepvis, summary."
         ),
     ] = None,
-    n_stimuli: Annotated[int | None, N_STIMULI] = None,
-    alpha_step: Annotated[float | None, ALPHA_STEP] = None,
-    alpha_max: Annotated[float | None, ALPHA_MAX] = None,
-    n_s: Annotated[int | None, N_S] = None,
-    n_per_s: Annotated[int | None, N_PER_S] = None,
-    deepvis_iterations: Annotated[int | None, ITERATIONS] = None,
-    critical_threshold: Annotated[float | None, THRESHOLD] = None,
-    ablation_screen: Annotated[int | None, SCREEN] = None,
+    *,
+    settings: dict,
 ) -> None:
     """Run the analyses of a trained run (results in RUN_DIR/analysis), then figures and report.
 
@@ -162,8 +129,8 @@ def analyze(
         raise RetinasimError(f"unknown --only step(s) {unknown}; steps: {', '.join(STEPS)}")
     _check_run_dir(run_dir, "analyze")
     with run_folder_lock(run_dir, create=False):
-        config = _config(locals(), read_json(run_dir / ANALYSIS / "config.json", {}))
-        report = _analyze(run_dir, config, steps)
+        saved = read_json(run_dir / ANALYSIS / "config.json", {})
+        report = _analyze(run_dir, merged(AnalysisConfig, saved, settings), steps)
     typer.echo(f"{run_dir}: {', '.join(steps)} done; report written to {report}")
 
 

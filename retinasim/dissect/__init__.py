@@ -14,31 +14,37 @@ Public API: :func:`evaluation_set` (a :class:`~retinasim.engine.StimulusSet`),
 See ``docs/dissection.md``.
 """
 
-from retinasim.dissect.ablation import ablated_lesions, ablation_search
-from retinasim.dissect.behaviour import accuracy_by_s, psychometric_curve
-from retinasim.dissect.deepvis import (
-    maximise_activation,
-    motion_index,
-    structure_velocity,
-    xt_slice,
-)
-from retinasim.dissect.errors import DissectionError
-from retinasim.dissect.evaluation import StimulusSet, decisions, evaluation_set
-from retinasim.dissect.lesions import (
-    CRITICAL_THRESHOLD,
-    critical_mask,
-    critical_types,
-    lesion_effects_by_s,
-    lesion_scan,
-)
-from retinasim.dissect.moving_pattern import maximise_moving_pattern
-from retinasim.dissect.receptive_fields import (
-    initial_kernel_correlation,
-    kernel_receptive_fields,
-    map_receptive_fields,
-    receptive_field_summary,
-)
-from retinasim.dissect.units import bipolar_amacrine_units
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LOCATIONS = {
+    "ablated_lesions": "ablation",
+    "ablation_search": "ablation",
+    "accuracy_by_s": "behaviour",
+    "bipolar_amacrine_units": "units",
+    "critical_mask": "lesions",
+    "CRITICAL_THRESHOLD": "config",
+    "critical_types": "lesions",
+    "decisions": "evaluation",
+    "DissectionError": "errors",
+    "evaluation_set": "evaluation",
+    "initial_kernel_correlation": "receptive_fields",
+    "kernel_receptive_fields": "receptive_fields",
+    "lesion_effects_by_s": "lesions",
+    "lesion_scan": "lesions",
+    "map_receptive_fields": "receptive_fields",
+    "maximise_activation": "deepvis",
+    "maximise_moving_pattern": "moving_pattern",
+    "motion_index": "deepvis",
+    "psychometric_curve": "behaviour",
+    "receptive_field_summary": "receptive_fields",
+    "StimulusSet": "evaluation",
+    "structure_velocity": "deepvis",
+    "xt_slice": "deepvis",
+}
+
 
 __all__ = [
     "CRITICAL_THRESHOLD",
@@ -65,3 +71,18 @@ __all__ = [
     "structure_velocity",
     "xt_slice",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module of a public name on first use (``import retinasim.dissect.config``
+    stays light: the command line reads the analysis settings without torch)."""
+    module = _LOCATIONS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LOCATIONS})

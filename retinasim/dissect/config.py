@@ -1,75 +1,76 @@
 """Sizes of the analysis part of ``retinasim run`` / ``retinasim analyze``.
 
 The defaults keep the whole analysis of the full reference model to a few minutes on two CPU
-cores; the authors' sizes are in brackets.
+cores; the authors' sizes: 100 test stimuli per alpha, alpha 0 to 4 in steps of 0.1, 34 slow
+speeds, lesions at alpha 2, ablated combinations kept above 0.90, 5000 deep-visualization
+iterations.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from typing import Annotated, ClassVar
 
 import numpy as np
+from pydantic import Field, model_validator
 
 from retinasim.dissect.errors import DissectionError
+from retinasim.util.settings import Settings
+
+Count = Annotated[int, Field(ge=1, le=1_000_000)]
+
+CRITICAL_THRESHOLD = 0.95
+"""The paper's bar for a critical type: lesioned, the model keeps less than 95% of its
+accuracy (:func:`retinasim.dissect.lesions.critical_mask`)."""
 
 
-@dataclass(frozen=True)
-class AnalysisConfig:
-    """How large each analysis is.
+class AnalysisConfig(Settings):
+    """How large each analysis is (``retinasim run`` and ``analyze`` take every field as an
+    option: ``n_stimuli`` is ``--n-stimuli``)."""
 
-    Attributes
-    ----------
-    n_stimuli
-        Test stimuli per alpha for the psychometric curve and for lesions/ablation (100).
-    alpha_max, alpha_step
-        Psychometric grid 0, step, ..., alpha_max (0 to 4 in steps of 0.1).
-    n_s, n_per_s
-        Slow speeds spanning the training ``s_range`` and stimuli per speed (34 speeds).
-    alpha
-        Test ratio of the lesion, ablation and s analyses (2).
-    critical_threshold
-        A type is critical when lesioning it leaves accuracy below this fraction of intact
-        (0.95).
-    min_ablation_accuracy
-        Ablated combinations below this accuracy are not kept (0.90 in the authors' code).
-    deepvis_iterations
-        Adam iterations of deep visualization (5000).
-    n_amplitude
-        Stimuli per speed for the response amplitudes.
-    ablation_screen, ablation_best
-        Screen every ablation combination on the first ``ablation_screen`` stimuli, then test
-        the ``ablation_best`` best on all (0, the default: every combination on all stimuli,
-        the whole search; with the engine it costs a few seconds for murray2021).
-    """
+    error_type: ClassVar[type[DissectionError]] = DissectionError
 
-    n_stimuli: int = 128
-    alpha_max: float = 4.0
-    alpha_step: float = 0.5
-    n_s: int = 6
-    n_per_s: int = 24
-    alpha: float = 2.0
-    critical_threshold: float = 0.95
-    min_ablation_accuracy: float = 0.0
-    deepvis_iterations: int = 100
-    n_amplitude: int = 8
-    ablation_screen: int = 0
-    ablation_best: int = 8
+    n_stimuli: Count = Field(
+        128, description="Test stimuli per alpha for the psychometric curve and lesions."
+    )
+    alpha_max: float = Field(
+        4.0, gt=0, le=100, description="Largest alpha of the psychometric grid."
+    )
+    alpha_step: float = Field(
+        0.5, gt=0, description="Step of the psychometric alpha grid (0 .. alpha-max)."
+    )
+    n_s: Count = Field(6, description="Slow speeds s spanning the training s_range.")
+    n_per_s: Count = Field(24, description="Test stimuli per slow speed s.")
+    alpha: float = Field(
+        2.0, gt=0, le=100, description="Test alpha of the lesion, ablation and s analyses."
+    )
+    critical_threshold: float = Field(
+        CRITICAL_THRESHOLD,
+        gt=0,
+        le=1,
+        description="Critical: lesioned accuracy below this fraction of intact.",
+    )
+    min_ablation_accuracy: float = Field(
+        0.0, ge=0, le=1, description="Ablated combinations below this accuracy are not kept."
+    )
+    deepvis_iterations: Count = Field(100, description="Adam iterations of deep visualization.")
+    n_amplitude: Count = Field(8, description="Stimuli per speed for the response amplitudes.")
+    ablation_screen: int = Field(
+        0,
+        ge=0,
+        le=1_000_000,
+        description="Screen ablation combinations on this many stimuli (0: no screen).",
+    )
+    ablation_best: Count = Field(
+        8, description="Combinations kept after the screen, tested on every stimulus."
+    )
 
-    def __post_init__(self) -> None:
-        counts = ("n_stimuli", "n_s", "n_per_s", "deepvis_iterations", "n_amplitude")
-        if self.ablation_screen < 0 or self.ablation_best < 1:
-            raise DissectionError("ablation_screen must be >= 0 and ablation_best >= 1")
-        for name in counts:
-            if getattr(self, name) < 1:
-                raise DissectionError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if not 0 < self.alpha_step <= self.alpha_max:
-            raise DissectionError(
-                f"need 0 < alpha_step <= alpha_max, got {self.alpha_step} and {self.alpha_max}"
+    @model_validator(mode="after")
+    def _grid(self) -> AnalysisConfig:
+        if self.alpha_step > self.alpha_max:
+            raise ValueError(
+                f"need alpha_step <= alpha_max, got {self.alpha_step} and {self.alpha_max}"
             )
-        if not 0 < self.critical_threshold <= 1:
-            raise DissectionError(
-                f"critical_threshold must be in (0, 1], got {self.critical_threshold}"
-            )
+        return self
 
     @property
     def alphas(self) -> list[float]:
@@ -80,6 +81,3 @@ class AnalysisConfig:
     def s_values(self, s_range: tuple[float, float]) -> list[float]:
         """``n_s`` slow speeds spanning ``s_range`` (pixels/frame)."""
         return [round(float(s), 4) for s in np.linspace(*s_range, self.n_s)]
-
-    def to_dict(self) -> dict:
-        return asdict(self)

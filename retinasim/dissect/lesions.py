@@ -10,6 +10,7 @@ import numpy as np
 import xarray as xr
 
 from retinasim.dissect.behaviour import DIRECTIONS
+from retinasim.dissect.config import CRITICAL_THRESHOLD
 from retinasim.dissect.errors import DissectionError
 from retinasim.engine import Engine, Lesions, StimulusSet
 from retinasim.util.progress import Progress
@@ -94,8 +95,6 @@ def lesion_scan(
     return dataset
 
 
-CRITICAL_THRESHOLD = 0.95
-"""The paper's bar for a critical type: lesioned, the model keeps less than 95% of its accuracy."""
 
 
 def critical_mask(

@@ -1,0 +1,70 @@
+"""Settings models: a command's options declared once, with their bounds and help.
+
+A :class:`Settings` subclass is a frozen pydantic model whose fields carry a type, a
+default, bounds and a ``description``. The library takes the model; the command line derives
+its options from the same fields (:func:`retinasim.cli.settings.settings_options`), so an
+option is declared in one place. Bad values raise :attr:`Settings.error_type` with one line
+per field at fault, naming it as the caller knows it (the field, or ``--the-option``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextvars import ContextVar
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from retinasim.errors import RetinasimError
+
+
+class SettingsError(RetinasimError):
+    """A setting is out of its bounds or of the wrong type."""
+
+
+def option_name(field: str) -> str:
+    """The command-line spelling of a settings field: ``n_stimuli`` → ``--n-stimuli``."""
+    return "--" + field.replace("_", "-")
+
+
+def describe(error: ValidationError, *, options: bool = False) -> str:
+    """One line per problem of ``error``: ``name: message (got value)``; ``options`` spells
+    the names as command-line options."""
+    lines = []
+    for problem in error.errors():
+        location = ".".join(str(part) for part in problem["loc"])
+        name = option_name(location) if options and location else location
+        got = f" (got {problem['input']!r})" if problem["type"] != "missing" else ""
+        message = problem["msg"].removeprefix("Value error, ")
+        lines.append(f"{name}: {message}{got}" if name else f"{message}{got}")
+    return "\n".join(lines)
+
+
+_AS_OPTIONS: ContextVar[bool] = ContextVar("retinasim_settings_as_options", default=False)
+"""Set while :meth:`Settings.from_options` validates (pydantic runs ``__init__`` then too)."""
+
+
+class Settings(BaseModel):
+    """Base of the settings models: frozen, unknown keys refused, one-line errors."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    error_type: ClassVar[type[RetinasimError]] = SettingsError
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as error:
+            raise self.error_type(describe(error, options=_AS_OPTIONS.get())) from None
+
+    @classmethod
+    def from_options(cls, values: Mapping[str, Any]) -> Settings:
+        """The settings of a command's options; errors name the options (``--n-stimuli``)."""
+        token = _AS_OPTIONS.set(True)
+        try:
+            return cls(**values)
+        finally:
+            _AS_OPTIONS.reset(token)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able values, field by field."""
+        return self.model_dump(mode="json")
