@@ -30,7 +30,7 @@ import yaml
 from retinasim.errors import RunFolderError
 from retinasim.spec import CircuitSpec, load_circuit, spec_hash
 from retinasim.util.files import atomic_write_text, make_folder, write_error
-from retinasim.util.lock import LOCK_NAME
+from retinasim.util.lock import LOCK_FILES
 
 CIRCUIT = "circuit.yaml"
 PROVENANCE = "provenance.json"
@@ -299,7 +299,7 @@ class RunFolder:
         if self.path.exists() and not self.path.is_dir():
             raise RunFolderError(f"{self.path}: exists and is not a folder")
         occupied = self.path.is_dir() and any(
-            entry.name != LOCK_NAME for entry in self.path.iterdir()
+            entry.name not in LOCK_FILES for entry in self.path.iterdir()
         )
         if self.checkpoint.exists() and not self.checkpoint.is_file() and not overwrite:
             raise damaged(self.checkpoint, "is not a file (a folder?), expected a checkpoint")

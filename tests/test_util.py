@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,43 @@ def test_one_assignment_parser_names_the_bad_item() -> None:
         parse_assignment("alpha", "--set", error=KeyError, form="NAME=VALUE", example="alpha=1")
     with pytest.raises(ValueError, match="expected KEY=VALUE"):
         parse_assignment("cores=", "--cluster-option", require_value=True)
+
+
+def _take_lock(folder: str) -> str:
+    """In a child process: whether the run-folder lock of ``folder`` can be taken."""
+    from retinasim.util.lock import RunFolderBusy, run_folder_lock
+
+    try:
+        with run_folder_lock(folder):
+            return "taken"
+    except RunFolderBusy as error:
+        return str(error)
+
+
+def test_the_lock_is_inherited_by_workers_only_and_freed_by_kill_9(tmp_path: Path) -> None:
+    import multiprocessing
+    import subprocess
+    import sys
+
+    from retinasim.util.lock import run_folder_lock
+
+    spawn = multiprocessing.get_context("spawn")
+    with run_folder_lock(tmp_path), spawn.Pool(1) as pool:
+        assert pool.apply(_take_lock, (str(tmp_path),)) == "taken"  # a worker of the holder
+        other = [
+            sys.executable,
+            "-c",
+            f"import test_util; print(test_util._take_lock({str(tmp_path)!r}))",
+        ]
+        done = subprocess.run(other, capture_output=True, text=True, cwd=Path(__file__).parent)
+        assert f"{tmp_path}: in use by pid {os.getpid()}" in done.stdout, done.stderr
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from retinasim.util.lock import run_folder_lock\n"
+         "with run_folder_lock(sys.argv[1]):\n    print('held', flush=True); time.sleep(60)",
+         str(tmp_path)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert holder.stdout.readline().strip() == "held"
+    holder.kill()
+    holder.wait()
+    assert _take_lock(str(tmp_path)) == "taken"

@@ -1,10 +1,10 @@
-"""One writer per run folder: an exclusive ``fcntl.flock`` on ``RUN/.retinasim.lock``.
+"""One writer per run folder: an exclusive lock (:mod:`filelock`) on ``RUN/.retinasim.lock``.
 
 Every command that writes into a run folder (``train``, ``run``, ``evaluate``, ``analyze``,
 ``report``) holds the lock for as long as it writes; a second writer is refused at once with
-the pid and command of the holder. The kernel releases the lock when the holder exits, even
-after ``kill -9``, so a stale lock file never blocks anyone (the file itself stays, it is
-ignored by every other check of the folder).
+the pid and command of the holder (noted in ``RUN/.retinasim.lock.holder``). The operating
+system releases the lock when the holder exits, even after ``kill -9``, so a stale lock file
+never blocks anyone (it is ignored by every other check of the folder).
 
 The lock is re-entrant within a process (``run`` holds it and calls ``train``, which takes
 it again) and inherited by the worker processes a holder starts itself
@@ -22,16 +22,22 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import filelock
+
 from retinasim.errors import RetinasimError
 from retinasim.util.files import make_folder, write_error
 
 LOCK_NAME = ".retinasim.lock"
 """The lock file inside a run folder."""
+HOLDER_NAME = ".retinasim.lock.holder"
+"""The note naming the lock's holder (its pid and command)."""
+LOCK_FILES = (LOCK_NAME, HOLDER_NAME)
+"""The files of the lock, which are no part of a run."""
 HELD_ENV = "RETINASIM_HELD_LOCKS"
 """Run folders (``os.pathsep``-separated) locked by this process or the one that started it."""
 
-_held: dict[Path, tuple[int, int]] = {}
-"""Folder → (open file descriptor, depth) of the locks this process holds."""
+_held: dict[Path, filelock.BaseFileLock] = {}
+"""Folder → the locks this process holds."""
 
 
 class RunFolderBusy(RetinasimError):
@@ -54,12 +60,33 @@ def _inherited(key: Path) -> bool:
     return f"{key}@{parent.pid}" in os.environ.get(HELD_ENV, "").split(os.pathsep)
 
 
-def _holder(path: Path) -> str:
+def _holder(folder: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace").strip()
+        text = (folder / HOLDER_NAME).read_text(encoding="utf-8", errors="replace").strip()
     except OSError:
         return "another process"
     return text.splitlines()[0] if text else "another process"
+
+
+def _acquire(folder: Path) -> filelock.BaseFileLock:
+    """Take the lock of ``folder`` now, or raise :class:`RunFolderBusy`; note the holder."""
+    path = folder / LOCK_NAME
+    lock = filelock.FileLock(path, timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise RunFolderBusy(
+            f"{folder}: in use by {_holder(folder)}; wait for it to finish (or stop it), "
+            "then run this again"
+        ) from None
+    except OSError as error:
+        raise write_error(error, path) from None
+    command = " ".join(["retinasim", *sys.argv[1:]]) if sys.argv else "retinasim"
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    with contextlib.suppress(OSError):
+        note = f"pid {os.getpid()} (`{command}`, since {stamp})\n"
+        (folder / HOLDER_NAME).write_text(note, encoding="utf-8")
+    return lock
 
 
 @contextlib.contextmanager
@@ -75,55 +102,26 @@ def run_folder_lock(folder: str | Path, *, create: bool = True) -> Iterator[None
     FileWriteError
         If the folder or its lock file cannot be made.
     """
-    import fcntl
-
     folder = Path(folder)
     if not folder.is_dir() and (not create or folder.exists()):
         yield  # missing or not a folder: the command itself says so
         return
     make_folder(folder)
     key = _key(folder)
-    if _inherited(key) and key not in _held:
-        yield
+    if key in _held or _inherited(key):
+        yield  # held by this process already, or by the parent that started it
         return
-    if key in _held:
-        descriptor, depth = _held[key]
-        _held[key] = (descriptor, depth + 1)
-        try:
-            yield
-        finally:
-            descriptor, depth = _held[key]
-            _held[key] = (descriptor, depth - 1)
-        return
-    path = folder / LOCK_NAME
-    try:
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    except OSError as error:
-        raise write_error(error, path) from None
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(descriptor)
-        raise RunFolderBusy(
-            f"{folder}: in use by {_holder(path)}; wait for it to finish (or stop it), "
-            "then run this again"
-        ) from None
-    command = " ".join(["retinasim", *sys.argv[1:]]) if sys.argv else "retinasim"
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-    with contextlib.suppress(OSError):
-        os.ftruncate(descriptor, 0)
-        os.pwrite(descriptor, f"pid {os.getpid()} (`{command}`, since {stamp})\n".encode(), 0)
-    _held[key] = (descriptor, 1)
+    _held[key] = _acquire(folder)
     before = os.environ.get(HELD_ENV)
     os.environ[HELD_ENV] = os.pathsep.join(filter(None, [before, f"{key}@{os.getpid()}"]))
     try:
         yield
     finally:
-        del _held[key]
+        lock = _held.pop(key)
         if before is None:
             os.environ.pop(HELD_ENV, None)
         else:
             os.environ[HELD_ENV] = before
         with contextlib.suppress(OSError):
-            os.ftruncate(descriptor, 0)
-        os.close(descriptor)  # releases the flock
+            (folder / HOLDER_NAME).unlink(missing_ok=True)
+        lock.release()
