@@ -6,7 +6,8 @@ Pure functions of a validated :class:`CircuitSpec`; each problem is returned as
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from graphlib import CycleError, TopologicalSorter
 
 from retinasim.spec.models import INPUT, CircuitSpec, ConnectionSpec
 from retinasim.util.text import did_you_mean
@@ -29,17 +30,34 @@ def topological_order(spec: CircuitSpec) -> list[str]:
     """
     names = [layer.name for layer in spec.layers]
     sources = {name: {c.source for c in spec.connections if c.target == name} for name in names}
+    try:
+        order = _in_waves(names, sources)
+    except CycleError as error:
+        cycle = ", ".join(sorted(set(error.args[1])))
+        raise ValueError(f"connections form a cycle through {cycle}") from None
+    if len(order) < len(names):
+        unfed = ", ".join(sorted(set(names) - set(order)))
+        raise ValueError(f"layers fed through a connection from a missing layer: {unfed}")
+    return order
+
+
+def _in_waves(names: list[str], sources: Mapping[str, Iterable[object]]) -> list[str]:
+    """``names`` in signal order, wave by wave: first the layers fed by the input alone, then
+    those fed by the input and the first wave, ...; each wave in file order (the order decides
+    the compiled circuit's parameters, so it must never change).
+
+    A layer with a source that is neither the input nor one of ``names`` is left out, and so
+    are the layers it feeds. Raises :class:`graphlib.CycleError` for a cycle.
+    """
+    position = {name: i for i, name in enumerate(names)}
+    sorter = TopologicalSorter({name: set(sources[name]) - {INPUT} for name in names})
+    sorter.prepare()
     order: list[str] = []
-    done = {INPUT}
-    remaining = list(names)
-    while remaining:
-        ready = [name for name in remaining if sources[name] <= done]
-        if not ready:
-            raise ValueError("connections form a cycle through " + ", ".join(sorted(remaining)))
-        for name in ready:
-            order.append(name)
-            done.add(name)
-            remaining.remove(name)
+    while wave := sorted(
+        (n for n in sorter.get_ready() if n in position), key=position.__getitem__
+    ):
+        order += wave
+        sorter.done(*wave)
     return order
 
 
@@ -121,24 +139,15 @@ def find_cycles(edges: list[tuple[int, str, str]]) -> list[tuple[int, list[str]]
 
 def _order(connections: list[ConnectionSpec], names: list[str]) -> list[str]:
     """``names`` in signal order; layers fed (directly or not) only through a cycle or a
-    dangling connection are left out."""
+    dangling connection are left out, and so are layers without any source (``None``: a
+    source that never comes)."""
     sources = {name: {c.source for c in connections if c.target == name} for name in names}
-    order: list[str] = []
-    done = {INPUT}
-    remaining = list(names)
-    while True:
-        ready = [name for name in remaining if sources[name] and sources[name] <= done]
-        if not ready:
-            return order
-        for name in ready:
-            order.append(name)
-            done.add(name)
-            remaining.remove(name)
+    return _in_waves(names, {name: sources[name] or {None} for name in names})
 
 
 def check_links(
-    layer_names: list[str | None],
-    connections: list[tuple[str | None, str | None]],
+    layer_names: Sequence[str | None],
+    connections: Sequence[tuple[str | None, str | None]],
     readout_layer: str | None,
 ) -> list[Problem]:
     """Problems with names alone: duplicates, dangling connections, layers without input,
