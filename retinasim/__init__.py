@@ -17,8 +17,7 @@ subpackage can hide a public function: ``import retinasim.recording.storage as s
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from retinasim.util.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -50,13 +49,4 @@ _PUBLIC = {
 }
 
 __all__ = ["__version__", *_PUBLIC]
-
-
-def __getattr__(name: str) -> Any:
-    if name in _PUBLIC:
-        return getattr(importlib.import_module(_PUBLIC[name]), name)
-    raise AttributeError(f"module 'retinasim' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)

@@ -9,6 +9,7 @@ import pytest
 
 from retinasim.util.assignments import parse_assignment
 from retinasim.util.files import atomic_path
+from retinasim.util.lazy import lazy_exports
 from retinasim.util.text import did_you_mean
 
 
@@ -79,3 +80,23 @@ def test_the_lock_is_inherited_by_workers_only_and_freed_by_kill_9(tmp_path: Pat
     holder.kill()
     holder.wait()
     assert _take_lock(str(tmp_path)) == "taken"
+
+
+def test_lazy_exports_import_on_first_use_and_keep_the_name() -> None:
+    import sys
+    import types
+
+    package = types.ModuleType("retinasim.lazy_example")
+    sys.modules[package.__name__] = package
+    try:
+        locations = {"did_you_mean": "retinasim.util.text", "x": "text"}
+        getattr_, dir_ = lazy_exports(package.__name__, locations)
+        assert "did_you_mean" in dir_() and "did_you_mean" not in vars(package)
+        assert getattr_("did_you_mean") is did_you_mean
+        assert vars(package)["did_you_mean"] is did_you_mean  # kept: no second look-up
+        with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
+            getattr_("nothing")
+        with pytest.raises(ModuleNotFoundError, match=r"retinasim\.lazy_example\.text"):
+            getattr_("x")  # a submodule of the package
+    finally:
+        del sys.modules[package.__name__]

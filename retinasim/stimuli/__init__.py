@@ -19,8 +19,9 @@ subclasses it. This package imports its modules on first use of a name
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from retinasim.util.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from retinasim.plugins.stimulus_kind import StimulusParams
@@ -77,17 +78,4 @@ __all__ = [
     "write_cache",
 ]
 assert set(__all__) == set(_LOCATIONS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _LOCATIONS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    path = module if module.startswith("retinasim.") else f"{__name__}.{module}"
-    value = getattr(importlib.import_module(path), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LOCATIONS})
+__getattr__, __dir__ = lazy_exports(__name__, _LOCATIONS)

@@ -9,14 +9,13 @@ xarray Dataset), :func:`load_trained` (a run's circuit with its trained weights)
 
 from __future__ import annotations
 
-from typing import Any
-
 from retinasim.training.errors import (
     CheckpointError,
     DivergenceError,
     RunFolderError,
     TrainingError,
 )
+from retinasim.util.lazy import lazy_exports
 
 __all__ = [
     "CheckpointError",
@@ -37,11 +36,4 @@ _LAZY = {
     "load_trained": "retinasim.training.evaluate",
     "apply_overrides": "retinasim.training.overrides",
 }
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'retinasim.training' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -1,0 +1,42 @@
+"""Names of a package imported on first use (PEP 562), so that importing it stays light.
+
+A package lists where each public name lives and takes its module ``__getattr__`` and
+``__dir__`` from :func:`lazy_exports`::
+
+    __getattr__, __dir__ = lazy_exports(__name__, {"train": "retinasim.training.loop"})
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+
+def _module_path(package: str, module: str) -> str:
+    """``module`` as an absolute module name: a name within ``package``'s top-level package
+    (``retinasim.spec``) as it is, anything else a submodule of ``package`` (``base``)."""
+    top = package.partition(".")[0]
+    return module if module.startswith(f"{top}.") else f"{package}.{module}"
+
+
+def lazy_exports(
+    package: str, locations: Mapping[str, str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """``(__getattr__, __dir__)`` for ``package``: each name of ``locations`` (name → module,
+    absolute or a submodule of ``package``) is imported on first use and then kept in the
+    package, like an ordinary attribute."""
+
+    def __getattr__(name: str) -> Any:
+        module = locations.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(_module_path(package, module)), name)
+        setattr(sys.modules[package], name, value)
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*vars(sys.modules[package]), *locations})
+
+    return __getattr__, __dir__
