@@ -13,7 +13,7 @@ for the bars) of the run folder's own ``circuit.yaml`` (an imported authors' mod
   ``threshold`` × unlesioned); types are added in order of their lesion's damage (an
   interpretability measure: how few ganglion types explain the decision);
 - **direction selectivity** of every type, from the single-unit bar protocol of
-  :func:`retinasim.analysis.direction_protocol` (through
+  :func:`retinasim.dissect.direction_protocol` (through
   :func:`retinasim.dissect.summary.direction_selectivity`, as the full dissection, on the
   readout layer only): the *centre unit* of each ganglion type; its receptive field from the
   input gradient ``|∂ response / ∂ luminance|`` at a binary-noise operating point; full-length

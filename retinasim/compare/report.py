@@ -18,7 +18,7 @@
   :func:`markdown_text`).
 
 Direction selectivity comes from the single-unit bar protocol of
-:func:`retinasim.analysis.direction_protocol` (see :mod:`retinasim.compare.dissect`).
+:func:`retinasim.dissect.direction_protocol` (see :mod:`retinasim.compare.dissect`).
 """
 
 from __future__ import annotations

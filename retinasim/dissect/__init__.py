@@ -9,7 +9,8 @@ Public API: :func:`evaluation_set` (a :class:`~retinasim.engine.StimulusSet`),
 :func:`maximise_activation`, :func:`xt_slice`, :func:`structure_velocity`,
 :func:`motion_index`, :func:`maximise_moving_pattern`, :func:`bipolar_amacrine_units`,
 :func:`map_receptive_fields`, :func:`kernel_receptive_fields`, :func:`receptive_field_summary`,
-:func:`initial_kernel_correlation`, and
+:func:`initial_kernel_correlation`, :func:`direction_protocol` (single-unit direction
+selectivity; its receptive fields: :func:`gradient_receptive_fields`), and
 (in :mod:`retinasim.dissect.summary`) :func:`cell_type_summary`; :class:`DissectionError`.
 See ``docs/dissection.md``.
 """
@@ -28,8 +29,10 @@ _LOCATIONS = {
     "CRITICAL_THRESHOLD": "config",
     "critical_types": "lesions",
     "decisions": "evaluation",
+    "direction_protocol": "direction",
     "DissectionError": "errors",
     "evaluation_set": "evaluation",
+    "gradient_receptive_fields": "gradient_rf",
     "initial_kernel_correlation": "receptive_fields",
     "kernel_receptive_fields": "receptive_fields",
     "lesion_effects_by_s": "lesions",
@@ -57,7 +60,9 @@ __all__ = [
     "critical_mask",
     "critical_types",
     "decisions",
+    "direction_protocol",
     "evaluation_set",
+    "gradient_receptive_fields",
     "initial_kernel_correlation",
     "kernel_receptive_fields",
     "lesion_effects_by_s",

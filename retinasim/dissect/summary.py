@@ -2,7 +2,7 @@
 
 One row per cell type (all layers): DSI and preferred direction of single units to bars
 crossing their receptive fields (:func:`direction_selectivity`, the protocol of
-:func:`retinasim.analysis.direction_protocol`), the response
+:func:`retinasim.dissect.direction_protocol`), the response
 amplitude over the slow speed ``s`` of the task's dots and the ``s`` where it starts to rise,
 and the lesion effect per fast direction from a :func:`~retinasim.dissect.lesion_scan`.
 """
@@ -54,23 +54,22 @@ def direction_selectivity(
 ) -> xr.Dataset:
     """Single-unit direction selectivity of every cell type, as a physiologist measures it.
 
-    :func:`retinasim.analysis.direction_protocol` on the circuit's input (the training's
-    offset and scale applied): the centre unit of each type and a ``grid × grid`` sample of
+    :func:`retinasim.dissect.direction_protocol` (the circuit applies its own input transform to
+    the luminance bars and noise): the centre unit of each type and a ``grid × grid`` sample of
     units, receptive fields from sparse noise, bars whose path is centred on each receptive
-    field, evoked response (blank baseline subtracted, summed over time), classic and vector
-    DSI with a permutation p-value, swept over ``speeds`` (pixels/frame) × ``widths``
-    (pixels; default 4, 10 and 20 at 255 pixels, scaled to the input and at least 1: at 255,
-    10 is a task dot's diameter), reported at the preferred speed and width. The bars (and the
-    binary noise at which the receptive fields are found) have the task's dots' luminance on its
-    background (:func:`bar_luminance`). ``options`` go to
-    :func:`~retinasim.analysis.direction_protocol`.
+    field, evoked response (blank baseline subtracted, summed over time), classic and vector DSI
+    with a permutation p-value, swept over ``speeds`` (pixels/frame) × ``widths`` (pixels;
+    default 4, 10 and 20 at 255 pixels, scaled to the input and at least 1: at 255, 10 is a task
+    dot's diameter), reported at the preferred speed and width. The bars (and the binary noise
+    at which the receptive fields are found) have the task's dots' luminance on its background
+    (:func:`bar_luminance`). ``options`` go to :func:`~retinasim.dissect.direction_protocol`.
 
     Returns its Dataset: per ``cell_type`` (coords ``layer``, ``type_index``) ``dsi``,
     ``vector_dsi``, ``vector_dsi_p_value``, ``preferred_direction_deg`` (0 = rightward, 180 =
     leftward), ``preferred_speed``, ``preferred_width``, the sampled units' ``unit_dsi`` ...
     and their summary ``median_unit_dsi``, ``fraction_ds_units``.
     """
-    from retinasim.analysis import direction_protocol
+    from retinasim.dissect.direction import direction_protocol
 
     size = min(spec.input.size)
     if widths is None:

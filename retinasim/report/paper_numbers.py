@@ -190,7 +190,7 @@ def _rows(analysis: Path) -> list[tuple[str, str, str]]:
 
 
 def _ds_text(row) -> str:
-    """One type's single-unit direction selectivity (``retinasim.analysis.direction_protocol``;
+    """One type's single-unit direction selectivity (``retinasim.dissect.direction_protocol``;
     an older tuning.nc without its variables gives DSI and direction only; one written before
     the rename has ``p_value`` for ``vector_dsi_p_value``)."""
     text = f"{row.cell_type.item()}: DSI {float(row['dsi']):.2f}"

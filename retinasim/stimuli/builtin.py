@@ -282,7 +282,7 @@ class CentredBarsParams(StimulusParams):
             )
         for contrast in self.contrasts:
             bar = self.background_luminance + contrast
-            if contrast == 0 or not 0 <= bar <= 1:
+            if contrast == 0 or not -1e-9 <= bar <= 1 + 1e-9:  # round-off of bar - background
                 raise ValueError(
                     f"contrast {contrast} on background {self.background_luminance} gives bar "
                     f"luminance {bar}; it must differ from the background and lie in [0, 1]"

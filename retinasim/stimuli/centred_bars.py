@@ -86,12 +86,12 @@ class CentredBars(ConditionGrid, CentredBarsParams, StimulusGenerator):
         out: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, dict[str, np.ndarray], None]:
         metadata = condition_metadata(indices, self.conditions())
-        video = render_centred_bars(self.height, self.width, self.frames, metadata)
+        video = bar_coverage(self.height, self.width, self.frames, metadata)
         video = video.add_(self.background_luminance).clamp_(0.0, 1.0)
         return video[:, None].to(device=device, dtype=dtype), metadata, None
 
 
-def render_centred_bars(
+def bar_coverage(
     height: int, width: int, frames: int, trials: dict[str, np.ndarray]
 ) -> torch.Tensor:
     """Contrast times bar coverage, float32 ``(batch, frames, height, width)``.

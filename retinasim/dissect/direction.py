@@ -1,0 +1,581 @@
+"""Direction selectivity of single units, as a retina physiologist measures it.
+
+The protocol (:func:`direction_protocol`; definitions and citations in docs/dissection.md):
+
+1. **Units.** In every layer, the centre unit of each cell type and a ``grid × grid`` sample
+   of units around it (step a quarter of the map; the middle one is the centre unit). A unit
+   is skipped (``unit_valid`` false) when it sits on the map's border (padding) or when its
+   receptive field touches the screen's edge.
+2. **Receptive field from the unit itself: the input gradient**
+   (:func:`~retinasim.dissect.gradient_rf.gradient_receptive_fields`) at an operating point
+   (``rf_video``; default 40 frames of :class:`~retinasim.stimuli.SparseNoise`, squares of a
+   20th of the screen at the bars' luminance, each bright with probability a quarter, on the
+   background). A unit silent at the operating point has no gradient (``rf_found`` false; a
+   centre unit then takes its layer's median RF).
+3. **Bars crossing the RF entirely** (:class:`~retinasim.stimuli.CentredBars`): a full-length
+   bar whose path is centred on the RF centre (rounded to a pixel): it starts ``H`` pixels
+   before it and moves at constant speed for ``2H / speed`` frames plus ``tail_frames`` (the
+   response's decay), with ``H`` = the RF radius (and the distance between the units sharing
+   the path) + half the bar width + 1, rounded up to whole pixels. The centre units share one
+   path; sampled units within ``site_tolerance`` of one another share one.
+4. **Evoked response** = Σ over time of (activity − baseline), the baseline being the same
+   unit's response to a blank video of the background (same length); activity is recorded
+   with :func:`retinasim.record` (a ``positions`` probe per layer). The indices use the
+   rectified response ``max(evoked, 0)``.
+5. **Indices** (:mod:`retinasim.analysis.direction`): classic and vector DSI and preferred
+   direction, swept over ``speeds × widths`` for the centre units and reported at the
+   preferred condition (the largest preferred-direction response); the sampled units at one
+   condition (``grid_speed``, ``grid_width``).
+6. **p-values.** A deterministic model has no trial-to-trial noise, so the repeats are the
+   stimulus conditions: ``vector_dsi_p_value`` shuffles the direction labels within each
+   speed × width condition (:func:`~retinasim.analysis.vector_dsi_p_value`, ``within``);
+   ``map_p_value`` does the same across the sampled units (positions).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import xarray as xr
+
+from retinasim.analysis.direction import dsi, preferred_direction_deg, vector_dsi
+from retinasim.analysis.direction import vector_dsi_p_value as _vector_p
+from retinasim.dissect.direction_data import protocol_dataset
+from retinasim.dissect.gradient_rf import GradientFields, Units, gradient_receptive_fields
+from retinasim.recording import Probe, record
+from retinasim.recording.errors import AnalysisError
+from retinasim.stimuli import CentredBars, SparseNoise, StimulusBatch
+
+log = logging.getLogger(__name__)
+
+Site = tuple[np.ndarray, float, np.ndarray]
+"""A bar path: its centre ``(x, y)`` (pixels), its reach (pixels: the farthest RF edge of its
+units from the centre) and its members ``(cell_type, unit)`` (bool)."""
+
+
+@dataclass
+class Setup:
+    """What stays fixed through one protocol run (cell types: those of ``layers`` in order)."""
+
+    circuit: Any
+    layers: list[str]
+    directions: np.ndarray  # (direction,) degrees
+    speeds: list[float]  # pixels/frame
+    widths: list[float]  # pixels
+    grid_speed: float
+    grid_width: float
+    contrast: float
+    background: float
+    tail_frames: int
+    frame_budget: int
+    grid: int
+    units: Units = field(default_factory=dict)
+    blanks: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
+    bar_frames: int = 0
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """Screen ``(height, width)``, pixels."""
+        height, width = self.circuit.plan.input_size
+        return int(height), int(width)
+
+    @property
+    def layer_of(self) -> np.ndarray:
+        """Layer of each cell type, ``(cell_type,)``."""
+        names = self.circuit.type_names
+        return np.concatenate([[layer] * len(names[layer]) for layer in self.layers])
+
+    @property
+    def type_index(self) -> np.ndarray:
+        """Index of each cell type within its layer, ``(cell_type,)``."""
+        names = self.circuit.type_names
+        return np.concatenate([np.arange(len(names[layer])) for layer in self.layers])
+
+    @property
+    def n_units(self) -> int:
+        return self.grid * self.grid
+
+    @property
+    def middle(self) -> int:
+        """The centre unit's index among the sampled units."""
+        return self.n_units // 2
+
+
+@dataclass
+class Validity:
+    """Which sampled units count, ``mask (cell_type, unit)``, and the layers sampled."""
+
+    mask: np.ndarray
+    grid_layers: set[str]
+
+
+def direction_protocol(
+    circuit,
+    *,
+    layers: Sequence[str] | None = None,
+    speeds: Sequence[float] = (0.5, 1.0, 2.0, 3.0),
+    widths: Sequence[float] = (4.0, 10.0, 20.0),
+    n_directions: int = 8,
+    grid: int = 3,
+    grid_speed: float | None = None,
+    grid_width: float | None = None,
+    contrast: float = 1.0,
+    background: float = 0.0,
+    tail_frames: int = 20,
+    rf_video: torch.Tensor | None = None,
+    rf_window: int = 25,
+    rf_level: float = 0.2,
+    sweep: str = "cross",
+    site_tolerance: float | None = None,
+    grid_layers: Sequence[str] | None = None,
+    n_permutations: int = 1000,
+    seed: int = 0,
+    ds_threshold: float = 0.3,
+    frame_budget: int = 800,
+) -> xr.Dataset:
+    """Single-unit direction selectivity of every cell type of ``layers`` (module docstring).
+
+    Parameters
+    ----------
+    circuit
+        A compiled :class:`~retinasim.circuit.Circuit` (put in eval mode). It applies its own
+        input transform: every video here is luminance.
+    layers
+        Layers to measure (default: all).
+    speeds, widths
+        Bar speeds (pixels/frame) and widths (pixels) of the centre units' sweep.
+    n_directions
+        Directions, evenly spaced from 0° (even: every direction has its opposite).
+    grid
+        ``grid × grid`` sampled units per type (1: the centre unit only).
+    grid_speed, grid_width
+        The one condition of the sampled units (default: the sweep's speed closest to 2
+        pixels/frame and width closest to a 25th of the screen, a task dot's size).
+    contrast, background
+        Bar luminance minus background, background luminance (the blank video).
+    tail_frames
+        Frames after the bar has left the receptive field, for the response to decay.
+    rf_video, rf_window, rf_level
+        The operating point of the receptive-field map, a luminance video ``(frames, H, W)``
+        (default: 40 frames of :class:`~retinasim.stimuli.SparseNoise`, squares of a 20th of
+        the screen at the bars' luminance or the background, each square bright with
+        probability a quarter, seeded by ``seed``); the objective's last frames; the fraction
+        of the peak gradient whose footprint gives the RF radius (that of a disc of its area,
+        + 1 pixel).
+    sweep
+        ``"cross"``: every speed at ``grid_width`` and every width at ``grid_speed`` (the
+        default, a physiologist's speed-then-size tuning, half the frames); ``"full"``: every
+        speed × width.
+    site_tolerance
+        Units whose RF centres lie within this many pixels share a bar path (default: the
+        larger of half the median RF radius and an 8th of the screen; the centre units
+        always share one path).
+    grid_layers
+        Layers whose sampled units are measured (default: all of ``layers``); the other
+        layers' ``unit_*`` values are NaN except the centre unit's.
+    n_permutations, seed
+        Shuffles of the direction labels for the p-values, and their seed.
+    ds_threshold
+        The DSI from which a unit counts as direction selective (``fraction_ds_units``).
+    frame_budget
+        Frames per forward pass (batch × frames), for memory.
+
+    Returns
+    -------
+    xarray.Dataset
+        Per ``cell_type`` (coords ``layer``, ``type_index``): ``dsi``, ``vector_dsi``,
+        ``vector_dsi_p_value``, ``preferred_direction_deg``, ``preferred_speed``,
+        ``preferred_width``, ``peak_response``, ``rf_x``, ``rf_y``, ``rf_radius``,
+        ``rf_found`` (of the centre unit); ``tuning (cell_type, speed, width, direction)``
+        (evoked, not rectified); per ``(cell_type, unit)``: ``unit_dsi``,
+        ``unit_vector_dsi``, ``unit_preferred_direction_deg``, ``unit_rf_x``, ``unit_rf_y``,
+        ``unit_valid``, ``unit_row``, ``unit_column``; and per type the summary over valid
+        units ``median_unit_dsi``, ``fraction_ds_units``, ``map_p_value``. ``units`` and
+        ``long_name`` attrs on every variable; the protocol's settings and ``seconds`` in
+        attrs.
+    """
+    began = time.perf_counter()
+    _check_settings(n_directions, grid, sweep)
+    circuit.eval()
+    setup = _setup(circuit, layers, speeds, widths, n_directions, grid, grid_speed, grid_width)
+    setup.contrast, setup.background = float(contrast), float(background)
+    setup.tail_frames, setup.frame_budget = int(tail_frames), int(frame_budget)
+    if sweep == "cross" and not (
+        setup.grid_speed in setup.speeds and setup.grid_width in setup.widths
+    ):
+        raise AnalysisError("a cross sweep needs grid_speed in speeds and grid_width in widths")
+    # 1. receptive fields: the gradient of each unit's response at an operating point
+    video = _operating_point(setup, rf_video, seed)
+    rf = gradient_receptive_fields(
+        circuit, video, setup.layers, setup.units, window=rf_window, level=rf_level
+    )
+    valid = _valid_units(setup, rf, grid_layers)
+    _centre_fallback(setup, rf)
+    # 2. bar paths; 3. the centre units' sweep; 4. the sampled units at one condition
+    tolerance = _tolerance(setup, rf, site_tolerance)
+    centre_sites, grid_sites = _sites(setup, rf, valid.mask, tolerance)
+    tuning = _sweep(setup, centre_sites, sweep)
+    centre = _centre_summary(setup, tuning, n_permutations, seed)
+    unit_curve = _unit_curves(setup, grid_sites, centre_sites, tuning, valid.mask)
+    units = _unit_summary(setup, unit_curve, valid.mask, ds_threshold, n_permutations, seed)
+    settings = {
+        "grid_speed": setup.grid_speed,
+        "grid_width": setup.grid_width,
+        "contrast": float(contrast),
+        "background_luminance": float(background),
+        "tail_frames": int(tail_frames),
+        "rf_window": int(rf_window),
+        "n_permutations": int(n_permutations),
+        "permutation_seed": int(seed),
+        "ds_threshold": float(ds_threshold),
+        "rf_level": float(rf_level),
+        "sweep": sweep,
+        "site_tolerance": float(tolerance),
+        "grid_layers": ",".join(layer for layer in setup.layers if layer in valid.grid_layers),
+        "centre_sites": len(centre_sites),
+        "grid_sites": len(grid_sites),
+        "bar_frames": int(setup.bar_frames),
+        "seconds": time.perf_counter() - began,
+    }
+    log.info("direction protocol: %d bar frames, %.1f s", setup.bar_frames, settings["seconds"])
+    return protocol_dataset(setup, rf, valid.mask, tuning, centre, units, settings)
+
+
+def _check_settings(n_directions: int, grid: int, sweep: str) -> None:
+    if n_directions < 2 or n_directions % 2:
+        raise AnalysisError(f"n_directions must be even and >= 2, got {n_directions}")
+    if grid < 1 or grid % 2 == 0:
+        raise AnalysisError(f"grid must be odd and >= 1, got {grid}")
+    if sweep not in ("cross", "full"):
+        raise AnalysisError(f"sweep must be 'cross' or 'full', got {sweep!r}")
+
+
+def _setup(circuit, layers, speeds, widths, n_directions, grid, grid_speed, grid_width) -> Setup:
+    """The directions, conditions and sampled units (contrast etc. set by the caller)."""
+    height, width = circuit.plan.input_size
+    speeds = [float(s) for s in speeds]
+    widths = [float(w) for w in widths]
+    setup = Setup(
+        circuit=circuit,
+        layers=list(layers or circuit.layer_names),
+        directions=np.arange(n_directions) * 360.0 / n_directions,
+        speeds=speeds,
+        widths=widths,
+        grid_speed=_closest(speeds, 2.0) if grid_speed is None else float(grid_speed),
+        grid_width=(
+            _closest(widths, min(height, width) / 25) if grid_width is None else float(grid_width)
+        ),
+        contrast=1.0,
+        background=0.0,
+        tail_frames=0,
+        frame_budget=1,
+        grid=grid,
+    )
+    for layer in setup.layers:
+        rows, cols = (_grid_indices(n, grid) for n in circuit.layer_shapes[layer][2:])
+        ys, xs = np.meshgrid(rows, cols, indexing="ij")
+        setup.units[layer] = (ys.ravel(), xs.ravel())
+    return setup
+
+
+def _grid_indices(size: int, grid: int) -> list[int]:
+    """Map indices of a ``grid``-wide sample around the middle (clipped to the map: on a map
+    under 3 units wide the extra units repeat the border ones, which are not counted)."""
+    step = max(size // 4, 1)
+    return [min(max(size // 2 + (k - (grid - 1) // 2) * step, 0), size - 1) for k in range(grid)]
+
+
+def _closest(values: Sequence[float], target: float) -> float:
+    return float(min(values, key=lambda v: (abs(v - target), v)))
+
+
+def _operating_point(setup: Setup, rf_video: torch.Tensor | None, seed: int) -> torch.Tensor:
+    """The receptive fields' operating point, luminance ``(1, 1, frames, H, W)``."""
+    height, width = setup.size
+    if rf_video is None:
+        noise = SparseNoise(
+            height=height,
+            width=width,
+            frames=40,
+            square=max(1, round(min(height, width) / 20)),
+            density=0.25,
+            contrast=setup.contrast,
+            background_luminance=setup.background,
+        )
+        rf_video = noise.generate([0], seed=seed).video
+    return torch.as_tensor(rf_video).reshape(1, 1, -1, height, width)
+
+
+def _valid_units(setup: Setup, rf: GradientFields, grid_layers) -> Validity:
+    """Units off their map's border, with a found RF inside the screen, in a sampled layer
+    (or the centre unit)."""
+    height, width = setup.size
+    layer_of = setup.layer_of
+    row = np.stack([setup.units[layer][0] for layer in layer_of])
+    col = np.stack([setup.units[layer][1] for layer in layer_of])
+    shapes = setup.circuit.layer_shapes
+    map_h = np.array([shapes[layer][2] for layer in layer_of])[:, None]
+    map_w = np.array([shapes[layer][3] for layer in layer_of])[:, None]
+    border = (row <= 0) | (col <= 0) | (row >= map_h - 1) | (col >= map_w - 1)
+    edge = (
+        (rf.x - rf.radius < 0)
+        | (rf.y - rf.radius < 0)
+        | (rf.x + rf.radius > width - 1)
+        | (rf.y + rf.radius > height - 1)
+    )
+    sampled = set(setup.layers if grid_layers is None else grid_layers)
+    in_grid = np.isin(layer_of, list(sampled))[:, None] | (np.arange(setup.n_units) == setup.middle)
+    return Validity(rf.found & ~border & ~edge & in_grid, sampled)
+
+
+def _centre_fallback(setup: Setup, rf: GradientFields) -> None:
+    """A centre unit silent at the operating point takes its layer's median RF (else all
+    layers', else a quarter-screen disc in the middle), in place."""
+    height, width = setup.size
+    middle, layer_of = setup.middle, setup.layer_of
+    found = rf.found[:, middle]
+    for k in np.flatnonzero(~found):
+        same = found & (layer_of == layer_of[k])
+        pool = same if same.any() else found
+        if pool.any():
+            rf.x[k, middle] = np.median(rf.x[pool, middle])
+            rf.y[k, middle] = np.median(rf.y[pool, middle])
+            rf.radius[k, middle] = np.median(rf.radius[pool, middle])
+        else:
+            rf.x[k, middle], rf.y[k, middle] = (width - 1) / 2, (height - 1) / 2
+            rf.radius[k, middle] = min(height, width) / 4
+
+
+def _tolerance(setup: Setup, rf: GradientFields, site_tolerance: float | None) -> float:
+    """Pixels within which RF centres share a bar path."""
+    if site_tolerance is not None:
+        return site_tolerance
+    found = rf.found
+    half_radius = 0.5 * float(np.median(rf.radius[found])) if found.any() else 1.0
+    return max(half_radius, min(setup.size) / 8)
+
+
+def _sites(setup: Setup, rf: GradientFields, valid: np.ndarray, tolerance: float):
+    """The centre units' one path, centred on the median of their RFs (a centre unit whose RF
+    lies farther than ``tolerance`` from it is measured there but no longer counted valid: in
+    place), and the sampled units' paths."""
+    middle = setup.middle
+    centre_xy = np.median(np.stack([rf.x[:, middle], rf.y[:, middle]], -1), 0)
+    offset = np.hypot(rf.x[:, middle] - centre_xy[0], rf.y[:, middle] - centre_xy[1])
+    near = offset <= tolerance
+    valid[:, middle] &= near
+    radius = rf.radius
+    reach = float((offset + radius[:, middle])[near].max()) if near.any() else radius.max()
+    centre_members = np.zeros_like(valid)
+    centre_members[:, middle] = True
+    grid_mask = valid.copy()
+    grid_mask[:, middle] = False
+    return [(centre_xy, reach, centre_members)], _group_sites(grid_mask, rf, tolerance)
+
+
+def _group_sites(mask: np.ndarray, rf: GradientFields, tolerance: float) -> list[Site]:
+    """One path per group of ``mask``'s units whose RF centres lie within ``tolerance`` of the
+    group's first unit; the path reaches all their RFs."""
+    out = []
+    left = mask.copy()
+    while left.any():
+        first = tuple(np.argwhere(left)[0])
+        near = np.hypot(rf.x - rf.x[first], rf.y - rf.y[first]) <= tolerance
+        members = left & near
+        xy = np.stack([rf.x[members], rf.y[members]], -1)
+        centre = np.median(xy, 0)
+        reach = float((np.linalg.norm(xy - centre, axis=-1) + rf.radius[members]).max())
+        out.append((centre, reach, members))
+        left &= ~members
+    return out
+
+
+def _measure(setup: Setup, sites: list[Site], speed: float, bar_width: float) -> np.ndarray:
+    """Evoked curves ``(cell_type, unit, direction)`` of the sites' members (else NaN)."""
+    curve = np.full((len(setup.layer_of), setup.n_units, len(setup.directions)), np.nan)
+    if not sites:
+        return curve
+    evoked = _evoked(setup, [s[0] for s in sites], [s[1] for s in sites], speed, bar_width)
+    for k, (_, _, members) in enumerate(sites):
+        t, u = np.nonzero(members)
+        curve[t, u] = evoked[k][:, t, u].T
+    return curve
+
+
+def _evoked(setup: Setup, centres, reaches, speed: float, bar_width: float) -> np.ndarray:
+    """Evoked response ``(site, direction, cell_type, unit)`` to bars crossing the sites."""
+    # whole pixels: the path is centred on a pixel, so the two senses of one axis see
+    # mirror-image sub-pixel positions (no aliasing bias between them)
+    half = [math.ceil(reach + bar_width / 2 + 1) for reach in reaches]
+    centres = np.round(np.asarray(centres, dtype=np.float64))
+    frames = math.ceil(2 * max(half) / speed) + 1 + setup.tail_frames
+    height, width = setup.size
+    bars = CentredBars(
+        height=height,
+        width=width,
+        frames=frames,
+        directions_deg=tuple(float(d) for d in setup.directions),
+        centres_xy=tuple((float(x), float(y)) for x, y in centres),
+        half_paths=tuple(float(h) for h in half),
+        speeds=(speed,),
+        widths=(bar_width,),
+        contrasts=(setup.contrast,),
+        background_luminance=setup.background,
+    )
+    response = unit_activity(setup.circuit, bars, setup.units, setup.frame_budget)
+    setup.bar_frames += bars.n_conditions * frames
+    baseline = _blank(setup, frames)
+    evoked = np.concatenate(
+        [(response[layer] - baseline[layer][None]).sum(2) for layer in setup.layers], axis=1
+    )  # (videos, cell_type, unit)
+    return evoked.reshape(len(centres), len(setup.directions), *evoked.shape[1:])
+
+
+def _blank(setup: Setup, frames: int) -> dict[str, np.ndarray]:
+    """Activity ``layer -> (types, time, unit)`` of the sampled units to a blank video of the
+    background, ``frames`` long (cached)."""
+    if frames not in setup.blanks:
+        height, width = setup.size
+        blank = StimulusBatch(
+            video=torch.full((1, 1, frames, height, width), setup.background),
+            metadata={"index": np.zeros(1, dtype=np.int64)},
+            attrs={"kind": "blank", "background_luminance": setup.background},
+        )
+        activity = unit_activity(setup.circuit, blank, setup.units, setup.frame_budget)
+        setup.blanks[frames] = {layer: value[0] for layer, value in activity.items()}
+    return setup.blanks[frames]
+
+
+def unit_activity(
+    circuit, stimuli: CentredBars | StimulusBatch, units: Units, frame_budget: int
+) -> dict[str, np.ndarray]:
+    """Activity of the sampled ``units`` (layer -> rows, columns) to every stimulus of
+    ``stimuli`` (a generator: its ``n_conditions``), recorded with :func:`retinasim.record` in
+    batches of at most ``frame_budget`` frames in all (at least one video): ``layer ->
+    (stimulus, cell_type, time, unit)``, float64, a.u."""
+    probes = [
+        Probe(layer, space="positions", positions=tuple(zip(ys.tolist(), xs.tolist(), strict=True)))
+        for layer, (ys, xs) in units.items()
+    ]
+    n = None if isinstance(stimuli, StimulusBatch) else stimuli.n_conditions
+    frames = stimuli.frames
+    tree = record(circuit, stimuli, probes, n=n, batch_size=max(1, frame_budget // frames))
+    return {layer: tree[layer][f"{layer}_positions"].values.astype(np.float64) for layer in units}
+
+
+def _sweep(setup: Setup, centre_sites: list[Site], sweep: str) -> np.ndarray:
+    """The centre units' evoked curves ``(cell_type, speed, width, direction)`` (NaN at the
+    conditions a cross sweep skips)."""
+    middle = setup.middle
+    shape = (len(setup.layer_of), len(setup.speeds), len(setup.widths), len(setup.directions))
+    tuning = np.full(shape, np.nan)
+    for i, speed in enumerate(setup.speeds):
+        for j, bar_width in enumerate(setup.widths):
+            if sweep == "full" or speed == setup.grid_speed or bar_width == setup.grid_width:
+                tuning[:, i, j] = _measure(setup, centre_sites, speed, bar_width)[:, middle]
+    return tuning
+
+
+def _rectified(curves: np.ndarray, dims: tuple[str, ...], setup: Setup) -> xr.DataArray:
+    """``max(curves, 0)`` (NaN as 0) with its ``direction`` coordinate, for the indices."""
+    values = np.maximum(np.nan_to_num(curves), 0.0)
+    return xr.DataArray(values, dims=(*dims, "direction"), coords={"direction": setup.directions})
+
+
+def _indices(curves: xr.DataArray) -> dict[str, np.ndarray]:
+    """DSI, vector DSI, preferred direction and the preferred-direction response."""
+    return {
+        "dsi": dsi(curves).values,
+        "vector_dsi": vector_dsi(curves).values,
+        "preferred": preferred_direction_deg(curves).values,
+        "pref": curves.max("direction").values,
+    }
+
+
+def _centre_summary(setup: Setup, tuning: np.ndarray, n_permutations: int, seed: int) -> dict:
+    """The centre units' indices at their preferred condition, and the vector DSI's p-value
+    with the direction labels shuffled within each measured speed × width."""
+    n_types, n_dir = len(tuning), len(setup.directions)
+    measured = np.isfinite(tuning).all(-1)  # (cell_type, speed, width)
+    index = _indices(_rectified(tuning, ("cell_type", "speed", "width"), setup))
+    flat_pref = np.where(measured, index["pref"], -np.inf).reshape(n_types, -1)
+    best = flat_pref.argmax(-1)
+    best_speed, best_width = np.unravel_index(best, (len(setup.speeds), len(setup.widths)))
+    summary = {k: v[np.arange(n_types), best_speed, best_width] for k, v in index.items()}
+    chosen = np.repeat(measured[0].ravel(), n_dir)  # (speed, width, direction) flattened
+    condition = np.repeat(np.arange(measured[0].size), n_dir)[chosen]
+    trials = xr.DataArray(
+        np.maximum(np.nan_to_num(tuning.reshape(n_types, -1)[:, chosen]), 0.0),
+        dims=("cell_type", "trial"),
+        coords={
+            "direction": ("trial", np.tile(setup.directions, measured[0].size)[chosen]),
+            "condition": ("trial", condition),
+        },
+    )
+    p = _vector_p(
+        trials, direction="direction", within="condition", n_permutations=n_permutations, seed=seed
+    )
+    summary.update(
+        p_value=p.values,
+        speed=np.asarray(setup.speeds)[best_speed],
+        width=np.asarray(setup.widths)[best_width],
+        peak=flat_pref.max(-1),
+    )
+    return summary
+
+
+def _unit_curves(setup, grid_sites, centre_sites, tuning, valid) -> np.ndarray:
+    """Evoked curves ``(cell_type, unit, direction)`` of the sampled units at the grid
+    condition (NaN where not valid); the centre unit's from the sweep when it has it."""
+    unit_curve = _measure(setup, grid_sites, setup.grid_speed, setup.grid_width)
+    if setup.grid_speed in setup.speeds and setup.grid_width in setup.widths:
+        i, j = setup.speeds.index(setup.grid_speed), setup.widths.index(setup.grid_width)
+        unit_curve[:, setup.middle] = tuning[:, i, j]
+    else:
+        centre = _measure(setup, centre_sites, setup.grid_speed, setup.grid_width)
+        unit_curve[:, setup.middle] = centre[:, setup.middle]
+    unit_curve[~valid] = np.nan
+    return unit_curve
+
+
+def _unit_summary(setup, unit_curve, valid, ds_threshold, n_permutations, seed) -> dict:
+    """The sampled units' indices (NaN where not valid), their median DSI, the fraction of
+    them with DSI >= ``ds_threshold`` and the map's p-value (labels shuffled within units)."""
+    unit = _indices(_rectified(unit_curve, ("cell_type", "unit"), setup))
+    unit = {k: np.where(valid, v, np.nan) for k, v in unit.items() if k != "pref"}
+    n_valid = valid.sum(1)
+    with np.errstate(invalid="ignore"):
+        fraction = np.where(
+            n_valid > 0,
+            (np.nan_to_num(unit["dsi"], nan=-1) >= ds_threshold).sum(1) / n_valid,
+            np.nan,
+        )
+    median = np.array(
+        [np.median(d[np.isfinite(d)]) if np.isfinite(d).any() else np.nan for d in unit["dsi"]]
+    )
+    n_types, n_units, n_dir = unit_curve.shape
+    values = np.where(valid[..., None], np.nan_to_num(unit_curve), 0.0)
+    trials = xr.DataArray(
+        np.maximum(values, 0.0).reshape(n_types, n_units * n_dir),
+        dims=("cell_type", "trial"),
+        coords={
+            "direction": ("trial", np.tile(setup.directions, n_units)),
+            "unit": ("trial", np.repeat(np.arange(n_units), n_dir)),
+        },
+    )
+    p = _vector_p(
+        trials, direction="direction", within="unit", n_permutations=n_permutations, seed=seed
+    )
+    return {
+        **unit,
+        "median": median,
+        "fraction": fraction,
+        "map_p_value": np.where(n_valid > 0, p.values, np.nan),
+    }
