@@ -8,6 +8,8 @@ builds, initialises and places the circuit.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from pydantic import ValidationError
 from torch import nn
@@ -26,6 +28,9 @@ from retinasim.spec import (
     topological_order,
 )
 from retinasim.spec.graph import check_circuit
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 _SPEC_NAME = "<compiled spec>"
 
@@ -137,9 +142,9 @@ def _plan(spec: CircuitSpec, registered: dict[str, RegisteredCellType]) -> Circu
         ConnectionPlan(
             source=c.source,
             target=c.target,
-            kernel=tuple(c.kernel),
-            stride=tuple(c.stride),
-            padding=tuple(c.padding),
+            kernel=c.kernel,
+            stride=c.stride,
+            padding=c.padding,
             bias=c.bias,
             nonnegative=spec.connection_constraint(c) is WeightConstraint.nonnegative,
         )
@@ -149,7 +154,7 @@ def _plan(spec: CircuitSpec, registered: dict[str, RegisteredCellType]) -> Circu
     return CircuitPlan(
         name=spec.name,
         input_channels=spec.input.channels,
-        input_size=tuple(spec.input.size),
+        input_size=spec.input.size,
         frames=spec.input.frames,
         layers=tuple(layers),
         connections=connections,
@@ -162,7 +167,9 @@ def _plan(spec: CircuitSpec, registered: dict[str, RegisteredCellType]) -> Circu
     )
 
 
-def _build(layer: LayerPlan, registered: RegisteredCellType, params, frames: int) -> nn.Module:
+def _build(
+    layer: LayerPlan, registered: RegisteredCellType, params: BaseModel, frames: int
+) -> nn.Module:
     where = f"cell type {layer.cell_type!r} (plugin {registered.plugin!r}) for layer {layer.name!r}"
     try:
         module = registered.cell_type.build(layer.n_types, params, frames=frames)

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Collection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -31,6 +32,9 @@ from retinasim.errors import RunFolderError
 from retinasim.spec import CircuitSpec, load_circuit, spec_hash
 from retinasim.util.files import atomic_write_text, make_folder, write_error
 from retinasim.util.lock import LOCK_FILES
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 CIRCUIT = "circuit.yaml"
 PROVENANCE = "provenance.json"
@@ -195,7 +199,7 @@ def read_json(path: str | Path, default: Any = None) -> Any:
     return data
 
 
-def read_netcdf(path: str | Path, variables: tuple[str, ...] | None = None):
+def read_netcdf(path: str | Path, variables: tuple[str, ...] | None = None) -> xr.Dataset | None:
     """The netCDF run-folder file ``path`` as a loaded :class:`xarray.Dataset`, or None if it
     does not exist; ``variables`` (default: those its readers need) must be present.
 
@@ -230,7 +234,9 @@ def read_netcdf(path: str | Path, variables: tuple[str, ...] | None = None):
     return loaded
 
 
-def check_run_files(run_dir: str | Path, *, analysis: bool = True, skip_steps=()) -> None:
+def check_run_files(
+    run_dir: str | Path, *, analysis: bool = True, skip_steps: Collection[str] = ()
+) -> None:
     """Read every JSON and netCDF file of the run folder (and of ``analysis/``, except the
     files of ``skip_steps``, which are about to be rewritten), so that a damaged one is
     reported before anything is written.

@@ -43,7 +43,7 @@ def task_generator(spec: CircuitSpec, *, alpha: float | None = None) -> Stimulus
             f"the {kind} task renders 1 input channel; circuit {spec.name!r} has "
             f"{spec.input.channels}"
         )
-    task = generator_class(kind)
+    task: type[StimulusGenerator] = generator_class(kind)
     if len(task.classes) != len(spec.readout.classes):
         raise TrainingError(
             f"task {kind!r} has {len(task.classes)} classes ({', '.join(task.classes)}) but "

@@ -22,19 +22,25 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
 
-from retinasim.authors.importer import import_authors
+from retinasim.authors.importer import Rendering, import_authors
 from retinasim.authors.results import ALPHAS, LESION_LAYERS, load_results
 from retinasim.util.progress import Progress, as_task
 
-RENDERINGS = ("authors", "antialiased")
+if TYPE_CHECKING:
+    from retinasim.circuit import Circuit
+    from retinasim.spec import CircuitSpec
+
+RENDERINGS: tuple[Rendering, ...] = ("authors", "antialiased")
 
 
-def _imported(name: str, folder: Path, rendering: str):
+def _imported(name: str, folder: Path, rendering: Rendering) -> tuple[Circuit, CircuitSpec]:
     from retinasim.training import load_trained
 
     import_authors(name, folder / f"{name}-{rendering}", rendering=rendering)
@@ -42,7 +48,10 @@ def _imported(name: str, folder: Path, rendering: str):
 
 
 def measure(
-    n: int = 1000, n_curve: int = 200, renderings=RENDERINGS, progress: Progress | None = None
+    n: int = 1000,
+    n_curve: int = 200,
+    renderings: Sequence[Rendering] = RENDERINGS,
+    progress: Progress | None = None,
 ) -> xr.Dataset:
     """The comparison as one Dataset (see the module docstring); ``progress`` is told the
     stimuli done of each curve and scan (:mod:`retinasim.util.progress`).
@@ -69,18 +78,18 @@ def measure(
             circuit, spec = _imported("murray2021", folder, rendering)
             stimuli = moving_dots_set(spec, alphas=list(ALPHAS), n=n_curve)
             task = as_task(progress, f"psychometric curve ({rendering})")
-            result = Engine(circuit, spec).run(stimuli, progress=task)
+            result = Engine(circuit).run(stimuli, progress=task)
             curves.append(_by_alpha(result.correct[0], result.trials["alpha"]))
             test = moving_dots_set(spec, alphas=[2.0], n=n)
             sets = [None, *(add_lesion(None, lay, i) for lay in LESION_LAYERS for i in range(8))]
             task = as_task(progress, f"lesions at alpha = 2 ({rendering})")
-            intact, *scan = Engine(circuit, spec).run(test, sets, progress=task).accuracy()
+            intact, *scan = Engine(circuit).run(test, sets, progress=task).accuracy()
             at_two.append(intact)
             lesions.append(np.reshape(scan, (len(LESION_LAYERS), 8)))
             circuit, spec = _imported("murray2021-top", folder, rendering)
             stimuli = moving_dots_set(spec, alphas=list(ALPHAS), n=n_curve)
             task = as_task(progress, f"truncated model's curve ({rendering})")
-            result = Engine(circuit, spec).run(stimuli, progress=task)
+            result = Engine(circuit).run(stimuli, progress=task)
             ablated.append(_by_alpha(result.correct[0], result.trials["alpha"]))
     full = stored["accuracy"].sel(model="full").values
     truncated = stored["accuracy"].sel(model="truncated").values

@@ -16,12 +16,15 @@ import hashlib
 import re
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
 from retinasim.authors.errors import AuthorsError
 from retinasim.authors.weights import circuit_state, describe, read_state_dict, type_counts
+
+if TYPE_CHECKING:
+    from retinasim.spec import CircuitSpec
 
 #: The authors' files shipped with retinasim (``retinasim/authors/data/``), by name.
 MODELS = {
@@ -48,7 +51,7 @@ Rendering = Literal["authors", "antialiased"]
 
 def data_file(name: str) -> Path:
     """Path of a file shipped in ``retinasim/authors/data/``."""
-    return Path(str(files("retinasim.authors").joinpath("data", name)))
+    return Path(str(files("retinasim.authors").joinpath("data").joinpath(name)))
 
 
 def resolve_source(source: str | Path) -> tuple[Path, str]:
@@ -85,7 +88,7 @@ def authors_spec(
     name: str,
     base: str | Path | None = None,
     rendering: Rendering = "authors",
-):
+) -> CircuitSpec:
     """The resolved circuit of an imported model: the base circuit (``murray2021.yaml``) with
     ``n_types`` per layer from ``counts`` and the moving dots drawn with ``rendering``."""
     from retinasim.spec import load_circuit

@@ -14,7 +14,7 @@ in the torch-free :mod:`retinasim.cells.builtin` and names :class:`Spatiotempora
 from __future__ import annotations
 
 from itertools import pairwise
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -81,7 +81,9 @@ def _row_blocks(frames: int, kernel: int, width: int) -> list[Block]:
     return [(r0, r1, max(0, r0 - kernel + 1)) for r0, r1 in pairwise(edges)]
 
 
-def _banded_product(matrix, series, out, blocks: list[Block]) -> None:
+def _banded_product(
+    matrix: torch.Tensor, series: torch.Tensor, out: torch.Tensor, blocks: list[Block]
+) -> None:
     """``out[b] = matrix @ series[b]`` for every ``b``, skipping the band's zero blocks.
 
     ``matrix (types, T, T)``; ``series``, ``out`` ``(batch, types, T, s)`` on any strides.
@@ -91,7 +93,9 @@ def _banded_product(matrix, series, out, blocks: list[Block]) -> None:
             torch.bmm(matrix[:, r0:r1, c0:r1], series[b][:, c0:r1], out=out[b][:, r0:r1])
 
 
-def _banded_transposed_product(matrix, grad, out, blocks: list[Block]) -> None:
+def _banded_transposed_product(
+    matrix: torch.Tensor, grad: torch.Tensor, out: torch.Tensor, blocks: list[Block]
+) -> None:
     """``out[b] = matrix.T @ grad[b]``: each row block adds into columns ``c0:r1``, written
     fresh where no later block has written yet (no zero-filling pass)."""
     transposed = matrix.transpose(1, 2)
@@ -112,7 +116,7 @@ def _banded_transposed_product(matrix, grad, out, blocks: list[Block]) -> None:
             written_from = min(written_from, c0)
 
 
-def _banded_outer(grad, series, blocks: list[Block]) -> torch.Tensor:
+def _banded_outer(grad: torch.Tensor, series: torch.Tensor, blocks: list[Block]) -> torch.Tensor:
     """``sum_b grad[b] @ series[b].T`` on the band's non-zero blocks, ``(types, T, T)``."""
     types, frames = grad.shape[1:3]
     total = grad.new_zeros(types, frames, frames)
@@ -126,7 +130,13 @@ class _FilterBiasReLU(torch.autograd.Function):
     """``relu(matrix @ drive + bias)`` per type on any strides (:class:`CausalTemporalFilter`)."""
 
     @staticmethod
-    def forward(ctx, drive, matrix, bias, kernel):  # type: ignore[override]
+    def forward(
+        ctx: Any,  # torch's context, which carries our own attributes (blocks)
+        drive: torch.Tensor,
+        matrix: torch.Tensor,
+        bias: torch.Tensor,
+        kernel: int,
+    ) -> torch.Tensor:
         series = _as_series(drive)
         blocks = _row_blocks(series.shape[2], kernel, series.shape[3])
         out = _frames_major_like(series)
@@ -137,7 +147,7 @@ class _FilterBiasReLU(torch.autograd.Function):
         return out.unflatten(3, drive.shape[3:])
 
     @staticmethod
-    def backward(ctx, grad_activity):  # type: ignore[override]
+    def backward(ctx: Any, grad_activity: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         series, matrix, out = ctx.saved_tensors
         grad = torch.ops.aten.threshold_backward(_as_series(grad_activity), out, 0)
         grad_drive = grad_matrix = grad_bias = None

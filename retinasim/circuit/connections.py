@@ -100,6 +100,7 @@ class ConnectionGroup:
             Each target's drive ``(batch*time, target types, y', x')`` before dropout; a
             channel slice (a view) of the fused output when the group has several members.
         """
+        # ModuleDict is not generic (its items are typed Module); these are Connections
         members: list[Connection] = [connections[key] for key in self.keys]  # type: ignore[misc]
         weight = torch.cat([m.weight for m in members]) if len(members) > 1 else members[0].weight
         if self.inhibitory:

@@ -15,6 +15,8 @@ gradient swapped likewise, ``(o, n, Ho, Wo)``, dilated by the stride. It runs in
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 
@@ -112,6 +114,7 @@ def weight_grad_dilated(
             swapped[:, start : start + WEIGHT_GRAD_CHUNK], chunk, None, 1, padding, stride
         )
         total = part if total is None else total.add_(part)
+    assert total is not None  # frames >= 1
     total = total[:, :, :rows, : kernel[1]]  # (in, bands * out, rows, kw)
     if bands > 1:
         total = total.unflatten(1, (bands, out_channels)).permute(0, 2, 1, 3, 4).flatten(2, 3)
@@ -123,13 +126,21 @@ def weight_grad_dilated(
 
 class _Conv2d(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, weight, bias, stride, padding, routes):  # type: ignore[override]
+    def forward(
+        ctx: Any,  # torch's context, which carries our own attributes (config)
+        x: torch.Tensor,
+        weight: torch.Tensor,
+        bias: torch.Tensor | None,
+        stride: Pair,
+        padding: Pair,
+        routes: tuple[bool, bool],
+    ) -> torch.Tensor:
         ctx.save_for_backward(x, weight)
         ctx.config = (stride, padding, bias is not None, *routes)
         return F.conv2d(x, weight, bias, stride, padding)
 
     @staticmethod
-    def backward(ctx, grad):  # type: ignore[override]
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         x, weight = ctx.saved_tensors
         stride, padding, has_bias, dilated, channels_last = ctx.config
         need_x, need_weight = ctx.needs_input_grad[:2]

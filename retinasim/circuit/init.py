@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from retinasim.circuit.connections import Connection
+
 if TYPE_CHECKING:
     from retinasim.circuit.module import Circuit
 
@@ -46,6 +48,7 @@ def initialise(circuit: Circuit, seed: int | None = None) -> int:
         seed = int(torch.randint(_SEED_RANGE, ()).item())
     generator = torch.Generator().manual_seed(seed)
     for connection in circuit.connections.values():
+        assert isinstance(connection, Connection)
         connection.reset_parameters(generator)
     for name in circuit.layer_names:
         cell = circuit.cells[name]

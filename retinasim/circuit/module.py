@@ -391,7 +391,11 @@ class Circuit(LesionControl, nn.Module):
     def constrained_parameters(self) -> list[nn.Parameter]:
         """Parameters kept ≥ 0: weights of ``nonnegative`` connections and the cell modules'
         :func:`~retinasim.plugins.cell_type.nonnegative_parameters` of ``nonnegative`` layers."""
-        constrained = [c.weight for c in self.connections.values() if c.plan.nonnegative]
+        constrained = [
+            c.weight
+            for c in self.connections.values()
+            if isinstance(c, Connection) and c.plan.nonnegative
+        ]
         for layer in self.plan.layers:
             if layer.nonnegative:
                 constrained += list(nonnegative_parameters(self.cells[layer.name]))

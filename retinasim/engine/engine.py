@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -23,13 +24,17 @@ from retinasim.circuit.lesions import resolve_lesions
 from retinasim.engine.stimulus_set import StimulusSet
 from retinasim.util.progress import Progress
 
+if TYPE_CHECKING:
+    from retinasim.circuit import Circuit
+    from retinasim.spec import CircuitSpec
+
 Lesions = Mapping[str, Iterable[int | str]]
 """Layer → cell types to silence (indices or names)."""
 TASK = "simulation"
 """The name the engine reports its progress under."""
 
 
-def decision_logits(logits: torch.Tensor, spec) -> torch.Tensor:
+def decision_logits(logits: torch.Tensor, spec: CircuitSpec) -> torch.Tensor:
     """The readout frame's logits: ``(batch, frames, classes)`` → ``(batch, classes)``."""
     frame = spec.readout.frame
     return logits[:, -1] if frame == "last" else logits[:, int(frame)]
@@ -71,9 +76,8 @@ class Engine:
     ----------
     circuit
         A compiled :class:`~retinasim.circuit.Circuit`; its own lesions stay in place and
-        every lesion set is added to them. Its mode is restored after each run.
-    spec
-        The circuit's spec: the training input transform and the decision frame.
+        every lesion set is added to them. Its mode is restored after each run. Its
+        ``spec`` gives the decision frame.
     batch_size
         Stimuli rendered and run together; memory grows with it (murray2021: about 60 MB
         per stimulus for a pass with its cache).
@@ -81,11 +85,17 @@ class Engine:
         Where stimuli are rendered (default: the circuit's device).
     """
 
-    def __init__(self, circuit, spec, *, batch_size: int = 16, device=None):
+    def __init__(
+        self,
+        circuit: Circuit,
+        *,
+        batch_size: int = 16,
+        device: torch.device | str | None = None,
+    ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.circuit = circuit
-        self.spec = spec
+        self.spec = circuit.spec
         self.batch_size = batch_size
         self.device = device or circuit.readout.weight.device
 
@@ -121,7 +131,7 @@ class Engine:
                     intact = decision_logits(output.logits, self.spec)
                     per_set = []
                     for lesions, restart in zip(lesion_sets, restarts, strict=True):
-                        if restart is None:
+                        if restart is None or lesions is None:  # (no lesions: no restart)
                             per_set.append(intact)
                             continue
                         with circuit.lesioned(lesions):

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from retinasim.errors import RetinasimError
 from retinasim.stimuli import StimulusBatch, StimulusGenerator
+
+if TYPE_CHECKING:
+    from retinasim.spec import CircuitSpec
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,7 @@ class StimulusSet:
 
 
 def moving_dots_set(
-    spec,
+    spec: CircuitSpec,
     *,
     alphas: Sequence[float] = (2.0,),
     s_values: Sequence[float] | None = None,

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import xarray as xr
 
 from retinasim.figures import paper, units
 from retinasim.figures.style import save_figure
+
+if TYPE_CHECKING:
+    from retinasim.circuit import Circuit
 
 FIGURES_DIR = "figures"
 
@@ -20,7 +24,7 @@ def _open(path: Path) -> xr.Dataset | None:
         return dataset.load()
 
 
-def make_figures(run_dir: str | Path, *, circuit=None) -> list[Path]:
+def make_figures(run_dir: str | Path, *, circuit: Circuit | None = None) -> list[Path]:
     """Draw every figure whose results exist in ``RUN_DIR/analysis``; return the files.
 
     ``circuit`` (the trained model) adds the kernel figures; without it they are skipped.
@@ -59,7 +63,7 @@ def make_figures(run_dir: str | Path, *, circuit=None) -> list[Path]:
     return written
 
 
-def _kept_types(circuit, analysis: Path) -> dict[str, list[str]]:
+def _kept_types(circuit: Circuit, analysis: Path) -> dict[str, list[str]]:
     """Layer → names of the types the ablated model keeps (empty without an ablation)."""
     path = analysis / "ablated.json"
     lesions = json.loads(path.read_text()).get("lesions") if path.exists() else None
@@ -71,7 +75,13 @@ def _kept_types(circuit, analysis: Path) -> dict[str, list[str]]:
     }
 
 
-def _kernel_figures(circuit, analysis: Path, out: Path, amplitude, within) -> list[Path]:
+def _kernel_figures(
+    circuit: Circuit,
+    analysis: Path,
+    out: Path,
+    amplitude: xr.Dataset | None,
+    within: xr.Dataset | None,
+) -> list[Path]:
     """Figures that need the trained weights: kernels (signed: an inhibitory layer's outgoing
     weights drawn negative), the kept types (Figs. 4–6) and the bipolar–amacrine units
     (Fig. 7)."""

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 from matplotlib.figure import Figure
 
 from retinasim.util.files import atomic_path
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
 DIRECTION_COLOURS = {"left": "#1f77b4", "right": "#d62728"}
 MODEL_COLOURS = {"full": "#222222", "ablated": "#ff7f0e"}
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "figure.dpi": 100,
     "savefig.dpi": 150,
     "font.size": 9,
@@ -22,8 +26,10 @@ STYLE = {
 }
 
 
-def new_figure(width: float = 4.5, height: float = 3.2, **subplots) -> tuple[Figure, object]:
-    """A figure in the house style: ``(figure, axes)``."""
+def new_figure(width: float = 4.5, height: float = 3.2, **subplots: Any) -> tuple[Figure, Any]:
+    """A figure in the house style: ``(figure, axes)``; ``axes`` is what
+    :meth:`~matplotlib.figure.Figure.subplots` returns for ``subplots``: one Axes, or an
+    array of them."""
     with matplotlib.rc_context(STYLE):
         figure = Figure(figsize=(width, height), layout="constrained")
         axes = figure.subplots(**subplots)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import matplotlib
 import numpy as np
 import xarray as xr
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from retinasim.figures.style import DIRECTION_COLOURS, STYLE
@@ -18,7 +19,7 @@ from retinasim.figures.style import DIRECTION_COLOURS, STYLE
 KEPT_COLOUR = "#ff7f0e"
 
 
-def _kernel_image(ax, kernel: np.ndarray, title: str) -> None:
+def _kernel_image(ax: Axes, kernel: np.ndarray, title: str) -> None:
     """One kernel, its own symmetric colour scale (kernels of different connections differ
     in size by orders of magnitude)."""
     limit = float(np.abs(kernel).max()) or 1.0
@@ -71,7 +72,7 @@ def kept_type(
                 kernels.append((f"{name} → {other}", values))
     with matplotlib.rc_context(STYLE):
         figure = Figure(figsize=(9.0, 5.4), layout="constrained")
-        top, bottom = figure.subfigures(2, 1, height_ratios=(1.4, 1.0))
+        (top,), (bottom,) = figure.subfigures(2, 1, squeeze=False, height_ratios=(1.4, 1.0))
         ax_amp, ax_lesion, ax_time = top.subplots(1, 3)
         in_layer = amplitude.where(amplitude["layer"] == layer, drop=True)
         for other in in_layer["cell_type"].values:

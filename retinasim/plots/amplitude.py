@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
+
 import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
@@ -11,7 +13,7 @@ from retinasim.plots.common import axes, axis_label, cell_types, pick
 
 
 def plot_amplitude(
-    amplitude: xr.Dataset, *, cell_type: list | None = None, ax: Axes | None = None
+    amplitude: xr.Dataset, *, cell_type: Sequence[Hashable] | None = None, ax: Axes | None = None
 ) -> Figure:
     """Mean response ± standard error against the grouping coordinate, per cell type.
 
@@ -39,7 +41,7 @@ def plot_amplitude(
             capsize=2,
             label=str(name),
         )
-    ax.set_xlabel(axis_label(coordinate, by))
+    ax.set_xlabel(axis_label(coordinate, str(by)))
     ax.set_ylabel(axis_label(amplitude["mean"]))
     ax.legend(fontsize="small")
     return figure

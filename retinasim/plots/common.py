@@ -7,6 +7,8 @@ headless).
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable
+
 import matplotlib.pyplot as plt
 import xarray as xr
 from matplotlib.axes import Axes
@@ -23,19 +25,22 @@ def axis_label(array: xr.DataArray | xr.Variable, fallback: str = "") -> str:
 def axes(ax: Axes | None, *, polar: bool = False) -> tuple[Figure, Axes]:
     """``ax`` and its figure, or a new figure with one axes (polar if asked)."""
     if ax is not None:
+        # ax.figure is a SubFigure for an axes of a subfigure; it draws like a Figure
         return ax.figure, ax  # type: ignore[return-value]
     figure = plt.figure(figsize=(5, 4))
     return figure, figure.add_subplot(projection="polar" if polar else None)
 
 
-def cell_types(data: xr.Dataset | xr.DataArray, chosen) -> list:
+def cell_types(
+    data: xr.Dataset | xr.DataArray, chosen: Iterable[Hashable] | None
+) -> list[Hashable]:
     """Cell-type labels to draw: ``chosen`` or every one in ``data``."""
     if "cell_type" not in data.dims:
         return [None]
     return list(data.cell_type.values) if chosen is None else list(chosen)
 
 
-def pick(array: xr.DataArray, cell_type) -> xr.DataArray:
+def pick(array: xr.DataArray, cell_type: Hashable) -> xr.DataArray:
     """``array`` at ``cell_type`` (unchanged when ``None`` or without that dimension)."""
     if cell_type is None or "cell_type" not in array.dims:
         return array

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
+
 import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
@@ -10,7 +12,9 @@ from matplotlib.figure import Figure
 from retinasim.plots.common import axes, axis_label, cell_types, pick
 
 
-def plot_rf_map(rf: xr.Dataset, *, cell_type=None, ax: Axes | None = None) -> Figure:
+def plot_rf_map(
+    rf: xr.Dataset, *, cell_type: Hashable | None = None, ax: Axes | None = None
+) -> Figure:
     """Spatial profile of one cell type as an image (diverging colours, 0 at the centre),
     with its centre marked.
 
@@ -45,7 +49,7 @@ def plot_rf_map(rf: xr.Dataset, *, cell_type=None, ax: Axes | None = None) -> Fi
 
 
 def plot_temporal_profile(
-    rf: xr.Dataset, *, cell_type: list | None = None, ax: Axes | None = None
+    rf: xr.Dataset, *, cell_type: Sequence[Hashable] | None = None, ax: Axes | None = None
 ) -> Figure:
     """Temporal profiles against lag (seconds when known), one line per cell type."""
     figure, ax = axes(ax)

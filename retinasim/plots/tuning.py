@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
+from typing import cast
+
 import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.projections.polar import PolarAxes
 from matplotlib.ticker import MaxNLocator
 
 from retinasim.plots.common import axes, axis_label, cell_types, pick
 
 
 def plot_tuning_curve(
-    tuning: xr.Dataset, *, cell_type: list | None = None, ax: Axes | None = None
+    tuning: xr.Dataset, *, cell_type: Sequence[Hashable] | None = None, ax: Axes | None = None
 ) -> Figure:
     """Response against direction, one line per cell type (legend: type and DSI).
 
@@ -39,7 +43,7 @@ def plot_tuning_curve(
 
 
 def plot_polar_tuning(
-    tuning: xr.Dataset, *, cell_type: list | None = None, ax: Axes | None = None
+    tuning: xr.Dataset, *, cell_type: Sequence[Hashable] | None = None, ax: Axes | None = None
 ) -> Figure:
     """Polar tuning curves (closed), with each type's vector-sum preferred direction.
 
@@ -60,7 +64,7 @@ def plot_polar_tuning(
             arrowprops={"arrowstyle": "->", "color": line.get_color()},
         )
     ax.yaxis.set_major_locator(MaxNLocator(3))
-    ax.set_rlabel_position(22.5)
+    cast(PolarAxes, ax).set_rlabel_position(22.5)  # polar: made so, or given so (see above)
     ax.set_xlabel(axis_label(tuning.direction))
     ax.set_ylabel(axis_label(tuning.tuning), labelpad=28)
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.05, 1.0))

@@ -108,13 +108,14 @@ class CellType:
             return "needs a class attribute `name` that is a valid identifier"
         if not (isinstance(cls.Params, type) and issubclass(cls.Params, BaseModel)):
             return "`Params` must be a pydantic BaseModel subclass"
+        # mypy types a bound classmethod as a plain callable, without __func__
         default_build = cls.build.__func__ is CellType.build.__func__  # type: ignore[attr-defined]
         if default_build and cls.module.count(":") != 1:
             return "names no `module = 'package.module:Class'` and does not implement build()"
         return None
 
 
-def nonnegative_parameters(module: nn.Module) -> Iterator:
+def nonnegative_parameters(module: nn.Module) -> Iterator[nn.Parameter]:
     """Parameters of a cell module that a ``nonnegative`` constraint clamps (see module doc)."""
     custom = getattr(module, "nonnegative_parameters", None)
     if callable(custom):

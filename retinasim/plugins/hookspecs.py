@@ -36,6 +36,7 @@ def retinasim_cell_types() -> list[type]:
     list of type
         Subclasses of :class:`retinasim.cells.CellType`, each with a unique ``name``.
     """
+    raise NotImplementedError  # a specification: pluggy calls the implementations
 
 
 @hookspec
@@ -53,6 +54,7 @@ def retinasim_stimuli() -> list[type]:
         imported when stimuli are rendered), or a
         :class:`retinasim.stimuli.StimulusGenerator` subclass itself.
     """
+    raise NotImplementedError  # a specification: pluggy calls the implementations
 
 
 def cell_types_hook(*cell_types: type) -> Callable[[], list[type]]:

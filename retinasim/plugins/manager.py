@@ -10,9 +10,9 @@ naming the plugin; every other plugin keeps working. Built-ins keep their names.
 from __future__ import annotations
 
 import importlib.metadata as metadata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pluggy
 
@@ -33,7 +33,7 @@ class RegisteredCellType:
     """A cell type and where it came from."""
 
     name: str
-    cell_type: type
+    cell_type: type[CellType]
     plugin: str
     package: str
     version: str
@@ -50,7 +50,7 @@ class RegisteredStimulus:
     """A stimulus kind (its torch-free parameter model) and where it came from."""
 
     name: str
-    params: type
+    params: type[StimulusParams]
     """The kind's :class:`~retinasim.plugins.StimulusParams` subclass (validation)."""
     plugin: str
     package: str
@@ -229,12 +229,21 @@ def _origin(plugin: str) -> tuple[str, str]:
     return _state.origins.get(plugin, ("?", "?"))
 
 
-def _collect(hook: str, base: type, noun: str, key: str, record: type) -> dict:
+_Record = TypeVar("_Record", RegisteredCellType, RegisteredStimulus)
+
+
+def _collect(
+    hook: str,
+    base: type[CellType] | type[StimulusParams],
+    noun: str,
+    key: str,
+    record: Callable[[str, Any, str, str, str], _Record],
+) -> dict[str, _Record]:
     """Every class the ``hook`` implementations return, by its ``key`` attribute, as
     ``record(name, class, plugin, package, version)``; a class that is not a ``base``
     subclass, fails its ``check_definition`` or repeats a name is a problem, skipped."""
     assert _state is not None
-    registry: dict = {}
+    registry: dict[str, _Record] = {}
     label = f"{base.__module__.removesuffix('.base')}.{base.__name__}"
     for plugin, provided in hook_results(hook):
         package, version = _origin(plugin)
@@ -327,6 +336,7 @@ def plugin_versions(
         cells.update(layer.cell_type for layer in spec.layers)
         kinds.add(spec.training.task)
     registered_cells, registered_kinds = cell_types(), stimuli()
+    used: list[RegisteredCellType | RegisteredStimulus]
     used = [registered_cells[name] for name in cells if name in registered_cells]
     used += [registered_kinds[name] for name in kinds if name in registered_kinds]
     return dict(sorted({entry.package: entry.version for entry in used}.items()))

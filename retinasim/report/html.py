@@ -68,7 +68,7 @@ def _svg(path: Path) -> Markup:
 def _is_wide(svg: str) -> bool:
     """Whether a Matplotlib SVG is wider than 6 inches (432 pt): shown full width."""
     match = re.search(r'<svg[^>]*\swidth="([\d.]+)pt"', svg)
-    return bool(match) and float(match.group(1)) > 432
+    return match is not None and float(match.group(1)) > 432
 
 
 def _json(path: Path) -> dict:

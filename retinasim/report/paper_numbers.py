@@ -189,7 +189,7 @@ def _rows(analysis: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _ds_text(row) -> str:
+def _ds_text(row: xr.Dataset) -> str:
     """One type's single-unit direction selectivity (``retinasim.dissect.direction_protocol``;
     an older tuning.nc without its variables gives DSI and direction only; one written before
     the rename has ``p_value`` for ``vector_dsi_p_value``)."""

@@ -18,9 +18,11 @@ Problem = tuple[tuple[str | int, ...], str]
 def output_size(size: tuple[int, int], connection: ConnectionSpec) -> tuple[int, int]:
     """Spatial ``(height, width)`` after the connection's convolution (may be ≤ 0 if invalid)."""
     kernel, stride, padding = connection.kernel, connection.stride, connection.padding
-    return tuple(  # type: ignore[return-value]
-        (size[d] + 2 * padding[d] - kernel[d]) // stride[d] + 1 for d in range(2)
-    )
+
+    def along(d: int) -> int:
+        return (size[d] + 2 * padding[d] - kernel[d]) // stride[d] + 1
+
+    return along(0), along(1)
 
 
 def topological_order(spec: CircuitSpec) -> list[str]:
@@ -63,7 +65,7 @@ def _in_waves(names: list[str], sources: Mapping[str, Iterable[object]]) -> list
 
 def layer_sizes(spec: CircuitSpec) -> dict[str, tuple[int, int]]:
     """Spatial ``(height, width)`` of every layer (and ``input``), for a consistent spec."""
-    sizes: dict[str, tuple[int, int]] = {INPUT: tuple(spec.input.size)}  # type: ignore[dict-item]
+    sizes: dict[str, tuple[int, int]] = {INPUT: spec.input.size}
     for name in topological_order(spec):
         incoming = [c for c in spec.connections if c.target == name]
         sizes[name] = output_size(sizes[incoming[0].source], incoming[0])
@@ -208,14 +210,15 @@ def _check_shapes(
     spec: CircuitSpec, order: list[str], usable: dict[int, ConnectionSpec]
 ) -> list[Problem]:
     problems: list[Problem] = []
-    sizes: dict[str, tuple[int, int] | None] = {INPUT: tuple(spec.input.size)}  # type: ignore
+    sizes: dict[str, tuple[int, int] | None] = {INPUT: spec.input.size}
     for name in order:
         sizes[name] = None
         first: tuple[int, tuple[int, int]] | None = None
         for i, c in usable.items():
-            if c.target != name or sizes.get(c.source) is None:
+            source_size = sizes.get(c.source)
+            if c.target != name or source_size is None:
                 continue
-            size = output_size(sizes[c.source], c)  # type: ignore[arg-type]
+            size = output_size(source_size, c)
             if min(size) < 1:
                 problems.append(
                     (

@@ -157,11 +157,11 @@ def _link_issues(data: Mapping[str, Any], positions: SourceMap) -> list[SpecIssu
     readout = data.get("readout")
     readout_layer = readout.get("layer") if isinstance(readout, Mapping) else None
     layer_names = [name for (name,) in names(data.get("layers"), "name")]
-    pairs = names(data.get("connections"), "source", "target")
+    pairs = [
+        (source, target) for source, target in names(data.get("connections"), "source", "target")
+    ]
     problems = check_links(
-        layer_names,
-        pairs,  # type: ignore[arg-type]
-        readout_layer if isinstance(readout_layer, str) else None,
+        layer_names, pairs, readout_layer if isinstance(readout_layer, str) else None
     )
     known = {name for name in layer_names if name is not None} - {INPUT}
     edges = [
@@ -169,7 +169,7 @@ def _link_issues(data: Mapping[str, Any], positions: SourceMap) -> list[SpecIssu
         for i, (source, target) in enumerate(pairs)
         if (source == INPUT or source in known) and target in known
     ]
-    for index, members in find_cycles(edges):  # type: ignore[arg-type]
+    for index, members in find_cycles(edges):
         message = "connections form a cycle through " + ", ".join(members)
         problems.append((("connections", index), message))
     return [positions.issue(path, message) for path, message in problems]

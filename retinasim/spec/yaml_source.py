@@ -123,14 +123,13 @@ class _Builder:
                 continue
             key = self.scalar(key_node, path)
             key = key if isinstance(key, str) else str(key)
+            where = (*path, key)
             if key in result:
-                first_line, _ = self.source.keys[(*path, key)]
-                self.error(
-                    key_node, (*path, key), f"duplicate key {key!r} (first on line {first_line})"
-                )
+                first_line, _ = self.source.keys[where]
+                self.error(key_node, where, f"duplicate key {key!r} (first on line {first_line})")
                 continue
-            self.source.keys[(*path, key)] = _position(key_node)
-            result[key] = self.build(value_node, (*path, key))
+            self.source.keys[where] = _position(key_node)
+            result[key] = self.build(value_node, where)
         return result
 
 
@@ -160,8 +159,9 @@ def _too_deep(text: str) -> tuple[int, int] | None:
             event = loader.get_event()
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
-                if depth > MAX_DEPTH:
-                    return event.start_mark.line + 1, event.start_mark.column + 1
+                mark = event.start_mark
+                if depth > MAX_DEPTH and mark is not None:  # the parser marks every event
+                    return mark.line + 1, mark.column + 1
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
     finally:
@@ -208,9 +208,10 @@ def read_yaml(text: str, file: str = "<string>") -> tuple[Any, SourceMap]:
         raise SpecError([SpecIssue(file, line, column, "", message)]) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        at_line = mark.line + 1 if mark else None
+        at_column = mark.column + 1 if mark else None
         problem = " ".join(p for p in (error.context, error.problem) if p)
-        issue = SpecIssue(file, line, column, "", f"YAML syntax error: {problem}")
+        issue = SpecIssue(file, at_line, at_column, "", f"YAML syntax error: {problem}")
         raise SpecError([issue]) from None
     except yaml.YAMLError as error:
         raise SpecError([SpecIssue(file, None, None, "", f"YAML error: {error}")]) from None

@@ -200,7 +200,9 @@ def _check_refused(entry: RegisteredStimulus, bad: dict[str, Any]) -> None:
     raise AssertionError(f"{entry.params.__name__} accepts the bad parameters {bad!r}")
 
 
-def _render(generator: StimulusGenerator, indices: Iterable[int], seed: int, **options: Any):
+def _render(
+    generator: StimulusGenerator, indices: Iterable[int], seed: int, **options: Any
+) -> StimulusBatch:
     indices = list(indices)
     with no_error(f"rendering stimuli {indices} of seed {seed} with {generator!r}"):
         return generator.generate(indices, seed=seed, **options)
@@ -251,7 +253,8 @@ def _check_seeding(generator: StimulusGenerator, batch: StimulusBatch, seed: int
     for name, values in batch.metadata.items():
         assert np.array_equal(again.metadata[name], values), f"metadata {name!r} is not seeded"
     if batch.labels is not None:
-        assert torch.equal(again.labels, batch.labels), "the same seed gives other labels"
+        same = again.labels is not None and torch.equal(again.labels, batch.labels)
+        assert same, "the same seed gives other labels"
 
 
 def _check_variety(
@@ -270,6 +273,7 @@ def _check_variety(
 
 
 def _check_circuit_learns(spec: Any, batch: StimulusBatch, seed: int) -> None:
+    assert batch.labels is not None, "a task's stimuli carry labels"  # (checked before)
     with no_error("compiling the small circuit and its forward and backward pass"):
         circuit = compile_circuit(spec, seed=seed)
         logits = circuit(batch.video)

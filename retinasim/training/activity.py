@@ -12,9 +12,12 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
+
+if TYPE_CHECKING:
+    from retinasim.circuit import Circuit
 
 
 class ActivityMeter:
@@ -28,7 +31,7 @@ class ActivityMeter:
     layer would cost a tenth of a training step) and is the frame the decoder reads.
     """
 
-    def __init__(self, circuit: torch.nn.Module) -> None:
+    def __init__(self, circuit: Circuit) -> None:
         self.layers = [layer.name for layer in circuit.plan.layers]
         self.frame = circuit.plan.readout_frame
         self._sums: dict[str, torch.Tensor] = {}

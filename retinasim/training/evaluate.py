@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, cast
 
 import numpy as np
 import xarray as xr
@@ -26,6 +27,11 @@ from retinasim.training.inference import predict
 from retinasim.util.files import atomic_path
 from retinasim.util.progress import Progress, as_task
 
+if TYPE_CHECKING:
+    from retinasim.circuit import Circuit
+    from retinasim.plugins import StimulusParams
+    from retinasim.spec import CircuitSpec
+
 N_S_BINS = 10
 """Number of s bins: deciles of the uniform training distribution of s."""
 
@@ -34,7 +40,16 @@ DEFAULT_ALPHAS = (1.0, 1.7, 2.0)
 paper's threshold."""
 
 
-def evaluation_alphas(spec, alphas: Sequence[float] | None = None) -> list[float] | None:
+class _SpeedRatioTask(Protocol):
+    """A task tested by alpha (:data:`~retinasim.task.EVALUATION_PARAMETERS`)."""
+
+    s: float | None
+    s_range: tuple[float, float]
+
+
+def evaluation_alphas(
+    spec: CircuitSpec, alphas: Sequence[float] | None = None
+) -> list[float] | None:
     """The ``alpha`` values to test ``spec``'s task at: ``alphas``, else
     :data:`DEFAULT_ALPHAS` for a task with a speed ratio and None (as trained) for another.
 
@@ -44,14 +59,15 @@ def evaluation_alphas(spec, alphas: Sequence[float] | None = None) -> list[float
     from retinasim.plugins import generator_class
 
     if alphas is None:
-        fields = generator_class(spec.training.task).model_fields
+        task: type[StimulusParams] = generator_class(spec.training.task)
+        fields = task.model_fields
         return list(DEFAULT_ALPHAS) if set(fields) >= EVALUATION_PARAMETERS else None
     _check_alphas(alphas)
     task_generator(spec, alpha=alphas[0])  # a task without alpha: its clear error
     return list(alphas)
 
 
-def load_trained(run_dir: str | Path, device: str = "cpu"):
+def load_trained(run_dir: str | Path, device: str = "cpu") -> tuple[Circuit, CircuitSpec]:
     """The trained circuit of a run folder (eval mode) and its spec.
 
     Raises :class:`~retinasim.training.errors.RunFolderError` or
@@ -116,7 +132,6 @@ def evaluate_run(
     def run_at(alpha: float | None) -> dict[str, np.ndarray]:
         return predict(
             circuit,
-            spec,
             task_generator(spec, alpha=alpha),
             seed=seed,
             count=n,
@@ -129,7 +144,8 @@ def evaluate_run(
     if alphas is None:
         dataset = _label_as_trained(run_at(None), classes)
     else:
-        base = task_generator(spec)
+        # evaluation_alphas made sure that the task has a speed ratio (s and s_range too)
+        base = cast(_SpeedRatioTask, task_generator(spec))
         low, high = base.s_range if base.s is None else (base.s, base.s)
         dataset = _label([run_at(a) for a in alphas], alphas, low, high, classes)
     run = RunFolder(run_dir)
@@ -170,7 +186,9 @@ def _attr(value: object) -> object:
     return value if isinstance(value, int | float) else str(value)
 
 
-def _group_mean(correct: np.ndarray, groups: np.ndarray, labels: Sequence) -> np.ndarray:
+def _group_mean(
+    correct: np.ndarray, groups: np.ndarray, labels: Sequence[object] | np.ndarray
+) -> np.ndarray:
     """Mean of ``correct (alpha, trial)`` over the trials of each group: ``(alpha, group)``."""
     out = np.full((correct.shape[0], len(labels)), np.nan)
     for k, label in enumerate(labels):

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from retinasim.engine.engine import decision_logits
 from retinasim.spec import CircuitSpec
-from retinasim.stimuli.moving_dots import MovingDots
 from retinasim.util.progress import Progress
+
+if TYPE_CHECKING:
+    from retinasim.circuit import Circuit
+    from retinasim.stimuli import StimulusGenerator
 
 __all__ = ["decision_logits", "predict", "training_loss"]
 
@@ -31,9 +36,8 @@ def training_loss(
 
 
 def predict(
-    circuit: torch.nn.Module,
-    spec: CircuitSpec,
-    generator: MovingDots,
+    circuit: Circuit,
+    generator: StimulusGenerator,
     *,
     seed: int,
     count: int,
@@ -56,7 +60,7 @@ def predict(
     from retinasim.engine import Condition, Engine, StimulusSet
 
     stimuli = StimulusSet([Condition(generator)], count, seed)
-    engine = Engine(circuit, spec, batch_size=batch_size, device=device)
+    engine = Engine(circuit, batch_size=batch_size, device=device)
     result = engine.run(stimuli, progress=progress)
     return {
         "logits": result.logits[0],

@@ -15,8 +15,14 @@ applied to the drive of each type rather than to each layer's output.)
 from __future__ import annotations
 
 import copy
+from typing import TYPE_CHECKING
 
 import torch
+
+from retinasim.circuit.connections import Connection
+
+if TYPE_CHECKING:
+    from retinasim.circuit import Circuit
 
 EPSILON = 1e-12
 _PROBE_BIAS = 1e6
@@ -28,8 +34,12 @@ threshold), and the margin keeps them just active, so gradients reach them from 
 
 @torch.no_grad()
 def normalise_drives(
-    circuit, video: torch.Tensor, *, target_std: float = 1.0, active_fraction: float | None = 0.5
-) -> dict:
+    circuit: Circuit,
+    video: torch.Tensor,
+    *,
+    target_std: float = 1.0,
+    active_fraction: float | None = 0.5,
+) -> dict[str, tuple[list[float], list[float]]]:
     """Rescale the connections of ``circuit`` in place so each type's drive is ~N(0, target_std).
 
     Parameters
@@ -53,7 +63,7 @@ def normalise_drives(
     """
     was_training = circuit.training
     circuit.eval()
-    measured = {}
+    measured: dict[str, tuple[list[float], list[float]]] = {}
     try:
         for layer in circuit.plan.layers:
             captured: list[torch.Tensor] = []
@@ -70,7 +80,11 @@ def normalise_drives(
             del flat  # (in-place steps below keep the peak memory to a few copies of the drive)
             measured[layer.name] = (mean.tolist(), std.tolist())
             scale = (target_std / std.clamp_min(EPSILON)).where(std > EPSILON, 1.0)
-            incoming = [c for c in circuit.connections.values() if c.plan.target == layer.name]
+            incoming = [
+                c
+                for c in circuit.connections.values()
+                if isinstance(c, Connection) and c.plan.target == layer.name
+            ]
             shifted = False
             for connection in incoming:
                 factor = scale.to(connection.weight.dtype).view(
@@ -104,7 +118,7 @@ def _centre_cell(cell: torch.nn.Module, drive: torch.Tensor, n_types: int, fract
     if bias is None or tuple(bias.shape) != (n_types,):
         return
     probe = copy.deepcopy(cell).double()
-    probe.bias.fill_(_PROBE_BIAS)
+    probe.get_parameter("bias").fill_(_PROBE_BIAS)
     filtered = probe(drive).sub_(_PROBE_BIAS)
     flat = filtered.transpose(0, 1).flatten(1)  # (types, everything)
     del filtered

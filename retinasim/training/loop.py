@@ -273,19 +273,28 @@ def _forward_signals() -> Iterator[None]:
         if received:
             for child in children:
                 with contextlib.suppress(OSError):
-                    os.kill(child.pid, signal.SIGKILL)
+                    if child.pid is not None:  # (an active child has started)
+                        os.kill(child.pid, signal.SIGKILL)
             raise KeyboardInterrupt
         received.append(signum)
         for child in children:
             with contextlib.suppress(OSError):
-                os.kill(child.pid, signal.SIGTERM)
+                if child.pid is not None:
+                    os.kill(child.pid, signal.SIGTERM)
 
     with _handlers(forward):
         yield
 
 
 class _Run:
-    def __init__(self, spec, run, context, progress, stop: _Stop | None = None) -> None:
+    def __init__(
+        self,
+        spec: CircuitSpec,
+        run: RunFolder,
+        context: distributed.Context,
+        progress: Progress | None,
+        stop: _Stop | None = None,
+    ) -> None:
         self.spec, self.run, self.context, self.progress = spec, run, context, progress
         self.stop = stop or _Stop(escalate=False)
         self.training = spec.training
@@ -499,7 +508,6 @@ class _Run:
             return None
         result = predict(
             self.circuit,
-            self.spec,
             task_generator(self.spec),
             seed=training.stimulus_seeds.validation,
             count=training.validation_size,
