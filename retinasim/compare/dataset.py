@@ -31,7 +31,7 @@ import xarray as xr
 
 from retinasim.compare.dissect import DSI_THRESHOLD
 from retinasim.compare.rows import REDUNDANT_COST
-from retinasim.compare.runs import DISSECTION_VERSION
+from retinasim.compare.runs import dissection_code
 from retinasim.util.files import atomic_path
 
 RUN_SCALARS = {  # CSV column: (long_name, units)
@@ -170,7 +170,7 @@ def _attrs(settings: dict[str, Any]) -> dict[str, Any]:
         "title": "retinasim compare: circuits x seeds, evaluated and lightly dissected",
         **{f"{name}_version": value for name, value in versions().items()},
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "dissection_version": DISSECTION_VERSION,
+        "dissection_code": dissection_code(),
         "redundant_cost": REDUNDANT_COST,
         "dsi_threshold": DSI_THRESHOLD,
         "threshold": float(settings.get("threshold", 0.95)),

@@ -28,15 +28,14 @@ from typing import Any
 from retinasim.compare.rows import summary_row
 from retinasim.util.cpu import usable_cores
 from retinasim.util.files import atomic_write_text
+from retinasim.util.fingerprint import source_hash
 
 DISSECTION = "dissection.json"
 TERMINATE_GRACE_S = 10.0
 """Seconds a stopped comparison waits for each worker to checkpoint before it kills it."""
-DISSECTION_VERSION = 4  # 4: critical relative to the unlesioned accuracy (as `run`),
-# vector_dsi_p_value (was dsi_p_value); 3: direction selectivity from the bar protocol
-"""Bumped when the light dissection changes, so saved dissections are redone. (The
-per-type arrays that the report keeps, ``lesion_accuracy``, ``dsi`` ..., are in every
-version-4 ``dissection.json`` already: rows are rebuilt from them.)"""
+DISSECTION_CODE = ("retinasim.compare.dissect", "retinasim.dissect", "retinasim.analysis")
+"""The code a light dissection runs: a saved ``dissection.json`` records the hash of its
+source (:func:`dissection_code`) beside its settings, and is redone when either differs."""
 REFERENCES = {"authors": "murray2021"}
 """``--reference`` names: ``authors`` is the authors' trained model of the paper (``model.pt``);
 any name of :data:`retinasim.authors.MODELS` is accepted too."""
@@ -112,7 +111,6 @@ def run_job(job: RunJob) -> dict[str, Any]:
 def _run(job: RunJob) -> dict[str, Any]:
     import torch
 
-    from retinasim.compare.dissect import light_dissection
     from retinasim.spec import load_circuit
     from retinasim.training import apply_overrides, evaluate_run, train
     from retinasim.util.cpu import tune_cpu_allocator
@@ -132,11 +130,7 @@ def _run(job: RunJob) -> dict[str, Any]:
     evaluation = _evaluation(job, folder, fresh=trained_now)
     if evaluation is None:
         evaluation = evaluate_run(folder, alphas=job.alphas, n=job.n_eval)
-    dissection = _read_json(folder / DISSECTION)
-    if trained_now or dissection.get("settings") != _dissection_settings(job):
-        dissection = light_dissection(folder, n=job.n_dissect, threshold=job.threshold)
-        dissection["settings"] = _dissection_settings(job)
-        _write_json(folder / DISSECTION, dissection)
+    dissection = _dissection(job, folder, fresh=trained_now)
     return summary_row(job, metrics, evaluation, dissection)
 
 
@@ -192,8 +186,24 @@ def _evaluation(job: RunJob, folder: Path, *, fresh: bool):
         return saved.load() if same else None
 
 
-def _dissection_settings(job: RunJob) -> dict[str, Any]:
-    return {"n": job.n_dissect, "threshold": job.threshold, "version": DISSECTION_VERSION}
+def dissection_code() -> str:
+    """The hash of the light dissection's source code (:data:`DISSECTION_CODE`)."""
+    return source_hash(*DISSECTION_CODE)
+
+
+def _dissection(job: RunJob, folder: Path, *, fresh: bool) -> dict[str, Any]:
+    """The saved light dissection when it was made with the job's settings by the current
+    code (else a new one, saved)."""
+    from retinasim.compare.dissect import light_dissection
+
+    settings = {"n": job.n_dissect, "threshold": job.threshold, "code": dissection_code()}
+    saved = _read_json(folder / DISSECTION)
+    if not fresh and saved.get("settings") == settings:
+        return saved
+    dissection = light_dissection(folder, n=job.n_dissect, threshold=job.threshold)
+    dissection["settings"] = settings
+    _write_json(folder / DISSECTION, dissection)
+    return dissection
 
 
 def run_all(jobs: list[RunJob], *, workers: int, progress=None) -> list[dict[str, Any]]:
