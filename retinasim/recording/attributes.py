@@ -15,16 +15,23 @@ from __future__ import annotations
 
 import json
 import numbers
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from retinasim.stimuli import StimulusBatch
 
+if TYPE_CHECKING:
+    from retinasim.circuit import Circuit
+    from retinasim.recording.layout import RecordingLayout
+    from retinasim.stimuli import StimulusGenerator
 
-def _flat(values: list):
+
+def _flat(values: Sequence[Any]) -> Any:
     """A list attribute as netCDF reads it back: one value stands alone."""
     return values[0] if len(values) == 1 else list(values)
 
 
-def _typed(value):
+def _typed(value: Any) -> Any:
     """``value`` as a netCDF/zarr attribute, or None where it has no typed form (a list of
     one value is that value, as netCDF gives it back)."""
     if isinstance(value, bool):
@@ -39,7 +46,7 @@ def _typed(value):
     return None
 
 
-def _spec_yaml(circuit) -> str:
+def _spec_yaml(circuit: Circuit) -> str:
     spec = getattr(circuit, "spec", None)
     if spec is None:
         return ""
@@ -48,7 +55,7 @@ def _spec_yaml(circuit) -> str:
     return yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False)
 
 
-def _input_transform(circuit) -> dict:
+def _input_transform(circuit: Circuit) -> dict[str, float]:
     """``input_offset``/``input_scale`` the circuit applies to the stimuli it is given."""
     return {
         "input_offset": float(circuit.plan.input_offset),
@@ -56,12 +63,12 @@ def _input_transform(circuit) -> dict:
     }
 
 
-def _spec_rate(circuit) -> float:
+def _spec_rate(circuit: Circuit) -> float:
     spec = getattr(circuit, "spec", None)
     return float(getattr(getattr(spec, "input", None), "frame_rate", 30.0))
 
 
-def _plugins(circuit, kind: str):
+def _plugins(circuit: Circuit, kind: str) -> Any:
     """The ``plugins`` attribute: packages of the circuit's cell types and task and of the
     recorded stimulus kind, ``package==version``."""
     from retinasim.provenance import plugin_requirements
@@ -70,7 +77,13 @@ def _plugins(circuit, kind: str):
     return _flat(found) if found else ""
 
 
-def recording_attrs(circuit, stimuli, seed: int, silenced: dict[str, list[int]], layout) -> dict:
+def recording_attrs(
+    circuit: Circuit,
+    stimuli: StimulusGenerator | StimulusBatch,
+    seed: int,
+    silenced: dict[str, list[int]],
+    layout: RecordingLayout,
+) -> dict[str, Any]:
     """Root attributes of a recording (netCDF-friendly scalars and flat lists)."""
     from retinasim.provenance import versions
 

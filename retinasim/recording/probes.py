@@ -132,7 +132,7 @@ class Probe:
             return activity.mean(dim=(3, 4))
         if self.space == "max":
             return activity.amax(dim=(3, 4))
-        y, x = self.unit(tuple(activity.shape[3:]))
+        y, x = self.unit((activity.shape[3], activity.shape[4]))
         return activity[:, :, :, y, x]
 
     def units(self, activity: torch.Tensor) -> tuple[list[int], list[int]]:

@@ -87,8 +87,9 @@ def write_cache(
             for name in metadata[0]:
                 values = np.concatenate([part[name] for part in metadata])
                 archive.writestr(f"metadata/{name}.npy", _npy_bytes(values))
-            if labels[0] is not None:
-                archive.writestr("labels.npy", _npy_bytes(np.concatenate(labels)))
+            if labels[0] is not None:  # (a task: every batch has labels)
+                parts = [part for part in labels if part is not None]
+                archive.writestr("labels.npy", _npy_bytes(np.concatenate(parts)))
             manifest = {
                 "format": FORMAT,
                 "version": VERSION,

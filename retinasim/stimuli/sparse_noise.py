@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import torch
 
 from retinasim.stimuli.base import StimulusGenerator, check_indices, check_seed
 from retinasim.stimuli.builtin import SparseNoiseParams
+
+if TYPE_CHECKING:
+    from retinasim.stimuli.base import Indices
 
 
 class SparseNoise(SparseNoiseParams, StimulusGenerator):
@@ -50,7 +53,7 @@ class SparseNoise(SparseNoiseParams, StimulusGenerator):
             math.ceil(self.width / self.square),
         )
 
-    def squares(self, indices, *, seed: int) -> np.ndarray:
+    def squares(self, indices: Indices, *, seed: int) -> np.ndarray:
         """The squares' signs, int8 ``(batch, frames, rows, columns)`` in {-1, 0, +1}: the
         regressor of reverse correlation (video pixel ``(i, j)`` shows grid position
         ``(i // square, j // square)``)."""
@@ -60,8 +63,9 @@ class SparseNoise(SparseNoiseParams, StimulusGenerator):
         signs = self.signs
         out = np.zeros((len(index_tensor), *shape), dtype=np.int8)
         for row, index in enumerate(index_tensor.tolist()):
-            rng = np.random.default_rng(seed)
-            rng.bit_generator.advance(index * math.prod(shape))  # one 64-bit step per draw
+            bits = np.random.PCG64(seed)  # as np.random.default_rng(seed)
+            bits.advance(index * math.prod(shape))  # one 64-bit step per draw
+            rng = np.random.Generator(bits)
             draw = rng.random(shape)
             for n, sign in enumerate(signs):
                 low, high = n * self.density / len(signs), (n + 1) * self.density / len(signs)

@@ -120,12 +120,12 @@ def temporary_beside(
         If it cannot be made.
     """
     target = Path(target)
-    options = {"prefix": f".{target.name}.{kind}.", "suffix": suffix or target.suffix}
+    prefix, suffix = f".{target.name}.{kind}.", suffix or target.suffix
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         if directory:
-            return Path(tempfile.mkdtemp(**options, dir=target.parent))
-        handle, name = tempfile.mkstemp(**options, dir=target.parent)
+            return Path(tempfile.mkdtemp(suffix=suffix, prefix=prefix, dir=target.parent))
+        handle, name = tempfile.mkstemp(suffix=suffix, prefix=prefix, dir=target.parent)
         os.close(handle)
     except OSError as error:
         raise write_error(error, target) from None

@@ -9,7 +9,7 @@ lines in a log (:mod:`retinasim.cli.progress`); ``None`` reports nothing.
 
 A caller that hands work to a function names it with :func:`as_task`::
 
-    lesion_scan(circuit, spec, stimuli, progress=as_task(progress, "lesion scan"))
+    lesion_scan(circuit, stimuli, progress=as_task(progress, "lesion scan"))
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ def as_task(progress: Progress | None, task: str) -> Progress | None:
     """
     if progress is None:
         return None
-    reporter = progress
+    reporter, name = progress, task
 
-    def renamed(_task: str, done: int, total: int, note: str = "") -> None:
-        reporter(task, done, total, note)
+    def renamed(task: str, done: int, total: int, note: str = "") -> None:
+        reporter(name, done, total, note)
 
     return renamed
