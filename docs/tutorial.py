@@ -101,8 +101,8 @@ print({key: metrics[key] for key in ("status", "step") if key in metrics})
 #
 # Bars in 8 directions (0° = rightward, counter-clockwise), 2 pixels wide, at 2 pixels per
 # frame. Probes pick what to keep: the centre unit of every layer. The recording is an
-# `xarray.DataTree` with one group per layer, each with its own `cell_type`, `time` (frames,
-# and `time_s` in seconds) and the stimulus parameters along `trial`; saved as netCDF groups
+# `xarray.DataTree` with one group per layer, each with its own `cell_type`, `frame` (with
+# `time` in seconds along it) and the stimulus parameters along `trial`; saved as netCDF groups
 # and reopened lazily.
 
 # %%

@@ -21,17 +21,17 @@ def is_spatial(dim: str) -> bool:
 def trial_response(
     response: xr.DataArray, *, measure: Measure = "mean", frames: slice | None = None
 ) -> xr.DataArray:
-    """Each trial's response: ``measure`` over time (and over space, if kept).
+    """Each trial's response: ``measure`` over the frames (and over space, if kept).
 
     Parameters
     ----------
     response
-        ``(trial, cell_type, time[, y, x])`` from a recording (numpy or dask); any other
+        ``(trial, cell_type, frame[, y, x])`` from a recording (numpy or dask); any other
         dimension (``seed``, ``lesion``, ...) is kept.
     measure
         ``"mean"``, ``"max"`` or ``"sum"`` over the frames (and units).
     frames
-        Frames (``time`` labels) to use, e.g. ``slice(10, None)``; default all.
+        Frames (``frame`` labels) to use, e.g. ``slice(10, None)``; default all.
 
     Returns
     -------
@@ -39,12 +39,12 @@ def trial_response(
         ``(trial, cell_type)`` and any extra dimensions; cell types the variable does not
         record (all NaN) dropped.
     """
-    require_dims(response, ("trial", "time"), "a trial response")
+    require_dims(response, ("trial", "frame"), "a trial response")
     if measure not in ("mean", "max", "sum"):
         raise AnalysisError(f"measure must be mean, max or sum, not {measure!r}")
     if frames is not None:
-        response = response.sel(time=frames)
-    over = [dim for dim in response.dims if dim == "time" or is_spatial(str(dim))]
+        response = response.sel(frame=frames)
+    over = [dim for dim in response.dims if dim == "frame" or is_spatial(str(dim))]
     reduced = getattr(response, measure)(dim=over)
     if "cell_type" in reduced.dims:
         others = [dim for dim in reduced.dims if dim != "cell_type"]
@@ -52,7 +52,7 @@ def trial_response(
         reduced = reduced.isel(cell_type=np.flatnonzero(recorded.values))
     units = response.attrs.get("units", "a.u.")
     name = response.attrs.get("long_name", response.name or "response")
-    return labelled(reduced, f"{measure} of {name} over {', '.join(over)}", units)
+    return labelled(reduced, f"{measure} of {name} over {', '.join(map(str, over))}", units)
 
 
 def response_amplitude(

@@ -25,14 +25,14 @@ from retinasim.stimuli import StimulusBatch
 
 
 def stimulus_array(batch: StimulusBatch) -> xr.DataArray:
-    """A stimulus batch as ``(trial, time, pixel_y, pixel_x)`` luminance, trials 0..n-1."""
+    """A stimulus batch as ``(trial, frame, pixel_y, pixel_x)`` luminance, trials 0..n-1."""
     video = batch.video[:, 0].detach().float().cpu().numpy()
     rate = float(batch.attrs.get("frame_rate_hz", 30.0))
     frames = np.arange(video.shape[1])
     coords = {
         "trial": np.arange(video.shape[0]),
-        "time": ("time", frames, {"long_name": "frame", "units": "frame"}),
-        "time_s": ("time", frames / rate, {"long_name": "time", "units": "s"}),
+        "frame": ("frame", frames, {"long_name": "frame", "units": "1"}),
+        "time": ("frame", frames / rate, {"long_name": "time", "units": "s"}),
         "pixel_y": ("pixel_y", np.arange(video.shape[2]), {"long_name": "row", "units": "pixel"}),
         "pixel_x": (
             "pixel_x",
@@ -40,7 +40,7 @@ def stimulus_array(batch: StimulusBatch) -> xr.DataArray:
             {"long_name": "column", "units": "pixel"},
         ),
     }
-    array = xr.DataArray(video, dims=("trial", "time", "pixel_y", "pixel_x"), coords=coords)
+    array = xr.DataArray(video, dims=("trial", "frame", "pixel_y", "pixel_x"), coords=coords)
     return labelled(array, "luminance", "1", frame_rate_hz=rate)
 
 
@@ -52,9 +52,9 @@ def spike_triggered_average(
     Parameters
     ----------
     stimulus
-        ``(trial, time, pixel_y, pixel_x)`` luminance (:func:`stimulus_array`).
+        ``(trial, frame, pixel_y, pixel_x)`` luminance (:func:`stimulus_array`).
     response
-        ``(trial, cell_type, time)``: one unit per cell type, non-negative weights; other
+        ``(trial, cell_type, frame)``: one unit per cell type, non-negative weights; other
         dimensions (``seed``, ``lesion``, ...) are kept.
     lags
         Number of lags ``k = 0 .. lags - 1`` (frames before the response).
@@ -67,12 +67,12 @@ def spike_triggered_average(
     xarray.DataArray
         ``(..., cell_type, lag, pixel_y, pixel_x)``, luminance minus its mean.
     """
-    require_dims(stimulus, ("trial", "time", "pixel_y", "pixel_x"), "a spike-triggered average")
-    require_dims(response, ("trial", "time"), "a spike-triggered average")
+    require_dims(stimulus, ("trial", "frame", "pixel_y", "pixel_x"), "a spike-triggered average")
+    require_dims(response, ("trial", "frame"), "a spike-triggered average")
     extra = [d for d in response.dims if is_spatial(str(d))]
     if extra:
         raise AnalysisError(
-            f"the response must be one unit per cell type (trial, cell_type, time); reduce "
+            f"the response must be one unit per cell type (trial, cell_type, frame); reduce "
             f"{', '.join(map(str, extra))} first (record with a centre or pos=Y,X probe)"
         )
     if lags < 1:
@@ -80,20 +80,20 @@ def spike_triggered_average(
     cell_coords = {
         name: coord
         for name, coord in response.coords.items()
-        if coord.dims and not {"trial", "time"} & set(coord.dims)
+        if coord.dims and not {"trial", "frame"} & set(coord.dims)
     }
     weights = response.reset_coords(drop=True)
-    weights = weights.isel(time=weights.time.values >= weights.time.values.min() + lags - 1)
+    weights = weights.isel(frame=weights.frame.values >= weights.frame.values.min() + lags - 1)
     contrast = (stimulus - stimulus.mean()).reset_coords(drop=True)
     if centred:
-        weights = weights - weights.mean(dim=["trial", "time"])
-        total = weights.count(dim=["trial", "time"]) * weights.std(dim=["trial", "time"])
+        weights = weights - weights.mean(dim=["trial", "frame"])
+        total = weights.count(dim=["trial", "frame"]) * weights.std(dim=["trial", "frame"])
     else:
-        total = weights.sum(dim=["trial", "time"])
+        total = weights.sum(dim=["trial", "frame"])
     per_lag = []
     for lag in range(lags):
-        earlier = contrast.sel(time=weights.time.values - lag).assign_coords(time=weights.time)
-        per_lag.append(xr.dot(weights, earlier, dim=["trial", "time"]))
+        earlier = contrast.sel(frame=weights.frame.values - lag).assign_coords(frame=weights.frame)
+        per_lag.append(xr.dot(weights, earlier, dim=["trial", "frame"]))
     sta = (xr.concat(per_lag, dim="lag") / total).assign_coords(cell_coords)
     rate = float(stimulus.attrs.get("frame_rate_hz", 30.0))
     sta = sta.assign_coords(
@@ -194,7 +194,7 @@ def receptive_field(
     return result
 
 
-def _rank_one(matrix: np.ndarray, method: str):
+def _rank_one(matrix: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Spatial ``(n, pixels)`` and temporal ``(n, lags)`` profiles of STAs ``(n, lags,
     pixels)`` (largest-magnitude pixel positive), and the rank-1 fit's variance explained."""
     cells = matrix.shape[0]
@@ -214,7 +214,9 @@ def _rank_one(matrix: np.ndarray, method: str):
     return spatial * sign[:, None], temporal * sign[:, None], explained
 
 
-def _centre(spatial: np.ndarray, rows: np.ndarray, columns: np.ndarray):
+def _centre(
+    spatial: np.ndarray, rows: np.ndarray, columns: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Centroid of the centre (peak-sign pixels above half the peak) and the CSI."""
     flat = spatial.reshape(spatial.shape[0], -1)
     peak = np.abs(flat).max(axis=1)[:, None, None]
@@ -238,7 +240,9 @@ def radial_profile(
     return radius, means[radius]
 
 
-def _rings(spatial: np.ndarray, centre_y, centre_x, rows: np.ndarray, columns: np.ndarray):
+def _rings(
+    spatial: np.ndarray, centre_y: float, centre_x: float, rows: np.ndarray, columns: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``ring (pixel_y, pixel_x)`` (rounded distance to the centre, pixels), and per ring
     radius its pixel count and mean (0 where empty)."""
     ring = np.rint(np.hypot(rows[:, None] - centre_y, columns[None, :] - centre_x)).astype(int)
@@ -275,7 +279,13 @@ def _surround_p_value(
     return p_value
 
 
-def _surround(spatial: np.ndarray, centre_y, centre_x, rows: np.ndarray, columns: np.ndarray):
+def _surround(
+    spatial: np.ndarray,
+    centre_y: np.ndarray,
+    centre_x: np.ndarray,
+    rows: np.ndarray,
+    columns: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Per profile ``(n, pixel_y, pixel_x)`` (peak positive): the surround index (minus the
     most negative mean of the rings of at least :data:`RING_PIXELS` pixels at radius ≥ 2 px
     around the centre, over the peak; 0 when no such ring is negative) and the share of the

@@ -44,7 +44,7 @@ def direction_tuning(
     Parameters
     ----------
     response
-        ``(trial, cell_type, time[, y, x])`` with a ``direction`` coordinate along ``trial``.
+        ``(trial, cell_type, frame[, y, x])`` with a ``direction`` coordinate along ``trial``.
         Any other dimension (``seed`` of stacked models, ``lesion``, the readout's ``class``)
         is kept: every output gains it, and each slice equals a call on that slice alone
         (the shuffles of the permutation test are the same for all).

@@ -35,12 +35,11 @@ from retinasim.util.progress import Progress, as_task
 
 if TYPE_CHECKING:
     from retinasim.circuit import Circuit
-    from retinasim.spec import CircuitSpec
 
 RENDERINGS: tuple[Rendering, ...] = ("authors", "antialiased")
 
 
-def _imported(name: str, folder: Path, rendering: Rendering) -> tuple[Circuit, CircuitSpec]:
+def _imported(name: str, folder: Path, rendering: Rendering) -> Circuit:
     from retinasim.training import load_trained
 
     import_authors(name, folder / f"{name}-{rendering}", rendering=rendering)
@@ -75,7 +74,8 @@ def measure(
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         for rendering in renderings:
-            circuit, spec = _imported("murray2021", folder, rendering)
+            circuit = _imported("murray2021", folder, rendering)
+            spec = circuit.spec
             stimuli = moving_dots_set(spec, alphas=list(ALPHAS), n=n_curve)
             task = as_task(progress, f"psychometric curve ({rendering})")
             result = Engine(circuit).run(stimuli, progress=task)
@@ -86,7 +86,8 @@ def measure(
             intact, *scan = Engine(circuit).run(test, sets, progress=task).accuracy()
             at_two.append(intact)
             lesions.append(np.reshape(scan, (len(LESION_LAYERS), 8)))
-            circuit, spec = _imported("murray2021-top", folder, rendering)
+            circuit = _imported("murray2021-top", folder, rendering)
+            spec = circuit.spec
             stimuli = moving_dots_set(spec, alphas=list(ALPHAS), n=n_curve)
             task = as_task(progress, f"truncated model's curve ({rendering})")
             result = Engine(circuit).run(stimuli, progress=task)

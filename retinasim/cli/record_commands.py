@@ -25,7 +25,7 @@ def _load(target: Path, circuit_seed: int):
     if target.is_dir():
         from retinasim.training import load_trained
 
-        circuit, _ = load_trained(target)
+        circuit = load_trained(target)
         return circuit
     if not target.exists() and not is_circuit_name(str(target)):
         raise RetinasimError(f"{target}: no such run folder or circuit file")
@@ -268,16 +268,7 @@ def _single_unit_table(target: Path, circuit, folder: Path, *, n_permutations: i
     from retinasim.recording.storage import save_recording
     from retinasim.util.files import atomic_write_text
 
-    if target.is_dir():
-        from retinasim.training import load_trained
-
-        _, spec = load_trained(target)
-    else:
-        from retinasim.spec import load_circuit
-        from retinasim.spec.loader import resolve_circuit
-
-        spec = load_circuit(resolve_circuit(target))
-    result = direction_selectivity(circuit, spec, n_permutations=n_permutations, seed=seed)
+    result = direction_selectivity(circuit, n_permutations=n_permutations, seed=seed)
     columns = [
         "dsi",
         "vector_dsi",

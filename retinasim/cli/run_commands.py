@@ -153,7 +153,7 @@ def report(
         # Everything the figures and the report read is checked first, so that a damaged
         # file stops the command before a single figure is redrawn.
         check_run_files(run_dir)
-        circuit, _ = load_trained(run_dir)
+        circuit = load_trained(run_dir)
         make_figures(run_dir, circuit=circuit)
         typer.echo(f"report written to {build_report(run_dir)}")
 

@@ -97,11 +97,13 @@ def light_dissection(
     from retinasim.engine import moving_dots_set
     from retinasim.training import load_trained
 
-    circuit, spec = load_trained(run_dir)
+    circuit = load_trained(run_dir)
+
+    spec = circuit.spec
     layer = spec.readout.layer
     names = list(circuit.type_names[layer])
     stimuli = moving_dots_set(spec, alphas=[alpha], n=n)
-    scan = lesion_scan(circuit, spec, stimuli, layers=[layer])
+    scan = lesion_scan(circuit, stimuli, layers=[layer])
     baseline = float(scan.attrs["intact_accuracy"])
     lesion = [float(v) for v in scan["accuracy"].values]
     critical = [i for _, i in critical_types(scan, threshold=threshold, layer=layer)]
@@ -112,7 +114,7 @@ def light_dissection(
         if solved
         else None
     )
-    tuning = _tuning(circuit, spec, layer)
+    tuning = _tuning(circuit, layer)
     dsi, preferred = tuning["dsi"], tuning["preferred_direction_deg"]
     critical_ds = [i for i in critical if np.isfinite(dsi[i]) and dsi[i] >= dsi_threshold]
     return {
@@ -152,19 +154,19 @@ def _sufficient(
     layer = spec.readout.layer
     # Keep the k most damaging types alone (every other type of the layer silenced), k = 1 ...
     kept_alone = [{layer: order[k:]} for k in range(1, len(order))]
-    engine = Engine(circuit, spec, batch_size=batch_size)
+    engine = Engine(circuit, batch_size=batch_size)
     alone = list(engine.run(stimuli, kept_alone).accuracy()) if kept_alone else []
     lost = critical_mask([*alone, baseline], baseline, threshold=threshold)
     reached = [k for k, short in enumerate(lost, start=1) if not short]
     return reached[0] if reached else None
 
 
-def _tuning(circuit, spec, layer: str) -> dict[str, list[float]]:
+def _tuning(circuit, layer: str) -> dict[str, list[float]]:
     """Per type of ``layer``: ``dsi``, ``vector_dsi``, ``vector_dsi_p_value`` and
     ``preferred_direction_deg`` of the single-unit bar protocol (NaN for a silent type)."""
     from retinasim.dissect.summary import direction_selectivity
 
-    tuning = direction_selectivity(circuit, spec, layers=[layer])
+    tuning = direction_selectivity(circuit, layers=[layer])
     tuning = tuning.isel(cell_type=np.flatnonzero(tuning["layer"].values == layer))
     keys = ("dsi", "vector_dsi", "vector_dsi_p_value", "preferred_direction_deg")
     return {key: [float(v) for v in tuning[key].values] for key in keys}

@@ -31,7 +31,6 @@ def complement(type_names: Mapping[str, list[str]], kept: Mapping[str, list[int]
 
 def ablation_search(
     circuit,
-    spec,
     stimuli: StimulusSet,
     *,
     keep: Mapping[str, list[int]],
@@ -84,7 +83,7 @@ def ablation_search(
             kept[layer] = sorted(set(kept[layer]) | set(chosen))
         return complement(names, kept)
 
-    engine = Engine(circuit, spec)
+    engine = Engine(circuit)
     if screen is not None:
         subset = stimuli.head(screen[0])
         scores = engine.run(subset, [lesions_of(c) for c in combinations]).accuracy()

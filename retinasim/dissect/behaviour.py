@@ -48,7 +48,6 @@ def grouped_accuracy(correct: np.ndarray, trials: dict[str, np.ndarray], by: str
 
 def psychometric_curve(
     circuit,
-    spec,
     *,
     alphas: Sequence[float] = DEFAULT_ALPHAS,
     n: int = 100,
@@ -81,9 +80,10 @@ def psychometric_curve(
         ``accuracy (alpha)`` (fraction correct), ``accuracy_by_fast_direction (alpha,
         fast_direction)``, ``count (alpha)``; attrs ``lesions``.
     """
+    spec = circuit.spec
     if stimuli is None:
         stimuli = moving_dots_set(spec, alphas=alphas, n=n, seed=seed)
-    result = Engine(circuit, spec).run(stimuli, [lesions], progress=progress)
+    result = Engine(circuit).run(stimuli, [lesions], progress=progress)
     correct, trials = result.correct[0], result.trials
     by_direction = grouped_accuracy(correct, trials, "alpha")
     values = by_direction["alpha"].values
@@ -109,7 +109,6 @@ def psychometric_curve(
 
 def accuracy_by_s(
     circuit,
-    spec,
     *,
     s_values: Sequence[float] = DEFAULT_S,
     alpha: float = 2.0,
@@ -123,9 +122,10 @@ def accuracy_by_s(
     ``n`` stimuli per ``s`` (fast direction drawn per stimulus); ``stimuli`` overrides
     ``s_values``, ``alpha``, ``n`` and ``seed``.
     """
+    spec = circuit.spec
     if stimuli is None:
         stimuli = moving_dots_set(spec, alphas=[alpha], s_values=s_values, n=n, seed=seed)
-    result = Engine(circuit, spec).run(stimuli, [lesions])
+    result = Engine(circuit).run(stimuli, [lesions])
     accuracy = grouped_accuracy(result.correct[0], result.trials, "s")
     array = labelled(accuracy, "accuracy", "fraction correct")
     array.attrs["lesions"] = lesion_label(lesions, circuit.type_names)

@@ -32,8 +32,9 @@ def _blur(p: torch.Tensor, sigma: float) -> torch.Tensor:
     return flat.reshape(p.shape)
 
 
-def _target(circuit, spec, layer: str, cell_type: int | str, all_frames: bool):
+def _target(circuit, layer: str, cell_type: int | str, all_frames: bool):
     """A function ``video → objective`` and the target's description."""
+    spec = circuit.spec
     if layer == READOUT:
         classes = list(spec.readout.classes)
         if cell_type not in classes and not (
@@ -67,7 +68,6 @@ def _target(circuit, spec, layer: str, cell_type: int | str, all_frames: bool):
 
 def maximise_activation(
     circuit,
-    spec,
     *,
     layer: str,
     cell_type: int | str,
@@ -121,9 +121,10 @@ def maximise_activation(
         ``saliency (time, y, x)``, |d target / d luminance| there; attrs
         ``initial_activation``, ``final_activation`` and ``target``.
     """
+    spec = circuit.spec
     if iterations < 1:
         raise DissectionError(f"deep visualization needs at least 1 iteration, got {iterations}")
-    objective, target = _target(circuit, spec, layer, cell_type, all_frames)
+    objective, target = _target(circuit, layer, cell_type, all_frames)
     generator = torch.Generator().manual_seed(seed)
     height, width = spec.input.size
     shape = (1, spec.input.channels, spec.input.frames, height, width)

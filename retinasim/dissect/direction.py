@@ -439,7 +439,7 @@ def _evoked(setup: Setup, centres, reaches, speed: float, bar_width: float) -> n
 
 
 def _blank(setup: Setup, frames: int) -> dict[str, np.ndarray]:
-    """Activity ``layer -> (types, time, unit)`` of the sampled units to a blank video of the
+    """Activity ``layer -> (types, frame, unit)`` of the sampled units to a blank video of the
     background, ``frames`` long (cached)."""
     if frames not in setup.blanks:
         height, width = setup.size
@@ -459,7 +459,7 @@ def unit_activity(
     """Activity of the sampled ``units`` (layer -> rows, columns) to every stimulus of
     ``stimuli`` (a generator: its ``n_conditions``), recorded with :func:`retinasim.record` in
     batches of at most ``frame_budget`` frames in all (at least one video): ``layer ->
-    (stimulus, cell_type, time, unit)``, float64, a.u."""
+    (stimulus, cell_type, frame, unit)``, float64, a.u."""
     probes = [
         Probe(layer, space="positions", positions=tuple(zip(ys.tolist(), xs.tolist(), strict=True)))
         for layer, (ys, xs) in units.items()

@@ -22,7 +22,6 @@ __all__ = ["Lesions", "StimulusSet", "decisions", "evaluation_set", "lesion_labe
 
 def decisions(
     circuit,
-    spec,
     stimuli: StimulusSet,
     *,
     lesions: Lesions | None = None,
@@ -32,7 +31,7 @@ def decisions(
 
     ``lesions`` are added to the circuit's current lesions for this call only.
     """
-    result = Engine(circuit, spec, batch_size=batch_size).run(stimuli, [lesions])
+    result = Engine(circuit, batch_size=batch_size).run(stimuli, [lesions])
     return result.correct[0]
 
 

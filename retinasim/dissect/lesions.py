@@ -34,7 +34,6 @@ def add_lesion(base: Lesions | None, layer: str, index: int) -> dict[str, list]:
 
 def lesion_scan(
     circuit,
-    spec,
     stimuli: StimulusSet,
     *,
     layers: list[str] | None = None,
@@ -57,7 +56,7 @@ def lesion_scan(
         raise DissectionError(f"unknown layer(s) {unknown}; known: {list(circuit.type_names)}")
     targets = [(layer, i) for layer in layers for i in range(len(circuit.type_names[layer]))]
     sets = [base_lesions, *(add_lesion(base_lesions, layer, i) for layer, i in targets)]
-    result = Engine(circuit, spec).run(stimuli, sets, progress=progress)
+    result = Engine(circuit).run(stimuli, sets, progress=progress)
     intact, *lesioned = result.correct
     rows = [(float(c.mean()), per_direction(c, result.trials)) for c in lesioned]
     accuracy = np.array([r[0] for r in rows])
@@ -93,8 +92,6 @@ def lesion_scan(
         n_stimuli=len(stimuli),
     )
     return dataset
-
-
 
 
 def critical_mask(
@@ -155,7 +152,6 @@ def critical_types(
 
 def lesion_effects_by_s(
     circuit,
-    spec,
     stimuli: StimulusSet,
     types: list[tuple[str, int]],
     *,
@@ -170,7 +166,7 @@ def lesion_effects_by_s(
     from retinasim.dissect.behaviour import grouped_accuracy
 
     sets = [base_lesions, *(add_lesion(base_lesions, layer, i) for layer, i in types)]
-    result = Engine(circuit, spec).run(stimuli, sets, progress=progress)
+    result = Engine(circuit).run(stimuli, sets, progress=progress)
     arrays = [grouped_accuracy(correct, result.trials, "s") for correct in result.correct]
     labels = ["none", *(circuit.type_names[layer][i] for layer, i in types)]
     array = xr.concat(arrays, dim="lesion").assign_coords(lesion=labels)

@@ -73,7 +73,6 @@ def _start_patterns(spec, generator: torch.Generator) -> list[torch.Tensor]:
 
 def maximise_moving_pattern(
     circuit,
-    spec,
     *,
     layer: str,
     cell_type: int | str,
@@ -111,7 +110,8 @@ def maximise_moving_pattern(
         attrs ``preferred_velocity`` (pixels/frame, NaN when the target never responds) and
         ``target``.
     """
-    _, target = _target(circuit, spec, layer, cell_type, all_frames=False)  # checks the type
+    spec = circuit.spec
+    _, target = _target(circuit, layer, cell_type, all_frames=False)  # checks the type
     index = circuit.type_names[layer].index(cell_type) if isinstance(cell_type, str) else cell_type
     frames = spec.input.frames
     speeds = torch.tensor([float(v) for v in velocities])

@@ -45,7 +45,8 @@ class Analysis:
         self.run_dir = Path(run_dir)
         self.folder = self.run_dir / ANALYSIS_DIR
         self.config = config
-        self.circuit, self.spec = load_trained(self.run_dir)
+        self.circuit = load_trained(self.run_dir)
+        self.spec = self.circuit.spec
         self._progress: Progress = progress or silent
         from retinasim.task import task_generator
 
@@ -126,7 +127,6 @@ class Analysis:
 
         return psychometric_curve(
             self.circuit,
-            self.spec,
             alphas=self.config.alphas,
             n=self.config.n_stimuli,
             lesions=lesions,
@@ -143,7 +143,6 @@ class Analysis:
         )
         result = lesion_effects_by_s(
             self.circuit,
-            self.spec,
             stimuli,
             list(types),
             base_lesions=lesions,
@@ -167,7 +166,6 @@ class Analysis:
 
         scan = lesion_scan(
             self.circuit,
-            self.spec,
             self._test_set(),
             progress=self._bar("lesion scan"),
         )
@@ -192,7 +190,6 @@ class Analysis:
         keep = {self.readout_layer: kept}
         search = ablation_search(
             self.circuit,
-            self.spec,
             self._test_set(),
             keep=keep,
             min_accuracy=self.config.min_ablation_accuracy,
@@ -247,7 +244,7 @@ class Analysis:
         from retinasim.dissect.summary import direction_selectivity
 
         self._progress("direction tuning (single units)", 0, 1)
-        self.save("tuning.nc", direction_selectivity(self.circuit, self.spec))
+        self.save("tuning.nc", direction_selectivity(self.circuit))
         self._progress("direction tuning (single units)", 1, 1)
 
     def step_deepvis(self) -> None:
@@ -263,14 +260,13 @@ class Analysis:
         for k, index in enumerate(targets):
             result = maximise_activation(
                 self.circuit,
-                self.spec,
                 layer=self.readout_layer,
                 cell_type=index,
                 iterations=self.config.deepvis_iterations,
             )
             xt = xt_slice(result)
             moving = maximise_moving_pattern(
-                self.circuit, self.spec, layer=self.readout_layer, cell_type=index
+                self.circuit, layer=self.readout_layer, cell_type=index
             ).rename(velocity="pattern_velocity")
             results.append(
                 xr.Dataset(

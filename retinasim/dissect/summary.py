@@ -22,7 +22,7 @@ from retinasim.task import task_generator
 
 
 @torch.no_grad()
-def _mean_activity(circuit, spec, video: torch.Tensor, batch_size: int = 16) -> xr.DataArray:
+def _mean_activity(circuit, video: torch.Tensor, batch_size: int = 16) -> xr.DataArray:
     """Activity averaged over space: ``(trial, cell_type, time)``, cell types of all layers."""
     circuit.eval()
     parts = []
@@ -34,7 +34,7 @@ def _mean_activity(circuit, spec, video: torch.Tensor, batch_size: int = 16) -> 
     layers = [lay for lay in circuit.type_names for _ in circuit.type_names[lay]]
     return xr.DataArray(
         torch.cat(parts).numpy(),
-        dims=("trial", "cell_type", "time"),
+        dims=("trial", "cell_type", "frame"),
         coords={"cell_type": names, "layer": ("cell_type", layers)},
         attrs={"long_name": "activity, mean over space", "units": "a.u."},
     )
@@ -42,7 +42,6 @@ def _mean_activity(circuit, spec, video: torch.Tensor, batch_size: int = 16) -> 
 
 def direction_selectivity(
     circuit,
-    spec,
     *,
     speeds: Sequence[float] = (0.5, 1.0, 2.0, 3.0),
     widths: Sequence[float] | None = None,
@@ -69,6 +68,7 @@ def direction_selectivity(
     leftward), ``preferred_speed``, ``preferred_width``, the sampled units' ``unit_dsi`` ...
     and their summary ``median_unit_dsi``, ``fraction_ds_units``.
     """
+    spec = circuit.spec
     from retinasim.dissect.direction import direction_protocol
 
     size = min(spec.input.size)
@@ -109,7 +109,7 @@ def amplitude_by_s(
     for s in s_values:
         generator = task_generator(spec, alpha=alpha).model_copy(update={"s": float(s)})
         video = generator.generate(range(n), seed=spec.training.stimulus_seeds.test).video
-        rows.append(_mean_activity(circuit, spec, video).mean(("trial", "time")))
+        rows.append(_mean_activity(circuit, video).mean(("trial", "frame")))
     array = xr.concat(rows, dim="s").assign_coords(s=list(s_values))
     array["s"].attrs.update(long_name="slow speed s", units="pixels/frame")
     return array.assign_attrs(long_name="mean response amplitude", units="a.u.")

@@ -10,11 +10,12 @@ A recording is an :class:`xarray.DataTree` (vocabulary in ``docs/recording.md``)
   ``trial`` itself).
 - ``/<layer>``, one per probed layer: its own ``cell_type`` (the layer's probed types in index
   order, with coordinates ``layer``, ``type_index``, ``sign`` and ``lesioned``), its own
-  ``time`` (frame index, with ``time_s`` in seconds), ``y``, ``x`` when a probe keeps the map,
+  ``frame`` (the frame index, with ``time`` in seconds as a coordinate along it), ``y``, ``x``
+  when a probe keeps the map,
   and ``unit`` (with the units' ``unit_y``, ``unit_x``) for a ``positions`` probe. One variable
   per probe of that layer; a variable is NaN only on the types and frames that *another probe of
   the same layer* records and it does not.
-- ``/readout``: the decoder's outputs ``(trial, time, class)``.
+- ``/readout``: the decoder's outputs ``(trial, frame, class)``.
 
 Every group also carries the recording's attributes (and ``layer``), so that
 ``tree["ganglion"].to_dataset()`` is a complete, flat recording of one layer.
@@ -23,12 +24,16 @@ Every group also carries the recording's attributes (and ``layer``), so that
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
 
 from retinasim.recording.errors import RecordingError
 from retinasim.recording.probes import READOUT, Probe
+
+if TYPE_CHECKING:
+    from retinasim.circuit import Circuit
 
 ACTIVITY_UNITS = "a.u."
 """Activity of the built-in cell types has arbitrary units (a rectified filter output)."""
@@ -131,23 +136,25 @@ class RecordingLayout:
             parts[f"/{name}"] = xr.Dataset(data, coords=coords)
         return parts
 
-    def _variable(self, group: GroupLayout, resolved: ResolvedProbe, value: np.ndarray):
+    def _variable(
+        self, group: GroupLayout, resolved: ResolvedProbe, value: np.ndarray
+    ) -> xr.Variable:
         time_positions = np.searchsorted(group.frames, resolved.frames)
         batch = value.shape[0]
         probe = resolved.probe
         if probe.layer == READOUT:
             full = np.full((batch, len(group.frames), len(self.classes)), np.nan, value.dtype)
             full[:, time_positions] = value
-            attrs = {"long_name": "decoder output", "units": "logit"}
-            return xr.Variable(("trial", "time", "class"), full, attrs)
+            attrs: dict[str, str | int] = {"long_name": "decoder output", "units": "logit"}
+            return xr.Variable(("trial", "frame", "class"), full, attrs)
         positions = [group.type_indices.index(i) for i in resolved.type_indices]
         shape = (batch, len(group.type_indices), len(group.frames), *value.shape[3:])
         if shape == value.shape:
             full = value
         else:
             full = np.full(shape, np.nan, value.dtype)
-            full[np.ix_(np.arange(batch), positions, time_positions)] = value
-        dims = ("trial", "cell_type", "time", *_space_dims(probe.space))
+            full[np.ix_(np.arange(batch), np.asarray(positions), time_positions)] = value
+        dims = ("trial", "cell_type", "frame", *_space_dims(probe.space))
         attrs = {
             "long_name": f"{probe.layer} activity, {_SPACE_NAMES[probe.space]}",
             "units": ACTIVITY_UNITS,
@@ -160,9 +167,9 @@ class RecordingLayout:
 
     def _group_coords(self, group: GroupLayout) -> dict:
         coords: dict = {
-            "time": ("time", group.frames, {"long_name": "frame", "units": "frame"}),
-            "time_s": (
-                "time",
+            "frame": ("frame", group.frames, {"long_name": "frame", "units": "1"}),
+            "time": (
+                "frame",
                 group.frames / self.frame_rate_hz,
                 {"long_name": "time", "units": "s"},
             ),
@@ -225,7 +232,7 @@ def _trial_coords(batch: int, metadata: dict, first: int, units: dict[str, str])
     }
     for name, values in metadata.items():
         name = TRIAL_RENAMES.get(name, name)
-        if name in coords or name in ("time", "time_s", "cell_type", "class", "y", "x"):
+        if name in coords or name in ("frame", "time", "cell_type", "class", "y", "x"):
             raise RecordingError(f"stimulus metadata {name!r} clashes with a coordinate")
         array = np.asarray(values)
         if array.dtype.kind in "US":
@@ -249,7 +256,7 @@ def _parameter_attrs(name: str, values: np.ndarray, units: dict[str, str]) -> di
 
 
 def resolve_layout(
-    circuit,
+    circuit: Circuit,
     probes: list[Probe],
     frames: int,
     frame_rate_hz: float,
@@ -276,7 +283,7 @@ def resolve_layout(
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise RecordingError(f"two probes fill the variable(s) {', '.join(repeated)}; name them")
-    sizes = {name: tuple(shape[2:]) for name, shape in circuit.layer_shapes.items()}
+    sizes = {name: (shape[2], shape[3]) for name, shape in circuit.layer_shapes.items()}
     resolved = [_resolve(circuit, p, frames, sizes) for p in probes]
     order = [*circuit.layer_names, READOUT]
     groups: dict[str, GroupLayout] = {}
@@ -314,7 +321,9 @@ def _group_positions(layer: str, members: list[ResolvedProbe]) -> tuple | None:
     return found.pop() if found else None
 
 
-def _resolve(circuit, probe: Probe, frames: int, sizes: dict) -> ResolvedProbe:
+def _resolve(
+    circuit: Circuit, probe: Probe, frames: int, sizes: dict[str, tuple[int, int]]
+) -> ResolvedProbe:
     chosen_frames = probe.frame_indices(frames)
     if probe.layer == READOUT:
         if READOUT in circuit.type_names:

@@ -26,6 +26,8 @@ import re
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -34,6 +36,9 @@ from retinasim.recording.errors import RecordingError
 from retinasim.recording.probes import READOUT
 from retinasim.recording.storage import check_target, remove_stale_temporaries, temporary_suffix
 from retinasim.util.files import atomic_path
+
+if TYPE_CHECKING:
+    from pynwb import NWBFile
 
 RESERVED_COLUMNS = ("id", "start_time", "stop_time", "tags", "timeseries")
 """Trials-table names a stimulus parameter may not take (prefixed ``stimulus_``)."""
@@ -51,7 +56,7 @@ _PROVENANCE = (
 )
 
 
-def require_pynwb():
+def require_pynwb() -> ModuleType:
     """The ``pynwb`` module, or a :class:`RecordingError` saying how to install it."""
     try:
         import pynwb
@@ -155,7 +160,7 @@ def to_nwb(
     return path
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, np.generic):
@@ -174,7 +179,7 @@ def _lesion_text(attrs: dict) -> str | None:
     )
 
 
-def _trials(nwbfile, root: xr.Dataset, duration: float) -> None:
+def _trials(nwbfile: NWBFile, root: xr.Dataset, duration: float) -> None:
     columns = {}
     for name, coord in root.coords.items():
         if coord.dims != ("trial",) or name == "trial":
@@ -196,7 +201,9 @@ def _trials(nwbfile, root: xr.Dataset, duration: float) -> None:
         )
 
 
-def _series(nwbfile, group: xr.Dataset, rate: float, duration: float, n_trials: int) -> list:
+def _series(
+    nwbfile: NWBFile, group: xr.Dataset, rate: float, duration: float, n_trials: int
+) -> list:
     """Add one TimeSeries per variable and cell type of ``group``; returns the single units
     ``(name, data (trial, time), frames, coords)`` for spike trains."""
     from pynwb import TimeSeries
@@ -204,7 +211,7 @@ def _series(nwbfile, group: xr.Dataset, rate: float, duration: float, n_trials: 
     units = []
     for variable, array in group.data_vars.items():
         array = array.transpose("trial", ...).load()
-        frames = np.asarray(array["time"].values)
+        frames = np.asarray(array["frame"].values)
         if "cell_type" in array.dims:
             slices = [array.isel(cell_type=k) for k in range(array.sizes["cell_type"])]
         else:
@@ -257,7 +264,9 @@ def _series(nwbfile, group: xr.Dataset, rate: float, duration: float, n_trials: 
     return units
 
 
-def _spikes(nwbfile, units: list, rate: float, duration: float, seed: int, gain: float) -> None:
+def _spikes(
+    nwbfile: NWBFile, units: list, rate: float, duration: float, seed: int, gain: float
+) -> None:
     if not units:
         raise RecordingError(
             "spike trains need a single-unit probe (LAYER:centre or LAYER:pos=Y,X)"

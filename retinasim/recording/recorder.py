@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -29,9 +30,14 @@ from retinasim.recording.storage import RecordingWriter, check_target, open_reco
 from retinasim.stimuli import StimulusBatch, StimulusGenerator
 from retinasim.util.resources import available_memory, human
 
+if TYPE_CHECKING:
+    from retinasim.circuit import Circuit
+
+Lesions = Mapping[str, Iterable[int | str]]
+
 
 def record(
-    circuit,
+    circuit: Circuit,
     stimuli: StimulusGenerator | StimulusBatch,
     probes: Sequence[Probe | str] | Probe | str,
     *,
@@ -39,7 +45,7 @@ def record(
     indices: Iterable[int] | None = None,
     seed: int = 0,
     batch_size: int = 16,
-    lesions: Mapping[str, Iterable[int | str]] | None = None,
+    lesions: Lesions | None = None,
     out: str | Path | None = None,
 ) -> xr.DataTree:
     """Record a circuit's responses to stimuli.
@@ -70,20 +76,20 @@ def record(
     xarray.DataTree
         The root holds ``trial`` and the stimulus parameters along it, and the attributes; one
         group per probed layer (``tree["ganglion"]``, ``tree["readout"]``) with its own
-        ``cell_type``, ``time`` (``time_s`` in seconds) and ``y``, ``x``, one variable per
+        ``cell_type``, ``frame`` (``time`` in seconds along it) and ``y``, ``x``, one variable per
         probe: ``(trial, cell_type, time[, y, x])``, or ``(trial, time, class)`` for
         ``readout``. ``tree["ganglion"].to_dataset()`` is one layer as a flat Dataset
         (coordinates and attributes included). Vocabulary in ``docs/recording.md``.
     """
-    probes = [probes] if isinstance(probes, Probe | str) else list(probes)
-    probes = [parse_probe(p) if isinstance(p, str) else p for p in probes]
+    listed = [probes] if isinstance(probes, Probe | str) else list(probes)
+    parsed = [parse_probe(p) if isinstance(p, str) else p for p in listed]
     if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer):
         raise RecordingError(f"batch_size must be a whole number, got {batch_size!r}")
     if batch_size < 1:
         raise RecordingError(f"batch_size must be at least 1, got {batch_size}")
     frames, frame_rate = _frames_and_rate(circuit, stimuli)
     silenced = _lesioned(circuit, lesions)
-    layout = resolve_layout(circuit, probes, frames, frame_rate, silenced)
+    layout = resolve_layout(circuit, parsed, frames, frame_rate, silenced)
     chosen = _trial_indices(stimuli, n, indices)
     _check_memory(circuit, layout, int(batch_size), len(chosen), out)
     target = check_target(out) if out is not None else None
@@ -114,12 +120,18 @@ def record(
     return xr.DataTree.from_dict(groups)
 
 
-def _group_attrs(path: str, attrs: dict) -> dict:
+def _group_attrs(path: str, attrs: dict[str, Any]) -> dict[str, Any]:
     """The recording's attributes, and ``layer`` on a layer's group."""
     return dict(attrs) if path == "/" else {**attrs, "layer": path.strip("/")}
 
 
-def _stream(circuit, layout, batches, attrs: dict, target: Path) -> xr.DataTree:
+def _stream(
+    circuit: Circuit,
+    layout: RecordingLayout,
+    batches: Iterable[tuple[StimulusBatch, int]],
+    attrs: dict[str, Any],
+    target: Path,
+) -> xr.DataTree:
     with RecordingWriter(target) as writer:
         for batch, first in batches:
             writer.append(_record_batch(circuit, layout, batch, first))
@@ -128,7 +140,7 @@ def _stream(circuit, layout, batches, attrs: dict, target: Path) -> xr.DataTree:
 
 
 def _record_batch(
-    circuit, layout: RecordingLayout, batch: StimulusBatch, first: int
+    circuit: Circuit, layout: RecordingLayout, batch: StimulusBatch, first: int
 ) -> dict[str, xr.Dataset]:
     output = circuit.run(batch.video, layers=layout.layers)
     values: dict[str, np.ndarray] = {}
@@ -149,7 +161,9 @@ def _record_batch(
     return layout.batch_parts(values, metadata, first, batch.attrs.get("units", {}))
 
 
-def _frames_and_rate(circuit, stimuli) -> tuple[int, float]:
+def _frames_and_rate(
+    circuit: Circuit, stimuli: StimulusGenerator | StimulusBatch
+) -> tuple[int, float]:
     if isinstance(stimuli, StimulusBatch):
         return stimuli.frames, float(stimuli.attrs.get("frame_rate_hz", _spec_rate(circuit)))
     if isinstance(stimuli, StimulusGenerator):
@@ -159,12 +173,14 @@ def _frames_and_rate(circuit, stimuli) -> tuple[int, float]:
     )
 
 
-def _spec_rate(circuit) -> float:
+def _spec_rate(circuit: Circuit) -> float:
     spec = getattr(circuit, "spec", None)
     return float(getattr(getattr(spec, "input", None), "frame_rate", 30.0))
 
 
-def _trial_indices(stimuli, n, indices) -> list[int]:
+def _trial_indices(
+    stimuli: StimulusGenerator | StimulusBatch, n: int | None, indices: Iterable[int] | None
+) -> list[int]:
     """The stimulus indices to record (a batch: all of its trials)."""
     if isinstance(stimuli, StimulusBatch):
         if n is not None or indices is not None:
@@ -177,7 +193,14 @@ def _trial_indices(stimuli, n, indices) -> list[int]:
     return [int(i) for i in indices]
 
 
-def _batches(circuit, stimuli, chosen: list[int], *, seed: int, size: int) -> Iterator:
+def _batches(
+    circuit: Circuit,
+    stimuli: StimulusGenerator | StimulusBatch,
+    chosen: list[int],
+    *,
+    seed: int,
+    size: int,
+) -> Iterator[tuple[StimulusBatch, int]]:
     """Yield ``(StimulusBatch, first trial number)`` on the circuit's device and dtype."""
     weight = circuit.readout.weight
     if isinstance(stimuli, StimulusBatch):
@@ -187,11 +210,11 @@ def _batches(circuit, stimuli, chosen: list[int], *, seed: int, size: int) -> It
             yield part, first
         return
     for first in range(0, len(chosen), size):
-        part = chosen[first : first + size]
-        yield stimuli.generate(part, seed=seed, device=weight.device, dtype=weight.dtype), first
+        some = chosen[first : first + size]
+        yield stimuli.generate(some, seed=seed, device=weight.device, dtype=weight.dtype), first
 
 
-def _lesioned(circuit, lesions) -> dict[str, list[int]]:
+def _lesioned(circuit: Circuit, lesions: Lesions | None) -> dict[str, list[int]]:
     """Layer → indices of the types silenced while recording (the circuit's own and these)."""
     from retinasim.circuit.lesions import resolve_lesions
 
@@ -201,7 +224,9 @@ def _lesioned(circuit, lesions) -> dict[str, list[int]]:
     return {layer: types for layer, types in current.items() if types}
 
 
-def _check_memory(circuit, layout, batch: int, trials: int, out) -> None:
+def _check_memory(
+    circuit: Circuit, layout: RecordingLayout, batch: int, trials: int, out: str | Path | None
+) -> None:
     """Refuse a batch of ``batch`` trials (as asked, even beyond the number of trials) or an
     in-memory recording that needs more memory than is available, before anything is
     allocated; the message gives the estimate in bytes."""

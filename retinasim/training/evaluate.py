@@ -67,8 +67,8 @@ def evaluation_alphas(
     return list(alphas)
 
 
-def load_trained(run_dir: str | Path, device: str = "cpu") -> tuple[Circuit, CircuitSpec]:
-    """The trained circuit of a run folder (eval mode) and its spec.
+def load_trained(run_dir: str | Path, device: str = "cpu") -> Circuit:
+    """The trained circuit of a run folder, in eval mode (its spec is ``circuit.spec``).
 
     Raises :class:`~retinasim.training.errors.RunFolderError` or
     :class:`~retinasim.training.errors.CheckpointError` with the reason.
@@ -84,7 +84,7 @@ def load_trained(run_dir: str | Path, device: str = "cpu") -> tuple[Circuit, Cir
     check_finite(state, run.checkpoint)
     circuit = compile_circuit(spec, seed=spec.training.seed, device=target)
     load_weights(circuit, state, run.checkpoint)
-    return circuit.eval(), spec
+    return circuit.eval()
 
 
 def evaluation_task(alpha: float | None) -> str:
@@ -125,7 +125,8 @@ def evaluate_run(
     if alphas is not None:
         _check_alphas(alphas)
     started = time.perf_counter()
-    circuit, spec = load_trained(run_dir, device)
+    circuit = load_trained(run_dir, device)
+    spec = circuit.spec
     alphas = evaluation_alphas(spec, alphas)
     seed = spec.training.stimulus_seeds.test
 

@@ -18,17 +18,17 @@ from retinasim.stimuli import Flashes
 
 
 def synthetic() -> xr.DataArray:
-    """``(trial, cell_type, time)``: trial k responds s[k] * (1, 2) with noise ±0.5."""
+    """``(trial, cell_type, frame)``: trial k responds s[k] * (1, 2) with noise ±0.5."""
     s = np.repeat([0.5, 1.0, 1.5], 4)
     noise = np.tile([0.5, -0.5, 0.5, -0.5], 3)
     values = (s + noise)[:, None, None] * np.array([1.0, 2.0])[None, :, None] * np.ones(5)
     return xr.DataArray(
         values,
-        dims=("trial", "cell_type", "time"),
+        dims=("trial", "cell_type", "frame"),
         coords={
             "s": ("trial", s, {"long_name": "slow speed", "units": "pixels/frame"}),
             "cell_type": ["a", "b"],
-            "time": np.arange(5),
+            "frame": np.arange(5),
         },
         attrs={"long_name": "ganglion activity", "units": "a.u."},
     )

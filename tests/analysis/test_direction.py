@@ -106,7 +106,7 @@ def test_the_protocol_tuning_is_the_evoked_response_record_gives_for_the_same_ba
     variable = probe.variable
     evoked = (
         bar_activity[variable].astype(float) - blank_activity[variable].astype(float).isel(trial=0)
-    ).sum("time")
+    ).sum("frame")
     expected = evoked.isel(cell_type=0).values
     np.testing.assert_allclose(result.tuning.values[0, 0], expected, rtol=0, atol=1e-12)
     assert expected.max() > 0  # the detector responds to its bars

@@ -53,7 +53,7 @@ def test_indices_follow_their_definitions_on_a_known_curve() -> None:
     values = responses[trials][:, None] * np.ones((1, 5))[:, :1] + 0 * rng.random((12, 1))
     data = xr.DataArray(
         values[:, :, None].repeat(2, axis=2),
-        dims=("trial", "cell_type", "time"),
+        dims=("trial", "cell_type", "frame"),
         coords={"direction_deg": ("trial", directions[trials]), "cell_type": ["a"]},
         attrs={"units": "a.u."},
     )
@@ -77,7 +77,7 @@ def test_dask_backed_data_gives_the_same_tuning() -> None:
 def test_directions_without_opposites_are_refused() -> None:
     data = xr.DataArray(
         np.ones((3, 1, 2)),
-        dims=("trial", "cell_type", "time"),
+        dims=("trial", "cell_type", "frame"),
         coords={"direction_deg": ("trial", [0.0, 90.0, 180.0])},
     )
     with pytest.raises(AnalysisError, match="opposite"):

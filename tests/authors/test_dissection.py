@@ -18,9 +18,10 @@ def their_model(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_the_lesion_scan_of_their_model_finds_ganglion_0_and_2_and_only_those(their_model):
-    circuit, spec = their_model
+    circuit = their_model
+    spec = circuit.spec
     stimuli = moving_dots_set(spec, alphas=[2.0], n=128)  # the test seed: never seen by them
-    scan = lesion_scan(circuit, spec, stimuli)
+    scan = lesion_scan(circuit, stimuli)
     assert scan.attrs["intact_accuracy"] >= 0.97
     assert critical_types(scan) == [("ganglion", 0), ("ganglion", 2)]
     # their stored lesion accuracies: ganglion 0 -> 0.56, ganglion 2 -> 0.91

@@ -39,7 +39,8 @@ def their_model(name: str) -> TheirRetina:
 def test_the_imported_circuit_computes_their_model_exactly(tmp_path: Path, name: str) -> None:
     run = tmp_path / "run"
     import_authors(name, run)
-    circuit, spec = load_trained(run)
+    circuit = load_trained(run)
+    spec = circuit.spec
     assert (
         tuple(spec.layer(layer).n_types for layer in ("bipolar", "amacrine", "ganglion"))
         == (TYPES[name])

@@ -10,8 +10,8 @@ from retinasim.errors import RetinasimError
 
 
 def test_psychometric_curve_sits_at_chance_for_equal_speeds_and_rises_with_alpha(trained):
-    circuit, spec = trained
-    curve = psychometric_curve(circuit, spec, alphas=[1.0, 3.0, 4.0], n=200)
+    circuit = trained
+    curve = psychometric_curve(circuit, alphas=[1.0, 3.0, 4.0], n=200)
     accuracy = curve["accuracy"].sel(alpha=1.0).item()
     assert abs(accuracy - 0.5) < 0.1  # 200 trials: chance ± 1.4 standard errors
     assert curve["accuracy"].sel(alpha=3.0) > 0.85
@@ -22,8 +22,8 @@ def test_psychometric_curve_sits_at_chance_for_equal_speeds_and_rises_with_alpha
 
 
 def test_accuracy_by_s_is_split_by_fast_direction_and_labelled(trained):
-    circuit, spec = trained
-    table = accuracy_by_s(circuit, spec, s_values=[0.3, 0.6], alpha=3.0, n=30)
+    circuit = trained
+    table = accuracy_by_s(circuit, s_values=[0.3, 0.6], alpha=3.0, n=30)
     assert table.dims == ("s", "fast_direction")
     assert list(table["fast_direction"].values) == ["left", "right"]
     assert table["s"].attrs["units"] == "pixels/frame"
@@ -31,9 +31,10 @@ def test_accuracy_by_s_is_split_by_fast_direction_and_labelled(trained):
 
 
 def test_a_lesion_set_is_applied_for_the_call_only(trained):
-    circuit, spec = trained
+    circuit = trained
+    spec = circuit.spec
     stimuli = evaluation_set(spec, alphas=[3.0], n=60)
-    silenced = psychometric_curve(circuit, spec, stimuli=stimuli, lesions={"ganglion": [0, 1]})
+    silenced = psychometric_curve(circuit, stimuli=stimuli, lesions={"ganglion": [0, 1]})
     assert silenced.attrs["lesions"] == "ganglion_0+ganglion_1"
     assert circuit.lesions == {}
     # no ganglion activity: the decoder sees only its biases, one answer for every trial
@@ -43,6 +44,6 @@ def test_a_lesion_set_is_applied_for_the_call_only(trained):
 
 @pytest.mark.parametrize("kwargs", [{"n": 0}, {"alphas": [-1.0]}, {"s_values": [-0.5]}])
 def test_bad_sizes_are_refused(trained, kwargs):
-    _, spec = trained
+    spec = trained.spec
     with pytest.raises(RetinasimError):
         evaluation_set(spec, **kwargs)

@@ -34,9 +34,11 @@ def _ganglion_scan(run_dir: Path) -> tuple[float, np.ndarray]:
     from retinasim.engine import moving_dots_set
     from retinasim.training import load_trained
 
-    circuit, spec = load_trained(run_dir)
+    circuit = load_trained(run_dir)
+
+    spec = circuit.spec
     stimuli = moving_dots_set(spec, alphas=[ALPHA], n=N)
-    scan = lesion_scan(circuit, spec, stimuli, layers=["ganglion"])
+    scan = lesion_scan(circuit, stimuli, layers=["ganglion"])
     return float(scan.attrs["intact_accuracy"]), scan["accuracy"].values
 
 

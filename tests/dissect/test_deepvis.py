@@ -13,12 +13,11 @@ from retinasim.dissect import (
     xt_slice,
 )
 from retinasim.dissect.moving_pattern import maximise_moving_pattern, translate
-from retinasim.spec import load_circuit
 
 
 def test_optimised_video_raises_the_target_response(trained):
-    circuit, spec = trained
-    result = maximise_activation(circuit, spec, layer="ganglion", cell_type=0, iterations=15)
+    circuit = trained
+    result = maximise_activation(circuit, layer="ganglion", cell_type=0, iterations=15)
     assert result.attrs["final_activation"] > result.attrs["initial_activation"]
     assert result["video"].dims == ("time", "y", "x")
     assert float(result["video"].min()) >= 0
@@ -27,18 +26,17 @@ def test_optimised_video_raises_the_target_response(trained):
 
 
 def test_decoder_output_can_be_maximised(trained):
-    circuit, spec = trained
-    result = maximise_activation(circuit, spec, layer="readout", cell_type="right", iterations=10)
+    circuit = trained
+    result = maximise_activation(circuit, layer="readout", cell_type="right", iterations=10)
     assert result["decoder"].sel({"class": "right"}) > result["decoder"].sel({"class": "left"})
 
 
 @pytest.mark.parametrize(("wiring", "sign"), [("rightward", 1), ("leftward", -1)])
 def test_xt_slice_moves_in_the_detectors_preferred_direction(wiring, sign):
     circuit = groundtruth.reichardt(wiring)
-    spec = load_circuit(groundtruth.REICHARDT)
     for seed in (0, 1):
         result = maximise_activation(
-            circuit, spec, layer="ganglion", cell_type="detector", iterations=40, seed=seed
+            circuit, layer="ganglion", cell_type="detector", iterations=40, seed=seed
         )
         assert result.attrs["final_activation"] > result.attrs["initial_activation"]
         velocity = structure_velocity(xt_slice(result))
@@ -46,11 +44,11 @@ def test_xt_slice_moves_in_the_detectors_preferred_direction(wiring, sign):
 
 
 def test_unknown_targets_are_refused(trained):
-    circuit, spec = trained
+    circuit = trained
     with pytest.raises(DissectionError, match="unknown layer"):
-        maximise_activation(circuit, spec, layer="horizontal", cell_type=0)
+        maximise_activation(circuit, layer="horizontal", cell_type=0)
     with pytest.raises(DissectionError, match="decoder output"):
-        maximise_activation(circuit, spec, layer="readout", cell_type="up")
+        maximise_activation(circuit, layer="readout", cell_type="up")
 
 
 def test_translate_moves_content_by_velocity_times_frames_and_ends_unshifted():
@@ -71,10 +69,9 @@ def test_translate_moves_content_by_velocity_times_frames_and_ends_unshifted():
 @pytest.mark.parametrize(("wiring", "sign"), [("rightward", 1), ("leftward", -1)])
 def test_best_moving_pattern_has_the_detectors_velocity(wiring, sign):
     circuit = groundtruth.reichardt(wiring)
-    spec = load_circuit(groundtruth.REICHARDT)
     for seed in (0, 1):
         result = maximise_moving_pattern(
-            circuit, spec, layer="ganglion", cell_type="detector", iterations=10, seed=seed
+            circuit, layer="ganglion", cell_type="detector", iterations=10, seed=seed
         )
         assert result.attrs["preferred_velocity"] == sign * 1.0  # 2 pixels in 2 frames
         response = result["response"]

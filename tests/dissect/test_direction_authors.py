@@ -21,11 +21,10 @@ def authors(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_authors_ganglion_0_and_2_are_direction_selective_in_opposite_directions(authors):
-    circuit, spec = authors
+    circuit = authors
     # the ganglion layer's centre units only, at two speeds of a dot-sized bar (full size)
     tuning = direction_selectivity(
         circuit,
-        spec,
         layers=["ganglion"],
         speeds=(2.0, 3.0),
         widths=(10.0,),

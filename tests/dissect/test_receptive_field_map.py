@@ -130,7 +130,9 @@ def test_cli_maps_runs_and_writes_table_data_and_figures(trained_run: Path, tmp_
 def test_initial_kernel_correlation_is_one_before_training_and_drops_after(trained):
     from retinasim.compile import compile_circuit
 
-    circuit, spec = trained
+    circuit = trained
+
+    spec = circuit.spec
     fresh = compile_circuit(spec, seed=spec.training.seed)
     np.testing.assert_allclose(initial_kernel_correlation(fresh, spec).values, 1.0, atol=1e-12)
     moved = initial_kernel_correlation(circuit, spec).values

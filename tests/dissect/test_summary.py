@@ -15,7 +15,6 @@ from retinasim.dissect.summary import (
     response_threshold,
     sentences,
 )
-from retinasim.spec import load_circuit
 
 
 @pytest.mark.parametrize(("wiring", "preferred"), [("rightward", 0.0), ("leftward", 180.0)])
@@ -23,7 +22,6 @@ def test_hand_wired_detector_is_direction_selective_in_its_direction(wiring, pre
     # the hand-wired detector compares inputs 2 pixels and 2 frames apart: 1 pixel/frame
     tuning = direction_selectivity(
         groundtruth.reichardt(wiring),
-        load_circuit(groundtruth.REICHARDT),
         speeds=(1.0, 2.0),
         widths=(1.0, 2.0),
         grid_speed=1.0,
@@ -53,9 +51,10 @@ def test_threshold_is_where_the_amplitude_starts_to_rise():
 
 
 def test_summary_has_one_row_per_type_and_a_sentence_per_critical_type(trained):
-    circuit, spec = trained
-    scan = lesion_scan(circuit, spec, evaluation_set(spec, alphas=[3.0], n=60))
-    tuning = direction_selectivity(circuit, spec, speeds=(1.0, 2.0), n_permutations=100)
+    circuit = trained
+    spec = circuit.spec
+    scan = lesion_scan(circuit, evaluation_set(spec, alphas=[3.0], n=60))
+    tuning = direction_selectivity(circuit, speeds=(1.0, 2.0), n_permutations=100)
     assert set(tuning["layer"].values) == {"bipolar", "amacrine", "ganglion"}
     expected = {"vector_dsi", "vector_dsi_p_value", "preferred_speed", "fraction_ds_units"}
     assert expected <= set(tuning)

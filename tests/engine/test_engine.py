@@ -47,7 +47,7 @@ def plain_logits(circuit, spec, stimuli: StimulusSet, lesions) -> torch.Tensor:
 def test_every_lesion_set_equals_a_plain_forward_pass_of_the_lesioned_circuit(circuit_and_spec):
     circuit, spec = circuit_and_spec
     stimuli = moving_dots_set(spec, alphas=[1.5, 3.0], n=10)
-    result = Engine(circuit, spec, batch_size=4).run(stimuli, LESION_SETS)
+    result = Engine(circuit, batch_size=4).run(stimuli, LESION_SETS)
     assert result.logits.shape == (len(LESION_SETS), 20, 2)
     for k, lesions in enumerate(LESION_SETS):
         expected = plain_logits(circuit, spec, stimuli, lesions).numpy()
@@ -61,7 +61,7 @@ def test_lesion_sets_add_to_the_circuits_own_lesions(circuit_and_spec):
     stimuli = moving_dots_set(spec, alphas=[3.0], n=6)
     circuit.set_lesions({"amacrine": [1]})
     try:
-        result = Engine(circuit, spec).run(stimuli, [None, {"bipolar": [2]}, {"amacrine": [1]}])
+        result = Engine(circuit).run(stimuli, [None, {"bipolar": [2]}, {"amacrine": [1]}])
         combined = plain_logits(circuit, spec, stimuli, {"bipolar": [2]}).numpy()
         base = plain_logits(circuit, spec, stimuli, None).numpy()
         assert circuit.lesions == {"amacrine": [1]}  # restored after the run
@@ -75,8 +75,8 @@ def test_lesion_sets_add_to_the_circuits_own_lesions(circuit_and_spec):
 def test_trial_metadata_labels_and_batches_do_not_change_the_result(circuit_and_spec):
     circuit, spec = circuit_and_spec
     stimuli = moving_dots_set(spec, alphas=[1.0, 3.0], s_values=[0.3, 0.6], n=5)
-    one = Engine(circuit, spec, batch_size=1).run(stimuli, [None, {"ganglion": [1]}])
-    many = Engine(circuit, spec, batch_size=16).run(stimuli, [None, {"ganglion": [1]}])
+    one = Engine(circuit, batch_size=1).run(stimuli, [None, {"ganglion": [1]}])
+    many = Engine(circuit, batch_size=16).run(stimuli, [None, {"ganglion": [1]}])
     np.testing.assert_allclose(one.logits, many.logits, rtol=1e-5, atol=1e-6)
     assert list(one.trials["alpha"]) == [1.0] * 10 + [3.0] * 10
     assert list(one.trials["s"][:10]) == [0.3] * 5 + [0.6] * 5

@@ -44,7 +44,7 @@ def _by_hand(circuit, spec, bars) -> xr.DataArray:
         names += [f"{layer}.{name}" for name in circuit.type_names[layer]]
     return xr.DataArray(
         np.concatenate(values, axis=1),
-        dims=("trial", "cell_type", "time"),
+        dims=("trial", "cell_type", "frame"),
         coords={"cell_type": names, "direction_deg": ("trial", batch.metadata["direction_deg"])},
         attrs={"long_name": "activity", "units": "a.u."},
     )
@@ -52,7 +52,8 @@ def _by_hand(circuit, spec, bars) -> xr.DataArray:
 
 @pytest.mark.parametrize("suffix", [".nc", ".zarr"])
 def test_saved_and_reopened_recording_gives_the_same_tuning(trained, tmp_path: Path, suffix):
-    circuit, spec = trained
+    circuit = trained
+    spec = circuit.spec
     bars = MovingBars(height=32, width=32, frames=8, speeds=(2.0,), widths=(2.0,))
     probes = [f"{layer}:centre" for layer in circuit.layer_names]
     tree = record(circuit, bars, probes, n=bars.n_conditions)

@@ -38,7 +38,7 @@ def test_nwb_file_validates_and_reads_back_to_the_same_numbers(tmp_path: Path) -
         expected = recording["ganglion/ganglion_centre"].sel(cell_type="detector").values
         np.testing.assert_array_equal(centre.data[:], expected.reshape(-1))
         full = nwb.acquisition["bipolar_delayed"]  # frames 2.. of each trial: timestamps
-        maps = recording["bipolar/bipolar"].sel(cell_type="delayed", time=slice(2, None))
+        maps = recording["bipolar/bipolar"].sel(cell_type="delayed", frame=slice(2, None))
         np.testing.assert_array_equal(full.data[:], maps.values.reshape(4 * 19, 15, 15))
         np.testing.assert_allclose(full.timestamps[:19], np.arange(2, 21) / 30.0)
         np.testing.assert_allclose(full.timestamps[19], 0.7 + 2 / 30.0)

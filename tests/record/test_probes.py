@@ -75,7 +75,7 @@ def test_a_positions_probe_reads_the_units_of_the_full_map() -> None:
     tree = record(reichardt(), bars, [probe, "ganglion:full"], n=3)
     group = tree["ganglion"].to_dataset()
     picked = group["ganglion_positions"]
-    assert picked.dims == ("trial", "cell_type", "time", "unit")
+    assert picked.dims == ("trial", "cell_type", "frame", "unit")
     assert list(zip(group["unit_y"].values, group["unit_x"].values, strict=True)) == list(units)
     for k, (y, x) in enumerate(units):
         expected = group["ganglion"].isel(y=y, x=x)

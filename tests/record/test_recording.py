@@ -21,18 +21,18 @@ def test_each_probed_layer_is_a_group_with_its_own_dimensions() -> None:
     assert isinstance(recording, xr.DataTree)
     assert sorted(recording.children) == ["bipolar", "ganglion", "readout"]
     ganglion, bipolar = recording["ganglion"], recording["bipolar"]
-    assert ganglion["ganglion_centre"].dims == ("trial", "cell_type", "time")
-    assert bipolar["bipolar"].dims == ("trial", "cell_type", "time", "y", "x")
-    assert recording["readout/readout"].dims == ("trial", "time", "class")
+    assert ganglion["ganglion_centre"].dims == ("trial", "cell_type", "frame")
+    assert bipolar["bipolar"].dims == ("trial", "cell_type", "frame", "y", "x")
+    assert recording["readout/readout"].dims == ("trial", "frame", "class")
     # each layer only has its own types and frames: no NaN padding across layers
     assert list(ganglion.cell_type.values) == ["detector"]
     assert list(bipolar.cell_type.values) == ["delayed"]
     assert list(bipolar.type_index.values) == [1] and list(bipolar.layer.values) == ["bipolar"]
     assert list(bipolar.sign.values) == [1] and not bipolar.lesioned.any()
-    assert list(bipolar.time.values) == list(range(2, 21))
+    assert list(bipolar.frame.values) == list(range(2, 21))
     assert not np.isnan(bipolar["bipolar"]).any()
-    np.testing.assert_allclose(bipolar.time_s.values, np.arange(2, 21) / 30.0)
-    assert bipolar.time_s.attrs["units"] == "s" and bipolar.time.attrs["units"] == "frame"
+    np.testing.assert_allclose(bipolar.time.values, np.arange(2, 21) / 30.0)
+    assert bipolar.time.dims == ("frame",) and bipolar.time.attrs["units"] == "s"
     assert (bipolar.sizes["y"], bipolar.sizes["x"]) == (15, 15)
     assert list(recording["readout"]["class"].values) == ["left", "right"]
     assert list(recording.trial.values) == [0, 1, 2, 3, 4]
@@ -42,7 +42,7 @@ def test_each_probed_layer_is_a_group_with_its_own_dimensions() -> None:
         assert ganglion[name].dims == ("trial",)  # every group has the stimulus parameters
     assert recording.direction_deg.attrs["units"] == "degrees"
     assert recording.speed.attrs["units"] == "pixels/frame"
-    for name in ("time", "time_s", "ganglion_centre", "cell_type"):
+    for name in ("frame", "time", "ganglion_centre", "cell_type"):
         assert {"long_name"} <= set(ganglion[name].attrs), name
     attrs = recording.attrs
     assert attrs["circuit"] == "reichardt" and attrs["spec_hash"] == circuit.spec_hash
@@ -63,8 +63,8 @@ def test_probes_of_one_layer_share_its_group() -> None:
     assert list(bipolar.cell_type.values) == ["fast", "delayed"]
     # the full map holds only what was asked: type 1 from frame 2 on
     assert np.isnan(bipolar["bipolar"].sel(cell_type="fast")).all()
-    assert np.isnan(bipolar["bipolar"].sel(time=[0, 1])).all()
-    assert not np.isnan(bipolar["bipolar"].sel(cell_type="delayed", time=slice(2, None))).any()
+    assert np.isnan(bipolar["bipolar"].sel(frame=[0, 1])).all()
+    assert not np.isnan(bipolar["bipolar"].sel(cell_type="delayed", frame=slice(2, None))).any()
     assert not np.isnan(bipolar["bipolar_mean"]).any()
 
 
@@ -125,7 +125,7 @@ def test_lesions_silence_types_and_leave_the_circuit_as_it_was() -> None:
         context = record(circuit, BARS, "bipolar:mean", n=2)
     assert (context["bipolar/bipolar_mean"].sel(cell_type="fast") == 0).all()
     intact = record(circuit, BARS, "bipolar:mean", n=2)
-    assert (intact["bipolar/bipolar_mean"] > 0).any("time").all()
+    assert (intact["bipolar/bipolar_mean"] > 0).any("frame").all()
 
 
 def test_full_maps_of_layers_of_different_sizes_each_have_their_own_y_x() -> None:

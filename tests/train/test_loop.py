@@ -26,13 +26,13 @@ def test_loss_falls_and_accuracy_beats_chance_and_constraints_hold(tmp_path: Pat
     history = json.loads((tmp_path / "run" / "history.json").read_text())
     assert trained.history == history and trained.path == tmp_path / "run"
     assert not trained.circuit.training and trained.circuit.spec == tiny_spec()
-    on_disk, _ = load_trained(tmp_path / "run")
+    on_disk = load_trained(tmp_path / "run")
     for name, tensor in on_disk.state_dict().items():  # the returned circuit is the trained one
         assert torch.equal(trained.circuit.state_dict()[name], tensor), name
     assert metrics["status"] == "completed" and metrics["steps"] == 300
     assert history[-1]["loss"] < history[0]["loss"] - 0.05
     assert metrics["validation_accuracy"] >= 0.7  # chance is 0.5 (64 validation stimuli)
-    circuit, _ = load_trained(tmp_path / "run")
+    circuit = load_trained(tmp_path / "run")
     constrained = circuit.constrained_parameters()
     assert constrained and all(bool((p >= 0).all()) for p in constrained)
     files = {p.name for p in (tmp_path / "run").iterdir()}

@@ -319,9 +319,11 @@ def test_a_tiny_circuit_trains_on_the_drift_task_and_evaluates_as_trained(tmp_pa
     from retinasim.task import task_generator
     from retinasim.training import load_trained
 
-    trained_circuit, spec = load_trained(run)
+    trained_circuit = load_trained(run)
+
+    spec = trained_circuit.spec
     stimuli = StimulusSet([Condition(task_generator(spec))], 12, spec.training.stimulus_seeds.test)
-    scan = lesion_scan(trained_circuit, spec, stimuli, layers=["ganglion"])
+    scan = lesion_scan(trained_circuit, stimuli, layers=["ganglion"])
     assert scan.attrs["intact_accuracy"] == pytest.approx(result["accuracy"])  # the same trials
     by_direction = scan.accuracy_by_fast_direction  # split by the scene's direction
     assert by_direction.shape == (8, 2) and np.isfinite(by_direction.values).all()
