@@ -24,7 +24,7 @@ import numpy as np
 
 IGNORED = re.compile(
     r"time|date|_s$|seconds|per_s|elapsed|host|created|started|finished|path|version|"
-    r"commit|git|dirty|python|platform|pid|out$|run_dir",
+    r"commit|git|dirty|python|platform|pid|out$|run_dir|command",
     re.IGNORECASE,
 )
 """Keys (JSON, checkpoint dictionaries, netCDF attributes) whose values may differ."""
