@@ -130,7 +130,7 @@ def _permutation_p_values(
     )
     strata = _strata(responses, dim, within)
 
-    def core(values: np.ndarray) -> tuple[np.ndarray, ...]:
+    def core(values: np.ndarray) -> tuple[np.ndarray, ...] | np.ndarray:
         columns = values.reshape(-1, values.shape[-1])
         p = _permutation_p(columns, labels, strata, directions, n_permutations, seed, indices)
         out = tuple(p[k].reshape(values.shape[:-1]) for k in indices)

@@ -11,21 +11,27 @@ the current frame). Layers whose cell module has no such weight are left out.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 import xarray as xr
 
 from retinasim.analysis.labels import labelled
+from retinasim.circuit.connections import Connection
+
+if TYPE_CHECKING:
+    from retinasim.circuit import Circuit
 
 
-def _names(circuit, layer: str) -> list[str]:
+def _names(circuit: Circuit, layer: str) -> list[str]:
     if layer in circuit.type_names:
         return list(circuit.type_names[layer])
     channels = circuit.plan.input_channels
     return ["input"] if channels == 1 else [f"input_{c}" for c in range(channels)]
 
 
-def spatial_kernels(circuit, *, signed: bool = False) -> dict[str, xr.DataArray]:
+def spatial_kernels(circuit: Circuit, *, signed: bool = False) -> dict[str, xr.DataArray]:
     """Spatial kernels of every connection, keyed ``"<source>-><target>"``.
 
     Returns
@@ -36,6 +42,7 @@ def spatial_kernels(circuit, *, signed: bool = False) -> dict[str, xr.DataArray]
     """
     kernels = {}
     for key, connection in circuit.connections.items():
+        assert isinstance(connection, Connection)
         plan = connection.plan
         inhibitory = (
             plan.source in circuit.type_names and circuit.plan.layer(plan.source).inhibitory
@@ -81,7 +88,7 @@ def spatial_kernels(circuit, *, signed: bool = False) -> dict[str, xr.DataArray]
     return kernels
 
 
-def temporal_kernels(circuit) -> dict[str, xr.DataArray]:
+def temporal_kernels(circuit: Circuit) -> dict[str, xr.DataArray]:
     """Temporal filters of every layer whose cell module has ``weight (n_types, taps)``.
 
     Returns
