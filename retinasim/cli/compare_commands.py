@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from retinasim.cli.settings import settings_options
+from retinasim.compare.settings import CompareSettings
 
+
+@settings_options(CompareSettings, exclude=("overrides", "alphas", "cluster_options", "reference"))
 def compare(
     circuits: Annotated[list[Path], typer.Argument(help="Circuit YAML files to compare.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Comparison folder.")],
-    seeds: Annotated[int, typer.Option(min=1, help="Seeds per circuit.")] = 3,
-    first_seed: Annotated[int, typer.Option(min=0, help="First seed.")] = 0,
     steps: Annotated[int | None, typer.Option(help="Training steps (quick runs).")] = None,
     set_: Annotated[
         list[str] | None,
@@ -21,28 +24,6 @@ def compare(
     ] = None,
     alpha: Annotated[
         list[float] | None, typer.Option(help="Test α (repeatable; 2 always included).")
-    ] = None,
-    n: Annotated[int, typer.Option(min=1, help="Held-out test stimuli per α.")] = 1000,
-    n_dissect: Annotated[int, typer.Option(min=1, help="Stimuli per lesion measurement.")] = 200,
-    threshold: Annotated[
-        float,
-        typer.Option(
-            help="Critical: a lesioned ganglion type's accuracy below this fraction of intact."
-        ),
-    ] = 0.95,
-    jobs: Annotated[
-        int | None, typer.Option(min=1, help="Processes (default: one per core).")
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="Run on the Dask scheduler at this address (tcp://HOST:8786)."),
-    ] = None,
-    scheduler_timeout: Annotated[
-        float, typer.Option(min=0.1, help="Seconds to wait for the --scheduler to answer.")
-    ] = 10.0,
-    cluster: Annotated[
-        str | None,
-        typer.Option(help="Start a Dask cluster on a batch system: slurm, pbs, sge or lsf."),
     ] = None,
     cluster_option: Annotated[
         list[str] | None,
@@ -62,6 +43,8 @@ def compare(
             "shipped model name of 'retinasim import-authors' (repeatable)."
         ),
     ] = None,
+    *,
+    settings: CompareSettings,
 ) -> None:
     """Train each circuit with SEEDS seeds (resumable), evaluate, dissect lightly, report.
 
@@ -73,33 +56,54 @@ def compare(
     """
     from retinasim.compare import compare as run_comparison
     from retinasim.compare import labels_for
-    from retinasim.compare.cluster import job_script
+    from retinasim.compare.cluster import ClusterError, job_script, parse_cluster_options
     from retinasim.compare.runs import terminate_on_sigterm
     from retinasim.spec import load_circuit
     from retinasim.training import apply_overrides
     from retinasim.training.overrides import parse_assignment
 
-    options = _engine_options(scheduler, cluster, cluster_option, print_job_script)
-    if print_job_script:
-        typer.echo(job_script(cluster or "", options).rstrip("\n"))
-        return
+    if print_job_script and settings.cluster is None:
+        raise ClusterError("--cluster-option and --print-job-script need --cluster KIND")
     overrides: dict[str, Any] = dict(parse_assignment(text) for text in set_ or [])
     if steps is not None:
         overrides["steps"] = steps
+    settings = CompareSettings.from_options(
+        {
+            **settings.model_dump(),
+            "overrides": overrides,
+            "alphas": tuple(alpha or CompareSettings().alphas),
+            "cluster_options": parse_cluster_options(cluster_option or []),
+            "reference": tuple(reference or ()),
+        }
+    )
+    if print_job_script:
+        typer.echo(job_script(settings.cluster or "", dict(settings.cluster_options)).rstrip())
+        return
     for file in circuits:  # every file and override checked before any training starts
         apply_overrides(load_circuit(file), overrides)
-    for name in reference or []:
+    for name in settings.reference:
         _check_reference(name)
     started = time.perf_counter()
     labels = labels_for(circuits)
-    references = list(dict.fromkeys(reference or []))
-    extra = f" and the reference {', '.join(references)}" if references else ""
-    typer.echo(f"comparing {', '.join(labels)} with {seeds} seed(s) each{extra} into {out}")
+    extra = f" and the reference {', '.join(settings.reference)}" if settings.reference else ""
+    typer.echo(
+        f"comparing {', '.join(labels)} with {settings.seeds} seed(s) each{extra} into {out}"
+    )
+    total = len(labels) * settings.seeds + len(settings.reference)
+    with terminate_on_sigterm():  # a killed comparison takes its workers with it
+        rows = run_comparison(circuits, out, settings, progress=_row_printer(total, started))
+    failed = [row for row in rows if row["status"] == "failed"]
+    typer.echo(f"wrote {out / 'comparison.md'} ({time.perf_counter() - started:.1f} s)")
+    if failed:
+        typer.echo(f"{len(failed)} run(s) failed; see {out / 'comparison.md'}", err=True)
+        raise typer.Exit(1)
 
+
+def _row_printer(total: int, started: float) -> Callable[[dict[str, Any]], None]:
+    """Prints one line per finished run: its place, the rate, and its key numbers."""
     finished = [0]
-    total = len(labels) * seeds + len(references)
 
-    def progress(row: dict[str, Any]) -> None:
+    def show(row: dict[str, Any]) -> None:
         finished[0] += 1
         rate = finished[0] / max((time.perf_counter() - started) / 60, 1e-9)
         head = (
@@ -115,30 +119,7 @@ def compare(
             f"{row['sufficient_ds_pair']}"
         )
 
-    with terminate_on_sigterm():  # a killed comparison takes its workers with it
-        rows = run_comparison(
-            circuits,
-            out,
-            seeds=seeds,
-            first_seed=first_seed,
-            overrides=overrides,
-            alphas=tuple(alpha or (1.0, 1.7, 2.0)),
-            n_eval=n,
-            n_dissect=n_dissect,
-            threshold=threshold,
-            jobs=jobs,
-            progress=progress,
-            scheduler=scheduler,
-            scheduler_timeout=scheduler_timeout,
-            cluster=cluster,
-            cluster_options=options,
-            reference=references,
-        )
-    failed = [row for row in rows if row["status"] == "failed"]
-    typer.echo(f"wrote {out / 'comparison.md'} ({time.perf_counter() - started:.1f} s)")
-    if failed:
-        typer.echo(f"{len(failed)} run(s) failed; see {out / 'comparison.md'}", err=True)
-        raise typer.Exit(1)
+    return show
 
 
 def _check_reference(name: str) -> None:
@@ -149,21 +130,6 @@ def _check_reference(name: str) -> None:
         reference_job(name, ".")
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--reference") from None
-
-
-def _engine_options(
-    scheduler: str | None, cluster: str | None, texts: list[str] | None, print_script: bool
-) -> dict[str, Any]:
-    """The checked ``--cluster-option``s; refuses contradictory engine options (exit 2)."""
-    from retinasim.compare.cluster import KINDS, ClusterError, parse_cluster_options
-
-    if scheduler is not None and cluster is not None:
-        raise ClusterError("--scheduler and --cluster exclude each other: give one")
-    if (texts or print_script) and cluster is None:
-        raise ClusterError("--cluster-option and --print-job-script need --cluster KIND")
-    if cluster is not None and cluster.lower() not in KINDS:
-        raise ClusterError(f"--cluster {cluster!r}: unknown kind (known: {', '.join(KINDS)})")
-    return parse_cluster_options(texts or [])
 
 
 def register(app: typer.Typer) -> None:

@@ -19,7 +19,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from retinasim.util.settings import Settings, option_name
+from retinasim.util.settings import Settings
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 SETTINGS = "settings"
@@ -40,7 +40,8 @@ def settings_options(
         signature = inspect.signature(command, eval_str=True)
         own = [p for p in signature.parameters.values() if p.name != SETTINGS]
         fields = {n: f for n, f in model.model_fields.items() if n not in exclude}
-        added = [_parameter(name, field, keep_unset) for name, field in fields.items()]
+        spelled = model.options()
+        added = [_parameter(n, f, spelled[n], keep_unset) for n, f in fields.items()]
 
         @functools.wraps(command)
         def wrapper(**given: Any) -> Any:
@@ -57,15 +58,15 @@ def settings_options(
     return decorate
 
 
-def _parameter(name: str, field: Any, keep_unset: bool) -> inspect.Parameter:
-    """The typer parameter of one settings field."""
+def _parameter(name: str, field: Any, option: str, keep_unset: bool) -> inspect.Parameter:
+    """The typer parameter of one settings field, spelled ``option`` on the command line."""
     annotation = field.annotation if not keep_unset else field.annotation | None
-    option = typer.Option(option_name(name), help=field.description or "")
+    option_info = typer.Option(option, help=field.description or "")
     return inspect.Parameter(
         name,
         inspect.Parameter.KEYWORD_ONLY,
         default=None if keep_unset else field.default,
-        annotation=Annotated[annotation, option],
+        annotation=Annotated[annotation, option_info],
     )
 
 
@@ -74,4 +75,3 @@ def merged(model: type[Settings], saved: Mapping[str, Any], given: Mapping[str, 
     another version, are dropped); errors name the options."""
     known = {key: value for key, value in saved.items() if key in model.model_fields}
     return model.from_options({**known, **given})
-

@@ -14,10 +14,14 @@ import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retinasim.errors import RetinasimError
 from retinasim.util.assignments import parse_assignment
+
+if TYPE_CHECKING:
+    from dask_jobqueue.core import JobQueueCluster
+    from distributed import Client
 
 CONNECT_TIMEOUT_S = 10
 """How long ``--scheduler`` waits for the scheduler before giving up."""
@@ -100,7 +104,9 @@ def _jobqueue_kwargs(options: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
-def make_cluster(kind: str, options: dict[str, Any], *, scheduler_host: str | None = None):
+def make_cluster(
+    kind: str, options: dict[str, Any], *, scheduler_host: str | None = None
+) -> JobQueueCluster:
     """A dask-jobqueue cluster of ``kind`` (``slurm``, ``pbs``, ``sge``, ``lsf``); no jobs yet.
 
     Building it submits nothing (``cluster.job_script()`` shows the batch script);
@@ -143,7 +149,7 @@ def job_script(kind: str, options: dict[str, Any]) -> str:
     return f"{shebang}\n{note}\n{rest}"
 
 
-def connect(address: str, timeout: float = CONNECT_TIMEOUT_S):
+def connect(address: str, timeout: float = CONNECT_TIMEOUT_S) -> Client:
     """A ``distributed.Client`` of the scheduler at ``address`` (``tcp://host:port``)."""
     from distributed import Client
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -199,7 +200,7 @@ def _float(value: Any) -> float:
         return float("nan")
 
 
-def write_dataset(dataset: xr.Dataset, path) -> None:
+def write_dataset(dataset: xr.Dataset, path: str | Path) -> None:
     """Write ``dataset`` to ``path`` (netCDF4 through h5netcdf), atomically."""
     with atomic_path(path) as temporary:
         dataset.to_netcdf(temporary, engine="h5netcdf")

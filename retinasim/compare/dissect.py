@@ -44,11 +44,16 @@ The full dissection of one run (``retinasim analyze RUN_DIR``) goes further.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from retinasim.dissect.lesions import CRITICAL_THRESHOLD
+
+if TYPE_CHECKING:
+    from retinasim.circuit import Circuit
+    from retinasim.engine import StimulusSet
+    from retinasim.spec import CircuitSpec
 
 DSI_THRESHOLD = 0.3
 """DSI from which a ganglion type counts as direction selective."""
@@ -137,9 +142,9 @@ def light_dissection(
 
 
 def _sufficient(
-    circuit,
-    spec,
-    stimuli,
+    circuit: Circuit,
+    spec: CircuitSpec,
+    stimuli: StimulusSet,
     order: list[int],
     baseline: float,
     threshold: float,
@@ -161,7 +166,7 @@ def _sufficient(
     return reached[0] if reached else None
 
 
-def _tuning(circuit, layer: str) -> dict[str, list[float]]:
+def _tuning(circuit: Circuit, layer: str) -> dict[str, list[float]]:
     """Per type of ``layer``: ``dsi``, ``vector_dsi``, ``vector_dsi_p_value`` and
     ``preferred_direction_deg`` of the single-unit bar protocol (NaN for a silent type)."""
     from retinasim.dissect.summary import direction_selectivity

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
+from matplotlib.projections.polar import PolarAxes
 
 from retinasim.compare import population
 from retinasim.figures.style import STYLE, new_figure
@@ -42,13 +44,13 @@ FILES = {
 
 def colours(ds: xr.Dataset) -> dict[str, str]:
     """Circuit → colour: tab10 in order, black for a reference model."""
-    cycle = matplotlib.colormaps["tab10"].colors
+    tab10 = matplotlib.colormaps["tab10"]  # 10 listed colours: tab10(k) is the k-th
     result, k = {}, 0
     for circuit, reference in zip(ds["circuit"].values, ds["reference"].values, strict=True):
         if reference:
             result[str(circuit)] = "black"
         else:
-            result[str(circuit)] = matplotlib.colors.to_hex(cycle[k % len(cycle)])
+            result[str(circuit)] = matplotlib.colors.to_hex(tab10(k % tab10.N))
             k += 1
     return result
 
@@ -114,6 +116,7 @@ def direction_polar(ds: xr.Dataset) -> Figure:
     with matplotlib.rc_context(STYLE):
         figure = Figure(figsize=(5.0, 5.6), layout="constrained")
         ax = figure.add_subplot(projection="polar")
+    assert isinstance(ax, PolarAxes)
     for circuit, reference in zip(ds["circuit"].values, ds["reference"].values, strict=True):
         one = ds.sel(circuit=circuit)
         critical = (one["critical"] & one["completed"]).values
@@ -125,7 +128,7 @@ def direction_polar(ds: xr.Dataset) -> Figure:
         marker, size = ("*", 90) if reference else ("o", 28)
         selective = dsi >= threshold
         label = f"{circuit} ({keep.sum()} critical types)"
-        style = {"s": size, "marker": marker, "alpha": 0.8}
+        style: dict[str, Any] = {"s": size, "marker": marker, "alpha": 0.8}
         ax.scatter(angle[selective], dsi[selective], color=colour, label=label, **style)
         ax.scatter(
             angle[~selective], dsi[~selective], facecolors="none", edgecolors=colour, **style

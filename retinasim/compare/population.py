@@ -19,11 +19,18 @@ return labelled xarray per ``circuit``. Only completed runs count (``completed``
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import xarray as xr
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
-def wilson_interval(k, n, z: float = 1.96):
+
+def wilson_interval(
+    k: ArrayLike, n: ArrayLike, z: float = 1.96
+) -> tuple[float, float] | tuple[np.ndarray, np.ndarray]:
     """Wilson score interval ``(low, high)`` of a proportion ``k / n`` (``z`` = 1.96: 95%).
 
     ``(p + z²/2n ± z √(p(1 − p)/n + z²/4n²)) / (1 + z²/n)`` with ``p = k / n`` (Wilson 1927);

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import numpy as np
@@ -36,6 +36,9 @@ from retinasim.compare import population
 from retinasim.compare.dissect import DSI_THRESHOLD
 from retinasim.compare.figures import SUMMARY
 from retinasim.dissect.lesions import CRITICAL_THRESHOLD
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 TYPE_COLUMNS = [
     "lesion_accuracy",
@@ -169,7 +172,7 @@ def _environment() -> jinja2.Environment:
 
 
 def _markdown(
-    table: pd.DataFrame, ok: pd.DataFrame, ds, settings: dict, figures: dict[str, str]
+    table: pd.DataFrame, ok: pd.DataFrame, ds: xr.Dataset, settings: dict, figures: dict[str, str]
 ) -> str:
     """The text of ``comparison.md`` (template ``templates/comparison.md.j2``)."""
     context: dict[str, Any] = {
@@ -195,7 +198,7 @@ def _markdown(
     return _environment().get_template(TEMPLATE).render(context)
 
 
-def _summary_table(ok: pd.DataFrame, ds) -> Table:
+def _summary_table(ok: pd.DataFrame, ds: xr.Dataset) -> Table:
     summary = summarise(ok)
     emergence = population.emergence(ds)
     pair = population.emergence(ds, "sufficient_ds_pair")
@@ -231,7 +234,7 @@ def _summary_table(ok: pd.DataFrame, ds) -> Table:
     return {"header": header, "rows": rows}
 
 
-def _rate(one) -> str:
+def _rate(one: xr.Dataset) -> str:
     """``k/n = rate [low, high]`` of one circuit of :func:`population.emergence`."""
     k, n = int(one["k"]), int(one["n"])
     if not n:
@@ -239,7 +242,7 @@ def _rate(one) -> str:
     return f"{k}/{n} = {float(one['rate']):.2f} [{float(one['low']):.2f}, {float(one['high']):.2f}]"
 
 
-def _critical_table(ds) -> Table:
+def _critical_table(ds: xr.Dataset) -> Table:
     counts = population.critical_counts(ds)
     values = [int(v) for v in counts["n_critical"].values]
     rows = [
@@ -249,7 +252,7 @@ def _critical_table(ds) -> Table:
     return {"header": ["circuit", *map(str, values)], "rows": rows}
 
 
-def _pairs_table(ds) -> Table:
+def _pairs_table(ds: xr.Dataset) -> Table:
     pairs = population.direction_pairs(ds)
     fraction = population.fraction_ds_critical(ds)
     rows = []
@@ -276,7 +279,7 @@ def _pairs_table(ds) -> Table:
     return {"header": header, "rows": rows}
 
 
-def _alpha_table(ds) -> Table:
+def _alpha_table(ds: xr.Dataset) -> Table:
     band = population.accuracy_band(ds)
     alphas = [float(a) for a in ds["alpha"].values]
     rows = []

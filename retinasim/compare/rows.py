@@ -7,17 +7,47 @@ per-ganglion-type arrays (:func:`per_type`), read from a saved light dissection
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from retinasim.compare.dissect import _opposite
 
+if TYPE_CHECKING:
+    import xarray as xr
+
 REDUNDANT_COST = 0.01
 """A ganglion type is *redundant* when its lesion costs less than this accuracy (1 point)."""
 
 
-def summary_row(job, metrics: dict, evaluation, dissection: dict) -> dict[str, Any]:
+class JobSettings(Protocol):
+    """What a row reads of a job's settings."""
+
+    @property
+    def alphas(self) -> Sequence[float]: ...
+
+
+class Job(Protocol):
+    """What a row reads of its :class:`~retinasim.compare.runs.RunJob` (which imports this
+    module)."""
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def seed(self) -> int: ...
+
+    @property
+    def reference(self) -> str | None: ...
+
+    @property
+    def settings(self) -> JobSettings: ...
+
+
+def summary_row(
+    job: Job, metrics: dict, evaluation: xr.Dataset, dissection: dict
+) -> dict[str, Any]:
     """The run's summary row: scalars (the CSV's columns) and, under ``cell_types``, its
     per-ganglion-type arrays (:func:`per_type`)."""
     row: dict[str, Any] = {
@@ -29,10 +59,10 @@ def summary_row(job, metrics: dict, evaluation, dissection: dict) -> dict[str, A
         "training_time_s": metrics.get("train_time_s"),
         "validation_accuracy": metrics.get("validation_accuracy"),
     }
-    for alpha in job.alphas:
+    for alpha in job.settings.alphas:
         value = evaluation["accuracy"].sel(alpha=alpha).item()
         row[f"accuracy_alpha_{alpha:g}"] = float(value)
-    by_bin = evaluation["accuracy_by_s_bin"].sel(alpha=max(job.alphas)).values
+    by_bin = evaluation["accuracy_by_s_bin"].sel(alpha=max(job.settings.alphas)).values
     for i, value in enumerate(by_bin):
         row[f"accuracy_s_decile_{i + 1}"] = float(value)
     names = dissection["type_names"]

@@ -17,18 +17,23 @@ import os
 import signal
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from multiprocessing import active_children, get_context
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from retinasim.compare.rows import summary_row
+from retinasim.compare.settings import RunSettings
 from retinasim.util.cpu import usable_cores
 from retinasim.util.files import atomic_write_text
 from retinasim.util.fingerprint import source_hash
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 DISSECTION = "dissection.json"
 TERMINATE_GRACE_S = 10.0
@@ -49,11 +54,7 @@ class RunJob:
     label: str
     seed: int
     out: str
-    overrides: dict[str, Any] = field(default_factory=dict)
-    alphas: tuple[float, ...] = (1.0, 1.7, 2.0)
-    n_eval: int = 1000
-    n_dissect: int = 200
-    threshold: float = 0.95
+    settings: RunSettings = field(default_factory=RunSettings)
     threads: int = 1
     reference: str | None = None
     """A shipped authors' model (:data:`REFERENCES` or a name of
@@ -77,7 +78,14 @@ def reference_dir(out: str | Path, reference: str) -> Path:
     return Path(out) / "reference" / reference
 
 
-def reference_job(reference: str, out: str | Path, *, seed: int = 0, **settings: Any) -> RunJob:
+def reference_job(
+    reference: str,
+    out: str | Path,
+    *,
+    seed: int = 0,
+    settings: RunSettings | None = None,
+    threads: int = 1,
+) -> RunJob:
     """The job that imports, evaluates and dissects a reference model: its row's circuit is
     ``"<reference> (reference)"`` and its ``seed`` a placeholder (no training happened)."""
     from retinasim.authors import MODELS
@@ -91,8 +99,9 @@ def reference_job(reference: str, out: str | Path, *, seed: int = 0, **settings:
         label=f"{reference} (reference)",
         seed=seed,
         out=str(out),
+        settings=settings or RunSettings(),
+        threads=threads,
         reference=reference,
-        **settings,
     )
 
 
@@ -123,13 +132,14 @@ def _run(job: RunJob) -> dict[str, Any]:
     if trained_now and job.reference is not None:
         metrics = _import_reference(job, folder)
     elif trained_now:
-        spec = apply_overrides(load_circuit(job.circuit_file), {**job.overrides, "seed": job.seed})
+        overrides = {**job.settings.overrides, "seed": job.seed}
+        spec = apply_overrides(load_circuit(job.circuit_file), overrides)
         folder.parent.mkdir(parents=True, exist_ok=True)
         _log_attempt(folder)
         metrics = train(spec, folder, resume=True).metrics
     evaluation = _evaluation(job, folder, fresh=trained_now)
     if evaluation is None:
-        evaluation = evaluate_run(folder, alphas=job.alphas, n=job.n_eval)
+        evaluation = evaluate_run(folder, alphas=job.settings.alphas, n=job.settings.n_eval)
     dissection = _dissection(job, folder, fresh=trained_now)
     return summary_row(job, metrics, evaluation, dissection)
 
@@ -141,7 +151,8 @@ def _import_reference(job: RunJob, folder: Path) -> dict[str, Any]:
     from retinasim.authors import import_authors
 
     folder.parent.mkdir(parents=True, exist_ok=True)
-    model = REFERENCES.get(job.reference or "", job.reference)
+    assert job.reference is not None  # (a reference job)
+    model = REFERENCES.get(job.reference, job.reference)
     import_authors(model, folder, overwrite=folder.exists(), rendering="authors")
     return _read_json(folder / "metrics.json")
 
@@ -172,7 +183,7 @@ def _log_attempt(folder: Path) -> None:
         log.write(json.dumps({**entry, "checkpoint_step": step}) + "\n")
 
 
-def _evaluation(job: RunJob, folder: Path, *, fresh: bool):
+def _evaluation(job: RunJob, folder: Path, *, fresh: bool) -> xr.Dataset | None:
     """The saved evaluation when it was made with the job's settings (else ``None``)."""
     path = folder / "evaluation.nc"
     if fresh or not path.exists():
@@ -180,9 +191,9 @@ def _evaluation(job: RunJob, folder: Path, *, fresh: bool):
     import xarray as xr
 
     with xr.open_dataset(path, engine="h5netcdf") as saved:
-        same = int(saved.attrs.get("n_trials", -1)) == job.n_eval and [
+        same = int(saved.attrs.get("n_trials", -1)) == job.settings.n_eval and [
             float(a) for a in saved["alpha"].values
-        ] == [float(a) for a in job.alphas]
+        ] == [float(a) for a in job.settings.alphas]
         return saved.load() if same else None
 
 
@@ -196,17 +207,23 @@ def _dissection(job: RunJob, folder: Path, *, fresh: bool) -> dict[str, Any]:
     code (else a new one, saved)."""
     from retinasim.compare.dissect import light_dissection
 
-    settings = {"n": job.n_dissect, "threshold": job.threshold, "code": dissection_code()}
+    n, threshold = job.settings.n_dissect, job.settings.threshold
+    settings = {"n": n, "threshold": threshold, "code": dissection_code()}
     saved = _read_json(folder / DISSECTION)
     if not fresh and saved.get("settings") == settings:
         return saved
-    dissection = light_dissection(folder, n=job.n_dissect, threshold=job.threshold)
+    dissection = light_dissection(folder, n=n, threshold=threshold)
     dissection["settings"] = settings
     _write_json(folder / DISSECTION, dissection)
     return dissection
 
 
-def run_all(jobs: list[RunJob], *, workers: int, progress=None) -> list[dict[str, Any]]:
+def run_all(
+    jobs: list[RunJob],
+    *,
+    workers: int,
+    progress: Callable[[dict[str, Any]], object] | None = None,
+) -> list[dict[str, Any]]:
     """Process ``jobs`` with ``workers`` processes (1: in this process); rows in job order."""
     if workers <= 1 or len(jobs) <= 1:
         rows = []
@@ -265,7 +282,7 @@ def terminate_on_sigterm() -> Iterator[None]:
         yield
         return
 
-    def handler(signum, frame):
+    def handler(signum: int, frame: FrameType | None) -> NoReturn:
         raise SystemExit(128 + signum)
 
     previous = signal.signal(signal.SIGTERM, handler)

@@ -27,14 +27,16 @@ def option_name(field: str) -> str:
     return "--" + field.replace("_", "-")
 
 
-def describe(error: ValidationError, *, options: bool = False) -> str:
-    """One line per problem of ``error``: ``name: message (got value)``; ``options`` spells
-    the names as command-line options."""
+def describe(error: ValidationError, *, options: Mapping[str, str] | None = None) -> str:
+    """One line per problem of ``error``: ``name: message (got value)``; ``options`` maps the
+    fields to their command-line options (``n_stimuli`` → ``--n-stimuli``)."""
     lines = []
     for problem in error.errors():
         location = ".".join(str(part) for part in problem["loc"])
-        name = option_name(location) if options and location else location
-        got = f" (got {problem['input']!r})" if problem["type"] != "missing" else ""
+        field = str(problem["loc"][0]) if problem["loc"] else ""
+        name = options.get(field, option_name(field)) if options is not None and field else location
+        whole = not problem["loc"]  # a rule between fields: its message says it all
+        got = "" if whole or problem["type"] == "missing" else f" (got {problem['input']!r})"
         message = problem["msg"].removeprefix("Value error, ")
         lines.append(f"{name}: {message}{got}" if name else f"{message}{got}")
     return "\n".join(lines)
@@ -54,7 +56,18 @@ class Settings(BaseModel):
         try:
             super().__init__(**values)
         except ValidationError as error:
-            raise self.error_type(describe(error, options=_AS_OPTIONS.get())) from None
+            options = self.options() if _AS_OPTIONS.get() else None
+            raise self.error_type(describe(error, options=options)) from None
+
+    @classmethod
+    def options(cls) -> dict[str, str]:
+        """Field → its command-line option: ``--field-name``, or the field's ``option``
+        (``json_schema_extra={"option": "--n"}``)."""
+        spelled = {}
+        for name, field in cls.model_fields.items():
+            extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+            spelled[name] = str(extra.get("option", option_name(name)))
+        return spelled
 
     @classmethod
     def from_options(cls, values: Mapping[str, Any]) -> Settings:

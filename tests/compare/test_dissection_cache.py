@@ -10,6 +10,7 @@ import pytest
 
 import retinasim.compare.dissect
 from retinasim.compare import runs
+from retinasim.compare.settings import RunSettings
 from retinasim.util.fingerprint import source_hash
 
 
@@ -23,14 +24,17 @@ def test_a_changed_setting_or_code_redoes_the_dissection_and_nothing_else(
         return {"baseline_accuracy": 1.0}
 
     monkeypatch.setattr(retinasim.compare.dissect, "light_dissection", light_dissection)
-    job = runs.RunJob(circuit_file="c.yaml", label="c", seed=0, out=str(tmp_path), n_dissect=8)
+    settings = RunSettings(n_dissect=8)
+    job = runs.RunJob(
+        circuit_file="c.yaml", label="c", seed=0, out=str(tmp_path), settings=settings
+    )
     folder = tmp_path / "run"
     folder.mkdir()
     for _ in range(2):
         saved = runs._dissection(job, folder, fresh=False)
     assert made == [(8, 0.95)]  # the second call reused the saved one
     assert saved["settings"] == {"n": 8, "threshold": 0.95, "code": runs.dissection_code()}
-    other = replace(job, threshold=0.9)
+    other = replace(job, settings=RunSettings(n_dissect=8, threshold=0.9))
     runs._dissection(other, folder, fresh=False)
     runs._dissection(other, folder, fresh=False)
     assert made == [(8, 0.95), (8, 0.9)]

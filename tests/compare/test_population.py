@@ -27,7 +27,7 @@ CIRCUITS = ["murray2021", "murray2021_no_residual"]
 def comparison(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """2 tiny circuits × 2 seeds (2 training steps) and the authors' model, 8 stimuli per
     measurement, in this process on 1 thread."""
-    import retinasim.compare as compare_module
+    from retinasim.compare import CompareSettings, pipeline
 
     tmp = tmp_path_factory.mktemp("population")
     files = []
@@ -38,16 +38,15 @@ def comparison(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     out = tmp / "cmp"
     started = time.perf_counter()
     with pytest.MonkeyPatch.context() as patch:  # one process, one torch thread
-        patch.setattr(compare_module, "plan_workers", lambda n, jobs=None: (1, 1))
-        rows = compare_module.compare(
-            files,
-            out,
+        patch.setattr(pipeline, "plan_workers", lambda n, jobs=None: (1, 1))
+        settings = CompareSettings(
             seeds=2,
             n_eval=8,
             n_dissect=8,
             overrides={"learning_rate": 0.01},
-            reference=["authors"],
+            reference=("authors",),
         )
+        rows = pipeline.compare(files, out, settings)
     yield {"rows": rows, "out": out, "seconds": time.perf_counter() - started}
 
 

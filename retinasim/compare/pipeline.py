@@ -1,0 +1,121 @@
+"""The comparison as one call: :func:`compare` (``retinasim compare``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from retinasim.compare.runs import RunJob, plan_workers, reference_job, run_all
+from retinasim.compare.settings import CompareSettings
+
+
+def labels_for(files: Sequence[str | Path]) -> list[str]:
+    """A unique label per circuit file: its stem (``name_2`` etc. when stems repeat)."""
+    labels: list[str] = []
+    for file in files:
+        stem = Path(file).stem
+        label, k = stem, 2
+        while label in labels:
+            label, k = f"{stem}_{k}", k + 1
+        labels.append(label)
+    return labels
+
+
+def compare(
+    files: Sequence[str | Path],
+    out: str | Path,
+    settings: CompareSettings | None = None,
+    *,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Train every circuit with ``settings.seeds`` seeds, evaluate, dissect, write the report.
+
+    Parameters
+    ----------
+    files
+        Circuit YAML files.
+    out
+        Output folder: ``runs/<circuit>/seed<k>/``, ``reference/<name>/``,
+        ``comparison.{csv,nc,md,png}``, ``comparison_types.csv`` and the figures
+        ``comparison_*.png`` (``docs/compare.md``).
+    settings
+        :class:`~retinasim.compare.settings.CompareSettings` (default: its defaults): seeds
+        ``first_seed … first_seed + seeds − 1`` of every circuit; the training ``overrides``
+        of every run; test accuracy at ``alphas`` (2 always included) on ``n_eval`` held-out
+        stimuli; ``n_dissect`` stimuli per lesion measurement and the critical ``threshold``
+        (:func:`retinasim.dissect.lesions.critical_mask`); ``jobs`` local processes (default:
+        one per core, at most one per run); a Dask ``scheduler`` address (each run one task;
+        start workers with ``--nthreads 1``) answering within ``scheduler_timeout`` seconds,
+        or a dask-jobqueue ``cluster`` (``slurm``, ``pbs``, ``sge``, ``lsf``) with
+        ``cluster_options`` (``docs/cluster.md``); ``reference`` models added as one more
+        circuit ``"<name> (reference)"`` each (``"authors"``, the authors' ``model.pt``, or a
+        name of :data:`retinasim.authors.MODELS`), imported with the authors' rendering of the
+        dots into ``OUT/reference/<name>/``, then evaluated and dissected like every run.
+    progress
+        Called with each run's summary row as it finishes.
+
+    Returns
+    -------
+    list of dict
+        One row per run (then per reference), as in ``comparison.csv``, each with its
+        per-ganglion-type arrays under ``cell_types``
+        (:func:`retinasim.compare.rows.per_type`; ``comparison_types.csv``).
+    """
+    from retinasim.compare.report import write_report
+
+    settings = settings or CompareSettings()
+    labels = labels_for(files)
+    seeds = range(settings.first_seed, settings.first_seed + settings.seeds)
+    n_jobs = len(files) * len(seeds) + len(settings.reference)
+    workers, threads = plan_workers(n_jobs, settings.jobs)
+    if settings.distributed:  # paths as every worker sees them on the shared file system
+        workers, threads = 0, 1
+        files, out = [Path(f).resolve() for f in files], Path(out).resolve()
+    run = settings.run
+    job_list = [
+        RunJob(str(file), label, seed, str(out), settings=run, threads=threads)
+        # seed-major: a sweep stopped early has the same seeds of every circuit
+        for seed in seeds
+        for file, label in zip(files, labels, strict=True)
+    ]
+    job_list += [
+        reference_job(name, out, seed=settings.first_seed, settings=run, threads=threads)
+        for name in settings.reference
+    ]
+    if settings.distributed:
+        from retinasim.compare.cluster import dask_client, run_on_dask
+
+        with dask_client(
+            scheduler=settings.scheduler,
+            timeout=settings.scheduler_timeout,
+            cluster=settings.cluster,
+            options=dict(settings.cluster_options),
+            n_runs=n_jobs,
+        ) as client:
+            rows = run_on_dask(job_list, client, progress=progress)
+    else:
+        rows = run_all(job_list, workers=workers, progress=progress)
+    order = {label: i for i, label in enumerate(dict.fromkeys(job.label for job in job_list))}
+    rows.sort(key=lambda row: (order.get(row["circuit"], len(order)), row["seed"]))
+    write_report(rows, out, settings=_report_settings(files, settings, workers, threads))
+    return rows
+
+
+def _report_settings(
+    files: Sequence[str | Path], settings: CompareSettings, workers: int, threads: int
+) -> dict[str, Any]:
+    """The settings table of the report: what was compared, and how it ran."""
+    shown: dict[str, Any] = {
+        "circuits": " ".join(str(f) for f in files),
+        "seeds": f"{settings.first_seed}..{settings.first_seed + settings.seeds - 1}",
+        **settings.run.to_dict(),
+        "reference": " ".join(settings.reference) or "none",
+        "threads_per_process": threads,
+    }
+    if settings.distributed:
+        where = settings.scheduler or settings.cluster
+        shown["engine"] = f"dask scheduler {where}" if settings.scheduler else f"dask {where}"
+    else:
+        shown["processes"] = workers
+    return shown

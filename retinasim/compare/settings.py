@@ -1,0 +1,109 @@
+"""The settings of a comparison, declared once: :func:`retinasim.compare.compare` takes them,
+every run's :class:`~retinasim.compare.runs.RunJob` carries its part (:class:`RunSettings`),
+the report lists them, and ``retinasim compare`` derives its options from the fields."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from retinasim.dissect.config import CRITICAL_THRESHOLD
+from retinasim.util.settings import Settings
+
+MAX_SEED = 2**63 - 1
+"""Seeds are 63-bit (``retinasim.training.data.derived_seed``)."""
+CLUSTER_KINDS = ("slurm", "pbs", "sge", "lsf")
+"""Batch systems of ``--cluster`` (dask-jobqueue)."""
+
+
+class RunSettings(Settings):
+    """What every run of a comparison goes through once trained."""
+
+    overrides: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Training overrides for every run (`retinasim train --set` keys).",
+    )
+    alphas: tuple[float, ...] = Field(
+        (1.0, 1.7, 2.0), description="Test alpha (repeatable; 2 always included)."
+    )
+    n_eval: int = Field(
+        1000,
+        ge=1,
+        le=1_000_000,
+        description="Held-out test stimuli per alpha.",
+        json_schema_extra={"option": "--n"},
+    )
+    n_dissect: int = Field(200, ge=1, le=1_000_000, description="Stimuli per lesion measurement.")
+    threshold: float = Field(
+        CRITICAL_THRESHOLD,
+        gt=0,
+        le=1,
+        description="Critical: a lesioned ganglion type's accuracy below this fraction of intact.",
+    )
+
+    @field_validator("alphas")
+    @classmethod
+    def _with_two(cls, alphas: tuple[float, ...]) -> tuple[float, ...]:
+        """Sorted, unique, finite and positive, with 2 (the lesion alpha) always in."""
+        if not all(math.isfinite(a) and 0 < a <= 100 for a in alphas):
+            raise ValueError(f"every alpha must be in (0, 100], got {list(alphas)}")
+        return tuple(sorted({float(a) for a in (*alphas, 2.0)}))
+
+
+class CompareSettings(RunSettings):
+    """A whole comparison: which seeds, where the runs go, and the runs' settings."""
+
+    seeds: int = Field(3, ge=1, le=10_000, description="Seeds per circuit.")
+    first_seed: int = Field(0, ge=0, le=MAX_SEED, description="First seed.")
+    jobs: int | None = Field(None, ge=1, le=1024, description="Processes (default: one per core).")
+    scheduler: str | None = Field(
+        None, description="Run on the Dask scheduler at this address (tcp://HOST:8786)."
+    )
+    scheduler_timeout: float = Field(
+        10.0,
+        ge=0.1,
+        le=86_400,
+        description="Seconds to wait for the --scheduler to answer.",
+    )
+    cluster: str | None = Field(
+        None, description="Start a Dask cluster on a batch system: slurm, pbs, sge or lsf."
+    )
+    cluster_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="--cluster settings (retinasim.compare.cluster.parse_cluster_options).",
+    )
+    reference: tuple[str, ...] = Field(
+        (), description="Reference models added as one more circuit each (one seed)."
+    )
+
+    @field_validator("cluster")
+    @classmethod
+    def _kind(cls, cluster: str | None) -> str | None:
+        if cluster is not None and cluster.lower() not in CLUSTER_KINDS:
+            raise ValueError(f"unknown kind {cluster!r} (known: {', '.join(CLUSTER_KINDS)})")
+        return None if cluster is None else cluster.lower()
+
+    @model_validator(mode="after")
+    def _one_engine(self) -> CompareSettings:
+        if self.scheduler is not None and self.cluster is not None:
+            raise ValueError("--scheduler and --cluster exclude each other: give one")
+        if self.cluster_options and self.cluster is None:
+            raise ValueError("--cluster-option and --print-job-script need --cluster KIND")
+        return self
+
+    @field_validator("reference")
+    @classmethod
+    def _unique(cls, reference: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(reference))
+
+    @property
+    def run(self) -> RunSettings:
+        """The part every run carries."""
+        return RunSettings(**{name: getattr(self, name) for name in RunSettings.model_fields})
+
+    @property
+    def distributed(self) -> bool:
+        """Whether the runs go to Dask (a scheduler or a batch-system cluster)."""
+        return self.scheduler is not None or self.cluster is not None
