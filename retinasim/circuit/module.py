@@ -386,6 +386,13 @@ class Circuit(LesionControl, nn.Module):
                 f"{weight.dtype} on {weight.device}; convert one of them with .to()"
             )
 
+    def connection(self, key: str) -> Connection:
+        """The connection ``"<source>-><target>"`` (its ``weight``: ``(target types, source
+        types, kh, kw)``); ``KeyError`` if there is none."""
+        module = self.connections[key]
+        assert isinstance(module, Connection)
+        return module
+
     # -- constraints and initialisation --------------------------------------------------
 
     def constrained_parameters(self) -> list[nn.Parameter]:

@@ -97,9 +97,9 @@ def plugins() -> None:
     table = Table(title="stimuli (a task has labels: training: {stimulus: {kind: ...}})")
     for column in ("stimulus", "task labels", "package", "version", "plugin", "description"):
         table.add_column(column)
-    for name, entry in stimuli().items():
-        labels = ", ".join(entry.classes) if entry.is_task else "-"
-        table.add_row(name, labels, entry.package, entry.version, entry.plugin, entry.description)
+    for name, kind in stimuli().items():
+        labels = ", ".join(kind.classes) if kind.is_task else "-"
+        table.add_row(name, labels, kind.package, kind.version, kind.plugin, kind.description)
     console.print(table)
     for problem in plugin_problems():
         print(f"warning: {problem}", file=sys.stderr)
@@ -207,6 +207,7 @@ def _forward_pass(circuit: Any, spec: Any, n: int, device: str, console: Console
         table.add_row(name, f"{float(per_type.mean()):.4g}", f"{silent} of {len(per_type)}")
     console.print(table)
     decisions = output.logits[:, -1].argmax(dim=1).cpu()
+    assert batch.labels is not None  # a task's stimuli carry labels
     correct = int((decisions == batch.labels.cpu()).sum())
     console.print(f"decisions on the last frame: {correct}/{n} correct (untrained: chance)")
 

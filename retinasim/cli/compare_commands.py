@@ -67,7 +67,7 @@ def compare(
     overrides: dict[str, Any] = dict(parse_assignment(text) for text in set_ or [])
     if steps is not None:
         overrides["steps"] = steps
-    settings = CompareSettings.from_options(
+    settings = CompareSettings.from_options(  # type: ignore[assignment]  # (same class)
         {
             **settings.model_dump(),
             "overrides": overrides,

@@ -211,9 +211,8 @@ def tuning_command(
     recording = record(circuit, generator, probes, n=generator.n_conditions)
     per_layer = []
     for layer in circuit.layer_names:
-        result = direction_tuning(
-            recording[layer][f"{layer}_centre"], n_permutations=n_permutations, seed=seed
-        )
+        centre = recording[layer].to_dataset()[f"{layer}_centre"]
+        result = direction_tuning(centre, n_permutations=n_permutations, seed=seed)
         per_layer.append(result)
         figure = plot_polar_tuning(result)
         figure.suptitle(f"{layer}: direction tuning", y=1.04)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,6 +20,9 @@ from retinasim.util.assignments import parse_assignment
 from retinasim.util.text import did_you_mean
 
 _OPTIONS = ("out", "seed", "index", "count", "strip_frames", "zoom", "list")
+
+if TYPE_CHECKING:
+    from retinasim.plugins import StimulusParams
 
 
 def _option_name(name: str) -> str:
@@ -92,7 +95,7 @@ def _integer(option: str, text: str) -> int:
         raise StimulusError(f"--{option} must be an integer, got {text!r}") from None
 
 
-def _as_field_value(generator_class: type, name: str, value: Any) -> Any:
+def _as_field_value(generator_class: type[StimulusParams], name: str, value: Any) -> Any:
     """Wrap a single value into a 1-tuple for list-valued parameters (``--speeds 2``)."""
     annotation = str(generator_class.model_fields[name].annotation)
     if annotation.startswith("tuple") and "..." in annotation and not isinstance(value, list):
@@ -100,7 +103,7 @@ def _as_field_value(generator_class: type, name: str, value: Any) -> Any:
     return value
 
 
-def _describe(generator_class: type) -> str:
+def _describe(generator_class: type[StimulusParams]) -> str:
     lines = [f"{generator_class.kind}: {(generator_class.__doc__ or '').strip().splitlines()[0]}"]
     for name, field in generator_class.model_fields.items():
         lines.append(f"  --{name.replace('_', '-')} (default {field.default!r})")

@@ -43,27 +43,26 @@ def _target(circuit, layer: str, cell_type: int | str, all_frames: bool):
             raise DissectionError(f"decoder output {cell_type!r} unknown; classes: {classes}")
         index = classes.index(cell_type) if isinstance(cell_type, str) else cell_type
 
-        def objective(video: torch.Tensor) -> torch.Tensor:
+        def decision(video: torch.Tensor) -> torch.Tensor:
             return decision_logits(circuit(video), spec)[0, index].view(1, 1)
 
-        return objective, f"decoder output {classes[index]}"
+        return decision, f"decoder output {classes[index]}"
     if layer not in circuit.type_names:
         raise DissectionError(f"unknown layer {layer!r}; known: {list(circuit.type_names)}")
     names = circuit.type_names[layer]
-    if isinstance(cell_type, str):
-        if cell_type not in names:
-            raise DissectionError(f"unknown cell type {cell_type!r} of {layer!r}; known: {names}")
-        cell_type = names.index(cell_type)
-    if not 0 <= cell_type < len(names):
-        raise DissectionError(f"cell type index {cell_type} out of range for {layer!r}")
+    if isinstance(cell_type, str) and cell_type not in names:
+        raise DissectionError(f"unknown cell type {cell_type!r} of {layer!r}; known: {names}")
+    k = names.index(cell_type) if isinstance(cell_type, str) else cell_type
+    if not 0 <= k < len(names):
+        raise DissectionError(f"cell type index {k} out of range for {layer!r}")
 
     def objective(video: torch.Tensor) -> torch.Tensor:
         """The type's map ``(y, x)``: last frame, or summed over frames."""
-        trace = circuit.run(video, layers=[layer]).activity[layer][0, cell_type]
+        trace = circuit.run(video, layers=[layer]).activity[layer][0, k]
         return trace.sum(0) if all_frames else trace[-1]
 
     when = "summed over frames" if all_frames else "on the last frame"
-    return objective, f"{names[cell_type]}, {when}"
+    return objective, f"{names[k]}, {when}"
 
 
 def maximise_activation(
@@ -141,6 +140,7 @@ def maximise_activation(
                 best = (distance, p, position, float(response[position]))
             if distance == 0:
                 break
+        assert best is not None  # restarts >= 0: at least one start
         _, p, position, initial = best
         p.requires_grad_(True)
         optimiser = torch.optim.Adam([p], lr=learning_rate, weight_decay=weight_decay)

@@ -467,7 +467,9 @@ def unit_activity(
     n = None if isinstance(stimuli, StimulusBatch) else stimuli.n_conditions
     frames = stimuli.frames
     tree = record(circuit, stimuli, probes, n=n, batch_size=max(1, frame_budget // frames))
-    return {layer: tree[layer][f"{layer}_positions"].values.astype(np.float64) for layer in units}
+    return {
+        layer: np.asarray(tree[layer][f"{layer}_positions"], dtype=np.float64) for layer in units
+    }
 
 
 def _sweep(setup: Setup, centre_sites: list[Site], sweep: str) -> np.ndarray:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import xarray as xr
 
@@ -50,7 +51,8 @@ class Analysis:
         self._progress: Progress = progress or silent
         from retinasim.task import task_generator
 
-        self.s_values = config.s_values(tuple(task_generator(self.spec).s_range))
+        task: Any = task_generator(self.spec)  # a task tested by alpha has s_range
+        self.s_values = config.s_values(tuple(task.s_range))
 
     # -- storage ---------------------------------------------------------------------------
     def save(self, name: str, data: xr.Dataset | xr.DataArray) -> None:

@@ -376,8 +376,8 @@ def initial_kernel_correlation(circuit, spec, layer: str | None = None) -> xr.Da
     if key not in circuit.connections:
         raise DissectionError(f"no connection {key!r} in circuit {spec.name!r}")
     fresh = compile_circuit(spec, seed=spec.training.seed)
-    trained = circuit.connections[key].weight.detach().double().cpu().numpy()
-    initial = fresh.connections[key].weight.detach().double().numpy()
+    trained = circuit.connection(key).weight.detach().double().cpu().numpy()
+    initial = fresh.connection(key).weight.detach().double().numpy()
     correlation = _row_correlation(trained, initial)
     names = np.array(circuit.type_names[layer], dtype=object)
     return labelled(

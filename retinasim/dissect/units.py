@@ -60,7 +60,7 @@ def bipolar_amacrine_units(circuit, amplitude: xr.DataArray) -> xr.Dataset | Non
         return None
     source, target = layers
     kernel = spatial_kernels(circuit)[f"{source}->{target}"]
-    weight = np.abs(kernel).sum(("ky", "kx")).transpose("source_type", "target_type")
+    weight = abs(kernel).sum(("ky", "kx")).transpose("source_type", "target_type")
     sources = [str(name) for name in weight["source_type"].values]
     targets = [str(name) for name in weight["target_type"].values]
     own = amplitude.sel(cell_type=sources)

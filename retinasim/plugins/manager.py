@@ -71,7 +71,7 @@ class RegisteredStimulus:
         """Whether the kind is a task (its stimuli carry labels)."""
         return bool(self.classes)
 
-    def generator_class(self) -> type:
+    def generator_class(self) -> type[Any]:
         """The generator class that renders this kind (imports it, and torch).
 
         Raises :class:`~retinasim.errors.StimulusError` naming the plugin when it cannot.
@@ -351,7 +351,7 @@ def unknown_kind_message(kind: object, known: list[str]) -> str:
     return f"unknown stimulus kind {kind!r}{hint} (known: {', '.join(known)}){note}"
 
 
-def generator_class(kind: str) -> type:
+def generator_class(kind: str) -> type[Any]:  # a StimulusGenerator (stimuli, a layer up)
     """The generator class registered as ``kind``; StimulusError (with a suggestion) otherwise."""
     registered = stimuli()
     if kind not in registered:

@@ -136,7 +136,7 @@ class StimulusParams(BaseModel):
         return text.strip().splitlines()[0] if text.strip() else ""
 
     @classmethod
-    def generator_class(cls) -> type:
+    def generator_class(cls) -> type[Any]:
         """The generator class that renders this kind (imports it, and so torch).
 
         Returns ``cls`` itself when it is already a generator (has ``generate``); else the
