@@ -35,7 +35,7 @@ def _check_run_dir(run_dir: Path, command: str) -> None:
 
 def _analyze(run_dir: Path, config, steps: tuple[str, ...]) -> Path:
     from retinasim.cli.progress import phase_progress
-    from retinasim.dissect.pipeline import Analysis
+    from retinasim.dissect.pipeline import Dissection
     from retinasim.figures import make_figures
     from retinasim.report import build_report
     from retinasim.run_folder import check_run_files
@@ -43,7 +43,7 @@ def _analyze(run_dir: Path, config, steps: tuple[str, ...]) -> Path:
     # Every saved result this command reads but does not rewrite, checked before writing.
     check_run_files(run_dir, skip_steps=steps)
     with phase_progress() as bars:
-        analysis = Analysis(run_dir, config, progress=bars)
+        analysis = Dissection(run_dir, config, progress=bars)
         analysis.run(steps)
         bars("figures", 0, 1)
         make_figures(run_dir, circuit=analysis.circuit)

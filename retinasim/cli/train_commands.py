@@ -158,7 +158,7 @@ def evaluate(
     """
     from retinasim.cli.progress import phase_progress
     from retinasim.training.evaluate import evaluate_run, evaluation_alphas
-    from retinasim.training.report import evaluation_json
+    from retinasim.training.evaluation_table import evaluation_json
 
     alphas = list(alpha or [])
     for extra in ctx.args:  # the values after the first one of "--alpha 1 1.7 2"
@@ -193,7 +193,7 @@ def print_evaluation(dataset: Any, run_dir: Path) -> None:
     from rich.console import Console
 
     from retinasim.run_folder import EVALUATION
-    from retinasim.training.report import evaluation_table
+    from retinasim.training.evaluation_table import evaluation_table
 
     console = Console(width=200)
     console.print(evaluation_table(dataset, run_dir))

@@ -34,9 +34,10 @@ STEPS = ("behaviour", "lesions", "ablation", "amplitude", "tuning", "deepvis", "
 ANALYSIS_DIR = "analysis"
 
 
-class Analysis:
-    """The analyses of one run folder (loads the trained circuit once); each step reports
-    its progress as one or more named tasks (:mod:`retinasim.util.progress`)."""
+class Dissection:
+    """The paper's dissection of one run folder, step by step (``retinasim run``/``analyze``;
+    the trained circuit is loaded once); each step reports its progress as one or more named
+    tasks (:mod:`retinasim.util.progress`)."""
 
     def __init__(
         self, run_dir: str | Path, config: AnalysisConfig, progress: Progress | None = None

@@ -34,14 +34,14 @@ def compute(folder: Path) -> dict[str, Any]:
     """Import, dissect and tabulate the authors' model in ``folder``; the JSON to ship."""
     from retinasim.authors.importer import import_authors
     from retinasim.dissect.config import AnalysisConfig
-    from retinasim.dissect.pipeline import Analysis
+    from retinasim.dissect.pipeline import Dissection
     from retinasim.provenance import provenance
 
     started = time.perf_counter()
     run = folder / "murray2021-authors"
     import_authors("murray2021", run, rendering="authors")
     config = AnalysisConfig(alpha_step=ALPHA_STEP)
-    Analysis(run, config).run()
+    Dissection(run, config).run()
     table = comparison(run / "analysis", reference=False)
     record = provenance(
         seed=None,

@@ -141,7 +141,7 @@ class TrainingSpec(StrictModel):
     ``normalised``: then rescale, layer by layer, the connections into each cell type so its
     drive has mean 0 and standard deviation ``init_drive_std`` on ``init_stimuli`` training
     stimuli, and centre each cell's filter so ``init_active_fraction`` of its cells are
-    active (see ``retinasim.training.init``)."""
+    active (see ``retinasim.training.normalise``)."""
     init_stimuli: PositiveInt = 16
     """Training stimuli measured by the ``normalised`` initialisation."""
     init_drive_std: PositiveFloat = 1.0

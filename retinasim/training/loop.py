@@ -49,7 +49,7 @@ from retinasim.training.errors import (
     TrainingInterrupted,
 )
 from retinasim.training.inference import predict, training_loss
-from retinasim.training.init import normalise_drives
+from retinasim.training.normalise import normalise_drives
 from retinasim.training.schedule import dropout_probability, learning_rate
 from retinasim.util.cpu import release_freed_memory, tune_cpu_allocator
 from retinasim.util.lock import run_folder_lock

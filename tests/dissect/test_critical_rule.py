@@ -63,7 +63,7 @@ def test_run_and_compare_name_the_same_critical_types_on_one_run_folder(
 ) -> None:
     from retinasim.compare.dissect import light_dissection
     from retinasim.dissect.config import AnalysisConfig
-    from retinasim.dissect.pipeline import Analysis
+    from retinasim.dissect.pipeline import Dissection
 
     run_dir = tmp_path / "run"
     shutil.copytree(trained_run, run_dir)
@@ -73,7 +73,7 @@ def test_run_and_compare_name_the_same_critical_types_on_one_run_folder(
 
     # retinasim run / analyze: the lesion step of the full dissection (critical.json)
     config = AnalysisConfig(n_stimuli=N, alpha=ALPHA, critical_threshold=threshold)
-    analysis = Analysis(run_dir, config)
+    analysis = Dissection(run_dir, config)
     analysis.run(("lesions",))
     by_run = [i for _, i in analysis.critical("ganglion")]
     # retinasim compare: the light dissection of the same folder

@@ -123,14 +123,14 @@ def test_a_second_writer_is_refused_with_the_holders_pid(trained: Path, tmp_path
 def test_analyze_only_one_step_keeps_the_saved_sizes(trained: Path) -> None:
     from retinasim.dissect.config import AnalysisConfig
     from retinasim.dissect.errors import DissectionError
-    from retinasim.dissect.pipeline import Analysis
+    from retinasim.dissect.pipeline import Dissection
 
     config = trained / "analysis" / "config.json"
     config.write_text(json.dumps({**AnalysisConfig(n_stimuli=24).to_dict()}))
     with pytest.raises(DissectionError, match="n_stimuli 24 \\(now 128\\)"):
-        Analysis(trained, AnalysisConfig())._write_config(("summary",))
+        Dissection(trained, AnalysisConfig())._write_config(("summary",))
     assert json.loads(config.read_text())["n_stimuli"] == 24
-    Analysis(trained, AnalysisConfig(n_stimuli=24))._write_config(("summary",))
+    Dissection(trained, AnalysisConfig(n_stimuli=24))._write_config(("summary",))
     assert json.loads(config.read_text())["n_stimuli"] == 24
 
 
