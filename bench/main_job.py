@@ -6,10 +6,10 @@ does, in a fresh run folder, once for this working tree and once for a baseline 
 (default ``f28a745``, the commit before the main-job speed work; checked out with ``git
 worktree`` and run with the same interpreter and packages). For each it reports wall, user
 and system time, page faults, peak resident memory (the largest process, and all processes
-of the job together, sampled every 0.2 s), the training phase's stimuli/s and the time of
-every phase that the job logs. The training phase is also compared with the pure training
-step of ``bench/train.py`` (render, forward, backward, Adam; no validation, checkpoints or
-logs) measured in the same run with the same process layout.
+of the job together, sampled every 0.1 s, also per phase: below), the training phase's
+stimuli/s and the time of every task that the job logs. The training phase is also compared
+with the pure training step of ``bench/train.py`` (render, forward, backward, Adam; no
+validation, checkpoints or logs) measured in the same run with the same process layout.
 
 Memory per phase: every 0.1 s a sampler thread reads the resident memory of every process of
 the job from /proc (the largest one, and all of them together) and the new lines of the job's
