@@ -1,13 +1,15 @@
-"""A self-contained ``report.html`` of a run folder: inline SVG figures, tables, provenance.
+"""A self-contained ``report.html`` of a run folder: SVG figures, tables, provenance.
 
 Everything is read from the run folder (``analysis/``, ``figures/``, the training files), so
 ``retinasim report RUN_DIR`` rebuilds it without recomputing anything. The page is the jinja2
 template ``templates/report.html.j2`` (package data), autoescaped: every label (circuit, cell
-type, table cell, caption) is HTML-escaped; only the run's own SVG figures go in as markup.
+type, table cell, caption) is HTML-escaped, and the SVG figures go in as images (``data:``
+URLs), never as markup.
 """
 
 from __future__ import annotations
 
+import base64
 import re
 from functools import cache
 from pathlib import Path
@@ -16,7 +18,6 @@ from typing import Any
 import jinja2
 import numpy as np
 import pandas as pd
-from markupsafe import Markup
 
 from retinasim.dissect.errors import DissectionError
 from retinasim.dissect.lesions import CRITICAL_THRESHOLD
@@ -57,12 +58,11 @@ def _caption(stem: str) -> str:
     return stem
 
 
-def _svg(path: Path) -> Markup:
-    """An SVG file as inline markup (without its XML prolog): the run's own Matplotlib
-    figure, the one thing the template does not escape."""
-    text = path.read_text(encoding="utf-8")
-    start = text.find("<svg")
-    return Markup(text[start:] if start >= 0 else "")
+def _image(data: bytes) -> str:
+    """An SVG file as a ``data:`` URL for an ``<img>``: the report stays one file, and a
+    browser runs no script and loads nothing an image-embedded SVG may carry, so a figure
+    file planted in a run folder cannot act in the page."""
+    return "data:image/svg+xml;base64," + base64.b64encode(data).decode("ascii")
 
 
 def _is_wide(svg: str) -> bool:
@@ -104,11 +104,17 @@ def _environment() -> jinja2.Environment:
 
 
 def _figures(run_dir: Path) -> list[dict[str, Any]]:
-    """Every SVG of ``figures/``, sorted: inline markup, caption and whether it is wide."""
+    """Every SVG of ``figures/``, sorted: an image ``src``, caption and whether it is wide
+    (nothing of a figure file goes into the page as markup)."""
     figures = []
     for path in sorted((run_dir / "figures").glob("*.svg")):
-        svg = _svg(path)
-        figures.append({"svg": svg, "caption": _caption(path.stem), "wide": _is_wide(svg)})
+        if not path.is_file():
+            continue  # a folder, FIFO or dangling link named *.svg
+        data = path.read_bytes()
+        head = data[:2000].decode("utf-8", errors="replace")
+        figures.append(
+            {"src": _image(data), "caption": _caption(path.stem), "wide": _is_wide(head)}
+        )
     return figures
 
 

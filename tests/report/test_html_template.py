@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from html.parser import HTMLParser
 from pathlib import Path
@@ -43,7 +44,7 @@ def _run_folder(root: Path) -> Path:
     return run
 
 
-def test_labels_are_escaped_and_figures_inline(tmp_path: Path) -> None:
+def test_labels_are_escaped_and_figures_are_images(tmp_path: Path) -> None:
     page = build_report(_run_folder(tmp_path)).read_text()
     parsed = _Text()
     parsed.feed(page)
@@ -51,8 +52,24 @@ def test_labels_are_escaped_and_figures_inline(tmp_path: Path) -> None:
     text = "".join(parsed.text)
     for label in (CIRCUIT, TYPE, SENTENCE):
         assert label in text  # shown as written, not as markup
-    assert parsed.tags.count("svg") == 1 and "<?xml" not in page
-    assert '<figure class="wide"><svg' in page  # 500 pt: wider than 6 inches
+    assert "svg" not in parsed.tags and parsed.tags.count("img") == 1
+    assert '<figure class="wide"><img src="data:image/svg+xml;base64,' in page  # 500 pt wide
     assert "Fig. 3C: accuracy with each cell type lesioned alone" in text
     assert "0.512" in text and "NaN" in text  # floats to 3 significant digits
     assert "This run against the paper" in text and "Provenance" in text
+
+
+def test_a_figure_planted_in_the_run_folder_never_becomes_markup(tmp_path: Path) -> None:
+    """N1: an SVG with a script or event handler, dropped into figures/, is shown (if at
+    all) as an image, which browsers render without running anything."""
+    run = _run_folder(tmp_path)
+    planted = '<svg xmlns="http://www.w3.org/2000/svg" onload="document.title=1">'
+    planted += "<script>document.title=2</script></svg>"
+    (run / "figures" / "zz.svg").write_text(planted)
+    page = build_report(run).read_text()
+    parsed = _Text()
+    parsed.feed(page)
+    assert "script" not in parsed.tags and "svg" not in parsed.tags
+    assert "onload" not in page and "document.title" not in page
+    encoded = base64.b64encode(planted.encode()).decode()
+    assert f'src="data:image/svg+xml;base64,{encoded}"' in page

@@ -14,8 +14,8 @@ from helpers import SMALL_ANALYSIS, TINY3, run_cli
 
 def test_run_writes_a_self_contained_report_with_figures_and_tables(run_dir: Path):
     report = (run_dir / "report.html").read_text()
-    assert report.count("<svg") >= 8  # figures inline, no external files
-    assert "src=" not in report
+    assert report.count('<img src="data:image/svg+xml;base64,') >= 8  # one file, no links
+    assert "<svg" not in report and 'src="http' not in report and "src='" not in report
     assert "This run against the paper" in report and "accuracy at α = 1 (chance)" in report
     assert "Cell types" in report and "Provenance" in report
     for name in ("psychometric.nc", "lesion_scan.nc", "ablation.nc", "cell_types.csv"):
@@ -49,14 +49,14 @@ def test_analyze_only_reruns_one_step_and_report_rebuilds(run_dir: Path):
     (run_dir / "report.html").unlink()
     done = run_cli("report", run_dir)
     assert done.returncode == 0, done.stderr
-    assert "<svg" in (run_dir / "report.html").read_text()
+    assert "data:image/svg+xml;base64," in (run_dir / "report.html").read_text()
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["analyze", "{run}", "--only", "lessions"], "unknown --only step"),
-        (["analyze", "{run}", "--n-stimuli", "0"], "n_stimuli must be at least 1"),
+        (["analyze", "{run}", "--n-stimuli", "0"], "--n-stimuli: Input should be greater than or"),
         (["report", "{missing}"], "no such run folder"),
         (["run", str(TINY3), "--out", "{missing}", "--resume", "--overwrite"], "exclude"),
     ],
