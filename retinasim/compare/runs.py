@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from retinasim.compare.rows import summary_row
 from retinasim.compare.settings import RunSettings
 from retinasim.util.cpu import usable_cores
-from retinasim.util.files import atomic_write_text
+from retinasim.util.files import append_line, atomic_write_text
 from retinasim.util.fingerprint import source_hash
 
 if TYPE_CHECKING:
@@ -179,8 +179,7 @@ def _log_attempt(folder: Path) -> None:
         except Exception:  # unreadable: training itself reports it
             step = None
     entry = {"time": time.time(), "host": socket.gethostname(), "pid": os.getpid()}
-    with attempts_file(folder).open("a") as log:
-        log.write(json.dumps({**entry, "checkpoint_step": step}) + "\n")
+    append_line(attempts_file(folder), json.dumps({**entry, "checkpoint_step": step}))
 
 
 def _evaluation(job: RunJob, folder: Path, *, fresh: bool) -> xr.Dataset | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,6 +57,52 @@ def write_error(error: OSError, target: str | Path, *, folder: bool = False) -> 
     else:
         reason = error.strerror or str(error) or type(error).__name__
     return FileWriteError(f"cannot write {target}: {reason}")
+
+
+def check_target(target: str | Path, *, directory: bool = False) -> None:
+    """Refuse to replace what is at ``target`` unless it is a regular file (or, with
+    ``directory``, a folder) or a symbolic link (which a rename replaces, never follows):
+    a device, FIFO or socket named as an output is never turned into a file.
+
+    Raises
+    ------
+    FileWriteError
+        Naming the target and what it is.
+    """
+    target = Path(target)
+    try:
+        mode = os.lstat(target).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise write_error(error, target) from None
+    if stat.S_ISREG(mode) or stat.S_ISLNK(mode) or (directory and stat.S_ISDIR(mode)):
+        return
+    kinds = {
+        stat.S_ISDIR: "a folder",
+        stat.S_ISCHR: "a character device",
+        stat.S_ISBLK: "a block device",
+        stat.S_ISFIFO: "a FIFO",
+        stat.S_ISSOCK: "a socket",
+    }
+    what = next((name for test, name in kinds.items() if test(mode)), "not a regular file")
+    raise FileWriteError(f"cannot write {target}: it is {what}; refusing to replace it")
+
+
+def append_line(target: str | Path, line: str) -> None:
+    """Append ``line`` (and a newline) to the regular file ``target`` (made if missing),
+    never through a symbolic link or into a special file."""
+    target = Path(target)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        check_target(target)
+        if target.is_symlink():
+            raise FileWriteError(f"cannot write {target}: it is a symbolic link")
+        handle = os.open(target, flags, default_mode())
+    except OSError as error:
+        raise write_error(error, target) from None
+    with os.fdopen(handle, "a", encoding="utf-8") as stream:
+        stream.write(line.rstrip("\n") + "\n")
 
 
 def make_folder(path: str | Path) -> Path:
@@ -142,6 +189,7 @@ def atomic_path(target: str | Path, suffix: str = "", *, directory: bool = False
     temporary is an empty folder (a zarr store, say), which replaces a folder at ``target``.
     """
     target = Path(target)
+    check_target(target, directory=directory)
     temporary = temporary_beside(target, suffix, directory=directory)
     try:
         yield temporary

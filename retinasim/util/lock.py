@@ -25,7 +25,13 @@ from pathlib import Path
 import filelock
 
 from retinasim.errors import RetinasimError
-from retinasim.util.files import make_folder, write_error
+from retinasim.util.files import (
+    FileWriteError,
+    atomic_write_text,
+    check_target,
+    make_folder,
+    write_error,
+)
 
 LOCK_NAME = ".retinasim.lock"
 """The lock file inside a run folder."""
@@ -69,8 +75,16 @@ def _holder(folder: Path) -> str:
 
 
 def _acquire(folder: Path) -> filelock.BaseFileLock:
-    """Take the lock of ``folder`` now, or raise :class:`RunFolderBusy`; note the holder."""
+    """Take the lock of ``folder`` now, or raise :class:`RunFolderBusy`; note the holder.
+
+    A lock file or holder note that is a symbolic link (or not a regular file) is refused:
+    the lock opens its file for writing, which would follow a link planted in the folder.
+    """
     path = folder / LOCK_NAME
+    for planted in (path, folder / HOLDER_NAME):
+        if planted.is_symlink():
+            raise FileWriteError(f"cannot lock {folder}: {planted.name} is a symbolic link")
+        check_target(planted)
     lock = filelock.FileLock(path, timeout=0)
     try:
         lock.acquire()
@@ -83,9 +97,8 @@ def _acquire(folder: Path) -> filelock.BaseFileLock:
         raise write_error(error, path) from None
     command = " ".join(["retinasim", *sys.argv[1:]]) if sys.argv else "retinasim"
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-    with contextlib.suppress(OSError):
-        note = f"pid {os.getpid()} (`{command}`, since {stamp})\n"
-        (folder / HOLDER_NAME).write_text(note, encoding="utf-8")
+    with contextlib.suppress(OSError, FileWriteError):
+        atomic_write_text(folder / HOLDER_NAME, f"pid {os.getpid()} (`{command}`, since {stamp})\n")
     return lock
 
 

@@ -1,0 +1,80 @@
+"""Outputs are never written into special files or through links planted in a folder (#27).
+
+N9: an atomic write once turned ``/dev/null`` into a regular file when named as ``--out``;
+N2: the run lock and compare's attempt log followed symbolic links planted in a folder and
+truncated or appended to their targets outside it.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from helpers import run_cli
+
+from retinasim.util.files import FileWriteError, append_line, atomic_write_text
+from retinasim.util.lock import LOCK_NAME, run_folder_lock
+
+
+def _one_line_exit_2(done) -> str:
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    return done.stderr
+
+
+def test_init_refuses_to_replace_a_fifo_named_as_its_output(tmp_path: Path) -> None:
+    fifo = tmp_path / "out.yaml"
+    os.mkfifo(fifo)
+    message = _one_line_exit_2(run_cli("init", "murray2021", "--out", fifo, "--overwrite"))
+    assert "it is a FIFO; refusing to replace it" in message
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_an_atomic_write_never_replaces_a_device_node(tmp_path: Path) -> None:
+    node = tmp_path / "null"
+    try:
+        os.mknod(node, stat.S_IFCHR | 0o600, os.makedev(1, 3))  # our own /dev/null twin
+    except PermissionError:
+        pytest.skip("making a device node needs root")
+    with pytest.raises(FileWriteError, match="it is a character device"):
+        atomic_write_text(node, "text")
+    assert stat.S_ISCHR(os.lstat(node).st_mode)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".null")]  # no temporary
+
+
+def test_the_run_lock_refuses_a_planted_link_and_leaves_its_target_alone(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / LOCK_NAME).symlink_to(victim)
+    with pytest.raises(FileWriteError, match="is a symbolic link"), run_folder_lock(run):
+        pass
+    assert victim.read_text() == "keep"
+
+
+def test_an_appended_log_is_never_written_through_a_link(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep")
+    log = tmp_path / "attempts.jsonl"
+    log.symlink_to(victim)
+    with pytest.raises(FileWriteError, match="symbolic link"):
+        append_line(log, "{}")
+    assert victim.read_text() == "keep"
+    plain = tmp_path / "plain.jsonl"
+    append_line(plain, "a")
+    append_line(plain, "b\n")
+    assert plain.read_text() == "a\nb\n"
+
+
+def test_a_link_named_as_an_output_is_replaced_not_followed(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep")
+    out = tmp_path / "out.txt"
+    out.symlink_to(victim)
+    atomic_write_text(out, "new")
+    assert victim.read_text() == "keep"
+    assert not out.is_symlink() and out.read_text() == "new"
