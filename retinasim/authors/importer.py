@@ -146,55 +146,57 @@ def import_authors(
     from retinasim.run_folder import HISTORY, METRICS, PROVENANCE, RunFolder
     from retinasim.spec import spec_hash
     from retinasim.training.checkpoint import save_checkpoint
+    from retinasim.util.lock import run_folder_lock
 
     path, name = resolve_source(source)
     state = read_state_dict(path)
     spec = authors_spec(type_counts(state), name=name, base=circuit, rendering=rendering)
-    run = RunFolder(out)
-    run.prepare(spec, resume=False, overwrite=overwrite)
-    spec = run.load_spec()  # exactly what every later command reads
-    digest = spec_hash(spec)
-    model = compile_circuit(spec, seed=spec.training.seed)
-    model.load_state_dict(circuit_state(state, model.state_dict()))
-    save_checkpoint(run.checkpoint, model=model, optimizer=None, step=0, spec_hash=digest)
-    info = describe(state)
-    source_sha = sha256(path)
-    metrics = {
-        "status": "completed",
-        "imported": True,
-        "source": "authors",
-        "source_file": path.name,
-        "source_sha256": source_sha,
-        "steps": 0,
-        "total_steps": 0,
-        "stimuli_seen": 0,
-        "loss": None,
-        "train_accuracy": None,
-        "validation_accuracy": None,
-        "validation_size": spec.training.validation_size,
-        "wall_time_s": None,
-        "train_time_s": None,
-        "spec_hash": digest,
-    }
-    run.write_json(HISTORY, [])
-    run.write_json(METRICS, metrics)
-    record = provenance(
-        seed=None,
-        spec_hash=digest,
-        device="cpu",
-        circuit=spec.name,
-        status="completed",
-        imported_from=str(path),
-        source_file=path.name,
-        source_model=name,
-        source_sha256=source_sha,
-        source_origin=ORIGIN,
-        source_licence=LICENCE,
-        source_licence_notice=LICENCE_NOTICE,
-        source_types=", ".join(f"{layer} {n}" for layer, n in info["types"].items()),
-        source_parameters=info["parameters"],
-        rendering=rendering,
-        torch_load="weights_only=True, map_location=cpu",
-    )
-    run.write_json(PROVENANCE, record)
-    return metrics
+    with run_folder_lock(out):  # never into a folder another command is writing
+        run = RunFolder(out)
+        run.prepare(spec, resume=False, overwrite=overwrite)
+        spec = run.load_spec()  # exactly what every later command reads
+        digest = spec_hash(spec)
+        model = compile_circuit(spec, seed=spec.training.seed)
+        model.load_state_dict(circuit_state(state, model.state_dict()))
+        save_checkpoint(run.checkpoint, model=model, optimizer=None, step=0, spec_hash=digest)
+        info = describe(state)
+        source_sha = sha256(path)
+        metrics = {
+            "status": "completed",
+            "imported": True,
+            "source": "authors",
+            "source_file": path.name,
+            "source_sha256": source_sha,
+            "steps": 0,
+            "total_steps": 0,
+            "stimuli_seen": 0,
+            "loss": None,
+            "train_accuracy": None,
+            "validation_accuracy": None,
+            "validation_size": spec.training.validation_size,
+            "wall_time_s": None,
+            "train_time_s": None,
+            "spec_hash": digest,
+        }
+        run.write_json(HISTORY, [])
+        run.write_json(METRICS, metrics)
+        record = provenance(
+            seed=None,
+            spec_hash=digest,
+            device="cpu",
+            circuit=spec.name,
+            status="completed",
+            imported_from=str(path),
+            source_file=path.name,
+            source_model=name,
+            source_sha256=source_sha,
+            source_origin=ORIGIN,
+            source_licence=LICENCE,
+            source_licence_notice=LICENCE_NOTICE,
+            source_types=", ".join(f"{layer} {n}" for layer, n in info["types"].items()),
+            source_parameters=info["parameters"],
+            rendering=rendering,
+            torch_load="weights_only=True, map_location=cpu",
+        )
+        run.write_json(PROVENANCE, record)
+        return metrics

@@ -94,14 +94,15 @@ class Dissection:
         unknown = [step for step in steps if step not in STEPS]
         if unknown:
             raise DissectionError(f"unknown analysis step(s) {unknown}; steps: {', '.join(STEPS)}")
-        self._write_config(steps)
+        config = self._config_to_save(steps)  # refuses a mix before any work
         for step in STEPS:
             if step in steps:
                 getattr(self, f"step_{step}")()
+        self.write_json("config.json", config)  # after the work it describes
 
-    def _write_config(self, steps: tuple[str, ...]) -> None:
-        """Record the sizes of this analysis in ``config.json``; rerunning only some steps
-        keeps the record of the others and refuses sizes unlike theirs (a mixed folder)."""
+    def _config_to_save(self, steps: tuple[str, ...]) -> dict:
+        """The sizes to record for an analysis of ``steps``: rerunning only some steps keeps
+        the record of the others and refuses sizes unlike theirs (a mixed folder)."""
         from retinasim.run_folder import read_json
 
         config = self.config.to_dict()
@@ -119,7 +120,7 @@ class Dissection:
                     "would mix them: pass the saved sizes, or rerun every step"
                 )
             config = {**saved, **config}
-        self.write_json("config.json", config)
+        return config
 
     def _bar(self, task: str) -> Progress | None:
         """This analysis' progress, reporting the work it is given as ``task``."""

@@ -181,3 +181,33 @@ def test_the_command_imports_by_name_and_rejects_bad_files_with_exit_2(tmp_path:
     assert done.stderr.strip().count("\n") == 0 and "not a torch file" in done.stderr
     done = run_cli("import-authors", "murray2022", "--out", tmp_path / "other")
     assert done.returncode == 2 and "murray2021-top" in done.stderr
+
+
+def test_import_refuses_a_folder_another_process_writes(
+    tmp_path: Path,
+) -> None:
+    """N3 (#27): import-authors --overwrite takes the run lock, so it never replaces a run
+    that a training (here: a process holding the lock) is writing."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "busy"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom retinasim.util.lock import run_folder_lock\n"
+            f"with run_folder_lock({str(out)!r}):\n    print('held', flush=True)\n"
+            "    time.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        done = run_cli("import-authors", "murray2021", "--out", out, "--overwrite")
+        assert done.returncode == 2 and "in use by pid" in done.stderr, done.stderr
+        assert not (out / "circuit.yaml").exists()
+    finally:
+        holder.kill()
+        holder.wait()

@@ -128,9 +128,28 @@ def test_analyze_only_one_step_keeps_the_saved_sizes(trained: Path) -> None:
     config = trained / "analysis" / "config.json"
     config.write_text(json.dumps({**AnalysisConfig(n_stimuli=24).to_dict()}))
     with pytest.raises(DissectionError, match="n_stimuli 24 \\(now 128\\)"):
-        Dissection(trained, AnalysisConfig())._write_config(("summary",))
+        Dissection(trained, AnalysisConfig()).run(("summary",))
     assert json.loads(config.read_text())["n_stimuli"] == 24
-    Dissection(trained, AnalysisConfig(n_stimuli=24))._write_config(("summary",))
+    kept = Dissection(trained, AnalysisConfig(n_stimuli=24))._config_to_save(("summary",))
+    assert kept["n_stimuli"] == 24
+
+
+def test_a_failed_analysis_leaves_the_saved_sizes_as_they_were(trained: Path) -> None:
+    """N4 (#27): config.json describes work done, so it is written after the steps."""
+    from retinasim.dissect.config import AnalysisConfig
+    from retinasim.dissect.pipeline import Dissection
+    from retinasim.util.files import FileWriteError
+
+    config = trained / "analysis" / "config.json"
+    config.write_text(json.dumps({**AnalysisConfig(n_stimuli=24).to_dict()}))
+    blocker = trained / "analysis" / "psychometric.nc"  # the first step cannot save
+    blocker.unlink(missing_ok=True)
+    blocker.mkdir()
+    try:
+        with pytest.raises(FileWriteError, match="psychometric.nc: it is a folder"):
+            Dissection(trained, AnalysisConfig(n_stimuli=8, deepvis_iterations=2)).run()
+    finally:
+        blocker.rmdir()
     assert json.loads(config.read_text())["n_stimuli"] == 24
 
 
