@@ -118,14 +118,22 @@ def _new_state() -> _State:
         state.origins[module_name] = ("retinasim", __version__)
     for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
         name = entry_point.name
-        if manager.has_plugin(name) or manager.is_blocked(name):
-            continue
         dist = entry_point.dist
         origin = (dist.name, dist.version) if dist is not None else ("?", "?")
+        if manager.has_plugin(name) or manager.is_blocked(name):
+            first = state.origins.get(name, ("?", "?"))[0]
+            state.problems.append(
+                PluginProblem(
+                    name,
+                    f"the entry point of {origin[0]} ({entry_point.value}) has the name of "
+                    f"one already registered by {first}; it is ignored (rename one of them)",
+                )
+            )
+            continue
         try:
             plugin = entry_point.load()
             manager.register(plugin, name=name)
-        except Exception as error:  # a broken plugin must not take the others down
+        except BaseException as error:  # even sys.exit() at import: name it, keep the others
             state.problems.append(
                 PluginProblem(
                     name, f"failed to load ({entry_point.value}): {type(error).__name__}: {error}"
@@ -199,7 +207,7 @@ def hook_results(hook_name: str) -> list[tuple[str, Any]]:
         one = manager.subset_hook_caller(hook_name, remove_plugins=others)
         try:
             returned = one()
-        except Exception as error:  # a broken plugin must not take the others down
+        except BaseException as error:  # a broken plugin must not take the others down
             _state.problems.append(
                 PluginProblem(
                     impl.plugin_name, f"{hook_name}() raised {type(error).__name__}: {error}"
