@@ -44,6 +44,7 @@ from typing import Any
 import torch
 
 from retinasim.authors.errors import AuthorsError
+from retinasim.util.reading import InputFileError, check_input
 
 LAYERS = ("bipolar", "amacrine", "ganglion")
 DECISIONS = ("decisionLeft", "decisionRight")
@@ -60,6 +61,10 @@ SPATIAL = (
 )
 
 
+MAX_STATE_BYTES = 256 * 2**20
+"""State dicts larger than this are refused (the authors' models are about 70 kB)."""
+
+
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """Load one of the authors' files (weights only, onto the CPU) and check it.
 
@@ -67,8 +72,10 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     a mapping of tensors, or is not a ``state_dict`` of their model (keys, shapes, values).
     """
     path = Path(path)
-    if not path.is_file():
-        raise AuthorsError(f"{path}: no such file")
+    try:
+        check_input(path, MAX_STATE_BYTES, "a torch state_dict file")
+    except InputFileError as error:
+        raise AuthorsError(str(error)) from None
     with open(path, "rb") as handle:
         head = handle.read(2)
     if not zipfile.is_zipfile(path) and head[:1] != b"\x80":
@@ -111,11 +118,20 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
 
 
 def type_counts(state: dict[str, torch.Tensor]) -> dict[str, int]:
-    """Cell types per layer: the number of ``{layer}{i}.`` modules (0 if none)."""
+    """Cell types per layer: the number of ``{layer}{i}.`` modules (0 if none).
+
+    Raises :class:`AuthorsError` when a layer's indices are not ``0 .. n - 1``: a key such
+    as ``bipolar99999999.`` in a small file must not make the check expect 10⁸ types.
+    """
     counts = {}
     for layer in LAYERS:
-        found = {int(m.group(1)) for k in state if (m := re.match(rf"{layer}(\d+)\.", k))}
-        counts[layer] = max(found) + 1 if found else 0
+        found = {int(m.group(1)) for k in state if (m := re.match(rf"{layer}(\d{{1,9}})\.", k))}
+        if found and max(found) + 1 != len(found):
+            raise AuthorsError(
+                f"not a state_dict of the authors' model: the {layer} cell types are numbered "
+                f"up to {max(found)} but there are {len(found)} of them"
+            )
+        counts[layer] = len(found)
     return counts
 
 

@@ -29,6 +29,7 @@ from retinasim.spec.shipped import (
 from retinasim.spec.training import TrainingSpec
 from retinasim.spec.yaml_source import Path as DataPath
 from retinasim.spec.yaml_source import SourceMap, read_yaml
+from retinasim.util.reading import InputFileError, read_bounded
 from retinasim.util.text import did_you_mean
 
 MAX_FILE_BYTES = 1_000_000
@@ -43,17 +44,14 @@ def read_circuit_text(path: str | Path) -> str:
     def fail(message: str) -> SpecError:
         return SpecError([SpecIssue(name, None, None, "", message)])
 
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         raise fail("no such file")
     if path.is_dir():
         raise fail("is a directory, expected a circuit YAML file")
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise fail(f"file is {size} bytes; a circuit file must be under {MAX_FILE_BYTES}")
-        raw = path.read_bytes()
-    except OSError as error:
-        raise fail(f"cannot read file: {error.strerror or error}") from None
+        raw = read_bounded(path, MAX_FILE_BYTES, "a circuit YAML file")
+    except InputFileError as error:
+        raise fail(str(error).removeprefix(f"{path}: ")) from None
     if b"\x00" in raw:
         raise fail("is a binary file, expected a circuit YAML file")
     try:

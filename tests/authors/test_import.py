@@ -211,3 +211,17 @@ def test_import_refuses_a_folder_another_process_writes(
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_planted_type_index_is_refused_at_once(tmp_path: Path) -> None:
+    """N10 (#27): one key ``bipolar99999999.`` in a small file must not make the check
+    build 10⁸ expected entries (7.5 GB): the numbering is refused before any is built;
+    special files are refused before reading."""
+    state = torch.load(data_file(MODELS["murray2021"]), map_location="cpu", weights_only=True)
+    state["bipolar99999999.bipolar_space.weight"] = torch.zeros(1)
+    planted = tmp_path / "big.pt"
+    torch.save(state, planted)
+    with pytest.raises(AuthorsError, match="bipolar cell types are numbered up to 99999999"):
+        read_state_dict(planted)
+    with pytest.raises(AuthorsError, match="is a folder, expected a torch state_dict file"):
+        read_state_dict(tmp_path)

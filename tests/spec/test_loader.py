@@ -88,7 +88,7 @@ def test_billion_laughs_is_rejected_quickly() -> None:
         (b"", "file is empty"),
         (b"\x00\x01\x02binary", "is a binary file"),
         ("name: caf\u00e9".encode("latin-1"), "is not UTF-8 text"),
-        (b"name: x\n" + b"#" * 1_100_000, "a circuit file must be under"),
+        (b"name: x\n" + b"#" * 1_100_000, "a circuit YAML file must be at most 1000000 bytes"),
     ],
     ids=["empty", "binary", "latin1", "huge"],
 )
@@ -151,3 +151,14 @@ def test_spec_hash_leaves_defaults_out_and_accepts_the_hash_of_earlier_versions(
     assert old.hexdigest()[:16] in accepted_spec_hashes(plain)
     other = load_circuit("c.yaml", text=TINY_CIRCUIT + "training: {steps: 11}\n")
     assert not accepted_spec_hashes(plain) & accepted_spec_hashes(other)
+
+
+def test_special_files_are_refused_before_anything_is_read(tmp_path: Path) -> None:
+    """N12 (#27): /dev/zero reports size 0 and never ends; a FIFO blocks a reader."""
+    import os
+
+    fifo = tmp_path / "circuit.yaml"
+    os.mkfifo(fifo)
+    for path, kind in ((Path("/dev/zero"), "a character device"), (fifo, "a FIFO")):
+        with pytest.raises(SpecError, match=f"is {kind}, expected a circuit YAML file"):
+            load_circuit(path)
