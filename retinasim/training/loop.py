@@ -586,6 +586,8 @@ class _Run:
         if self.context.is_main:
             self.run.write_json(HISTORY, self.history)
             self.run.write_json(METRICS, {**self._final_metrics(None), "status": "diverged"})
+            wall = self.history[-1].get("wall_time_s", 0.0) if self.history else 0.0
+            self._write_provenance("diverged", wall, getattr(self, "train_time", 0.0))
         raise DivergenceError(message)
 
     def _final_metrics(self, wall: float | None) -> dict[str, Any]:

@@ -80,6 +80,8 @@ def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(
     assert "last good checkpoint (step 20) is kept" in message
     assert load_checkpoint(tmp_path / "run" / "checkpoint.pt")["step"] == 20
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["status"] == "diverged"
+    provenance = json.loads((tmp_path / "run" / "provenance.json").read_text())
+    assert provenance["status"] == "diverged"  # N20 (#27): not left "running"
 
 
 def test_an_existing_run_is_neither_overwritten_nor_resumed_by_accident(tmp_path: Path) -> None:
