@@ -17,7 +17,7 @@ The generator that renders the stimuli is a subclass of both the parameter model
         speed: float = Field(1.0, gt=0)
 
     class Drift(DriftParams, StimulusGenerator):  # torch: rendering
-        def _render(self, indices, seed, device, dtype, out=None): ...
+        def _render(self, request): ...  # a RenderRequest: indices, seed, device, dtype, out
 
 This module imports no torch (a test checks it).
 """

@@ -26,7 +26,7 @@ from retinasim.util.lazy import lazy_exports
 if TYPE_CHECKING:
     from retinasim.plugins.stimulus_kind import StimulusParams
     from retinasim.stimuli.bars import MovingBars
-    from retinasim.stimuli.base import DIRECTION_CONVENTION, StimulusGenerator
+    from retinasim.stimuli.base import DIRECTION_CONVENTION, RenderRequest, StimulusGenerator
     from retinasim.stimuli.batch import StimulusBatch
     from retinasim.stimuli.cache import StimulusCache, write_cache
     from retinasim.stimuli.centred_bars import CentredBars
@@ -47,6 +47,7 @@ _LOCATIONS = {
     "MovingBars": "bars",
     "MovingDots": "moving_dots",
     "MovingDotsDataset": "dataset",
+    "RenderRequest": "base",
     "StimulusBatch": "batch",
     "StimulusBatches": "dataset",
     "StimulusCache": "cache",
@@ -67,6 +68,7 @@ __all__ = [
     "MovingBars",
     "MovingDots",
     "MovingDotsDataset",
+    "RenderRequest",
     "SparseNoise",
     "StimulusBatch",
     "StimulusBatches",

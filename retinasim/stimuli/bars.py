@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from retinasim.stimuli.base import StimulusGenerator
+from retinasim.stimuli.base import Rendered, RenderRequest, StimulusGenerator
 from retinasim.stimuli.builtin import MovingBarsParams
 from retinasim.stimuli.conditions import (
     ConditionGrid,
@@ -59,16 +59,10 @@ class MovingBars(ConditionGrid, MovingBarsParams, StimulusGenerator):
             }
         )
 
-    def _render(
-        self,
-        indices: torch.Tensor,
-        seed: int,
-        device: torch.device,
-        dtype: torch.dtype,
-        out: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, dict[str, np.ndarray], None]:
-        metadata = condition_metadata(indices, self.conditions())
-        work = torch.float64 if dtype == torch.float64 else torch.float32
+    def _render(self, request: RenderRequest) -> Rendered:
+        device = request.device
+        metadata = condition_metadata(request.indices, self.conditions())
+        work = torch.float64 if request.dtype == torch.float64 else torch.float32
 
         def column(name: str) -> torch.Tensor:
             return torch.as_tensor(metadata[name], dtype=work, device=device)[:, None, None, None]
@@ -86,4 +80,4 @@ class MovingBars(ConditionGrid, MovingBarsParams, StimulusGenerator):
         covered = torch.minimum(distance + 0.5, centre + half_width)
         covered -= torch.maximum(distance - 0.5, centre - half_width)
         video = covered.clamp_(0.0, 1.0).mul_(column("contrast")).add_(self.background_luminance)
-        return video.clamp_(0.0, 1.0).to(dtype)[:, None], metadata, None
+        return video.clamp_(0.0, 1.0).to(request.dtype)[:, None], metadata, None

@@ -18,6 +18,7 @@ Conventions shared by every generator of :mod:`retinasim.stimuli`:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,8 @@ from retinasim.stimuli.batch import StimulusBatch
 __all__ = [
     "DIRECTION_CONVENTION",
     "Indices",
+    "RenderRequest",
+    "Rendered",
     "StimulusGenerator",
     "StimulusParams",
     "check_device",
@@ -45,6 +48,39 @@ DIRECTION_CONVENTION = (
 _MAX_SEED = 2**63
 _MAX_INDEX = 2**62
 Indices = Sequence[int] | range | np.ndarray | torch.Tensor
+Rendered = tuple[torch.Tensor, dict[str, np.ndarray], torch.Tensor | None]
+"""What :meth:`StimulusGenerator._render` returns: video, per-trial metadata, labels (or None)."""
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """What :meth:`StimulusGenerator.generate` asks a generator's :meth:`_render` for, checked.
+
+    Attributes
+    ----------
+    indices : torch.Tensor
+        Stimulus indices, CPU int64 ``(batch,)`` (non-negative, any order, repeats allowed).
+    seed : int
+        Seed of the stimulus set, ``0 <= seed < 2**63``.
+    device : torch.device
+        Where the video is to be returned (it exists here).
+    dtype : torch.dtype
+        Floating-point dtype of the video.
+    out : torch.Tensor or None
+        A contiguous ``(batch, 1, frames, height, width)`` tensor of ``dtype`` on ``device``
+        to render into, if the caller gave one.
+    """
+
+    indices: torch.Tensor
+    seed: int
+    device: torch.device
+    dtype: torch.dtype
+    out: torch.Tensor | None = None
+
+    @property
+    def count(self) -> int:
+        """Number of stimuli requested (the batch size)."""
+        return len(self.indices)
 
 
 class StimulusGenerator(StimulusParams):
@@ -52,7 +88,8 @@ class StimulusGenerator(StimulusParams):
 
     Subclasses set :attr:`kind`, declare their parameters as fields (or inherit them from a
     torch-free :class:`~retinasim.plugins.stimulus_kind.StimulusParams` model) and implement
-    :meth:`_render`. Bad parameters raise :class:`~retinasim.errors.StimulusError`.
+    ``_render(self, request: RenderRequest) -> Rendered``. Bad parameters raise
+    :class:`~retinasim.errors.StimulusError`.
     """
 
     def generate(
@@ -94,7 +131,8 @@ class StimulusGenerator(StimulusParams):
             raise StimulusError(f"dtype must be a floating-point torch dtype, got {dtype}")
         if out is not None:
             self._check_out(out, len(index_tensor), target, dtype)
-        video, metadata, labels = self._render(index_tensor, seed, target, dtype, out)
+        request = RenderRequest(index_tensor, seed, target, dtype, out)
+        video, metadata, labels = self._render(request)
         if out is not None and video.data_ptr() != out.data_ptr():
             video = out.copy_(video)
         metadata = {
@@ -147,18 +185,12 @@ class StimulusGenerator(StimulusParams):
                 f"{out.device}{'' if out.is_contiguous() else ' (not contiguous)'}"
             )
 
-    def _render(
-        self,
-        indices: torch.Tensor,
-        seed: int,
-        device: torch.device,
-        dtype: torch.dtype,
-        out: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, dict[str, np.ndarray], torch.Tensor | None]:
-        """Video ``(batch, 1, frames, height, width)``, metadata, labels (or None).
+    def _render(self, request: RenderRequest) -> Rendered:
+        """Video ``(batch, 1, frames, height, width)``, metadata, labels (or None) for the
+        checked ``request`` (see :class:`RenderRequest`).
 
-        Generators that can draw straight into ``out`` do so; for the others :meth:`generate`
-        copies the video into it.
+        Generators that can draw straight into ``request.out`` do so; for the others
+        :meth:`generate` copies the video into it.
         """
         raise NotImplementedError
 

@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from retinasim.stimuli.base import StimulusGenerator
+from retinasim.stimuli.base import Rendered, RenderRequest, StimulusGenerator
 from retinasim.stimuli.builtin import CentredBarsParams
 from retinasim.stimuli.conditions import ConditionGrid, condition_grid, condition_metadata
 
@@ -77,18 +77,11 @@ class CentredBars(ConditionGrid, CentredBarsParams, StimulusGenerator):
             grid["half_path"] = np.asarray(self.half_paths, dtype=np.float64)[grid["site"]]
         return grid
 
-    def _render(
-        self,
-        indices: torch.Tensor,
-        seed: int,
-        device: torch.device,
-        dtype: torch.dtype,
-        out: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, dict[str, np.ndarray], None]:
-        metadata = condition_metadata(indices, self.conditions())
+    def _render(self, request: RenderRequest) -> Rendered:
+        metadata = condition_metadata(request.indices, self.conditions())
         video = bar_coverage(self.height, self.width, self.frames, metadata)
         video = video.add_(self.background_luminance).clamp_(0.0, 1.0)
-        return video[:, None].to(device=device, dtype=dtype), metadata, None
+        return video[:, None].to(device=request.device, dtype=request.dtype), metadata, None
 
 
 def bar_coverage(

@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from retinasim.stimuli.base import StimulusGenerator
+from retinasim.stimuli.base import Rendered, RenderRequest, StimulusGenerator
 from retinasim.stimuli.builtin import FlashesParams
 from retinasim.stimuli.conditions import ConditionGrid, condition_grid, condition_metadata
 
@@ -49,17 +49,11 @@ class Flashes(ConditionGrid, FlashesParams, StimulusGenerator):
         """The condition grid: ``level`` and ``duration_frames``."""
         return condition_grid({"level": self.levels, "duration_frames": self.durations_frames})
 
-    def _render(
-        self,
-        indices: torch.Tensor,
-        seed: int,
-        device: torch.device,
-        dtype: torch.dtype,
-        out: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, dict[str, np.ndarray], None]:
-        metadata = condition_metadata(indices, self.conditions())
+    def _render(self, request: RenderRequest) -> Rendered:
+        device, dtype = request.device, request.dtype
+        metadata = condition_metadata(request.indices, self.conditions())
         offset = np.minimum(self.onset + metadata["duration_frames"], self.frames)
-        metadata["onset_frame"] = np.full(len(indices), self.onset)
+        metadata["onset_frame"] = np.full(request.count, self.onset)
         metadata["offset_frame"] = offset
         metadata["is_step"] = self.onset + metadata["duration_frames"] >= self.frames
         metadata["contrast"] = metadata["level"] - self.background_luminance
@@ -72,7 +66,7 @@ class Flashes(ConditionGrid, FlashesParams, StimulusGenerator):
             on, level, torch.tensor(self.background_luminance, dtype=dtype, device=device)
         )
         video = torch.empty(
-            (len(indices), 1, self.frames, self.height, self.width), dtype=dtype, device=device
+            (request.count, 1, self.frames, self.height, self.width), dtype=dtype, device=device
         )
         video.copy_(trace[:, None, :, None, None].expand_as(video))
         return video, metadata, None

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from retinasim.stimuli import rng
-from retinasim.stimuli.base import StimulusGenerator
+from retinasim.stimuli.base import Rendered, RenderRequest, StimulusGenerator
 from retinasim.stimuli.builtin import GratingsParams
 from retinasim.stimuli.conditions import (
     ConditionGrid,
@@ -74,24 +74,18 @@ class Gratings(ConditionGrid, GratingsParams, StimulusGenerator):
             }
         )
 
-    def _render(
-        self,
-        indices: torch.Tensor,
-        seed: int,
-        device: torch.device,
-        dtype: torch.dtype,
-        out: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, dict[str, np.ndarray], None]:
-        metadata = condition_metadata(indices, self.conditions())
+    def _render(self, request: RenderRequest) -> Rendered:
+        device = request.device
+        metadata = condition_metadata(request.indices, self.conditions())
         frequency = metadata["spatial_frequency"]
         cycles_per_frame = metadata["temporal_frequency_hz"] / self.frame_rate_hz
         metadata["speed"] = cycles_per_frame / frequency
         if self.random_phase:
-            keys = rng.stimulus_keys(seed, indices)
+            keys = rng.stimulus_keys(request.seed, request.indices)
             metadata["phase_deg"] = 360.0 * rng.uniform(keys, rng.STREAMS["grating_phase"]).numpy()
         else:
-            metadata["phase_deg"] = np.full(len(indices), float(self.phase_deg))
-        metadata["waveform"] = np.full(len(indices), self.waveform)
+            metadata["phase_deg"] = np.full(request.count, float(self.phase_deg))
+        metadata["waveform"] = np.full(request.count, self.waveform)
 
         def column(values: np.ndarray) -> torch.Tensor:
             return torch.as_tensor(values, dtype=torch.float64, device=device)[:, None, None, None]
@@ -109,7 +103,7 @@ class Gratings(ConditionGrid, GratingsParams, StimulusGenerator):
         temporal = torch.remainder(
             column(metadata["phase_deg"] / 360.0) - column(cycles_per_frame) * time, 1.0
         )
-        work = torch.float64 if dtype == torch.float64 else torch.float32
+        work = torch.float64 if request.dtype == torch.float64 else torch.float32
         cycles = spatial.to(work) + temporal.to(work)  # (batch, frames, height, width)
         if self.waveform == "sine":
             wave = torch.sin(cycles.mul_(2 * math.pi))
@@ -120,4 +114,4 @@ class Gratings(ConditionGrid, GratingsParams, StimulusGenerator):
             )
             wave = wave.clamp_(-1.0, 1.0)
         video = wave.mul_(self.contrast).add_(1.0).mul_(self.mean_luminance).clamp_(0.0, 1.0)
-        return video.to(dtype)[:, None], metadata, None
+        return video.to(request.dtype)[:, None], metadata, None

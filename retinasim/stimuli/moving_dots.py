@@ -39,7 +39,14 @@ import numpy as np
 import torch
 
 from retinasim.stimuli import rng
-from retinasim.stimuli.base import Indices, StimulusGenerator, check_indices, check_seed
+from retinasim.stimuli.base import (
+    Indices,
+    Rendered,
+    RenderRequest,
+    StimulusGenerator,
+    check_indices,
+    check_seed,
+)
 from retinasim.stimuli.builtin import (
     AUTHORS_DOTS_PER_POPULATION,
     MovingDotsParams,
@@ -271,22 +278,16 @@ class MovingDots(MovingDotsParams, StimulusGenerator):
             "dots_in_view": in_view.sum(1).to(torch.float64).mean(1).numpy(),
         }
 
-    def _render(
-        self,
-        indices: torch.Tensor,
-        seed: int,
-        device: torch.device,
-        dtype: torch.dtype,
-        out: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, dict[str, np.ndarray], torch.Tensor]:
-        layout = self.layout(indices, seed)
+    def _render(self, request: RenderRequest) -> Rendered:
+        device = request.device
+        layout = self.layout(request.indices, request.seed)
         if self.rendering == "authors":
             bounded = self.bounded_scene
             column, alive = bounded.track(
                 layout.scene_x.to(device), layout.velocity.to(device), self.frames
             )
             video = render_binary_discs(
-                column, layout.row.to(device), alive, bounded, dtype=dtype, out=out
+                column, layout.row.to(device), alive, bounded, dtype=request.dtype, out=request.out
             )
         else:
             scene = self.scene
@@ -298,8 +299,8 @@ class MovingDots(MovingDotsParams, StimulusGenerator):
                 layout.row.to(device),
                 layout.present.to(device),
                 scene,
-                dtype=dtype,
-                out=out,
+                dtype=request.dtype,
+                out=request.out,
             )
         if (self.dot_luminance, self.background_luminance) != (1.0, 0.0):
             contrast = self.dot_luminance - self.background_luminance

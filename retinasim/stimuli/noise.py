@@ -8,7 +8,13 @@ import numpy as np
 import torch
 
 from retinasim.stimuli import rng
-from retinasim.stimuli.base import StimulusGenerator, check_indices, check_seed
+from retinasim.stimuli.base import (
+    Rendered,
+    RenderRequest,
+    StimulusGenerator,
+    check_indices,
+    check_seed,
+)
 from retinasim.stimuli.builtin import WhiteNoiseParams
 
 
@@ -67,15 +73,10 @@ class WhiteNoise(WhiteNoiseParams, StimulusGenerator):
             torch.float32
         )
 
-    def _render(
-        self,
-        indices: torch.Tensor,
-        seed: int,
-        device: torch.device,
-        dtype: torch.dtype,
-        out: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, dict[str, np.ndarray], None]:
-        noise = self.stixels(indices, seed=seed, device=device).to(dtype)
+    def _render(self, request: RenderRequest) -> Rendered:
+        noise = self.stixels(request.indices, seed=request.seed, device=request.device).to(
+            request.dtype
+        )
         luminance = noise.mul_(self.rms_contrast * self.mean_luminance).add_(self.mean_luminance)
         luminance = luminance.clamp_(0.0, 1.0)
         expanded = (
@@ -84,7 +85,7 @@ class WhiteNoise(WhiteNoiseParams, StimulusGenerator):
             .repeat_interleave(self.pixel_size, dim=3)
         )
         video = expanded[:, : self.frames, : self.height, : self.width].contiguous()[:, None]
-        count = len(indices)
+        count = request.count
         metadata = {
             "distribution": np.full(count, self.distribution),
             "pixel_size": np.full(count, self.pixel_size),

@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 import torch
 
-from retinasim.stimuli.base import StimulusGenerator, check_indices, check_seed
+from retinasim.stimuli.base import (
+    Rendered,
+    RenderRequest,
+    StimulusGenerator,
+    check_indices,
+    check_seed,
+)
 from retinasim.stimuli.builtin import SparseNoiseParams
 
 if TYPE_CHECKING:
@@ -72,24 +78,18 @@ class SparseNoise(SparseNoiseParams, StimulusGenerator):
                 out[row][(draw >= low) & (draw < high)] = sign
         return out
 
-    def _render(
-        self,
-        indices: torch.Tensor,
-        seed: int,
-        device: torch.device,
-        dtype: torch.dtype,
-        out: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, dict[str, np.ndarray], None]:
-        squares = self.squares(indices, seed=seed)
+    def _render(self, request: RenderRequest) -> Rendered:
+        squares = self.squares(request.indices, seed=request.seed)
         big = np.repeat(np.repeat(squares, self.square, axis=2), self.square, axis=3)
         big = big[:, :, : self.height, : self.width]
         video = np.full(big.shape, self.background_luminance, dtype=np.float32)
         for sign in self.signs:
             video[big == sign] = self.level(sign)
-        count = len(indices)
+        count = request.count
         metadata = {
             "square": np.full(count, self.square),
             "density": np.full(count, self.density),
             "contrast": np.full(count, self.contrast),
         }
-        return torch.from_numpy(video)[:, None].to(device=device, dtype=dtype), metadata, None
+        frames = torch.from_numpy(video)[:, None].to(device=request.device, dtype=request.dtype)
+        return frames, metadata, None

@@ -29,13 +29,14 @@ class FlickerParams(StimulusParams):
 
 
 class Flicker(FlickerParams, StimulusGenerator):
-    def _render(self, indices, seed, device, dtype, out=None):
-        starts_bright = torch.as_tensor(indices) % 2 == 1
+    def _render(self, request):
+        starts_bright = torch.as_tensor(request.indices) % 2 == 1
         frame = torch.arange(self.frames) // self.period % 2 == 0
         on = frame[None, :] == starts_bright[:, None]  # (batch, frames)
-        video = on.to(dtype)[:, None, :, None, None].expand(-1, 1, -1, self.height, self.width)
+        video = on.to(request.dtype)[:, None, :, None, None]
+        video = video.expand(-1, 1, -1, self.height, self.width)
         metadata = {"starts_bright": starts_bright.numpy()}
-        return video.contiguous().to(device), metadata, starts_bright.to(torch.int64)
+        return video.contiguous().to(request.device), metadata, starts_bright.to(torch.int64)
 
 
 def _module(name: str, hook, **marks) -> types.ModuleType:

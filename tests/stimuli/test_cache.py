@@ -81,7 +81,7 @@ def test_a_cache_that_disagrees_with_its_parameters_fails_verification(tmp_path)
 
 def test_failed_write_leaves_nothing(tmp_path):
     class Failing(MovingDots):
-        def _render(self, *args):
+        def _render(self, request):
             raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError):

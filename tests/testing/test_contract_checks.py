@@ -179,12 +179,12 @@ class Glow(GlowParams, StimulusGenerator):
     def luminance(self, indices: torch.Tensor, seed: int) -> torch.Tensor:
         return 0.5 + self.contrast * (2 * rng.uniform(rng.stimulus_keys(seed, indices), 1) - 1)
 
-    def _render(self, indices, seed, device, dtype, out=None):
-        level = self.luminance(indices, seed)
-        shape = (len(indices), 1, self.frames, self.height, self.width)
-        video = level.to(dtype)[:, None, None, None, None].expand(shape).contiguous()
+    def _render(self, request):
+        level = self.luminance(request.indices, request.seed)
+        shape = (request.count, 1, self.frames, self.height, self.width)
+        video = level.to(request.dtype)[:, None, None, None, None].expand(shape).contiguous()
         bright = level > 0.5
-        return video.to(device), {"level": level.numpy()}, bright.to(torch.int64)
+        return video.to(request.device), {"level": level.numpy()}, bright.to(torch.int64)
 
 
 class Glaring(Glow):
@@ -203,8 +203,8 @@ class Positional(Glow):
 
 
 class AlwaysDim(Glow):
-    def _render(self, indices, seed, device, dtype, out=None):
-        video, metadata, labels = super()._render(indices, seed, device, dtype, out)
+    def _render(self, request):
+        video, metadata, labels = super()._render(request)
         return video, metadata, torch.zeros_like(labels)
 
 

@@ -43,9 +43,9 @@ class NaturalMotion(NaturalMotionParams, StimulusGenerator):
         "speed_right": "pixels/frame",
     }
 
-    def _render(self, indices, seed, device, dtype, out=None):
-        keys = rng.stimulus_keys(seed, indices)
-        count = len(indices)
+    def _render(self, request):
+        keys = rng.stimulus_keys(request.seed, request.indices)
+        count, device, dtype = request.count, request.device, request.dtype
         s = _speeds(self, keys)
         if self.fast_direction is None:
             fast_is_right = rng.uniform(keys, rng.STREAMS["slow_direction"]) < 0.5
@@ -97,13 +97,14 @@ class NaturalDrift(NaturalDriftParams, StimulusGenerator):
 
     units: ClassVar[dict[str, str]] = {"s": "pixels/frame", "velocity": "pixels/frame"}
 
-    def _render(self, indices, seed, device, dtype, out=None):
-        keys = rng.stimulus_keys(seed, indices)
+    def _render(self, request):
+        keys = rng.stimulus_keys(request.seed, request.indices)
+        device, dtype = request.device, request.dtype
         s = _speeds(self, keys)
         if self.direction is None:
             right = rng.uniform(keys, STREAMS["direction"]) < 0.5
         else:
-            right = torch.full((len(indices),), self.direction == "right")
+            right = torch.full((request.count,), self.direction == "right")
         velocity = torch.where(right, s, -s)
         strips, names = _strips(self, keys, 0, self.height)
         start = strips.shape[-1] * rng.uniform(keys, STREAMS["start"])
