@@ -98,25 +98,38 @@ class MovingBarsParams(StimulusParams):
     @field_validator("directions_deg", "speeds", "widths", "contrasts")
     @classmethod
     def _check_lists(cls, values: tuple[float, ...], info: ValidationInfo) -> tuple[float, ...]:
-        if not values:
-            raise ValueError(f"{info.field_name} must list at least one value")
-        units = {"speeds": "pixels/frame", "widths": "pixels"}
-        if info.field_name in units and min(values) <= 0:
-            raise ValueError(
-                f"{info.field_name} must all be > 0 {units[info.field_name]}, got {values}"
-            )
-        return values
+        return _check_bar_values(values, info)
 
     @model_validator(mode="after")
     def _check_luminance(self) -> MovingBarsParams:
-        for contrast in self.contrasts:
-            bar = self.background_luminance + contrast
-            if contrast == 0 or not 0 <= bar <= 1:
-                raise ValueError(
-                    f"contrast {contrast} on background {self.background_luminance} gives bar "
-                    f"luminance {bar}; it must differ from the background and lie in [0, 1]"
-                )
+        _check_bar_contrasts(self.contrasts, self.background_luminance)
         return self
+
+
+def _check_bar_values(values: tuple, info: ValidationInfo, empty: str = "") -> tuple:
+    """A bars' list parameter, unchanged: it lists a value, and speeds and widths are > 0."""
+    if not values:
+        raise ValueError(f"{info.field_name} must list at least one value{empty}")
+    units = {"speeds": "pixels/frame", "widths": "pixels"}
+    if info.field_name in units and min(values) <= 0:
+        raise ValueError(
+            f"{info.field_name} must all be > 0 {units[info.field_name]}, got {values}"
+        )
+    return values
+
+
+def _check_bar_contrasts(
+    contrasts: tuple[float, ...], background: float, slack: float = 0.0
+) -> None:
+    """Every bar differs from the ``background`` and its luminance lies in [0, 1] (give or
+    take ``slack``)."""
+    for contrast in contrasts:
+        bar = background + contrast
+        if contrast == 0 or not -slack <= bar <= 1 + slack:
+            raise ValueError(
+                f"contrast {contrast} on background {background} gives bar "
+                f"luminance {bar}; it must differ from the background and lie in [0, 1]"
+            )
 
 
 class GratingsParams(StimulusParams):
@@ -262,15 +275,9 @@ class CentredBarsParams(StimulusParams):
     def _check_lists(cls, values: tuple | None, info: ValidationInfo) -> tuple | None:
         if values is None:
             return values
-        if not values:
-            raise ValueError(f"{info.field_name} must list at least one value (or be None)")
+        _check_bar_values(values, info, " (or be None)")
         if info.field_name == "half_paths" and min(values) < 0:
             raise ValueError(f"half_paths must all be >= 0 pixels, got {values}")
-        units = {"speeds": "pixels/frame", "widths": "pixels"}
-        if info.field_name in units and min(values) <= 0:
-            raise ValueError(
-                f"{info.field_name} must all be > 0 {units[info.field_name]}, got {values}"
-            )
         return values
 
     @model_validator(mode="after")
@@ -280,13 +287,8 @@ class CentredBarsParams(StimulusParams):
                 f"half_paths has {len(self.half_paths)} values for {len(self.sites_xy)} "
                 "centres_xy: give one per centre"
             )
-        for contrast in self.contrasts:
-            bar = self.background_luminance + contrast
-            if contrast == 0 or not -1e-9 <= bar <= 1 + 1e-9:  # round-off of bar - background
-                raise ValueError(
-                    f"contrast {contrast} on background {self.background_luminance} gives bar "
-                    f"luminance {bar}; it must differ from the background and lie in [0, 1]"
-                )
+        # slack: the round-off of bar - background
+        _check_bar_contrasts(self.contrasts, self.background_luminance, slack=1e-9)
         return self
 
     @property
