@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 
 import pytest
 from helpers import ROOT
+
+from retinasim.testing import run_python
 
 
 def test_spec_package_never_imports_torch() -> None:
@@ -17,8 +18,7 @@ def test_spec_package_never_imports_torch() -> None:
         "import retinasim.spec.schema, retinasim.spec.fields\n"
         "assert 'torch' not in sys.modules, 'retinasim.spec imported torch'\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    run_python(code)
 
 
 def test_stimulus_parameter_models_and_the_registry_never_import_torch() -> None:
@@ -33,8 +33,7 @@ def test_stimulus_parameter_models_and_the_registry_never_import_torch() -> None
         "from retinasim.stimuli import MovingDots\n"
         "assert 'torch' in sys.modules and issubclass(MovingDots, kinds['moving_dots'].params)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    run_python(code)
 
 
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
@@ -50,5 +49,4 @@ def test_top_level_api_is_complete_and_lazy() -> None:
         "missing = [n for n in retinasim.__all__ if not hasattr(retinasim, n)]\n"
         "assert not missing, missing\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    run_python(code)

@@ -29,6 +29,7 @@ is left as it was) and use small tensors: a cell type's checks take about a seco
   luminance range, dtype, metadata, labels) and seeding;
 * :func:`check_task`: labels, class balance and training a small circuit on the task;
 * :func:`check_torch_free`: the entry point's module imports no torch;
+* :func:`run_python`: run code in a fresh interpreter (what does *it* import?), its output;
 * :func:`small_circuit` / :func:`small_circuit_text`: the circuit the checks use.
 """
 
@@ -36,6 +37,7 @@ from retinasim.testing.cell_types import check_cell_module, check_cell_type, reg
 from retinasim.testing.circuits import (
     CHECKED_LAYER,
     check_torch_free,
+    run_python,
     small_circuit,
     small_circuit_text,
 )
@@ -50,6 +52,7 @@ __all__ = [
     "check_torch_free",
     "registered_cell_type",
     "registered_stimulus",
+    "run_python",
     "small_circuit",
     "small_circuit_text",
 ]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from retinasim.spec import CircuitSpec, load_circuit
@@ -100,11 +102,51 @@ def check_torch_free(module: str, *, forbidden: Sequence[str] = ("torch",)) -> N
         f"importlib.import_module({module!r})\n"
         "print(json.dumps(sorted({name.split('.')[0] for name in sys.modules})))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, f"importing {module!r} failed:\n{done.stderr[-2000:]}"
-    imported = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    stdout = run_python(code, what=f"importing {module!r}")
+    imported = set(json.loads(stdout.strip().splitlines()[-1]))
     found = sorted(imported & set(forbidden))
     assert not found, (
         f"importing {module!r} imports {', '.join(found)}: keep torch (and other heavy "
         f"libraries) in the modules named by `module` / `generator`, imported on first use"
     )
+
+
+def run_python(
+    code: str,
+    *,
+    what: str = "the code",
+    cwd: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+) -> str:
+    """Run ``code`` in a fresh Python interpreter and return what it printed.
+
+    For checks of what a fresh interpreter imports (``'torch' in sys.modules``): the test's
+    own interpreter has imported everything already.
+
+    Parameters
+    ----------
+    code
+        Python source, run with ``python -c``.
+    what
+        What the code does, for the message when it fails.
+    cwd, timeout
+        As for :func:`subprocess.run`.
+    env
+        Variables added to this process's environment.
+
+    Raises
+    ------
+    AssertionError
+        The code exits with an error; the message ends with its stderr.
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=None if env is None else {**os.environ, **env},
+        timeout=timeout,
+    )
+    assert done.returncode == 0, f"{what} failed:\n{done.stderr[-2000:]}"
+    return done.stdout

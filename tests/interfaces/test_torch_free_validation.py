@@ -11,28 +11,19 @@ interpreter.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from helpers import CIRCUITS, ROOT, TINY_CIRCUIT, write_distribution
 
 from retinasim.plugins import cell_types
+from retinasim.testing import run_python
 
 PLUGIN_TYPES = {"centersurround", "adaptive"}
 
 
-def _python(code: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-    )
+def _python(code: str, cwd: Path) -> str:
+    return run_python(code, cwd=cwd, env={"OMP_NUM_THREADS": "1"}, timeout=120)
 
 
 def _available(path: Path) -> bool:
@@ -47,7 +38,7 @@ def test_loading_a_circuit_imports_no_torch(path: Path, tmp_path: Path) -> None:
         pytest.skip("the example plugin packages are not installed")
     circuit = tmp_path / path.name
     circuit.write_text(path.read_text())
-    done = _python(
+    stdout = _python(
         "import sys\n"
         "from retinasim.spec import load_circuit\n"
         f"spec = load_circuit({str(circuit)!r})\n"
@@ -56,8 +47,7 @@ def test_loading_a_circuit_imports_no_torch(path: Path, tmp_path: Path) -> None:
         "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))\n",
         tmp_path,
     )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    assert stdout.strip() == "[]"
 
 
 def test_the_validate_command_imports_no_torch(tmp_path: Path) -> None:
@@ -66,7 +56,7 @@ def test_the_validate_command_imports_no_torch(tmp_path: Path) -> None:
         if _available(path):
             files.append(tmp_path / path.name)
             files[-1].write_text(path.read_text())
-    done = _python(
+    stdout = _python(
         "import sys\n"
         "from retinasim.cli import main\n"
         f"code = main(['validate', *{[str(f) for f in files]!r}])\n"
@@ -74,20 +64,18 @@ def test_the_validate_command_imports_no_torch(tmp_path: Path) -> None:
         "print('torch' in sys.modules)\n",
         tmp_path,
     )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "False"
+    assert stdout.strip().splitlines()[-1] == "False"
 
 
 def test_loading_the_reference_circuit_with_its_stimulus_section_imports_no_torch() -> None:
-    done = _python(
+    stdout = _python(
         "import sys\n"
         "from retinasim.spec import load_circuit\n"
         "load_circuit('circuits/murray2021.yaml')\n"
         "print('torch' in sys.modules)\n",
         ROOT,
     )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "False"
+    assert stdout.strip() == "False"
 
 
 def test_a_stimulus_plugin_task_is_validated_without_torch(tmp_path: Path) -> None:
@@ -98,7 +86,7 @@ def test_a_stimulus_plugin_task_is_validated_without_torch(tmp_path: Path) -> No
     write_distribution(site, "retinasim_drift", "0.1", {"drift": "retinasim_drift"}, DRIFT)
     circuit = tmp_path / "c.yaml"
     circuit.write_text(TINY_CIRCUIT + "training:\n  stimulus: {kind: drift, speed: 2.0, sped: 1}\n")
-    done = _python(
+    stdout = _python(
         "import sys\n"
         f"sys.path.insert(0, {str(site)!r})\n"
         "from retinasim.errors import SpecError\n"
@@ -110,8 +98,7 @@ def test_a_stimulus_plugin_task_is_validated_without_torch(tmp_path: Path) -> No
         "print('torch' in sys.modules, 'retinasim_drift_render' in sys.modules)\n",
         tmp_path,
     )
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.strip().splitlines()
+    lines = stdout.strip().splitlines()
     assert (
         "training.stimulus.sped: unknown drift parameter 'sped'; did you mean 'speed'?"
         in (lines[0])

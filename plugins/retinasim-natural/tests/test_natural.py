@@ -19,7 +19,7 @@ from retinasim_natural.textures import drift
 from retinasim import plugins
 from retinasim.errors import SpecError, StimulusError
 from retinasim.spec import load_circuit
-from retinasim.testing import check_stimulus_kind, check_task
+from retinasim.testing import check_stimulus_kind, check_task, run_python
 
 SMALL = {"height": 32, "width": 48, "frames": 12, "texture_size": 64}
 
@@ -51,9 +51,7 @@ def test_the_shipped_circuits_validate_without_torch_or_scikit_image() -> None:
         "assert spec.training.task == 'natural_drift', spec.training.task\n"
         "print('torch' in sys.modules, 'skimage' in sys.modules)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "False False"
+    assert run_python(code).strip() == "False False"
 
 
 @pytest.mark.parametrize(
