@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -25,7 +26,7 @@ COLUMNS = (
 )
 
 
-def receptive_fields_command(
+def _receptive_fields(
     targets: Annotated[list[Path], typer.Argument(help="Run folders or circuit YAML files.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder of results.")],
     layer: Annotated[
@@ -108,6 +109,15 @@ def receptive_fields_command(
         with atomic_path(out / file_name) as path:
             figure.savefig(path, dpi=150, bbox_inches="tight")
     print(f"wrote {out}/receptive_fields.nc, .csv, {' and '.join(figures)}")
+
+
+@functools.wraps(_receptive_fields)
+def receptive_fields_command(**options: Any) -> None:
+    """The command, holding the lock of every run folder it reads or writes."""
+    from retinasim.util.lock import run_folder_locks
+
+    with run_folder_locks([*options["targets"], options["out"]]):
+        _receptive_fields(**options)
 
 
 def _trained_here(target: Path) -> bool:

@@ -182,13 +182,7 @@ def tuning_command(
     receptive field, evoked response, DSI and vector DSI with a permutation p-value at the
     preferred speed and width; docs/dissection.md) and writes direction_selectivity.csv/.nc.
     """
-    import xarray as xr
-
-    from retinasim.analysis import direction_tuning
-    from retinasim.plots import plot_polar_tuning
-    from retinasim.recording import record
-    from retinasim.recording.storage import save_recording
-    from retinasim.util.files import atomic_path, atomic_write_text
+    from retinasim.util.lock import run_folder_locks
 
     if directions < 2 or directions % 2:
         raise RetinasimError(f"--directions must be even and >= 2 (opposites), got {directions}")
@@ -207,6 +201,20 @@ def tuning_command(
         if target.is_dir()
         else target.with_suffix("").parent / f"{target.stem}_tuning"
     )
+    with run_folder_locks([target, folder]):  # never beside another command's writes
+        _tuning(circuit, generator, folder, target, n_permutations, seed)
+
+
+def _tuning(circuit, generator, folder: Path, target: Path, n_permutations: int, seed: int):
+    """Record bars, write the tuning tables and polar plots, then the single-unit table."""
+    import xarray as xr
+
+    from retinasim.analysis import direction_tuning
+    from retinasim.plots import plot_polar_tuning
+    from retinasim.recording import record
+    from retinasim.recording.storage import save_recording
+    from retinasim.util.files import atomic_path, atomic_write_text
+
     probes = [f"{layer}:centre" for layer in circuit.layer_names]
     recording = record(circuit, generator, probes, n=generator.n_conditions)
     per_layer = []

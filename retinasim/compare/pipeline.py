@@ -8,13 +8,17 @@ from typing import Any
 
 from retinasim.compare.runs import RunJob, plan_workers, reference_job, run_all
 from retinasim.compare.settings import CompareSettings
+from retinasim.errors import RunFolderError
 
 
 def labels_for(files: Sequence[str | Path]) -> list[str]:
-    """A unique label per circuit file: its stem (``name_2`` etc. when stems repeat)."""
+    """A unique label per circuit file: its stem (``name_2`` etc. when stems repeat), which
+    names a folder of ``OUT/runs/``: path separators and a leading dot become ``_`` (a file
+    ``...yaml`` is ``_.``, never ``..``)."""
     labels: list[str] = []
     for file in files:
-        stem = Path(file).stem
+        stem = Path(file).stem.replace("/", "_").replace("\\", "_")
+        stem = "_" + stem[1:] if stem.startswith(".") or not stem else stem
         label, k = stem, 2
         while label in labels:
             label, k = f"{stem}_{k}", k + 1
@@ -65,6 +69,10 @@ def compare(
     from retinasim.compare.report import write_report
 
     settings = settings or CompareSettings()
+    if (Path(out) / "circuit.yaml").is_file():
+        raise RunFolderError(
+            f"{out} is a training run folder; give compare a folder of its own (--out)"
+        )
     labels = labels_for(files)
     seeds = range(settings.first_seed, settings.first_seed + settings.seeds)
     n_jobs = len(files) * len(seeds) + len(settings.reference)

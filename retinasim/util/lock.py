@@ -19,7 +19,7 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import filelock
@@ -138,3 +138,14 @@ def run_folder_lock(folder: str | Path, *, create: bool = True) -> Iterator[None
         with contextlib.suppress(OSError):
             (folder / HOLDER_NAME).unlink(missing_ok=True)
         lock.release()
+
+
+@contextlib.contextmanager
+def run_folder_locks(paths: Iterable[str | Path]) -> Iterator[None]:
+    """Hold the lock of every path that is a run folder (a folder with a ``circuit.yaml``),
+    e.g. a command's inputs and outputs; circuit files and other paths are left alone."""
+    with contextlib.ExitStack() as stack:
+        for path in dict.fromkeys(Path(p) for p in paths):
+            if path.is_dir() and (path / "circuit.yaml").is_file():
+                stack.enter_context(run_folder_lock(path, create=False))
+        yield

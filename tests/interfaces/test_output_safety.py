@@ -78,3 +78,64 @@ def test_a_link_named_as_an_output_is_replaced_not_followed(tmp_path: Path) -> N
     atomic_write_text(out, "new")
     assert victim.read_text() == "keep"
     assert not out.is_symlink() and out.read_text() == "new"
+
+
+def _hold_lock(folder: Path):
+    """Another process holding ``folder``'s run lock (until killed)."""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time\nfrom retinasim.util.lock import run_folder_lock\n"
+            f"with run_folder_lock({str(folder)!r}):\n    print('held', flush=True)\n"
+            "    time.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_tuning_refuses_to_write_into_a_run_folder_another_process_writes(tmp_path: Path) -> None:
+    """N21: tuning (and receptive-fields) take the lock of the run folders they touch."""
+    from helpers import TINY_CIRCUIT
+
+    circuit = tmp_path / "tiny.yaml"
+    circuit.write_text(TINY_CIRCUIT)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "circuit.yaml").write_text(TINY_CIRCUIT)
+    holder = _hold_lock(run)
+    try:
+        message = _one_line_exit_2(run_cli("tuning", circuit, "--out", run))
+        assert "in use by pid" in message
+        assert not (run / "tuning.nc").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_compare_keeps_to_a_folder_of_its_own(tmp_path: Path) -> None:
+    """N21: compare --out a training run folder is refused; a label never climbs out."""
+    from helpers import TINY_CIRCUIT
+
+    from retinasim.compare import labels_for
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "circuit.yaml").write_text(TINY_CIRCUIT)
+    circuit = tmp_path / "tiny.yaml"
+    circuit.write_text(TINY_CIRCUIT)
+    message = _one_line_exit_2(run_cli("compare", circuit, "--out", run, "--steps", "1"))
+    assert "is a training run folder" in message
+    assert not (run / "runs").exists()
+    assert labels_for(["a/...yaml", "b/.x.yaml", "c/y.yaml", "d/y.yaml"]) == [
+        "_.",
+        "_x",
+        "y",
+        "y_2",
+    ]
