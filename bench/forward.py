@@ -34,10 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reference import ReferenceCircuit
 
 from retinasim.circuit import Circuit, CircuitOptions, CircuitPlan
-from retinasim.util.cpu import tune_cpu_allocator
 from retinasim.circuit.plan import INPUT
 from retinasim.compile import compile_circuit
 from retinasim.spec import CircuitSpec, load_circuit
+from retinasim.util.cpu import tune_cpu_allocator
 
 CIRCUIT = Path(__file__).resolve().parents[1] / "circuits" / "murray2021.yaml"
 LIT_FRACTION = 0.02  # the dot stimulus lights about 2% of the pixels

@@ -52,11 +52,11 @@ def _measure(model_kind: str, quick: bool, batch: int, steps: int, threads: int)
     import torch
     import torch.nn.functional as F
 
-    from retinasim.util.cpu import tune_cpu_allocator
     from retinasim.compile import compile_circuit
     from retinasim.task import task_generator
     from retinasim.training.data import derived_seed, train_indices
     from retinasim.training.inference import decision_logits
+    from retinasim.util.cpu import tune_cpu_allocator
 
     torch.set_num_threads(threads)
     tune_cpu_allocator()
