@@ -26,6 +26,15 @@ def _check_count(name: str, value: Any, minimum: int) -> int:
     return value
 
 
+def _check_source(generator: Any, seed: Any) -> tuple[StimulusGenerator, int]:
+    """The generator and seed of a set of stimuli, checked."""
+    if not isinstance(generator, StimulusGenerator):
+        raise StimulusError(
+            f"generator must be a StimulusGenerator, got {type(generator).__name__}"
+        )
+    return generator, check_seed(seed)
+
+
 class StimulusDataset(Dataset):
     """Map-style set: item ``i`` is stimulus ``start + i`` of the set ``seed``.
 
@@ -44,12 +53,7 @@ class StimulusDataset(Dataset):
         start: int = 0,
         dtype: torch.dtype = torch.float32,
     ) -> None:
-        if not isinstance(generator, StimulusGenerator):
-            raise StimulusError(
-                f"generator must be a StimulusGenerator, got {type(generator).__name__}"
-            )
-        self.generator = generator
-        self.seed = check_seed(seed)
+        self.generator, self.seed = _check_source(generator, seed)
         self.length = _check_count("length", length, 1)
         self.start = _check_count("start", start, 0)
         self.dtype = dtype
@@ -129,12 +133,7 @@ class StimulusBatches(IterableDataset):
         device: torch.device | str | None = None,
         dtype: torch.dtype = torch.float32,
     ) -> None:
-        if not isinstance(generator, StimulusGenerator):
-            raise StimulusError(
-                f"generator must be a StimulusGenerator, got {type(generator).__name__}"
-            )
-        self.generator = generator
-        self.seed = check_seed(seed)
+        self.generator, self.seed = _check_source(generator, seed)
         self.batch_size = _check_count("batch_size", batch_size, 1)
         self.length = None if length is None else _check_count("length", length, 1)
         self.start = _check_count("start", start, 0)
