@@ -92,14 +92,7 @@ def critical_counts(ds: xr.Dataset) -> xr.DataArray:
 def redundancy(ds: xr.Dataset) -> xr.Dataset:
     """Per circuit: ``mean``, ``min``, ``max`` over seeds of ``redundancy`` (fraction of
     ganglion types whose lesion costs less than 1 accuracy point)."""
-    values = _completed(ds, "redundancy")
-    return xr.Dataset(
-        {
-            "mean": _label(values.mean("seed"), "mean redundancy over seeds"),
-            "min": _label(values.min("seed"), "lowest redundancy of a seed"),
-            "max": _label(values.max("seed"), "highest redundancy of a seed"),
-        }
-    )
+    return _seed_band(ds, "redundancy")
 
 
 def direction_pairs(ds: xr.Dataset) -> xr.DataArray:
@@ -123,12 +116,17 @@ def direction_pairs(ds: xr.Dataset) -> xr.DataArray:
 def accuracy_band(ds: xr.Dataset) -> xr.Dataset:
     """``(circuit, alpha)``: ``mean``, ``min`` and ``max`` over completed seeds of the
     held-out accuracy."""
-    values = _completed(ds, "accuracy")
+    return _seed_band(ds, "accuracy")
+
+
+def _seed_band(ds: xr.Dataset, name: str) -> xr.Dataset:
+    """``mean``, ``min`` and ``max`` over the completed seeds of ``ds[name]``."""
+    values = _completed(ds, name)
     return xr.Dataset(
         {
-            "mean": _label(values.mean("seed"), "mean accuracy over seeds"),
-            "min": _label(values.min("seed"), "lowest accuracy of a seed"),
-            "max": _label(values.max("seed"), "highest accuracy of a seed"),
+            "mean": _label(values.mean("seed"), f"mean {name} over seeds"),
+            "min": _label(values.min("seed"), f"lowest {name} of a seed"),
+            "max": _label(values.max("seed"), f"highest {name} of a seed"),
         }
     )
 
