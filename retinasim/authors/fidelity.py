@@ -75,23 +75,17 @@ def measure(
         folder = Path(scratch)
         for rendering in renderings:
             circuit = _imported("murray2021", folder, rendering)
-            spec = circuit.spec
-            stimuli = moving_dots_set(spec, alphas=list(ALPHAS), n=n_curve)
-            task = as_task(progress, f"psychometric curve ({rendering})")
-            result = Engine(circuit).run(stimuli, progress=task)
-            curves.append(_by_alpha(result.correct[0], result.trials["alpha"]))
-            test = moving_dots_set(spec, alphas=[2.0], n=n)
+            curve = _curve(circuit, n_curve, progress, f"psychometric curve ({rendering})")
+            curves.append(curve)
+            test = moving_dots_set(circuit.spec, alphas=[2.0], n=n)
             sets = [None, *(add_lesion(None, lay, i) for lay in LESION_LAYERS for i in range(8))]
             task = as_task(progress, f"lesions at alpha = 2 ({rendering})")
             intact, *scan = Engine(circuit).run(test, sets, progress=task).accuracy()
             at_two.append(intact)
             lesions.append(np.reshape(scan, (len(LESION_LAYERS), 8)))
             circuit = _imported("murray2021-top", folder, rendering)
-            spec = circuit.spec
-            stimuli = moving_dots_set(spec, alphas=list(ALPHAS), n=n_curve)
-            task = as_task(progress, f"truncated model's curve ({rendering})")
-            result = Engine(circuit).run(stimuli, progress=task)
-            ablated.append(_by_alpha(result.correct[0], result.trials["alpha"]))
+            curve = _curve(circuit, n_curve, progress, f"truncated model's curve ({rendering})")
+            ablated.append(curve)
     full = stored["accuracy"].sel(model="full").values
     truncated = stored["accuracy"].sel(model="truncated").values
     return xr.Dataset(
@@ -112,6 +106,15 @@ def measure(
         },
         attrs={"n": n, "n_curve": n_curve, "seconds": round(time.perf_counter() - started, 1)},
     )
+
+
+def _curve(circuit: Circuit, n: int, progress: Progress | None, what: str) -> np.ndarray:
+    """Accuracy of ``circuit`` at each of :data:`ALPHAS`, ``n`` stimuli a point."""
+    from retinasim.engine import Engine, moving_dots_set
+
+    stimuli = moving_dots_set(circuit.spec, alphas=list(ALPHAS), n=n)
+    result = Engine(circuit).run(stimuli, progress=as_task(progress, what))
+    return _by_alpha(result.correct[0], result.trials["alpha"])
 
 
 def _by_alpha(correct: np.ndarray, alpha: np.ndarray) -> np.ndarray:
