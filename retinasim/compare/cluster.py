@@ -34,6 +34,11 @@ _INTEGERS = {"cores", "processes", "jobs"}
 _TEXTS = {"queue", "account", "project", "interface", "local-directory", "log-directory"}
 _TEXTS |= {"python", "name", "resource-spec"}
 OPTION_KEYS = sorted({*_LISTS, *_INTEGERS, *_TEXTS, "memory", "walltime"})
+MAX_INTEGER = 4096
+"""Largest ``cores``, ``processes`` or ``jobs`` accepted."""
+_SAFE_TEXT = re.compile(r"[A-Za-z0-9_.,:=@+/~%-]+")
+"""What a name, queue, account or path may hold: these go into the batch script and the
+worker command line as they are, so no space, quote, ``$``, backtick, ``;`` or newline."""
 """Keys accepted by ``--cluster-option KEY=VALUE`` (``job-extra``, ``prologue`` repeatable)."""
 
 
@@ -66,22 +71,33 @@ def parse_cluster_options(texts: Sequence[str]) -> dict[str, Any]:
 
 
 def _option(text: str, key: str, value: str, options: dict[str, Any]) -> dict[str, Any]:
-    if key in _LISTS:
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ClusterError(f"--cluster-option {text!r}: {key} must be one line of text")
+    if key in _LISTS:  # whole lines of the batch script, as the user writes them
         name = _LISTS[key]
         return {name: [*options.get(name, []), value]}
     if key in _INTEGERS:
-        if not value.isdigit() or int(value) < 1:
-            raise ClusterError(f"--cluster-option {text!r}: {key} must be a positive integer")
+        if not (value.isdigit() and len(value) <= 6 and 1 <= int(value) <= MAX_INTEGER):
+            raise ClusterError(
+                f"--cluster-option {text!r}: {key} must be an integer from 1 to {MAX_INTEGER}"
+            )
         return {key: int(value)}
+    if key in _TEXTS and not _SAFE_TEXT.fullmatch(value):
+        raise ClusterError(
+            f"--cluster-option {text!r}: {key} may hold letters, digits and _.,:=@+/~%- only "
+            "(it goes into the batch script as it is)"
+        )
     if key == "memory":
         from dask.utils import parse_bytes
 
         try:
-            parse_bytes(value)
-        except ValueError:
+            size = parse_bytes(value) if _SAFE_TEXT.fullmatch(value) else 0
+        except (ValueError, TypeError):
+            size = 0
+        if not 0 < size < 2**60:
             raise ClusterError(
-                f"--cluster-option {text!r}: memory must be a size such as 4GB or 3500MiB"
-            ) from None
+                f"--cluster-option {text!r}: memory must be a positive size such as 4GB or 3500MiB"
+            )
     if key == "walltime" and not re.fullmatch(r"(\d+-)?\d+(:\d{2}){0,2}", value):
         raise ClusterError(
             f"--cluster-option {text!r}: walltime must read [D-]HH:MM[:SS] (e.g. 02:00:00)"

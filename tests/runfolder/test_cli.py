@@ -146,7 +146,7 @@ def test_a_failed_analysis_leaves_the_saved_sizes_as_they_were(trained: Path) ->
     blocker.unlink(missing_ok=True)
     blocker.mkdir()
     try:
-        with pytest.raises(FileWriteError, match="psychometric.nc: it is a folder"):
+        with pytest.raises(FileWriteError, match=r"psychometric\.nc: it is a folder"):
             Dissection(trained, AnalysisConfig(n_stimuli=8, deepvis_iterations=2)).run()
     finally:
         blocker.rmdir()
