@@ -236,7 +236,6 @@ class Dissection:
         self._progress("response amplitudes", 0, 1)
         amplitude = amplitude_by_s(
             self.circuit,
-            self.spec,
             s_values=self.s_values,
             alpha=self.config.alpha,
             n=self.config.n_amplitude,

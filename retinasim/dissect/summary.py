@@ -102,9 +102,10 @@ def bar_luminance(task) -> tuple[float, float]:
 
 
 def amplitude_by_s(
-    circuit, spec, *, s_values: Sequence[float], alpha: float = 2.0, n: int = 16
+    circuit, *, s_values: Sequence[float], alpha: float = 2.0, n: int = 16
 ) -> xr.DataArray:
     """Mean response ``(s, cell_type)`` to the task's dots at each slow speed (pixels/frame)."""
+    spec = circuit.spec
     rows = []
     for s in s_values:
         generator = task_generator(spec, alpha=alpha).model_copy(update={"s": float(s)})

@@ -60,7 +60,7 @@ def test_summary_has_one_row_per_type_and_a_sentence_per_critical_type(trained):
     assert expected <= set(tuning)
     table = cell_type_summary(
         tuning,
-        amplitude_by_s(circuit, spec, s_values=[0.3, 0.6], n=4),
+        amplitude_by_s(circuit, s_values=[0.3, 0.6], n=4),
         scan,
     )
     assert list(table.index) == list(scan["cell_type"].values)
