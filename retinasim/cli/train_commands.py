@@ -7,11 +7,15 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from retinasim.errors import RetinasimError
+
+if TYPE_CHECKING:
+    from retinasim.spec import CircuitSpec
+    from retinasim.util.cpu import CpuLayout
 
 
 def train(
@@ -96,7 +100,9 @@ PROCESSES = typer.Option(
 THREADS = typer.Option(help="CPU threads per process (default: the cores left to each).")
 
 
-def training_layout(spec, device: str, processes: int | None, threads: int | None):
+def training_layout(
+    spec: CircuitSpec, device: str, processes: int | None, threads: int | None
+) -> CpuLayout:
     """The :class:`~retinasim.util.cpu.CpuLayout` of a training command's run.
 
     On the CPU without torchrun: :func:`~retinasim.util.cpu.cpu_layout` with the user's

@@ -9,7 +9,8 @@ combination recomputed from the bipolar cells' activity on); no retraining.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
@@ -19,6 +20,9 @@ from retinasim.dissect.errors import DissectionError
 from retinasim.dissect.lesions import per_direction
 from retinasim.engine import Engine, StimulusSet
 from retinasim.util.progress import Progress
+
+if TYPE_CHECKING:
+    from retinasim.circuit import Circuit
 
 
 def complement(type_names: Mapping[str, list[str]], kept: Mapping[str, list[int]]) -> dict:
@@ -30,7 +34,7 @@ def complement(type_names: Mapping[str, list[str]], kept: Mapping[str, list[int]
 
 
 def ablation_search(
-    circuit,
+    circuit: Circuit,
     stimuli: StimulusSet,
     *,
     keep: Mapping[str, list[int]],
@@ -77,7 +81,7 @@ def ablation_search(
     combinations = list(itertools.product(*per_layer))
     candidates = combinations
 
-    def lesions_of(combination) -> dict:
+    def lesions_of(combination: Sequence[Sequence[int]]) -> dict:
         kept = {layer: list(keep.get(layer, [])) for layer in names}
         for layer, chosen in zip(choose, combination, strict=True):
             kept[layer] = sorted(set(kept[layer]) | set(chosen))
@@ -125,7 +129,7 @@ def ablation_search(
     return dataset
 
 
-def ablated_lesions(circuit, keep: Mapping[str, list[int]], best: xr.Dataset) -> dict:
+def ablated_lesions(circuit: Circuit, keep: Mapping[str, list[int]], best: xr.Dataset) -> dict:
     """The lesions that make the ablated model of ``best`` (one row of a search result)."""
     kept = {layer: list(keep.get(layer, [])) for layer in circuit.type_names}
     for name in best.coords:

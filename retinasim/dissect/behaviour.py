@@ -7,6 +7,7 @@ of the test seed (see :mod:`retinasim.dissect.evaluation`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
@@ -15,6 +16,9 @@ from retinasim.analysis.labels import labelled
 from retinasim.dissect.evaluation import Lesions, lesion_label
 from retinasim.engine import Engine, StimulusSet, moving_dots_set
 from retinasim.util.progress import Progress
+
+if TYPE_CHECKING:
+    from retinasim.circuit import Circuit
 
 DIRECTIONS = ("left", "right")
 DEFAULT_ALPHAS = tuple(np.round(np.arange(0.0, 4.01, 0.25), 2))
@@ -47,7 +51,7 @@ def grouped_accuracy(correct: np.ndarray, trials: dict[str, np.ndarray], by: str
 
 
 def psychometric_curve(
-    circuit,
+    circuit: Circuit,
     *,
     alphas: Sequence[float] = DEFAULT_ALPHAS,
     n: int = 100,
@@ -108,7 +112,7 @@ def psychometric_curve(
 
 
 def accuracy_by_s(
-    circuit,
+    circuit: Circuit,
     *,
     s_values: Sequence[float] = DEFAULT_S,
     alpha: float = 2.0,

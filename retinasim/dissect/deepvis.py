@@ -8,6 +8,8 @@ which keep the result smooth and interpretable. Seeded: the same arguments give 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -15,6 +17,9 @@ import xarray as xr
 
 from retinasim.dissect.errors import DissectionError
 from retinasim.training.inference import decision_logits
+
+if TYPE_CHECKING:
+    from retinasim.circuit import Circuit
 
 READOUT = "readout"
 """Pseudo-layer name selecting a decoder output (``cell_type`` = a class name)."""
@@ -66,7 +71,7 @@ def _target(circuit, layer: str, cell_type: int | str, all_frames: bool):
 
 
 def maximise_activation(
-    circuit,
+    circuit: Circuit,
     *,
     layer: str,
     cell_type: int | str,

@@ -39,7 +39,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -52,6 +52,9 @@ from retinasim.dissect.gradient_rf import GradientFields, Units, gradient_recept
 from retinasim.recording import Probe, record
 from retinasim.recording.errors import AnalysisError
 from retinasim.stimuli import CentredBars, SparseNoise, StimulusBatch
+
+if TYPE_CHECKING:
+    from retinasim.circuit import Circuit
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +120,7 @@ class Validity:
 
 
 def direction_protocol(
-    circuit,
+    circuit: Circuit,
     *,
     layers: Sequence[str] | None = None,
     speeds: Sequence[float] = (0.5, 1.0, 2.0, 3.0),
@@ -454,7 +457,7 @@ def _blank(setup: Setup, frames: int) -> dict[str, np.ndarray]:
 
 
 def unit_activity(
-    circuit, stimuli: CentredBars | StimulusBatch, units: Units, frame_budget: int
+    circuit: Circuit, stimuli: CentredBars | StimulusBatch, units: Units, frame_budget: int
 ) -> dict[str, np.ndarray]:
     """Activity of the sampled ``units`` (layer -> rows, columns) to every stimulus of
     ``stimuli`` (a generator: its ``n_conditions``), recorded with :func:`retinasim.record` in

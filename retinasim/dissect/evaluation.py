@@ -10,10 +10,14 @@ runs one lesion set. Analyses that test many lesion sets on one set of stimuli c
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from retinasim.engine import Engine, Lesions, StimulusSet, moving_dots_set
+
+if TYPE_CHECKING:
+    from retinasim.circuit import Circuit
 
 evaluation_set = moving_dots_set
 
@@ -21,7 +25,7 @@ __all__ = ["Lesions", "StimulusSet", "decisions", "evaluation_set", "lesion_labe
 
 
 def decisions(
-    circuit,
+    circuit: Circuit,
     stimuli: StimulusSet,
     *,
     lesions: Lesions | None = None,

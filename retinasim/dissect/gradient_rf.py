@@ -13,9 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+
+if TYPE_CHECKING:
+    from retinasim.circuit import Circuit
 
 Units = dict[str, tuple[np.ndarray, np.ndarray]]
 """Layer → rows and columns ``(units,)`` of its sampled units in the layer's map."""
@@ -34,7 +38,7 @@ class GradientFields:
 
 
 def gradient_receptive_fields(
-    circuit,
+    circuit: Circuit,
     video: torch.Tensor,
     layers: Sequence[str],
     units: Units,

@@ -6,6 +6,8 @@ same as the authors' zeroing of its temporal weights and bias for ReLU cells.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import xarray as xr
 
@@ -14,6 +16,9 @@ from retinasim.dissect.config import CRITICAL_THRESHOLD
 from retinasim.dissect.errors import DissectionError
 from retinasim.engine import Engine, Lesions, StimulusSet
 from retinasim.util.progress import Progress
+
+if TYPE_CHECKING:
+    from retinasim.circuit import Circuit
 
 
 def per_direction(correct: np.ndarray, trials: dict[str, np.ndarray]) -> list[float]:
@@ -33,7 +38,7 @@ def add_lesion(base: Lesions | None, layer: str, index: int) -> dict[str, list]:
 
 
 def lesion_scan(
-    circuit,
+    circuit: Circuit,
     stimuli: StimulusSet,
     *,
     layers: list[str] | None = None,
@@ -151,7 +156,7 @@ def critical_types(
 
 
 def lesion_effects_by_s(
-    circuit,
+    circuit: Circuit,
     stimuli: StimulusSet,
     types: list[tuple[str, int]],
     *,

@@ -13,6 +13,7 @@ its sign is the direction the deep visualization moves in.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -20,6 +21,9 @@ import xarray as xr
 
 from retinasim.dissect.deepvis import _target
 from retinasim.training.inference import decision_logits
+
+if TYPE_CHECKING:
+    from retinasim.circuit import Circuit
 
 VELOCITIES = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
 """Default velocity grid, pixels/frame (the task's dots move at 0.5–3)."""
@@ -72,7 +76,7 @@ def _start_patterns(spec, generator: torch.Generator) -> list[torch.Tensor]:
 
 
 def maximise_moving_pattern(
-    circuit,
+    circuit: Circuit,
     *,
     layer: str,
     cell_type: int | str,

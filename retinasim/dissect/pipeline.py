@@ -77,10 +77,10 @@ class Dissection:
             )
         return dataset
 
-    def write_json(self, name: str, data) -> None:
+    def write_json(self, name: str, data: Any) -> None:
         atomic_write_text(self.folder / name, json.dumps(data, indent=2) + "\n")
 
-    def read_json(self, name: str):
+    def read_json(self, name: str) -> Any:
         """A saved JSON result (the run folder's checked reader)."""
         from retinasim.run_folder import read_json
 

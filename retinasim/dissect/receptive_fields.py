@@ -20,7 +20,7 @@ weights: :func:`kernel_receptive_fields` is the unit's space–time kernel read 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -29,6 +29,10 @@ import xarray as xr
 from retinasim.analysis.labels import labelled
 from retinasim.analysis.receptive_fields import receptive_field
 from retinasim.dissect.errors import DissectionError
+
+if TYPE_CHECKING:
+    from retinasim.circuit import Circuit
+    from retinasim.spec import CircuitSpec
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ class AxisGeometry:
     extent: int
 
 
-def pixel_geometry(spec, layer: str) -> tuple[AxisGeometry, AxisGeometry]:
+def pixel_geometry(spec: CircuitSpec, layer: str) -> tuple[AxisGeometry, AxisGeometry]:
     """``(rows, columns)`` geometry of ``layer``'s receptive fields, composed along every
     path of connections from the input (the union of the paths' fields).
 
@@ -95,7 +99,7 @@ OPERATING_LEVELS = (0.1, 0.3, 0.5, 0.7, 0.9)
 
 
 def map_receptive_fields(
-    circuit,
+    circuit: Circuit,
     layer: str | None = None,
     *,
     trials: int = 16,
@@ -288,7 +292,9 @@ class _Mapping:
         return labelled(array, "spike-triggered average contrast", "1", frame_rate_hz=rate)
 
 
-def kernel_receptive_fields(circuit, layer: str | None = None, *, margin: int = 2) -> xr.Dataset:
+def kernel_receptive_fields(
+    circuit: Circuit, layer: str | None = None, *, margin: int = 2
+) -> xr.Dataset:
     """The space–time kernel ``temporal ⊗ spatial`` of an input-fed layer's cell types, read
     off the weights, laid out like :func:`map_receptive_fields`'s ``sta`` (same pixel and lag
     coordinates) and summarised by :func:`~retinasim.analysis.receptive_field`.
@@ -329,7 +335,9 @@ def kernel_receptive_fields(circuit, layer: str | None = None, *, margin: int = 
     return result
 
 
-def receptive_field_summary(circuit, layer: str | None = None, **options: Any) -> xr.Dataset:
+def receptive_field_summary(
+    circuit: Circuit, layer: str | None = None, **options: Any
+) -> xr.Dataset:
     """:func:`map_receptive_fields` of ``layer``, with the weights' answer beside it where
     the layer is fed by the input alone: ``kernel_<name>`` for each of ``spatial``,
     ``centre_surround_index``, ``surround_index``, ``surround_coverage`` and
@@ -362,7 +370,9 @@ def receptive_field_summary(circuit, layer: str | None = None, **options: Any) -
     return fields
 
 
-def initial_kernel_correlation(circuit, spec, layer: str | None = None) -> xr.DataArray:
+def initial_kernel_correlation(
+    circuit: Circuit, spec: CircuitSpec, layer: str | None = None
+) -> xr.DataArray:
     """How far training moved each type's input kernel: Pearson r ``(cell_type)`` between
     the trained spatial kernel of the input connection into ``layer`` and the one the
     circuit was compiled with (``spec.training.seed``; the data-dependent initialisation only
@@ -400,7 +410,7 @@ class _Sums:
         self.count = 0  # responses summed per type
         self.videos = 0  # white-noise videos they came from
 
-    def add(self, response: torch.Tensor, contrast: torch.Tensor, strides: tuple[int, int]):
+    def add(self, response: torch.Tensor, contrast: torch.Tensor, strides: tuple[int, int]) -> None:
         """``response (b, c, t', ny, nx)`` (frames ``t ≥ lags - 1``), ``contrast (b, t,
         crop_y, crop_x)``: their correlation at every lag and window pixel, summed."""
         lags, (height, width) = self.shape[1], self.shape[2:]

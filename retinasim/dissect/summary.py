@@ -10,6 +10,7 @@ and the lesion effect per fast direction from a :func:`~retinasim.dissect.lesion
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,10 @@ import xarray as xr
 from retinasim.dissect.behaviour import DIRECTIONS
 from retinasim.dissect.lesions import CRITICAL_THRESHOLD, critical_mask
 from retinasim.task import task_generator
+
+if TYPE_CHECKING:
+    from retinasim.circuit import Circuit
+    from retinasim.plugins import StimulusParams
 
 
 @torch.no_grad()
@@ -41,7 +46,7 @@ def _mean_activity(circuit, video: torch.Tensor, batch_size: int = 16) -> xr.Dat
 
 
 def direction_selectivity(
-    circuit,
+    circuit: Circuit,
     *,
     speeds: Sequence[float] = (0.5, 1.0, 2.0, 3.0),
     widths: Sequence[float] | None = None,
@@ -89,20 +94,21 @@ def direction_selectivity(
     )
 
 
-def bar_luminance(task) -> tuple[float, float]:
+def bar_luminance(task: StimulusParams) -> tuple[float, float]:
     """Background luminance and bar contrast that probe a circuit trained on ``task``: the
     dots' luminance on their background for a dots task; for a task of textures around a mean
     luminance (a plugin's, such as ``natural_drift``), a white bar on that mean; else a white
     bar on black."""
     if hasattr(task, "dot_luminance"):
-        background = float(task.background_luminance)
-        return background, float(task.dot_luminance) - background
+        dots: Any = task  # a dots task (its own parameter model)
+        background = float(dots.background_luminance)
+        return background, float(dots.dot_luminance) - background
     background = float(getattr(task, "mean_luminance", 0.0))
     return background, 1.0 - background
 
 
 def amplitude_by_s(
-    circuit, *, s_values: Sequence[float], alpha: float = 2.0, n: int = 16
+    circuit: Circuit, *, s_values: Sequence[float], alpha: float = 2.0, n: int = 16
 ) -> xr.DataArray:
     """Mean response ``(s, cell_type)`` to the task's dots at each slow speed (pixels/frame)."""
     spec = circuit.spec

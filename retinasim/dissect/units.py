@@ -9,14 +9,20 @@ strongly) and their ``s`` coverage off the measured response amplitudes.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import xarray as xr
 
 from retinasim.dissect.summary import response_threshold
 from retinasim.spec.models import Sign
 
+if TYPE_CHECKING:
+    from retinasim.circuit import Circuit
+    from retinasim.spec import CircuitSpec
 
-def unit_layers(spec) -> tuple[str, str] | None:
+
+def unit_layers(spec: CircuitSpec) -> tuple[str, str] | None:
     """``(input layer, inhibitory layer it drives)``: bipolar and amacrine in the reference
     circuit; ``None`` when the circuit has no such pair."""
     layers = {layer.name: layer for layer in spec.layers}
@@ -33,7 +39,7 @@ def unit_layers(spec) -> tuple[str, str] | None:
     return None
 
 
-def bipolar_amacrine_units(circuit, amplitude: xr.DataArray) -> xr.Dataset | None:
+def bipolar_amacrine_units(circuit: Circuit, amplitude: xr.DataArray) -> xr.Dataset | None:
     """The units of a trained circuit (see the module docstring).
 
     Parameters
