@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -51,9 +50,11 @@ def _receptive_fields(
     left them as they were). Writes OUT/receptive_fields.nc (dimension ``run``), .csv and
     .png (the STAs; receptive_field_kernels.png: the weights' kernels).
     """
+    import pandas as pd
     import xarray as xr
 
     from retinasim.cli.record_commands import _load
+    from retinasim.cli.tables import show_and_save
     from retinasim.dissect.receptive_fields import (
         initial_kernel_correlation,
         receptive_field_summary,
@@ -61,7 +62,7 @@ def _receptive_fields(
     from retinasim.plots import plot_rf_mosaic
     from retinasim.provenance import versions
     from retinasim.recording.storage import save_recording
-    from retinasim.util.files import atomic_path, atomic_write_text
+    from retinasim.util.files import atomic_path
 
     names = [_run_name(target) for target in targets]
     if len(set(names)) != len(names):
@@ -83,19 +84,13 @@ def _receptive_fields(
         results.append(fields.expand_dims(run=[name]))
         print(f"{name}: {fields.attrs['layer']}, {fields.attrs['units']} units per type")
     combined = xr.concat(results, dim="run", join="outer", combine_attrs="drop_conflicts")
-    present = [(column, label) for column, label in COLUMNS if column in combined]
-    header = f"{'run':<24} {'cell type':<14} " + " ".join(f"{label:>7}" for _, label in present)
-    print(header)
-    lines = [",".join(["run", "cell_type", *(column for column, _ in present)])]
-    for run in combined.run.values:
-        for cell_type in combined.cell_type.values:
-            row = combined.sel(run=run, cell_type=cell_type)
-            values = [float(row[column]) for column, _ in present]
-            shown = " ".join("    nan" if math.isnan(v) else f"{v:7.2f}" for v in values)
-            print(f"{run!s:<24} {cell_type!s:<14} {shown}")
-            lines.append(",".join([str(run), str(cell_type), *(f"{v:.6g}" for v in values)]))
+    present = {column: label for column, label in COLUMNS if column in combined}
+    rows = combined[list(present)].stack(row=("run", "cell_type")).transpose("row", ...)
+    frame = pd.DataFrame({column: rows[column].values.astype(float) for column in present})
+    frame.insert(0, "cell_type", [str(t) for t in rows["cell_type"].values])
+    frame.insert(0, "run", [str(r) for r in rows["run"].values])
     save_recording(combined, out / "receptive_fields.nc")
-    atomic_write_text(out / "receptive_fields.csv", "\n".join(lines) + "\n")
+    show_and_save(frame, out / "receptive_fields.csv", {"cell_type": "cell type", **present})
     figures = {"receptive_fields.png": plot_rf_mosaic(combined)}
     if "kernel_spatial" in combined:
         weights = combined.assign(

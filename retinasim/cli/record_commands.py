@@ -210,10 +210,11 @@ def _tuning(circuit, generator, folder: Path, target: Path, n_permutations: int,
     import xarray as xr
 
     from retinasim.analysis import direction_tuning
+    from retinasim.cli.tables import frame_of, show_and_save
     from retinasim.plots import plot_polar_tuning
     from retinasim.recording import record
     from retinasim.recording.storage import save_recording
-    from retinasim.util.files import atomic_path, atomic_write_text
+    from retinasim.util.files import atomic_path
 
     probes = [f"{layer}:centre" for layer in circuit.layer_names]
     recording = record(circuit, generator, probes, n=generator.n_conditions)
@@ -245,35 +246,18 @@ def _tuning(circuit, generator, folder: Path, target: Path, n_permutations: int,
         "dsi_p_value",
         "vector_dsi_p_value",
     ]
-    lines = [",".join(["cell_type", "layer", *columns])]
-    print(
-        f"{'cell type':<16} {'layer':<12} {'peak':>6} {'pref':>6} {'DSI':>6} {'vDSI':>6} "
-        f"{'p(DSI)':>7} {'p(vDSI)':>7}"
-    )
-    for position in range(table.sizes["cell_type"]):
-        row = table.isel(cell_type=position)
-        values = [float(row[c]) for c in columns]
-        lines.append(
-            ",".join(
-                [str(row.cell_type.values), str(row.layer.values), *(f"{v:.6g}" for v in values)]
-            )
-        )
-        shown = ["nan" if math.isnan(v) else f"{v:.2f}" for v in values]
-        shown[:2] = [f"{values[0]:.0f}", f"{values[1]:.0f}"]
-        print(
-            f"{row.cell_type.values!s:<16} {row.layer.values!s:<12} {shown[0]:>6} "
-            f"{shown[1]:>6} {shown[2]:>6} {shown[3]:>6} {shown[4]:>7} {shown[5]:>7}"
-        )
-    atomic_write_text(folder / "tuning.csv", "\n".join(lines) + "\n")
+    frame = frame_of(table, columns, {"cell_type": "cell_type", "layer": "layer"})
+    headers = dict(zip(columns, ("peak", "pref", "DSI", "vDSI", "p(DSI)", "p(vDSI)"), strict=True))
+    show_and_save(frame, folder / "tuning.csv", {"cell_type": "cell type", **headers})
     print(f"wrote {folder}/tuning.csv, tuning.nc and tuning_<layer>.png/.svg")
     _single_unit_table(target, circuit, folder, n_permutations=n_permutations, seed=seed)
 
 
 def _single_unit_table(target: Path, circuit, folder: Path, *, n_permutations: int, seed: int):
     """Print and write the dissection's single-unit direction-selectivity protocol."""
+    from retinasim.cli.tables import frame_of, show_and_save
     from retinasim.dissect.summary import direction_selectivity
     from retinasim.recording.storage import save_recording
-    from retinasim.util.files import atomic_write_text
 
     result = direction_selectivity(circuit, n_permutations=n_permutations, seed=seed)
     columns = [
@@ -291,26 +275,13 @@ def _single_unit_table(target: Path, circuit, folder: Path, *, n_permutations: i
         "single units, bars crossing each unit's receptive field "
         f"({result.attrs['seconds']:.1f} s; DSI at the preferred speed and width):"
     )
-    print(
-        f"{'cell type':<16} {'layer':<12} {'DSI':>6} {'vDSI':>6} {'p':>7} {'pref':>6} "
-        f"{'speed':>6} {'width':>6} {'medDSI':>7} {'DS>=.3':>7}"
-    )
-    lines = [",".join(["cell_type", "layer", *columns])]
-    for position in range(result.sizes["cell_type"]):
-        row = result.isel(cell_type=position)
-        values = [float(row[c]) for c in columns]
-        name, layer = str(row.cell_type.values), str(row.layer.values)
-        lines.append(",".join([name, layer, *(f"{v:.6g}" for v in values)]))
-        shown = ["nan" if math.isnan(v) else f"{v:.2f}" for v in values]
-        if not math.isnan(values[3]):
-            shown[3] = f"{values[3]:.0f}"
-        shown[2] = "nan" if math.isnan(values[2]) else f"{values[2]:.3f}"
-        print(
-            f"{name:<16} {layer:<12} {shown[0]:>6} {shown[1]:>6} {shown[2]:>7} {shown[3]:>6} "
-            f"{shown[4]:>6} {shown[5]:>6} {shown[6]:>7} {shown[7]:>7}"
-        )
+    frame = frame_of(result, columns, {"cell_type": "cell_type", "layer": "layer"})
+    short = ("DSI", "vDSI", "p", "pref", "speed", "width", "medDSI", "DS>=.3")
+    headers = dict(zip(columns, short, strict=True))
     save_recording(result, folder / "direction_selectivity.nc")
-    atomic_write_text(folder / "direction_selectivity.csv", "\n".join(lines) + "\n")
+    show_and_save(
+        frame, folder / "direction_selectivity.csv", {"cell_type": "cell type", **headers}
+    )
     print(f"wrote {folder}/direction_selectivity.csv and direction_selectivity.nc")
 
 
