@@ -45,12 +45,18 @@ def test_an_atomic_write_never_replaces_a_device_node(tmp_path: Path) -> None:
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".null")]  # no temporary
 
 
+def _planted_link(link: Path, victim: Path) -> Path:
+    """``link`` made a symbolic link to ``victim``, a file outside that holds "keep"."""
+    victim.write_text("keep")
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(victim)
+    return link
+
+
 def test_the_run_lock_refuses_a_planted_link_and_leaves_its_target_alone(tmp_path: Path) -> None:
     victim = tmp_path / "victim.txt"
-    victim.write_text("keep")
     run = tmp_path / "run"
-    run.mkdir()
-    (run / LOCK_NAME).symlink_to(victim)
+    _planted_link(run / LOCK_NAME, victim)
     with pytest.raises(FileWriteError, match="is a symbolic link"), run_folder_lock(run):
         pass
     assert victim.read_text() == "keep"
@@ -58,9 +64,7 @@ def test_the_run_lock_refuses_a_planted_link_and_leaves_its_target_alone(tmp_pat
 
 def test_an_appended_log_is_never_written_through_a_link(tmp_path: Path) -> None:
     victim = tmp_path / "victim.txt"
-    victim.write_text("keep")
-    log = tmp_path / "attempts.jsonl"
-    log.symlink_to(victim)
+    log = _planted_link(tmp_path / "attempts.jsonl", victim)
     with pytest.raises(FileWriteError, match="symbolic link"):
         append_line(log, "{}")
     assert victim.read_text() == "keep"
@@ -72,9 +76,7 @@ def test_an_appended_log_is_never_written_through_a_link(tmp_path: Path) -> None
 
 def test_a_link_named_as_an_output_is_replaced_not_followed(tmp_path: Path) -> None:
     victim = tmp_path / "victim.txt"
-    victim.write_text("keep")
-    out = tmp_path / "out.txt"
-    out.symlink_to(victim)
+    out = _planted_link(tmp_path / "out.txt", victim)
     atomic_write_text(out, "new")
     assert victim.read_text() == "keep"
     assert not out.is_symlink() and out.read_text() == "new"
