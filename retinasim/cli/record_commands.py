@@ -97,8 +97,9 @@ def _check_out(out: Path, overwrite: bool) -> None:
         return
     if not overwrite:
         raise RetinasimError(f"{out} already exists; pass --overwrite to replace it")
-    if out.is_dir() and out.suffix != ".zarr":
-        raise RetinasimError(f"{out} is a folder; it is not replaced by a recording")
+    is_store = any((out / name).is_file() for name in ("zarr.json", ".zgroup", ".zattrs"))
+    if out.is_dir() and not (out.suffix == ".zarr" and is_store):
+        raise RetinasimError(f"{out} is a folder, not a zarr recording; it is not replaced")
 
 
 def record_command(

@@ -136,6 +136,7 @@ def stimulus(
     list_parameters: Annotated[
         bool, typer.Option("--list", help="Print KIND's parameters and defaults, then exit.")
     ] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing output files.")] = False,
 ) -> None:
     """Render one stimulus of KIND to an animated GIF and a PNG strip (or many to a cache).
 
@@ -164,7 +165,7 @@ def stimulus(
     generator = chosen(**parameters)
     if out is None:
         raise StimulusError("missing --out FILE (x.gif or x.png for a preview, x.npz for a cache)")
-    _check_out(out)
+    _check_out(out, overwrite)
     _check_memory(generator, number if out.suffix.lower() == ".npz" else 1, kind)
     if out.suffix.lower() == ".npz":
         write_cache(out, generator, seed=seed_value, count=number, start=first)
@@ -190,13 +191,20 @@ def stimulus(
     print(summary)
 
 
-def _check_out(out: Path) -> None:
-    """Refuse an ``--out`` below a file (``notes.txt/s.gif``), saying so."""
+def _check_out(out: Path, overwrite: bool) -> None:
+    """Refuse an ``--out`` below a file (``notes.txt/s.gif``), a folder, or (without
+    ``--overwrite``) files that exist: a preview writes both ``x.gif`` and ``x.png``."""
+    from retinasim.stimuli.preview import preview_paths
+
     for parent in reversed(out.parents):
         if parent.exists() and not parent.is_dir():
             raise StimulusError(f"--out {out}: {parent} is a file, not a folder")
     if out.is_dir():
         raise StimulusError(f"--out {out}: is a folder; give a file name (x.gif, x.png, x.npz)")
+    targets = [out] if out.suffix.lower() == ".npz" else list(preview_paths(out))
+    existing = [str(path) for path in targets if path.exists() or path.is_symlink()]
+    if existing and not overwrite:
+        raise StimulusError(f"{', '.join(existing)} already exists; pass --overwrite to replace it")
 
 
 def _check_memory(generator: Any, count: int, kind: str) -> None:

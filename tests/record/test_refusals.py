@@ -38,6 +38,20 @@ def test_an_existing_out_is_replaced_only_with_overwrite(tmp_path: Path, capsys)
     assert out.stat().st_size > len("an unrelated file")
 
 
+def test_overwrite_never_deletes_a_folder_that_is_not_a_zarr_recording(tmp_path, capsys) -> None:
+    """N11 (#27): a folder named like a store but holding other files is kept."""
+    out = tmp_path / "notzarr.zarr"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep")
+    code, stderr = run_cli(*RECORD, "--out", out, "--overwrite", capsys=capsys)
+    assert code == 2 and "is a folder, not a zarr recording" in stderr
+    assert (out / "notes.txt").read_text() == "keep"
+    store = tmp_path / "rec.zarr"
+    assert run_cli(*RECORD, "--out", store, capsys=capsys)[0] == 0
+    code, stderr = run_cli(*RECORD, "--out", store, "--overwrite", capsys=capsys)
+    assert code == 0, stderr  # a recording is replaced when asked
+
+
 def test_absurd_batch_sizes_are_refused_with_the_estimate(tmp_path: Path, capsys) -> None:
     with pytest.raises(RecordingError, match=r"batches of 100000000 .* needs about .* bytes"):
         record(reichardt(), BARS, "readout", n=2, batch_size=10**8)

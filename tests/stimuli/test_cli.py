@@ -134,3 +134,15 @@ def test_npz_output_writes_a_cache(tmp_path):
     )
     cache = StimulusCache(out)
     assert len(cache) == 3 and cache.start == 5
+
+
+def test_existing_outputs_are_replaced_only_with_overwrite(tmp_path, capsys):
+    """N11 (#27): a preview writes x.gif and x.png; either one existing is kept unless asked."""
+    keep = tmp_path / "keep.png"
+    keep.write_text("my notes")
+    arguments = ["stimulus", "flashes", "--height", "16", "--width", "16", "--frames", "4"]
+    assert main([*arguments, "--out", str(tmp_path / "keep.gif")]) == 2
+    assert "keep.png already exists; pass --overwrite" in capsys.readouterr().err
+    assert keep.read_text() == "my notes" and not (tmp_path / "keep.gif").exists()
+    assert main([*arguments, "--out", str(tmp_path / "keep.gif"), "--overwrite"]) == 0
+    assert iio.imread(keep).ndim >= 2  # now the strip
