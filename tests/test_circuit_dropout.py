@@ -7,7 +7,11 @@ import math
 import pytest
 import torch
 
-from retinasim.circuit.dropout import bernoulli_mask, dropout, dropout_scale
+from retinasim.circuit.dropout import dropout, dropout_scale, fill_bernoulli_
+
+
+def bernoulli_mask(count: int, keep: float) -> torch.Tensor:
+    return fill_bernoulli_(torch.empty(count, dtype=torch.bool), keep)
 
 
 @pytest.mark.parametrize("keep", [0.6, 0.5, 0.9, 0.999, 0.003, 1 / 3])

@@ -21,7 +21,7 @@ whose generators are fast there.
 from __future__ import annotations
 
 import math
-import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import torch
 import torch.nn.functional as F
@@ -45,24 +45,18 @@ def random_words(count: int, device: torch.device | str = "cpu") -> torch.Tensor
         return words.random_(-(2**63), None)
     half = count // 2
     side = torch.Generator().manual_seed(int(torch.randint(2**62, ()).item()))
-    failures: list[BaseException] = []
 
     def fill_second_half() -> None:
-        try:
-            words[half:].random_(-(2**63), None, generator=side)
-        except BaseException as error:  # re-raised on the calling thread
-            failures.append(error)
+        words[half:].random_(-(2**63), None, generator=side)
 
     if torch.get_num_threads() > 1:
-        helper = threading.Thread(target=fill_second_half)
-        helper.start()
-        words[:half].random_(-(2**63), None)
-        helper.join()
+        with ThreadPoolExecutor(1) as helper:
+            second = helper.submit(fill_second_half)
+            words[:half].random_(-(2**63), None)
+            second.result()
     else:
         words[:half].random_(-(2**63), None)
         fill_second_half()
-    if failures:
-        raise failures[0]
     return words
 
 
@@ -102,22 +96,9 @@ def _tie_positions(words: torch.Tensor, value: int, count: int) -> torch.Tensor:
 
 
 def fill_bernoulli_(out: torch.Tensor, keep: float) -> torch.Tensor:
-    """Fill a 1-D tensor with independent Bernoulli(``keep``) draws, in place.
-
-    One random byte per element in the common case (see the module docstring).
-
-    Parameters
-    ----------
-    out
-        ``(count,)``, contiguous; bool, or a floating dtype for a 0/1 mask.
-    keep
-        Probability of a 1 (``True``), in ``[0, 1]``.
-
-    Returns
-    -------
-    torch.Tensor
-        ``out``.
-    """
+    """Fill ``out`` (1-D, contiguous; bool, or floating for a 0/1 mask) with independent
+    Bernoulli(``keep``) draws in place, one random byte per element in the common case (see
+    the module docstring); returns ``out``."""
     count, device = out.numel(), out.device
     level = keep * 256
     whole = math.floor(level)
@@ -133,27 +114,9 @@ def fill_bernoulli_(out: torch.Tensor, keep: float) -> torch.Tensor:
     return out
 
 
-def bernoulli_mask(
-    count: int,
-    keep: float,
-    *,
-    dtype: torch.dtype = torch.bool,
-    device: torch.device | str = "cpu",
-) -> torch.Tensor:
-    """``(count,)`` independent Bernoulli(``keep``) draws of ``dtype`` (see
-    :func:`fill_bernoulli_`)."""
-    return fill_bernoulli_(torch.empty(count, dtype=dtype, device=device), keep)
-
-
 def dropout_scale(reference: torch.Tensor, p: float) -> torch.Tensor:
-    """A dropout mask with the shape and memory layout of ``reference``.
-
-    Returns
-    -------
-    torch.Tensor
-        Same shape, strides (when ``reference`` is dense), dtype and device as
-        ``reference``: ``1 / (1 - p)`` with probability ``1 - p``, else 0.
-    """
+    """A dropout mask of ``reference``'s shape, strides (when dense), dtype and device:
+    ``1 / (1 - p)`` with probability ``1 - p``, else 0."""
     mask = torch.empty_like(reference)
     flat = mask.as_strided((mask.numel(),), (1,))
     fill_bernoulli_(flat, 1.0 - p)

@@ -22,7 +22,7 @@ in place of a permuted copy, so no stage copies a map to change its layout.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,31 +80,23 @@ class CircuitOutput:
 
 
 @dataclass
-class _PassState:
-    """A pass in progress: batch and frame counts, and the drive sent so far to each layer
-    not yet computed (``(batch*time, types, y, x)`` each)."""
-
-    batch: int
-    time: int
-    pending: dict[str, torch.Tensor]
-
-
-@dataclass
 class PassCache:
-    """What :meth:`Circuit.rerun` needs to restart one pass (see :meth:`Circuit.run_cached`).
+    """What :meth:`Circuit.rerun` needs to restart one pass of :meth:`Circuit.run_cached`.
 
     Attributes
     ----------
     lesions
         The circuit's lesions when the pass ran.
+    batch, time
+        The pass's stimuli and frames.
     restarts
         Layer → (drive its predecessors sent to later layers, its activity before lesions).
     """
 
     lesions: dict[str, list[int]]
+    batch: int
+    time: int
     restarts: dict[str, tuple[dict[str, torch.Tensor], torch.Tensor]] = field(default_factory=dict)
-    batch: int = 0
-    time: int = 0
 
 
 class _Table(nn.Module):
@@ -193,28 +185,20 @@ class Circuit(LesionControl, nn.Module):
     def run(self, video: torch.Tensor, layers: Iterable[str] | None = None) -> CircuitOutput:
         """One pass, returning the logits and the activity of ``layers`` (default: all).
 
-        Parameters
-        ----------
-        video
-            ``(batch, channels, time, height, width)``, the circuit's channels and size; any
-            number of frames. Luminance as the stimuli render it (0 to 1): the circuit itself
-            sees ``(video - plan.input_offset) * plan.input_scale``, so every caller (training,
-            the engine, the recorder, the analyses) feeds it the same way.
-        layers
-            Names of the layers whose activity to return.
+        ``video`` is ``(batch, channels, time, height, width)`` at the circuit's channels and
+        size, any number of frames, luminance as the stimuli render it (0 to 1): the circuit
+        itself sees ``(video - plan.input_offset) * plan.input_scale``.
         """
         record = self._layers_to_record(layers)
-        return self._pass(self._start(video), 0, None, record, None)
+        return self._pass(*self._start(video), record=record)
 
     def run_cached(
         self, video: torch.Tensor, restart_layers: Iterable[str]
     ) -> tuple[CircuitOutput, PassCache]:
         """:meth:`run` (eval mode, no activity returned) that also keeps what
-        :meth:`rerun` needs to restart the pass at any of ``restart_layers``.
-
-        The cache holds, per restart layer, its activity before lesions and the drive that
-        the layers before it sent to the layers after it: about one batch of those layers'
-        activity (murray2021, restarting at bipolar: 4 MB per stimulus in float32).
+        :meth:`rerun` needs to restart the pass at any of ``restart_layers``: per layer its
+        activity before lesions and the drive the layers before it sent to the layers after it
+        (murray2021, restarting at bipolar: 4 MB per stimulus in float32).
         """
         if self.training:
             raise CircuitError("run_cached needs eval mode (dropout would differ per pass)")
@@ -222,70 +206,69 @@ class Circuit(LesionControl, nn.Module):
         unknown = sorted(keep - set(self.layer_names))
         if unknown:
             raise CircuitError(f"unknown restart layer(s) {unknown} (layers: {self.layer_names})")
-        cache = PassCache(lesions=self.lesions)
-        output = self._pass(self._start(video), 0, None, set(), (keep, cache))
-        return output, cache
+        pending, batch, time = self._start(video)
+        cache = PassCache(self.lesions, batch, time)
+        return self._pass(pending, batch, time, keep=keep, cache=cache), cache
 
     def rerun(self, cache: PassCache, layer: str) -> CircuitOutput:
         """The pass of :meth:`run_cached` again from ``layer`` on, with the current lesions.
 
-        Exact: the logits equal :meth:`run` of the same video with the current lesions, as
-        long as the layers before ``layer`` carry the lesions they had when the cache was
-        made (checked) — so a lesion set whose first lesioned layer is ``layer`` recomputes
-        only ``layer``'s targets and what follows.
+        Exact (the logits of :meth:`run` with the current lesions) as long as the layers
+        before ``layer`` carry the lesions they had when the cache was made (checked).
         """
         if layer not in cache.restarts:
             raise CircuitError(f"the pass cache has no restart point at layer {layer!r}")
         order = self.layer_names.index(layer)
-        before = set(self.layer_names[:order])
         now, then = self.lesions, cache.lesions
-        if any(now.get(name) != then.get(name) for name in before):
+        if any(now.get(name) != then.get(name) for name in self.layer_names[:order]):
             raise CircuitError(
                 f"cannot restart at {layer!r}: lesions of the layers before it changed since "
                 "the cache was made"
             )
         pending, output = cache.restarts[layer]
-        state = _PassState(cache.batch, cache.time, dict(pending))
-        return self._pass(state, order, output, set(), None)
+        return self._pass(dict(pending), cache.batch, cache.time, first=order, known=output)
 
-    def _start(self, video: torch.Tensor) -> _PassState:
-        """Check ``video``, apply the input transform and send it through the connections
-        from the stimulus."""
+    def _start(self, video: torch.Tensor) -> tuple[dict[str, torch.Tensor], int, int]:
+        """Check ``video``, transform it and send it through the connections from the
+        stimulus: the drive sent to each layer, batch and frames."""
         self._check_video(video)
         if self.plan.input_offset:
             video = video - self.plan.input_offset
         if self.plan.input_scale != 1.0:
             video = video * self.plan.input_scale
         batch, channels, time, height, width = video.shape
-        state = _PassState(batch, time, {})
         frames = video.transpose(1, 2).reshape(batch * time, channels, height, width)
-        self._send(self._groups().get(INPUT, ()), frames, state.pending)
-        return state
+        pending: dict[str, torch.Tensor] = {}
+        self._send(self._groups().get(INPUT, ()), frames, pending)
+        return pending, batch, time
 
     def _pass(
         self,
-        state: _PassState,
-        first: int,
-        first_output: torch.Tensor | None,
-        record: set[str],
-        caching: tuple[set[str], PassCache] | None,
+        pending: dict[str, torch.Tensor],
+        batch: int,
+        time: int,
+        *,
+        first: int = 0,
+        known: torch.Tensor | None = None,
+        record: Container[str] = (),
+        keep: Container[str] = (),
+        cache: PassCache | None = None,
     ) -> CircuitOutput:
-        """Layers ``first ...`` of a pass; ``first_output`` is layer ``first``'s activity
-        before lesions when it is known (a restart), else it is computed from its drive."""
+        """Layers ``first ...`` of a pass, ``pending`` the drive (``(batch*time, types, y,
+        x)``) sent so far to each layer not yet run; ``known``: layer ``first``'s activity
+        before lesions (a restart), else computed from its drive. Layers in ``keep`` are
+        stored in ``cache``."""
         groups = self._groups()
-        pending = state.pending
         activity: dict[str, torch.Tensor] = {}
         readout_input = None
         for layer in self.plan.layers[first:]:
-            if first_output is None:
+            if known is None:
                 drive = pending.pop(layer.name)
-                drive = drive.view(state.batch, state.time, *drive.shape[1:]).transpose(1, 2)
+                drive = drive.view(batch, time, *drive.shape[1:]).transpose(1, 2)
                 output = self._cell(layer, drive)
             else:  # a restart: the layer's activity is known, its drive was not kept
-                output, first_output = first_output, None
-            if caching is not None and layer.name in caching[0]:
-                cache = caching[1]
-                cache.batch, cache.time = state.batch, state.time
+                output, known = known, None
+            if cache is not None and layer.name in keep:
                 cache.restarts[layer.name] = (dict(pending), output)
             output = self._silence_lesioned(layer.name, output)
             if layer.name in record:
@@ -294,8 +277,7 @@ class Circuit(LesionControl, nn.Module):
             if layer.name == self.plan.readout_layer:
                 readout_input = output
             if layer.name in groups:
-                maps = output.transpose(1, 2).flatten(0, 1)
-                self._send(groups[layer.name], maps, pending)
+                self._send(groups[layer.name], output.transpose(1, 2).flatten(0, 1), pending)
         logits = self.readout(readout_input)
         if self.training and self.readout_dropout > 0:
             logits = dropout(logits, self.readout_dropout, training=True)
@@ -341,20 +323,20 @@ class Circuit(LesionControl, nn.Module):
         return output
 
     def _groups(self) -> dict[str, list[ConnectionGroup]]:
+        """The connection groups by source, made again when ``options`` changed."""
         options = self.options
-        cached = getattr(self, "_group_cache", None)
-        if cached is None or cached[0] != options:
-            inhibitory = {layer.name for layer in self.plan.layers if layer.inhibitory}
-            groups = group_connections(
-                self.plan.connections,
-                inhibitory,
-                fuse=options.fuse_connections,
-                dilated_input_weight_grad=options.dilated_input_weight_grad,
-                channels_last_input_grad=options.channels_last_input_grad,
+        if getattr(self, "_group_cache", (None,))[0] != options:
+            self._group_cache = (
+                options,
+                group_connections(
+                    self.plan.connections,
+                    {layer.name for layer in self.plan.layers if layer.inhibitory},
+                    fuse=options.fuse_connections,
+                    dilated_input_weight_grad=options.dilated_input_weight_grad,
+                    channels_last_input_grad=options.channels_last_input_grad,
+                ),
             )
-            self._group_cache = (options, groups)
-            return groups
-        return cached[1]
+        return self._group_cache[1]
 
     def _layers_to_record(self, layers: Iterable[str] | None) -> set[str]:
         if layers is None:
