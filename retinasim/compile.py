@@ -17,7 +17,7 @@ from torch import nn
 from retinasim.circuit import Circuit, CircuitOptions
 from retinasim.circuit.plan import CircuitPlan, ConnectionPlan, LayerPlan
 from retinasim.errors import PluginError, SpecError, SpecIssue
-from retinasim.plugins import RegisteredCellType, cell_types, plugin_problems
+from retinasim.plugins import RegisteredCellType, cell_types
 from retinasim.spec import (
     CircuitSpec,
     Sign,
@@ -28,6 +28,8 @@ from retinasim.spec import (
     topological_order,
 )
 from retinasim.spec.graph import check_circuit
+from retinasim.spec.loader import unknown_cell_type_message
+from retinasim.spec.yaml_source import format_path
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -96,29 +98,14 @@ def compile_circuit(
 def _check(spec: CircuitSpec) -> None:
     problems = check_circuit(spec)
     if problems:
-        raise SpecError(
-            [
-                SpecIssue(_SPEC_NAME, None, None, _dotted(path), message)
-                for path, message in problems
-            ]
-        )
-
-
-def _dotted(path: tuple[str | int, ...]) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
+        issues = [SpecIssue(_SPEC_NAME, None, None, format_path(path), m) for path, m in problems]
+        raise SpecError(issues)
 
 
 def _registered(name: str, registry: dict[str, RegisteredCellType]) -> RegisteredCellType:
-    if name in registry:
-        return registry[name]
-    broken = "; ".join(str(problem) for problem in plugin_problems())
-    note = f" (plugins that failed to load: {broken})" if broken else ""
-    raise PluginError(
-        f"unknown cell type {name!r} (registered: {', '.join(sorted(registry))}){note}"
-    )
+    if name not in registry:
+        raise PluginError(unknown_cell_type_message(name, registry))
+    return registry[name]
 
 
 def _plan(spec: CircuitSpec, registered: dict[str, RegisteredCellType]) -> CircuitPlan:

@@ -63,22 +63,11 @@ class Connection(nn.Module):
 
 @dataclass(frozen=True)
 class ConnectionGroup:
-    """Connections from one source with one geometry, run as one convolution.
-
-    Attributes
-    ----------
-    source
-        Source layer (or ``input``).
-    keys
-        Member connections' module names, in order of their output channels.
-    targets
-        The members' target layers, same order.
-    inhibitory
-        Whether the source's output is negated onto its targets.
-    dilated_weight_grad, channels_last_input_grad
-        Backward routes of :func:`retinasim.circuit.conv.conv2d`, used on the CPU (other
-        devices' own backward is fast).
-    """
+    """Connections from one ``source`` layer (or ``input``) with one geometry, run as one
+    convolution: ``keys`` and ``targets`` are the members' module names and target layers in
+    the order of their output channels; an ``inhibitory`` source's output is negated onto its
+    targets; ``dilated_weight_grad`` and ``channels_last_input_grad`` pick the backward routes
+    of :func:`retinasim.circuit.conv.conv2d` on the CPU (other devices' own are fast)."""
 
     source: str
     keys: tuple[str, ...]
@@ -92,14 +81,9 @@ class ConnectionGroup:
     def __call__(
         self, source_map: torch.Tensor, connections: nn.ModuleDict
     ) -> list[tuple[str, torch.Tensor]]:
-        """Run the group on ``source_map (batch*time, source types, y, x)``.
-
-        Returns
-        -------
-        list of (target, drive)
-            Each target's drive ``(batch*time, target types, y', x')`` before dropout; a
-            channel slice (a view) of the fused output when the group has several members.
-        """
+        """Each target's drive ``(batch*time, target types, y', x')`` before dropout from
+        ``source_map (batch*time, source types, y, x)``: a channel slice (a view) of the fused
+        output when the group has several members."""
         # ModuleDict is not generic (its items are typed Module); these are Connections
         members: list[Connection] = [connections[key] for key in self.keys]  # type: ignore[misc]
         weight = torch.cat([m.weight for m in members]) if len(members) > 1 else members[0].weight
@@ -142,21 +126,10 @@ def group_connections(
     dilated_input_weight_grad: bool = True,
     channels_last_input_grad: bool = True,
 ) -> dict[str, list[ConnectionGroup]]:
-    """Groups of connections by source, in spec order.
-
-    Parameters
-    ----------
-    plans
-        Every connection of the circuit.
-    inhibitory_layers
-        Layers whose output is negated onto their targets.
-    fuse
-        Fuse connections that share source and geometry (else one group per connection).
-    dilated_input_weight_grad
-        Use the dilated-convolution weight gradient for connections from the input.
-    channels_last_input_grad
-        Compute input gradients channels-last (:func:`~retinasim.circuit.conv.conv2d`).
-    """
+    """Groups of connections by source, in spec order: connections that share source and
+    geometry are fused when ``fuse`` (else one group per connection); the other flags choose
+    the backward routes of connections from the input (``dilated_input_weight_grad``) and of
+    the others (``channels_last_input_grad``, see :func:`~retinasim.circuit.conv.conv2d`)."""
     groups: dict[tuple, list[ConnectionPlan]] = {}
     for plan in plans:
         key = (plan.source, plan.geometry) if fuse else (plan.source, plan.key)

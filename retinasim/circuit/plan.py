@@ -92,10 +92,7 @@ class CircuitPlan:
 
     def layer(self, name: str) -> LayerPlan:
         """The layer called ``name`` (``KeyError`` if there is none)."""
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        raise KeyError(name)
+        return {layer.name: layer for layer in self.layers}[name]
 
     def channels(self, name: str) -> int:
         """Number of channels of a layer's map, or of the input."""

@@ -75,40 +75,42 @@ def layer_sizes(spec: CircuitSpec) -> dict[str, tuple[int, int]]:
 def check_circuit(spec: CircuitSpec) -> list[Problem]:
     """Every semantic problem of ``spec`` (empty when it is consistent).
 
-    Names, cycles and shapes are all checked, each on the part of the circuit it can be
-    checked on: a dangling connection does not hide a cycle elsewhere, and a cycle does not
-    hide a shape mismatch between layers outside it.
+    Names, cycles and shapes are each checked on the part of the circuit they can be checked
+    on: a dangling connection does not hide a cycle elsewhere, nor a cycle a shape mismatch
+    between layers outside it.
     """
     names = [layer.name for layer in spec.layers]
-    problems = check_links(
-        names, [(c.source, c.target) for c in spec.connections], spec.readout.layer
-    )
-    known = set(names) - {INPUT}
-    usable = [
-        (i, c)
-        for i, c in enumerate(spec.connections)
-        if (c.source == INPUT or c.source in known) and c.target in known
-    ]
-    cycles = find_cycles([(i, c.source, c.target) for i, c in usable])
-    for index, members in cycles:
-        problems.append(
-            (("connections", index), "connections form a cycle through " + ", ".join(members))
-        )
+    pairs = [(c.source, c.target) for c in spec.connections]
+    problems = check_links(names, pairs, spec.readout.layer)
+    usable, cycles = _cycles(names, pairs)
     in_cycle = {name for _, members in cycles for name in members}
-    order = _order(
-        [c for _, c in usable], [n for n in dict.fromkeys(names) if n in known - in_cycle]
-    )
-    problems += _check_shapes(spec, order, dict(usable))
-    frame = spec.readout.frame
-    if isinstance(frame, int) and frame >= spec.input.frames:
-        problems.append(
-            (
-                ("readout", "frame"),
-                f"frame {frame} is out of range: the input has "
-                f"{spec.input.frames} frames (0..{spec.input.frames - 1})",
-            )
-        )
+    connections = {i: spec.connections[i] for i in usable}
+    order = [n for n in dict.fromkeys(names) if n not in in_cycle and n != INPUT]
+    sources = {n: {c.source for c in connections.values() if c.target == n} for n in order}
+    # layers fed (directly or not) only through a cycle or a dangling connection are left
+    # out, and so are layers without any source (None: a source that never comes)
+    order = _in_waves(order, {name: sources[name] or {None} for name in order})
+    problems += _check_shapes(spec, order, connections)
+    frame, frames = spec.readout.frame, spec.input.frames
+    if isinstance(frame, int) and frame >= frames:
+        message = f"frame {frame} is out of range: the input has {frames} frames (0..{frames - 1})"
+        problems.append((("readout", "frame"), message))
     return problems
+
+
+def _cycles(
+    layer_names: Sequence[str | None], connections: Sequence[tuple[str | None, str | None]]
+) -> tuple[list[int], list[tuple[int, list[str]]]]:
+    """Indices of the connections between existing layers (or from the input), and the
+    cycles among them (see :func:`find_cycles`)."""
+    known = {name for name in layer_names if name is not None} - {INPUT}
+    usable = [
+        i
+        for i, (source, target) in enumerate(connections)
+        if (source == INPUT or source in known) and target in known
+    ]
+    edges = [(i, str(connections[i][0]), str(connections[i][1])) for i in usable]
+    return usable, find_cycles(edges)
 
 
 def find_cycles(edges: list[tuple[int, str, str]]) -> list[tuple[int, list[str]]]:
@@ -139,57 +141,42 @@ def find_cycles(edges: list[tuple[int, str, str]]) -> list[tuple[int, list[str]]
     return [(index, sorted(group)) for group, index in sorted(cycles.items(), key=lambda g: g[1])]
 
 
-def _order(connections: list[ConnectionSpec], names: list[str]) -> list[str]:
-    """``names`` in signal order; layers fed (directly or not) only through a cycle or a
-    dangling connection are left out, and so are layers without any source (``None``: a
-    source that never comes)."""
-    sources = {name: {c.source for c in connections if c.target == name} for name in names}
-    return _in_waves(names, {name: sources[name] or {None} for name in names})
-
-
 def check_links(
     layer_names: Sequence[str | None],
     connections: Sequence[tuple[str | None, str | None]],
     readout_layer: str | None,
 ) -> list[Problem]:
     """Problems with names alone: duplicates, dangling connections, layers without input,
-    a readout from a missing layer. ``None`` stands for a name that is itself invalid (already
-    reported) and is skipped; this lets the loader run these checks on a partly invalid file."""
+    a readout from a missing layer, cycles. ``None`` stands for a name that is itself invalid
+    (already reported) and is skipped, so the loader runs these checks on a partly invalid
+    file."""
     problems: list[Problem] = []
     names = {name for name in layer_names if name is not None}
     seen: dict[str, int] = {}
     for i, name in enumerate(layer_names):
         if name == INPUT:
-            problems.append(
-                (("layers", i, "name"), f"{INPUT!r} is reserved for the photoreceptor input")
-            )
+            message = f"{INPUT!r} is reserved for the photoreceptor input"
+            problems.append((("layers", i, "name"), message))
         elif name is not None and name in seen:
-            problems.append(
-                (
-                    ("layers", i, "name"),
-                    f"duplicate layer name {name!r} (also layers[{seen[name]}])",
-                )
-            )
+            message = f"duplicate layer name {name!r} (also layers[{seen[name]}])"
+            problems.append((("layers", i, "name"), message))
         if name is not None:
             seen.setdefault(name, i)
     pairs: dict[tuple[str | None, str | None], int] = {}
     for i, (source, target) in enumerate(connections):
         if source is not None and source != INPUT and source not in names:
-            problems.append(
-                (("connections", i, "source"), _missing("source layer", source, names | {INPUT}))
-            )
+            message = _missing("source layer", source, names | {INPUT})
+            problems.append((("connections", i, "source"), message))
         if target == INPUT:
             problems.append((("connections", i, "target"), "the input cannot be a target"))
         elif target is not None and target not in names:
             problems.append((("connections", i, "target"), _missing("target layer", target, names)))
         if None not in (source, target) and (source, target) in pairs:
-            problems.append(
-                (
-                    ("connections", i),
-                    f"connection {source} -> {target} is listed "
-                    f"twice (also connections[{pairs[(source, target)]}])",
-                )
+            message = (
+                f"connection {source} -> {target} is listed twice "
+                f"(also connections[{pairs[(source, target)]}])"
             )
+            problems.append((("connections", i), message))
         pairs.setdefault((source, target), i)
     if None not in (target for _, target in connections):
         targets = {target for _, target in connections}
@@ -198,6 +185,9 @@ def check_links(
                 problems.append((("layers", i), f"layer {name!r} receives no connection"))
     if readout_layer is not None and readout_layer not in names:
         problems.append((("readout", "layer"), _missing("readout layer", readout_layer, names)))
+    for index, members in _cycles(layer_names, connections)[1]:
+        message = "connections form a cycle through " + ", ".join(members)
+        problems.append((("connections", index), message))
     return problems
 
 
@@ -220,30 +210,20 @@ def _check_shapes(
                 continue
             size = output_size(source_size, c)
             if min(size) < 1:
-                problems.append(
-                    (
-                        ("connections", i, "kernel"),
-                        (
-                            f"kernel {c.kernel} with stride {c.stride} and padding "
-                            f"{c.padding} does not fit the {c.source} map of size "
-                            f"{sizes[c.source]}"
-                        ),
-                    )
+                message = (
+                    f"kernel {c.kernel} with stride {c.stride} and padding {c.padding} does "
+                    f"not fit the {c.source} map of size {source_size}"
                 )
-                continue
-            if first is None:
+                problems.append((("connections", i, "kernel"), message))
+            elif first is None:
                 first = (i, size)
                 sizes[name] = size
             elif size != first[1]:
-                problems.append(
-                    (
-                        ("connections", i),
-                        (
-                            f"{c.source} -> {name} gives a {size[0]}x{size[1]} map but "
-                            f"connections[{first[0]}] "
-                            f"({spec.connections[first[0]].source} -> {name}) "
-                            f"gives {first[1][0]}x{first[1][1]}; inputs to one layer must agree"
-                        ),
-                    )
+                other = spec.connections[first[0]].source
+                message = (
+                    f"{c.source} -> {name} gives a {size[0]}x{size[1]} map but "
+                    f"connections[{first[0]}] ({other} -> {name}) gives "
+                    f"{first[1][0]}x{first[1][1]}; inputs to one layer must agree"
                 )
+                problems.append((("connections", i), message))
     return problems

@@ -19,8 +19,8 @@ from pydantic import BaseModel, ValidationError
 
 from retinasim.errors import SpecError, SpecIssue
 from retinasim.spec.fields import allowed_keys
-from retinasim.spec.graph import check_circuit, check_links, find_cycles
-from retinasim.spec.models import INPUT, CircuitSpec
+from retinasim.spec.graph import check_circuit, check_links
+from retinasim.spec.models import CircuitSpec
 from retinasim.spec.shipped import (
     is_circuit_name,
     shipped_circuits,
@@ -161,15 +161,6 @@ def _link_issues(data: Mapping[str, Any], positions: SourceMap) -> list[SpecIssu
     problems = check_links(
         layer_names, pairs, readout_layer if isinstance(readout_layer, str) else None
     )
-    known = {name for name in layer_names if name is not None} - {INPUT}
-    edges = [
-        (i, source, target)
-        for i, (source, target) in enumerate(pairs)
-        if (source == INPUT or source in known) and target in known
-    ]
-    for index, members in find_cycles(edges):
-        message = "connections form a cycle through " + ", ".join(members)
-        problems.append((("connections", index), message))
     return [positions.issue(path, message) for path, message in problems]
 
 
@@ -278,9 +269,20 @@ def _unknown_key_message(loc: DataPath) -> str:
     return f"unknown key {key!r}{did_you_mean(key, known)}{listing}"
 
 
+def unknown_cell_type_message(name: str, registry: Mapping[str, Any]) -> str:
+    """Why ``name`` is no registered cell type: a suggestion, the registered ones and the
+    plugins that failed to load."""
+    from retinasim.plugins import plugin_problems
+
+    broken = "; ".join(str(problem) for problem in plugin_problems())
+    note = f" (plugins that failed to load: {broken})" if broken else ""
+    hint = did_you_mean(name, registry)
+    return f"unknown cell type {name!r}{hint} (registered: {', '.join(sorted(registry))}){note}"
+
+
 def _plugin_issues(data: Mapping[str, Any], positions: SourceMap) -> list[SpecIssue]:
     """Unknown cell-type plugins and invalid plugin params, checked on the raw data."""
-    from retinasim.plugins import cell_types, plugin_problems
+    from retinasim.plugins import cell_types
 
     layers = data.get("layers")
     if not isinstance(layers, list):
@@ -292,18 +294,8 @@ def _plugin_issues(data: Mapping[str, Any], positions: SourceMap) -> list[SpecIs
             continue
         name = layer["cell_type"]
         if name not in registry:
-            hint = did_you_mean(name, registry)
-            broken = [str(p) for p in plugin_problems()]
-            note = f" (plugins that failed to load: {'; '.join(broken)})" if broken else ""
-            issues.append(
-                positions.issue(
-                    ("layers", i, "cell_type"),
-                    (
-                        f"unknown cell type {name!r}{hint} "
-                        f"(registered: {', '.join(sorted(registry))}){note}"
-                    ),
-                )
-            )
+            message = unknown_cell_type_message(name, registry)
+            issues.append(positions.issue(("layers", i, "cell_type"), message))
             continue
         params = layer.get("params", {})
         if not isinstance(params, Mapping):

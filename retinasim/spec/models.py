@@ -186,10 +186,7 @@ class CircuitSpec(StrictModel):
 
     def layer(self, name: str) -> LayerSpec:
         """The layer called ``name`` (``KeyError`` if there is none)."""
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        raise KeyError(name)
+        return {layer.name: layer for layer in self.layers}[name]
 
     def connection_constraint(self, connection: ConnectionSpec) -> WeightConstraint:
         """The constraint of ``connection``: its own, else its target layer's."""
