@@ -22,6 +22,7 @@ conditions), recompute the index of the mean response per direction and give
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
 import xarray as xr
@@ -64,8 +65,10 @@ def dsi_p_value(
     within: str | Sequence[str] | None = None,
     n_permutations: int = 1000,
     seed: int = 0,
+    index: Literal["dsi", "vector_dsi"] = "dsi",
 ) -> xr.DataArray:
-    """Permutation p-value of the classic :func:`dsi` of the mean response per direction.
+    """Permutation p-value of the classic :func:`dsi` (or of ``index``) of the mean response
+    per direction.
 
     Parameters
     ----------
@@ -81,31 +84,22 @@ def dsi_p_value(
         among the trials of one condition (default: among all trials).
     n_permutations, seed
         Number of shuffles (0: no test, NaN) and their seed.
+    index
+        The index tested.
 
     Returns
     -------
     xarray.DataArray
         ``(...)``, unit 1.
     """
-    return _permutation_p_values(responses, direction, dim, within, n_permutations, seed, ("dsi",))[
-        "dsi_p_value"
-    ]
+    p = _permutation_p_values(responses, direction, dim, within, n_permutations, seed, (index,))
+    return p[f"{index}_p_value"]
 
 
-def vector_dsi_p_value(
-    responses: xr.DataArray,
-    *,
-    direction: str = "direction_deg",
-    dim: str = "trial",
-    within: str | Sequence[str] | None = None,
-    n_permutations: int = 1000,
-    seed: int = 0,
-) -> xr.DataArray:
+def vector_dsi_p_value(responses: xr.DataArray, **options: Any) -> xr.DataArray:
     """Permutation p-value of the :func:`vector_dsi` of the mean response per direction
-    (parameters and result as :func:`dsi_p_value`)."""
-    return _permutation_p_values(
-        responses, direction, dim, within, n_permutations, seed, ("vector_dsi",)
-    )["vector_dsi_p_value"]
+    (keywords and result as :func:`dsi_p_value`)."""
+    return dsi_p_value(responses, index="vector_dsi", **options)
 
 
 def _permutation_p_values(
@@ -144,10 +138,9 @@ def _permutation_p_values(
     )
     outputs = outputs if isinstance(outputs, tuple) else (outputs,)
     kept = {k: c for k, c in responses.coords.items() if dim not in c.dims}
-    described = {"dsi": "dsi", "vector_dsi": "vector_dsi"}
     return {
         f"{k}_p_value": labelled(
-            out.assign_coords(kept), f"p-value of {described[k]} (shuffled directions)", "1"
+            out.assign_coords(kept), f"p-value of {k} (shuffled directions)", "1"
         )
         for k, out in zip(indices, outputs, strict=True)
     }

@@ -20,14 +20,12 @@ import xarray as xr
 
 from retinasim.analysis.amplitude import Measure, trial_response
 from retinasim.analysis.direction import (
-    _opposites,
     _permutation_p_values,
     dsi,
     preferred_direction_deg,
     vector_dsi,
 )
 from retinasim.analysis.labels import labelled, require_coord
-from retinasim.recording.errors import AnalysisError
 
 
 def direction_tuning(
@@ -66,15 +64,11 @@ def direction_tuning(
     """
     require_coord(response, direction, "direction_tuning")
     per_trial = trial_response(response, measure=measure, frames=frames).compute()
-    coordinate = per_trial.coords[direction]
-    if coordinate.dims != ("trial",):
-        raise AnalysisError(f"direction_tuning: {direction!r} must be a coordinate along trial")
+    # checks the direction coordinate, its opposites and n_permutations
+    p = _permutation_p_values(per_trial, direction, "trial", None, n_permutations, seed)
     directions, groups = np.unique(
-        np.asarray(coordinate.values, dtype=np.float64) % 360.0, return_inverse=True
+        np.asarray(per_trial[direction].values, dtype=np.float64) % 360.0, return_inverse=True
     )
-    _opposites(directions)
-    if n_permutations < 0:
-        raise AnalysisError(f"n_permutations must be >= 0, got {n_permutations}")
     count = np.bincount(groups, minlength=len(directions))
     curve = _mean_curves(per_trial, groups, count, directions)
     curve = labelled(
@@ -83,7 +77,6 @@ def direction_tuning(
         per_trial.attrs["units"],
         description=f"trial-averaged {per_trial.attrs['long_name']}",
     )
-    p = _permutation_p_values(per_trial, direction, "trial", None, n_permutations, seed)
     peak = xr.apply_ufunc(
         lambda c: directions[c.argmax(-1)], curve, input_core_dims=[["direction"]]
     )

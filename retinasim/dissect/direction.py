@@ -1,35 +1,15 @@
 """Direction selectivity of single units, as a retina physiologist measures it.
 
-The protocol (:func:`direction_protocol`; definitions and citations in docs/dissection.md):
-
-1. **Units.** In every layer, the centre unit of each cell type and a ``grid × grid`` sample
-   of units around it (step a quarter of the map; the middle one is the centre unit). A unit
-   is skipped (``unit_valid`` false) when it sits on the map's border (padding) or when its
-   receptive field touches the screen's edge.
-2. **Receptive field from the unit itself: the input gradient**
-   (:func:`~retinasim.dissect.gradient_rf.gradient_receptive_fields`) at an operating point
-   (``rf_video``; default 40 frames of :class:`~retinasim.stimuli.SparseNoise`, squares of a
-   20th of the screen at the bars' luminance, each bright with probability a quarter, on the
-   background). A unit silent at the operating point has no gradient (``rf_found`` false; a
-   centre unit then takes its layer's median RF).
-3. **Bars crossing the RF entirely** (:class:`~retinasim.stimuli.CentredBars`): a full-length
-   bar whose path is centred on the RF centre (rounded to a pixel): it starts ``H`` pixels
-   before it and moves at constant speed for ``2H / speed`` frames plus ``tail_frames`` (the
-   response's decay), with ``H`` = the RF radius (and the distance between the units sharing
-   the path) + half the bar width + 1, rounded up to whole pixels. The centre units share one
-   path; sampled units within ``site_tolerance`` of one another share one.
-4. **Evoked response** = Σ over time of (activity − baseline), the baseline being the same
-   unit's response to a blank video of the background (same length); activity is recorded
-   with :func:`retinasim.record` (a ``positions`` probe per layer). The indices use the
-   rectified response ``max(evoked, 0)``.
-5. **Indices** (:mod:`retinasim.analysis.direction`): classic and vector DSI and preferred
-   direction, swept over ``speeds × widths`` for the centre units and reported at the
-   preferred condition (the largest preferred-direction response); the sampled units at one
-   condition (``grid_speed``, ``grid_width``).
-6. **p-values.** A deterministic model has no trial-to-trial noise, so the repeats are the
-   stimulus conditions: ``vector_dsi_p_value`` shuffles the direction labels within each
-   speed × width condition (:func:`~retinasim.analysis.vector_dsi_p_value`, ``within``);
-   ``map_p_value`` does the same across the sampled units (positions).
+:func:`direction_protocol` (steps, definitions and citations in docs/dissection.md): the
+centre unit of each cell type and a ``grid × grid`` sample around it; each unit's receptive
+field from the input gradient at an operating point
+(:func:`~retinasim.dissect.gradient_rf.gradient_receptive_fields`); full-length bars
+(:class:`~retinasim.stimuli.CentredBars`) whose paths are centred on the receptive fields
+(units within ``site_tolerance`` of one another share one); the evoked response, Σ over time
+of (activity − the response to a blank video), rectified for the indices
+(:mod:`retinasim.analysis.direction`); p-values shuffle the direction labels within each
+speed × width condition (``vector_dsi_p_value``) or sampled unit (``map_p_value``): a
+deterministic model's repeats are its stimulus conditions.
 """
 
 from __future__ import annotations
@@ -45,8 +25,12 @@ import numpy as np
 import torch
 import xarray as xr
 
-from retinasim.analysis.direction import dsi, preferred_direction_deg, vector_dsi
-from retinasim.analysis.direction import vector_dsi_p_value as _vector_p
+from retinasim.analysis.direction import (
+    dsi,
+    preferred_direction_deg,
+    vector_dsi,
+    vector_dsi_p_value,
+)
 from retinasim.dissect.direction_data import protocol_dataset
 from retinasim.dissect.gradient_rf import GradientFields, Units, gradient_receptive_fields
 from retinasim.recording import Probe, record
@@ -83,6 +67,12 @@ class Setup:
     blanks: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
     bar_frames: int = 0
 
+    def __post_init__(self) -> None:
+        for layer in self.layers:
+            rows, cols = (_grid_indices(n, self.grid) for n in self.circuit.layer_shapes[layer][2:])
+            ys, xs = np.meshgrid(rows, cols, indexing="ij")
+            self.units[layer] = (ys.ravel(), xs.ravel())
+
     @property
     def size(self) -> tuple[int, int]:
         """Screen ``(height, width)``, pixels."""
@@ -109,14 +99,6 @@ class Setup:
     def middle(self) -> int:
         """The centre unit's index among the sampled units."""
         return self.n_units // 2
-
-
-@dataclass
-class Validity:
-    """Which sampled units count, ``mask (cell_type, unit)``, and the layers sampled."""
-
-    mask: np.ndarray
-    grid_layers: set[str]
 
 
 def direction_protocol(
@@ -205,66 +187,15 @@ def direction_protocol(
         attrs.
     """
     began = time.perf_counter()
-    _check_settings(n_directions, grid, sweep)
-    circuit.eval()
-    setup = _setup(circuit, layers, speeds, widths, n_directions, grid, grid_speed, grid_width)
-    setup.contrast, setup.background = float(contrast), float(background)
-    setup.tail_frames, setup.frame_budget = int(tail_frames), int(frame_budget)
-    if sweep == "cross" and not (
-        setup.grid_speed in setup.speeds and setup.grid_width in setup.widths
-    ):
-        raise AnalysisError("a cross sweep needs grid_speed in speeds and grid_width in widths")
-    # 1. receptive fields: the gradient of each unit's response at an operating point
-    video = _operating_point(setup, rf_video, seed)
-    rf = gradient_receptive_fields(
-        circuit, video, setup.layers, setup.units, window=rf_window, level=rf_level
-    )
-    valid = _valid_units(setup, rf, grid_layers)
-    _centre_fallback(setup, rf)
-    # 2. bar paths; 3. the centre units' sweep; 4. the sampled units at one condition
-    tolerance = _tolerance(setup, rf, site_tolerance)
-    centre_sites, grid_sites = _sites(setup, rf, valid.mask, tolerance)
-    tuning = _sweep(setup, centre_sites, sweep)
-    centre = _centre_summary(setup, tuning, n_permutations, seed)
-    unit_curve = _unit_curves(setup, grid_sites, centre_sites, tuning, valid.mask)
-    units = _unit_summary(setup, unit_curve, valid.mask, ds_threshold, n_permutations, seed)
-    settings = {
-        "grid_speed": setup.grid_speed,
-        "grid_width": setup.grid_width,
-        "contrast": float(contrast),
-        "background_luminance": float(background),
-        "tail_frames": int(tail_frames),
-        "rf_window": int(rf_window),
-        "n_permutations": int(n_permutations),
-        "permutation_seed": int(seed),
-        "ds_threshold": float(ds_threshold),
-        "rf_level": float(rf_level),
-        "sweep": sweep,
-        "site_tolerance": float(tolerance),
-        "grid_layers": ",".join(layer for layer in setup.layers if layer in valid.grid_layers),
-        "centre_sites": len(centre_sites),
-        "grid_sites": len(grid_sites),
-        "bar_frames": int(setup.bar_frames),
-        "seconds": time.perf_counter() - began,
-    }
-    log.info("direction protocol: %d bar frames, %.1f s", setup.bar_frames, settings["seconds"])
-    return protocol_dataset(setup, rf, valid.mask, tuning, centre, units, settings)
-
-
-def _check_settings(n_directions: int, grid: int, sweep: str) -> None:
     if n_directions < 2 or n_directions % 2:
         raise AnalysisError(f"n_directions must be even and >= 2, got {n_directions}")
     if grid < 1 or grid % 2 == 0:
         raise AnalysisError(f"grid must be odd and >= 1, got {grid}")
     if sweep not in ("cross", "full"):
         raise AnalysisError(f"sweep must be 'cross' or 'full', got {sweep!r}")
-
-
-def _setup(circuit, layers, speeds, widths, n_directions, grid, grid_speed, grid_width) -> Setup:
-    """The directions, conditions and sampled units (contrast etc. set by the caller)."""
-    height, width = circuit.plan.input_size
-    speeds = [float(s) for s in speeds]
-    widths = [float(w) for w in widths]
+    circuit.eval()
+    speeds, widths = [float(s) for s in speeds], [float(w) for w in widths]
+    screen = min(circuit.plan.input_size)
     setup = Setup(
         circuit=circuit,
         layers=list(layers or circuit.layer_names),
@@ -272,20 +203,51 @@ def _setup(circuit, layers, speeds, widths, n_directions, grid, grid_speed, grid
         speeds=speeds,
         widths=widths,
         grid_speed=_closest(speeds, 2.0) if grid_speed is None else float(grid_speed),
-        grid_width=(
-            _closest(widths, min(height, width) / 25) if grid_width is None else float(grid_width)
-        ),
-        contrast=1.0,
-        background=0.0,
-        tail_frames=0,
-        frame_budget=1,
+        grid_width=_closest(widths, screen / 25) if grid_width is None else float(grid_width),
+        contrast=float(contrast),
+        background=float(background),
+        tail_frames=int(tail_frames),
+        frame_budget=int(frame_budget),
         grid=grid,
     )
-    for layer in setup.layers:
-        rows, cols = (_grid_indices(n, grid) for n in circuit.layer_shapes[layer][2:])
-        ys, xs = np.meshgrid(rows, cols, indexing="ij")
-        setup.units[layer] = (ys.ravel(), xs.ravel())
-    return setup
+    if sweep == "cross" and not (setup.grid_speed in speeds and setup.grid_width in widths):
+        raise AnalysisError("a cross sweep needs grid_speed in speeds and grid_width in widths")
+    # 1. receptive fields: the gradient of each unit's response at an operating point
+    video = _operating_point(setup, rf_video, seed)
+    rf = gradient_receptive_fields(
+        circuit, video, setup.layers, setup.units, window=rf_window, level=rf_level
+    )
+    valid, sampled = _valid_units(setup, rf, grid_layers)
+    _centre_fallback(setup, rf)
+    # 2. bar paths; 3. the centre units' sweep; 4. the sampled units at one condition
+    tolerance = _tolerance(setup, rf, site_tolerance)
+    centre_sites, grid_sites = _sites(setup, rf, valid, tolerance)
+    tuning = _sweep(setup, centre_sites, sweep)
+    centre = _centre_summary(setup, tuning, n_permutations, seed)
+    unit_curve = _unit_curves(setup, grid_sites, centre_sites, tuning, valid)
+    units = _unit_summary(setup, unit_curve, valid, ds_threshold, n_permutations, seed)
+    settings = {
+        "grid_speed": setup.grid_speed,
+        "grid_width": setup.grid_width,
+        "contrast": setup.contrast,
+        "background_luminance": setup.background,
+        "tail_frames": setup.tail_frames,
+        "rf_window": int(rf_window),
+        "n_permutations": int(n_permutations),
+        "permutation_seed": int(seed),
+        "ds_threshold": float(ds_threshold),
+        "rf_level": float(rf_level),
+        "sweep": sweep,
+        "site_tolerance": float(tolerance),
+        "grid_layers": ",".join(layer for layer in setup.layers if layer in sampled),
+        "centre_sites": len(centre_sites),
+        "grid_sites": len(grid_sites),
+        "bar_frames": int(setup.bar_frames),
+        "seconds": time.perf_counter() - began,
+    }
+    log.info("direction protocol: %d bar frames, %.1f s", setup.bar_frames, settings["seconds"])
+    values = {**centre, "tuning": tuning, **units, "unit_valid": valid}
+    return protocol_dataset(setup, rf, values, settings)
 
 
 def _grid_indices(size: int, grid: int) -> list[int]:
@@ -316,9 +278,9 @@ def _operating_point(setup: Setup, rf_video: torch.Tensor | None, seed: int) -> 
     return torch.as_tensor(rf_video).reshape(1, 1, -1, height, width)
 
 
-def _valid_units(setup: Setup, rf: GradientFields, grid_layers) -> Validity:
-    """Units off their map's border, with a found RF inside the screen, in a sampled layer
-    (or the centre unit)."""
+def _valid_units(setup: Setup, rf: GradientFields, grid_layers) -> tuple[np.ndarray, set[str]]:
+    """Units ``(cell_type, unit)`` off their map's border, with a found RF inside the screen,
+    in a sampled layer (or the centre unit), and the sampled layers."""
     height, width = setup.size
     layer_of = setup.layer_of
     row = np.stack([setup.units[layer][0] for layer in layer_of])
@@ -335,7 +297,7 @@ def _valid_units(setup: Setup, rf: GradientFields, grid_layers) -> Validity:
     )
     sampled = set(setup.layers if grid_layers is None else grid_layers)
     in_grid = np.isin(layer_of, list(sampled))[:, None] | (np.arange(setup.n_units) == setup.middle)
-    return Validity(rf.found & ~border & ~edge & in_grid, sampled)
+    return rf.found & ~border & ~edge & in_grid, sampled
 
 
 def _centre_fallback(setup: Setup, rf: GradientFields) -> None:
@@ -488,20 +450,35 @@ def _sweep(setup: Setup, centre_sites: list[Site], sweep: str) -> np.ndarray:
     return tuning
 
 
-def _rectified(curves: np.ndarray, dims: tuple[str, ...], setup: Setup) -> xr.DataArray:
-    """``max(curves, 0)`` (NaN as 0) with its ``direction`` coordinate, for the indices."""
+def _indices(curves: np.ndarray, dims: tuple[str, ...], setup: Setup) -> dict[str, np.ndarray]:
+    """DSI, vector DSI and preferred direction of ``max(curves, 0)`` (NaN as 0), and its
+    preferred-direction response ``pref``."""
     values = np.maximum(np.nan_to_num(curves), 0.0)
-    return xr.DataArray(values, dims=(*dims, "direction"), coords={"direction": setup.directions})
-
-
-def _indices(curves: xr.DataArray) -> dict[str, np.ndarray]:
-    """DSI, vector DSI, preferred direction and the preferred-direction response."""
+    rectified = xr.DataArray(
+        values, dims=(*dims, "direction"), coords={"direction": setup.directions}
+    )
     return {
-        "dsi": dsi(curves).values,
-        "vector_dsi": vector_dsi(curves).values,
-        "preferred": preferred_direction_deg(curves).values,
-        "pref": curves.max("direction").values,
+        "dsi": dsi(rectified).values,
+        "vector_dsi": vector_dsi(rectified).values,
+        "preferred_direction_deg": preferred_direction_deg(rectified).values,
+        "pref": rectified.max("direction").values,
     }
+
+
+def _p_value(
+    curves: np.ndarray, directions: np.ndarray, within: np.ndarray, n_permutations: int, seed: int
+) -> np.ndarray:
+    """:func:`~retinasim.analysis.vector_dsi_p_value` of ``max(curves, 0)`` ``(cell_type,
+    trial)``, the trials' ``directions`` shuffled within each group of ``within``."""
+    trials = xr.DataArray(
+        np.maximum(curves, 0.0),
+        dims=("cell_type", "trial"),
+        coords={"direction": ("trial", directions), "within": ("trial", within)},
+    )
+    p = vector_dsi_p_value(
+        trials, direction="direction", within="within", n_permutations=n_permutations, seed=seed
+    )
+    return p.values
 
 
 def _centre_summary(setup: Setup, tuning: np.ndarray, n_permutations: int, seed: int) -> dict:
@@ -509,31 +486,26 @@ def _centre_summary(setup: Setup, tuning: np.ndarray, n_permutations: int, seed:
     with the direction labels shuffled within each measured speed × width."""
     n_types, n_dir = len(tuning), len(setup.directions)
     measured = np.isfinite(tuning).all(-1)  # (cell_type, speed, width)
-    index = _indices(_rectified(tuning, ("cell_type", "speed", "width"), setup))
-    flat_pref = np.where(measured, index["pref"], -np.inf).reshape(n_types, -1)
+    index = _indices(tuning, ("cell_type", "speed", "width"), setup)
+    flat_pref = np.where(measured, index.pop("pref"), -np.inf).reshape(n_types, -1)
     best = flat_pref.argmax(-1)
     best_speed, best_width = np.unravel_index(best, (len(setup.speeds), len(setup.widths)))
     summary = {k: v[np.arange(n_types), best_speed, best_width] for k, v in index.items()}
     chosen = np.repeat(measured[0].ravel(), n_dir)  # (speed, width, direction) flattened
-    condition = np.repeat(np.arange(measured[0].size), n_dir)[chosen]
-    trials = xr.DataArray(
-        np.maximum(np.nan_to_num(tuning.reshape(n_types, -1)[:, chosen]), 0.0),
-        dims=("cell_type", "trial"),
-        coords={
-            "direction": ("trial", np.tile(setup.directions, measured[0].size)[chosen]),
-            "condition": ("trial", condition),
-        },
+    p = _p_value(
+        np.nan_to_num(tuning.reshape(n_types, -1)[:, chosen]),
+        np.tile(setup.directions, measured[0].size)[chosen],
+        np.repeat(np.arange(measured[0].size), n_dir)[chosen],
+        n_permutations,
+        seed,
     )
-    p = _vector_p(
-        trials, direction="direction", within="condition", n_permutations=n_permutations, seed=seed
-    )
-    summary.update(
-        p_value=p.values,
-        speed=np.asarray(setup.speeds)[best_speed],
-        width=np.asarray(setup.widths)[best_width],
-        peak=flat_pref.max(-1),
-    )
-    return summary
+    return {
+        **summary,
+        "vector_dsi_p_value": p,
+        "preferred_speed": np.asarray(setup.speeds)[best_speed],
+        "preferred_width": np.asarray(setup.widths)[best_width],
+        "peak_response": flat_pref.max(-1),
+    }
 
 
 def _unit_curves(setup, grid_sites, centre_sites, tuning, valid) -> np.ndarray:
@@ -553,34 +525,30 @@ def _unit_curves(setup, grid_sites, centre_sites, tuning, valid) -> np.ndarray:
 def _unit_summary(setup, unit_curve, valid, ds_threshold, n_permutations, seed) -> dict:
     """The sampled units' indices (NaN where not valid), their median DSI, the fraction of
     them with DSI >= ``ds_threshold`` and the map's p-value (labels shuffled within units)."""
-    unit = _indices(_rectified(unit_curve, ("cell_type", "unit"), setup))
-    unit = {k: np.where(valid, v, np.nan) for k, v in unit.items() if k != "pref"}
+    index = _indices(unit_curve, ("cell_type", "unit"), setup)
+    unit = {f"unit_{k}": np.where(valid, v, np.nan) for k, v in index.items() if k != "pref"}
+    unit_dsi = unit["unit_dsi"]
     n_valid = valid.sum(1)
     with np.errstate(invalid="ignore"):
         fraction = np.where(
             n_valid > 0,
-            (np.nan_to_num(unit["dsi"], nan=-1) >= ds_threshold).sum(1) / n_valid,
+            (np.nan_to_num(unit_dsi, nan=-1) >= ds_threshold).sum(1) / n_valid,
             np.nan,
         )
     median = np.array(
-        [np.median(d[np.isfinite(d)]) if np.isfinite(d).any() else np.nan for d in unit["dsi"]]
+        [np.median(d[np.isfinite(d)]) if np.isfinite(d).any() else np.nan for d in unit_dsi]
     )
     n_types, n_units, n_dir = unit_curve.shape
-    values = np.where(valid[..., None], np.nan_to_num(unit_curve), 0.0)
-    trials = xr.DataArray(
-        np.maximum(values, 0.0).reshape(n_types, n_units * n_dir),
-        dims=("cell_type", "trial"),
-        coords={
-            "direction": ("trial", np.tile(setup.directions, n_units)),
-            "unit": ("trial", np.repeat(np.arange(n_units), n_dir)),
-        },
-    )
-    p = _vector_p(
-        trials, direction="direction", within="unit", n_permutations=n_permutations, seed=seed
+    p = _p_value(
+        np.where(valid[..., None], np.nan_to_num(unit_curve), 0.0).reshape(n_types, -1),
+        np.tile(setup.directions, n_units),
+        np.repeat(np.arange(n_units), n_dir),
+        n_permutations,
+        seed,
     )
     return {
         **unit,
-        "median": median,
-        "fraction": fraction,
-        "map_p_value": np.where(n_valid > 0, p.values, np.nan),
+        "median_unit_dsi": median,
+        "fraction_ds_units": fraction,
+        "map_p_value": np.where(n_valid > 0, p, np.nan),
     }

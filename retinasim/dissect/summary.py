@@ -46,15 +46,7 @@ def _mean_activity(circuit, video: torch.Tensor, batch_size: int = 16) -> xr.Dat
 
 
 def direction_selectivity(
-    circuit: Circuit,
-    *,
-    speeds: Sequence[float] = (0.5, 1.0, 2.0, 3.0),
-    widths: Sequence[float] | None = None,
-    n_directions: int = 8,
-    grid: int = 3,
-    n_permutations: int = 1000,
-    seed: int = 0,
-    **options,
+    circuit: Circuit, *, widths: Sequence[float] | None = None, **options: Any
 ) -> xr.Dataset:
     """Single-unit direction selectivity of every cell type, as a physiologist measures it.
 
@@ -73,25 +65,16 @@ def direction_selectivity(
     leftward), ``preferred_speed``, ``preferred_width``, the sampled units' ``unit_dsi`` ...
     and their summary ``median_unit_dsi``, ``fraction_ds_units``.
     """
-    spec = circuit.spec
     from retinasim.dissect.direction import direction_protocol
 
+    spec = circuit.spec
     size = min(spec.input.size)
     if widths is None:
         widths = sorted({max(1.0, round(w * size / 255, 1)) for w in (4.0, 10.0, 20.0)})
     background, contrast = bar_luminance(task_generator(spec))
     options.setdefault("background", background)
     options.setdefault("contrast", contrast)
-    return direction_protocol(
-        circuit,
-        speeds=speeds,
-        widths=widths,
-        n_directions=n_directions,
-        grid=grid,
-        n_permutations=n_permutations,
-        seed=seed,
-        **options,
-    )
+    return direction_protocol(circuit, widths=widths, **options)
 
 
 def bar_luminance(task: StimulusParams) -> tuple[float, float]:
