@@ -8,6 +8,7 @@ which keep the result smooth and interpretable. Seeded: the same arguments give 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,11 +17,13 @@ import torch.nn.functional as F
 import xarray as xr
 
 from retinasim.dissect.errors import DissectionError
+from retinasim.dissect.evaluation import evaluating
 from retinasim.training.inference import decision_logits
 
 if TYPE_CHECKING:
     from retinasim.circuit import Circuit
 
+AU = {"units": "a.u."}
 READOUT = "readout"
 """Pseudo-layer name selecting a decoder output (``cell_type`` = a class name)."""
 
@@ -35,6 +38,19 @@ def _blur(p: torch.Tensor, sigma: float) -> torch.Tensor:
     flat = F.conv2d(F.pad(flat, (radius, radius, 0, 0), mode="replicate"), taps.view(1, 1, 1, -1))
     flat = F.conv2d(F.pad(flat, (0, 0, radius, radius), mode="replicate"), taps.view(1, 1, -1, 1))
     return flat.reshape(p.shape)
+
+
+def _type_index(circuit, layer: str, cell_type: int | str) -> int:
+    """Index of ``cell_type`` (index or name) among ``layer``'s types."""
+    if layer not in circuit.type_names:
+        raise DissectionError(f"unknown layer {layer!r}; known: {list(circuit.type_names)}")
+    names = circuit.type_names[layer]
+    if isinstance(cell_type, str) and cell_type not in names:
+        raise DissectionError(f"unknown cell type {cell_type!r} of {layer!r}; known: {names}")
+    k = names.index(cell_type) if isinstance(cell_type, str) else cell_type
+    if not 0 <= k < len(names):
+        raise DissectionError(f"cell type index {k} out of range for {layer!r}")
+    return k
 
 
 def _target(circuit, layer: str, cell_type: int | str, all_frames: bool):
@@ -52,14 +68,8 @@ def _target(circuit, layer: str, cell_type: int | str, all_frames: bool):
             return decision_logits(circuit(video), spec)[0, index].view(1, 1)
 
         return decision, f"decoder output {classes[index]}"
-    if layer not in circuit.type_names:
-        raise DissectionError(f"unknown layer {layer!r}; known: {list(circuit.type_names)}")
+    k = _type_index(circuit, layer, cell_type)
     names = circuit.type_names[layer]
-    if isinstance(cell_type, str) and cell_type not in names:
-        raise DissectionError(f"unknown cell type {cell_type!r} of {layer!r}; known: {names}")
-    k = names.index(cell_type) if isinstance(cell_type, str) else cell_type
-    if not 0 <= k < len(names):
-        raise DissectionError(f"cell type index {k} out of range for {layer!r}")
 
     def objective(video: torch.Tensor) -> torch.Tensor:
         """The type's map ``(y, x)``: last frame, or summed over frames."""
@@ -89,8 +99,8 @@ def maximise_activation(
 
     Parameters
     ----------
-    circuit, spec
-        Compiled circuit (kept in eval mode; its lesions apply) and its spec.
+    circuit
+        Compiled circuit (kept in eval mode; its lesions apply).
     layer, cell_type
         The target: a layer and a type (index or name), or ``layer="readout"`` and a class.
         The unit maximised is the one at the centre of the type's map, or, when that one
@@ -132,14 +142,11 @@ def maximise_activation(
     generator = torch.Generator().manual_seed(seed)
     height, width = spec.input.size
     shape = (1, spec.input.channels, spec.input.frames, height, width)
-    was_training = circuit.training
-    circuit.eval()
-    trace = []
-    try:
+    with evaluating(circuit):
         best = None  # (distance of the active unit from the centre, p, position, response)
         for p in _starts(spec, shape, generator, init_scale, restarts):
             with torch.no_grad():
-                response = objective((torch.tanh(p) + 1) / 2)
+                response = objective(luminance_of(p))
             position, distance = _position(response)
             if best is None or distance < best[0]:
                 best = (distance, p, position, float(response[position]))
@@ -147,42 +154,89 @@ def maximise_activation(
                 break
         assert best is not None  # restarts >= 0: at least one start
         _, p, position, initial = best
-        p.requires_grad_(True)
-        optimiser = torch.optim.Adam([p], lr=learning_rate, weight_decay=weight_decay)
-        for _ in range(iterations):
-            luminance = (torch.tanh(p) + 1) / 2
-            if jitter:
-                dy, dx = torch.randint(-jitter, jitter + 1, (2,), generator=generator).tolist()
-                luminance = torch.roll(luminance, shifts=(dy, dx), dims=(3, 4))
-            value = objective(luminance)[position]
-            (gradient,) = torch.autograd.grad(-value, p)
-            p.grad = gradient
-            optimiser.step()
-            if blur_sigma > 0:
-                with torch.no_grad():
-                    p.copy_(_blur(p, blur_sigma))
-            trace.append(float(value.detach()))
-        video = ((torch.tanh(p) + 1) / 2).detach().requires_grad_(True)
+        trace = ascend(
+            p.requires_grad_(True),
+            lambda luminance: objective(luminance)[position],
+            torch.optim.Adam([p], lr=learning_rate, weight_decay=weight_decay),
+            iterations,
+            jitter=jitter,
+            blur_sigma=blur_sigma,
+            generator=generator,
+        )
+        video = luminance_of(p).detach().requires_grad_(True)
         value = objective(video)[position]
         (saliency,) = torch.autograd.grad(value, video)
-        final = float(value.detach())
         with torch.no_grad():
             logits = decision_logits(circuit(video), spec)[0]
-    finally:
-        circuit.train(was_training)
-    dataset = _label(video.detach()[0, 0].numpy(), np.array(trace), logits.numpy(), spec)
-    dataset["saliency"] = (
-        ("time", "y", "x"),
-        saliency.abs()[0, 0].numpy(),
-        {"long_name": "|d target / d luminance| at the optimised video", "units": "a.u."},
+    optimised = video.detach()[0, 0].numpy()
+    return xr.Dataset(
+        {
+            "video": (
+                ("time", "y", "x"),
+                optimised,
+                {"long_name": "optimised stimulus", "units": "luminance (0 black, 1 white)"},
+            ),
+            "objective": ("iteration", np.array(trace), {"long_name": "target response", **AU}),
+            "decoder": ("class", logits.numpy(), {"long_name": "decision-frame logit", **AU}),
+            "saliency": (
+                ("time", "y", "x"),
+                saliency.abs()[0, 0].numpy(),
+                {"long_name": "|d target / d luminance| at the optimised video", **AU},
+            ),
+        },
+        coords={
+            "time": ("time", np.arange(optimised.shape[0]), {"units": "frames"}),
+            "y": ("y", np.arange(optimised.shape[1]), {"units": "pixels"}),
+            "x": ("x", np.arange(optimised.shape[2]), {"units": "pixels"}),
+            "class": list(spec.readout.classes),
+        },
+        attrs={
+            "target": target,
+            "position": list(position),
+            "initial_activation": initial,
+            "final_activation": float(value.detach()),
+        },
     )
-    dataset.attrs.update(
-        target=target,
-        position=list(position),
-        initial_activation=initial,
-        final_activation=final,
-    )
-    return dataset
+
+
+def luminance_of(p: torch.Tensor) -> torch.Tensor:
+    """The luminance ``(tanh(p) + 1) / 2`` in [0, 1] of the unbounded parameter ``p``."""
+    return (torch.tanh(p) + 1) / 2
+
+
+def parameter_of(luminance: torch.Tensor) -> torch.Tensor:
+    """The parameter ``p`` of ``luminance`` (:func:`luminance_of`'s inverse, clamped)."""
+    return torch.atanh((2 * luminance - 1).clamp(-0.96, 0.96))
+
+
+def ascend(
+    p: torch.Tensor,
+    objective: Callable[[torch.Tensor], torch.Tensor],
+    optimiser: torch.optim.Optimizer,
+    iterations: int,
+    *,
+    jitter: int = 0,
+    blur_sigma: float = 0.0,
+    generator: torch.Generator | None = None,
+) -> list[float]:
+    """Gradient ascent of the scalar ``objective(luminance_of(p))`` on ``p`` (in place): its
+    value at each step. ``jitter``: random shift of the video (pixels) per step;
+    ``blur_sigma``: spatial blur of ``p`` after each step (pixels)."""
+    trace = []
+    for _ in range(iterations):
+        luminance = luminance_of(p)
+        if jitter:
+            dy, dx = torch.randint(-jitter, jitter + 1, (2,), generator=generator).tolist()
+            luminance = torch.roll(luminance, shifts=(dy, dx), dims=(3, 4))
+        value = objective(luminance)
+        (gradient,) = torch.autograd.grad(-value, p)
+        p.grad = gradient
+        optimiser.step()
+        if blur_sigma > 0:
+            with torch.no_grad():
+                p.copy_(_blur(p, blur_sigma))
+        trace.append(float(value.detach()))
+    return trace
 
 
 def _position(response: torch.Tensor) -> tuple[tuple[int, int], float]:
@@ -209,27 +263,7 @@ def _starts(spec, shape, generator, init_scale: float, restarts: int):
     seed = spec.training.stimulus_seeds.test
     dots = task_generator(spec).generate(range(restarts + 1), seed=seed)
     for video in dots.video:
-        yield torch.atanh((2 * video[None] - 1).clamp(-0.96, 0.96))
-
-
-def _label(video, trace, logits, spec) -> xr.Dataset:
-    return xr.Dataset(
-        {
-            "video": (
-                ("time", "y", "x"),
-                video,
-                {"long_name": "optimised stimulus", "units": "luminance (0 black, 1 white)"},
-            ),
-            "objective": ("iteration", trace, {"long_name": "target response", "units": "a.u."}),
-            "decoder": ("class", logits, {"long_name": "decision-frame logit", "units": "a.u."}),
-        },
-        coords={
-            "time": ("time", np.arange(video.shape[0]), {"units": "frames"}),
-            "y": ("y", np.arange(video.shape[1]), {"units": "pixels"}),
-            "x": ("x", np.arange(video.shape[2]), {"units": "pixels"}),
-            "class": list(spec.readout.classes),
-        },
-    )
+        yield parameter_of(video[None])
 
 
 def xt_slice(result: xr.Dataset, *, weighted: bool = True) -> xr.DataArray:

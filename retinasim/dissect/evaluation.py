@@ -9,7 +9,8 @@ runs one lesion set. Analyses that test many lesion sets on one set of stimuli c
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,6 +38,17 @@ def decisions(
     """
     result = Engine(circuit, batch_size=batch_size).run(stimuli, [lesions])
     return result.correct[0]
+
+
+@contextlib.contextmanager
+def evaluating(circuit: Circuit) -> Iterator[None]:
+    """``circuit`` in eval mode for the block, its mode restored after."""
+    was_training = circuit.training
+    circuit.eval()
+    try:
+        yield
+    finally:
+        circuit.train(was_training)
 
 
 def lesion_label(lesions: Lesions | None, type_names: Mapping[str, Sequence[str]]) -> str:

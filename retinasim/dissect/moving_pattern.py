@@ -19,7 +19,8 @@ import numpy as np
 import torch
 import xarray as xr
 
-from retinasim.dissect.deepvis import _target
+from retinasim.dissect.deepvis import AU, _type_index, ascend, luminance_of, parameter_of
+from retinasim.dissect.evaluation import evaluating
 from retinasim.training.inference import decision_logits
 
 if TYPE_CHECKING:
@@ -89,9 +90,8 @@ def maximise_moving_pattern(
 
     Parameters
     ----------
-    circuit, spec
-        Compiled circuit (kept in eval mode; its lesions apply) and its spec (one input
-        channel).
+    circuit
+        Compiled circuit (kept in eval mode; its lesions apply), one input channel.
     layer, cell_type
         The target type (index or name).
     velocities
@@ -115,13 +115,10 @@ def maximise_moving_pattern(
         ``target``.
     """
     spec = circuit.spec
-    _, target = _target(circuit, layer, cell_type, all_frames=False)  # checks the type
-    index = circuit.type_names[layer].index(cell_type) if isinstance(cell_type, str) else cell_type
+    index = _type_index(circuit, layer, cell_type)
     frames = spec.input.frames
     speeds = torch.tensor([float(v) for v in velocities])
     generator = torch.Generator().manual_seed(seed)
-    was_training = circuit.training
-    circuit.eval()
 
     def responses(luminance: torch.Tensor) -> torch.Tensor:
         """``(velocity,)``: the type's map-mean response on the last frame, every velocity's
@@ -129,42 +126,36 @@ def maximise_moving_pattern(
         inputs = translate(luminance, speeds, frames)
         return circuit.run(inputs, layers=[layer]).activity[layer][:, index, -1].mean((1, 2))
 
-    try:
+    with evaluating(circuit):
         for start in _start_patterns(spec, generator):
             luminance = start.expand(len(speeds), *start.shape).clone()
             with torch.no_grad():
                 initial = responses(luminance)
             if float(initial.max()) > 0:
                 break
-        p = torch.atanh((2 * luminance - 1).clamp(-0.96, 0.96)).requires_grad_(True)
+        p = parameter_of(luminance).requires_grad_(True)
         optimiser = torch.optim.Adam([p], lr=learning_rate)
-        for _ in range(iterations):
-            value = responses((torch.tanh(p) + 1) / 2)
-            optimiser.zero_grad()
-            (-value.sum()).backward()
-            optimiser.step()
+        ascend(p, lambda luminance: responses(luminance).sum(), optimiser, iterations)
         with torch.no_grad():
-            pattern = (torch.tanh(p) + 1) / 2
+            pattern = luminance_of(p)
             final = responses(pattern)
             best = int(final.argmax())
             video = translate(pattern[best : best + 1], speeds[best : best + 1], frames)
             logits = decision_logits(circuit(video), spec)[0]
-    finally:
-        circuit.train(was_training)
     preferred = float(speeds[best]) if float(final[best]) > 0 else float("nan")
+    target = f"{circuit.type_names[layer][index]}, on the last frame"
     video = video[0, 0]
-    units = {"units": "a.u."}
     return xr.Dataset(
         {
             "response": (
                 "velocity",
                 final.numpy(),
-                {"long_name": "response to the optimised moving pattern", **units},
+                {"long_name": "response to the optimised moving pattern", **AU},
             ),
             "initial_response": (
                 "velocity",
                 initial.numpy(),
-                {"long_name": "response to the starting pattern", **units},
+                {"long_name": "response to the starting pattern", **AU},
             ),
             "pattern": (
                 ("velocity", "y", "x"),
@@ -174,7 +165,7 @@ def maximise_moving_pattern(
             "decoder": (
                 "class",
                 logits.numpy(),
-                {"long_name": "decision-frame logit for the preferred velocity's video", **units},
+                {"long_name": "decision-frame logit for the preferred velocity's video", **AU},
             ),
             "xt": (
                 ("time", "x"),
