@@ -1,22 +1,13 @@
 """Direction selectivity of tuning curves and its permutation tests: the one core every caller
-uses (:func:`~retinasim.analysis.direction_tuning`, the single-unit protocol
-:func:`retinasim.dissect.direction_protocol`, the dissection, ``retinasim compare``, the
-report and ``retinasim tuning``). Pure functions of xarray objects.
+uses (:func:`~retinasim.analysis.direction_tuning`, :func:`retinasim.dissect.direction_protocol`,
+``retinasim compare``, the report and ``retinasim tuning``).
 
-For a tuning curve ``R(θ)`` along a ``direction`` dimension (degrees; 0 = rightward, 90 = up
-the screen, as :mod:`retinasim.stimuli`; every direction's opposite θ + 180° among them):
-
-- :func:`dsi`: ``(R_pref − R_null) / (R_pref + R_null)``, ``R_pref`` the largest response and
-  ``R_null`` the response to the opposite direction;
-- :func:`vector_dsi`: ``|Σ R(θ) e^{iθ}| / Σ R(θ)``;
-- :func:`preferred_direction_deg`: ``arg Σ R(θ) e^{iθ}`` in [0, 360) (NaN without response).
-
-The indices assume non-negative responses (rectify first). For responses along a ``trial``
-dimension with a direction coordinate, :func:`dsi_p_value` and :func:`vector_dsi_p_value`
-shuffle the direction labels ``n_permutations`` times (seeded), optionally only within the
-trials of each condition (``within``: the repeats of a deterministic model are its stimulus
-conditions), recompute the index of the mean response per direction and give
-``p = (1 + #{shuffled ≥ observed}) / (1 + n)`` (NaN without response or permutations).
+Tuning curves ``R(θ)`` run along a ``direction`` dimension (degrees; 0 = rightward, 90 = up the
+screen, as :mod:`retinasim.stimuli`; every direction's opposite θ + 180° among them) and are
+assumed non-negative (rectify first). The p-values shuffle the direction labels of responses
+along a ``trial`` dimension ``n_permutations`` times (seeded), optionally only within each
+condition (``within``: the repeats of a deterministic model are its stimulus conditions), and
+give ``p = (1 + #{shuffled index ≥ observed}) / (1 + n)`` of the mean response per direction.
 """
 
 from __future__ import annotations

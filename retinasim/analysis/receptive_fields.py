@@ -1,14 +1,11 @@
 """Receptive fields from white noise: response-weighted (spike-triggered) averages and profiles.
 
-``sta[c, k, py, px] = Σ_{trial, t} w[trial, c, t] (s[trial, t - k, py, px] - s̄) / Σ w``:
-the mean stimulus contrast ``k`` frames before the response, weighted by the response ``w = r``
-of cell type ``c`` (one unit: record with a ``centre`` or ``pos=Y,X`` probe). Analog responses
-ride on a large mean that only adds noise to that sum, so by default the weights are the
-response's deviations from its mean, ``w = r - r̄``, normalised by ``N σ_r`` instead of ``Σ w``
-(reverse correlation: contrast per standard deviation of response). Only responses
-at frames ``t ≥ lags - 1`` count, so every lag sees a real stimulus frame. For a linear–
-rectified unit driven by white noise it is proportional to the unit's space–time kernel:
-lag ``k`` matches tap ``k`` of a causal temporal filter.
+``sta[c, k, py, px] = Σ_{trial, t} w[trial, c, t] (s[trial, t - k, py, px] - s̄) / Σ w``, the
+mean stimulus contrast ``k`` frames before the response of cell type ``c`` (one unit: record
+with a ``centre`` or ``pos=Y,X`` probe), weighted by the response. By default the weights are
+the response's deviations from its mean, ``w = r - r̄``, normalised by ``N σ_r`` (contrast per
+standard deviation of response), and only responses at frames ``t ≥ lags - 1`` count. For a
+linear–rectified unit under white noise, lag ``k`` matches tap ``k`` of its causal kernel.
 """
 
 from __future__ import annotations
@@ -125,21 +122,17 @@ def receptive_field(
     Returns
     -------
     xarray.Dataset
-        ``spatial (..., pixel_y, pixel_x)`` with its largest-magnitude pixel positive,
-        ``temporal (..., lag)`` (sign so that ``temporal ⊗ spatial`` ≈ ``sta``),
-        ``centre_y``, ``centre_x`` (pixels: centroid of the pixels of the peak's sign above
-        half the peak), ``centre_surround_index`` (summed opposite-sign weight over summed
-        same-sign weight, pixels above 10% of the peak; 0 = no opposite-sign weight, but any
-        mixed-sign field scores, an oriented edge detector as much as a concentric one),
-        ``surround_index`` and ``surround_coverage`` (the concentric test,
-        :func:`radial_profile`: minus the most negative mean of a ring of ≥ 8 pixels at
-        radius ≥ 2 px around the centre, over the peak, 0 = no antagonistic ring; the share
-        of 8 directions around the centre in which that ring is antagonistic, 1 = a closed
-        annulus, about 0.5 for an edge's flank),
-        ``surround_p_value`` (the share of ``permutations`` shufflings of the spatial
-        profile's pixels, seeded, whose surround index is at least as large: a salt-and-pepper
-        profile scores a surround index by chance, a concentric one beats its shufflings)
-        and ``variance_explained`` (of the rank-1 fit).
+        ``spatial (..., pixel_y, pixel_x)`` with its largest-magnitude pixel positive;
+        ``temporal (..., lag)`` (sign so that ``temporal ⊗ spatial`` ≈ ``sta``);
+        ``centre_y``, ``centre_x`` (pixels: centroid of the pixels above half the peak);
+        ``centre_surround_index`` (summed opposite-sign over same-sign weight of the pixels
+        above 10% of the peak: any mixed-sign field scores, an edge detector too);
+        ``surround_index`` and ``surround_coverage`` (the concentric test: minus the most
+        negative mean of a ring of ≥ 8 pixels at radius ≥ 2 px around the centre, over the
+        peak; the share of 8 directions in which that ring is antagonistic, 1 = a closed
+        annulus); ``surround_p_value`` (the share of ``permutations`` seeded shufflings of
+        the spatial profile's pixels whose surround index is at least as large) and
+        ``variance_explained`` (of the rank-1 fit).
     """
     require_dims(sta, ("lag", "pixel_y", "pixel_x"), "a receptive field")
     if method not in ("svd", "peak"):

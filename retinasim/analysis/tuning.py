@@ -1,17 +1,5 @@
-"""Direction tuning from moving bars or gratings: tuning curves, DSI, vector DSI, p-values.
-
-For each cell type, the tuning curve ``R(θ)`` is the mean trial response (:func:`trial_response`)
-over the trials of each direction θ. Then, from the direction-selectivity core
-(:mod:`retinasim.analysis.direction`, definitions there):
-
-- ``peak_direction_deg``: θ of the largest ``R``;
-- ``dsi``, ``vector_dsi``, ``preferred_direction_deg`` of the curve;
-- ``dsi_p_value``, ``vector_dsi_p_value``: the direction labels are shuffled across trials
-  ``n_permutations`` times (seeded; one set of shuffles for both).
-
-Directions follow the stimulus convention (degrees counter-clockwise, 0 = rightward, 90 = up
-the screen). Responses should be non-negative (rectified activity), as the indices assume.
-"""
+"""Direction tuning from moving bars or gratings: tuning curves, DSI, vector DSI, p-values
+(definitions in :mod:`retinasim.analysis.direction`)."""
 
 from __future__ import annotations
 
@@ -51,15 +39,17 @@ def direction_tuning(
     measure, frames
         How each trial's response is computed (:func:`trial_response`).
     n_permutations
-        Shuffles of the direction labels for the p-values (0: no test, p-values NaN).
+        Shuffles of the direction labels across trials, one set for both p-values (0: no
+        test, p-values NaN).
     seed
         Seed of the shuffles.
 
     Returns
     -------
     xarray.Dataset
-        ``tuning (..., cell_type, direction)``, ``count (direction)``, and per cell type
-        ``peak_direction_deg``, ``preferred_direction_deg``, ``dsi``, ``vector_dsi``,
+        ``tuning (..., cell_type, direction)`` (the mean trial response per direction),
+        ``count (direction)``, and per cell type ``peak_direction_deg`` (direction of the
+        largest response), ``preferred_direction_deg``, ``dsi``, ``vector_dsi``,
         ``dsi_p_value``, ``vector_dsi_p_value``.
     """
     require_coord(response, direction, "direction_tuning")

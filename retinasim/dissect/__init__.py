@@ -17,77 +17,29 @@ See ``docs/dissection.md``.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from retinasim.util.lazy import lazy_exports
 
-_LOCATIONS = {
-    "ablated_lesions": "ablation",
-    "ablation_search": "ablation",
-    "accuracy_by_s": "behaviour",
-    "bipolar_amacrine_units": "units",
-    "critical_mask": "lesions",
-    "CRITICAL_THRESHOLD": "config",
-    "critical_types": "lesions",
-    "decisions": "evaluation",
-    "direction_protocol": "direction",
-    "DissectionError": "errors",
-    "evaluation_set": "evaluation",
-    "gradient_receptive_fields": "gradient_rf",
-    "initial_kernel_correlation": "receptive_fields",
-    "kernel_receptive_fields": "receptive_fields",
-    "lesion_effects_by_s": "lesions",
-    "lesion_scan": "lesions",
-    "map_receptive_fields": "receptive_fields",
-    "maximise_activation": "deepvis",
-    "maximise_moving_pattern": "moving_pattern",
-    "motion_index": "deepvis",
-    "psychometric_curve": "behaviour",
-    "receptive_field_summary": "receptive_fields",
-    "StimulusSet": "evaluation",
-    "structure_velocity": "deepvis",
-    "xt_slice": "deepvis",
+_MODULES = {
+    "ablation": "ablated_lesions ablation_search",
+    "behaviour": "accuracy_by_s psychometric_curve",
+    "config": "CRITICAL_THRESHOLD",
+    "deepvis": "maximise_activation motion_index structure_velocity xt_slice",
+    "direction": "direction_protocol",
+    "errors": "DissectionError",
+    "evaluation": "StimulusSet decisions evaluation_set",
+    "gradient_rf": "gradient_receptive_fields",
+    "lesions": "critical_mask critical_types lesion_effects_by_s lesion_scan",
+    "moving_pattern": "maximise_moving_pattern",
+    "receptive_fields": (
+        "initial_kernel_correlation kernel_receptive_fields map_receptive_fields "
+        "receptive_field_summary"
+    ),
+    "units": "bipolar_amacrine_units",
 }
+"""Module → the public names it holds, imported on first use (``import
+retinasim.dissect.config`` stays light: the command line reads the analysis settings without
+torch)."""
+_LOCATIONS = {name: module for module, names in _MODULES.items() for name in names.split()}
 
-
-__all__ = [
-    "CRITICAL_THRESHOLD",
-    "DissectionError",
-    "StimulusSet",
-    "ablated_lesions",
-    "ablation_search",
-    "accuracy_by_s",
-    "bipolar_amacrine_units",
-    "critical_mask",
-    "critical_types",
-    "decisions",
-    "direction_protocol",
-    "evaluation_set",
-    "gradient_receptive_fields",
-    "initial_kernel_correlation",
-    "kernel_receptive_fields",
-    "lesion_effects_by_s",
-    "lesion_scan",
-    "map_receptive_fields",
-    "maximise_activation",
-    "maximise_moving_pattern",
-    "motion_index",
-    "psychometric_curve",
-    "receptive_field_summary",
-    "structure_velocity",
-    "xt_slice",
-]
-
-
-def __getattr__(name: str) -> Any:
-    """Import the module of a public name on first use (``import retinasim.dissect.config``
-    stays light: the command line reads the analysis settings without torch)."""
-    module = _LOCATIONS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LOCATIONS})
+__all__ = sorted(_LOCATIONS)
+__getattr__, __dir__ = lazy_exports(__name__, _LOCATIONS)

@@ -9,7 +9,7 @@ combination recomputed from the bipolar cells' activity on); no retraining.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,12 +25,15 @@ if TYPE_CHECKING:
     from retinasim.circuit import Circuit
 
 
-def complement(type_names: Mapping[str, list[str]], kept: Mapping[str, list[int]]) -> dict:
-    """Lesions that silence every type not in ``kept`` (layer → indices) of every layer."""
-    return {
-        layer: [i for i in range(len(names)) if i not in set(kept.get(layer, []))]
-        for layer, names in type_names.items()
-    }
+def _lesions(
+    names: Mapping[str, list[str]],
+    keep: Mapping[str, Iterable[int]],
+    chosen: Mapping[str, Iterable[int]],
+) -> dict:
+    """Lesions that silence every type of every layer not in ``keep`` or ``chosen`` (layer →
+    indices)."""
+    kept = {layer: {*keep.get(layer, ()), *chosen.get(layer, ())} for layer in names}
+    return {layer: [i for i in range(len(names[layer])) if i not in kept[layer]] for layer in names}
 
 
 def ablation_search(
@@ -78,14 +81,10 @@ def ablation_search(
     per_layer = [
         list(itertools.combinations(range(len(names[lay])), k)) for lay, k in choose.items()
     ]
-    combinations = list(itertools.product(*per_layer))
-    candidates = combinations
+    combinations = candidates = list(itertools.product(*per_layer))
 
     def lesions_of(combination: Sequence[Sequence[int]]) -> dict:
-        kept = {layer: list(keep.get(layer, [])) for layer in names}
-        for layer, chosen in zip(choose, combination, strict=True):
-            kept[layer] = sorted(set(kept[layer]) | set(chosen))
-        return complement(names, kept)
+        return _lesions(names, keep, dict(zip(choose, combination, strict=True)))
 
     engine = Engine(circuit)
     if screen is not None:
@@ -112,7 +111,7 @@ def ablation_search(
             [",".join(str(i) for i in combo[k]) for combo, _, _ in rows],
         )
     units = {"units": "fraction correct"}
-    dataset = xr.Dataset(
+    return xr.Dataset(
         {
             "accuracy": ("combination", [r[1] for r in rows], {"long_name": "accuracy", **units}),
             "accuracy_by_fast_direction": (
@@ -122,19 +121,19 @@ def ablation_search(
             ),
         },
         coords={**coords, "fast_direction": list(DIRECTIONS)},
+        attrs={
+            "keep": "+".join(names[lay][i] for lay, ids in keep.items() for i in ids),
+            "n_combinations": len(combinations),
+            "screen": "none" if screen is None else f"{screen[0]} stimuli, best {screen[1]}",
+        },
     )
-    dataset.attrs["keep"] = "+".join(names[lay][i] for lay, ids in keep.items() for i in ids)
-    dataset.attrs["n_combinations"] = len(combinations)
-    dataset.attrs["screen"] = "none" if screen is None else f"{screen[0]} stimuli, best {screen[1]}"
-    return dataset
 
 
 def ablated_lesions(circuit: Circuit, keep: Mapping[str, list[int]], best: xr.Dataset) -> dict:
     """The lesions that make the ablated model of ``best`` (one row of a search result)."""
-    kept = {layer: list(keep.get(layer, [])) for layer in circuit.type_names}
-    for name in best.coords:
-        if str(name).startswith("kept_"):
-            layer = str(name)[5:]
-            text = str(best[name].values)
-            kept[layer] = sorted(set(kept[layer]) | {int(i) for i in text.split(",") if i})
-    return complement(circuit.type_names, kept)
+    chosen = {
+        str(name)[5:]: [int(i) for i in str(best[name].values).split(",") if i]
+        for name in best.coords
+        if str(name).startswith("kept_")
+    }
+    return _lesions(circuit.type_names, keep, chosen)

@@ -63,17 +63,11 @@ def lesion_scan(
     sets = [base_lesions, *(add_lesion(base_lesions, layer, i) for layer, i in targets)]
     result = Engine(circuit).run(stimuli, sets, progress=progress)
     intact, *lesioned = result.correct
-    rows = [(float(c.mean()), per_direction(c, result.trials)) for c in lesioned]
-    accuracy = np.array([r[0] for r in rows])
-    names = [circuit.type_names[layer][i] for layer, i in targets]
-    coords = {
-        "cell_type": names,
-        "layer": ("cell_type", [layer for layer, _ in targets]),
-        "type_index": ("cell_type", [i for _, i in targets]),
-        "fast_direction": list(DIRECTIONS),
-    }
+    accuracy = np.array([float(c.mean()) for c in lesioned])
+    by_direction = [per_direction(c, result.trials) for c in lesioned]
+    left, right = per_direction(intact, result.trials)
     units = {"units": "fraction correct"}
-    dataset = xr.Dataset(
+    return xr.Dataset(
         {
             "accuracy": ("cell_type", accuracy, {"long_name": "accuracy when lesioned", **units}),
             "accuracy_drop": (
@@ -83,20 +77,23 @@ def lesion_scan(
             ),
             "accuracy_by_fast_direction": (
                 ("cell_type", "fast_direction"),
-                np.array([r[1] for r in rows]).reshape(len(rows), len(DIRECTIONS)),
+                np.array(by_direction).reshape(len(lesioned), len(DIRECTIONS)),
                 {"long_name": "accuracy when lesioned, by fast direction", **units},
             ),
         },
-        coords=coords,
+        coords={
+            "cell_type": [circuit.type_names[layer][i] for layer, i in targets],
+            "layer": ("cell_type", [layer for layer, _ in targets]),
+            "type_index": ("cell_type", [i for _, i in targets]),
+            "fast_direction": list(DIRECTIONS),
+        },
+        attrs={
+            "intact_accuracy": float(intact.mean()),
+            "intact_accuracy_left": left,
+            "intact_accuracy_right": right,
+            "n_stimuli": len(stimuli),
+        },
     )
-    left, right = per_direction(intact, result.trials)
-    dataset.attrs.update(
-        intact_accuracy=float(intact.mean()),
-        intact_accuracy_left=left,
-        intact_accuracy_right=right,
-        n_stimuli=len(stimuli),
-    )
-    return dataset
 
 
 def critical_mask(
@@ -107,26 +104,12 @@ def critical_mask(
 ) -> np.ndarray:
     """Which lesions make their type *critical*: the one definition of the word in retinasim.
 
-    A cell type is critical when silencing it leaves accuracy below ``threshold × intact
-    accuracy`` (the paper, Fig. 3C: "any cell type that does not impact model accuracy below
-    95% was excluded", said of a model whose intact accuracy is 1.00, where this relative bar
-    and an absolute 0.95 coincide). Relative to the intact model, the rule asks the same
-    question of a model that is not perfect: does this lesion cost more than 5% of what the
-    model does? (An absolute bar would call every type of a model below 95% critical.)
-
-    Parameters
-    ----------
-    lesioned_accuracy
-        Fraction correct with each type silenced.
-    intact_accuracy
-        Fraction correct of the same model on the same stimuli with nothing silenced.
-    threshold
-        The fraction of intact accuracy below which a lesion is critical, in (0, 1].
-
-    Returns
-    -------
-    numpy.ndarray
-        Booleans, the shape of ``lesioned_accuracy``.
+    A cell type is critical when silencing it leaves accuracy (fraction correct,
+    ``lesioned_accuracy``) below ``threshold`` (in (0, 1]) × the accuracy of the same model
+    on the same stimuli with nothing silenced (the paper, Fig. 3C: "any cell type that does
+    not impact model accuracy below 95% was excluded", said of a model whose intact accuracy
+    is 1.00; relative to it, the rule asks the same of a model that is not perfect). Returns
+    booleans, the shape of ``lesioned_accuracy``.
     """
     if not 0 < threshold <= 1:
         raise DissectionError(f"the critical threshold must be in (0, 1], got {threshold}")

@@ -32,6 +32,7 @@ from retinasim.util.progress import Progress, as_task, silent
 
 STEPS = ("behaviour", "lesions", "ablation", "amplitude", "tuning", "deepvis", "summary")
 ANALYSIS_DIR = "analysis"
+PER_FRAME = {"units": "pixels/frame"}
 
 
 class Dissection:
@@ -122,10 +123,6 @@ class Dissection:
             config = {**saved, **config}
         return config
 
-    def _bar(self, task: str) -> Progress | None:
-        """This analysis' progress, reporting the work it is given as ``task``."""
-        return as_task(self._progress, task)
-
     def _psychometric(self, lesions=None, task: str = "psychometric curve") -> xr.Dataset:
         from retinasim.dissect.behaviour import psychometric_curve
 
@@ -134,7 +131,7 @@ class Dissection:
             alphas=self.config.alphas,
             n=self.config.n_stimuli,
             lesions=lesions,
-            progress=self._bar(task),
+            progress=as_task(self._progress, task),
         )
 
     def _by_s(self, lesions=None, types=()) -> xr.DataArray:
@@ -150,8 +147,8 @@ class Dissection:
             stimuli,
             list(types),
             base_lesions=lesions,
-            progress=self._bar(
-                "accuracy vs s" if not types else "lesions within the ablated model"
+            progress=as_task(
+                self._progress, "lesions within the ablated model" if types else "accuracy vs s"
             ),
         )
         return result.rename("accuracy")
@@ -169,9 +166,7 @@ class Dissection:
         from retinasim.dissect.lesions import critical_types, lesion_scan
 
         scan = lesion_scan(
-            self.circuit,
-            self._test_set(),
-            progress=self._bar("lesion scan"),
+            self.circuit, self._test_set(), progress=as_task(self._progress, "lesion scan")
         )
         self.save("lesion_scan.nc", scan)
         critical = critical_types(scan, threshold=self.config.critical_threshold)
@@ -202,7 +197,7 @@ class Dissection:
                 if 0 < self.config.ablation_screen < self.config.n_stimuli
                 else None
             ),
-            progress=self._bar("ablation search"),
+            progress=as_task(self._progress, "ablation search"),
         )
         self.save("ablation.nc", search)
         if search.sizes["combination"] == 0:
@@ -277,7 +272,7 @@ class Dissection:
                         "video": result["video"],
                         "xt": xt,
                         "decoder": result["decoder"],
-                        "velocity": ((), structure_velocity(xt), {"units": "pixels/frame"}),
+                        "velocity": ((), structure_velocity(xt), PER_FRAME),
                         "initial_activation": ((), result.attrs["initial_activation"]),
                         "final_activation": ((), result.attrs["final_activation"]),
                         "moving_response": moving["response"],
@@ -286,8 +281,7 @@ class Dissection:
                         "preferred_velocity": (
                             (),
                             moving.attrs["preferred_velocity"],
-                            {"long_name": "velocity of the best moving pattern"}
-                            | {"units": "pixels/frame"},
+                            {"long_name": "velocity of the best moving pattern", **PER_FRAME},
                         ),
                     }
                 )
@@ -306,13 +300,10 @@ class Dissection:
         if (self.folder / "deepvis.nc").exists():
             deepvis = self.load("deepvis.nc")
             if "preferred_velocity" in deepvis:
-                velocity = dict(
-                    zip(
-                        map(str, deepvis["target"].values),
-                        map(float, deepvis["preferred_velocity"].values),
-                        strict=True,
-                    )
+                pairs = zip(
+                    deepvis["target"].values, deepvis["preferred_velocity"].values, strict=True
                 )
+                velocity = {str(name): float(v) for name, v in pairs}
         table = cell_type_summary(
             self.load("tuning.nc"),
             self.load("amplitude.nc")["amplitude"],

@@ -1,10 +1,8 @@
 """Receptive fields of a trained circuit mapped with white noise, as a physiologist maps them.
 
-A layer of a convolutional circuit repeats one unit per cell type over its map, every copy
-with the same weights shifted by the layer's stride. So the spike-triggered average of a cell
-type is measured over *every* unit of its map at once, each aligned on its own receptive
-field (the pixels its connections can reach, :func:`pixel_geometry`) — the population
-reverse correlation of a mosaic, thousands of units per stimulus instead of one:
+A layer repeats one unit per cell type over its map, so a type's spike-triggered average is
+measured over every unit of its map at once, each aligned on its own receptive field
+(:func:`pixel_geometry`):
 
 ``sta[c, k, dy, dx] = Σ (r[b, c, t, i, j] - r̄_c) (s[b, t - k, y0 + S i + dy, x0 + S j + dx]
 - m) / (N σ_c)``
@@ -12,9 +10,7 @@ reverse correlation of a mosaic, thousands of units per stimulus instead of one:
 over trials ``b``, frames ``t ≥ lags - 1`` and the units ``(i, j)`` whose window lies inside
 the screen; ``m`` is the noise's mean luminance, ``r̄_c`` and ``σ_c`` the response's mean and
 standard deviation (:func:`retinasim.analysis.spike_triggered_average`'s centred convention).
-For each window pixel the sum over units and frames is one matrix product (responses ×
-lagged contrast). For the input layer the answer can be checked against the
-weights: :func:`kernel_receptive_fields` is the unit's space–time kernel read off them.
+:func:`kernel_receptive_fields` reads an input-fed layer's field off its weights instead.
 """
 
 from __future__ import annotations
@@ -29,6 +25,7 @@ import xarray as xr
 from retinasim.analysis.labels import labelled
 from retinasim.analysis.receptive_fields import receptive_field
 from retinasim.dissect.errors import DissectionError
+from retinasim.dissect.evaluation import evaluating
 
 if TYPE_CHECKING:
     from retinasim.circuit import Circuit
@@ -114,12 +111,10 @@ def map_receptive_fields(
 ) -> xr.Dataset:
     """Spike-triggered averages of every cell type of ``layer`` under white noise.
 
-    A rectified unit that the noise leaves below threshold has no STA (a cell trained on
-    bright dots on black is silent to black-and-white noise at mean 0.5), so, as a
-    physiologist sets the background where a cell responds, each type is mapped at its own
-    *operating point*: unless ``noise`` sets ``mean_luminance``, short pilots of
-    ``pilot_trials`` videos at each of :data:`OPERATING_LEVELS` (binary noise, the largest
-    contrast the level allows) pick, per type, the level where its response varies most.
+    A rectified unit that the noise leaves below threshold has no STA, so each type is mapped
+    at its own *operating point*: unless ``noise`` sets ``mean_luminance``, pilots of
+    ``pilot_trials`` videos at each of :data:`OPERATING_LEVELS` pick, per type, the level
+    where its response varies most.
 
     Parameters
     ----------
@@ -254,23 +249,15 @@ class _Mapping:
         )
         sums = sums or _Sums(self.n_types, self.lags, self.window)
         strides = (self.rows.stride, self.columns.stride)
-        was_training = circuit.training
-        circuit.eval()
-        try:
-            with torch.no_grad():
-                for first in range(sums.videos, trials, self.batch_size):
-                    count = min(self.batch_size, trials - first)
-                    batch = generator.generate_range(first, count, seed=seed)
-                    video = batch.video.to(self.device)
-                    output = circuit.run(video, layers=[self.layer])
-                    response = output.activity[self.layer][
-                        :, :, self.lags - 1 :, self.units_y, self.units_x
-                    ]
-                    contrast = video[:, 0, :, self.crop[0], self.crop[1]] - generator.mean_luminance
-                    sums.add(response, contrast, strides)
-                    sums.videos += count
-        finally:
-            circuit.train(was_training)
+        with evaluating(circuit), torch.no_grad():
+            for first in range(sums.videos, trials, self.batch_size):
+                count = min(self.batch_size, trials - first)
+                video = generator.generate_range(first, count, seed=seed).video.to(self.device)
+                output = circuit.run(video, layers=[self.layer]).activity[self.layer]
+                response = output[:, :, self.lags - 1 :, self.units_y, self.units_x]
+                contrast = video[:, 0, :, self.crop[0], self.crop[1]] - generator.mean_luminance
+                sums.add(response, contrast, strides)
+                sums.videos += count
         return sums
 
     def label(self, sta: np.ndarray) -> xr.DataArray:
@@ -335,16 +322,17 @@ def kernel_receptive_fields(
     return result
 
 
+KERNEL_VARIABLES = "spatial centre_surround_index surround_index surround_coverage surround_p_value"
+
+
 def receptive_field_summary(
     circuit: Circuit, layer: str | None = None, **options: Any
 ) -> xr.Dataset:
     """:func:`map_receptive_fields` of ``layer``, with the weights' answer beside it where
-    the layer is fed by the input alone: ``kernel_<name>`` for each of ``spatial``,
-    ``centre_surround_index``, ``surround_index``, ``surround_coverage`` and
-    ``surround_p_value``, and
-    ``sta_kernel_correlation (cell_type)`` (Pearson r of STA and kernel over lags and
-    pixels; near 1 = the noise measured the unit's linear field). ``options`` go to
-    :func:`map_receptive_fields`."""
+    the layer is fed by the input alone: ``kernel_<name>`` for each of
+    :data:`KERNEL_VARIABLES`, and ``sta_kernel_correlation (cell_type)`` (Pearson r of STA
+    and kernel over lags and pixels; near 1 = the noise measured the unit's linear field).
+    ``options`` go to :func:`map_receptive_fields`."""
     fields = map_receptive_fields(circuit, layer, **options)
     try:
         weights = kernel_receptive_fields(
@@ -353,13 +341,7 @@ def receptive_field_summary(
     except DissectionError:
         return fields
     kernel = weights.kernel.isel(lag=slice(0, fields.sizes["lag"]))
-    for name in (
-        "spatial",
-        "centre_surround_index",
-        "surround_index",
-        "surround_coverage",
-        "surround_p_value",
-    ):
+    for name in KERNEL_VARIABLES.split():
         fields[f"kernel_{name}"] = weights[name].assign_attrs(
             long_name=f"{weights[name].attrs.get('long_name', name)} (weights)"
         )

@@ -1,10 +1,9 @@
 """What each cell type does: direction selectivity, speed threshold, and the decision it serves.
 
-One row per cell type (all layers): DSI and preferred direction of single units to bars
-crossing their receptive fields (:func:`direction_selectivity`, the protocol of
-:func:`retinasim.dissect.direction_protocol`), the response
-amplitude over the slow speed ``s`` of the task's dots and the ``s`` where it starts to rise,
-and the lesion effect per fast direction from a :func:`~retinasim.dissect.lesion_scan`.
+One row per cell type (all layers): the single-unit DSI and preferred direction
+(:func:`direction_selectivity`), the response amplitude over the slow speed ``s`` of the
+task's dots and the ``s`` where it starts to rise, and the lesion effect per fast direction
+(:func:`~retinasim.dissect.lesion_scan`).
 """
 
 from __future__ import annotations
@@ -48,22 +47,11 @@ def _mean_activity(circuit, video: torch.Tensor, batch_size: int = 16) -> xr.Dat
 def direction_selectivity(
     circuit: Circuit, *, widths: Sequence[float] | None = None, **options: Any
 ) -> xr.Dataset:
-    """Single-unit direction selectivity of every cell type, as a physiologist measures it.
-
-    :func:`retinasim.dissect.direction_protocol` (the circuit applies its own input transform to
-    the luminance bars and noise): the centre unit of each type and a ``grid × grid`` sample of
-    units, receptive fields from sparse noise, bars whose path is centred on each receptive
-    field, evoked response (blank baseline subtracted, summed over time), classic and vector DSI
-    with a permutation p-value, swept over ``speeds`` (pixels/frame) × ``widths`` (pixels;
-    default 4, 10 and 20 at 255 pixels, scaled to the input and at least 1: at 255, 10 is a task
-    dot's diameter), reported at the preferred speed and width. The bars (and the binary noise
-    at which the receptive fields are found) have the task's dots' luminance on its background
-    (:func:`bar_luminance`). ``options`` go to :func:`~retinasim.dissect.direction_protocol`.
-
-    Returns its Dataset: per ``cell_type`` (coords ``layer``, ``type_index``) ``dsi``,
-    ``vector_dsi``, ``vector_dsi_p_value``, ``preferred_direction_deg`` (0 = rightward, 180 =
-    leftward), ``preferred_speed``, ``preferred_width``, the sampled units' ``unit_dsi`` ...
-    and their summary ``median_unit_dsi``, ``fraction_ds_units``.
+    """Single-unit direction selectivity of every cell type, as a physiologist measures it:
+    :func:`~retinasim.dissect.direction_protocol` (``options`` go to it; its Dataset is
+    returned) with bars and noise of the task's dots' luminance on its background
+    (:func:`bar_luminance`) and bar ``widths`` of 4, 10 and 20 pixels at a 255-pixel input by
+    default, scaled to the input and at least 1 (at 255, 10 is a task dot's diameter).
     """
     from retinasim.dissect.direction import direction_protocol
 
