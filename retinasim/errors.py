@@ -49,6 +49,13 @@ class SpecError(RetinasimError):
         self.issues = list(issues)
         super().__init__("\n".join(str(issue) for issue in self.issues))
 
+    @classmethod
+    def at(
+        cls, file: str, message: str, line: int | None = None, column: int | None = None
+    ) -> SpecError:
+        """The error of one issue of ``file`` as a whole (at ``line``, ``column`` if known)."""
+        return cls([SpecIssue(file, line, column, "", message)])
+
 
 class PluginError(RetinasimError):
     """A cell-type plugin failed to load, misbehaved, or clashes with another."""

@@ -40,24 +40,19 @@ def read_circuit_text(path: str | Path) -> str:
     """Read a circuit file as UTF-8 text, with one clear error for anything else."""
     path = Path(path)
     name = str(path)
-
-    def fail(message: str) -> SpecError:
-        return SpecError([SpecIssue(name, None, None, "", message)])
-
-    if not path.exists() and not path.is_symlink():
-        raise fail("no such file")
     if path.is_dir():
-        raise fail("is a directory, expected a circuit YAML file")
+        raise SpecError.at(name, "is a directory, expected a circuit YAML file")
     try:
         raw = read_bounded(path, MAX_FILE_BYTES, "a circuit YAML file")
-    except InputFileError as error:
-        raise fail(str(error).removeprefix(f"{path}: ")) from None
+    except InputFileError as error:  # missing, a device, too large, ...
+        raise SpecError.at(name, str(error).removeprefix(f"{path}: ")) from None
     if b"\x00" in raw:
-        raise fail("is a binary file, expected a circuit YAML file")
+        raise SpecError.at(name, "is a binary file, expected a circuit YAML file")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise fail(f"is not UTF-8 text (invalid byte at offset {error.start})") from None
+        message = f"is not UTF-8 text (invalid byte at offset {error.start})"
+        raise SpecError.at(name, message) from None
 
 
 def resolve_circuit(source: str | Path) -> Path:
@@ -79,7 +74,7 @@ def resolve_circuit(source: str | Path) -> Path:
         return circuits[str(source)].path
     if path.exists():
         return path  # a folder of that name: reported as a folder
-    raise SpecError([SpecIssue(str(source), None, None, "", unknown_circuit_message(str(source)))])
+    raise SpecError.at(str(source), unknown_circuit_message(str(source)))
 
 
 def load_circuit(source: str | Path, *, text: str | None = None) -> CircuitSpec:
@@ -106,18 +101,10 @@ def load_circuit(source: str | Path, *, text: str | None = None) -> CircuitSpec:
         text = read_circuit_text(path)
     data, positions = read_yaml(text, name)
     if data is None:
-        raise SpecError(
-            [
-                SpecIssue(
-                    name,
-                    None,
-                    None,
-                    "",
-                    "file is empty; expected a circuit "
-                    "mapping with name, layers, connections and readout",
-                )
-            ]
+        message = (
+            "file is empty; expected a circuit mapping with name, layers, connections and readout"
         )
+        raise SpecError.at(name, message)
     if not isinstance(data, Mapping):
         raise SpecError(
             [positions.issue((), f"expected a mapping of circuit fields, got a {_yaml_type(data)}")]
@@ -127,45 +114,28 @@ def load_circuit(source: str | Path, *, text: str | None = None) -> CircuitSpec:
         spec = CircuitSpec.model_validate(data)
     except ValidationError as error:
         issues += _validation_issues(error, positions) + _link_issues(data, positions)
-        raise SpecError(_in_file_order(issues)) from None
-    issues += [positions.issue(path, message) for path, message in check_circuit(spec)]
+    else:
+        issues += [positions.issue(path, message) for path, message in check_circuit(spec)]
     if issues:
-        raise SpecError(_in_file_order(issues))
+        raise SpecError(sorted(issues, key=lambda i: (i.line or 0, i.column or 0)))
     return spec
 
 
 def _link_issues(data: Mapping[str, Any], positions: SourceMap) -> list[SpecIssue]:
     """Name-level checks (see :func:`check_links`) on a file that failed validation."""
-
-    def names(items: Any, *keys: str) -> list[tuple[str | None, ...]]:
-        if not isinstance(items, list):
-            return []
-        return [
-            tuple(
-                item.get(key)
-                if isinstance(item, Mapping) and isinstance(item.get(key), str)
-                else None
-                for key in keys
-            )
-            for item in items
-        ]
-
-    if not data.get("layers") or not isinstance(data.get("layers"), list):
+    layers, connections = data.get("layers"), data.get("connections")
+    if not layers or not isinstance(layers, list):
         return []  # nothing to check names against; the missing layers are reported already
-    readout = data.get("readout")
-    readout_layer = readout.get("layer") if isinstance(readout, Mapping) else None
-    layer_names = [name for (name,) in names(data.get("layers"), "name")]
-    pairs = [
-        (source, target) for source, target in names(data.get("connections"), "source", "target")
-    ]
-    problems = check_links(
-        layer_names, pairs, readout_layer if isinstance(readout_layer, str) else None
-    )
+
+    def name(item: Any, key: str) -> str | None:  # None: not a name (reported already)
+        value = item.get(key) if isinstance(item, Mapping) else None
+        return value if isinstance(value, str) else None
+
+    connections = connections if isinstance(connections, list) else []
+    pairs = [(name(c, "source"), name(c, "target")) for c in connections]
+    layer_names = [name(layer, "name") for layer in layers]
+    problems = check_links(layer_names, pairs, name(data.get("readout"), "layer"))
     return [positions.issue(path, message) for path, message in problems]
-
-
-def _in_file_order(issues: list[SpecIssue]) -> list[SpecIssue]:
-    return sorted(issues, key=lambda i: (i.line or 0, i.column or 0))
 
 
 LEGACY_TRAINING_FIELDS = ("dropout_start", "dropout_ramp_steps", "dropout_cooldown_steps")

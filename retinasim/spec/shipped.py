@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from retinasim.errors import SpecError, SpecIssue
+from retinasim.errors import SpecError
 from retinasim.util.text import did_you_mean
 
 SUFFIX = ".yaml"
@@ -80,7 +80,7 @@ def shipped_circuit(name: str) -> ShippedCircuit:
     circuits = shipped_circuits()
     if name in circuits:
         return circuits[name]
-    raise SpecError([SpecIssue(name, None, None, "", unknown_circuit_message(name, circuits))])
+    raise SpecError.at(name, unknown_circuit_message(name, circuits))
 
 
 def unknown_circuit_message(name: str, circuits: dict[str, ShippedCircuit] | None = None) -> str:

@@ -170,20 +170,8 @@ def _too_deep(text: str) -> tuple[int, int] | None:
 
 
 def read_yaml(text: str, file: str = "<string>") -> tuple[Any, SourceMap]:
-    """Parse one YAML document safely.
-
-    Parameters
-    ----------
-    text
-        The document.
-    file
-        Name used in error messages.
-
-    Returns
-    -------
-    (data, source_map)
-        Plain Python data and the positions of its values. ``data`` is ``None`` for an empty
-        document.
+    """Parse one YAML document safely: plain Python data (``None`` for an empty document)
+    and the positions of its values; ``file`` names it in messages.
 
     Raises
     ------
@@ -194,49 +182,36 @@ def read_yaml(text: str, file: str = "<string>") -> tuple[Any, SourceMap]:
     """
     if len(text) > MAX_CHARACTERS:
         message = f"document is {len(text)} characters long; at most {MAX_CHARACTERS} are read"
-        raise SpecError([SpecIssue(file, None, None, "", message)])
+        raise SpecError.at(file, message)
     try:
         deep = _too_deep(text)
         if deep is not None:
             message = f"nested more than {MAX_DEPTH} levels deep; refusing to load it"
-            raise SpecError([SpecIssue(file, *deep, "", message)])
+            raise SpecError.at(file, message, *deep)
         root = _compose(text)
     except yaml.reader.ReaderError as error:
         line = text.count("\n", 0, error.position) + 1
         column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
         message = f"character {error.character:#06x} is not allowed in YAML"
-        raise SpecError([SpecIssue(file, line, column, "", message)]) from None
+        raise SpecError.at(file, message, line, column) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        at_line = mark.line + 1 if mark else None
-        at_column = mark.column + 1 if mark else None
         problem = " ".join(p for p in (error.context, error.problem) if p)
-        issue = SpecIssue(file, at_line, at_column, "", f"YAML syntax error: {problem}")
-        raise SpecError([issue]) from None
+        place = (mark.line + 1, mark.column + 1) if mark else ()
+        raise SpecError.at(file, f"YAML syntax error: {problem}", *place) from None
     except yaml.YAMLError as error:
-        raise SpecError([SpecIssue(file, None, None, "", f"YAML error: {error}")]) from None
-    except RecursionError:  # pragma: no cover - the depth check comes first
-        message = f"nested more than {MAX_DEPTH} levels deep; refusing to load it"
-        raise SpecError([SpecIssue(file, None, None, "", message)]) from None
+        raise SpecError.at(file, f"YAML error: {error}") from None
     builder = _Builder(file, yaml.SafeLoader(""))
     if root is None:
         return None, builder.source
     try:
         data = builder.build(root, ())
     except _TooLarge as too_large:
-        line, column = _position(too_large.node)
-        raise SpecError(
-            [
-                SpecIssue(
-                    file,
-                    line,
-                    column,
-                    "",
-                    f"document expands to more than "
-                    f"{MAX_EXPANDED_NODES} values through aliases; refusing to load it",
-                )
-            ]
-        ) from None
+        message = (
+            f"document expands to more than {MAX_EXPANDED_NODES} values through aliases; "
+            "refusing to load it"
+        )
+        raise SpecError.at(file, message, *_position(too_large.node)) from None
     if builder.issues:
         raise SpecError(builder.issues)
     return data, builder.source

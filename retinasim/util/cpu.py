@@ -48,9 +48,9 @@ def tune_cpu_allocator() -> bool:
         Whether the allocator is tuned (False on other platforms or C libraries, where this
         does nothing). Calling it again is harmless.
     """
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+    libc = _glibc()
+    if libc is None:
         return False
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
     ok = libc.mallopt(_M_MMAP_THRESHOLD, _KEEP_BELOW_BYTES) == 1
     return libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_ABOVE_BYTES) == 1 and ok
 
@@ -60,11 +60,17 @@ def release_freed_memory() -> bool:
     (glibc's ``malloc_trim``): for after a one-off peak, such as the data-dependent
     initialisation of a circuit, so it does not stay resident for the whole run. Returns
     whether anything could be done (glibc on Linux only)."""
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
+    return libc is not None
+
+
+def _glibc() -> ctypes.CDLL | None:
+    """The C library when it is glibc on Linux, else None."""
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        return False
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    libc.malloc_trim(0)
-    return True
+        return None
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
 
 
 def _threads_from_environment() -> int | None:

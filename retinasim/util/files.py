@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from retinasim.errors import RetinasimError
+from retinasim.util.reading import file_kind
 
 
 class FileWriteError(RetinasimError):
@@ -78,15 +79,7 @@ def check_target(target: str | Path, *, directory: bool = False) -> None:
         raise write_error(error, target) from None
     if stat.S_ISREG(mode) or stat.S_ISLNK(mode) or (directory and stat.S_ISDIR(mode)):
         return
-    kinds = {
-        stat.S_ISDIR: "a folder",
-        stat.S_ISCHR: "a character device",
-        stat.S_ISBLK: "a block device",
-        stat.S_ISFIFO: "a FIFO",
-        stat.S_ISSOCK: "a socket",
-    }
-    what = next((name for test, name in kinds.items() if test(mode)), "not a regular file")
-    raise FileWriteError(f"cannot write {target}: it is {what}; refusing to replace it")
+    raise FileWriteError(f"cannot write {target}: it is {file_kind(mode)}; refusing to replace it")
 
 
 def append_line(target: str | Path, line: str) -> None:

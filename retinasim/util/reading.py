@@ -28,6 +28,11 @@ _KINDS = (
 )
 
 
+def file_kind(mode: int) -> str:
+    """What a file of ``st_mode`` ``mode`` is, other than a regular file: ``a folder``, ..."""
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
 def check_input(path: str | Path, limit: int, what: str) -> int:
     """The size in bytes of ``path`` when it is a regular file (a link is followed) of at
     most ``limit`` bytes; :class:`InputFileError` naming what it is otherwise."""
@@ -39,8 +44,7 @@ def check_input(path: str | Path, limit: int, what: str) -> int:
     except OSError as error:  # a link loop, a permission, a path below a file
         raise InputFileError(f"{path}: cannot read it ({error.strerror or error})") from None
     if not stat.S_ISREG(info.st_mode):
-        kind = next((name for test, name in _KINDS if test(info.st_mode)), "not a regular file")
-        raise InputFileError(f"{path}: is {kind}, expected {what}")
+        raise InputFileError(f"{path}: is {file_kind(info.st_mode)}, expected {what}")
     if info.st_size > limit:
         raise InputFileError(
             f"{path}: is {info.st_size} bytes; {what} must be at most {limit} bytes"
