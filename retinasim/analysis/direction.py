@@ -61,27 +61,11 @@ def dsi_p_value(
     """Permutation p-value of the classic :func:`dsi` (or of ``index``) of the mean response
     per direction.
 
-    Parameters
-    ----------
-    responses
-        ``(..., dim)`` non-negative responses with a ``direction`` coordinate along ``dim``
-        (degrees). Other dimensions are kept; they share the shuffles.
-    direction
-        The coordinate holding each trial's direction of motion.
-    dim
-        The dimension of the trials.
-    within
-        Coordinate(s) along ``dim`` naming each trial's condition: labels are shuffled only
-        among the trials of one condition (default: among all trials).
-    n_permutations, seed
-        Number of shuffles (0: no test, NaN) and their seed.
-    index
-        The index tested.
-
-    Returns
-    -------
-    xarray.DataArray
-        ``(...)``, unit 1.
+    ``responses (..., dim)``: non-negative responses with a ``direction`` coordinate along
+    the trials ``dim`` (degrees); other dimensions are kept and share the shuffles.
+    ``within``: coordinate(s) along ``dim`` naming each trial's condition, labels shuffled only
+    among the trials of one condition (default: among all). ``n_permutations`` shuffles (0: no
+    test, NaN) from ``seed``. Returns ``(...)``, unit 1.
     """
     p = _permutation_p_values(responses, direction, dim, within, n_permutations, seed, (index,))
     return p[f"{index}_p_value"]

@@ -24,11 +24,14 @@ if TYPE_CHECKING:
     from retinasim.circuit import Circuit
 
 
-def _names(circuit: Circuit, layer: str) -> list[str]:
+def _types(circuit: Circuit, layer: str, dim: str) -> tuple:
+    """The coordinate ``dim`` naming ``layer``'s cell types (the input's channels)."""
     if layer in circuit.type_names:
-        return list(circuit.type_names[layer])
-    channels = circuit.plan.input_channels
-    return ["input"] if channels == 1 else [f"input_{c}" for c in range(channels)]
+        names = list(circuit.type_names[layer])
+    else:
+        channels = circuit.plan.input_channels
+        names = ["input"] if channels == 1 else [f"input_{c}" for c in range(channels)]
+    return dim, np.array(names, dtype=object), {"long_name": f"{layer} cell type"}
 
 
 def spatial_kernels(circuit: Circuit, *, signed: bool = False) -> dict[str, xr.DataArray]:
@@ -51,16 +54,8 @@ def spatial_kernels(circuit: Circuit, *, signed: bool = False) -> dict[str, xr.D
         if signed and inhibitory:
             weight = -weight
         coords = {
-            "target_type": (
-                "target_type",
-                np.array(_names(circuit, plan.target), dtype=object),
-                {"long_name": f"{plan.target} cell type"},
-            ),
-            "source_type": (
-                "source_type",
-                np.array(_names(circuit, plan.source), dtype=object),
-                {"long_name": f"{plan.source} cell type"},
-            ),
+            "target_type": _types(circuit, plan.target, "target_type"),
+            "source_type": _types(circuit, plan.source, "source_type"),
             "ky": ("ky", np.arange(weight.shape[2]), {"long_name": "kernel row", "units": "pixel"}),
             "kx": (
                 "kx",

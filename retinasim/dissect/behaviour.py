@@ -60,23 +60,11 @@ def psychometric_curve(
     seed: int | None = None,
     progress: Progress | None = None,
 ) -> xr.Dataset:
-    """Accuracy as a function of the fast/slow speed ratio alpha.
+    """Accuracy as a function of the fast/slow speed ratio alpha (1: chance).
 
-    Parameters
-    ----------
-    circuit, spec
-        A compiled circuit and its spec.
-    alphas
-        Ratios to test (alpha = 1: both populations equally fast, chance).
-    n
-        Stimuli per alpha (``s`` drawn from the training range).
-    lesions
-        Cell types to silence, layer → types.
-    stimuli
-        A prepared :func:`~retinasim.engine.moving_dots_set` (overrides ``alphas``, ``n``,
-        ``seed``).
-    progress
-        Told the stimuli done after every batch (:mod:`retinasim.util.progress`).
+    ``n`` stimuli per alpha (``s`` drawn from the training range), or the prepared ``stimuli``
+    of a :func:`~retinasim.engine.moving_dots_set`; ``lesions``: cell types to silence (layer
+    → types); ``progress`` is told the stimuli done after every batch.
 
     Returns
     -------

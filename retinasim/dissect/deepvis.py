@@ -103,27 +103,23 @@ def maximise_activation(
         Compiled circuit (kept in eval mode; its lesions apply).
     layer, cell_type
         The target: a layer and a type (index or name), or ``layer="readout"`` and a class.
-        The unit maximised is the one at the centre of the type's map, or, when that one
-        is silent at every start, the active unit nearest the centre (attrs ``position``, map
-        pixels): units at the map's edge see zero padding, which distorts their preference.
+        The unit maximised is the active unit nearest the centre of the type's map (attrs
+        ``position``, map pixels): edge units see zero padding, which distorts their
+        preference.
     iterations, learning_rate, weight_decay
         Adam settings on the unbounded parameter ``p`` ``(1, 1, time, y, x)``.
-    jitter
-        Largest random shift of the whole video per iteration, pixels (0: none).
-    blur_sigma
-        Spatial Gaussian blur of ``p`` after each step, pixels (0: none).
+    jitter, blur_sigma
+        Largest random shift of the whole video per iteration and spatial Gaussian blur of
+        ``p`` after each step, pixels (0: none).
     init_scale
-        ``p`` starts as ``U(-init_scale, init_scale)`` (the authors: U(-1, 1)); a varied
-        start lets a thresholded target respond, so its gradient is not zero.
+        ``p`` starts as ``U(-init_scale, init_scale)`` (the authors: U(-1, 1)).
     all_frames
         Maximise the response summed over all frames instead of on the last (decision)
-        frame. On the last frame, the video's time course shows what precedes a response:
-        motion for a direction-selective type (a sum over frames favours static patterns).
+        frame, whose video shows what precedes a response (a sum favours static patterns).
     restarts
-        A rectified target that is silent at the start has no gradient: the start is redrawn
-        up to this many times until the centre unit responds; then task stimuli (moving dots
-        of the test seed) are tried as starts; the start whose active unit is nearest the
-        centre is kept.
+        A rectified target silent at the start has no gradient: up to this many more random
+        starts, then task stimuli (moving dots of the test seed), are tried; the start whose
+        active unit is nearest the centre is kept.
     seed
         Seed of the initialisation and of the jitter.
 
@@ -256,14 +252,19 @@ def _starts(spec, shape, generator, init_scale: float, restarts: int):
     """Starting parameters ``p``: ``restarts + 1`` random draws, then task stimuli."""
     for _ in range(restarts + 1):
         yield (torch.rand(shape, generator=generator) * 2 - 1) * init_scale
+    dots = task_videos(spec, restarts + 1)
+    for video in [] if dots is None else dots:
+        yield parameter_of(video[None])
+
+
+def task_videos(spec, n: int) -> torch.Tensor | None:
+    """Task stimuli ``0 .. n - 1`` of the test seed, luminance ``(n, 1, frames, y, x)``
+    (None for an input of several channels)."""
     if spec.input.channels != 1:
-        return
+        return None
     from retinasim.task import task_generator
 
-    seed = spec.training.stimulus_seeds.test
-    dots = task_generator(spec).generate(range(restarts + 1), seed=seed)
-    for video in dots.video:
-        yield parameter_of(video[None])
+    return task_generator(spec).generate(range(n), seed=spec.training.stimulus_seeds.test).video
 
 
 def xt_slice(result: xr.Dataset, *, weighted: bool = True) -> xr.DataArray:

@@ -130,8 +130,8 @@ def direction_protocol(
     Parameters
     ----------
     circuit
-        A compiled :class:`~retinasim.circuit.Circuit` (put in eval mode). It applies its own
-        input transform: every video here is luminance.
+        A compiled :class:`~retinasim.circuit.Circuit` (put in eval mode); every video here is
+        luminance (it applies its own input transform).
     layers
         Layers to measure (default: all).
     speeds, widths
@@ -148,23 +148,20 @@ def direction_protocol(
     tail_frames
         Frames after the bar has left the receptive field, for the response to decay.
     rf_video, rf_window, rf_level
-        The operating point of the receptive-field map, a luminance video ``(frames, H, W)``
-        (default: 40 frames of :class:`~retinasim.stimuli.SparseNoise`, squares of a 20th of
-        the screen at the bars' luminance or the background, each square bright with
-        probability a quarter, seeded by ``seed``); the objective's last frames; the fraction
-        of the peak gradient whose footprint gives the RF radius (that of a disc of its area,
-        + 1 pixel).
+        The receptive fields' operating point, luminance ``(frames, H, W)`` (default: 40
+        frames of :class:`~retinasim.stimuli.SparseNoise`, squares of a 20th of the screen
+        at the bars' luminance, each bright with probability a quarter, seeded by ``seed``);
+        the objective's last frames; the fraction of the peak gradient whose area gives the
+        RF radius.
     sweep
-        ``"cross"``: every speed at ``grid_width`` and every width at ``grid_speed`` (the
-        default, a physiologist's speed-then-size tuning, half the frames); ``"full"``: every
-        speed × width.
+        ``"cross"``: every speed at ``grid_width`` and every width at ``grid_speed`` (half the
+        frames); ``"full"``: every speed × width.
     site_tolerance
         Units whose RF centres lie within this many pixels share a bar path (default: the
-        larger of half the median RF radius and an 8th of the screen; the centre units
-        always share one path).
+        larger of half the median RF radius and an 8th of the screen).
     grid_layers
-        Layers whose sampled units are measured (default: all of ``layers``); the other
-        layers' ``unit_*`` values are NaN except the centre unit's.
+        Layers whose sampled units are measured (default: all of ``layers``; the others'
+        ``unit_*`` values are NaN but the centre unit's).
     n_permutations, seed
         Shuffles of the direction labels for the p-values, and their seed.
     ds_threshold
@@ -175,16 +172,15 @@ def direction_protocol(
     Returns
     -------
     xarray.Dataset
-        Per ``cell_type`` (coords ``layer``, ``type_index``): ``dsi``, ``vector_dsi``,
-        ``vector_dsi_p_value``, ``preferred_direction_deg``, ``preferred_speed``,
-        ``preferred_width``, ``peak_response``, ``rf_x``, ``rf_y``, ``rf_radius``,
-        ``rf_found`` (of the centre unit); ``tuning (cell_type, speed, width, direction)``
-        (evoked, not rectified); per ``(cell_type, unit)``: ``unit_dsi``,
+        Per ``cell_type`` (coords ``layer``, ``type_index``), at the preferred condition:
+        ``dsi``, ``vector_dsi``, ``vector_dsi_p_value``, ``preferred_direction_deg``,
+        ``preferred_speed``, ``preferred_width``, ``peak_response`` and the centre unit's
+        ``rf_x``, ``rf_y``, ``rf_radius``, ``rf_found``; ``tuning (cell_type, speed, width,
+        direction)`` (evoked, not rectified); per ``(cell_type, unit)`` ``unit_dsi``,
         ``unit_vector_dsi``, ``unit_preferred_direction_deg``, ``unit_rf_x``, ``unit_rf_y``,
-        ``unit_valid``, ``unit_row``, ``unit_column``; and per type the summary over valid
-        units ``median_unit_dsi``, ``fraction_ds_units``, ``map_p_value``. ``units`` and
-        ``long_name`` attrs on every variable; the protocol's settings and ``seconds`` in
-        attrs.
+        ``unit_valid``, ``unit_row``, ``unit_column`` and per type their ``median_unit_dsi``,
+        ``fraction_ds_units``, ``map_p_value``. Labels: :data:`~retinasim.dissect.
+        direction_data.LABELS`; the settings and ``seconds`` in attrs.
     """
     began = time.perf_counter()
     if n_directions < 2 or n_directions % 2:

@@ -46,31 +46,19 @@ def gradient_receptive_fields(
     window: int,
     level: float,
 ) -> GradientFields:
-    """Receptive fields of the sampled ``units`` of ``layers`` from the input gradient.
-
-    Parameters
-    ----------
-    circuit
-        A compiled :class:`~retinasim.circuit.Circuit` (in eval mode).
-    video
-        The operating point, luminance ``(1, 1, frames, H, W)``.
-    layers, units
-        The layers and their sampled units (the same number in every layer).
-    window
-        The objective sums each unit's activity over the last ``window`` frames.
-    level
-        Fraction of the peak gradient whose footprint gives the radius.
-    """
+    """Receptive fields of the sampled ``units`` of ``layers`` (the same number in every layer)
+    from the input gradient at the operating point ``video``, luminance ``(1, 1, frames, H,
+    W)``, of the circuit in eval mode (module docstring: ``window``, ``level``)."""
     maps = _gradient_maps(circuit, video, layers, units, window)  # (cell_type, H, W)
     height, width = video.shape[-2:]
     rows = np.arange(height, dtype=np.float64)[:, None]
     cols = np.arange(width, dtype=np.float64)[None, :]
-    owners = [_owner(units[layer], circuit, layer, rows, cols) for layer in layers]
+    owners = {layer: _owner(units[layer], circuit, layer, rows, cols) for layer in layers}
     n_units = len(units[layers[0]][0])
     out = np.zeros((4, len(maps), n_units))
     types = [layer for layer in layers for _ in circuit.type_names[layer]]
     for b, layer in enumerate(types):
-        owner, nominal_x, nominal_y = owners[layers.index(layer)]
+        owner, nominal_x, nominal_y = owners[layer]
         for u in range(n_units):
             out[:, b, u] = _field(np.where(owner == u, maps[b], 0.0), rows, cols, level)
             if out[3, b, u] == 0.0:

@@ -1,13 +1,10 @@
 """Deep visualization constrained to rigid motion: the optimal pattern at each velocity.
 
 A free deep visualization (:func:`retinasim.dissect.deepvis.maximise_activation`) may find that
-a static flicker drives a direction-selective type best — selectivity built from null-direction
-inhibition does not require the optimum to move. Here the video is a pattern translating
-horizontally at a fixed velocity ``v`` (frame ``t`` shows the pattern shifted by
-``v · (t − T + 1)`` pixels, periodic, linearly interpolated), and for every ``v`` of a grid the
-pattern is optimised with Adam to maximise the type's response averaged over its map on the
-last frame. The velocity whose optimised pattern drives the type most is its preferred velocity:
-its sign is the direction the deep visualization moves in.
+a static flicker drives a direction-selective type best. Here the video is a pattern translating
+horizontally at a fixed velocity ``v`` (:func:`translate`: periodic, linearly interpolated), and
+for every ``v`` of a grid the pattern is optimised to maximise the type's map-mean response on
+the last frame. The velocity whose pattern drives the type most is its preferred velocity.
 """
 
 from __future__ import annotations
@@ -19,7 +16,14 @@ import numpy as np
 import torch
 import xarray as xr
 
-from retinasim.dissect.deepvis import AU, _type_index, ascend, luminance_of, parameter_of
+from retinasim.dissect.deepvis import (
+    AU,
+    _type_index,
+    ascend,
+    luminance_of,
+    parameter_of,
+    task_videos,
+)
 from retinasim.dissect.evaluation import evaluating
 from retinasim.training.inference import decision_logits
 
@@ -31,22 +35,9 @@ VELOCITIES = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
 
 
 def translate(pattern: torch.Tensor, velocities: torch.Tensor, frames: int) -> torch.Tensor:
-    """Videos of ``pattern`` moving horizontally.
-
-    Parameters
-    ----------
-    pattern
-        ``(V, y, x)`` luminance, one pattern per velocity.
-    velocities
-        ``(V,)`` pixels/frame (> 0: rightward, +x).
-    frames
-        Number of frames ``T``; the last frame shows the pattern unshifted.
-
-    Returns
-    -------
-    torch.Tensor
-        ``(V, 1, T, y, x)``; differentiable with respect to ``pattern``.
-    """
+    """Videos ``(V, 1, T, y, x)`` of ``pattern (V, y, x)`` (luminance) moving horizontally at
+    ``velocities (V,)`` (pixels/frame, > 0: rightward) over ``frames`` ``T``, the last frame
+    unshifted; differentiable with respect to ``pattern``."""
     n, height, width = pattern.shape
     time = torch.arange(frames, dtype=pattern.dtype) - (frames - 1)
     shift = velocities.to(pattern.dtype)[:, None] * time[None, :]  # (V, T)
@@ -66,14 +57,9 @@ def translate(pattern: torch.Tensor, velocities: torch.Tensor, frames: int) -> t
 
 def _start_patterns(spec, generator: torch.Generator) -> list[torch.Tensor]:
     """Starting luminance patterns ``(y, x)``: noise, then a frame of the task's dots."""
-    height, width = spec.input.size
-    starts = [torch.rand(height, width, generator=generator)]
-    if getattr(spec, "training", None) is not None and spec.input.channels == 1:
-        from retinasim.task import task_generator
-
-        dots = task_generator(spec).generate([0], seed=spec.training.stimulus_seeds.test).video
-        starts.append(dots[0, 0, -1])
-    return starts
+    starts = [torch.rand(*spec.input.size, generator=generator)]
+    dots = task_videos(spec, 1)
+    return starts if dots is None else [*starts, dots[0, 0, -1]]
 
 
 def maximise_moving_pattern(
@@ -88,21 +74,11 @@ def maximise_moving_pattern(
 ) -> xr.Dataset:
     """Optimise a translating pattern per velocity for one cell type (module docstring).
 
-    Parameters
-    ----------
-    circuit
-        Compiled circuit (kept in eval mode; its lesions apply), one input channel.
-    layer, cell_type
-        The target type (index or name).
-    velocities
-        Velocity grid, pixels/frame.
-    iterations, learning_rate
-        Adam steps and step size on the unbounded pattern ``p`` (luminance
-        ``(tanh(p) + 1) / 2``). Small steps: every pixel of a full-field pattern has a
-        gradient, and large ones flood the circuit with inhibition.
-    seed
-        Seed of the noise start. The start is the first of (noise, a frame of the task's
-        dots) that drives the target at some velocity; the same start serves every velocity.
+    ``circuit`` (one input channel) is kept in eval mode, its lesions apply; the target is a
+    type of ``layer`` (index or name); ``velocities`` in pixels/frame. Adam takes
+    ``iterations`` small steps (large ones flood the circuit with inhibition) on the
+    unbounded pattern ``p`` (luminance ``(tanh(p) + 1) / 2``) from the first of (noise of
+    ``seed``, a frame of the task's dots) that drives the target at some velocity.
 
     Returns
     -------

@@ -118,27 +118,22 @@ def map_receptive_fields(
 
     Parameters
     ----------
-    circuit
-        A compiled circuit (its ``spec`` gives the geometry and the input transform).
     layer
         Layer to map; default: the first layer the input drives (the bipolar cells).
-    trials
-        White-noise videos per operating point (the circuit's size and frames), from ``seed``.
+    trials, pilot_trials, batch_size
+        White-noise videos per operating point (from ``seed``), per level of the
+        operating-point search, and per forward pass.
     lags
         Lags ``k = 0 .. lags - 1`` in frames; default: the layer's temporal kernel length
         (16 when its cell module has none), at most ``frames``.
     margin
         Pixels kept around each receptive field (they must come out flat: a check).
-    batch_size
-        Videos per forward pass.
     noise
         :class:`~retinasim.stimuli.WhiteNoise` parameters; default binary noise of 1-pixel
         stixels at each type's operating point.
-    pilot_trials
-        Videos per level of the operating-point search.
     min_active
-        Share of responses above zero under which a type counts as silent (its STA, a
-        handful of responses, would be noise): NaN STA and profiles.
+        Share of responses above zero under which a type counts as silent: NaN STA and
+        profiles.
     device
         Where the circuit runs (default: where its parameters are).
 

@@ -40,24 +40,14 @@ def unit_layers(spec: CircuitSpec) -> tuple[str, str] | None:
 
 
 def bipolar_amacrine_units(circuit: Circuit, amplitude: xr.DataArray) -> xr.Dataset | None:
-    """The units of a trained circuit (see the module docstring).
+    """The units of a trained circuit (module docstring), given the mean response
+    ``amplitude (s, cell_type)`` of every type (:func:`retinasim.dissect.summary.amplitude_by_s`).
 
-    Parameters
-    ----------
-    circuit
-        The trained circuit (its ``spec`` names the layers).
-    amplitude
-        Mean response ``(s, cell_type)`` of every type
-        (:func:`retinasim.dissect.summary.amplitude_by_s`).
-
-    Returns
-    -------
-    xarray.Dataset or None
-        ``weight (source_type, target_type)``: summed spatial weight of each connection
-        (a.u.); ``partner (source_type)``: the target type each source type drives most;
-        ``threshold_s (source_type)``: where the source type starts to respond (pixels/frame);
-        ``coverage (source_type, s)``: the source type's amplitude scaled to [0, 1] over
-        the ``s`` grid. ``None`` when the circuit has no input-layer → inhibitory-layer pair.
+    Returns ``weight (source_type, target_type)``: summed spatial weight of each connection
+    (a.u.); ``partner (source_type)``: the target type each source type drives most;
+    ``threshold_s (source_type)``: where the source type starts to respond (pixels/frame);
+    ``coverage (source_type, s)``: the source type's amplitude scaled to [0, 1] over the ``s``
+    grid. ``None`` when the circuit has no input-layer → inhibitory-layer pair.
     """
     from retinasim.analysis import spatial_kernels
 
