@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from retinasim.plugins.cell_type import CellParams, CellType
+from retinasim.plugins.cell_type import CellParams, cell_type
 from retinasim.plugins.hookspecs import cell_types_hook
 
 
@@ -24,14 +24,10 @@ class SpatiotemporalParams(CellParams):
     """Length of the causal temporal filter in frames (the paper's code: 31)."""
 
 
-class Spatiotemporal(CellType):
-    """Causal temporal convolution per cell type, bias and ReLU (Murray et al. 2021)."""
-
-    name = "spatiotemporal"
-    description = "causal temporal filter per type + bias + ReLU (Murray et al. 2021)"
-    Params = SpatiotemporalParams
-    module = "retinasim.cells.spatiotemporal:SpatiotemporalCell"
-
-
+Spatiotemporal = cell_type(
+    "spatiotemporal",
+    SpatiotemporalParams,
+    module="retinasim.cells.spatiotemporal:SpatiotemporalCell",
+    description="causal temporal filter per type + bias + ReLU (Murray et al. 2021)",
+)
 retinasim_cell_types = cell_types_hook(Spatiotemporal)
-"""The cell types that ship with retinasim (the ``retinasim_cell_types`` hook)."""

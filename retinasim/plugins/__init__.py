@@ -1,17 +1,16 @@
 """The plugin system: what a plugin implements and the registry that finds it.
 
 Everything a plugin package needs is importable from here: the :data:`hookimpl` marker, the
-cell-type contract (:class:`CellType`, :class:`CellParams`) and the stimulus-kind contract
-(:class:`StimulusParams`), and :func:`cell_types_hook` / :func:`stimuli_hook`, which write a
-plugin's hook from its classes; :mod:`retinasim.testing` checks a plugin against the
-contracts. The registry (:func:`cell_types`, :func:`stimuli`, :func:`tasks`,
-:func:`generator_class`) loads the built-in cell types and stimuli (``retinasim.cells``,
-``retinasim.stimuli``) exactly as it loads third-party packages, through the ``retinasim``
-entry-point group, so this package sits below both in the layer order
-(``docs/architecture.md``).
+cell-type contract (:class:`CellType`, :class:`CellParams`, declared in one call by
+:func:`cell_type`), the stimulus-kind contract (:class:`StimulusParams`), and
+:func:`cell_types_hook` / :func:`stimuli_hook`, which write a plugin's hook from its classes;
+:mod:`retinasim.testing` checks a plugin against the contracts. The registry
+(:func:`cell_types`, :func:`stimuli`, :func:`tasks`, :func:`generator_class`) loads the built-in
+cell types and stimuli exactly as it loads third-party packages, so this package sits below
+both in the layer order (``docs/architecture.md``).
 """
 
-from retinasim.plugins.cell_type import CellParams, CellType, nonnegative_parameters
+from retinasim.plugins.cell_type import CellParams, CellType, cell_type, nonnegative_parameters
 from retinasim.plugins.hookspecs import cell_types_hook, hookimpl, stimuli_hook
 from retinasim.plugins.manager import (
     PluginProblem,
@@ -39,6 +38,7 @@ __all__ = [
     "RegisteredCellType",
     "RegisteredStimulus",
     "StimulusParams",
+    "cell_type",
     "cell_types",
     "cell_types_hook",
     "generator_class",

@@ -1,41 +1,28 @@
 """The contract every cell-type plugin implements.
 
 A cell type turns the summed synaptic drive of a layer into the activity of its cells. It is
-a subclass of :class:`CellType` with
-
-* ``name``: the name used in circuit YAML (``cell_type: <name>``);
-* ``description``: one line shown by ``retinasim plugins``;
-* ``Params``: a pydantic model of its ``params:`` in YAML (strict: unknown keys rejected);
-* ``module``: ``"package.module:Class"`` of the :class:`torch.nn.Module` of one layer, built
-  as ``Class(n_types, params)`` and imported only when a circuit is compiled, so the class
-  above stays torch-free (``retinasim validate`` needs only ``name`` and ``Params``); or, for
-  a module built otherwise, an override of :meth:`build`. The module maps drive
-  ``(batch, n_types, time, y, x)`` to activity of the same shape, for all types of the layer
-  at once (no Python loop over types).
-
+a subclass of :class:`CellType` with ``name`` (``cell_type: <name>`` in YAML), a one-line
+``description``, ``Params`` (a strict pydantic model of its ``params:``) and ``module``,
+``"package.module:Class"`` of the layer's :class:`torch.nn.Module`, built as
+``Class(n_types, params)`` and imported only when a circuit is compiled, so the class stays
+torch-free (or, for a module built otherwise, an override of :meth:`build`). The module maps
+drive ``(batch, n_types, time, y, x)`` to activity of the same shape, all types at once.
 A plugin's whole torch-free half is then::
 
-    class Gain(CellType):
-        name = "gain"
-        description = "learnable gain per type times ReLU of the drive"
-        Params = GainParams
-        module = "retinasim_gain.cell:GainModule"   # GainModule(n_types, params)
+    Gain = cell_type("gain", GainParams, "retinasim_gain.cell:GainModule", "gain x ReLU")
+    retinasim_cell_types = cell_types_hook(Gain)
 
-    retinasim_cell_types = cell_types_hook(Gain)     # retinasim.plugins.cell_types_hook
-
-:mod:`retinasim.testing` checks a cell type against this contract.
-
-Connections between layers belong to the circuit, not to the cell type; so do sign
-constraints. When a layer's ``weights`` are ``nonnegative``, the circuit clamps the tensors
-returned by the module's ``nonnegative_parameters()`` method (if it has one), else every
-parameter whose name ends in ``weight``, to ≥ 0 after every optimizer step.
+Connections between layers and sign constraints belong to the circuit: when a layer's
+``weights`` are ``nonnegative``, it clamps the tensors returned by the module's
+``nonnegative_parameters()`` method (if any), else every parameter whose name ends in
+``weight``, to ≥ 0 after every optimizer step.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from pydantic import BaseModel, ConfigDict
 
@@ -80,22 +67,9 @@ class CellType:
 
     @classmethod
     def build(cls, n_types: int, params: BaseModel, *, frames: int) -> nn.Module:
-        """Build the module for one layer: ``module_class()(n_types, params)`` by default.
-
-        Parameters
-        ----------
-        n_types
-            Number of cell types in the layer (channels of the drive).
-        params
-            The layer's validated ``params`` (an instance of ``cls.Params``).
-        frames
-            Number of frames of the input, for cell types that precompute temporal operators.
-
-        Returns
-        -------
-        torch.nn.Module
-            ``forward(drive)``: drive ``(batch, n_types, time, y, x)`` → activity, same shape.
-        """
+        """The module of a layer of ``n_types`` types: ``module_class()(n_types, params)`` by
+        default (``frames``, the input's, is for cell types that precompute temporal operators).
+        Its ``forward`` maps drive ``(batch, n_types, time, y, x)`` to activity, same shape."""
         if not isinstance(params, cls.Params):
             raise TypeError(f"{cls.__name__}.build() needs {cls.Params.__name__}, got {params!r}")
         return cls.module_class()(n_types, params)
@@ -113,6 +87,15 @@ class CellType:
         if default_build and cls.module.count(":") != 1:
             return "names no `module = 'package.module:Class'` and does not implement build()"
         return None
+
+
+def cell_type(name: str, params: type[BaseModel], module: str, description: str) -> type[CellType]:
+    """A :class:`CellType` subclass for a cell type whose layer module is built as
+    ``Class(n_types, params)``; named after ``params`` (``AdaptiveParams`` → ``Adaptive``)."""
+    attributes = {"name": name, "description": description, "Params": params, "module": module}
+    declared = type(params.__name__.removesuffix("Params"), (CellType,), attributes)
+    declared.__module__ = params.__module__
+    return cast(type[CellType], declared)
 
 
 def nonnegative_parameters(module: nn.Module) -> Iterator[nn.Parameter]:

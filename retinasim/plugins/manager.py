@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib.metadata as metadata
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import pluggy
@@ -29,37 +29,27 @@ like third-party plugins."""
 
 
 @dataclass(frozen=True)
-class RegisteredCellType:
-    """A cell type and where it came from."""
-
+class _Registered:
     name: str
-    cell_type: type[CellType]
     plugin: str
     package: str
     version: str
-
-    @property
-    def description(self) -> str:
-        """First line of the cell type's description or docstring."""
-        text = getattr(self.cell_type, "description", "") or (self.cell_type.__doc__ or "")
-        return text.strip().splitlines()[0] if text.strip() else ""
+    description: str
+    """First line of the class's ``description`` or docstring."""
 
 
 @dataclass(frozen=True)
-class RegisteredStimulus:
-    """A stimulus kind (its torch-free parameter model) and where it came from."""
+class RegisteredCellType(_Registered):
+    """A cell type and where it came from."""
 
-    name: str
+    cell_type: type[CellType]
+
+
+@dataclass(frozen=True)
+class RegisteredStimulus(_Registered):
+    """A stimulus kind (its torch-free parameter model, ``params``) and where it came from."""
+
     params: type[StimulusParams]
-    """The kind's :class:`~retinasim.plugins.StimulusParams` subclass (validation)."""
-    plugin: str
-    package: str
-    version: str
-
-    @property
-    def description(self) -> str:
-        """First line of the kind's description or docstring."""
-        return self.params.summary()
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -98,11 +88,18 @@ class _State:
     manager: pluggy.PluginManager
     origins: dict[str, tuple[str, str]]  # plugin name -> (package, version)
     problems: list[PluginProblem]
-    cell_types: dict[str, RegisteredCellType] | None = None
-    stimuli: dict[str, RegisteredStimulus] | None = None
+    registries: dict[str, dict[str, Any]] = field(default_factory=dict)  # by hook, on first use
 
 
 _state: _State | None = None
+
+
+def _loaded() -> _State:
+    """The process-wide state, with built-ins and entry points registered on first use."""
+    global _state
+    if _state is None:
+        _state = _new_state()
+    return _state
 
 
 def _new_state() -> _State:
@@ -131,8 +128,7 @@ def _new_state() -> _State:
             )
             continue
         try:
-            plugin = entry_point.load()
-            manager.register(plugin, name=name)
+            manager.register(entry_point.load(), name=name)
         except BaseException as error:  # even sys.exit() at import: name it, keep the others
             state.problems.append(
                 PluginProblem(
@@ -150,10 +146,7 @@ def _new_state() -> _State:
 
 def get_plugin_manager() -> pluggy.PluginManager:
     """The process-wide plugin manager (built-ins and entry points registered on first use)."""
-    global _state
-    if _state is None:
-        _state = _new_state()
-    return _state.manager
+    return _loaded().manager
 
 
 def register(plugin: Any, name: str | None = None, *, package: str = "", version: str = "") -> str:
@@ -161,13 +154,12 @@ def register(plugin: Any, name: str | None = None, *, package: str = "", version
 
     Returns the name it was registered under. The registries are rebuilt on next use.
     """
-    manager = get_plugin_manager()
-    assert _state is not None
-    registered = manager.register(plugin, name=name)
+    state = _loaded()
+    registered = state.manager.register(plugin, name=name)
     if registered is None:
         raise ValueError(f"plugin {name or plugin!r} is already registered")
-    _state.origins[registered] = (package or getattr(plugin, "__name__", "<runtime>"), version)
-    _state.cell_types = _state.stimuli = None
+    state.origins[registered] = (package or getattr(plugin, "__name__", "<runtime>"), version)
+    state.registries.clear()
     return registered
 
 
@@ -180,21 +172,15 @@ def reset() -> None:
 def hook_results(hook_name: str) -> list[tuple[str, Any]]:
     """Call hook ``hook_name`` through pluggy, once per plugin that implements it.
 
-    Each call goes through ``manager.hook`` with every *other* implementing plugin removed
-    (:meth:`pluggy.PluginManager.subset_hook_caller`): hook wrappers (``wrapper=True``,
-    ``hookwrapper=True``), tracing and ``add_hookcall_monitoring`` see every call, and a
-    plugin whose implementation raises is recorded as a :class:`PluginProblem` and skipped
-    while the others' results are kept.
+    Each call goes through ``manager.hook`` with every other implementing plugin removed
+    (``subset_hook_caller``), so hook wrappers, tracing and call monitoring see every call,
+    and a plugin that raises is recorded as a :class:`PluginProblem` and skipped.
 
-    Returns
-    -------
-    list of (plugin name, returned value)
-        Built-in plugins first, then the others in pluggy's call order (``tryfirst`` first,
-        ``trylast`` last, otherwise the most recently registered first).
+    Returns ``(plugin name, returned value)`` pairs: built-ins first, then the others in
+    pluggy's call order (``tryfirst`` first, ``trylast`` last, else the latest registered first).
     """
-    manager = get_plugin_manager()
-    assert _state is not None
-    caller = getattr(manager.hook, hook_name)
+    state = _loaded()
+    caller = getattr(state.manager.hook, hook_name)
     implementations = [
         impl for impl in caller.get_hookimpls() if not (impl.wrapper or impl.hookwrapper)
     ]
@@ -204,107 +190,72 @@ def hook_results(hook_name: str) -> list[tuple[str, Any]]:
     results: list[tuple[str, Any]] = []
     for impl in in_call_order:
         others = [plugin for plugin in providers if plugin is not impl.plugin]
-        one = manager.subset_hook_caller(hook_name, remove_plugins=others)
+        one = state.manager.subset_hook_caller(hook_name, remove_plugins=others)
         try:
             returned = one()
         except BaseException as error:  # a broken plugin must not take the others down
-            _state.problems.append(
-                PluginProblem(
-                    impl.plugin_name, f"{hook_name}() raised {type(error).__name__}: {error}"
-                )
-            )
+            message = f"{hook_name}() raised {type(error).__name__}: {error}"
+            state.problems.append(PluginProblem(impl.plugin_name, message))
             continue
         results.append((impl.plugin_name, returned[0] if len(returned) == 1 else None))
     return results
 
 
-def _provided(plugin: str, hook_name: str, provided: Any, what: str) -> list[Any]:
-    """The list a hook returned, or ``[]`` with a problem recorded when it is not a list."""
-    assert _state is not None
-    if isinstance(provided, list | tuple):
-        return list(provided)
-    _state.problems.append(
-        PluginProblem(
-            plugin,
-            f"{hook_name}() must return a list of {what}, got {type(provided).__name__}",
-        )
-    )
-    return []
-
-
-def _origin(plugin: str) -> tuple[str, str]:
-    assert _state is not None
-    return _state.origins.get(plugin, ("?", "?"))
-
-
 _Record = TypeVar("_Record", RegisteredCellType, RegisteredStimulus)
 
 
-def _collect(
+def _registry(
     hook: str,
     base: type[CellType] | type[StimulusParams],
     noun: str,
     key: str,
-    record: Callable[[str, Any, str, str, str], _Record],
+    record: Callable[[str, str, str, str, str, Any], _Record],
 ) -> dict[str, _Record]:
     """Every class the ``hook`` implementations return, by its ``key`` attribute, as
-    ``record(name, class, plugin, package, version)``; a class that is not a ``base``
-    subclass, fails its ``check_definition`` or repeats a name is a problem, skipped."""
-    assert _state is not None
+    ``record(name, plugin, package, version, description, class)`` (collected once); a hook
+    that returns no list, or a class that is not a ``base`` subclass, fails its
+    ``check_definition`` or repeats a name, is a problem, skipped."""
+    state = _loaded()
+    if hook in state.registries:
+        return dict(state.registries[hook])
     registry: dict[str, _Record] = {}
     label = f"{base.__module__.removesuffix('.base')}.{base.__name__}"
     for plugin, provided in hook_results(hook):
-        package, version = _origin(plugin)
-        for item in _provided(plugin, hook, provided, f"{base.__name__} subclasses"):
+        package, version = state.origins.get(plugin, ("?", "?"))
+        problems: list[str] = []
+        if not isinstance(provided, list | tuple):
+            got = type(provided).__name__
+            problems.append(f"{hook}() must return a list of {base.__name__} subclasses, got {got}")
+            provided = []
+        for item in provided:
             if not (isinstance(item, type) and issubclass(item, base)):
-                message = f"returned {item!r}, which is not a subclass of {label}"
-                _state.problems.append(PluginProblem(plugin, message))
-                continue
-            problem = item.check_definition()
-            if problem:
-                _state.problems.append(PluginProblem(plugin, f"{noun} {item.__name__}: {problem}"))
-                continue
-            name = getattr(item, key)
-            if name in registry:
+                problems.append(f"returned {item!r}, which is not a subclass of {label}")
+            elif problem := item.check_definition():
+                problems.append(f"{noun} {item.__name__}: {problem}")
+            elif (name := getattr(item, key)) in registry:
                 first = registry[name]
-                _state.problems.append(
-                    PluginProblem(
-                        plugin,
-                        f"{noun} {name!r} is already registered by plugin "
-                        f"{first.plugin!r} ({first.package}); this one is ignored",
-                    )
+                problems.append(
+                    f"{noun} {name!r} is already registered by plugin {first.plugin!r} "
+                    f"({first.package}); this one is ignored"
                 )
-                continue
-            registry[name] = record(name, item, plugin, package, version)
-    return registry
-
-
-def _collect_cell_types() -> dict[str, RegisteredCellType]:
-    return _collect("retinasim_cell_types", CellType, "cell type", "name", RegisteredCellType)
-
-
-def _collect_stimuli() -> dict[str, RegisteredStimulus]:
-    return _collect(
-        "retinasim_stimuli", StimulusParams, "stimulus kind", "kind", RegisteredStimulus
-    )
+            else:
+                text = (item.description or item.__doc__ or "").strip()
+                summary = text.splitlines()[0] if text else ""
+                registry[name] = record(name, plugin, package, version, summary, item)
+        state.problems += [PluginProblem(plugin, message) for message in problems]
+    state.registries[hook] = registry
+    return dict(registry)
 
 
 def cell_types() -> dict[str, RegisteredCellType]:
     """Every registered cell type by name."""
-    get_plugin_manager()
-    assert _state is not None
-    if _state.cell_types is None:
-        _state.cell_types = _collect_cell_types()
-    return dict(_state.cell_types)
+    return _registry("retinasim_cell_types", CellType, "cell type", "name", RegisteredCellType)
 
 
 def stimuli() -> dict[str, RegisteredStimulus]:
     """Every registered stimulus kind by name (built-ins first); tasks have ``classes``."""
-    get_plugin_manager()
-    assert _state is not None
-    if _state.stimuli is None:
-        _state.stimuli = _collect_stimuli()
-    return dict(_state.stimuli)
+    hook = "retinasim_stimuli"
+    return _registry(hook, StimulusParams, "stimulus kind", "kind", RegisteredStimulus)
 
 
 def tasks() -> dict[str, RegisteredStimulus]:
@@ -316,28 +267,18 @@ def plugin_problems() -> list[PluginProblem]:
     """Problems met while loading plugins and collecting their cell types and stimuli."""
     cell_types()
     stimuli()
-    assert _state is not None
-    return list(_state.problems)
+    return list(_loaded().problems)
 
 
 def plugin_versions(
     spec: Any = None, *, cell_type_names: Iterable[str] = (), stimulus_kinds: Iterable[str] = ()
 ) -> dict[str, str]:
-    """Every plugin package a circuit uses, with its version (its provenance).
+    """Every plugin package a circuit uses, with its version (its provenance): distribution
+    name → version, sorted by name, the built-ins counting as ``retinasim``.
 
-    Parameters
-    ----------
-    spec
-        A :class:`retinasim.spec.CircuitSpec` (read, not imported: the registry sits below
-        the spec): the cell types of its layers and its training task's stimulus kind.
-    cell_type_names, stimulus_kinds
-        Further names used beside the spec's (a recording's stimulus kind, ...).
-
-    Returns
-    -------
-    dict of str to str
-        Distribution name → version, sorted by name; the built-ins count as ``retinasim``
-        (with its version). Names no registered plugin provides are left out.
+    ``spec`` is a :class:`retinasim.spec.CircuitSpec` (its layers' cell types and its training
+    task; read, not imported); ``cell_type_names`` and ``stimulus_kinds`` are further names (a
+    recording's stimulus kind, ...). Names no registered plugin provides are left out.
     """
     cells, kinds = set(cell_type_names), set(stimulus_kinds)
     if spec is not None:

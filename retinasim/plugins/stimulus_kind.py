@@ -27,9 +27,9 @@ from __future__ import annotations
 import functools
 import importlib
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from retinasim.errors import StimulusError
 from retinasim.util.text import did_you_mean
@@ -54,6 +54,16 @@ def describe_validation_error(kind: str, fields: Sequence[str], error: Validatio
         else:
             problems.append(message)
     return f"invalid {kind} parameters: " + "; ".join(problems)
+
+
+def _check_speed_range(speeds: tuple[float, float]) -> tuple[float, float]:
+    if not 0 <= speeds[0] <= speeds[1]:
+        raise ValueError("must be (low, high) with 0 <= low <= high pixels/frame")
+    return speeds
+
+
+SpeedRange = Annotated[tuple[float, float], AfterValidator(_check_speed_range)]
+"""A field type: an interval of speeds ``(low, high)``, pixels/frame, ``0 <= low <= high``."""
 
 
 @functools.cache
@@ -99,9 +109,7 @@ class StimulusParams(BaseModel):
         try:
             super().__init__(**parameters)
         except ValidationError as error:
-            raise StimulusError(
-                describe_validation_error(self.kind, list(type(self).model_fields), error)
-            ) from None
+            raise self._invalid(error) from None
 
     @classmethod
     def model_validate(cls, obj: Any, **options: Any) -> StimulusParams:
@@ -109,31 +117,17 @@ class StimulusParams(BaseModel):
         try:
             return super().model_validate(obj, **options)
         except ValidationError as error:
-            raise StimulusError(
-                describe_validation_error(cls.kind, list(cls.model_fields), error)
-            ) from None
+            raise cls._invalid(error) from None
+
+    @classmethod
+    def _invalid(cls, error: ValidationError) -> StimulusError:
+        return StimulusError(describe_validation_error(cls.kind, list(cls.model_fields), error))
 
     @classmethod
     def validate_raw(cls, parameters: Any) -> StimulusParams:
         """Validate like pydantic, raising its :class:`~pydantic.ValidationError` (with the
         location of every problem) instead of a one-line StimulusError."""
         return _raw_model(cls).__pydantic_validator__.validate_python(parameters)
-
-    @classmethod
-    def parameter_names(cls) -> list[str]:
-        """Names of the parameters this kind accepts."""
-        return list(cls.model_fields)
-
-    @classmethod
-    def is_task(cls) -> bool:
-        """Whether this kind is a task: its stimuli carry labels (non-empty :attr:`classes`)."""
-        return bool(cls.classes)
-
-    @classmethod
-    def summary(cls) -> str:
-        """:attr:`description`, else the first line of the docstring."""
-        text = cls.description or (cls.__doc__ or "")
-        return text.strip().splitlines()[0] if text.strip() else ""
 
     @classmethod
     def generator_class(cls) -> type[Any]:

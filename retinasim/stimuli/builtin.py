@@ -10,16 +10,61 @@ generators' docstrings document the parameters.
 from __future__ import annotations
 
 import math
-from typing import ClassVar, Literal
+from collections.abc import Callable
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from retinasim.plugins.hookspecs import stimuli_hook
-from retinasim.plugins.stimulus_kind import StimulusParams
+from retinasim.plugins.stimulus_kind import SpeedRange, StimulusParams
 
 DIRECTIONS = ("left", "right")
 AUTHORS_DOTS_PER_POPULATION = 75
 """Dots moving each way in the authors' generator (150 in all)."""
+
+
+def _listed(*fields: str, **rules: tuple[Callable[[Any], bool], str]) -> Any:
+    """A validator of the list parameters ``fields``: each lists a value (or is None), and
+    every value of a field in ``rules`` passes its test (else ``"<message>, got <values>"``)."""
+
+    def check(cls: type, values: tuple | None, info: ValidationInfo) -> tuple | None:
+        if values is not None and not values:
+            raise ValueError(f"{info.field_name} must list at least one value")
+        test, message = rules.get(str(info.field_name), (None, ""))
+        if values is not None and test is not None and not all(map(test, values)):
+            raise ValueError(f"{message}, got {values}")
+        return values
+
+    return field_validator(*fields)(check)
+
+
+def _check_peak(what: str, mean: float, contrast: float) -> None:
+    """The brightest luminance of ``what``, ``mean * (1 + contrast)``, is at most 1."""
+    if mean * (1 + contrast) > 1 + 1e-12:
+        raise ValueError(
+            f"{what} with mean_luminance {mean} and contrast {contrast} exceeds luminance 1 "
+            f"(need mean_luminance * (1 + contrast) <= 1)"
+        )
+
+
+def _check_bar_contrasts(
+    contrasts: tuple[float, ...], background: float, slack: float = 0.0
+) -> None:
+    """Every bar differs from the ``background`` and its luminance lies in [0, 1] (give or
+    take ``slack``)."""
+    for contrast in contrasts:
+        bar = background + contrast
+        if contrast == 0 or not -slack <= bar <= 1 + slack:
+            raise ValueError(
+                f"contrast {contrast} on background {background} gives bar "
+                f"luminance {bar}; it must differ from the background and lie in [0, 1]"
+            )
+
+
+_BAR_RULES = {
+    "speeds": (lambda speed: speed > 0, "speeds must all be > 0 pixels/frame"),
+    "widths": (lambda width: width > 0, "widths must all be > 0 pixels"),
+}
 
 
 class MovingDotsParams(StimulusParams):
@@ -34,7 +79,7 @@ class MovingDotsParams(StimulusParams):
 
     mean_dots_in_view: float = Field(16.67, gt=0, le=100_000)
     dot_radius: float = Field(5.0, gt=0)
-    s_range: tuple[float, float] = (0.5, 1.5)
+    s_range: SpeedRange = (0.5, 1.5)
     s: float | None = Field(None, ge=0)
     alpha: float = Field(2.0, ge=0)
     fast_direction: Literal["left", "right"] | None = None
@@ -45,12 +90,6 @@ class MovingDotsParams(StimulusParams):
 
     @model_validator(mode="after")
     def _check_consistency(self) -> MovingDotsParams:
-        low, high = self.s_range
-        if low < 0 or high < low:
-            raise ValueError(
-                f"s_range must be (low, high) with 0 <= low <= high pixels/frame, "
-                f"got {self.s_range}"
-            )
         if 2 * self.dot_radius > min(self.height, self.width):
             raise ValueError(
                 f"dot_radius = {self.dot_radius}: a dot must fit in the {self.height}x"
@@ -95,41 +134,12 @@ class MovingBarsParams(StimulusParams):
     contrasts: tuple[float, ...] = (1.0,)
     background_luminance: float = Field(0.0, ge=0, le=1)
 
-    @field_validator("directions_deg", "speeds", "widths", "contrasts")
-    @classmethod
-    def _check_lists(cls, values: tuple[float, ...], info: ValidationInfo) -> tuple[float, ...]:
-        return _check_bar_values(values, info)
+    _check_lists = _listed("directions_deg", "speeds", "widths", "contrasts", **_BAR_RULES)
 
     @model_validator(mode="after")
     def _check_luminance(self) -> MovingBarsParams:
         _check_bar_contrasts(self.contrasts, self.background_luminance)
         return self
-
-
-def _check_bar_values(values: tuple, info: ValidationInfo, empty: str = "") -> tuple:
-    """A bars' list parameter, unchanged: it lists a value, and speeds and widths are > 0."""
-    if not values:
-        raise ValueError(f"{info.field_name} must list at least one value{empty}")
-    units = {"speeds": "pixels/frame", "widths": "pixels"}
-    if info.field_name in units and min(values) <= 0:
-        raise ValueError(
-            f"{info.field_name} must all be > 0 {units[info.field_name]}, got {values}"
-        )
-    return values
-
-
-def _check_bar_contrasts(
-    contrasts: tuple[float, ...], background: float, slack: float = 0.0
-) -> None:
-    """Every bar differs from the ``background`` and its luminance lies in [0, 1] (give or
-    take ``slack``)."""
-    for contrast in contrasts:
-        bar = background + contrast
-        if contrast == 0 or not -slack <= bar <= 1 + slack:
-            raise ValueError(
-                f"contrast {contrast} on background {background} gives bar "
-                f"luminance {bar}; it must differ from the background and lie in [0, 1]"
-            )
 
 
 class GratingsParams(StimulusParams):
@@ -148,24 +158,23 @@ class GratingsParams(StimulusParams):
     phase_deg: float = 0.0
     random_phase: bool = False
 
-    @field_validator("directions_deg", "spatial_frequencies", "temporal_frequencies_hz")
-    @classmethod
-    def _check_lists(cls, values: tuple[float, ...], info: ValidationInfo) -> tuple[float, ...]:
-        if not values:
-            raise ValueError(f"{info.field_name} must list at least one value")
-        if info.field_name == "spatial_frequencies" and not all(0 < f <= 0.5 for f in values):
-            raise ValueError(f"spatial frequencies must lie in (0, 0.5] cycles/pixel, got {values}")
-        if info.field_name == "temporal_frequencies_hz" and min(values) < 0:
-            raise ValueError(f"temporal frequencies must be >= 0 Hz, got {values}")
-        return values
+    _check_lists = _listed(
+        "directions_deg",
+        "spatial_frequencies",
+        "temporal_frequencies_hz",
+        spatial_frequencies=(
+            lambda frequency: 0 < frequency <= 0.5,
+            "spatial frequencies must lie in (0, 0.5] cycles/pixel",
+        ),
+        temporal_frequencies_hz=(
+            lambda frequency: frequency >= 0,
+            "temporal frequencies must be >= 0 Hz",
+        ),
+    )
 
     @model_validator(mode="after")
     def _check_ranges(self) -> GratingsParams:
-        if self.mean_luminance * (1 + self.contrast) > 1 + 1e-12:
-            raise ValueError(
-                f"mean_luminance {self.mean_luminance} with contrast {self.contrast} exceeds "
-                f"luminance 1 (need mean_luminance * (1 + contrast) <= 1)"
-            )
+        _check_peak("a grating", self.mean_luminance, self.contrast)
         nyquist = self.frame_rate_hz / 2
         if max(self.temporal_frequencies_hz) >= nyquist:
             raise ValueError(
@@ -187,16 +196,12 @@ class FlashesParams(StimulusParams):
     onset_frame: int | None = Field(None, ge=0)
     background_luminance: float = Field(0.5, ge=0, le=1)
 
-    @field_validator("levels", "durations_frames")
-    @classmethod
-    def _check_lists(cls, values: tuple, info: ValidationInfo) -> tuple:
-        if not values:
-            raise ValueError(f"{info.field_name} must list at least one value")
-        if info.field_name == "levels" and not all(0 <= level <= 1 for level in values):
-            raise ValueError(f"levels must lie in [0, 1], got {values}")
-        if info.field_name == "durations_frames" and min(values) < 1:
-            raise ValueError(f"durations must be >= 1 frame, got {values}")
-        return values
+    _check_lists = _listed(
+        "levels",
+        "durations_frames",
+        levels=(lambda level: 0 <= level <= 1, "levels must lie in [0, 1]"),
+        durations_frames=(lambda duration: duration >= 1, "durations must be >= 1 frame"),
+    )
 
     @model_validator(mode="after")
     def _check_onset(self) -> FlashesParams:
@@ -223,16 +228,10 @@ class WhiteNoiseParams(StimulusParams):
 
     @model_validator(mode="after")
     def _check_contrast(self) -> WhiteNoiseParams:
-        if (
-            self.distribution == "binary"
-            and self.mean_luminance * (1 + self.rms_contrast) > 1 + 1e-12
-        ):
-            raise ValueError(
-                f"binary noise with mean_luminance {self.mean_luminance} and contrast "
-                f"{self.rms_contrast} exceeds luminance 1 (need mean * (1 + contrast) <= 1)"
-            )
-        if self.distribution == "binary" and self.rms_contrast > 1:
-            raise ValueError(f"binary noise contrast must be <= 1, got {self.rms_contrast}")
+        if self.distribution == "binary":
+            _check_peak("binary noise", self.mean_luminance, self.rms_contrast)
+            if self.rms_contrast > 1:
+                raise ValueError(f"binary noise contrast must be <= 1, got {self.rms_contrast}")
         if math.prod(self.noise_shape) >= 2**32:
             raise ValueError(f"too many noise values per stimulus: {self.noise_shape}")
         return self
@@ -270,15 +269,16 @@ class CentredBarsParams(StimulusParams):
     contrasts: tuple[float, ...] = (1.0,)
     background_luminance: float = Field(0.0, ge=0, le=1)
 
-    @field_validator("directions_deg", "centres_xy", "half_paths", "speeds", "widths", "contrasts")
-    @classmethod
-    def _check_lists(cls, values: tuple | None, info: ValidationInfo) -> tuple | None:
-        if values is None:
-            return values
-        _check_bar_values(values, info, " (or be None)")
-        if info.field_name == "half_paths" and min(values) < 0:
-            raise ValueError(f"half_paths must all be >= 0 pixels, got {values}")
-        return values
+    _check_lists = _listed(
+        "directions_deg",
+        "centres_xy",
+        "half_paths",
+        "speeds",
+        "widths",
+        "contrasts",
+        half_paths=(lambda half_path: half_path >= 0, "half_paths must all be >= 0 pixels"),
+        **_BAR_RULES,
+    )
 
     @model_validator(mode="after")
     def _check_sites(self) -> CentredBarsParams:
@@ -330,7 +330,7 @@ class SparseNoiseParams(StimulusParams):
         return tuple(k for k in (1, -1) if self.level(k) != self.background_luminance)
 
 
-BUILTIN_STIMULI: tuple[type[StimulusParams], ...] = (
+retinasim_stimuli = stimuli_hook(
     MovingDotsParams,
     MovingBarsParams,
     GratingsParams,
@@ -339,7 +339,4 @@ BUILTIN_STIMULI: tuple[type[StimulusParams], ...] = (
     CentredBarsParams,
     SparseNoiseParams,
 )
-
-
-retinasim_stimuli = stimuli_hook(*BUILTIN_STIMULI)
 """The stimulus kinds that ship with retinasim (the ``retinasim_stimuli`` hook)."""

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from retinasim.plugins import CellParams, CellType, cell_types_hook
+from retinasim.plugins import CellParams, cell_type, cell_types_hook
 
 __version__ = "0.1.0"
 __all__ = ["Adaptive", "AdaptiveParams", "retinasim_cell_types"]
@@ -32,14 +32,10 @@ class AdaptiveParams(CellParams):
     """Learn gain and time constant (else they stay at their initial values)."""
 
 
-class Adaptive(CellType):
-    """Cell with divisive adaptation: relu(filtered) / (1 + gain · running mean of the past)."""
-
-    name = "adaptive"
-    description = "causal filter + ReLU, divided by 1 + gain x leaky average of past activity"
-    Params = AdaptiveParams
-    module = "retinasim_adaptive.cell:DivisiveAdaptation"
-
-
+Adaptive = cell_type(
+    "adaptive",
+    AdaptiveParams,
+    module="retinasim_adaptive.cell:DivisiveAdaptation",
+    description="causal filter + ReLU, divided by 1 + gain x leaky average of past activity",
+)
 retinasim_cell_types = cell_types_hook(Adaptive)
-"""The cell types of this plugin (the ``retinasim_cell_types`` hook)."""

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from retinasim.plugins import CellParams, CellType, cell_types_hook
+from retinasim.plugins import CellParams, cell_type, cell_types_hook
 
 __version__ = "0.1.0"
 __all__ = ["CenterSurround", "CenterSurroundParams", "retinasim_cell_types"]
@@ -49,14 +49,10 @@ class CenterSurroundParams(CellParams):
         return self
 
 
-class CenterSurround(CellType):
-    """Bipolar-like cell: learnable difference-of-Gaussians RF, causal filter, bias, ReLU."""
-
-    name = "centersurround"
-    description = "learnable difference-of-Gaussians RF per type + causal temporal filter + ReLU"
-    Params = CenterSurroundParams
-    module = "retinasim_centersurround.cell:CenterSurroundFilter"
-
-
+CenterSurround = cell_type(
+    "centersurround",
+    CenterSurroundParams,
+    module="retinasim_centersurround.cell:CenterSurroundFilter",
+    description="learnable difference-of-Gaussians RF per type + causal temporal filter + ReLU",
+)
 retinasim_cell_types = cell_types_hook(CenterSurround)
-"""The cell types of this plugin (the ``retinasim_cell_types`` hook)."""

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from retinasim.plugins.stimulus_kind import StimulusParams
+from retinasim.plugins.stimulus_kind import SpeedRange, StimulusParams
 
 IMAGES = (
     "astronaut",
@@ -38,7 +38,7 @@ class NaturalTextureParams(StimulusParams):
     periodic for noise) every 2 x (images) or 1 x (noise) this many pixels."""
     spectral_exponent: float = Field(1.0, ge=0, le=3)
     """Exponent of the 1/f amplitude spectrum of ``pink_noise`` (1: natural scenes)."""
-    s_range: tuple[float, float] = (0.5, 1.5)
+    s_range: SpeedRange = (0.5, 1.5)
     """The (slow) speed ``s`` is uniform on this interval, pixels/frame."""
     s: float | None = Field(None, ge=0)
     """A fixed (slow) speed instead of ``s_range``, pixels/frame."""
@@ -57,16 +57,6 @@ class NaturalTextureParams(StimulusParams):
         if unknown:
             raise ValueError(f"unknown images {unknown} (available: {', '.join(IMAGES)})")
         return names
-
-    @model_validator(mode="after")
-    def _check_speeds(self) -> NaturalTextureParams:
-        low, high = self.s_range
-        if low < 0 or high < low:
-            raise ValueError(
-                f"s_range must be (low, high) with 0 <= low <= high pixels/frame, "
-                f"got {self.s_range}"
-            )
-        return self
 
 
 class NaturalMotionParams(NaturalTextureParams):
