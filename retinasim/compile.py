@@ -1,9 +1,6 @@
-"""Compile a circuit spec and the registered cell-type plugins into a :class:`Circuit`.
-
-This is the one place where the spec (pydantic, YAML-level names) and the model (torch) meet:
-it orders the layers, resolves sizes, signs and constraints into a torch-free
-:class:`~retinasim.circuit.CircuitPlan`, asks each layer's plugin for its cell module, and
-builds, initialises and places the circuit.
+"""Compile a circuit spec and the registered cell-type plugins into a :class:`Circuit`: the
+one place where the spec and the torch model meet (a torch-free
+:class:`~retinasim.circuit.CircuitPlan`, then each layer's cell module from its plugin).
 """
 
 from __future__ import annotations
@@ -45,26 +42,19 @@ def compile_circuit(
     dtype: torch.dtype = torch.float32,
     options: CircuitOptions | None = None,
 ) -> Circuit:
-    """Build the ``nn.Module`` of a circuit.
+    """Build the ``nn.Module`` of a circuit, in training mode with constraints projected.
 
     Parameters
     ----------
     spec
-        A circuit specification (from :func:`retinasim.spec.load_circuit`, or built in code:
-        it is checked again here).
+        A circuit specification (checked again here, so it may be built in code).
     seed
         Seed of the initial parameters (:func:`retinasim.circuit.initialise`); ``None`` draws
         one from PyTorch's global generator.
     device, dtype
         Where the circuit lives and its floating-point type.
     options
-        How it computes (:class:`~retinasim.circuit.CircuitOptions`); the defaults are the
-        fastest measured.
-
-    Returns
-    -------
-    Circuit
-        In training mode, with constraints projected.
+        How it computes (:class:`~retinasim.circuit.CircuitOptions`; defaults: the fastest).
 
     Raises
     ------

@@ -1,18 +1,11 @@
 """Spatial connections between layers: per-frame 2-D convolutions, fused where possible.
 
-Each connection is a :class:`Connection` module owning its weight ``(target types, source
-types, kh, kw)`` and bias. At run time connections that read the same source with the same
-kernel, stride and padding form a :class:`ConnectionGroup` and run as *one* convolution whose
-output channels are the concatenation of the members' (e.g. murray2021's bipolar → amacrine
-and bipolar → ganglion): the source map is read, and its gradient written, once.
-
-Frames are folded into the batch: a source map arrives as ``(batch * time, channels, y, x)``.
-An inhibitory source's sign is folded into the weights, ``conv(-a, W) = conv(a, -W)`` exactly,
-so the non-negative activity is never negated in memory.
-
-The connection from the stimulus computes its weight gradient as a dilated convolution
-(:mod:`retinasim.circuit.conv`), several times faster on the CPU than PyTorch's backward.
-"""
+A :class:`Connection` owns its weight ``(target types, source types, kh, kw)`` and bias.
+Connections that read one source with one kernel, stride and padding run as *one*
+convolution (:class:`ConnectionGroup`), so the source map is read, and its gradient written,
+once. A source map arrives as ``(batch * time, channels, y, x)``. An inhibitory source's sign
+is folded into the weights, ``conv(-a, W) = conv(a, -W)`` exactly, so activity is never
+negated in memory."""
 
 from __future__ import annotations
 

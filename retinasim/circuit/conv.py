@@ -1,16 +1,13 @@
 """A per-frame 2-D convolution whose backward pass takes the fastest measured CPU routes.
 
-The forward pass is ``torch.nn.functional.conv2d`` (oneDNN on the CPU). Two backward routes
-replace PyTorch's where it is slow (measurements in ``docs/performance.md``): the input
-gradient computed channels-last from the start (:func:`input_grad_channels_last`), and the
-weight gradient of the connection from the stimulus as a dilated convolution. For that
-connection (a large map with few channels) PyTorch's CPU weight gradient is ~10× slower
-than its forward pass; the same numbers come out of a *forward* convolution:
-``dW[o, i, u, v] = sum_{n,y,x} g[n, o, y, x] * x_pad[n, i, s*y + u, s*x + v]`` is the
-convolution of the input with batch and channels swapped, ``(i, n, H, W)``, by the output
-gradient swapped likewise, ``(o, n, Ho, Wo)``, dilated by the stride. It runs in chunks of
-:data:`WEIGHT_GRAD_CHUNK` frames, whose layout conversions stay in cache (measurements in
-``docs/performance.md``).
+The forward pass is ``torch.nn.functional.conv2d``. Two backward routes replace PyTorch's
+where it is slow (``docs/performance.md``): the input gradient computed channels-last from the
+start, and the weight gradient of the connection from the stimulus (a large map with few
+channels, ~10× slower than the forward pass in PyTorch) as a *forward* convolution:
+``dW[o, i, u, v] = sum_{n,y,x} g[n, o, y, x] * x_pad[n, i, s*y + u, s*x + v]`` convolves the
+input with batch and channels swapped, ``(i, n, H, W)``, by the output gradient swapped
+likewise, ``(o, n, Ho, Wo)``, dilated by the stride, in chunks of :data:`WEIGHT_GRAD_CHUNK`
+frames.
 """
 
 from __future__ import annotations
@@ -38,18 +35,10 @@ def conv2d(
     dilated_weight_grad: bool = False,
     channels_last_input_grad: bool = False,
 ) -> torch.Tensor:
-    """``F.conv2d(x, weight, bias, stride, padding)`` with the chosen backward routes.
-
-    Shapes: ``x (n, in, H, W)``, ``weight (out, in, kh, kw)``, ``bias (out,)`` →
-    ``(n, out, Ho, Wo)``.
-
-    Parameters
-    ----------
-    dilated_weight_grad
-        Weight gradient by :func:`weight_grad_dilated`.
-    channels_last_input_grad
-        Input gradient by :func:`input_grad_channels_last`.
-    """
+    """``F.conv2d(x, weight, bias, stride, padding)``, ``x (n, in, H, W)``, ``weight (out, in,
+    kh, kw)``, ``bias (out,)`` → ``(n, out, Ho, Wo)``, with the weight gradient by
+    :func:`weight_grad_dilated` and the input gradient by :func:`input_grad_channels_last`
+    when asked."""
     if not (dilated_weight_grad or channels_last_input_grad):
         return F.conv2d(x, weight, bias, stride, padding)
     routes = (dilated_weight_grad, channels_last_input_grad)
@@ -61,11 +50,9 @@ def input_grad_channels_last(
 ) -> torch.Tensor:
     """``dL/dx (n, in, H, W)``, contiguous, from ``grad (n, out, Ho, Wo)``.
 
-    For a channels-first input PyTorch's oneDNN backward computes the gradient channels-last
-    and converts it twice (a reorder, then ``.contiguous()``); asking for channels-last from
-    the start (the input's values are not needed, only its layout) leaves one conversion:
-    24.9 → 20.8 ms for murray2021's fused bipolar connections.
-    """
+    For a channels-first input oneDNN's backward computes the gradient channels-last and converts
+    it twice; asking for channels-last from the start leaves one conversion (24.9 → 20.8 ms for
+    murray2021's fused bipolar connections)."""
     layout = torch.empty(  # never written or read: it only chooses the layout
         size, dtype=grad.dtype, device=grad.device, memory_format=torch.channels_last
     )
@@ -79,12 +66,10 @@ def input_grad_channels_last(
 def row_split(kernel: Pair, stride: Pair, out_channels: int) -> int:
     """In how many row bands of ``stride`` rows to split the kernel (1: no split).
 
-    oneDNN computes output channels in blocks of :data:`CHANNEL_BLOCK`; with fewer channels
-    the rest of each block is wasted. A kernel ``m`` strides tall is ``m`` kernels one stride
-    tall whose gradients are the same dilated convolution with the output gradient shifted
-    down by ``0..m-1`` rows: stacking them fills the block (murray2021: 8 channels × 2 bands;
-    61 → 50 ms single-threaded per step).
-    """
+    oneDNN computes output channels in blocks of :data:`CHANNEL_BLOCK`; a kernel ``m`` strides
+    tall is ``m`` kernels one stride tall whose gradients are the same dilated convolution with the
+    output gradient shifted by ``0..m-1`` rows, and stacking them fills the block (murray2021:
+    61 → 50 ms single-threaded per step)."""
     bands = kernel[0] // stride[0]
     if kernel[0] % stride[0] or bands < 2 or bands * out_channels > CHANNEL_BLOCK:
         return 1

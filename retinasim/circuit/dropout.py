@@ -1,22 +1,13 @@
 """Dropout with cheap, exact random masks on the CPU.
 
-PyTorch's CPU dropout draws one double-precision uniform number per element from a serial
-Mersenne Twister and then makes a float mask in separate passes; in a training step of the
-murray2021 circuit that was a quarter of the time. Here each keep/drop decision costs one
-random *byte* in the common case:
-
-* draw 64-bit words from PyTorch's own generator (so ``torch.manual_seed`` reproduces the
-  masks; :func:`random_words`) and read them as bytes ``u`` uniform on ``0..255``;
-* with ``keep = 1 - p`` and ``keep * 256 = whole + frac``: keep when ``u < whole``, drop when
-  ``u > whole``; on a tie ``u == whole`` (probability 1/256) keep with probability ``frac``,
-  decided by a fresh 32-bit word.
-
-So ``P(keep) = (whole + frac) / 256 = 1 - p`` up to the 32-bit resolution of the tie-break
-(error below 2**-40, finer than the float32 uniforms that ``torch.rand`` compares): exact in
-distribution, with 8 random bits per element instead of 64. Kept elements are scaled by
-``1 / (1 - p)`` as in :func:`torch.nn.functional.dropout`. Other devices use PyTorch's dropout,
-whose generators are fast there.
-"""
+PyTorch's CPU dropout draws a double-precision uniform per element from a serial Mersenne
+Twister (a quarter of a murray2021 training step). Here a keep/drop decision costs one random
+*byte* ``u`` (from 64-bit words of PyTorch's own generator, so ``torch.manual_seed``
+reproduces the masks) in the common case: with ``(1 - p) * 256 = whole + frac``, keep when
+``u < whole``, drop when ``u > whole``, and on a tie (probability 1/256) keep with probability
+``frac``, decided by a fresh 32-bit word. So ``P(keep) = 1 - p`` to 32-bit resolution (finer
+than ``torch.rand``'s float32), with 8 random bits per element instead of 64. Kept elements
+are scaled by ``1 / (1 - p)``. Other devices use PyTorch's dropout."""
 
 from __future__ import annotations
 
@@ -35,11 +26,9 @@ Mersenne Twister is serial: 4.9 → 2.6 ms for the bipolar map's mask)."""
 def random_words(count: int, device: torch.device | str = "cpu") -> torch.Tensor:
     """``(count,)`` int64 words with all 64 bits uniform, from PyTorch's default generator.
 
-    Large draws on the CPU are split in two halves: the first from the default generator, the
-    second from a generator seeded by it, filled concurrently on a helper thread. The split
-    does not depend on the number of threads, so ``torch.manual_seed`` reproduces the words
-    whatever the thread count.
-    """
+    Large CPU draws are split in halves: the first from the default generator, the second from a
+    generator seeded by it, filled on a helper thread; the split does not depend on the thread
+    count, so ``torch.manual_seed`` reproduces the words."""
     words = torch.empty(count, dtype=torch.int64, device=device)
     if words.device.type != "cpu" or count < _SPLIT_WORDS:
         return words.random_(-(2**63), None)
@@ -81,11 +70,9 @@ _HIGHS = _repeat_byte(0x80)
 def _tie_positions(words: torch.Tensor, value: int, count: int) -> torch.Tensor:
     """Indices ``< count`` of the bytes of ``words`` (int64) equal to ``value``.
 
-    Finds the words holding such a byte without a pass over every byte: ``v = w ^ pattern``
-    has a zero byte exactly where ``w`` has ``value``, and ``(v - 0x0101..) & ~v & 0x8080..``
-    is non-zero exactly when ``v`` has a zero byte. Only those few words (about 3% for a
-    1/256 byte probability) are then split into bytes.
-    """
+    ``v = w ^ pattern`` has a zero byte exactly where ``w`` has ``value``, and ``(v - 0x0101..) &
+    ~v & 0x8080..`` is non-zero exactly when ``v`` has a zero byte: only those few words are split
+    into bytes."""
     v = words ^ _repeat_byte(value)
     flagged = ((v - _ONES) & ~v & _HIGHS).nonzero().squeeze(1)
     if flagged.numel() == 0:
@@ -124,19 +111,9 @@ def dropout_scale(reference: torch.Tensor, p: float) -> torch.Tensor:
 
 
 def dropout(activity: torch.Tensor, p: float, *, training: bool, fast: bool = True) -> torch.Tensor:
-    """Inverted dropout: zero each element with probability ``p`` and scale the rest.
-
-    Parameters
-    ----------
-    activity
-        Any shape; the result has the same shape (and memory layout on the fast path).
-    p
-        Drop probability in ``[0, 1)``.
-    training
-        Identity when False.
-    fast
-        Use the byte-level masks of this module on the CPU (else PyTorch's dropout).
-    """
+    """Inverted dropout of ``activity`` (any shape; its memory layout kept on the fast
+    path): zero each element with probability ``p`` in ``[0, 1)`` and scale the rest; the
+    identity unless ``training``. ``fast``: this module's masks on the CPU (else PyTorch's)."""
     if not training or p == 0.0:
         return activity
     if not fast or activity.device.type != "cpu":

@@ -1,9 +1,8 @@
 """Lesions: silencing chosen cell types of a compiled circuit without touching its weights.
 
-Each layer has a boolean mask buffer ``lesion_masks[layer]`` of shape ``(n_types,)`` (not a
-parameter, not saved in checkpoints). A silenced type's activity is set to exactly zero, so it
-sends nothing to its targets and is recorded as zero. The authors' lesion zeroed a type's
-temporal weights and bias, which for ReLU cells gives the same zero output.
+Each layer has a boolean mask buffer ``lesion_masks[layer]`` ``(n_types,)`` (not saved in
+checkpoints). A silenced type's activity is exactly zero, so it sends nothing and is recorded
+as zero (the authors zeroed a type's temporal weights and bias: the same for ReLU cells).
 """
 
 from __future__ import annotations
@@ -24,21 +23,11 @@ TypeRef = int | str
 def resolve_lesions(
     lesions: Mapping[str, Iterable[TypeRef]], type_names: Mapping[str, Sequence[str]]
 ) -> dict[str, list[int]]:
-    """Type indices to silence per layer.
+    """Type indices to silence per layer, from layer → cell types (each an index or a type
+    name, e.g. ``{"ganglion": [0, "ganglion_2"]}``) and layer → names of its cell types.
 
-    Parameters
-    ----------
-    lesions
-        Layer name → cell types, each an index or a type name, e.g.
-        ``{"ganglion": [0, "ganglion_2"]}``.
-    type_names
-        Layer name → names of its cell types, in index order.
-
-    Raises
-    ------
-    CircuitError
-        For an unknown layer, an index out of range, an unknown type name, or a bare string
-        or number given instead of a list.
+    Raises :class:`CircuitError` for an unknown layer, an index out of range, an unknown type
+    name, or a bare string or number given instead of a list.
     """
     resolved: dict[str, list[int]] = {}
     for layer, refs in lesions.items():
@@ -75,11 +64,8 @@ def _unknown(what: str, name: str, known: list[str]) -> str:
 
 
 class LesionControl:
-    """The lesion API of :class:`~retinasim.circuit.Circuit` (mixed into it).
-
-    Expects ``type_names``, ``layer_names``, ``lesion_masks`` (per-layer bool buffers) and a
-    ``_lesions`` dict on the object.
-    """
+    """The lesion API of :class:`~retinasim.circuit.Circuit` (mixed into it), on its
+    ``type_names``, ``layer_names``, ``lesion_masks`` and ``_lesions``."""
 
     type_names: dict[str, list[str]]
     layer_names: list[str]
@@ -92,18 +78,9 @@ class LesionControl:
         return {layer: list(types) for layer, types in self._lesions.items()}
 
     def set_lesions(self, lesions: Mapping[str, Iterable[TypeRef]]) -> None:
-        """Silence exactly these cell types (replacing earlier lesions); weights are untouched.
-
-        Parameters
-        ----------
-        lesions
-            Layer → types as indices or names, e.g. ``{"ganglion": [0, 2]}``.
-
-        Raises
-        ------
-        CircuitError
-            Unknown layer or type, or an index out of range (nothing is changed then).
-        """
+        """Silence exactly these cell types, layer → indices or names (e.g. ``{"ganglion":
+        [0, 2]}``), replacing earlier lesions; weights are untouched. Raises
+        :class:`CircuitError` for an unknown layer or type (nothing is changed then)."""
         resolved = resolve_lesions(lesions, self.type_names)
         self._lesions = {layer: types for layer, types in resolved.items() if types}
         for layer in self.layer_names:

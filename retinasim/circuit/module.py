@@ -1,23 +1,16 @@
 """The compiled circuit: an ``nn.Module`` running layers of cell types on a stimulus video.
 
-Data flow for one stimulus batch ``(batch, channels, time, height, width)``, layer by layer in
-topological order:
+For a stimulus batch ``(batch, channels, time, height, width)``, layer by layer in topological
+order: every connection into the layer (a per-frame 2-D convolution, frames folded into the
+batch, then dropout while training) sums into its drive ``(batch, types, time, y, x)``; the
+layer's cell-type module turns the drive into activity; lesion masks zero the silenced types
+(the *recorded activity*, never negated); dropout while training, then on to the targets (an
+inhibitory layer's sign is folded into its targets' connection weights). The readout maps the
+readout layer's whole map to one logit per class at every frame.
 
-1. every connection into the layer: a per-frame 2-D convolution of its source (frames folded
-   into the batch), dropout while training, all inputs summed → drive;
-2. the layer's cell-type module: drive ``(batch, types, time, y, x)`` → activity, all types at
-   once;
-3. lesion masks zero the silenced types; the result is the *recorded activity* (the cell's
-   own output, non-negative for the built-in cell, never negated);
-4. dropout while training, then on to the targets; an inhibitory layer's output reaches its
-   targets negated (the sign is folded into their connection weights).
-
-The readout maps the readout layer's whole map to one logit per class at every frame.
-
-Memory layout: every map is stored *frames-major*, physically ``(batch, time, types, y, x)``,
-and handed around as the logical ``(batch, types, time, y, x)`` view. The spatial convolutions
-read and write it as ``(batch*time, types, y, x)`` and the built-in temporal filter works on it
-in place of a permuted copy, so no stage copies a map to change its layout.
+Every map is stored *frames-major*, physically ``(batch, time, types, y, x)``, and handed
+around as the logical ``(batch, types, time, y, x)`` view, which the convolutions read as
+``(batch*time, types, y, x)``: no stage copies a map to change its layout.
 """
 
 from __future__ import annotations
@@ -42,19 +35,10 @@ from retinasim.plugins.cell_type import nonnegative_parameters
 
 @dataclass(frozen=True)
 class CircuitOptions:
-    """How a circuit computes (never *what*: every option gives the same function).
-
-    Attributes
-    ----------
-    fast_dropout
-        Byte-level dropout masks on the CPU (:mod:`retinasim.circuit.dropout`).
-    fuse_connections
-        One convolution per source and geometry (:class:`ConnectionGroup`).
-    dilated_input_weight_grad
-        Weight gradient of connections from the stimulus as a dilated convolution.
-    channels_last_input_grad
-        Input gradients of the other connections computed channels-last from the start.
-    """
+    """How a circuit computes (never *what*: every option gives the same function):
+    byte-level dropout masks on the CPU (:mod:`~retinasim.circuit.dropout`), one convolution
+    per source and geometry (:class:`ConnectionGroup`), the weight gradient of connections from
+    the stimulus as a dilated convolution, the other input gradients computed channels-last."""
 
     fast_dropout: bool = True
     fuse_connections: bool = True
@@ -64,16 +48,9 @@ class CircuitOptions:
 
 @dataclass
 class CircuitOutput:
-    """What one pass of a circuit returns.
-
-    Attributes
-    ----------
-    logits
-        ``(batch, time, n_classes)``: the decoder's outputs at every frame.
-    activity
-        Layer name → ``(batch, n_types, time, y, x)``: each recorded layer's activity after
-        lesions and before dropout (a frames-major view; ``.contiguous()`` copies it).
-    """
+    """What one pass of a circuit returns: ``logits (batch, time, n_classes)``, and
+    ``activity``, layer → ``(batch, n_types, time, y, x)`` after lesions and before dropout
+    (a frames-major view; ``.contiguous()`` copies it) for each recorded layer."""
 
     logits: torch.Tensor
     activity: dict[str, torch.Tensor] = field(default_factory=dict)
@@ -81,17 +58,9 @@ class CircuitOutput:
 
 @dataclass
 class PassCache:
-    """What :meth:`Circuit.rerun` needs to restart one pass of :meth:`Circuit.run_cached`.
-
-    Attributes
-    ----------
-    lesions
-        The circuit's lesions when the pass ran.
-    batch, time
-        The pass's stimuli and frames.
-    restarts
-        Layer → (drive its predecessors sent to later layers, its activity before lesions).
-    """
+    """What :meth:`Circuit.rerun` needs to restart a pass of :meth:`Circuit.run_cached`: the
+    circuit's lesions then, the batch and frame counts, and per restart layer the drive its
+    predecessors sent to later layers and its activity before lesions."""
 
     lesions: dict[str, list[int]]
     batch: int
@@ -120,19 +89,14 @@ class Circuit(LesionControl, nn.Module):
     ----------
     spec, spec_hash
         The circuit specification it was compiled from, and its content hash.
-    layer_names
-        Layers in topological order.
-    type_names
-        Layer → names of its cell types, in index order.
-    layer_shapes
-        Layer → ``(n_types, frames, y, x)`` of its activity for one stimulus.
+    layer_names, type_names, layer_shapes
+        Layers in topological order; layer → its cell types' names in index order, and
+        ``(n_types, frames, y, x)`` of its activity for one stimulus.
     classes, readout_frame
         Decisions of the decoder, and the frame that makes the decision (``-1``: last).
-    dropout_p
-        Dropout probability while training (after every connection and every cell type).
-    readout_dropout
-        Dropout on the logits while training; 0 by default. The authors' code also dropped
-        out the decoder's outputs: set it to ``dropout_p`` to do the same.
+    dropout_p, readout_dropout
+        Dropout probability while training after every connection and cell type, and on the
+        logits (0 by default; the authors' code used ``dropout_p``).
     options
         :class:`CircuitOptions`, how it computes.
     """

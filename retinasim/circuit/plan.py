@@ -1,8 +1,5 @@
-"""What the compiler hands to :class:`~retinasim.circuit.Circuit`: plain, torch-free data.
-
-The compiled model never reads the YAML-level spec; :func:`retinasim.compile.compile_circuit`
-translates a validated spec into these frozen records (layers in topological order, sizes
-resolved, constraints resolved per connection), and the circuit builds its modules from them.
+"""What the compiler hands to :class:`~retinasim.circuit.Circuit`: frozen, torch-free records
+translated from a validated spec (layers in topological order, sizes and constraints resolved).
 """
 
 from __future__ import annotations
@@ -57,25 +54,11 @@ class LayerPlan:
 
 @dataclass(frozen=True)
 class CircuitPlan:
-    """A whole circuit, ready to build.
-
-    Attributes
-    ----------
-    input_channels, input_size, frames
-        The stimulus: ``(batch, input_channels, frames, *input_size)``.
-    layers
-        In topological order (every layer after all of its sources).
-    connections
-        In spec order.
-    readout_layer, classes, readout_frame
-        The decoder reads ``readout_layer``; ``readout_frame`` is the 0-based frame whose
-        logits make the decision (``-1``: the last frame).
-    dropout
-        Dropout probability while training.
-    input_offset, input_scale
-        What the circuit sees of a luminance video: ``(video - input_offset) * input_scale``
-        (the spec's ``training`` section; applied by the circuit, never by its callers).
-    """
+    """A whole circuit, ready to build: the stimulus ``(batch, input_channels, frames,
+    *input_size)``, layers in topological order, connections in spec order, the decoder reading
+    ``readout_layer`` with the decision at ``readout_frame`` (``-1``: the last frame), dropout
+    while training, and what the circuit sees of a luminance video: ``(video - input_offset) *
+    input_scale``."""
 
     name: str
     input_channels: int

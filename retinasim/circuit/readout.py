@@ -10,15 +10,8 @@ from torch import nn
 
 
 class Readout(nn.Module):
-    """``logits[b, t, k] = bias[k] + sum_{c,y,x} weight[k, c, y, x] * activity[b, c, t, y, x]``.
-
-    Parameters
-    ----------
-    n_classes
-        Number of decisions ``K``.
-    n_types, size
-        The read layer's cell types and ``(y, x)`` map size.
-    """
+    """``logits[b, t, k] = bias[k] + sum_{c,y,x} weight[k, c, y, x] * activity[b, c, t, y, x]``
+    for ``n_classes`` decisions from a layer of ``n_types`` on a ``size`` ``(y, x)`` map."""
 
     def __init__(self, n_classes: int, n_types: int, size: tuple[int, int]):
         super().__init__()

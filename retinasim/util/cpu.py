@@ -1,22 +1,17 @@
 """Process-level CPU settings: the C allocator and the training layout over the cores.
 
-**Allocator.** PyTorch allocates CPU tensors with ``malloc``; glibc serves every block above
-its mmap threshold (at most 32 MiB by default) with a fresh ``mmap`` and returns it with
-``munmap`` when freed. A training step of the murray2021 circuit allocates and frees over a
-gigabyte of such blocks, and every page of every block is faulted in and zeroed by the kernel
-again, step after step: measured here, that made a step 2-4× slower and tripled the system
-time. :func:`tune_cpu_allocator` raises the thresholds so that freed blocks stay in the process
-and are reused. It changes global state of the process, so it is never called on import:
-:func:`retinasim.train` calls it when it trains on the CPU, the command line once at start-up
-(:func:`retinasim.cli.main`), and a Python user who runs other heavy work (long recordings,
-the dissection) calls ``retinasim.tune_cpu_allocator()`` once, e.g. at the top of a notebook.
+**Allocator.** glibc serves every block above its mmap threshold with a fresh ``mmap`` and
+returns it when freed, so a murray2021 training step (over a gigabyte of such blocks) has every
+page faulted in and zeroed again, step after step: 2-4× slower. :func:`tune_cpu_allocator`
+raises the thresholds so freed blocks are reused. It changes process-wide state, so it is
+never called on import: :func:`retinasim.train` on the CPU and the command line call it, and a
+Python user running other heavy work calls ``retinasim.tune_cpu_allocator()`` once.
 
-**Layout.** One PyTorch process scales poorly from 1 to 2 threads on this circuit's small
-convolutions; data-parallel processes of 1 thread each use the cores better
-(``docs/performance.md`` has the measurements). :func:`cpu_layout` chooses the number of
-processes and threads per process for a training run.
+**Layout.** One process scales poorly from 1 to 2 threads on these small convolutions;
+data-parallel processes of 1 thread each use the cores better (``docs/performance.md``).
+:func:`cpu_layout` chooses processes and threads for a training run.
 
-This module never imports torch (``retinasim validate`` stays torch-free).
+This module never imports torch.
 """
 
 from __future__ import annotations

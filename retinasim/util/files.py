@@ -1,12 +1,9 @@
-"""Write files atomically: to a temporary file beside the target, then rename into place.
+"""Write files atomically: to a temporary file beside the target, then rename into place, so
+a crash or a bad input never leaves a half-written file or clobbers what was there.
 
-A crash or a bad input never leaves a half-written file behind, and never clobbers what was
-already there with something incomplete.
-
-Files written this way get the permissions of any newly created file, ``0o666`` less the
-process's umask (``0o644`` under the usual umask ``022``), not the private ``0o600`` of the
-temporary that :func:`tempfile.mkstemp` makes: on a lab's shared file system colleagues can
-open a run.
+Files written this way get the permissions of a newly created file (``0o666`` less the umask),
+not the private ``0o600`` of :func:`tempfile.mkstemp`'s temporary: colleagues on a lab's
+shared file system can open a run.
 """
 
 from __future__ import annotations

@@ -1,16 +1,12 @@
 """One writer per run folder: an exclusive lock (:mod:`filelock`) on ``RUN/.retinasim.lock``.
 
-Every command that writes into a run folder (``train``, ``run``, ``evaluate``, ``analyze``,
-``report``) holds the lock for as long as it writes; a second writer is refused at once with
-the pid and command of the holder (noted in ``RUN/.retinasim.lock.holder``). The operating
-system releases the lock when the holder exits, even after ``kill -9``, so a stale lock file
-never blocks anyone (it is ignored by every other check of the folder).
+Every command that writes into a run folder holds the lock while it writes; a second writer
+is refused at once with the pid and command of the holder (``RUN/.retinasim.lock.holder``).
+The operating system releases the lock when the holder exits, even after ``kill -9``.
 
-The lock is re-entrant within a process (``run`` holds it and calls ``train``, which takes
-it again) and inherited by the worker processes a holder starts itself
-(``retinasim.train(..., processes=N)``): the holder records ``FOLDER@PID`` in the environment
-variable :data:`HELD_ENV`, and a multiprocessing child of that pid that finds its folder there
-does not lock again.
+The lock is re-entrant within a process and inherited by the multiprocessing workers a holder
+starts itself: the holder records ``FOLDER@PID`` in :data:`HELD_ENV`, and a child of that pid
+that finds its folder there does not lock again.
 """
 
 from __future__ import annotations
