@@ -82,6 +82,13 @@ class RenderRequest:
         """Number of stimuli requested (the batch size)."""
         return len(self.indices)
 
+    def zeros(self, frames: int, height: int, width: int) -> torch.Tensor:
+        """A zeroed video ``(count, 1, frames, height, width)``: ``out`` when given."""
+        if self.out is not None:
+            return self.out.zero_()
+        shape = (self.count, 1, frames, height, width)
+        return torch.zeros(shape, dtype=self.dtype, device=self.device)
+
 
 class StimulusGenerator(StimulusParams):
     """Parameters of one kind of stimulus, and the method that renders them.

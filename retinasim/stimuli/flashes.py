@@ -65,8 +65,6 @@ class Flashes(ConditionGrid, FlashesParams, StimulusGenerator):
         trace = torch.where(
             on, level, torch.tensor(self.background_luminance, dtype=dtype, device=device)
         )
-        video = torch.empty(
-            (request.count, 1, self.frames, self.height, self.width), dtype=dtype, device=device
-        )
+        video = request.zeros(self.frames, self.height, self.width)
         video.copy_(trace[:, None, :, None, None].expand_as(video))
         return video, metadata, None

@@ -51,13 +51,7 @@ from retinasim.stimuli.builtin import (
     AUTHORS_DOTS_PER_POPULATION,
     MovingDotsParams,
 )
-from retinasim.stimuli.render import (
-    BoundedScene,
-    HorizontalScene,
-    render_binary_discs,
-    render_discs,
-    stamp_shape,
-)
+from retinasim.stimuli.render import BoundedScene, HorizontalScene, stamp_shape
 
 RENDERINGS = ("antialiased", "authors")
 """``antialiased``: retinasim's renderer (periodic scene, sub-pixel motion, exact coverage);
@@ -201,28 +195,32 @@ class MovingDots(MovingDotsParams, StimulusGenerator):
             fast_is_right = rng.uniform(keys, streams["slow_direction"]) < 0.5
         else:
             fast_is_right = torch.full((len(indices),), self.fast_direction == "right")
-        if self.rendering == "authors":
-            return self._authors_layout(keys, s, fast_is_right)
+        dots = self._authors_dots(keys) if self.rendering == "authors" else self._dots(keys)
         fast = self.alpha * s
-        n_dots = rng.poisson(keys, streams["n_dots"], self.dots_per_scene)
-        slots = max(int(n_dots.max()), 1)
-        scene = self.scene
-        half_rows = stamp_shape(self.dot_radius)[0] // 2
-        row = torch.floor(self.centre_rows * rng.uniform(keys, streams["dot_y"], (slots,)))
         return DotLayout(
             s=s,
             speed_left=torch.where(fast_is_right, s, fast),
             speed_right=torch.where(fast_is_right, fast, s),
             fast_is_right=fast_is_right,
-            scene_x=scene.scene_width * rng.uniform(keys, streams["dot_x"], (slots,)),
-            row=row.to(torch.int64) - half_rows,
-            moves_right=rng.uniform(keys, streams["dot_direction"], (slots,)) < 0.5,
-            present=torch.arange(slots)[None, :] < n_dots[:, None],
+            **dots,
         )
 
-    def _authors_layout(
-        self, keys: torch.Tensor, s: torch.Tensor, fast_is_right: torch.Tensor
-    ) -> DotLayout:
+    def _dots(self, keys: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``scene_x``, ``row``, ``moves_right`` and ``present`` of :class:`DotLayout`: a
+        Poisson number of dots uniform over the scene."""
+        streams = rng.STREAMS
+        n_dots = rng.poisson(keys, streams["n_dots"], self.dots_per_scene)
+        slots = max(int(n_dots.max()), 1)
+        half_rows = stamp_shape(self.dot_radius)[0] // 2
+        row = torch.floor(self.centre_rows * rng.uniform(keys, streams["dot_y"], (slots,)))
+        return {
+            "scene_x": self.scene.scene_width * rng.uniform(keys, streams["dot_x"], (slots,)),
+            "row": row.to(torch.int64) - half_rows,
+            "moves_right": rng.uniform(keys, streams["dot_direction"], (slots,)) < 0.5,
+            "present": torch.arange(slots)[None, :] < n_dots[:, None],
+        }
+
+    def _authors_dots(self, keys: torch.Tensor) -> dict[str, torch.Tensor]:
         """The authors' draws: 150 start positions, without replacement on each axis.
 
         A uniform permutation of each axis's scene pixels (argsort of one counter-based
@@ -237,18 +235,13 @@ class MovingDots(MovingDotsParams, StimulusGenerator):
 
         scene_x = without_replacement(AUTHORS_STREAMS["authors_dot_x"], scene.scene_width)
         scene_y = without_replacement(AUTHORS_STREAMS["authors_dot_y"], scene.scene_height)
-        fast = self.alpha * s
         moves_right = torch.arange(dots) < AUTHORS_DOTS_PER_POPULATION
-        return DotLayout(
-            s=s,
-            speed_left=torch.where(fast_is_right, s, fast),
-            speed_right=torch.where(fast_is_right, fast, s),
-            fast_is_right=fast_is_right,
-            scene_x=scene_x.to(torch.float64),
-            row=scene_y - scene.row_offset,
-            moves_right=moves_right.expand(len(s), dots),
-            present=torch.ones(len(s), dots, dtype=torch.bool),
-        )
+        return {
+            "scene_x": scene_x.to(torch.float64),
+            "row": scene_y - scene.row_offset,
+            "moves_right": moves_right.expand(len(keys), dots),
+            "present": torch.ones(len(keys), dots, dtype=torch.bool),
+        }
 
     def metadata(self, layout: DotLayout) -> dict[str, np.ndarray]:
         """Per-trial metadata of a layout: speeds, directions, dot counts (see module doc)."""
@@ -279,31 +272,19 @@ class MovingDots(MovingDotsParams, StimulusGenerator):
         }
 
     def _render(self, request: RenderRequest) -> Rendered:
-        device = request.device
         layout = self.layout(request.indices, request.seed)
+        scene_x, velocity, row = (
+            tensor.to(request.device) for tensor in (layout.scene_x, layout.velocity, layout.row)
+        )
+        video = request.zeros(self.frames, self.height, self.width)
         if self.rendering == "authors":
-            bounded = self.bounded_scene
-            column, alive = bounded.track(
-                layout.scene_x.to(device), layout.velocity.to(device), self.frames
-            )
-            video = render_binary_discs(
-                column, layout.row.to(device), alive, bounded, dtype=request.dtype, out=request.out
-            )
+            column, alive = self.bounded_scene.track(scene_x, velocity, self.frames)
+            self.bounded_scene.render(video, column, row, alive)
         else:
-            scene = self.scene
-            window_x = scene.window_x(
-                layout.scene_x.to(device), layout.velocity.to(device), self.frames
-            )
-            video = render_discs(
-                window_x,
-                layout.row.to(device),
-                layout.present.to(device),
-                scene,
-                dtype=request.dtype,
-                out=request.out,
-            )
+            window_x = self.scene.window_x(scene_x, velocity, self.frames)
+            self.scene.render(video, window_x, row, layout.present.to(request.device))
         if (self.dot_luminance, self.background_luminance) != (1.0, 0.0):
             contrast = self.dot_luminance - self.background_luminance
             video.mul_(contrast).add_(self.background_luminance)
-        labels = layout.fast_is_right.to(torch.int64).to(device)
+        labels = layout.fast_is_right.to(torch.int64).to(request.device)
         return video, self.metadata(layout), labels

@@ -11,10 +11,15 @@ import torch
 
 from retinasim.errors import StimulusError
 from retinasim.stimuli import MovingDots
-from retinasim.stimuli.render import BoundedScene, binary_disc_offsets, render_binary_discs
+from retinasim.stimuli.render import BoundedScene, binary_disc_offsets
 from tests.stimuli.test_leakage import held_out_accuracy, video_statistics
 
 SMALL = {"height": 64, "width": 96, "frames": 12, "rendering": "authors"}
+
+
+def zeros(scene: BoundedScene, column: torch.Tensor) -> torch.Tensor:
+    """A blank video for the dots ``column`` (batch, dots, frames) in ``scene``'s window."""
+    return torch.zeros(column.shape[0], 1, column.shape[2], scene.height, scene.width)
 
 
 def whole_scene(task: MovingDots, index: int, seed: int, frame: int) -> torch.Tensor:
@@ -30,7 +35,7 @@ def whole_scene(task: MovingDots, index: int, seed: int, frame: int) -> torch.Te
         radius=scene.radius,
     )
     column, alive = full.track(layout.scene_x, layout.velocity, task.frames)
-    video = render_binary_discs(column, layout.row + scene.row_offset, alive, full)
+    video = full.render(zeros(full, column), column, layout.row + scene.row_offset, alive)
     return video[0, 0, frame]
 
 
@@ -97,7 +102,7 @@ def test_pixels_are_binary_and_dots_are_the_radius_5_disc() -> None:
     column, alive = scene.track(
         torch.tensor([[57.0]], dtype=torch.float64), torch.tensor([[0.0]], dtype=torch.float64), 1
     )
-    video = render_binary_discs(column, torch.tensor([[20]]), alive, scene)[0, 0, 0]
+    video = scene.render(zeros(scene, column), column, torch.tensor([[20]]), alive)[0, 0, 0]
     rows, columns = video.nonzero(as_tuple=True)
     assert len(rows) == 81
     assert set(zip((rows - 20).tolist(), (columns - 17).tolist(), strict=True)) == set(
@@ -111,7 +116,7 @@ def test_a_dot_moves_by_the_floor_of_its_position() -> None:
     column, alive = scene.track(
         torch.tensor([[90.0]], dtype=torch.float64), torch.tensor([[speed]], dtype=torch.float64), 8
     )
-    video = render_binary_discs(column, torch.tensor([[10]]), alive, scene)[0, 0]
+    video = scene.render(zeros(scene, column), column, torch.tensor([[10]]), alive)[0, 0]
     centres = [float(video[t, 10].nonzero().double().mean()) for t in range(8)]
     expected = [math.floor(90 + speed * t) - 60 for t in range(8)]
     assert centres == expected  # 30, 30, 31, 32, 32, 33, 34, 34: whole pixels, floored

@@ -7,13 +7,12 @@ import math
 import pytest
 import torch
 
-from retinasim.stimuli.render import (
-    PHASES,
-    HorizontalScene,
-    disc_stamps,
-    render_discs,
-    stamp_shape,
-)
+from retinasim.stimuli.render import PHASES, HorizontalScene, disc_stamps, stamp_shape
+
+
+def render(scene: HorizontalScene, window_x, rows, present) -> torch.Tensor:
+    zeros = torch.zeros(window_x.shape[0], 1, window_x.shape[2], scene.height, scene.width)
+    return scene.render(zeros, window_x, rows, present)
 
 
 def one_dot_video(x0: float, velocity: float, row: int, *, frames=12, height=24, width=40):
@@ -24,7 +23,7 @@ def one_dot_video(x0: float, velocity: float, row: int, *, frames=12, height=24,
         frames,
     )
     present = torch.ones(1, 1, dtype=torch.bool)
-    return render_discs(window_x, torch.tensor([[row]]), present, scene)[0, 0]
+    return render(scene, window_x, torch.tensor([[row]]), present)[0, 0]
 
 
 @pytest.mark.parametrize("radius", [0.7, 2.0, 3.3, 5.0, 8.5])
@@ -69,21 +68,7 @@ def test_overlapping_dots_stay_within_luminance_one_and_order_free():
     window_x = scene.window_x(x, torch.zeros_like(x), 2)
     rows = torch.tensor([[10, 11, 9]])
     present = torch.ones(1, 3, dtype=torch.bool)
-    video = render_discs(window_x, rows, present, scene)
+    video = render(scene, window_x, rows, present)
     assert float(video.max()) == 1.0
-    flipped = render_discs(window_x.flip(1), rows.flip(1), present, scene)
+    flipped = render(scene, window_x.flip(1), rows.flip(1), present)
     assert torch.equal(video, flipped)
-
-
-def test_rendering_into_a_reused_buffer_matches_a_fresh_one():
-    scene = HorizontalScene(20, 30, scene_width=90.0, offset=30.0, radius=3.0)
-    x = torch.tensor([[35.0, 50.5], [40.2, 61.0]], dtype=torch.float64)
-    window_x = scene.window_x(x, torch.tensor([[1.0, -0.7], [0.3, 2.0]], dtype=torch.float64), 5)
-    rows = torch.tensor([[4, 15], [10, 0]])
-    present = torch.tensor([[True, True], [True, False]])
-    fresh = render_discs(window_x, rows, present, scene)
-    buffer = torch.rand(2, 1, 5, 20, 30)
-    reused = render_discs(window_x, rows, present, scene, out=buffer)
-    assert reused.data_ptr() == buffer.data_ptr()
-    assert torch.equal(fresh, reused)
-    assert float(fresh[1].sum()) > 0
