@@ -5,15 +5,8 @@ The public API, importable from the top level::
     from retinasim import load_circuit, compile_circuit, MovingDots, train
 
 Names are imported on first use, so ``import retinasim`` (and the torch-free
-``retinasim.spec``) stay light. On the CPU, :func:`train` keeps freed memory in the process
-for reuse (``retinasim.tune_cpu_allocator()``, up to 2× faster steps; ``docs/performance.md``);
-call that once yourself before other heavy work in a script or notebook.
-
-The subpackages are named for what they hold (``retinasim.training``, ``retinasim.recording``)
-and the functions for what they do (:func:`train`, :func:`record`), so no import of a
-subpackage can hide a public function: ``import retinasim.recording.storage as storage`` and
-``retinasim.record(...)`` work in any order.
-"""
+``retinasim.spec``) stay light. On the CPU, :func:`train` keeps freed memory for reuse
+(``retinasim.tune_cpu_allocator()``; call it yourself before other heavy work)."""
 
 from __future__ import annotations
 

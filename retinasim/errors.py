@@ -16,15 +16,9 @@ class RetinasimError(Exception):
 
 @dataclass(frozen=True)
 class SpecIssue:
-    """One problem found in a circuit file.
-
-    Attributes:
-        file: path of the file as given by the user (``"<string>"`` for text).
-        line: 1-based line, or ``None`` when the problem has no position (an empty file).
-        column: 1-based column, or ``None``.
-        path: dotted path of the field at fault, e.g. ``connections[3].kernel`` (may be empty).
-        message: what is wrong and what was expected.
-    """
+    """One problem found in a circuit file, at 1-based ``line`` and ``column`` (``None``
+    when unknown) of ``file`` (as the user gave it; ``"<string>"`` for text), in the field at
+    dotted ``path`` (``connections[3].kernel``; may be empty)."""
 
     file: str
     line: int | None

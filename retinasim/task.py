@@ -24,19 +24,10 @@ EVALUATION_PARAMETERS = {"alpha", "s", "s_range"}
 
 
 def task_generator(spec: CircuitSpec, *, alpha: float | None = None) -> StimulusGenerator:
-    """The task's generator at the circuit's input size, with the training section's params.
-
-    The task is ``training.stimulus.kind`` (default ``moving_dots``), any registered stimulus
-    kind with labels (``retinasim plugins``).
-
-    Parameters
-    ----------
-    spec
-        The circuit; its ``input`` sets height, width, frames and frame rate.
-    alpha
-        Fast/slow speed ratio overriding ``training.stimulus.alpha`` (evaluation, the
-        psychometric analyses); the task must have an ``alpha`` parameter.
-    """
+    """The generator of the task ``training.stimulus.kind`` (default ``moving_dots``, any
+    registered stimulus kind with labels) at the circuit's input size, frames and frame rate, with
+    the training section's params; ``alpha`` overrides the task's fast/slow speed ratio
+    (evaluation, the psychometric analyses)."""
     kind = spec.training.task
     if spec.input.channels != 1:
         raise TrainingError(

@@ -44,13 +44,11 @@ def topological_order(spec: CircuitSpec) -> list[str]:
 
 
 def _in_waves(names: list[str], sources: Mapping[str, Iterable[object]]) -> list[str]:
-    """``names`` in signal order, wave by wave: first the layers fed by the input alone, then
-    those fed by the input and the first wave, ...; each wave in file order (the order decides
-    the compiled circuit's parameters, so it must never change).
-
-    A layer with a source that is neither the input nor one of ``names`` is left out, and so
-    are the layers it feeds. Raises :class:`graphlib.CycleError` for a cycle.
-    """
+    """``names`` in signal order, wave by wave: the layers fed by the input alone, then those
+    fed by the input and the first wave, ...; each wave in file order (which decides the compiled
+    circuit's parameters, so it must never change). A layer with a source that is neither the
+    input nor one of ``names`` is left out, and so are the layers it feeds; a cycle raises
+    :class:`graphlib.CycleError`."""
     position = {name: i for i, name in enumerate(names)}
     sorter = TopologicalSorter({name: set(sources[name]) - {INPUT} for name in names})
     sorter.prepare()

@@ -57,15 +57,11 @@ def read_circuit_text(path: str | Path) -> str:
 
 def resolve_circuit(source: str | Path) -> Path:
     """The file a circuit ``source`` names: an existing file as given, else the shipped
-    circuit of that name (``"murray2021"``, see :mod:`retinasim.spec.shipped`).
+    circuit of that name (see :mod:`retinasim.spec.shipped`).
 
-    Raises
-    ------
-    SpecError
-        When ``source`` reads as a name (no folder, no suffix) that is neither a file nor a
-        shipped circuit: the shipped names, with a "did you mean". Any other missing path is
-        returned as is, for :func:`read_circuit_text` to report.
-    """
+    A ``source`` that reads as a name (no folder, no suffix) but is neither raises
+    :class:`SpecError` listing the shipped names; any other missing path is returned as is, for
+    :func:`read_circuit_text` to report."""
     path = Path(source)
     if path.is_file() or not is_circuit_name(source):
         return path
@@ -78,22 +74,11 @@ def resolve_circuit(source: str | Path) -> Path:
 
 
 def load_circuit(source: str | Path, *, text: str | None = None) -> CircuitSpec:
-    """Load and fully validate a circuit.
+    """Load and fully validate a circuit: a YAML file, or a shipped circuit's name
+    (``"murray2021"``, when no such file exists; see :func:`resolve_circuit`), or, with ``text``,
+    the YAML text to parse, ``source`` naming it in messages.
 
-    Parameters
-    ----------
-    source
-        Path of a YAML file, or the name of a shipped circuit (``"murray2021"``; used when
-        no file of that name exists, see :func:`resolve_circuit`); or, when ``text`` is
-        given, the name to use in messages.
-    text
-        YAML text to parse instead of reading ``source``.
-
-    Raises
-    ------
-    SpecError
-        With every problem found, each placed at ``file:line:column``.
-    """
+    Raises :class:`SpecError` with every problem found, each placed at ``file:line:column``."""
     name = str(source)
     if text is None:
         path = resolve_circuit(source)

@@ -1,11 +1,8 @@
 """The circuits that ship with retinasim, by name (torch-free).
 
-The YAML files live in the repository's top-level ``circuits/`` folder, the one source of
-them; a built wheel carries them as the package data of ``retinasim.circuits`` (see
-``[tool.setuptools]`` in ``pyproject.toml``). A circuit's name is its file's stem
-(``murray2021`` for ``murray2021.yaml``); :func:`retinasim.spec.load_circuit` accepts it
-wherever it accepts a file, and so does every command that takes a circuit file.
-"""
+The YAML files live in the repository's ``circuits/`` folder; a wheel carries them as package
+data of ``retinasim.circuits`` (``pyproject.toml``). A circuit's name is its file's stem,
+accepted wherever a circuit file is."""
 
 from __future__ import annotations
 
@@ -41,11 +38,9 @@ class ShippedCircuit:
 
 
 def circuits_dir() -> Path | None:
-    """The folder of the shipped circuit files, or ``None`` if there is none.
-
-    Installed from a wheel: the package data folder ``retinasim/circuits``. From a clone
-    (an editable install, or ``PYTHONPATH``): the repository's ``circuits/``.
-    """
+    """The folder of the shipped circuit files: the package data folder
+    ``retinasim/circuits`` when installed from a wheel, else the repository's ``circuits/``;
+    ``None`` if there is none."""
     package = Path(__file__).resolve().parents[1]
     for folder in (package / "circuits", package.parent / "circuits"):
         if folder.is_dir() and any(folder.glob(f"*{SUFFIX}")):
@@ -70,13 +65,8 @@ def is_circuit_name(source: str | Path) -> bool:
 
 
 def shipped_circuit(name: str) -> ShippedCircuit:
-    """The shipped circuit called ``name``.
-
-    Raises
-    ------
-    SpecError
-        Naming the shipped circuits, with a "did you mean" for a close name.
-    """
+    """The shipped circuit called ``name``; a :class:`SpecError` naming the shipped
+    circuits (with a "did you mean") if there is none."""
     circuits = shipped_circuits()
     if name in circuits:
         return circuits[name]

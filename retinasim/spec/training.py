@@ -1,11 +1,8 @@
 """The optional ``training:`` section of a circuit file: optimiser, schedule, data and seeds.
 
-Pure data like the rest of :mod:`retinasim.spec` (no torch, even when validating). The
-``stimulus`` section names its task (``kind``, default ``moving_dots``) and is checked against
-that stimulus kind's torch-free parameter model lazily, when a spec is validated, the same
-way cell-type ``params`` are checked against their plugin: errors land at
-``training.stimulus.<name>`` with the file position.
-"""
+Pure data (no torch). The ``stimulus`` section names its task (``kind``, default
+``moving_dots``) and is checked against that kind's torch-free parameter model, like cell-type
+``params``: errors land at ``training.stimulus.<name>`` with the file position."""
 
 from __future__ import annotations
 
@@ -215,13 +212,9 @@ def _stimulus_error(key: str, template: str, context: dict, given: Any) -> Valid
 
 
 def _check_stimulus(params: dict[str, Any]) -> None:
-    """Validate a ``training.stimulus`` section against its task's torch-free parameter model.
-
-    ``kind`` names a registered stimulus kind that is a task (labels); the other keys are its
-    parameters: unknown names get a "did you mean" and the list. Raises pydantic's
-    :class:`~pydantic.ValidationError`, so that the loader places each problem at
-    ``training.stimulus.<name>``.
-    """
+    """Validate a ``training.stimulus`` section against its task's parameter model,
+    with a "did you mean" and the list for unknown names; raises pydantic's
+    :class:`~pydantic.ValidationError`, so the loader places each problem."""
     # lazy: loads plugins (torch-free parameter models)
     from retinasim.plugins import stimuli, unknown_kind_message
 

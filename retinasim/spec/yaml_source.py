@@ -1,11 +1,9 @@
 """Safe YAML reading that remembers where every value came from.
 
-:func:`read_yaml` parses text into plain Python values (dicts, lists, str, int, float, bool,
-None) and a :class:`SourceMap` from data paths to ``(line, column)``. It never constructs
-Python objects: only the standard YAML tags are accepted. Duplicate keys are rejected, and
-alias expansion is bounded so that a "billion laughs" file fails fast instead of exhausting
-memory. Problems are raised as :class:`~retinasim.errors.SpecError`.
-"""
+:func:`read_yaml` parses text into plain values (dicts, lists, str, int, float, bool, None)
+and a :class:`SourceMap` from data paths to ``(line, column)``, never constructing Python
+objects; duplicate keys are rejected and alias expansion is bounded (a "billion laughs" file
+fails fast)."""
 
 from __future__ import annotations
 
@@ -43,11 +41,9 @@ class SourceMap:
     def locate(
         self, path: Path, *, prefer_key: bool = False
     ) -> tuple[Path, int | None, int | None]:
-        """The longest prefix of ``path`` present in the document, and its position.
-
-        ``prefer_key`` points at the key of a mapping entry rather than at its value (for
-        unknown keys). Falls back to the nearest parent, e.g. for missing fields.
-        """
+        """The longest prefix of ``path`` present in the document, and its position (the
+        nearest parent, e.g. for missing fields); ``prefer_key`` points at the key of a
+        mapping entry rather than at its value (for unknown keys)."""
         for end in range(len(path), -1, -1):
             prefix = path[:end]
             if prefer_key and end == len(path) and prefix in self.keys:
@@ -147,11 +143,8 @@ def _compose(text: str) -> Node | None:
 
 
 def _too_deep(text: str) -> tuple[int, int] | None:
-    """Position of the first collection nested deeper than :data:`MAX_DEPTH`, if any.
-
-    Read from the event stream, which (unlike composing) does not recurse, so a 1 KB file
-    of 500 nested brackets is refused instead of exhausting Python's stack.
-    """
+    """Position of the first collection nested deeper than :data:`MAX_DEPTH`, if any, read
+    from the event stream, which (unlike composing) does not recurse."""
     loader = yaml.SafeLoader(text)
     depth = 0
     try:
@@ -173,13 +166,9 @@ def read_yaml(text: str, file: str = "<string>") -> tuple[Any, SourceMap]:
     """Parse one YAML document safely: plain Python data (``None`` for an empty document)
     and the positions of its values; ``file`` names it in messages.
 
-    Raises
-    ------
-    SpecError
-        On syntax errors, more than one document, disallowed tags, duplicate keys, a document
-        longer than :data:`MAX_CHARACTERS`, nested deeper than :data:`MAX_DEPTH`, or that
-        expands (through aliases) to more than :data:`MAX_EXPANDED_NODES` values.
-    """
+    Raises :class:`SpecError` on syntax errors, more than one document, disallowed tags, duplicate
+    keys, or a document longer than :data:`MAX_CHARACTERS`, nested deeper than :data:`MAX_DEPTH`
+    or expanding (through aliases) to more than :data:`MAX_EXPANDED_NODES` values."""
     if len(text) > MAX_CHARACTERS:
         message = f"document is {len(text)} characters long; at most {MAX_CHARACTERS} are read"
         raise SpecError.at(file, message)

@@ -26,22 +26,9 @@ def parse_assignment(
 ) -> tuple[str, Any]:
     """``"key=value"`` → ``(key, read(value, f"{option} {key}"))``, the key stripped.
 
-    Parameters
-    ----------
-    text
-        One assignment as given on the command line.
-    option
-        The option that took it (``--set``), for messages.
-    read
-        Reads the value (a YAML reader, say); by default the raw text is kept.
-    error
-        The exception raised for text that is not an assignment, with one line naming it:
-        ``--set 'nonsense': expected KEY=VALUE, e.g. learning_rate=3e-3``.
-    form, example
-        How that line spells an assignment, and an example of one.
-    require_value
-        Refuse an empty value (``key=``) too.
-    """
+    ``read`` reads the value (by default the raw text is kept). Text that is no assignment of
+    ``form`` (or, with ``require_value``, has an empty value) raises ``error`` with one line naming
+    ``option``: ``--set 'nonsense': expected KEY=VALUE, e.g. learning_rate=3e-3`` (``example``)."""
     key, equals, raw = text.partition("=")
     key = key.strip()
     if not equals or not key or (require_value and not raw.strip()):

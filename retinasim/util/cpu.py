@@ -35,14 +35,8 @@ save (a tiny test circuit trains faster in one process)."""
 
 
 def tune_cpu_allocator() -> bool:
-    """Keep freed large blocks in the process for reuse (glibc on Linux only).
-
-    Returns
-    -------
-    bool
-        Whether the allocator is tuned (False on other platforms or C libraries, where this
-        does nothing). Calling it again is harmless.
-    """
+    """Keep freed large blocks in the process for reuse (glibc on Linux only); returns
+    whether the allocator is tuned (elsewhere this does nothing). Calling it again is harmless."""
     libc = _glibc()
     if libc is None:
         return False
@@ -87,15 +81,9 @@ def usable_cores() -> int:
 
 @dataclass(frozen=True)
 class CpuLayout:
-    """How a CPU training run spreads over the cores.
-
-    Attributes
-    ----------
-    processes
-        Data-parallel processes (each trains on ``batch_size / processes`` stimuli of a step).
-    threads
-        PyTorch threads per process (None: PyTorch's default).
-    """
+    """How a CPU training run spreads over the cores: data-parallel ``processes`` (each
+    trains on ``batch_size / processes`` stimuli of a step) of ``threads`` PyTorch threads each
+    (None: PyTorch's default)."""
 
     processes: int
     threads: int | None
@@ -111,21 +99,11 @@ def cpu_layout(
 ) -> CpuLayout:
     """The layout of a CPU training run; by default one 1-thread process per core.
 
-    Parameters
-    ----------
-    batch_size
-        The global batch size (every process gets an equal share).
-    stimulus_values
-        Input values of one stimulus (channels × frames × height × width); with it, no more
-        processes than leave each :data:`MIN_VALUES_PER_PROCESS` per step.
-    processes, threads
-        Either or both fixed by the user; the other is chosen. Without ``processes``: as many
-        processes as fit ``cores // threads`` (at most :data:`MAX_PROCESSES`) and divide the
-        batch. Without ``threads``: ``OMP_NUM_THREADS`` when the environment sets it (the
-        user's or the batch system's choice), else the cores left to each process.
-    cores
-        Cores to use (default :func:`usable_cores`).
-    """
+    ``processes`` and ``threads`` may be fixed by the user; the other is chosen. Without
+    ``processes``: as many as fit ``cores // threads`` (at most :data:`MAX_PROCESSES`), divide the
+    global ``batch_size`` and, given ``stimulus_values`` (input values of one stimulus), leave each
+    :data:`MIN_VALUES_PER_PROCESS` per step. Without ``threads``: ``OMP_NUM_THREADS`` when set,
+    else the cores left to each process. ``cores`` defaults to :func:`usable_cores`."""
     cores = usable_cores() if cores is None else max(1, cores)
     threads = threads or _threads_from_environment()
     if processes is None:

@@ -58,15 +58,9 @@ def write_error(error: OSError, target: str | Path, *, folder: bool = False) -> 
 
 
 def check_target(target: str | Path, *, directory: bool = False) -> None:
-    """Refuse to replace what is at ``target`` unless it is a regular file (or, with
-    ``directory``, a folder) or a symbolic link (which a rename replaces, never follows):
-    a device, FIFO or socket named as an output is never turned into a file.
-
-    Raises
-    ------
-    FileWriteError
-        Naming the target and what it is.
-    """
+    """Refuse to replace what is at ``target`` (:class:`FileWriteError`) unless it is a
+    regular file, a symbolic link (which a rename replaces, never follows) or, with ``directory``,
+    a folder: a device, FIFO or socket named as an output never becomes a file."""
     target = Path(target)
     try:
         mode = os.lstat(target).st_mode
@@ -106,10 +100,8 @@ def make_folder(path: str | Path) -> Path:
 
 
 def current_umask() -> int:
-    """The process's umask, read without changing it (``/proc`` on Linux).
-
-    Elsewhere the umask is read by setting and restoring it, the only portable way.
-    """
+    """The process's umask, read without changing it (``/proc`` on Linux; elsewhere set
+    and restored, the only portable way)."""
     with (
         contextlib.suppress(OSError, ValueError),
         open("/proc/self/status", encoding="ascii", errors="replace") as status,
@@ -128,12 +120,9 @@ def default_mode(*, directory: bool = False) -> int:
 
 
 def publish(temporary: str | Path, target: str | Path) -> None:
-    """Rename ``temporary`` (a file or directory) onto ``target``, first giving it the
-    permissions of a newly created file or directory (see :func:`default_mode`).
-
-    A directory replaces a directory already at ``target``: the old one is first moved
-    aside (into ``.NAME.old.<random>.pid<PID>.old``) and removed once the new one is in place.
-    """
+    """Rename ``temporary`` (a file or folder) onto ``target`` with the permissions of a new
+    file or folder (:func:`default_mode`); a folder already at ``target`` is first moved aside and
+    removed once the new one is in place."""
     temporary, target = Path(temporary), Path(target)
     os.chmod(temporary, default_mode(directory=temporary.is_dir()))
     if not (temporary.is_dir() and target.is_dir() and not target.is_symlink()):
@@ -149,13 +138,8 @@ def temporary_beside(
     target: str | Path, suffix: str = "", *, directory: bool = False, kind: str = "tmp"
 ) -> Path:
     """A new, empty temporary file (or ``directory``) beside ``target``, its parents made:
-    ``.NAME.<kind>.<random><suffix>``, ``suffix`` defaulting to ``target``'s own.
-
-    Raises
-    ------
-    FileWriteError
-        If it cannot be made.
-    """
+    ``.NAME.<kind>.<random><suffix>``, ``suffix`` defaulting to ``target``'s own
+    (:class:`FileWriteError` if it cannot be made)."""
     target = Path(target)
     prefix, suffix = f".{target.name}.{kind}.", suffix or target.suffix
     try:
@@ -171,13 +155,9 @@ def temporary_beside(
 
 @contextlib.contextmanager
 def atomic_path(target: str | Path, suffix: str = "", *, directory: bool = False) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; it is renamed onto ``target`` on success.
-
-    The temporary keeps ``target``'s suffix (``suffix`` overrides it) so that libraries
-    choosing a format by extension still work. On an exception it is removed. The file
-    appears with the umask's permissions (:func:`default_mode`). With ``directory`` the
-    temporary is an empty folder (a zarr store, say), which replaces a folder at ``target``.
-    """
+    """Yield a temporary path beside ``target`` (with its suffix, or ``suffix``, for
+    libraries that choose a format by it), renamed onto ``target`` on success and removed on an
+    exception. With ``directory`` it is an empty folder, which replaces a folder at ``target``."""
     target = Path(target)
     check_target(target, directory=directory)
     temporary = temporary_beside(target, suffix, directory=directory)

@@ -100,17 +100,9 @@ def _acquire(folder: Path) -> filelock.BaseFileLock:
 
 @contextlib.contextmanager
 def run_folder_lock(folder: str | Path, *, create: bool = True) -> Iterator[None]:
-    """Hold the write lock of ``folder`` (made first when ``create``) while the block runs.
-
-    Without ``create``, a folder that does not exist is not locked (the command reports it).
-
-    Raises
-    ------
-    RunFolderBusy
-        If another process holds the lock.
-    FileWriteError
-        If the folder or its lock file cannot be made.
-    """
+    """Hold the write lock of ``folder`` (made first when ``create``; else a missing folder
+    is not locked) while the block runs; :class:`RunFolderBusy` if another process holds it,
+    :class:`FileWriteError` if the folder or its lock file cannot be made."""
     folder = Path(folder)
     if not folder.is_dir() and (not create or folder.exists()):
         yield  # missing or not a folder: the command itself says so

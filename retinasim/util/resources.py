@@ -1,11 +1,6 @@
-"""Memory estimates checked before a command allocates: an absurd request (a batch of a
-billion stimuli, an 8192 × 8192 × 1000 preview, a scene 10¹² pixels wide) is refused at once
-with the numbers, instead of growing until the machine stops it.
-
-The estimates count the largest tensors of one step from the shapes alone (float32, 4 bytes a
-value); they are deliberately rough (a factor for autograd's saved tensors and temporaries) and
-only refuse requests that need more than the memory available now.
-"""
+"""Memory estimates checked before a command allocates: an absurd request is refused at
+once with the numbers instead of growing until the machine stops it. The estimates count the
+largest float32 tensors of a step from the shapes, roughly (a factor for temporaries)."""
 
 from __future__ import annotations
 
@@ -53,13 +48,8 @@ def human(nbytes: float) -> str:
 
 
 def check_memory(nbytes: float, what: str, hint: str) -> None:
-    """Refuse ``what`` if it needs more than the available memory.
-
-    Raises
-    ------
-    ResourceError
-        ``{what} needs about N GiB of memory but only M GiB are available; {hint}``.
-    """
+    """Refuse ``what`` (:class:`ResourceError`, ending in ``hint``) if it needs more than
+    the available memory."""
     available = available_memory()
     if available is not None and nbytes > available:
         raise ResourceError(
