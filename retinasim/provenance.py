@@ -15,11 +15,6 @@ if TYPE_CHECKING:
     from retinasim.spec import CircuitSpec
 
 
-def utc_now() -> str:
-    """The current UTC time, ISO 8601 to the second (``2026-01-31T12:00:00Z``)."""
-    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def versions() -> dict[str, str]:
     """Versions of retinasim, torch, numpy and python."""
     import numpy
@@ -57,24 +52,10 @@ def provenance(
     spec: CircuitSpec | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """A flat dict of provenance, JSON- and netCDF-attribute friendly.
-
-    Parameters
-    ----------
-    seed
-        Seed of the initialisation and dropout (``None`` when not applicable).
-    spec_hash
-        :func:`retinasim.spec.spec_hash` of the resolved circuit.
-    device
-        Where the computation ran (``cpu``, ``cuda:0``, ...).
-    wall_time_s
-        Wall-clock duration of the computation in seconds.
-    spec
-        The circuit: records ``plugins``, the packages of its cell types and task as
-        ``package==version`` lines (:func:`plugin_requirements`).
-    extra
-        Further scalar entries (strings or numbers), e.g. ``world_size``.
-    """
+    """A flat dict of provenance, JSON- and netCDF-attribute friendly: versions, ``plugins``
+    (``spec``'s packages, :func:`plugin_requirements`), ``seed`` (-1 for None), ``spec_hash``,
+    ``device``, host, UTC time (ISO 8601 to the second), command, ``wall_time_s`` (seconds)
+    and the ``extra`` scalar entries (e.g. ``world_size``)."""
     record: dict[str, Any] = {
         **{f"{name}_version": value for name, value in versions().items()},
         **({"plugins": plugin_requirements(spec)} if spec is not None else {}),
@@ -82,7 +63,7 @@ def provenance(
         "spec_hash": spec_hash,
         "device": device,
         "hostname": socket.gethostname(),
-        "utc_time": utc_now(),
+        "utc_time": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": " ".join(sys.argv),
     }
     if wall_time_s is not None:

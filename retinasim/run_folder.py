@@ -1,21 +1,11 @@
-"""The run folder: what ``retinasim train --out RUN_DIR`` writes, and the rules for reusing one.
+"""The run folder: its file names, one reader and writer, and the rules for reusing one.
 
-Layout::
-
-    RUN_DIR/
-      circuit.yaml      the resolved circuit (its training section with every override applied)
-      provenance.json   versions, seed, spec hash, device, host, UTC time, wall time
-      history.json      metrics every ``log_every`` steps (loss, accuracy, learning rate, ...)
-      metrics.json      final metrics (written when the run ends, or stops on a bad loss)
-      checkpoint.pt     the latest checkpoint (every ``checkpoint_every`` steps and at the end)
-      evaluation.nc     written by ``retinasim evaluate``
-
-Every file is written atomically; only process 0 of a multi-process run writes.
-
-Every file of a run folder (these, and ``analysis/`` of ``retinasim analyze``) is read through
-:func:`read_json` / :func:`read_netcdf` / :func:`check_run_files`: a file that is empty,
-truncated, of the wrong type or otherwise damaged raises one :class:`RunFolderError`,
-``PATH: what is wrong; how to regenerate it``.
+``retinasim train --out RUN_DIR`` writes ``circuit.yaml`` (the resolved circuit),
+``provenance.json``, ``history.json``, ``metrics.json`` and ``checkpoint.pt``; ``evaluate``,
+``analyze`` and ``report`` add ``evaluation.nc``, ``analysis/``, ``figures/`` and
+``report.html`` (``docs/training.md``, "The run folder"). Every file is written atomically
+and read through :func:`read_json` / :func:`read_netcdf` / :func:`check_run_files`: a damaged
+one raises one :class:`RunFolderError`, ``PATH: what is wrong; how to regenerate it``.
 """
 
 from __future__ import annotations
@@ -161,20 +151,19 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def read_json(path: str | Path, default: Any = None) -> Any:
-    """The JSON run-folder file ``path`` (``default`` if it does not exist), checked.
+def first_line(error: BaseException, text: str | None = None) -> str:
+    """The first line of ``text`` (default: the error's message), or the error's type name."""
+    lines = str(error if text is None else text).strip().splitlines()
+    return lines[0].strip() if lines else type(error).__name__
 
-    Raises
-    ------
-    RunFolderError
-        If the file is empty, truncated, not UTF-8 JSON, of the wrong type (an object where a
-        list belongs, a history row without a step, ...), a folder, or unreadable.
-    """
+
+def read_json(path: str | Path, default: Any = None) -> Any:
+    """The JSON run-folder file ``path`` (``default`` if it does not exist), checked: one that
+    is empty, truncated, not UTF-8 JSON, of the wrong type (an object where a list belongs, a
+    history row without a step, ...), a folder or unreadable raises :class:`RunFolderError`."""
     path = Path(path)
-    if not path.exists():
+    if not _exists(path, "a JSON file"):
         return default
-    if path.is_dir():
-        raise damaged(path, "is a folder, expected a JSON file")
     try:
         raw = path.read_bytes()
     except OSError as error:
@@ -201,20 +190,14 @@ def read_json(path: str | Path, default: Any = None) -> Any:
 
 def read_netcdf(path: str | Path, variables: tuple[str, ...] | None = None) -> xr.Dataset | None:
     """The netCDF run-folder file ``path`` as a loaded :class:`xarray.Dataset`, or None if it
-    does not exist; ``variables`` (default: those its readers need) must be present.
-
-    Raises
-    ------
-    RunFolderError
-        If it is a folder, empty, truncated, not netCDF/HDF5, or lacks a variable.
+    does not exist; ``variables`` (default: those its readers need) must be present. A folder,
+    an empty, truncated or non-netCDF file or a missing variable raises :class:`RunFolderError`.
     """
     import xarray as xr
 
     path = Path(path)
-    if not path.exists():
+    if not _exists(path, "a netCDF file"):
         return None
-    if path.is_dir():
-        raise damaged(path, "is a folder, expected a netCDF file")
     try:
         if path.stat().st_size == 0:
             raise damaged(path, "is empty")
@@ -223,9 +206,8 @@ def read_netcdf(path: str | Path, variables: tuple[str, ...] | None = None) -> x
     except RunFolderError:
         raise
     except Exception as error:  # h5py/h5netcdf raise OSError, KeyError, ValueError, ...
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise damaged(
-            path, f"is not a readable netCDF file (truncated or corrupt: {first})"
+            path, f"is not a readable netCDF file (truncated or corrupt: {first_line(error)})"
         ) from None
     wanted = _VARIABLES.get(path.name, ()) if variables is None else variables
     missing = [name for name in wanted if name not in loaded.variables]
@@ -238,14 +220,8 @@ def check_run_files(
     run_dir: str | Path, *, analysis: bool = True, skip_steps: Collection[str] = ()
 ) -> None:
     """Read every JSON and netCDF file of the run folder (and of ``analysis/``, except the
-    files of ``skip_steps``, which are about to be rewritten), so that a damaged one is
-    reported before anything is written.
-
-    Raises
-    ------
-    RunFolderError
-        For the first damaged file.
-    """
+    files of ``skip_steps``, about to be rewritten), so that the first damaged one raises
+    :class:`RunFolderError` before anything is written."""
     run_dir = Path(run_dir)
     for name in (PROVENANCE, METRICS, HISTORY):
         read_json(run_dir / name)
@@ -261,20 +237,20 @@ def check_run_files(
             read_json(path)
         elif name.endswith(".nc"):
             read_netcdf(path)
-        elif path.exists():
-            _check_csv(path)
+        elif _exists(path, "a CSV file"):
+            import pandas as pd
+
+            try:
+                pd.read_csv(path, index_col=0)
+            except Exception as error:  # pandas: EmptyDataError, ParserError, UnicodeError, ...
+                raise damaged(path, f"is not a readable CSV table ({first_line(error)})") from None
 
 
-def _check_csv(path: Path) -> None:
-    import pandas as pd
-
+def _exists(path: Path, expected: str) -> bool:
+    """Whether ``path`` exists; a folder where a file belongs raises :class:`RunFolderError`."""
     if path.is_dir():
-        raise damaged(path, "is a folder, expected a CSV file")
-    try:
-        pd.read_csv(path, index_col=0)
-    except Exception as error:  # pandas raises EmptyDataError, ParserError, UnicodeError, ...
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise damaged(path, f"is not a readable CSV table ({first})") from None
+        raise damaged(path, f"is a folder, expected {expected}")
+    return path.exists()
 
 
 class RunFolder:
@@ -295,8 +271,8 @@ class RunFolder:
         """Whether the folder holds a resolved circuit (was made by ``retinasim train``)."""
         return (self.path / CIRCUIT).is_file()
 
-    def prepare(self, spec: CircuitSpec, *, resume: bool, overwrite: bool) -> bool:
-        """Make the folder ready for training ``spec``; return whether to resume from it.
+    def prepare(self, spec: CircuitSpec, *, resume: bool, overwrite: bool) -> None:
+        """Make the folder ready for training ``spec``.
 
         A folder that does not exist or is empty is used as is. An existing run is resumed
         (``resume``; its circuit must have the same spec hash) or replaced (``overwrite``);
@@ -318,7 +294,7 @@ class RunFolder:
                     "use the same circuit and options, or --overwrite"
                 )
             self._remove_temporaries()  # of a killed run
-            return self.checkpoint.is_file()
+            return
         if occupied and not overwrite:
             what = "a training run" if self.is_run() else "files"
             raise RunFolderError(
@@ -335,7 +311,6 @@ class RunFolder:
             self._remove_temporaries()
         make_folder(self.path)
         self.write_spec(spec)
-        return False
 
     def _remove(self, names: list[str]) -> None:
         """Delete these files or folders of the run (the old run's results among them)."""

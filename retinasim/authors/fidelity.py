@@ -1,21 +1,11 @@
 """retinasim's analyses of the authors' own models held against the authors' stored numbers.
 
-For each rendering of the moving dots (``authors``: their generator; ``antialiased``:
-retinasim's default) this imports their models, runs the same analyses on their weights and
-compares with ``load_results()``:
-
-- the psychometric curve of the full model at their 41 α (0 … 4 in steps of 0.1);
-- every single-type lesion of the full model at α = 2;
-- the psychometric curve of their truncated model (``model_top_dist.pt``).
-
-Their numbers come from 100 stimuli per point, so they carry a binomial standard error of
-up to 0.05 each. Ours: ``n`` stimuli (default 1,000: up to 0.016) for the accuracy at α = 2
-and every lesion, ``n_curve`` per α (default 200: up to 0.035) for the two psychometric
-curves of 41 points each. The authors' rendering draws about 60 stimuli/s on 2 cores, so the
-default takes about 10 minutes.
-
-Run it as ``python -m retinasim.cli.fidelity [--n 1000] [--n-curve 200] [--out
-fidelity.nc]``; it prints :func:`markdown` tables (docs/authors.md quotes them).
+For each rendering of the moving dots (``authors``, ``antialiased``) this imports their models
+and compares with ``load_results()`` the full model's psychometric curve at their 41 α, every
+single-type lesion of it at α = 2, and the truncated model's curve. Their numbers come from
+100 stimuli per point (a standard error of up to 0.05); ours from ``n`` stimuli at α = 2 and
+per lesion and ``n_curve`` per point of a curve. Run it as ``python -m retinasim.cli.fidelity``;
+it prints :func:`markdown` tables (quoted in ``docs/authors.md``).
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ its SHA-256 and the authors' licence. Every command that takes a run folder (``e
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import re
 from importlib.resources import files
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 
 from retinasim.authors.errors import AuthorsError
-from retinasim.authors.weights import circuit_state, describe, read_state_dict, type_counts
+from retinasim.authors.weights import circuit_state, read_state_dict, type_counts
 
 if TYPE_CHECKING:
     from retinasim.spec import CircuitSpec
@@ -45,7 +44,8 @@ ORIGIN = (
 )
 LICENCE = "MIT"
 LICENCE_NOTICE = "Copyright (c) 2021 Keith T. Murray; MIT License (retinasim/authors/data/LICENSE)"
-BASE_CIRCUIT = "murray2021.yaml"
+BASE_CIRCUIT = "murray2021"
+"""The shipped circuit an imported model's circuit is made from."""
 Rendering = Literal["authors", "antialiased"]
 
 
@@ -66,22 +66,6 @@ def resolve_source(source: str | Path) -> tuple[Path, str]:
     raise AuthorsError(f"{text}: no such file and not a shipped model (names: {', '.join(MODELS)})")
 
 
-def base_circuit_path() -> Path:
-    """``circuits/murray2021.yaml``: the package's copy (``retinasim.circuits``) if there is
-    one, else the repository's."""
-    candidates = []
-    with contextlib.suppress(ModuleNotFoundError):
-        candidates.append(Path(str(files("retinasim.circuits").joinpath(BASE_CIRCUIT))))
-    candidates.append(Path(__file__).resolve().parents[2] / "circuits" / BASE_CIRCUIT)
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise AuthorsError(
-        f"cannot find the reference circuit {BASE_CIRCUIT} (looked in "
-        f"{', '.join(str(c) for c in candidates)}); pass --circuit FILE"
-    )
-
-
 def authors_spec(
     counts: dict[str, int],
     *,
@@ -89,11 +73,12 @@ def authors_spec(
     base: str | Path | None = None,
     rendering: Rendering = "authors",
 ) -> CircuitSpec:
-    """The resolved circuit of an imported model: the base circuit (``murray2021.yaml``) with
+    """The resolved circuit of an imported model: the base circuit (shipped ``murray2021``) with
     ``n_types`` per layer from ``counts`` and the moving dots drawn with ``rendering``."""
     from retinasim.spec import load_circuit
+    from retinasim.spec.shipped import shipped_circuit
 
-    base_path = Path(base) if base is not None else base_circuit_path()
+    base_path = Path(base) if base is not None else shipped_circuit(BASE_CIRCUIT).path
     spec = load_circuit(base_path)
     data: dict[str, Any] = spec.model_dump(mode="json")
     layer_names = {layer["name"] for layer in data["layers"]}
@@ -116,15 +101,6 @@ def authors_spec(
         stimulus.pop("rendering", None)
     data["training"]["stimulus"] = stimulus
     return load_circuit("<imported circuit>", text=yaml.safe_dump(data, sort_keys=False))
-
-
-def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def import_authors(
@@ -150,7 +126,8 @@ def import_authors(
 
     path, name = resolve_source(source)
     state = read_state_dict(path)
-    spec = authors_spec(type_counts(state), name=name, base=circuit, rendering=rendering)
+    counts = type_counts(state)
+    spec = authors_spec(counts, name=name, base=circuit, rendering=rendering)
     with run_folder_lock(out):  # never into a folder another command is writing
         run = RunFolder(out)
         run.prepare(spec, resume=False, overwrite=overwrite)
@@ -159,8 +136,7 @@ def import_authors(
         model = compile_circuit(spec, seed=spec.training.seed)
         model.load_state_dict(circuit_state(state, model.state_dict()))
         save_checkpoint(run.checkpoint, model=model, optimizer=None, step=0, spec_hash=digest)
-        info = describe(state)
-        source_sha = sha256(path)
+        source_sha = hashlib.sha256(path.read_bytes()).hexdigest()  # at most MAX_STATE_BYTES
         metrics = {
             "status": "completed",
             "imported": True,
@@ -193,8 +169,8 @@ def import_authors(
             source_origin=ORIGIN,
             source_licence=LICENCE,
             source_licence_notice=LICENCE_NOTICE,
-            source_types=", ".join(f"{layer} {n}" for layer, n in info["types"].items()),
-            source_parameters=info["parameters"],
+            source_types=", ".join(f"{layer} {n}" for layer, n in counts.items()),
+            source_parameters=int(sum(value.numel() for value in state.values())),
             rendering=rendering,
             torch_load="weights_only=True, map_location=cpu",
         )

@@ -1,12 +1,10 @@
 """The authors' stored analysis results as labelled xarray, for comparison with retinasim's.
 
-``psycho_alpha_full.npy`` / ``psycho_alpha_ablated.npy`` hold the psychometric curve of their
-full and truncated models at α = 0.0, 0.1, …, 4.0 (100 stimuli each). For α < 1 they stored
-1 − accuracy: the fraction of answers naming the population that is really faster (the one at
-``s``, since the labelled "fast" population moves at ``α s < s``). ``accuracy`` here is always
-retinasim's convention — the fraction of answers naming the labelled population (the one at
-``α s``) — so it is ``1 − stored`` for α < 1; ``stored`` keeps their numbers as they are.
-``*_ablation.npy`` hold the accuracy at α = 2 with each type of one layer lesioned.
+Their psychometric curves (``psycho_alpha_full.npy``, ``psycho_alpha_ablated.npy``) hold
+1 − accuracy for α < 1; ``accuracy`` here is always retinasim's convention (the fraction
+naming the labelled population, at ``α s``) and ``stored`` their numbers as they are
+(``docs/authors.md``, "Their stored results"). ``*_ablation.npy``: the accuracy at α = 2 with
+each type of one layer lesioned.
 """
 
 from __future__ import annotations

@@ -1,49 +1,23 @@
 """The authors' ``state_dict`` ↔ a retinasim circuit: reading, checking and the exact mapping.
 
-Their ``RetinaModel`` (keith-murray/emergence-retina-cell-types) has one module per cell type,
-each a spatial ``Conv3d(sources → 1, (1, k, k))`` with a bias, a temporal
-``Conv3d(1 → 1, (31, 1, 1))`` with a bias applied after 30 frames of left zero padding, and
-ReLU (``-ReLU`` for amacrine cells); ganglion cells sum two spatial convolutions (from bipolar
-and amacrine cells), each with its bias; two decoders ``Conv3d(types → 1, (1, 12, 12))`` with a
-bias give the logits (left, right). The mapping onto the compiled circuit of
-``circuits/murray2021.yaml`` (with ``n_types`` per layer read from the shapes) is exact:
-
-===========================================  ==============================================
-theirs (type ``i``)                          retinasim
-===========================================  ==============================================
-``bipolar{i}.bipolar_space.weight[0, :, 0]``   ``connections.input->bipolar.weight[i]``
-``bipolar{i}.bipolar_space.bias[0]``           ``connections.input->bipolar.bias[i]``
-``amacrine{i}.amacrine_space.*``               ``connections.bipolar->amacrine.*[i]``
-``ganglion{i}.ganglion_bipolar_space.*``       ``connections.bipolar->ganglion.*[i]``
-``ganglion{i}.ganglion_amacrine_space.*``      ``connections.amacrine->ganglion.*[i]``
-``{layer}{i}.{layer}_temporal.weight``         ``cells.{layer}.weight[i]``, taps reversed
-``{layer}{i}.{layer}_temporal.bias[0]``        ``cells.{layer}.bias[i]``
-``decisionLeft/Right.decision_space.weight``   ``readout.weight[0 / 1]``
-``decisionLeft/Right.decision_space.bias``     ``readout.bias[0 / 1]``
-===========================================  ==============================================
-
-Why it is exact: a retinasim connection adds its bias to the drive of every frame, and the
-cell's causal filter sums its taps over real frames only (frames before the first count as
-zero), which is the authors' "spatial bias, then left zero padding, then temporal Conv3d" —
-including the first 30 frames, where the spatial bias is weighed by the taps that see real
-frames only. Their ``Conv3d`` correlates, so their tap 30 weighs the current frame; retinasim's
-tap 0 does (``taps reversed``). Their amacrine output is ``-relu(a)`` seen through a
-non-negative weight ``W``; retinasim stores the same non-negative ``W`` and folds the sign
-into the convolution (``conv(-a, W) = conv(a, -W)``); biases are not negated in either.
+Their ``RetinaModel`` (keith-murray/emergence-retina-cell-types) has one module per cell type
+(a spatial ``Conv3d`` with a bias, a temporal ``Conv3d`` of 31 taps with a bias, ReLU or
+``-ReLU`` for amacrine cells) and two decoders (left, right). Each maps onto one connection,
+cell or readout tensor of the compiled ``circuits/murray2021.yaml``, temporal taps reversed
+(their ``Conv3d`` correlates); ``docs/authors.md``, "The mapping (exact)", gives the table and
+why nothing is approximated.
 """
 
 from __future__ import annotations
 
-import pickle
 import re
-import warnings
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import torch
 
 from retinasim.authors.errors import AuthorsError
+from retinasim.training.checkpoint import torch_load
 from retinasim.util.reading import InputFileError, check_input
 
 LAYERS = ("bipolar", "amacrine", "ganglion")
@@ -83,25 +57,12 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
             f"{path}: not a torch file (neither torch's zip format nor a pickle); expected one "
             "of the authors' state_dicts such as model.pt"
         )
-    try:
-        with warnings.catch_warnings():  # e.g. torch's note on the pickle protocol
-            warnings.simplefilter("ignore")
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except (
-        RuntimeError,
-        OSError,
-        EOFError,
-        ValueError,
-        pickle.UnpicklingError,
-        zipfile.BadZipFile,
-    ) as error:
-        text = str(error).strip()
-        if "WeightsUnpickler error:" in text:  # the reason, not torch's advice around it
-            text = text.split("WeightsUnpickler error:", 1)[1].strip()
-        first = text.splitlines()[0].strip() if text else type(error).__name__
-        raise AuthorsError(
-            f"{path}: not a readable torch file (torch.load with weights_only: {first})"
-        ) from None
+    state = torch_load(
+        path,
+        lambda reason: AuthorsError(
+            f"{path}: not a readable torch file (torch.load with weights_only: {reason})"
+        ),
+    )
     if not isinstance(state, dict):
         raise AuthorsError(
             f"{path}: not a state_dict (a mapping of names to tensors), got {type(state).__name__}"
@@ -246,11 +207,3 @@ def circuit_state(
             f"the circuit does not fit the authors' model: nothing of theirs for {_listed(left)}"
         )
     return out
-
-
-def describe(state: dict[str, torch.Tensor]) -> dict[str, Any]:
-    """Types per layer and parameter count of a checked ``state_dict``."""
-    return {
-        "types": type_counts(state),
-        "parameters": int(sum(value.numel() for value in state.values())),
-    }

@@ -1,14 +1,10 @@
 """Run a circuit over a :class:`~retinasim.engine.StimulusSet` under many lesion sets at once.
 
-For each batch of stimuli the engine renders the batch once, runs the circuit once with its
-current lesions (keeping a :class:`~retinasim.circuit.module.PassCache`), then, for every
-lesion set, silences the set's types and recomputes the pass from the first layer the set
-lesions (:meth:`~retinasim.circuit.Circuit.rerun`). In murray2021 a ganglion lesion recomputes
-only the ganglion cells and the decoder, an amacrine lesion the amacrine and ganglion cells,
-and a bipolar lesion everything but the bipolar cells themselves — whose 10 × 10 convolution
-of the full-resolution video is most of a pass. The cache lives for one batch, so memory is
-bounded by ``batch_size`` whatever the number of stimuli or lesion sets. Results are the same
-as a plain forward pass of the lesioned circuit (tested).
+Each batch is rendered and run once with the circuit's own lesions (keeping a pass cache);
+every lesion set then recomputes the pass only from the first layer it lesions
+(:meth:`~retinasim.circuit.Circuit.rerun`), so in murray2021 no lesion repeats the bipolar
+cells' convolution of the full video, most of a pass. The cache lives for one batch; results
+equal a plain forward pass of the lesioned circuit (tested).
 """
 
 from __future__ import annotations
@@ -42,18 +38,10 @@ def decision_logits(logits: torch.Tensor, spec: CircuitSpec) -> torch.Tensor:
 
 @dataclass
 class EngineResult:
-    """Decisions of a circuit on a stimulus set, for every lesion set.
-
-    Attributes
-    ----------
-    logits
-        float32 ``(lesion_set, trial, class)``: the decoder's outputs at the decision frame.
-    labels
-        int64 ``(trial,)``: index of the correct class.
-    trials
-        Per-trial stimulus metadata, each ``(trial,)`` (``s`` in pixels/frame,
-        ``fast_direction``, ``alpha``, ``index``, ``seed``, ...).
-    """
+    """Decisions of a circuit on a stimulus set, for every lesion set: ``logits`` float32
+    ``(lesion_set, trial, class)`` at the decision frame, ``labels`` int64 ``(trial,)`` (the
+    correct class) and the per-trial stimulus metadata ``trials``, each ``(trial,)`` (``s`` in
+    pixels/frame, ``fast_direction``, ``alpha``, ``index``, ``seed``, ...)."""
 
     logits: np.ndarray
     labels: np.ndarray
@@ -72,17 +60,9 @@ class EngineResult:
 class Engine:
     """Decisions of ``circuit`` (in eval mode, under ``torch.no_grad``) on stimulus sets.
 
-    Parameters
-    ----------
-    circuit
-        A compiled :class:`~retinasim.circuit.Circuit`; its own lesions stay in place and
-        every lesion set is added to them. Its mode is restored after each run. Its
-        ``spec`` gives the decision frame.
-    batch_size
-        Stimuli rendered and run together; memory grows with it (murray2021: about 60 MB
-        per stimulus for a pass with its cache).
-    device
-        Where stimuli are rendered (default: the circuit's device).
+    The circuit's own lesions stay in place, every lesion set is added to them, and its mode
+    is restored after each run. ``batch_size`` stimuli are rendered (on ``device``, default
+    the circuit's) and run together; murray2021 needs about 60 MB a stimulus.
     """
 
     def __init__(

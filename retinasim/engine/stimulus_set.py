@@ -25,32 +25,15 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Condition:
-    """One condition of a set: a generator, and the coordinates its trials get.
-
-    Attributes
-    ----------
-    generator
-        Renders the condition's stimuli, with labels for a task.
-    coords
-        Per-condition values added to every trial's metadata, e.g. ``{"alpha": 2.0}``.
-    """
+    """One condition of a set: the generator of its stimuli (with labels for a task) and the
+    values added to every trial's metadata (``coords``, e.g. ``{"alpha": 2.0}``)."""
 
     generator: StimulusGenerator
     coords: Mapping[str, float | str] = field(default_factory=dict)
 
 
 class StimulusSet:
-    """Stimuli ``0 .. n - 1`` of the set ``seed`` for every condition, in condition order.
-
-    Parameters
-    ----------
-    conditions
-        The conditions, each rendering ``n`` stimuli.
-    n
-        Stimuli per condition.
-    seed
-        The stimulus set.
-    """
+    """Stimuli ``0 .. n - 1`` of the set ``seed`` for every condition, in condition order."""
 
     def __init__(self, conditions: Sequence[Condition], n: int, seed: int):
         if n < 1:
@@ -71,14 +54,9 @@ class StimulusSet:
     def batches(
         self, batch_size: int, device: torch.device | str = "cpu"
     ) -> Iterator[tuple[StimulusBatch, dict[str, np.ndarray]]]:
-        """Render the set batch by batch (a batch never spans two conditions).
-
-        Yields
-        ------
-        (batch, trials)
-            The rendered :class:`~retinasim.stimuli.StimulusBatch` and its per-trial
-            metadata with the condition's coordinates added, each ``(len(batch),)``.
-        """
+        """Render the set batch by batch (a batch never spans two conditions): yields each
+        :class:`~retinasim.stimuli.StimulusBatch` and its per-trial metadata, the condition's
+        coordinates added, each ``(len(batch),)``."""
         for condition in self.conditions:
             for start in range(0, self.n, batch_size):
                 indices = range(start, min(start + batch_size, self.n))
@@ -97,25 +75,11 @@ def moving_dots_set(
     n: int = 100,
     seed: int | None = None,
 ) -> StimulusSet:
-    """The task's stimuli at every ``alpha`` × every fixed slow speed ``s``.
-
-    Parameters
-    ----------
-    spec
-        The circuit spec (input size, training stimulus parameters, test seed).
-    alphas
-        Fast/slow speed ratios.
-    s_values
-        Fixed slow speeds, pixels/frame; None draws ``s`` from the training ``s_range``.
-    n
-        Stimuli per condition.
-    seed
-        Stimulus set; default the spec's ``training.stimulus_seeds.test``.
-    """
+    """``n`` stimuli of ``spec``'s task at every ``alpha`` (fast/slow speed ratio) × every
+    fixed slow speed of ``s_values`` (pixels/frame; None: ``s`` drawn from the training
+    ``s_range``), from the set ``seed`` (default ``training.stimulus_seeds.test``)."""
     from retinasim.task import task_generator
 
-    if n < 1:
-        raise RetinasimError(f"the number of evaluation stimuli must be at least 1, got {n}")
     if not len(alphas) or any(not np.isfinite(a) or a < 0 for a in alphas):
         raise RetinasimError(f"alpha values must be finite and >= 0, got {list(alphas)}")
     if s_values is not None and (not len(s_values) or min(s_values) < 0):

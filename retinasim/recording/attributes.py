@@ -18,6 +18,8 @@ import numbers
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import yaml
+
 from retinasim.stimuli import StimulusBatch
 
 if TYPE_CHECKING:
@@ -27,7 +29,9 @@ if TYPE_CHECKING:
 
 
 def _flat(values: Sequence[Any]) -> Any:
-    """A list attribute as netCDF reads it back: one value stands alone."""
+    """A list attribute as netCDF reads it back: one value stands alone, none is ``""``."""
+    if not values:
+        return ""
     return values[0] if len(values) == 1 else list(values)
 
 
@@ -46,37 +50,6 @@ def _typed(value: Any) -> Any:
     return None
 
 
-def _spec_yaml(circuit: Circuit) -> str:
-    spec = getattr(circuit, "spec", None)
-    if spec is None:
-        return ""
-    import yaml
-
-    return yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False)
-
-
-def _input_transform(circuit: Circuit) -> dict[str, float]:
-    """``input_offset``/``input_scale`` the circuit applies to the stimuli it is given."""
-    return {
-        "input_offset": float(circuit.plan.input_offset),
-        "input_scale": float(circuit.plan.input_scale),
-    }
-
-
-def _spec_rate(circuit: Circuit) -> float:
-    spec = getattr(circuit, "spec", None)
-    return float(getattr(getattr(spec, "input", None), "frame_rate", 30.0))
-
-
-def _plugins(circuit: Circuit, kind: str) -> Any:
-    """The ``plugins`` attribute: packages of the circuit's cell types and task and of the
-    recorded stimulus kind, ``package==version``."""
-    from retinasim.provenance import plugin_requirements
-
-    found = plugin_requirements(getattr(circuit, "spec", None), stimulus_kinds=[kind])
-    return _flat(found) if found else ""
-
-
 def recording_attrs(
     circuit: Circuit,
     stimuli: StimulusGenerator | StimulusBatch,
@@ -85,7 +58,7 @@ def recording_attrs(
     layout: RecordingLayout,
 ) -> dict[str, Any]:
     """Root attributes of a recording (netCDF-friendly scalars and flat lists)."""
-    from retinasim.provenance import versions
+    from retinasim.provenance import plugin_requirements, versions
 
     if isinstance(stimuli, StimulusBatch):
         stimulus_attrs = stimuli.attrs
@@ -93,25 +66,31 @@ def recording_attrs(
     else:
         stimulus_attrs = stimuli.attrs(seed)
     parameters = stimulus_attrs.get("parameters", {})
+    kind = str(stimulus_attrs.get("kind", ""))
+    spec = circuit.spec
+    spec_yaml = (
+        "" if spec is None else yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False)
+    )
     attrs = {
         "title": f"recording of circuit {circuit.plan.name}",
         "circuit": circuit.plan.name,
         "spec_hash": circuit.spec_hash,
-        "circuit_spec": _spec_yaml(circuit),
+        "circuit_spec": spec_yaml,
         **{f"{name}_version": value for name, value in versions().items()},
-        "plugins": _plugins(circuit, str(stimulus_attrs.get("kind", ""))),
+        # the packages of the circuit's cell types and task and of the recorded stimulus kind
+        "plugins": _flat(plugin_requirements(spec, stimulus_kinds=[kind])),
         "seed": int(seed),
-        "stimulus_kind": str(stimulus_attrs.get("kind", "")),
+        "stimulus_kind": kind,
         "stimulus_parameters": json.dumps(parameters),
-        "frame_rate_hz": float(stimulus_attrs.get("frame_rate_hz", _spec_rate(circuit))),
+        "frame_rate_hz": layout.frame_rate_hz,
         "frames_per_trial": int(layout.frames_per_trial),
         "direction_convention": str(stimulus_attrs.get("direction_convention", "")),
         "lesioned_layers": _flat([layer for layer in circuit.layer_names if layer in silenced]),
         "activity_units": "a.u. (arbitrary units: rectified filter outputs)",
-        **_input_transform(circuit),
+        # the transform the circuit applies to the stimuli it is given
+        "input_offset": float(circuit.plan.input_offset),
+        "input_scale": float(circuit.plan.input_scale),
     }
-    if attrs["lesioned_layers"] == []:
-        attrs["lesioned_layers"] = ""
     for name, value in parameters.items():
         typed = _typed(value)
         if typed is not None:

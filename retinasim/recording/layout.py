@@ -2,22 +2,16 @@
 
 A recording is an :class:`xarray.DataTree` (vocabulary in ``docs/recording.md``):
 
-- ``/`` (the root): dimension ``trial`` (one stimulus each) with every per-trial stimulus
-  parameter (``s``, ``alpha``, ``fast_direction``, ``direction_deg``, ``speed``,
-  ``stimulus_seed`` (the stimulus set's seed), ``index``, ...) as a coordinate along it,
-  plus ``label`` (the correct answer's name) for a task; the recording's attributes.
-  Every group repeats the stimulus parameters (xarray's groups inherit only the indexed
-  ``trial`` itself).
-- ``/<layer>``, one per probed layer: its own ``cell_type`` (the layer's probed types in index
-  order, with coordinates ``layer``, ``type_index``, ``sign`` and ``lesioned``), its own
-  ``frame`` (the frame index, with ``time`` in seconds as a coordinate along it), ``y``, ``x``
-  when a probe keeps the map,
-  and ``unit`` (with the units' ``unit_y``, ``unit_x``) for a ``positions`` probe. One variable
-  per probe of that layer; a variable is NaN only on the types and frames that *another probe of
-  the same layer* records and it does not.
+- ``/``: dimension ``trial`` with every per-trial stimulus parameter (``s``, ``alpha``,
+  ``direction_deg``, ``stimulus_seed``, ``index``, ..., and ``label`` for a task) as a
+  coordinate along it; the recording's attributes.
+- ``/<layer>``, one per probed layer: ``cell_type`` (with ``layer``, ``type_index``, ``sign``,
+  ``lesioned``), ``frame`` (with ``time`` in seconds), ``y``, ``x`` when a probe keeps the map,
+  ``unit`` (with ``unit_y``, ``unit_x``) for a ``positions`` probe; one variable per probe,
+  NaN only on the types and frames that another probe of the layer records and it does not.
 - ``/readout``: the decoder's outputs ``(trial, frame, class)``.
 
-Every group also carries the recording's attributes (and ``layer``), so that
+Every group repeats the stimulus parameters and the attributes (and ``layer``), so that
 ``tree["ganglion"].to_dataset()`` is a complete, flat recording of one layer.
 """
 
@@ -112,17 +106,10 @@ class RecordingLayout:
     ) -> dict[str, xr.Dataset]:
         """One batch as a Dataset per group: ``{"/": trial coordinates, "/<group>": ...}``.
 
-        Parameters
-        ----------
-        values
-            Variable → probe output: ``(batch, n_selected_types, n_frames[, y, x])`` or, for
-            the readout, ``(batch, n_frames, n_classes)``.
-        metadata
-            Per-trial stimulus parameters, ``(batch,)`` each.
-        first_trial
-            Trial number of the batch's first trial.
-        units
-            Stimulus parameter → its units (the stimulus batch's ``attrs["units"]``).
+        ``values``: variable → probe output, ``(batch, selected types, selected frames[, y,
+        x])`` or ``(batch, frames, classes)`` for the readout; ``metadata``: the per-trial
+        stimulus parameters, ``(batch,)`` each, with their ``units``; ``first_trial``: the
+        trial number of the batch's first trial.
         """
         batch = len(next(iter(metadata.values())))
         trial = _trial_coords(batch, metadata, first_trial, units or {})
@@ -166,59 +153,49 @@ class RecordingLayout:
         return xr.Variable(dims, full, attrs)
 
     def _group_coords(self, group: GroupLayout) -> dict:
+        frames = group.frames
         coords: dict = {
-            "frame": ("frame", group.frames, {"long_name": "frame", "units": "1"}),
-            "time": (
-                "frame",
-                group.frames / self.frame_rate_hz,
-                {"long_name": "time", "units": "s"},
-            ),
+            "frame": _coord("frame", frames, "frame", "1"),
+            "time": _coord("frame", frames / self.frame_rate_hz, "time", "s"),
         }
         if group.name == READOUT:
-            classes = np.array(self.classes, dtype=object)
-            coords["class"] = ("class", classes, {"long_name": "decoder output"})
+            coords["class"] = _coord(
+                "class", np.array(self.classes, dtype=object), "decoder output"
+            )
             return coords
         n = len(group.type_indices)
-        coords["cell_type"] = (
-            "cell_type",
-            np.array(group.type_names, dtype=object),
-            {"long_name": f"{group.name} cell type"},
-        )
-        coords["layer"] = (
-            "cell_type",
-            np.array([group.name] * n, dtype=object),
-            {"long_name": "layer"},
-        )
-        coords["type_index"] = (
+        names = np.array(group.type_names, dtype=object)
+        coords["cell_type"] = _coord("cell_type", names, f"{group.name} cell type")
+        coords["layer"] = _coord("cell_type", np.array([group.name] * n, dtype=object), "layer")
+        coords["type_index"] = _coord(
             "cell_type",
             np.array(group.type_indices, dtype=np.int64),
-            {"long_name": "type index within its layer", "units": "1"},
+            "type index within its layer",
+            "1",
         )
-        coords["sign"] = (
+        coords["sign"] = _coord(
             "cell_type",
             np.full(n, group.sign, dtype=np.int64),
-            {"long_name": "sign onto targets (+1 excitatory, -1 inhibitory)", "units": "1"},
+            "sign onto targets (+1 excitatory, -1 inhibitory)",
+            "1",
         )
-        coords["lesioned"] = (
-            "cell_type",
-            np.array(group.lesioned, dtype=bool),
-            {"long_name": "silenced during the recording"},
-        )
+        lesioned = np.array(group.lesioned, dtype=bool)
+        coords["lesioned"] = _coord("cell_type", lesioned, "silenced during the recording")
         if group.positions is not None:
-            for axis, values in zip(("y", "x"), zip(*group.positions, strict=True), strict=True):
-                coords[f"unit_{axis}"] = (
-                    "unit",
-                    np.array(values, dtype=np.int64),
-                    {"long_name": f"unit's {group.name} map {axis}", "units": "unit"},
-                )
+            units = np.array(group.positions, dtype=np.int64)  # (unit, 2)
+            for column, axis in enumerate(("y", "x")):
+                long_name = f"unit's {group.name} map {axis}"
+                coords[f"unit_{axis}"] = _coord("unit", units[:, column], long_name, "unit")
         if group.keeps_space and group.size is not None:
             for dim, length, axis in zip(("y", "x"), group.size, ("row", "column"), strict=True):
-                coords[dim] = (
-                    dim,
-                    np.arange(length),
-                    {"long_name": f"{group.name} map {axis}", "units": "unit"},
-                )
+                coords[dim] = _coord(dim, np.arange(length), f"{group.name} map {axis}", "unit")
         return coords
+
+
+def _coord(dim: str, values: np.ndarray, long_name: str, units: str | None = None) -> tuple:
+    """A coordinate ``(dim, values, attrs)`` with its ``long_name`` (and ``units``)."""
+    attrs = {"long_name": long_name} if units is None else {"long_name": long_name, "units": units}
+    return dim, values, attrs
 
 
 def _space_dims(space: str) -> tuple[str, ...]:
@@ -227,9 +204,7 @@ def _space_dims(space: str) -> tuple[str, ...]:
 
 
 def _trial_coords(batch: int, metadata: dict, first: int, units: dict[str, str]) -> dict:
-    coords: dict = {
-        "trial": ("trial", np.arange(first, first + batch), {"long_name": "trial", "units": "1"})
-    }
+    coords: dict = {"trial": _coord("trial", np.arange(first, first + batch), "trial", "1")}
     for name, values in metadata.items():
         name = TRIAL_RENAMES.get(name, name)
         if name in coords or name in ("frame", "time", "cell_type", "class", "y", "x"):
@@ -262,21 +237,9 @@ def resolve_layout(
     frame_rate_hz: float,
     lesioned: dict[str, list[int]] | None = None,
 ) -> RecordingLayout:
-    """Check ``probes`` against ``circuit`` and lay out the recording.
-
-    Parameters
-    ----------
-    circuit
-        A compiled :class:`~retinasim.circuit.Circuit`.
-    probes
-        At least one; variable names must be unique.
-    frames
-        Frames of every stimulus video.
-    frame_rate_hz
-        Frames per second of the stimuli.
-    lesioned
-        Layer → indices of the types silenced during the recording.
-    """
+    """Check ``probes`` (at least one, unique variable names) against ``circuit`` and lay out
+    the recording of stimuli of ``frames`` frames; ``lesioned``: layer → indices of the types
+    silenced during the recording."""
     if not probes:
         raise RecordingError("no probes: give at least one (e.g. ganglion:centre)")
     names = [p.variable for p in probes]

@@ -1,22 +1,11 @@
 """Export a recording to Neurodata Without Borders (NWB 2, through pynwb; core types only).
 
-The trials of a recording are laid end to end on the file's clock: trial ``k`` runs from
-``k × T`` to ``(k + 1) × T`` seconds, ``T = frames_per_trial / frame_rate_hz``. The file holds
-
-- the **trials table**: ``start_time``, ``stop_time`` and one column per stimulus parameter
-  (every trial coordinate: ``direction_deg``, ``speed``, ``stimulus_seed``, ``index``,
-  ``label``, ...; the table's ``id`` is the recording's trial number);
-- one ``TimeSeries`` per probe and cell type in ``acquisition``, named
-  ``<variable>_<cell type>`` (``ganglion_centre_ganglion_0``): data ``(time[, y, x])`` in
-  ``a.u.`` at ``rate`` = the frame rate in Hz (or with ``timestamps`` when a probe records
-  a subset of frames); ``readout``: ``(time, class)`` in logits. Its ``comments`` hold the
-  layer, cell type, type index, probe read-out and unit as JSON;
-- optionally (``spikes=True``) the **Units** table: for every single-unit probe (``centre``,
-  ``pos=Y,X``) and cell type, Poisson spike times drawn (seeded) from the rate
-  ``spike_rate_hz × max(activity, 0)`` Hz, constant within each frame;
-- the circuit spec (YAML) in ``experiment_description``; provenance (seed, spec hash,
-  versions, input transform, frame rate) as JSON in ``notes``; the stimulus kind and its
-  parameters in ``stimulus_notes``; the lesions in ``pharmacology`` (silenced cell types).
+The trials are laid end to end on the file's clock (trial ``k`` from ``k × T`` to
+``(k + 1) × T``, ``T = frames_per_trial / frame_rate_hz``). The file holds the trials table
+(one column per stimulus parameter), one ``TimeSeries`` per probe and cell type
+(``<variable>_<cell type>``, its ``comments`` as JSON), optionally Poisson spike trains of the
+single-unit probes in the Units table, and the spec, provenance, stimulus and lesions as
+metadata; ``docs/recording.md``, "NWB export", gives the details.
 """
 
 from __future__ import annotations
@@ -73,25 +62,6 @@ def series_name(variable: str, cell_type: str | None) -> str:
     return re.sub(r"[/:]", "_", name)
 
 
-def _groups(recording: xr.DataTree | xr.Dataset) -> tuple[dict, list[xr.Dataset]]:
-    if isinstance(recording, xr.DataTree):
-        attrs = dict(recording.attrs)
-        groups = [node.to_dataset() for node in recording.children.values()]
-        root = recording.to_dataset()
-        return attrs, [root, *groups]
-    if isinstance(recording, xr.Dataset):
-        return dict(recording.attrs), [recording, recording]
-    raise RecordingError(f"to_nwb takes a recording (DataTree or Dataset), not {type(recording)}")
-
-
-def _clock(attrs: dict, root: xr.Dataset) -> tuple[float, float, int]:
-    rate = float(attrs.get("frame_rate_hz", 0) or 0)
-    frames = int(attrs.get("frames_per_trial", 0) or 0)
-    if rate <= 0 or frames <= 0:
-        raise RecordingError("to_nwb needs a recording's frame_rate_hz and frames_per_trial")
-    return rate, frames / rate, root.sizes["trial"]
-
-
 def to_nwb(
     recording: xr.DataTree | xr.Dataset,
     path: str | Path,
@@ -116,8 +86,21 @@ def to_nwb(
     from pynwb import NWBHDF5IO, NWBFile
 
     path = check_target(path, (".nwb",))
-    attrs, (root, *groups) = _groups(recording)
-    rate, duration, n_trials = _clock(attrs, root)
+    if isinstance(recording, xr.DataTree):
+        root = recording.to_dataset()
+        groups = [node.to_dataset() for node in recording.children.values()]
+    elif isinstance(recording, xr.Dataset):
+        root, groups = recording, [recording]
+    else:
+        raise RecordingError(
+            f"to_nwb takes a recording (DataTree or Dataset), not {type(recording)}"
+        )
+    attrs = dict(recording.attrs)
+    rate = float(attrs.get("frame_rate_hz", 0) or 0)
+    frames = int(attrs.get("frames_per_trial", 0) or 0)
+    if rate <= 0 or frames <= 0:
+        raise RecordingError("to_nwb needs a recording's frame_rate_hz and frames_per_trial")
+    duration, n_trials = frames / rate, root.sizes["trial"]
     nwbfile = NWBFile(
         session_description=(
             f"retinasim model recording: circuit {attrs.get('circuit', '?')}, "

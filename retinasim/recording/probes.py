@@ -38,27 +38,14 @@ _SPEC = re.compile(
 
 @dataclass(frozen=True)
 class Probe:
-    """What to record from one layer of a circuit.
+    """What to record from one layer of a circuit (or :data:`READOUT`, the decoder).
 
-    Parameters
-    ----------
-    layer
-        Layer name, or :data:`READOUT` for the decoder's outputs.
-    cell_types
-        Type indices (0-based) or type names; ``None``: every type of the layer.
-    space
-        ``"centre"`` (unit ``(y // 2, x // 2)``), ``"position"`` (unit ``position``),
-        ``"positions"`` (the units ``positions``, along a ``unit`` dimension), ``"mean"`` or
-        ``"max"`` over the map, or ``"full"`` (keep ``y``, ``x``).
-    position
-        ``(y, x)`` unit for ``space="position"``, 0-based units of the layer's map.
-    positions
-        ``(y, x)`` units for ``space="positions"`` (at least one; repeats allowed).
-    frames
-        ``(start, stop, step)`` of a slice of frames; ``None``: every frame.
-    name
-        Name of the data variable; default ``<layer>`` for full maps, ``<layer>_<space>``
-        otherwise (``<layer>_pos_<y>_<x>`` for a position), ``readout`` for the decoder.
+    ``cell_types``: type indices or names (None: every type). ``space``: ``"centre"`` (unit
+    ``(y // 2, x // 2)``), ``"position"`` (the unit ``position``), ``"positions"`` (the units
+    ``positions``, along ``unit``), ``"mean"`` or ``"max"`` over the map, or ``"full"`` (keeps
+    ``y``, ``x``); units are 0-based ``(y, x)`` of the layer's map. ``frames``: ``(start,
+    stop, step)`` of a slice (None: every frame). ``name``: the data variable's (default
+    ``<layer>`` for full maps, ``<layer>_pos_<y>_<x>``, ``<layer>_<space>``, or ``readout``).
     """
 
     layer: str
@@ -83,6 +70,11 @@ class Probe:
             raise RecordingError(
                 f"probe {self.layer!r}: positions ((y, x), ...) go with space='positions' only "
                 "(at least one)"
+            )
+        if self.frames and self.frames[2] == 0:
+            raise RecordingError(
+                f"probe {self.variable!r}: the frame step must not be 0 (START:STOP:STEP, "
+                "e.g. @::2)"
             )
         if self.positions:
             object.__setattr__(
@@ -110,10 +102,6 @@ class Probe:
 
     def frame_indices(self, frames: int) -> np.ndarray:
         """The recorded frame indices, ``(n,)`` int, for a video of ``frames`` frames."""
-        if self.frames and self.frames[2] == 0:
-            raise RecordingError(
-                f"probe {self.variable!r}: the frame step must not be 0 (START:STOP:STEP)"
-            )
         chosen = np.arange(frames)[slice(*self.frames)] if self.frames else np.arange(frames)
         if chosen.size == 0:
             raise RecordingError(f"probe {self.variable!r}: frames {self.frames} select nothing")
@@ -126,22 +114,14 @@ class Probe:
         if self.space == "full":
             return activity
         if self.space == "positions":
-            ys, xs = (torch.as_tensor(a, device=activity.device) for a in self.units(activity))
-            return activity[:, :, :, ys, xs]
+            units = torch.as_tensor(self.positions, device=activity.device)  # (unit, 2)
+            return activity[:, :, :, units[:, 0], units[:, 1]]
         if self.space == "mean":
             return activity.mean(dim=(3, 4))
         if self.space == "max":
             return activity.amax(dim=(3, 4))
         y, x = self.unit((activity.shape[3], activity.shape[4]))
         return activity[:, :, :, y, x]
-
-    def units(self, activity: torch.Tensor) -> tuple[list[int], list[int]]:
-        """Rows and columns of the ``positions`` on the map of ``activity (..., y, x)``."""
-        assert self.positions is not None
-        size = tuple(activity.shape[-2:])
-        for y, x in self.positions:
-            self.unit_inside(y, x, size)
-        return [y for y, _ in self.positions], [x for _, x in self.positions]
 
     def unit(self, size: tuple[int, int]) -> tuple[int, int]:
         """The ``(y, x)`` unit read by ``centre`` or ``position`` on a map of ``size``."""
@@ -222,10 +202,6 @@ def _parse_frames(text: str | None, spec: str) -> tuple[int | None, int | None, 
         values = [int(part) if part else None for part in parts]
     except ValueError:
         raise RecordingError(f"bad probe {spec!r}: frames are a slice START:STOP:STEP") from None
-    if len(values) == 3 and values[2] == 0:
-        raise RecordingError(
-            f"bad probe {spec!r}: the frame step must not be 0 (START:STOP:STEP, e.g. @::2)"
-        )
     if len(values) == 1:  # a single frame
         start = values[0]
         stop = None if start in (None, -1) else start + 1

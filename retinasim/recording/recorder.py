@@ -48,38 +48,23 @@ def record(
     lesions: Lesions | None = None,
     out: str | Path | None = None,
 ) -> xr.DataTree:
-    """Record a circuit's responses to stimuli.
+    """Record ``circuit``'s responses to stimuli (its mode is restored afterwards).
 
-    Parameters
-    ----------
-    circuit
-        A compiled :class:`~retinasim.circuit.Circuit` (its mode is restored afterwards).
-    stimuli
-        A generator (renders trials ``indices`` of the set ``seed``, one batch at a time) or a
-        ready :class:`~retinasim.stimuli.StimulusBatch`.
-    probes
-        :class:`~retinasim.recording.Probe` objects or spec strings (``"ganglion:centre"``).
-    n, indices
-        With a generator: stimulus indices to record (default ``range(n)``).
-    seed
-        Seed of the stimulus set (generator only).
-    batch_size
-        Trials per forward pass; also the chunk size along ``trial`` of a file. A batch (or an
-        in-memory recording) that would need more memory than is available is refused first.
-    lesions
-        Layer → cell types to silence during the recording, on top of the circuit's own.
-    out
-        ``.nc`` or ``.zarr``: stream the recording there and return it opened lazily.
+    ``stimuli`` is a generator (trials ``indices``, default ``range(n)``, of the set ``seed``
+    are rendered batch by batch) or a ready :class:`~retinasim.stimuli.StimulusBatch`;
+    ``probes`` are :class:`~retinasim.recording.Probe` objects or spec strings
+    (``"ganglion:centre"``). ``batch_size`` trials go through each forward pass (the chunk
+    along ``trial`` of a file); a batch or in-memory recording that needs more memory than is
+    available is refused first. ``lesions``: layer → cell types silenced on top of the
+    circuit's own. With ``out`` (``.nc`` or ``.zarr``) the recording is streamed there and
+    returned opened lazily.
 
     Returns
     -------
     xarray.DataTree
-        The root holds ``trial`` and the stimulus parameters along it, and the attributes; one
-        group per probed layer (``tree["ganglion"]``, ``tree["readout"]``) with its own
-        ``cell_type``, ``frame`` (``time`` in seconds along it) and ``y``, ``x``, one variable per
-        probe: ``(trial, cell_type, time[, y, x])``, or ``(trial, time, class)`` for
-        ``readout``. ``tree["ganglion"].to_dataset()`` is one layer as a flat Dataset
-        (coordinates and attributes included). Vocabulary in ``docs/recording.md``.
+        The stimulus parameters along ``trial`` at the root; one group per probed layer with
+        one variable per probe, ``(trial, cell_type, frame[, y, x])`` or ``(trial, frame,
+        class)`` for ``readout`` (:mod:`retinasim.recording.layout`, ``docs/recording.md``).
     """
     listed = [probes] if isinstance(probes, Probe | str) else list(probes)
     parsed = [parse_probe(p) if isinstance(p, str) else p for p in listed]
@@ -165,17 +150,13 @@ def _frames_and_rate(
     circuit: Circuit, stimuli: StimulusGenerator | StimulusBatch
 ) -> tuple[int, float]:
     if isinstance(stimuli, StimulusBatch):
-        return stimuli.frames, float(stimuli.attrs.get("frame_rate_hz", _spec_rate(circuit)))
+        spec_rate = circuit.spec.input.frame_rate if circuit.spec is not None else 30.0
+        return stimuli.frames, float(stimuli.attrs.get("frame_rate_hz", spec_rate))
     if isinstance(stimuli, StimulusGenerator):
         return stimuli.frames, float(stimuli.frame_rate_hz)
     raise RecordingError(
         f"stimuli must be a stimulus generator or a StimulusBatch, got {type(stimuli).__name__}"
     )
-
-
-def _spec_rate(circuit: Circuit) -> float:
-    spec = getattr(circuit, "spec", None)
-    return float(getattr(getattr(spec, "input", None), "frame_rate", 30.0))
 
 
 def _trial_indices(
@@ -227,12 +208,11 @@ def _lesioned(circuit: Circuit, lesions: Lesions | None) -> dict[str, list[int]]
 def _check_memory(
     circuit: Circuit, layout: RecordingLayout, batch: int, trials: int, out: str | Path | None
 ) -> None:
-    """Refuse a batch of ``batch`` trials (as asked, even beyond the number of trials) or an
-    in-memory recording that needs more memory than is available, before anything is
-    allocated; the message gives the estimate in bytes."""
+    """Refuse, before anything is allocated, a batch of ``batch`` trials or an in-memory
+    recording that needs more memory than is available (the estimate in the message)."""
     height, width = circuit.plan.input_size
     frames = layout.frames_per_trial
-    video = float(frames) * height * width * getattr(circuit.plan, "input_channels", 1)
+    video = float(frames) * height * width * circuit.plan.input_channels
     activity = sum(float(np.prod(shape)) for shape in circuit.layer_shapes.values())
     step = batch * (3 * video + 2 * activity) * 4  # float32: video + temporaries, every layer
     kept = 0.0

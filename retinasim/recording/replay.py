@@ -19,21 +19,12 @@ from retinasim.stimuli import StimulusBatch
 
 
 def replay_stimuli(recording: xr.DataTree | xr.Dataset | xr.DataArray) -> StimulusBatch:
-    """The stimuli of ``recording``'s trials, in trial order.
+    """The stimuli of ``recording``'s trials, in trial order: a ``StimulusBatch`` whose
+    ``video`` is ``(trial, 1, frames, height, width)`` and metadata equal the trial coordinates.
 
-    Parameters
-    ----------
-    recording
-        A recording made from a stimulus generator (attrs ``stimulus_kind``,
-        ``stimulus_parameters``; coordinates ``index`` and ``stimulus_seed`` along ``trial``): the
-        tree :func:`~retinasim.recording.record` returns, one of its groups as a Dataset, or a
-        variable of one.
-
-    Returns
-    -------
-    StimulusBatch
-        ``video (trial, 1, frames, height, width)``; its metadata equal the recording's
-        trial coordinates.
+    ``recording`` (a tree of :func:`~retinasim.recording.record`, one of its groups as a
+    Dataset, or a variable of one) must come from a stimulus generator: attrs
+    ``stimulus_kind`` and ``stimulus_parameters``, coordinates ``index`` and ``stimulus_seed``.
     """
     if isinstance(recording, xr.DataTree):
         recording = recording.to_dataset()

@@ -1,13 +1,10 @@
 """Saving and opening recordings: netCDF (h5netcdf) or zarr groups, chosen by the suffix.
 
-A recording is an :class:`xarray.DataTree` (one group per probed layer, see
-:mod:`retinasim.recording.layout`); a file keeps the groups. Large recordings are streamed:
-:class:`RecordingWriter` appends one batch of trials at a time to every group of a zarr store
-(one chunk per batch along ``trial``), so memory holds a single batch. A ``.nc`` target is
-assembled from that store chunk by chunk (dask) when the writer closes. Either way the file
-appears only when complete: everything is written under a temporary name beside the target
-(``.NAME.tmp.<random>.pid<PID>.<suffix>``) and renamed into place; the temporaries of a
-killed process are removed by the next writer of the same target.
+:class:`RecordingWriter` streams a recording one batch of trials at a time into a zarr store
+(one chunk per batch along ``trial``); a ``.nc`` target is assembled from it chunk by chunk on
+close. Files are written under a temporary name beside the target
+(``.NAME.tmp.<random>.pid<PID>.<suffix>``) and renamed into place; the next writer of the
+same target removes those of a killed process.
 """
 
 from __future__ import annotations
@@ -122,15 +119,8 @@ def _write_netcdf(tree: xr.DataTree, path: Path) -> None:
 
 
 class RecordingWriter:
-    """Append batches of a recording to a file, then move it into place on :meth:`close`.
-
-    Parameters
-    ----------
-    target
-        ``.nc`` or ``.zarr`` path.
-
-    Use as a context manager; on an exception nothing is left behind.
-    """
+    """Append batches of a recording to ``target`` (``.nc`` or ``.zarr``), then move it into
+    place on :meth:`close`. Use as a context manager; on an exception nothing is left behind."""
 
     def __init__(self, target: str | Path):
         self.target = check_target(target)
@@ -217,20 +207,10 @@ def save_recording(recording: xr.DataTree | xr.Dataset, path: str | Path) -> Pat
 
 
 def open_recording(path: str | Path, *, chunks: dict | str | None = "auto") -> xr.DataTree:
-    """Open a saved recording lazily (dask arrays, chunked as stored along ``trial``).
+    """Open a saved recording (``.nc`` or ``.zarr``) lazily, its groups as a DataTree.
 
-    Parameters
-    ----------
-    path
-        ``.nc`` or ``.zarr`` written by :func:`save_recording` or
-        :func:`retinasim.record`.
-    chunks
-        Passed to xarray; ``{}`` keeps the file's chunks, ``None`` loads numpy arrays.
-
-    Returns
-    -------
-    xarray.DataTree
-        The groups of the file; ``tree["ganglion"].to_dataset()`` is one layer as a Dataset.
+    ``chunks`` goes to xarray: ``"auto"`` or ``{}`` keeps the file's chunks along ``trial``
+    (dask arrays), ``None`` loads numpy arrays.
     """
     path = check_target(path)
     if not path.exists():

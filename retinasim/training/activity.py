@@ -1,10 +1,7 @@
 """How active each layer is while it trains: the share of cells above threshold and the mean.
 
-A constrained retina can fail by going quiet: when every cell of the readout layer is below
-threshold the decoder sees a constant, its gradient upstream is zero, and the loss stays at
-ln 2 for good (docs/training.md, "Collapse"; docs/variants.md, "Natural scenes"). The loss
-alone cannot tell that apart from a slow plateau; these numbers, logged in every
-``history.json`` row, can.
+Logged in every ``history.json`` row, they tell a retina gone quiet (no readout cell active:
+the loss stays at ln 2 for good; docs/training.md, "Collapse") from a slow plateau.
 """
 
 from __future__ import annotations
@@ -24,11 +21,9 @@ class ActivityMeter:
     """Counts, per layer, active cells and summed activity over the training passes it is
     told to watch (``with meter.watching(): model(video)``), until :meth:`take`.
 
-    Activity is each cell module's output at the decision frame (the frame whose logits
-    decide, ``plan.readout_frame``): ``(batch, n_types, y, x)`` of the ``(batch, n_types,
-    time, y, x)`` output, before dropout, lesions and the sign of inhibitory layers (≥ 0 for
-    rectified cells). One frame keeps the count cheap (all 51 frames of murray2021's bipolar
-    layer would cost a tenth of a training step) and is the frame the decoder reads.
+    Activity is each cell module's output at the decision frame (``plan.readout_frame``,
+    cheap and what the decoder reads), ``(batch, n_types, y, x)``, before dropout, lesions and
+    the sign of inhibitory layers.
     """
 
     def __init__(self, circuit: Circuit) -> None:

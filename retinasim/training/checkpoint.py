@@ -8,15 +8,16 @@ CPU (and CUDA) random-number states, the ``spec_hash`` of the circuit, and a for
 from __future__ import annotations
 
 import io
-import pickle
-import zipfile
-from collections.abc import Collection
+import warnings
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from retinasim.training.errors import CheckpointError
+from retinasim.run_folder import first_line
+from retinasim.spec import CircuitSpec, accepted_spec_hashes
+from retinasim.training.errors import CheckpointError, RunFolderError
 from retinasim.util.files import atomic_write_bytes
 
 FORMAT = 1
@@ -47,39 +48,35 @@ def save_checkpoint(
     atomic_write_bytes(path, buffer.getvalue())
 
 
+def torch_load(path: Path, unreadable: Callable[[str], Exception]) -> Any:
+    """``torch.load`` of ``path`` weights only onto the CPU; a file it cannot read raises
+    ``unreadable(reason)`` (the first line of torch's reason)."""
+    try:
+        with warnings.catch_warnings():  # e.g. torch's note on the pickle protocol
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # RuntimeError, EOFError, UnpicklingError, BadZipFile, ...
+        text = str(error)
+        if "WeightsUnpickler error:" in text:  # the reason, not torch's advice around it
+            text = text.split("WeightsUnpickler error:", 1)[1]
+        raise unreadable(first_line(error, text)) from None
+
+
 def load_checkpoint(
     path: Path, *, spec_hash: str | Collection[str] | None = None
 ) -> dict[str, Any]:
     """Read a checkpoint with ``weights_only=True`` and check it belongs to ``spec_hash``
-    (one hash, or the hashes accepted for the circuit: ``accepted_spec_hashes``).
-
-    Raises
-    ------
-    CheckpointError
-        If the file is missing, unreadable, not a retinasim checkpoint, or was written for a
-        circuit with another spec hash.
+    (one hash, or the hashes accepted for the circuit); a missing or unreadable file, one
+    that is not a retinasim checkpoint or is another circuit's raises :class:`CheckpointError`.
     """
     path = Path(path)
     if path.exists() and not path.is_file():
         raise CheckpointError(f"{path}: is not a file (a folder?), expected a checkpoint")
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except (
-        RuntimeError,
-        OSError,
-        EOFError,
-        ValueError,
-        KeyError,
-        TypeError,
-        AttributeError,
-        IndexError,
-        pickle.UnpicklingError,
-        zipfile.BadZipFile,
-    ) as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CheckpointError(f"{path}: corrupt or unreadable checkpoint ({first})") from None
+    state = torch_load(
+        path, lambda reason: CheckpointError(f"{path}: corrupt or unreadable checkpoint ({reason})")
+    )
     if not isinstance(state, dict) or state.get("format") != FORMAT or "model" not in state:
         raise CheckpointError(f"{path}: not a retinasim checkpoint (format {FORMAT})")
     problem = _layout_problem(state)
@@ -114,8 +111,32 @@ def _layout_problem(state: dict[str, Any]) -> str | None:
     return None
 
 
-def check_finite(state: dict[str, Any], path: Path) -> None:
-    """Refuse a checkpoint whose weights hold NaN or infinite values (naming the tensors)."""
+def restore(
+    module: torch.nn.Module,
+    path: Path,
+    spec: CircuitSpec,
+    optimizer: torch.optim.Optimizer | None = None,
+) -> dict[str, Any]:
+    """Load the checkpoint ``path`` of a run of ``spec`` into ``module`` (and ``optimizer``)
+    and return it, after checking that it is this circuit's, within the run's steps, holds
+    finite weights (and a training state for ``optimizer``), and fits.
+
+    Raises
+    ------
+    CheckpointError, RunFolderError
+    """
+    state = load_checkpoint(path, spec_hash=accepted_spec_hashes(spec))
+    if optimizer is not None and state.get("optimizer") is None:
+        raise RunFolderError(
+            f"{path.parent}: holds weights without a training state (imported with "
+            "`retinasim import-authors`?); there is nothing to resume: train into a new folder"
+        )
+    total = spec.training.total_steps()
+    if state["step"] > total:
+        raise CheckpointError(
+            f"{path}: records step {state['step']} but the run has only {total} steps; it "
+            "is not this run's checkpoint (or it is damaged): retrain with --overwrite"
+        )
     bad = [
         name
         for name, tensor in state["model"].items()
@@ -127,32 +148,13 @@ def check_finite(state: dict[str, Any], path: Path) -> None:
             f"{path}: the weights hold NaN or infinite values ({listed}); the run diverged "
             "or the file is damaged: retrain it (a lower learning rate, or grad_clip)"
         )
-
-
-def check_step(state: dict[str, Any], path: Path, total: int) -> None:
-    """Refuse a checkpoint beyond the run's ``total`` steps (it cannot be this run's)."""
-    if state["step"] > total:
-        raise CheckpointError(
-            f"{path}: records step {state['step']} but the run has only {total} steps; it "
-            "is not this run's checkpoint (or it is damaged): retrain with --overwrite"
-        )
-
-
-def load_weights(
-    module: torch.nn.Module,
-    state: dict[str, Any],
-    path: Path,
-    optimizer: torch.optim.Optimizer | None = None,
-) -> None:
-    """Load a checkpoint's model (and optimizer) state; a state that does not fit (other
-    shapes, missing or extra tensors) raises :class:`CheckpointError` naming ``path``."""
     try:
         module.load_state_dict(state["model"])
         if optimizer is not None:
             optimizer.load_state_dict(state["optimizer"])
     except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as error:
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise CheckpointError(
-            f"{path}: does not fit the circuit ({first}); it is damaged or of another "
+            f"{path}: does not fit the circuit ({first_line(error)}); it is damaged or of another "
             "version: retrain with --overwrite"
         ) from None
+    return state

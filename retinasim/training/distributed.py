@@ -1,16 +1,14 @@
 """Data-parallel training through ``torch.distributed`` (DistributedDataParallel).
 
-Launch with ``torchrun`` (it sets ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR``,
-``MASTER_PORT``): backend ``gloo`` on CPU and ``nccl`` on CUDA, one process per GPU.
-:func:`spawn_local` starts ``world`` CPU processes on this machine without torchrun.
-Each rank trains on its own share of every global batch (see :mod:`retinasim.training.data`);
-only rank 0 writes files. The processes of :func:`spawn_local` send their log records and
-progress back to the process that started them (:class:`_Relay`).
+Under ``torchrun`` (backend ``gloo`` on CPU, ``nccl`` with one process per GPU) or
+:func:`spawn_local` (CPU processes on this machine, their log records and progress relayed
+back), each rank trains on its share of every global batch; only rank 0 writes files.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import logging
 import os
@@ -43,13 +41,8 @@ class Context:
 
 
 def setup(device: str) -> Context:
-    """Join the process group if launched by torchrun (``WORLD_SIZE > 1``), else run alone.
-
-    Parameters
-    ----------
-    device
-        ``cpu`` or ``cuda`` (each rank takes GPU ``LOCAL_RANK``), or an explicit ``cuda:N``.
-    """
+    """Join the process group if launched by torchrun (``WORLD_SIZE > 1``), else run alone;
+    ``device`` is ``cpu``, ``cuda`` (each rank takes GPU ``LOCAL_RANK``) or ``cuda:N``."""
     target = check_device(device)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
@@ -137,7 +130,7 @@ def _worker(
     entry: Callable[..., Any],
     spec_data: dict[str, Any],
     kwargs: dict,
-    relay: _Relay,
+    relay: tuple[Any, int, bool],
 ) -> None:
     os.environ.update(
         RANK=str(rank),
@@ -148,9 +141,16 @@ def _worker(
     )
     torch.set_num_threads(kwargs.pop("threads_per_process", 1))
     tune_cpu_allocator()  # a spawned process starts with the default allocator
+    from logging.handlers import QueueHandler
+
     from retinasim.spec import CircuitSpec
 
-    entry(CircuitSpec.model_validate(spec_data), progress=relay.attach(), **kwargs)
+    queue, level, relays_progress = relay  # (see _relayed)
+    package = logging.getLogger("retinasim")  # its records go to the spawner's handlers
+    package.setLevel(level)
+    package.addHandler(QueueHandler(queue))
+    progress = functools.partial(_relay_progress, queue) if relays_progress else None
+    entry(CircuitSpec.model_validate(spec_data), progress=progress, **kwargs)
 
 
 def _process_error(last_line: str) -> Exception:
@@ -181,15 +181,13 @@ def spawn_local(
     progress: Progress | None = None,
     **kwargs: Any,
 ) -> dict[str, Any]:
-    """Train ``spec`` with ``world`` CPU processes (gloo) on this machine, without torchrun.
+    """Train ``spec`` with ``world`` CPU processes (gloo) on this machine, without torchrun
+    (``train(spec, out, processes=2)`` is the public way in).
 
-    Each process calls ``entry(spec, progress=..., **kwargs)`` with the torchrun environment
-    set: :func:`retinasim.training.train` hands itself over here when asked for several
-    processes (``train(spec, out, processes=2)`` is the public way in). ``kwargs`` (``out``,
-    ``resume``, ..., everything picklable) go to ``entry``. ``progress`` and the records of the
-    ``retinasim`` loggers come back from the processes to this one (:class:`_Relay`). Returns
-    the run's final metrics (its ``metrics.json``, or ``{}`` when the run stopped early without
-    writing them). Raises :class:`TrainingError` if a process fails.
+    Each process calls ``entry(spec, progress=..., **kwargs)`` (picklable ``kwargs``: ``out``,
+    ``resume``, ...) with the torchrun environment set; ``progress`` and the ``retinasim``
+    loggers' records come back here. Returns the run's ``metrics.json`` (``{}`` if none was
+    written); a failed process raises its error or :class:`TrainingError`.
     """
     import torch.multiprocessing as mp
 
@@ -211,31 +209,16 @@ def spawn_local(
     return RunFolder(kwargs["out"]).read_json(METRICS, {}) or {}
 
 
-class _Relay:
-    """Sends a spawned process' log records and progress to the process that spawned it,
-    where the caller's logging configuration and progress display apply."""
-
-    def __init__(self, queue: Any, level: int, forwards_progress: bool) -> None:
-        self.queue, self.level, self.forwards_progress = queue, level, forwards_progress
-
-    def attach(self) -> Progress | None:
-        """In the spawned process: forward what the ``retinasim`` loggers say (at the
-        spawner's level); returns the progress to train with (None if the spawner has none)."""
-        from logging.handlers import QueueHandler
-
-        package = logging.getLogger("retinasim")
-        package.setLevel(self.level)
-        package.addHandler(QueueHandler(self.queue))
-        return self.progress if self.forwards_progress else None
-
-    def progress(self, task: str, done: int, total: int, note: str = "") -> None:
-        """A :class:`~retinasim.util.progress.Progress` that forwards every call."""
-        self.queue.put((task, done, total, note))
+def _relay_progress(queue: Any, task: str, done: int, total: int, note: str = "") -> None:
+    """In a spawned process: send a progress call back to the spawner."""
+    queue.put((task, done, total, note))
 
 
 @contextlib.contextmanager
-def _relayed(progress: Progress | None) -> Iterator[_Relay]:
-    """A :class:`_Relay` for spawned processes, delivered here by a thread until the end."""
+def _relayed(progress: Progress | None) -> Iterator[tuple[Any, int, bool]]:
+    """What spawned processes need to send their log records (at this process' level) and
+    progress calls here, ``(queue, level, whether to relay progress)``; a thread delivers
+    them until the end."""
     import multiprocessing
 
     queue = multiprocessing.get_context("spawn").Queue()
@@ -243,7 +226,7 @@ def _relayed(progress: Progress | None) -> Iterator[_Relay]:
     thread = threading.Thread(target=_deliver, args=(queue, progress), daemon=True)
     thread.start()
     try:
-        yield _Relay(queue, level, progress is not None)
+        yield queue, level, progress is not None
     finally:
         queue.put(None)
         thread.join()

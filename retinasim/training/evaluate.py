@@ -1,10 +1,8 @@
 """Accuracy of a trained run on held-out stimuli, overall, by s decile and by fast direction.
 
-The test stimuli are stimuli ``0 .. n - 1`` of the training section's ``stimulus_seeds.test``
-(a seed never used for training or validation). The slow speed ``s`` and the fast direction of
-stimulus ``k`` do not depend on ``alpha``, so every ``alpha`` is tested on the same trials.
-A task without a speed ratio (a plugin's, such as ``natural_drift``) is tested as trained:
-accuracy overall and by class.
+The test stimuli are stimuli ``0 .. n - 1`` of ``stimulus_seeds.test`` (never trained or
+validated on), the same trials at every ``alpha``. A task without a speed ratio (such as
+``natural_drift``) is tested as trained: accuracy overall and by class.
 """
 
 from __future__ import annotations
@@ -12,16 +10,16 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
 
 from retinasim.provenance import provenance
 from retinasim.run_folder import EVALUATION, METRICS, RunFolder
-from retinasim.spec import accepted_spec_hashes, spec_hash
+from retinasim.spec import spec_hash
 from retinasim.task import EVALUATION_PARAMETERS, task_generator
-from retinasim.training.checkpoint import check_finite, check_step, load_checkpoint, load_weights
+from retinasim.training.checkpoint import restore
 from retinasim.training.errors import TrainingError
 from retinasim.training.inference import predict
 from retinasim.util.files import atomic_path
@@ -40,13 +38,6 @@ DEFAULT_ALPHAS = (1.0, 1.7, 2.0)
 paper's threshold."""
 
 
-class _SpeedRatioTask(Protocol):
-    """A task tested by alpha (:data:`~retinasim.task.EVALUATION_PARAMETERS`)."""
-
-    s: float | None
-    s_range: tuple[float, float]
-
-
 def evaluation_alphas(
     spec: CircuitSpec, alphas: Sequence[float] | None = None
 ) -> list[float] | None:
@@ -60,36 +51,24 @@ def evaluation_alphas(
 
     if alphas is None:
         task: type[StimulusParams] = generator_class(spec.training.task)
-        fields = task.model_fields
-        return list(DEFAULT_ALPHAS) if set(fields) >= EVALUATION_PARAMETERS else None
+        return list(DEFAULT_ALPHAS) if set(task.model_fields) >= EVALUATION_PARAMETERS else None
     _check_alphas(alphas)
     task_generator(spec, alpha=alphas[0])  # a task without alpha: its clear error
     return list(alphas)
 
 
 def load_trained(run_dir: str | Path, device: str = "cpu") -> Circuit:
-    """The trained circuit of a run folder, in eval mode (its spec is ``circuit.spec``).
-
-    Raises :class:`~retinasim.training.errors.RunFolderError` or
-    :class:`~retinasim.training.errors.CheckpointError` with the reason.
-    """
+    """The trained circuit of a run folder, in eval mode (its spec is ``circuit.spec``);
+    raises :class:`RunFolderError` or :class:`CheckpointError` with the reason."""
     from retinasim.compile import compile_circuit
     from retinasim.training.distributed import check_device
 
     target = check_device(device)
     run = RunFolder(run_dir)
     spec = run.load_spec()
-    state = load_checkpoint(run.checkpoint, spec_hash=accepted_spec_hashes(spec))
-    check_step(state, run.checkpoint, spec.training.total_steps())
-    check_finite(state, run.checkpoint)
     circuit = compile_circuit(spec, seed=spec.training.seed, device=target)
-    load_weights(circuit, state, run.checkpoint)
+    restore(circuit, run.checkpoint, spec)
     return circuit.eval()
-
-
-def evaluation_task(alpha: float | None) -> str:
-    """The progress task of the evaluation at ``alpha`` (None: a task tested as trained)."""
-    return "evaluating as trained" if alpha is None else f"evaluating alpha = {alpha:g}"
 
 
 def evaluate_run(
@@ -106,7 +85,7 @@ def evaluate_run(
 
     ``alphas`` defaults to :func:`evaluation_alphas` (1, 1.7 and 2 for a speed-ratio task; a
     task without one is tested as trained). ``progress`` is told the stimuli done after
-    every batch, one task per alpha (:func:`evaluation_task`).
+    every batch, one task per alpha (``evaluating alpha = 2``, ``evaluating as trained``).
 
     Returns
     -------
@@ -131,6 +110,7 @@ def evaluate_run(
     seed = spec.training.stimulus_seeds.test
 
     def run_at(alpha: float | None) -> dict[str, np.ndarray]:
+        task = "evaluating as trained" if alpha is None else f"evaluating alpha = {alpha:g}"
         return predict(
             circuit,
             task_generator(spec, alpha=alpha),
@@ -138,15 +118,14 @@ def evaluate_run(
             count=n,
             device=device,
             batch_size=batch_size,
-            progress=as_task(progress, evaluation_task(alpha)),
+            progress=as_task(progress, task),
         )
 
     classes = list(spec.readout.classes)
     if alphas is None:
         dataset = _label_as_trained(run_at(None), classes)
     else:
-        # evaluation_alphas made sure that the task has a speed ratio (s and s_range too)
-        base = cast(_SpeedRatioTask, task_generator(spec))
+        base: Any = task_generator(spec)  # a speed-ratio task (evaluation_alphas): s, s_range
         low, high = base.s_range if base.s is None else (base.s, base.s)
         dataset = _label([run_at(a) for a in alphas], alphas, low, high, classes)
     run = RunFolder(run_dir)

@@ -17,7 +17,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,23 +28,16 @@ from retinasim.circuit import Circuit
 from retinasim.compile import compile_circuit
 from retinasim.provenance import provenance
 from retinasim.run_folder import HISTORY, METRICS, PROVENANCE, RunFolder
-from retinasim.spec import CircuitSpec, accepted_spec_hashes, spec_hash
+from retinasim.spec import CircuitSpec, spec_hash
 from retinasim.spec.training import Initialisation
 from retinasim.task import task_generator
 from retinasim.training import distributed
 from retinasim.training.activity import ActivityMeter
-from retinasim.training.checkpoint import (
-    check_finite,
-    check_step,
-    load_checkpoint,
-    load_weights,
-    save_checkpoint,
-)
+from retinasim.training.checkpoint import load_checkpoint, restore, save_checkpoint
 from retinasim.training.data import derived_seed, train_indices
 from retinasim.training.errors import (
     CheckpointError,
     DivergenceError,
-    RunFolderError,
     TrainingError,
     TrainingInterrupted,
 )
@@ -76,42 +69,19 @@ def train(
     processes: int = 1,
     threads: int | None = None,
 ) -> TrainedRun:
-    """Train ``spec`` on its task and write a run folder at ``out``.
+    """Train ``spec`` (its ``training`` section, overrides applied) and write the run folder
+    ``out`` (:mod:`retinasim.run_folder`); return the trained run.
 
-    Parameters
-    ----------
-    spec
-        The circuit, with its ``training`` section (overrides already applied).
-    out
-        The run folder (see :mod:`retinasim.run_folder`).
-    device
-        ``cpu`` or ``cuda`` (with torchrun: one GPU per process).
-    resume
-        Continue the run in ``out`` from its checkpoint (a fresh start if it has none).
-    overwrite
-        Replace an existing run in ``out``.
-    progress
-        Told the steps done (task :data:`TASK`) at the start and at every logged step, with
-        loss, accuracy and speed as its note (:mod:`retinasim.util.progress`; default:
-        nothing). Only the main process reports; messages go to this module's logger.
-    stop_after
-        Stop after this many steps of this session, as if killed: no checkpoint is written
-        beyond the periodic ones (for tests of ``resume``).
-    processes
-        Data-parallel CPU processes started on this machine
-        (:func:`~retinasim.training.distributed.spawn_local`); each trains
-        on ``batch_size / processes`` stimuli of every step. 1 trains in this process. Ignored
-        under torchrun, which starts the processes itself.
-        :func:`retinasim.util.cpu.cpu_layout` gives the layout the command line uses
-        (``retinasim train --processes``).
-    threads
-        PyTorch threads of each process (default: 1 per spawned process, else unchanged).
-
-    Returns
-    -------
-    TrainedRun
-        The trained circuit (eval mode), the final metrics and the history, in memory; the
-        run folder holds the same on disk (``metrics.json``, ``history.json``, the checkpoint).
+    ``device`` is ``cpu`` or ``cuda`` (under torchrun one GPU per process). ``resume``
+    continues the run in ``out`` from its checkpoint (a fresh start if it has none);
+    ``overwrite`` replaces it. ``progress`` is told the steps done (task :data:`TASK`) at the
+    start and at every logged step, with loss, accuracy and speed as its note (main process
+    only). ``stop_after`` stops after this many steps of this session as if killed (no extra
+    checkpoint; for tests of ``resume``). ``processes`` > 1 spawns that many data-parallel
+    CPU processes (:func:`~retinasim.training.distributed.spawn_local`), each training on
+    ``batch_size / processes`` stimuli of every step; ignored under torchrun.
+    ``threads``: PyTorch threads of each process (default: 1 per spawned process, else
+    unchanged).
 
     Raises
     ------
@@ -134,7 +104,7 @@ def train(
         if processes > 1 and not launched:
             # Refuse a bad folder here, with its own error; the processes then resume from it.
             RunFolder(out).prepare(spec, resume=resume, overwrite=overwrite)
-            with _forward_signals():
+            with _handlers(_forward_signals()):
                 metrics = distributed.spawn_local(
                     train,
                     spec,
@@ -145,10 +115,14 @@ def train(
                     progress=progress,
                     stop_after=stop_after,
                 )
-            return _from_folder(spec, Path(out), metrics)
+            from retinasim.training.evaluate import load_trained
+
+            history = RunFolder(out).read_json(HISTORY, [])
+            return TrainedRun(Path(out), metrics, history, load_trained(out))
         if threads is not None:
             torch.set_num_threads(threads)
-        with _stop_on_signals(escalate=not launched) as stop:
+        stop = _Stop(escalate=not launched)
+        with _handlers(stop):
             context = distributed.setup(device)
             try:
                 shown = progress if context.is_main else None
@@ -168,34 +142,14 @@ def train(
 
 @dataclass
 class TrainedRun:
-    """What :func:`train` returns: a run's results in memory.
-
-    Attributes
-    ----------
-    path
-        The run folder.
-    metrics
-        The final metrics (``metrics.json``; empty on a process that left an interrupted
-        run to the main process).
-    history
-        One row per logged step (``history.json``): step, loss, accuracies, speed, ...
-    circuit
-        The trained :class:`~retinasim.circuit.Circuit` in eval mode (its ``spec`` attached).
-    """
+    """What :func:`train` returns: the run folder, the final metrics (``metrics.json``; empty
+    on a process that left an interrupted run to the main process), the history (one row per
+    logged step, ``history.json``) and the trained circuit in eval mode."""
 
     path: Path
     metrics: dict[str, Any]
     history: list[dict[str, Any]]
     circuit: Circuit
-
-
-def _from_folder(spec: CircuitSpec, out: Path, metrics: dict[str, Any]) -> TrainedRun:
-    """The :class:`TrainedRun` of a run that other processes trained into ``out``."""
-    folder = RunFolder(out)
-    state = load_checkpoint(folder.checkpoint, spec_hash=accepted_spec_hashes(spec))
-    circuit = compile_circuit(spec, seed=spec.training.seed)
-    load_weights(circuit, state, folder.checkpoint)
-    return TrainedRun(out, metrics, folder.read_json(HISTORY, []), circuit.eval())
 
 
 def _summary(row: dict[str, Any]) -> str:
@@ -253,37 +207,24 @@ def _handlers(handler: Any) -> Iterator[None]:
             signal.signal(number, previous)
 
 
-@contextlib.contextmanager
-def _stop_on_signals(escalate: bool) -> Iterator[_Stop]:
-    stop = _Stop(escalate)
-    with _handlers(stop):
-        yield stop
-
-
-@contextlib.contextmanager
-def _forward_signals() -> Iterator[None]:
-    """In the process that spawned the training processes: pass SIGINT/SIGTERM on to them
-    (they checkpoint and stop; rank 0 reports), a second one kills them."""
+def _forward_signals() -> Callable[[int, Any], None]:
+    """The signal handler of the process that spawned the training processes: it passes
+    SIGINT/SIGTERM on to them (they checkpoint and stop; rank 0 reports); a second one kills
+    them."""
     import multiprocessing
 
     received: list[int] = []
 
     def forward(signum: int, frame: Any) -> None:
-        children = multiprocessing.active_children()
+        for child in multiprocessing.active_children():
+            with contextlib.suppress(OSError):
+                if child.pid is not None:  # (an active child has started)
+                    os.kill(child.pid, signal.SIGKILL if received else signal.SIGTERM)
         if received:
-            for child in children:
-                with contextlib.suppress(OSError):
-                    if child.pid is not None:  # (an active child has started)
-                        os.kill(child.pid, signal.SIGKILL)
             raise KeyboardInterrupt
         received.append(signum)
-        for child in children:
-            with contextlib.suppress(OSError):
-                if child.pid is not None:
-                    os.kill(child.pid, signal.SIGTERM)
 
-    with _handlers(forward):
-        yield
+    return forward
 
 
 class _Run:
@@ -293,10 +234,10 @@ class _Run:
         run: RunFolder,
         context: distributed.Context,
         progress: Progress | None,
-        stop: _Stop | None = None,
+        stop: _Stop,
     ) -> None:
         self.spec, self.run, self.context, self.progress = spec, run, context, progress
-        self.stop = stop or _Stop(escalate=False)
+        self.stop = stop
         self.training = spec.training
         self.hash = spec_hash(spec)
         self.total = self.training.total_steps()
@@ -313,27 +254,17 @@ class _Run:
         )
         self.history: list[dict[str, Any]] = []
         self.step = 0
+        self.train_time = 0.0
 
     # -- setup -------------------------------------------------------------------------
     def _restore(self, resume: bool, overwrite: bool) -> None:
-        resuming = False
         if self.context.is_main:
-            resuming = self.run.prepare(self.spec, resume=resume, overwrite=overwrite)
+            self.run.prepare(self.spec, resume=resume, overwrite=overwrite)
         distributed.barrier(self.context)
-        resuming = resume and self.run.checkpoint.is_file()
-        if not resuming:
+        if not (resume and self.run.checkpoint.is_file()):
             self._initialise()
             return
-        state = load_checkpoint(self.run.checkpoint, spec_hash=accepted_spec_hashes(self.spec))
-        if state.get("optimizer") is None:
-            raise RunFolderError(
-                f"{self.run.path}: holds weights without a training state (imported with "
-                "`retinasim import-authors`?); there is nothing to resume: train into a new "
-                "folder"
-            )
-        check_step(state, self.run.checkpoint, self.total)
-        check_finite(state, self.run.checkpoint)
-        load_weights(self.circuit, state, self.run.checkpoint, self.optimizer)
+        state = restore(self.circuit, self.run.checkpoint, self.spec, self.optimizer)
         self.step = int(state["step"])
         try:
             torch.set_rng_state(state["cpu_rng_state"])  # masks are reseeded per step anyway
@@ -587,7 +518,7 @@ class _Run:
             self.run.write_json(HISTORY, self.history)
             self.run.write_json(METRICS, {**self._final_metrics(None), "status": "diverged"})
             wall = self.history[-1].get("wall_time_s", 0.0) if self.history else 0.0
-            self._write_provenance("diverged", wall, getattr(self, "train_time", 0.0))
+            self._write_provenance("diverged", wall, self.train_time)
         raise DivergenceError(message)
 
     def _final_metrics(self, wall: float | None) -> dict[str, Any]:
@@ -603,6 +534,6 @@ class _Run:
             "validation_accuracy": validations[-1]["validation_accuracy"] if validations else None,
             "validation_size": self.training.validation_size,
             "wall_time_s": None if wall is None else round(wall, 3),
-            "train_time_s": round(self.train_time, 3) if hasattr(self, "train_time") else None,
+            "train_time_s": round(self.train_time, 3),
             "spec_hash": self.hash,
         }

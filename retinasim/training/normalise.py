@@ -1,15 +1,11 @@
 """Data-dependent initialisation: every cell type starts with a unit-scale, centred drive.
 
-With PyTorch's default initialisation and the sparse moving-dots stimulus (about 2% of pixels
-lit), the drive of every layer is tiny and several ganglion types are silent at the start
-(``paper.md``, "Measured while planning"), and training sits at chance. Here, layer by layer
-in the order the signal flows, the summed drive into each cell type is measured on a batch of
-training stimuli and the weights and biases of the connections into the layer are rescaled per
-target type so that the drive has mean 0 and standard deviation ``target_std``: the cell's
-temporal filter then sees inputs of order one and about half of each type's cells are active.
-Scaling by a positive factor keeps non-negative weights non-negative; only connection
-parameters change, so any cell-type plugin works. (The idea of LSUV, Mishkin & Matas 2016,
-applied to the drive of each type rather than to each layer's output.)
+With PyTorch's default initialisation and the sparse moving-dots stimulus the drives are tiny,
+several ganglion types start silent and training sits at chance. Here, layer by layer, the
+drive into each cell type is measured on a batch of training stimuli and the connections into
+the layer are rescaled per target type to mean 0 and standard deviation ``target_std`` (LSUV,
+Mishkin & Matas 2016, per type). Positive factors keep non-negative weights non-negative;
+only connection parameters change, so any cell-type plugin works.
 """
 
 from __future__ import annotations
