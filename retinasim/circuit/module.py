@@ -320,11 +320,11 @@ class Circuit(LesionControl, nn.Module):
         plan = self.plan
         height, width = plan.input_size
         expected = f"(batch, {plan.input_channels}, frames, {height}, {width})"
-        if not isinstance(video, torch.Tensor) or video.dim() != 5:
-            got = tuple(video.shape) if isinstance(video, torch.Tensor) else type(video).__name__
-            raise CircuitError(f"expected a video {expected}, got {got}")
-        if video.shape[1] != plan.input_channels or tuple(video.shape[3:]) != plan.input_size:
-            raise CircuitError(f"expected a video {expected}, got {tuple(video.shape)}")
+        if not isinstance(video, torch.Tensor):
+            raise CircuitError(f"expected a video {expected}, got {type(video).__name__}")
+        shape = tuple(video.shape)
+        if len(shape) != 5 or shape[1] != plan.input_channels or shape[3:] != plan.input_size:
+            raise CircuitError(f"expected a video {expected}, got {shape}")
         weight = self.readout.weight
         if video.dtype != weight.dtype or video.device != weight.device:
             raise CircuitError(

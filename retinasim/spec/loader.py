@@ -186,8 +186,10 @@ def _validation_issues(error: ValidationError, positions: SourceMap) -> list[Spe
         path, _, _ = positions.locate(loc)
         is_unknown_key = item["type"] == "extra_forbidden"
         if is_unknown_key:
-            path = loc
-            message = _unknown_key_message(loc)
+            path, key = loc, str(loc[-1])
+            known = allowed_keys(CircuitSpec, loc[:-1])
+            listing = f" (expected one of: {', '.join(known)})" if known else ""
+            message = f"unknown key {key!r}{did_you_mean(key, known)}{listing}"
         elif item["type"] == "missing":
             path = loc
             message = "required field is missing"
@@ -215,13 +217,6 @@ def _describe(item: Mapping[str, Any]) -> str:
     if not isinstance(given, dict | list) and given is not None and "got" not in message:
         message += f" (got {given!r})"
     return message
-
-
-def _unknown_key_message(loc: DataPath) -> str:
-    key = str(loc[-1])
-    known = allowed_keys(CircuitSpec, loc[:-1])
-    listing = f" (expected one of: {', '.join(known)})" if known else ""
-    return f"unknown key {key!r}{did_you_mean(key, known)}{listing}"
 
 
 def unknown_cell_type_message(name: str, registry: Mapping[str, Any]) -> str:

@@ -248,8 +248,7 @@ def _check_stimulus(params: dict[str, Any]) -> None:
                     "unknown {label} parameter {key}{hint} (expected one of: {known})",
                     {"label": label, "key": repr(key), "hint": hint, "known": ", ".join(known)},
                 )
-                details.append({"type": problem, "loc": item["loc"], "input": item["input"]})
             else:
                 problem = PydanticCustomError(item["type"], "{message}", {"message": item["msg"]})
-                details.append({"type": problem, "loc": item["loc"], "input": item["input"]})
+            details.append({"type": problem, "loc": item["loc"], "input": item["input"]})
         raise ValidationError.from_exception_data("stimulus", details) from None

@@ -14,13 +14,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 
-def _module_path(package: str, module: str) -> str:
-    """``module`` as an absolute module name: a name within ``package``'s top-level package
-    (``retinasim.spec``) as it is, anything else a submodule of ``package`` (``base``)."""
-    top = package.partition(".")[0]
-    return module if module.startswith(f"{top}.") else f"{package}.{module}"
-
-
 def lazy_exports(
     package: str, locations: Mapping[str, str]
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
@@ -32,7 +25,9 @@ def lazy_exports(
         module = locations.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(_module_path(package, module)), name)
+        if not module.startswith(package.partition(".")[0] + "."):
+            module = f"{package}.{module}"  # a submodule of the package
+        value = getattr(importlib.import_module(module), name)
         setattr(sys.modules[package], name, value)
         return value
 

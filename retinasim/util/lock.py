@@ -46,10 +46,6 @@ class RunFolderBusy(RetinasimError):
     """Another process is writing into the run folder."""
 
 
-def _key(folder: Path) -> Path:
-    return Path(os.path.realpath(folder))
-
-
 def _inherited(key: Path) -> bool:
     """Whether this process's parent holds the lock of ``key`` (it started this process to
     write for it, through :mod:`multiprocessing`); any other program started by the holder
@@ -108,7 +104,7 @@ def run_folder_lock(folder: str | Path, *, create: bool = True) -> Iterator[None
         yield  # missing or not a folder: the command itself says so
         return
     make_folder(folder)
-    key = _key(folder)
+    key = Path(os.path.realpath(folder))
     if key in _held or _inherited(key):
         yield  # held by this process already, or by the parent that started it
         return
