@@ -42,28 +42,14 @@ def compile_circuit(
     dtype: torch.dtype = torch.float32,
     options: CircuitOptions | None = None,
 ) -> Circuit:
-    """Build the ``nn.Module`` of a circuit, in training mode with constraints projected.
+    """Build the ``nn.Module`` of ``spec`` (checked again here: it may be built in code),
+    in training mode with constraints projected: parameters from ``seed``
+    (:func:`retinasim.circuit.initialise`; ``None``: drawn from PyTorch's global generator), on
+    ``device`` in ``dtype``, computing as ``options`` say (defaults: the fastest).
 
-    Parameters
-    ----------
-    spec
-        A circuit specification (checked again here, so it may be built in code).
-    seed
-        Seed of the initial parameters (:func:`retinasim.circuit.initialise`); ``None`` draws
-        one from PyTorch's global generator.
-    device, dtype
-        Where the circuit lives and its floating-point type.
-    options
-        How it computes (:class:`~retinasim.circuit.CircuitOptions`; defaults: the fastest).
-
-    Raises
-    ------
-    SpecError
-        The spec is inconsistent (dangling or cyclic connections, shapes that disagree,
-        invalid plugin parameters).
-    PluginError
-        A layer's cell type is not registered, or its plugin fails to build a module.
-    """
+    Raises :class:`SpecError` for an inconsistent spec (dangling or cyclic connections, shapes
+    that disagree, invalid plugin parameters) and :class:`PluginError` for a cell type that is not
+    registered or whose plugin fails to build its module."""
     if not dtype.is_floating_point:
         raise ValueError(f"dtype must be a floating-point type, got {dtype}")
     _check(spec)

@@ -1,11 +1,9 @@
 """Settings models: a command's options declared once, with their bounds and help.
 
-A :class:`Settings` subclass is a frozen pydantic model whose fields carry a type, a
-default, bounds and a ``description``. The library takes the model; the command line derives
-its options from the same fields (:func:`retinasim.cli.settings.settings_options`), so an
-option is declared in one place. Bad values raise :attr:`Settings.error_type` with one line
-per field at fault, naming it as the caller knows it (the field, or ``--the-option``).
-"""
+A :class:`Settings` subclass is a frozen pydantic model; the library takes the model and the
+command line derives its options from the same fields (:mod:`retinasim.cli.settings`). Bad
+values raise :attr:`Settings.error_type`, one line per field at fault, named as the caller
+knows it (the field, or ``--the-option``)."""
 
 from __future__ import annotations
 
