@@ -92,6 +92,12 @@ class Setup:
         return np.concatenate([np.arange(len(names[layer])) for layer in self.layers])
 
     @property
+    def positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """Map rows and columns ``(cell_type, unit)`` of the sampled units."""
+        units = [self.units[layer] for layer in self.layer_of]
+        return np.stack([ys for ys, _ in units]), np.stack([xs for _, xs in units])
+
+    @property
     def n_units(self) -> int:
         return self.grid * self.grid
 
@@ -279,8 +285,7 @@ def _valid_units(setup: Setup, rf: GradientFields, grid_layers) -> tuple[np.ndar
     in a sampled layer (or the centre unit), and the sampled layers."""
     height, width = setup.size
     layer_of = setup.layer_of
-    row = np.stack([setup.units[layer][0] for layer in layer_of])
-    col = np.stack([setup.units[layer][1] for layer in layer_of])
+    row, col = setup.positions
     shapes = setup.circuit.layer_shapes
     map_h = np.array([shapes[layer][2] for layer in layer_of])[:, None]
     map_w = np.array([shapes[layer][3] for layer in layer_of])[:, None]

@@ -70,7 +70,7 @@ def protocol_dataset(
     and sampled units' receptive fields ``rf`` (:class:`~retinasim.dissect.gradient_rf.
     GradientFields`) and positions (``setup``, :class:`~retinasim.dissect.direction.Setup`),
     labelled; ``settings`` become its attrs."""
-    middle, layer_of = setup.middle, setup.layer_of
+    middle = setup.middle
     responsive = values["peak_response"] > 0
     values = {
         **values,
@@ -82,8 +82,8 @@ def protocol_dataset(
         "rf_found": rf.found[:, middle],
         "unit_rf_x": rf.x,
         "unit_rf_y": rf.y,
-        "unit_row": np.stack([setup.units[layer][0] for layer in layer_of]),
-        "unit_column": np.stack([setup.units[layer][1] for layer in layer_of]),
+        "unit_row": setup.positions[0],
+        "unit_column": setup.positions[1],
     }
     threshold = settings["ds_threshold"]
     result = xr.Dataset(

@@ -175,18 +175,15 @@ class Dissection:
         )
 
     def critical(self, layer: str | None = None) -> list[tuple[str, int]]:
-        pairs = [tuple(pair) for pair in self.read_json("critical.json")["critical"]]
+        """The critical ``(layer, type index)`` pairs of ``critical.json`` (of one ``layer``)."""
+        pairs = self.read_json("critical.json")["critical"]
         return [(lay, int(i)) for lay, i in pairs if layer is None or lay == layer]
-
-    @property
-    def readout_layer(self) -> str:
-        return self.spec.readout.layer
 
     def step_ablation(self) -> None:
         from retinasim.dissect.ablation import ablated_lesions, ablation_search
 
-        kept = [i for _, i in self.critical(self.readout_layer)]
-        keep = {self.readout_layer: kept}
+        readout = self.spec.readout.layer
+        keep = {readout: [i for _, i in self.critical(readout)]}
         search = ablation_search(
             self.circuit,
             self._test_set(),
@@ -229,11 +226,9 @@ class Dissection:
         from retinasim.dissect.summary import amplitude_by_s
 
         self._progress("response amplitudes", 0, 1)
+        config = self.config
         amplitude = amplitude_by_s(
-            self.circuit,
-            s_values=self.s_values,
-            alpha=self.config.alpha,
-            n=self.config.n_amplitude,
+            self.circuit, s_values=self.s_values, alpha=config.alpha, n=config.n_amplitude
         )
         self.save("amplitude.nc", amplitude.rename("amplitude"))
         self._progress("response amplitudes", 1, 1)
@@ -249,23 +244,22 @@ class Dissection:
         from retinasim.dissect.deepvis import maximise_activation, structure_velocity, xt_slice
         from retinasim.dissect.moving_pattern import maximise_moving_pattern
 
-        targets = [i for _, i in self.critical(self.readout_layer)] or list(
-            range(len(self.circuit.type_names[self.readout_layer]))
-        )
-        names = self.circuit.type_names[self.readout_layer]
+        readout = self.spec.readout.layer
+        names = self.circuit.type_names[readout]
+        targets = [i for _, i in self.critical(readout)] or list(range(len(names)))
         results = []
         self._progress("deep visualization", 0, len(targets))
         for k, index in enumerate(targets):
             result = maximise_activation(
                 self.circuit,
-                layer=self.readout_layer,
+                layer=readout,
                 cell_type=index,
                 iterations=self.config.deepvis_iterations,
             )
             xt = xt_slice(result)
-            moving = maximise_moving_pattern(
-                self.circuit, layer=self.readout_layer, cell_type=index
-            ).rename(velocity="pattern_velocity")
+            moving = maximise_moving_pattern(self.circuit, layer=readout, cell_type=index).rename(
+                velocity="pattern_velocity"
+            )
             results.append(
                 xr.Dataset(
                     {
