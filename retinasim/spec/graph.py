@@ -17,12 +17,8 @@ Problem = tuple[tuple[str | int, ...], str]
 
 def output_size(size: tuple[int, int], connection: ConnectionSpec) -> tuple[int, int]:
     """Spatial ``(height, width)`` after the connection's convolution (may be ≤ 0 if invalid)."""
-    kernel, stride, padding = connection.kernel, connection.stride, connection.padding
-
-    def along(d: int) -> int:
-        return (size[d] + 2 * padding[d] - kernel[d]) // stride[d] + 1
-
-    return along(0), along(1)
+    k, s, p = connection.kernel, connection.stride, connection.padding
+    return (size[0] + 2 * p[0] - k[0]) // s[0] + 1, (size[1] + 2 * p[1] - k[1]) // s[1] + 1
 
 
 def topological_order(spec: CircuitSpec) -> list[str]:
@@ -100,7 +96,8 @@ def _cycles(
     layer_names: Sequence[str | None], connections: Sequence[tuple[str | None, str | None]]
 ) -> tuple[list[int], list[tuple[int, list[str]]]]:
     """Indices of the connections between existing layers (or from the input), and the
-    cycles among them (see :func:`find_cycles`)."""
+    cycles among them: for each group of layers that reach one another, the first connection
+    (in file order) on the cycle and the layers (sorted)."""
     known = {name for name in layer_names if name is not None} - {INPUT}
     usable = [
         i
@@ -108,13 +105,6 @@ def _cycles(
         if (source == INPUT or source in known) and target in known
     ]
     edges = [(i, str(connections[i][0]), str(connections[i][1])) for i in usable]
-    return usable, find_cycles(edges)
-
-
-def find_cycles(edges: list[tuple[int, str, str]]) -> list[tuple[int, list[str]]]:
-    """The cycles among ``(index, source, target)`` connections: for each group of layers
-    that reach one another, the first connection (in file order) that lies on the cycle and
-    the layers (sorted)."""
     following: dict[str, set[str]] = {}
     for _, source, target in edges:
         following.setdefault(source, set()).add(target)
@@ -123,20 +113,18 @@ def find_cycles(edges: list[tuple[int, str, str]]) -> list[tuple[int, list[str]]
         seen: set[str] = set()
         todo = [start]
         while todo:
-            for nxt in following.get(todo.pop(), ()):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    todo.append(nxt)
+            for nxt in following.get(todo.pop(), set()) - seen:
+                seen.add(nxt)
+                todo.append(nxt)
         return seen
 
     reach = {name: reachable(name) for name in following}
     cycles: dict[frozenset[str], int] = {}
     for index, source, target in edges:
-        if source == INPUT or source not in reach.get(target, set()):
-            continue  # not on a cycle
-        group = frozenset(name for name in reach if name in reach[source] and source in reach[name])
-        cycles.setdefault(group, index)
-    return [(index, sorted(group)) for group, index in sorted(cycles.items(), key=lambda g: g[1])]
+        if source != INPUT and source in reach.get(target, set()):  # on a cycle
+            group = frozenset(n for n in reach if n in reach[source] and source in reach[n])
+            cycles.setdefault(group, index)
+    return usable, [(i, sorted(group)) for group, i in sorted(cycles.items(), key=lambda g: g[1])]
 
 
 def check_links(

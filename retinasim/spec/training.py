@@ -190,7 +190,7 @@ class TrainingSpec(StrictModel):
     @property
     def task(self) -> str:
         """The stimulus kind trained on (``stimulus.kind``, default ``moving_dots``)."""
-        return stimulus_kind(self.stimulus)
+        return self.stimulus.get("kind", DEFAULT_TASK)
 
     def total_steps(self) -> int:
         """Number of optimizer steps of the whole run."""
@@ -198,11 +198,6 @@ class TrainingSpec(StrictModel):
             assert self.train_size is not None
             return -(-self.epochs * self.train_size // self.batch_size)
         return DEFAULT_STEPS if self.steps is None else self.steps
-
-
-def stimulus_kind(params: dict[str, Any]) -> str:
-    """The task a ``training.stimulus`` section names (``kind``, default ``moving_dots``)."""
-    return params.get("kind", DEFAULT_TASK)
 
 
 def _stimulus_error(key: str, template: str, context: dict, given: Any) -> ValidationError:
@@ -218,7 +213,7 @@ def _check_stimulus(params: dict[str, Any]) -> None:
     # lazy: loads plugins (torch-free parameter models)
     from retinasim.plugins import stimuli, unknown_kind_message
 
-    kind = stimulus_kind(params)
+    kind = params.get("kind", DEFAULT_TASK)
     registry = stimuli()
     tasks = [name for name, entry in registry.items() if entry.is_task]
     if not isinstance(kind, str) or kind not in registry:

@@ -62,15 +62,6 @@ def _glibc() -> ctypes.CDLL | None:
     return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
 
 
-def _threads_from_environment() -> int | None:
-    """``OMP_NUM_THREADS`` as a positive int, or None when unset or not a number."""
-    try:
-        value = int(os.environ.get("OMP_NUM_THREADS", ""))
-    except ValueError:
-        return None
-    return value if value >= 1 else None
-
-
 def usable_cores() -> int:
     """CPU cores this process may run on (its affinity mask, else the machine's count)."""
     try:
@@ -105,7 +96,9 @@ def cpu_layout(
     :data:`MIN_VALUES_PER_PROCESS` per step. Without ``threads``: ``OMP_NUM_THREADS`` when set,
     else the cores left to each process. ``cores`` defaults to :func:`usable_cores`."""
     cores = usable_cores() if cores is None else max(1, cores)
-    threads = threads or _threads_from_environment()
+    omp = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if not threads and omp.isdecimal():
+        threads = int(omp) or None  # the user's or the batch system's choice
     if processes is None:
         limit = min(cores // (threads or 1), MAX_PROCESSES, batch_size)
         if stimulus_values is not None:
