@@ -27,6 +27,7 @@ app = typer.Typer(
 
 def _register_commands() -> None:
     from retinasim.cli import (
+        authors_commands,
         circuit_commands,
         compare_commands,
         receptive_field_commands,
@@ -43,7 +44,7 @@ def _register_commands() -> None:
     receptive_field_commands.register(app)
     run_commands.register(app)
     compare_commands.register(app)
-    __import__("retinasim.cli.authors_commands", fromlist=["register"]).register(app)
+    authors_commands.register(app)
 
 
 _register_commands()

@@ -88,15 +88,14 @@ def plugins() -> None:
     from retinasim.plugins import cell_types, plugin_problems, stimuli
 
     console = Console(width=160)
-    table = Table(title="cell types")
-    for column in ("cell type", "package", "version", "plugin", "description"):
-        table.add_column(column)
+    table = Table("cell type", "package", "version", "plugin", "description", title="cell types")
     for name, entry in sorted(cell_types().items()):
         table.add_row(name, entry.package, entry.version, entry.plugin, entry.description)
     console.print(table)
-    table = Table(title="stimuli (a task has labels: training: {stimulus: {kind: ...}})")
-    for column in ("stimulus", "task labels", "package", "version", "plugin", "description"):
-        table.add_column(column)
+    table = Table(
+        *("stimulus", "task labels", "package", "version", "plugin", "description"),
+        title="stimuli (a task has labels: training: {stimulus: {kind: ...}})",
+    )
     for name, kind in stimuli().items():
         labels = ", ".join(kind.classes) if kind.is_task else "-"
         table.add_row(name, labels, kind.package, kind.version, kind.plugin, kind.description)
@@ -125,17 +124,9 @@ def info(
     console.print(f"[bold]{spec.name}[/bold]  (spec hash {spec_hash(spec)})")
     if spec.description:
         console.print(spec.description)
-    table = Table()
-    for column in (
-        "layer",
-        "cell type",
-        "types",
-        "sign",
-        "weights",
-        "shape (types, t, y, x)",
-        "parameters",
-    ):
-        table.add_column(column)
+    table = Table(
+        *("layer", "cell type", "types", "sign", "weights", "shape (types, t, y, x)", "parameters")
+    )
     channels, frames, (height, width) = spec.input.channels, spec.input.frames, spec.input.size
     table.add_row(
         "input", "-", str(channels), "-", "-", str((channels, frames, height, width)), "-"
@@ -198,9 +189,7 @@ def _forward_pass(circuit: Any, spec: Any, n: int, device: str, console: Console
         f"forward pass on {n} {task.kind.replace('_', '-')} stimuli ({device}): stimuli "
         f"{generated - start:.2f} s, circuit {done - generated:.2f} s"
     )
-    table = Table()
-    for column in ("layer", "mean activity", "silent types"):
-        table.add_column(column)
+    table = Table("layer", "mean activity", "silent types")
     for name, activity in output.activity.items():
         per_type = activity.mean(dim=(0, 2, 3, 4))
         silent = int((activity.amax(dim=(0, 2, 3, 4)) == 0).sum())

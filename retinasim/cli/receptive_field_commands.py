@@ -50,7 +50,6 @@ def _receptive_fields(
     left them as they were). Writes OUT/receptive_fields.nc (dimension ``run``), .csv and
     .png (the STAs; receptive_field_kernels.png: the weights' kernels).
     """
-    import pandas as pd
     import xarray as xr
 
     from retinasim.cli.record_commands import _load
@@ -85,12 +84,8 @@ def _receptive_fields(
         print(f"{name}: {fields.attrs['layer']}, {fields.attrs['units']} units per type")
     combined = xr.concat(results, dim="run", join="outer", combine_attrs="drop_conflicts")
     present = {column: label for column, label in COLUMNS if column in combined}
-    rows = combined[list(present)].stack(row=("run", "cell_type")).transpose("row", ...)
-    frame = pd.DataFrame({column: rows[column].values.astype(float) for column in present})
-    frame.insert(0, "cell_type", [str(t) for t in rows["cell_type"].values])
-    frame.insert(0, "run", [str(r) for r in rows["run"].values])
     save_recording(combined, out / "receptive_fields.nc")
-    show_and_save(frame, out / "receptive_fields.csv", {"cell_type": "cell type", **present})
+    show_and_save(combined, out / "receptive_fields.csv", present, ("run", "cell_type"))
     figures = {"receptive_fields.png": plot_rf_mosaic(combined)}
     if "kernel_spatial" in combined:
         weights = combined.assign(

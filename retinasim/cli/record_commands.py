@@ -25,8 +25,7 @@ def _load(target: Path, circuit_seed: int):
     if target.is_dir():
         from retinasim.training import load_trained
 
-        circuit = load_trained(target)
-        return circuit
+        return load_trained(target)
     if not target.exists() and not is_circuit_name(str(target)):
         raise RetinasimError(f"{target}: no such run folder or circuit file")
     target = resolve_circuit(target)
@@ -100,6 +99,26 @@ def _check_out(out: Path, overwrite: bool) -> None:
     is_store = any((out / name).is_file() for name in ("zarr.json", ".zgroup", ".zattrs"))
     if out.is_dir() and not (out.suffix == ".zarr" and is_store):
         raise RetinasimError(f"{out} is a folder, not a zarr recording; it is not replaced")
+
+
+TUNING_COLUMNS = {  # tuning.csv's columns: their printed headers
+    "peak_direction_deg": "peak",
+    "preferred_direction_deg": "pref",
+    "dsi": "DSI",
+    "vector_dsi": "vDSI",
+    "dsi_p_value": "p(DSI)",
+    "vector_dsi_p_value": "p(vDSI)",
+}
+SINGLE_UNIT_COLUMNS = {  # direction_selectivity.csv's
+    "dsi": "DSI",
+    "vector_dsi": "vDSI",
+    "vector_dsi_p_value": "p",
+    "preferred_direction_deg": "pref",
+    "preferred_speed": "speed",
+    "preferred_width": "width",
+    "median_unit_dsi": "medDSI",
+    "fraction_ds_units": "DS>=.3",
+}
 
 
 def record_command(
@@ -211,7 +230,7 @@ def _tuning(circuit, generator, folder: Path, target: Path, n_permutations: int,
     import xarray as xr
 
     from retinasim.analysis import direction_tuning
-    from retinasim.cli.tables import frame_of, show_and_save
+    from retinasim.cli.tables import show_and_save
     from retinasim.plots import plot_polar_tuning
     from retinasim.recording import record
     from retinasim.recording.storage import save_recording
@@ -239,50 +258,25 @@ def _tuning(circuit, generator, folder: Path, target: Path, n_permutations: int,
     )
     table.attrs.update({k: recording.attrs[k] for k in ("circuit", "spec_hash")})
     save_recording(table, folder / "tuning.nc")
-    columns = [
-        "peak_direction_deg",
-        "preferred_direction_deg",
-        "dsi",
-        "vector_dsi",
-        "dsi_p_value",
-        "vector_dsi_p_value",
-    ]
-    frame = frame_of(table, columns, {"cell_type": "cell_type", "layer": "layer"})
-    headers = dict(zip(columns, ("peak", "pref", "DSI", "vDSI", "p(DSI)", "p(vDSI)"), strict=True))
-    show_and_save(frame, folder / "tuning.csv", {"cell_type": "cell type", **headers})
+    show_and_save(table, folder / "tuning.csv", TUNING_COLUMNS)
     print(f"wrote {folder}/tuning.csv, tuning.nc and tuning_<layer>.png/.svg")
     _single_unit_table(target, circuit, folder, n_permutations=n_permutations, seed=seed)
 
 
 def _single_unit_table(target: Path, circuit, folder: Path, *, n_permutations: int, seed: int):
     """Print and write the dissection's single-unit direction-selectivity protocol."""
-    from retinasim.cli.tables import frame_of, show_and_save
+    from retinasim.cli.tables import show_and_save
     from retinasim.dissect.summary import direction_selectivity
     from retinasim.recording.storage import save_recording
 
     result = direction_selectivity(circuit, n_permutations=n_permutations, seed=seed)
-    columns = [
-        "dsi",
-        "vector_dsi",
-        "vector_dsi_p_value",
-        "preferred_direction_deg",
-        "preferred_speed",
-        "preferred_width",
-        "median_unit_dsi",
-        "fraction_ds_units",
-    ]
     print()
     print(
         "single units, bars crossing each unit's receptive field "
         f"({result.attrs['seconds']:.1f} s; DSI at the preferred speed and width):"
     )
-    frame = frame_of(result, columns, {"cell_type": "cell_type", "layer": "layer"})
-    short = ("DSI", "vDSI", "p", "pref", "speed", "width", "medDSI", "DS>=.3")
-    headers = dict(zip(columns, short, strict=True))
     save_recording(result, folder / "direction_selectivity.nc")
-    show_and_save(
-        frame, folder / "direction_selectivity.csv", {"cell_type": "cell type", **headers}
-    )
+    show_and_save(result, folder / "direction_selectivity.csv", SINGLE_UNIT_COLUMNS)
     print(f"wrote {folder}/direction_selectivity.csv and direction_selectivity.nc")
 
 

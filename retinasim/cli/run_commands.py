@@ -14,6 +14,11 @@ from retinasim.cli.train_commands import PROCESSES, THREADS
 from retinasim.dissect.config import AnalysisConfig
 from retinasim.errors import RetinasimError
 
+ONLY = typer.Option(
+    help="Run only these steps (repeatable): behaviour, lesions, ablation, amplitude, tuning, "
+    "deepvis, summary."
+)
+
 
 def _check_run_dir(run_dir: Path, command: str) -> None:
     """Refuse what is not a trained run folder, saying what it is instead."""
@@ -66,15 +71,16 @@ def run(
     """Train a circuit, evaluate it, run every analysis, draw the figures, write report.html."""
     from retinasim.cli.progress import phase_progress
     from retinasim.cli.train_commands import training_layout
+    from retinasim.dissect.pipeline import STEPS
     from retinasim.spec import load_circuit
     from retinasim.training import evaluate_run
     from retinasim.training import train as run_training
+    from retinasim.util.lock import run_folder_lock
 
     if resume and overwrite:
         raise RetinasimError("--resume and --overwrite exclude each other; choose one")
     if evaluation_n < 1:
         raise RetinasimError(f"--evaluation-n must be at least 1, got {evaluation_n}")
-    from retinasim.util.lock import run_folder_lock
 
     spec = load_circuit(circuit)
     layout = training_layout(spec, "cpu", processes, threads)
@@ -90,26 +96,14 @@ def run(
                 threads=layout.threads,
             )
             evaluate_run(out, n=evaluation_n, progress=progress)
-        report = _analyze(out, settings, _all_steps())
+        report = _analyze(out, settings, STEPS)
     typer.echo(f"{out}: report written to {report}")
-
-
-def _all_steps() -> tuple[str, ...]:
-    from retinasim.dissect.pipeline import STEPS
-
-    return STEPS
 
 
 @settings_options(AnalysisConfig, keep_unset=True)
 def analyze(
     run_dir: Annotated[Path, typer.Argument(help="A trained run folder.")],
-    only: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="Run only these steps (repeatable): behaviour, lesions, ablation, "
-            "amplitude, tuning, deepvis, summary."
-        ),
-    ] = None,
+    only: Annotated[list[str] | None, ONLY] = None,
     *,
     settings: dict,
 ) -> None:

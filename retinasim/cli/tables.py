@@ -15,19 +15,23 @@ import xarray as xr
 from retinasim.util.files import atomic_write_text
 
 
-def frame_of(dataset: xr.Dataset, columns: list[str], labels: Mapping[str, str]) -> pd.DataFrame:
-    """One row per ``cell_type`` of ``dataset`` (with its ``layer``); the ``columns`` as
-    floats, after the ``labels`` (name → values along ``cell_type``) in front."""
-    data: dict[str, object] = {
-        name: [str(v) for v in dataset[coord].values] for name, coord in labels.items()
-    }
-    data.update({column: dataset[column].values.astype(float) for column in columns})
-    return pd.DataFrame(data)
-
-
-def show_and_save(frame: pd.DataFrame, path: Path, headers: Mapping[str, str]) -> None:
-    """Print ``frame`` (columns renamed to ``headers``, 2 decimals) and write it to ``path``
-    as CSV (all columns, 6 significant digits)."""
-    shown = frame.rename(columns=dict(headers))
+def show_and_save(
+    dataset: xr.Dataset,
+    path: Path,
+    headers: Mapping[str, str],
+    labels: tuple[str, ...] = ("cell_type", "layer"),
+) -> None:
+    """Print a table of ``dataset``'s variables ``headers`` (name → printed header; floats,
+    2 decimals) and write it to ``path`` as CSV (6 significant digits): one row per
+    ``cell_type`` (and per ``run`` when it is a dimension), the ``labels`` (coordinates)
+    in front."""
+    rows = dataset.stack(row=[dim for dim in ("run", "cell_type") if dim in dataset.dims])
+    frame = pd.DataFrame(
+        {
+            **{label: [str(v) for v in rows[label].values] for label in labels},
+            **{column: rows[column].values.astype(float) for column in headers},
+        }
+    )
+    shown = frame.rename(columns={"cell_type": "cell type", **headers})
     print(shown.to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep="nan"))
     atomic_write_text(path, frame.to_csv(index=False, float_format="%.6g"))

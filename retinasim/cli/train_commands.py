@@ -53,7 +53,9 @@ def train(
     Settings come from the circuit's training section; options override them. Under torchrun
     every process trains on its share of each batch (data parallel) and process 0 writes.
     """
+    from retinasim.cli.progress import phase_progress
     from retinasim.spec import load_circuit
+    from retinasim.training import train as run_training
     from retinasim.training.overrides import apply_overrides, parse_assignment
 
     if resume and overwrite:
@@ -69,8 +71,6 @@ def train(
     }
     overrides.update({key: value for key, value in options.items() if value is not None})
     spec = apply_overrides(load_circuit(circuit), overrides)
-    from retinasim.cli.progress import phase_progress
-    from retinasim.training import train as run_training
 
     layout = training_layout(spec, device, processes, threads)
     with phase_progress() if _is_main() else contextlib.nullcontext() as progress:
@@ -162,9 +162,13 @@ def evaluate(
 
     Also saves the labelled result as evaluation.nc (netCDF) in the run folder.
     """
+    from rich.console import Console
+
     from retinasim.cli.progress import phase_progress
+    from retinasim.run_folder import EVALUATION, RunFolder
     from retinasim.training.evaluate import evaluate_run, evaluation_alphas
-    from retinasim.training.evaluation_table import evaluation_json
+    from retinasim.training.evaluation_table import evaluation_json, evaluation_table
+    from retinasim.util.lock import run_folder_lock
 
     alphas = list(alpha or [])
     for extra in ctx.args:  # the values after the first one of "--alpha 1 1.7 2"
@@ -178,8 +182,6 @@ def evaluate(
         raise RetinasimError(f"--alpha values must be finite, got {alphas}")
     if batch_size < 1:
         raise RetinasimError(f"--batch-size must be at least 1, got {batch_size}")
-    from retinasim.run_folder import RunFolder
-    from retinasim.util.lock import run_folder_lock
 
     with run_folder_lock(run_dir, create=False):
         tested = evaluation_alphas(RunFolder(run_dir).load_spec(), alphas or None)
@@ -191,19 +193,9 @@ def evaluate(
         json.dump(evaluation_json(dataset, run_dir), sys.stdout, indent=2)
         print()
     else:
-        print_evaluation(dataset, run_dir)
-
-
-def print_evaluation(dataset: Any, run_dir: Path) -> None:
-    """Print the evaluation's table and where it was saved (stdout)."""
-    from rich.console import Console
-
-    from retinasim.run_folder import EVALUATION
-    from retinasim.training.evaluation_table import evaluation_table
-
-    console = Console(width=200)
-    console.print(evaluation_table(dataset, run_dir))
-    console.print(f"saved {Path(run_dir) / EVALUATION}")
+        console = Console(width=200)
+        console.print(evaluation_table(dataset, run_dir))
+        console.print(f"saved {run_dir / EVALUATION}")
 
 
 def register(app: typer.Typer) -> None:

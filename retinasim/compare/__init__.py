@@ -11,15 +11,16 @@ See ``docs/compare.md``.
 
 from __future__ import annotations
 
+from retinasim.compare.settings import CompareSettings, RunSettings
 from retinasim.util.lazy import lazy_exports
 
-_LOCATIONS = {
-    "CompareSettings": "settings",
-    "RunJob": "runs",
-    "RunSettings": "settings",
-    "compare": "pipeline",
-    "labels_for": "pipeline",
-    "wilson_interval": "population",
-}
-__all__ = sorted(_LOCATIONS)
-__getattr__, __dir__ = lazy_exports(__name__, _LOCATIONS)
+__all__ = ["CompareSettings", "RunJob", "RunSettings", "compare", "labels_for", "wilson_interval"]
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "RunJob": "runs",
+        "compare": "pipeline",
+        "labels_for": "pipeline",
+        "wilson_interval": "population",
+    },
+)

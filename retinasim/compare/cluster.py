@@ -34,12 +34,12 @@ _INTEGERS = {"cores", "processes", "jobs"}
 _TEXTS = {"queue", "account", "project", "interface", "local-directory", "log-directory"}
 _TEXTS |= {"python", "name", "resource-spec"}
 OPTION_KEYS = sorted({*_LISTS, *_INTEGERS, *_TEXTS, "memory", "walltime"})
+"""Keys accepted by ``--cluster-option KEY=VALUE`` (``job-extra``, ``prologue`` repeatable)."""
 MAX_INTEGER = 4096
 """Largest ``cores``, ``processes`` or ``jobs`` accepted."""
 _SAFE_TEXT = re.compile(r"[A-Za-z0-9_.,:=@+/~%-]+")
 """What a name, queue, account or path may hold: these go into the batch script and the
 worker command line as they are, so no space, quote, ``$``, backtick, ``;`` or newline."""
-"""Keys accepted by ``--cluster-option KEY=VALUE`` (``job-extra``, ``prologue`` repeatable)."""
 
 
 class ClusterError(RetinasimError):
@@ -62,29 +62,29 @@ def parse_cluster_options(texts: Sequence[str]) -> dict[str, Any]:
             text, "--cluster-option", error=ClusterError, require_value=True
         )
         key, value = key.lower().replace("_", "-"), value.strip()
-        if key not in OPTION_KEYS:
-            raise ClusterError(
-                f"--cluster-option {text!r}: unknown key {key!r} (known: {', '.join(OPTION_KEYS)})"
-            )
-        options.update(_option(text, key, value, options))
+        try:
+            if key not in OPTION_KEYS:
+                raise ValueError(f"unknown key {key!r} (known: {', '.join(OPTION_KEYS)})")
+            options.update(_option(key, value, options))
+        except ValueError as problem:
+            raise ClusterError(f"--cluster-option {text!r}: {problem}") from None
     return options
 
 
-def _option(text: str, key: str, value: str, options: dict[str, Any]) -> dict[str, Any]:
+def _option(key: str, value: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The keyword argument of one ``--cluster-option`` (ValueError: what is wrong)."""
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ClusterError(f"--cluster-option {text!r}: {key} must be one line of text")
+        raise ValueError(f"{key} must be one line of text")
     if key in _LISTS:  # whole lines of the batch script, as the user writes them
         name = _LISTS[key]
         return {name: [*options.get(name, []), value]}
     if key in _INTEGERS:
         if not (value.isdigit() and len(value) <= 6 and 1 <= int(value) <= MAX_INTEGER):
-            raise ClusterError(
-                f"--cluster-option {text!r}: {key} must be an integer from 1 to {MAX_INTEGER}"
-            )
+            raise ValueError(f"{key} must be an integer from 1 to {MAX_INTEGER}")
         return {key: int(value)}
     if key in _TEXTS and not _SAFE_TEXT.fullmatch(value):
-        raise ClusterError(
-            f"--cluster-option {text!r}: {key} may hold letters, digits and _.,:=@+/~%- only "
+        raise ValueError(
+            f"{key} may hold letters, digits and _.,:=@+/~%- only "
             "(it goes into the batch script as it is)"
         )
     if key == "memory":
@@ -95,13 +95,9 @@ def _option(text: str, key: str, value: str, options: dict[str, Any]) -> dict[st
         except (ValueError, TypeError):
             size = 0
         if not 0 < size < 2**60:
-            raise ClusterError(
-                f"--cluster-option {text!r}: memory must be a positive size such as 4GB or 3500MiB"
-            )
+            raise ValueError("memory must be a positive size such as 4GB or 3500MiB")
     if key == "walltime" and not re.fullmatch(r"(\d+-)?\d+(:\d{2}){0,2}", value):
-        raise ClusterError(
-            f"--cluster-option {text!r}: walltime must read [D-]HH:MM[:SS] (e.g. 02:00:00)"
-        )
+        raise ValueError("walltime must read [D-]HH:MM[:SS] (e.g. 02:00:00)")
     return {key.replace("-", "_"): value}
 
 
@@ -194,25 +190,16 @@ def dask_client(
     (``options['jobs']`` batch jobs if given); the cluster is closed (its jobs cancelled) at
     the end."""
     if scheduler is not None:
-        client = connect(scheduler, timeout)
-        try:
+        with connect(scheduler, timeout) as client:
             yield client
-        finally:
-            client.close()
         return
-    started = make_cluster(cluster or "", options)
-    try:
+    with make_cluster(cluster or "", options) as started:
         per_job = _jobqueue_kwargs(options)["processes"]
         started.scale(jobs=options.get("jobs") or math.ceil(n_runs / per_job))
         from distributed import Client
 
-        client = Client(started, set_as_default=False)
-        try:
+        with Client(started, set_as_default=False) as client:
             yield client
-        finally:
-            client.close()
-    finally:
-        started.close()
 
 
 def run_on_dask(
@@ -230,7 +217,7 @@ def run_on_dask(
     """
     from distributed import as_completed
 
-    from retinasim.compare.runs import failed_row, run_job
+    from retinasim.compare.runs import collect, run_job
 
     token = uuid.uuid4().hex[:8]  # keys unique to this comparison on a shared scheduler
     futures = {
@@ -239,18 +226,9 @@ def run_on_dask(
         ): i
         for i, job in enumerate(jobs)
     }
-    rows: dict[int, dict[str, Any]] = {}
-    try:
-        for future in as_completed(list(futures), loop=client.loop):
-            job = jobs[futures[future]]
-            try:
-                row = future.result()
-            except Exception as error:  # every attempt's worker died, or the task was lost
-                row = failed_row(job, f"Dask task failed: {type(error).__name__}: {error}")
-            rows[futures[future]] = row
-            if progress:
-                progress(row)
+    try:  # a task whose every worker died, or that was lost, makes a failed row
+        completed = as_completed(list(futures), loop=client.loop)
+        return collect(completed, futures, jobs, "Dask task failed", progress)
     except BaseException:  # Ctrl-C, SIGTERM: queued runs are dropped (running ones finish)
         client.cancel(list(futures))
         raise
-    return [rows[i] for i in range(len(jobs))]

@@ -35,19 +35,19 @@ from retinasim.compare.rows import REDUNDANT_COST
 from retinasim.compare.runs import dissection_code
 from retinasim.util.files import atomic_path
 
-RUN_SCALARS = {  # CSV column: (long_name, units)
-    "steps": ("training steps", "1"),
-    "training_time_s": ("training wall time", "s"),
-    "validation_accuracy": ("validation accuracy at the end of training", "1"),
-    "dissection_accuracy": ("baseline: unlesioned accuracy on the dissection's stimuli", "1"),
-    "n_types": ("ganglion types of the circuit", "1"),
-    "n_critical": ("critical ganglion types (lesioned accuracy < threshold x baseline)", "1"),
-    "n_critical_ds": ("critical direction-selective ganglion types", "1"),
-    "n_critical_ds_right": ("critical DS ganglion types preferring a rightward direction", "1"),
-    "n_critical_ds_left": ("critical DS ganglion types preferring a leftward direction", "1"),
-    "sufficient_types": ("fewest ganglion types that, kept alone, hold threshold x baseline", "1"),
-    "n_redundant": ("ganglion types whose lesion costs < 1 accuracy point", "1"),
-    "redundancy": ("fraction of ganglion types whose lesion costs < 1 accuracy point", "1"),
+RUN_SCALARS = {  # CSV column: long_name (units: UNITS, else "1")
+    "steps": "training steps",
+    "training_time_s": "training wall time",
+    "validation_accuracy": "validation accuracy at the end of training",
+    "dissection_accuracy": "baseline: unlesioned accuracy on the dissection's stimuli",
+    "n_types": "ganglion types of the circuit",
+    "n_critical": "critical ganglion types (lesioned accuracy < threshold x baseline)",
+    "n_critical_ds": "critical direction-selective ganglion types",
+    "n_critical_ds_right": "critical DS ganglion types preferring a rightward direction",
+    "n_critical_ds_left": "critical DS ganglion types preferring a leftward direction",
+    "sufficient_types": "fewest ganglion types that, kept alone, hold threshold x baseline",
+    "n_redundant": "ganglion types whose lesion costs < 1 accuracy point",
+    "redundancy": "fraction of ganglion types whose lesion costs < 1 accuracy point",
 }
 RUN_FLAGS = {
     "ds_emergence": "critical DS types include a rightward- and a leftward-preferring one",
@@ -56,16 +56,13 @@ RUN_FLAGS = {
     ),
     "opposite_preferences": "critical types include a rightward- and a leftward-preferring one",
 }
-TYPE_VALUES = {  # per_type key: (long_name, units)
-    "lesion_accuracy": ("accuracy at the dissection's alpha with this type silenced", "1"),
-    "lesion_cost": ("accuracy lost by silencing this type (baseline - lesion)", "1"),
-    "dsi": ("direction selectivity index (pref - null) / (pref + null)", "1"),
-    "vector_dsi": ("vector-sum direction selectivity index", "1"),
-    "vector_dsi_p_value": ("permutation p-value of the vector DSI (shuffled directions)", "1"),
-    "preferred_direction_deg": (
-        "preferred direction (vector sum; 0 rightward, 180 left)",
-        "degree",
-    ),
+TYPE_VALUES = {  # per_type key: long_name
+    "lesion_accuracy": "accuracy at the dissection's alpha with this type silenced",
+    "lesion_cost": "accuracy lost by silencing this type (baseline - lesion)",
+    "dsi": "direction selectivity index (pref - null) / (pref + null)",
+    "vector_dsi": "vector-sum direction selectivity index",
+    "vector_dsi_p_value": "permutation p-value of the vector DSI (shuffled directions)",
+    "preferred_direction_deg": "preferred direction (vector sum; 0 rightward, 180 left)",
 }
 TYPE_FLAGS = {
     "critical": "its lesion leaves accuracy below threshold x baseline",
@@ -73,6 +70,7 @@ TYPE_FLAGS = {
     "sufficient": "in the fewest set of types that, kept alone, holds threshold x baseline",
     "redundant": "its lesion costs less than redundant_cost of accuracy",
 }
+UNITS = {"training_time_s": "s", "preferred_direction_deg": "degree"}
 
 
 def comparison_dataset(
@@ -95,7 +93,7 @@ def comparison_dataset(
     accuracy = np.full((*shape, len(alphas)), np.nan)
     by_decile = np.full((*shape, len(deciles)), np.nan)
     per_type = {name: np.full((*shape, len(types)), np.nan) for name in TYPE_VALUES}
-    type_flags = {name: np.zeros((*shape, len(types)), bool) for name in TYPE_FLAGS}
+    per_type |= {name: np.zeros((*shape, len(types)), bool) for name in TYPE_FLAGS}
     present = np.zeros((*shape, len(types)), bool)
     reference = np.zeros(len(circuits), bool)
     measured = {id(row) for row in done}
@@ -117,50 +115,47 @@ def comparison_dataset(
         for name in TYPE_VALUES:
             per_type[name][c, s, index] = [_float(v) for v in arrays[name]]
         for name in TYPE_FLAGS:
-            type_flags[name][c, s, index] = [bool(v) for v in arrays[name]]
+            per_type[name][c, s, index] = [bool(v) for v in arrays[name]]
     run, typed = ("circuit", "seed"), ("circuit", "seed", "cell_type")
-    data: dict[str, xr.DataArray] = {
-        "completed": _label(xr.DataArray(status == "completed", dims=run), "run completed", "1"),
-        "status": _label(xr.DataArray(status.astype(str), dims=run), "run status", ""),
-        "accuracy": _label(
-            xr.DataArray(accuracy, dims=(*run, "alpha")), "held-out test accuracy", "1"
-        ),
-        "accuracy_by_s_decile": _label(
-            xr.DataArray(by_decile, dims=(*run, "s_decile")),
-            f"held-out test accuracy by slow-speed decile at alpha = {max(alphas):g}",
-            "1",
-        ),
-        "type_present": _label(
-            xr.DataArray(present, dims=typed), "type measured (circuit has it, run completed)", "1"
-        ),
-    }
-    for name, (long_name, units) in RUN_SCALARS.items():
-        data[name] = _label(xr.DataArray(floats[name], dims=run), long_name, units)
     threshold = float(settings.get("threshold", 0.95))
-    data["solved"] = _label(
-        data["completed"] & (data["dissection_accuracy"] >= threshold),
-        f"run solves the task: baseline accuracy >= threshold {threshold:g}",
-        "1",
-    )
-    for name, long_name in RUN_FLAGS.items():
-        data[name] = _label(xr.DataArray(flags[name], dims=run), long_name, "1")
-    for name, (long_name, units) in TYPE_VALUES.items():
-        data[name] = _label(xr.DataArray(per_type[name], dims=typed), long_name, units)
-    for name, long_name in TYPE_FLAGS.items():
-        data[name] = _label(xr.DataArray(type_flags[name], dims=typed), long_name, "1")
+    at_max = f"at alpha = {max(alphas):g}"
+    data = {
+        "completed": _variable(run, status == "completed", "run completed"),
+        "status": _variable(run, status.astype(str), "run status", ""),
+        "accuracy": _variable((*run, "alpha"), accuracy, "held-out test accuracy"),
+        "accuracy_by_s_decile": _variable(
+            (*run, "s_decile"), by_decile, f"held-out test accuracy by slow-speed decile {at_max}"
+        ),
+        "type_present": _variable(typed, present, "type measured (circuit has it, run completed)"),
+        **{
+            name: _variable(run, floats[name], text, UNITS.get(name, "1"))
+            for name, text in RUN_SCALARS.items()
+        },
+        "solved": _variable(
+            run,
+            (status == "completed") & (floats["dissection_accuracy"] >= threshold),
+            f"run solves the task: baseline accuracy >= threshold {threshold:g}",
+        ),
+        **{name: _variable(run, flags[name], text) for name, text in RUN_FLAGS.items()},
+        **{
+            name: _variable(typed, per_type[name], text, UNITS.get(name, "1"))
+            for name, text in {**TYPE_VALUES, **TYPE_FLAGS}.items()
+        },
+    }
     coords = {
-        "circuit": _label(xr.DataArray(circuits, dims="circuit"), "circuit (label)", ""),
-        "seed": _label(xr.DataArray(seeds, dims="seed"), "training seed", "1"),
-        "cell_type": _label(xr.DataArray(types, dims="cell_type"), "ganglion cell type", ""),
-        "alpha": _label(xr.DataArray(alphas, dims="alpha"), "speed ratio fast / slow", "1"),
-        "s_decile": _label(
-            xr.DataArray(deciles, dims="s_decile"), "slow-speed decile (1 slowest)", "1"
-        ),
-        "reference": _label(
-            xr.DataArray(reference, dims="circuit"), "reference model (imported, untrained)", "1"
-        ),
+        "circuit": _variable("circuit", circuits, "circuit (label)", ""),
+        "seed": _variable("seed", seeds, "training seed"),
+        "alpha": _variable("alpha", alphas, "speed ratio fast / slow"),
+        "s_decile": _variable("s_decile", deciles, "slow-speed decile (1 slowest)"),
+        "cell_type": _variable("cell_type", types, "ganglion cell type", ""),
+        "reference": _variable("circuit", reference, "reference model (imported, untrained)"),
     }
     return xr.Dataset(data, coords=coords, attrs=_attrs(settings))
+
+
+def _variable(dims: Any, values: Any, long_name: str, units: str = "1") -> tuple:
+    """``(dims, values, attrs)`` of a Dataset variable labelled ``long_name`` [``units``]."""
+    return dims, values, {"long_name": long_name, "units": units}
 
 
 def _attrs(settings: dict[str, Any]) -> dict[str, Any]:
@@ -186,11 +181,6 @@ def _attr(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return json.dumps(value, default=str) if not isinstance(value, str) else value
     return value
-
-
-def _label(array: xr.DataArray, long_name: str, units: str) -> xr.DataArray:
-    array.attrs = {"long_name": long_name, "units": units}
-    return array
 
 
 def _float(value: Any) -> float:

@@ -1,44 +1,31 @@
 """A light dissection of one trained run: lesion scan, sufficiency and direction selectivity.
 
-For the readout layer (the ganglion cells), with the moving dots (and the dots' luminance
-for the bars) of the run folder's own ``circuit.yaml`` (an imported authors' model says
-``rendering: authors``, their drawing of the dots):
+For the readout layer (the ganglion cells), with the moving dots of the run folder's own
+``circuit.yaml`` (an imported authors' model: their rendering of the dots):
 
 - **lesion scan**: test accuracy at α = 2 with each cell type silenced in turn; a type is
-  *critical* by the one rule of :func:`retinasim.dissect.lesions.critical_types` (the same
-  that ``retinasim run`` applies): its lesion leaves accuracy below ``threshold`` (0.95) ×
-  the unlesioned accuracy on the same stimuli;
-- **sufficiency**: the fewest types that, kept alone (every other type of the layer silenced),
-  hold accuracy by the same rule (silencing all the others is not critical: accuracy ≥
-  ``threshold`` × unlesioned); types are added in order of their lesion's damage (an
-  interpretability measure: how few ganglion types explain the decision);
-- **direction selectivity** of every type, from the single-unit bar protocol of
+  *critical* by the one rule of :func:`retinasim.dissect.lesions.critical_types` (that of
+  ``retinasim run``): its lesion leaves accuracy below ``threshold`` (0.95) × the unlesioned
+  accuracy on the same stimuli;
+- **sufficiency**: the fewest types that, kept alone (every other type of the layer
+  silenced), hold accuracy by the same rule; types are added in order of their lesion's
+  damage (how few ganglion types explain the decision);
+- **direction selectivity** of every type: the single-unit bar protocol of
   :func:`retinasim.dissect.direction_protocol` (through
-  :func:`retinasim.dissect.summary.direction_selectivity`, as the full dissection, on the
-  readout layer only): the *centre unit* of each ganglion type; its receptive field from the
-  input gradient ``|∂ response / ∂ luminance|`` at a binary-noise operating point; full-length
-  bars of the task's dots' luminance whose path is centred on that receptive field and
-  crosses it entirely, in 8 directions, swept over 4 speeds (0.5, 1, 2, 3 pixels/frame) × 3
-  widths (4, 10, 20 pixels at 255, scaled to the input); the evoked response (blank-video
-  baseline subtracted, summed over time, rectified); the classic DSI
-  ``(R_pref − R_null) / (R_pref + R_null)``, the vector DSI and the vector-sum preferred
-  direction (0° rightward, 180° leftward) at the preferred speed and width, and the
-  permutation p-value of the vector DSI, ``vector_dsi_p_value`` (directions shuffled within
-  each speed × width condition). A type whose centre unit does not respond to any bar has
-  NaN values (not direction selective).
+  :func:`retinasim.dissect.summary.direction_selectivity`, as the full dissection): DSI,
+  vector DSI, its permutation p-value ``vector_dsi_p_value`` and the preferred direction (0°
+  rightward, 180° leftward) of each type's centre unit at its preferred bar speed and width;
+  NaN for a type silent to bars;
 - **DS emergence**: at least two critical types are direction selective (DSI ≥
   ``dsi_threshold``, 0.3) with opposite preferences along the task's axis: one prefers a
   rightward (cos > 0), another a leftward direction (*opposite preferences*: the same
   without the DSI bar).
 
 **An unsolved baseline.** A run *solves* the task when its unlesioned accuracy reaches
-``threshold`` (``solved`` in the comparison). One that does not still has its critical types
-named by the same relative rule (the lesions that cost it more than 5% of its own accuracy;
-near chance, few or none), so ``critical`` always matches ``retinasim run``'s dissection of
-the same folder; but a model that does not do the task has no decision to explain: it has no
-sufficient set and ``ds_emergence`` and ``opposite_preferences`` are false.
-
-The full dissection of one run (``retinasim analyze RUN_DIR``) goes further.
+``threshold``. One that does not still has its critical types named by the same relative
+rule (so ``critical`` matches ``retinasim run``'s dissection of the same folder), but no
+decision to explain: no sufficient set, and ``ds_emergence`` and ``opposite_preferences``
+are false.
 """
 
 from __future__ import annotations
@@ -53,7 +40,6 @@ from retinasim.dissect.lesions import CRITICAL_THRESHOLD
 if TYPE_CHECKING:
     from retinasim.circuit import Circuit
     from retinasim.engine import StimulusSet
-    from retinasim.spec import CircuitSpec
 
 DSI_THRESHOLD = 0.3
 """DSI from which a ganglion type counts as direction selective."""
@@ -68,42 +54,20 @@ def light_dissection(
     dsi_threshold: float = DSI_THRESHOLD,
     batch_size: int = 16,
 ) -> dict[str, Any]:
-    """Dissect a trained run (see the module docstring).
+    """Dissect the completed run folder ``run_dir`` (see the module docstring) on ``n`` test
+    stimuli at speed ratio ``alpha``, ``batch_size`` per forward pass.
 
-    Parameters
-    ----------
-    run_dir
-        A completed run folder (``retinasim.training.train``).
-    n
-        Test stimuli per accuracy measurement.
-    alpha
-        Speed ratio of the test stimuli.
-    threshold
-        Fraction of the unlesioned accuracy below which a lesioned type is critical (and the
-        sufficiency target); the unlesioned accuracy from which the run solves the task.
-    dsi_threshold
-        DSI from which a type counts as direction selective (:data:`DSI_THRESHOLD`).
-    batch_size
-        Trials per forward pass.
-
-    Returns
-    -------
-    dict
-        JSON-ready: ``layer``, ``type_names``, ``baseline_accuracy``, ``lesion_accuracy``
-        (per type), ``critical`` (type indices), ``sufficient_types`` (count, ``None`` for an
-        unsolved run), ``sufficient_set``, ``dsi``, ``vector_dsi``, ``vector_dsi_p_value``,
-        ``preferred_direction_deg`` (per type, 0° = rightward), ``critical_ds`` (critical DS
-        types), ``ds_emergence`` (bool),
-        ``opposite_preferences`` (the critical types prefer opposite directions, whatever
-        their DSI) and the settings. Both flags are false for a run whose unlesioned accuracy
-        is below ``threshold`` (see "An unsolved baseline" in the module docstring).
+    Returns a JSON-ready dict: ``layer``, ``type_names``, ``baseline_accuracy``,
+    ``lesion_accuracy`` (per type), ``critical`` (type indices), ``sufficient_types`` (count,
+    ``None`` for an unsolved run), ``sufficient_set``, ``dsi``, ``vector_dsi``,
+    ``vector_dsi_p_value``, ``preferred_direction_deg`` (per type), ``critical_ds``,
+    ``ds_emergence``, ``opposite_preferences`` and the settings.
     """
     from retinasim.dissect.lesions import critical_types, lesion_scan
     from retinasim.engine import moving_dots_set
     from retinasim.training import load_trained
 
     circuit = load_trained(run_dir)
-
     spec = circuit.spec
     layer = spec.readout.layer
     names = list(circuit.type_names[layer])
@@ -114,11 +78,9 @@ def light_dissection(
     critical = [i for _, i in critical_types(scan, threshold=threshold, layer=layer)]
     solved = baseline >= threshold  # else no decision to explain: no sufficient set, no flags
     order = [int(i) for i in np.argsort(lesion, kind="stable")]
-    sufficient = (
-        _sufficient(circuit, spec, stimuli, order, baseline, threshold, batch_size)
-        if solved
-        else None
-    )
+    sufficient = None
+    if solved:
+        sufficient = _sufficient(circuit, stimuli, order, baseline, threshold, batch_size)
     tuning = _tuning(circuit, layer)
     dsi, preferred = tuning["dsi"], tuning["preferred_direction_deg"]
     critical_ds = [i for i in critical if np.isfinite(dsi[i]) and dsi[i] >= dsi_threshold]
@@ -143,7 +105,6 @@ def light_dissection(
 
 def _sufficient(
     circuit: Circuit,
-    spec: CircuitSpec,
     stimuli: StimulusSet,
     order: list[int],
     baseline: float,
@@ -156,7 +117,7 @@ def _sufficient(
     from retinasim.dissect.lesions import critical_mask
     from retinasim.engine import Engine
 
-    layer = spec.readout.layer
+    layer = circuit.spec.readout.layer
     # Keep the k most damaging types alone (every other type of the layer silenced), k = 1 ...
     kept_alone = [{layer: order[k:]} for k in range(1, len(order))]
     engine = Engine(circuit, batch_size=batch_size)
@@ -177,7 +138,12 @@ def _tuning(circuit: Circuit, layer: str) -> dict[str, list[float]]:
     return {key: [float(v) for v in tuning[key].values] for key in keys}
 
 
+def _side(preferred_deg: float) -> int:
+    """+1 for a rightward preferred direction (cos > 0), −1 leftward, 0 vertical or NaN."""
+    cosine = np.cos(np.deg2rad(preferred_deg))
+    return 1 if cosine > 1e-9 else -1 if cosine < -1e-9 else 0
+
+
 def _opposite(preferred: list[float], types: list[int]) -> bool:
     """Whether ``types`` include one preferring a rightward and one a leftward direction."""
-    cosines = [np.cos(np.deg2rad(preferred[i])) for i in types if np.isfinite(preferred[i])]
-    return any(c > 1e-9 for c in cosines) and any(c < -1e-9 for c in cosines)
+    return {1, -1} <= {_side(preferred[i]) for i in types}

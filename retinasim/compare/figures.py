@@ -1,11 +1,7 @@
-"""The comparison's figures, drawn from its Dataset (``comparison.nc``) in the house style.
-
-One PNG each beside ``comparison.md`` (which embeds them): :func:`summary_figure`
-(``comparison.png``), :func:`critical_histogram` (``comparison_critical.png``),
-:func:`direction_polar` (``comparison_directions.png``), :func:`accuracy_figure`
-(``comparison_accuracy.png``) and :func:`redundancy_figure` (``comparison_redundancy.png``).
-Each ``*_figure``-like function returns a matplotlib Figure; :func:`write_figures` draws
-and saves them all. One colour per circuit (the tab10 cycle); a reference model is black.
+"""The comparison's figures, drawn from its Dataset (``comparison.nc``) in the house style:
+one function per figure (:data:`DRAW`), each saved by :func:`write_figures` as the PNG of
+:data:`FILES` beside ``comparison.md``. One colour per circuit (the tab10 cycle); a reference
+model is black.
 """
 
 from __future__ import annotations

@@ -33,38 +33,21 @@ def compare(
     *,
     progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Train every circuit with ``settings.seeds`` seeds, evaluate, dissect, write the report.
+    """Train every circuit of ``files`` with ``settings.seeds`` seeds, evaluate, dissect and
+    write the report into ``out`` (``runs/<circuit>/seed<k>/``, ``reference/<name>/``,
+    ``comparison.{csv,nc,md,png}``, ``comparison_types.csv``, ``comparison_*.png``:
+    ``docs/compare.md``).
 
-    Parameters
-    ----------
-    files
-        Circuit YAML files.
-    out
-        Output folder: ``runs/<circuit>/seed<k>/``, ``reference/<name>/``,
-        ``comparison.{csv,nc,md,png}``, ``comparison_types.csv`` and the figures
-        ``comparison_*.png`` (``docs/compare.md``).
-    settings
-        :class:`~retinasim.compare.settings.CompareSettings` (default: its defaults): seeds
-        ``first_seed … first_seed + seeds − 1`` of every circuit; the training ``overrides``
-        of every run; test accuracy at ``alphas`` (2 always included) on ``n_eval`` held-out
-        stimuli; ``n_dissect`` stimuli per lesion measurement and the critical ``threshold``
-        (:func:`retinasim.dissect.lesions.critical_mask`); ``jobs`` local processes (default:
-        one per core, at most one per run); a Dask ``scheduler`` address (each run one task;
-        start workers with ``--nthreads 1``) answering within ``scheduler_timeout`` seconds,
-        or a dask-jobqueue ``cluster`` (``slurm``, ``pbs``, ``sge``, ``lsf``) with
-        ``cluster_options`` (``docs/cluster.md``); ``reference`` models added as one more
-        circuit ``"<name> (reference)"`` each (``"authors"``, the authors' ``model.pt``, or a
-        name of :data:`retinasim.authors.MODELS`), imported with the authors' rendering of the
-        dots into ``OUT/reference/<name>/``, then evaluated and dissected like every run.
-    progress
-        Called with each run's summary row as it finishes.
+    ``settings`` (:class:`~retinasim.compare.settings.CompareSettings`, default its
+    defaults): seeds ``first_seed …``, the runs' training ``overrides``, evaluation ``alphas``
+    and sizes, the critical ``threshold``; local ``jobs``, or a Dask ``scheduler`` or batch
+    ``cluster`` (``docs/cluster.md``); ``reference`` models added as one more circuit
+    ``"<name> (reference)"`` each, imported (not trained) and dissected like every run.
+    ``progress`` is called with each run's summary row as it finishes.
 
-    Returns
-    -------
-    list of dict
-        One row per run (then per reference), as in ``comparison.csv``, each with its
-        per-ganglion-type arrays under ``cell_types``
-        (:func:`retinasim.compare.rows.per_type`; ``comparison_types.csv``).
+    Returns one row per run (then per reference), as in ``comparison.csv``, each with its
+    per-ganglion-type arrays under ``cell_types``
+    (:func:`retinasim.compare.rows.per_type`; ``comparison_types.csv``).
     """
     from retinasim.compare.report import write_report
 

@@ -4,17 +4,6 @@ Each function takes the Dataset of ``comparison.nc`` (:mod:`retinasim.compare.da
 written or reopened with ``xr.open_dataset``, and reduces over ``seed`` (and ``cell_type``)
 with xarray's own reductions, so they work on any subset (``ds.sel(circuit=[...])``) and
 return labelled xarray per ``circuit``. Only completed runs count (``completed``).
-
-- :func:`wilson_interval`: the 95% Wilson score interval of a rate ``k / n``;
-- :func:`emergence`: DS-emergence rate per circuit with its Wilson interval;
-- :func:`critical_counts`: how many seeds have 0, 1, 2 ... critical ganglion types;
-- :func:`redundancy`: fraction of ganglion types whose lesion costs < 1 accuracy point,
-  mean and range over seeds;
-- :func:`direction_pairs`: seeds that solve the task by (critical DS types preferring
-  right, preferring left);
-- :func:`accuracy_band`: accuracy over α, mean and min–max over seeds;
-- :func:`fraction_ds_critical`: of all critical types over the seeds, the fraction that is
-  direction selective.
 """
 
 from __future__ import annotations
@@ -52,7 +41,8 @@ def wilson_interval(
     return low, high
 
 
-def _label(array: xr.DataArray, long_name: str, units: str = "1") -> xr.DataArray:
+def labelled(array: xr.DataArray, long_name: str, units: str = "1") -> xr.DataArray:
+    """``array`` with its ``long_name`` and ``units`` attributes."""
     array.attrs = {"long_name": long_name, "units": units}
     return array
 
@@ -70,11 +60,11 @@ def emergence(ds: xr.Dataset, flag: str = "ds_emergence", z: float = 1.96) -> xr
     low, high = wilson_interval(k.values, n.values, z)
     return xr.Dataset(
         {
-            "k": _label(k, f"seeds with {flag}"),
-            "n": _label(n, "completed seeds"),
-            "rate": _label(k / n.where(n > 0), f"{flag} rate"),
-            "low": _label(xr.DataArray(low, dims="circuit"), f"Wilson score low (z = {z:g})"),
-            "high": _label(xr.DataArray(high, dims="circuit"), f"Wilson score high (z = {z:g})"),
+            "k": labelled(k, f"seeds with {flag}"),
+            "n": labelled(n, "completed seeds"),
+            "rate": labelled(k / n.where(n > 0), f"{flag} rate"),
+            "low": labelled(xr.DataArray(low, dims="circuit"), f"Wilson score low (z = {z:g})"),
+            "high": labelled(xr.DataArray(high, dims="circuit"), f"Wilson score high (z = {z:g})"),
         },
         coords={"circuit": ds["circuit"]},
     )
@@ -86,7 +76,7 @@ def critical_counts(ds: xr.Dataset) -> xr.DataArray:
     values = np.arange(top + 1)
     counts = (_completed(ds, "n_critical") == xr.DataArray(values, dims="n_critical")).sum("seed")
     counts = counts.assign_coords(n_critical=values)
-    return _label(counts, "seeds with this many critical ganglion types")
+    return labelled(counts, "seeds with this many critical ganglion types")
 
 
 def redundancy(ds: xr.Dataset) -> xr.Dataset:
@@ -108,7 +98,7 @@ def direction_pairs(ds: xr.Dataset) -> xr.DataArray:
         & (left == xr.DataArray(values, dims="n_left"))
     ).sum("seed")
     counts = counts.assign_coords(n_right=values, n_left=values)
-    return _label(
+    return labelled(
         counts, "solved seeds with n_right right- and n_left left-preferring critical DS types"
     )
 
@@ -124,9 +114,9 @@ def _seed_band(ds: xr.Dataset, name: str) -> xr.Dataset:
     values = _completed(ds, name)
     return xr.Dataset(
         {
-            "mean": _label(values.mean("seed"), f"mean {name} over seeds"),
-            "min": _label(values.min("seed"), f"lowest {name} of a seed"),
-            "max": _label(values.max("seed"), f"highest {name} of a seed"),
+            "mean": labelled(values.mean("seed"), f"mean {name} over seeds"),
+            "min": labelled(values.min("seed"), f"lowest {name} of a seed"),
+            "max": labelled(values.max("seed"), f"highest {name} of a seed"),
         }
     )
 
@@ -136,4 +126,6 @@ def fraction_ds_critical(ds: xr.Dataset) -> xr.DataArray:
     completed seeds (NaN for a circuit with no critical type)."""
     critical = ds["critical"].where(ds["completed"], False).sum(("seed", "cell_type"))
     ds_types = ds["critical_ds"].where(ds["completed"], False).sum(("seed", "cell_type"))
-    return _label(ds_types / critical.where(critical > 0), "fraction of critical types that are DS")
+    return labelled(
+        ds_types / critical.where(critical > 0), "fraction of critical types that are DS"
+    )

@@ -1,24 +1,9 @@
-"""The comparison report: ``comparison.csv``, ``comparison_types.csv``, ``comparison.nc``,
-``comparison.md`` and its figures.
-
-- ``comparison.csv``: one row per (circuit, seed) run (and per reference model), the scalars
-  of :func:`retinasim.compare.runs.run_job`'s rows;
-- ``comparison_types.csv``: one row per (circuit, seed, ganglion type): the light
-  dissection's per-type lesion accuracy, lesion cost, DSI, vector DSI, p-value, preferred
-  direction and flags;
-- ``comparison.nc``: both as one labelled xarray Dataset, dims ``circuit``, ``seed``,
-  ``cell_type``, ``alpha``, ``s_decile`` (:mod:`retinasim.compare.dataset`);
-- ``comparison.md``: the ensemble as a population, per circuit: accuracy (α = 2) mean ± sd,
-  the DS-emergence rate with its 95% Wilson interval, critical ganglion types (mean ± sd and
-  their distribution over seeds), redundancy (mean and range), preferred-direction pairs,
-  accuracy over α (mean and min–max) and by slow-speed decile, the figures
-  (:mod:`retinasim.compare.figures`), the per-run list and the definitions: the jinja2
-  template ``templates/comparison.md.j2`` (package data), whose filters escape every label
-  (``|``, backticks and line breaks cannot break a table: :func:`markdown_code`,
-  :func:`markdown_text`).
-
-Direction selectivity comes from the single-unit bar protocol of
-:func:`retinasim.dissect.direction_protocol` (see :mod:`retinasim.compare.dissect`).
+"""The comparison report: ``comparison.csv`` (one row per run, the scalars of
+:func:`retinasim.compare.runs.run_job`'s rows), ``comparison_types.csv`` (one row per run and
+ganglion type), ``comparison.nc`` (both as one Dataset: :mod:`retinasim.compare.dataset`),
+the figures (:mod:`retinasim.compare.figures`) and ``comparison.md``: the ensemble as a
+population per circuit, from the jinja2 template ``templates/comparison.md.j2``, whose filters
+escape every label (:func:`markdown_code`, :func:`markdown_text`).
 """
 
 from __future__ import annotations
@@ -33,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from retinasim.compare import population
+from retinasim.compare.dataset import TYPE_FLAGS, TYPE_VALUES, comparison_dataset, write_dataset
 from retinasim.compare.dissect import DSI_THRESHOLD
 from retinasim.compare.figures import SUMMARY
 from retinasim.dissect.lesions import CRITICAL_THRESHOLD
@@ -40,23 +26,11 @@ from retinasim.dissect.lesions import CRITICAL_THRESHOLD
 if TYPE_CHECKING:
     import xarray as xr
 
-TYPE_COLUMNS = [
-    "lesion_accuracy",
-    "lesion_cost",
-    "dsi",
-    "vector_dsi",
-    "vector_dsi_p_value",
-    "preferred_direction_deg",
-    "critical",
-    "critical_ds",
-    "sufficient",
-    "redundant",
-]
+TYPE_COLUMNS = [*TYPE_VALUES, *TYPE_FLAGS]
 
 
 def write_report(rows: list[dict[str, Any]], out: str | Path, *, settings: dict) -> pd.DataFrame:
     """Write the report files into ``out``; returns the per-run table (``comparison.csv``)."""
-    from retinasim.compare.dataset import comparison_dataset, write_dataset
     from retinasim.compare.figures import write_figures
 
     out = Path(out)
@@ -131,7 +105,8 @@ FIGURE_TITLES = {
     "redundancy": "Redundancy per seed",
 }
 Table = dict[str, list]
-"""A Markdown table for the template: ``header`` (texts) and ``rows`` (first: the circuit)."""
+"""A table whose header depends on the data: ``header`` and ``rows`` (texts; first column:
+the circuit). The template holds the fixed headers of the other tables."""
 
 
 def markdown_code(text: Any, *, in_table: bool = True) -> str:
@@ -159,8 +134,8 @@ def markdown_text(text: Any) -> str:
 
 @cache
 def _environment() -> jinja2.Environment:
-    """The templates shipped in ``retinasim/compare/templates``: Markdown, so no HTML
-    escaping; labels go through the ``code`` and ``cell`` filters instead."""
+    """The Markdown templates of ``retinasim/compare/templates`` (no HTML escaping; labels go
+    through the ``code`` and ``cell`` filters)."""
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("retinasim.compare", "templates"),
         autoescape=False,
@@ -174,64 +149,48 @@ def _environment() -> jinja2.Environment:
 def _markdown(
     table: pd.DataFrame, ok: pd.DataFrame, ds: xr.Dataset, settings: dict, figures: dict[str, str]
 ) -> str:
-    """The text of ``comparison.md`` (template ``templates/comparison.md.j2``)."""
+    """The text of ``comparison.md``."""
     context: dict[str, Any] = {
-        "settings": [(key, value) for key, value in settings.items()],
+        "settings": list(settings.items()),
         "version": ds.attrs.get("retinasim_version", "?"),
         "threshold": f"{float(ds.attrs.get('threshold', CRITICAL_THRESHOLD)):g}",
         "dsi_threshold": f"{float(ds.attrs.get('dsi_threshold', DSI_THRESHOLD)):g}",
-        "summary": _summary_table(ok, ds) if len(ok) else None,
+        "summary": _summary_rows(ok, ds) if len(ok) else None,
         "figures": [
             {"key": key, "name": name, "title": FIGURE_TITLES[key]} for key, name in figures.items()
         ],
-        "runs": _runs_table(table),
+        "runs": _runs_rows(table),
     }
     if len(ok):
-        alphas = [float(a) for a in ds["alpha"].values]
         context.update(
             critical=_critical_table(ds),
-            pairs=_pairs_table(ds),
+            pairs=_pairs_rows(ds),
             by_alpha=_alpha_table(ds),
             by_decile=_decile_table(ok),
-            decile_alpha=f"{max(alphas):g}",
+            decile_alpha=f"{float(ds['alpha'].max()):g}",
         )
     return _environment().get_template(TEMPLATE).render(context)
 
 
-def _summary_table(ok: pd.DataFrame, ds: xr.Dataset) -> Table:
+def _summary_rows(ok: pd.DataFrame, ds: xr.Dataset) -> list[list]:
     summary = summarise(ok)
     emergence = population.emergence(ds)
     pair = population.emergence(ds, "sufficient_ds_pair")
     redundancy = population.redundancy(ds)
-    header = [
-        "circuit",
-        "seeds",
-        "accuracy (α = 2)",
-        "DS emergence: seeds, rate [95% Wilson]",
-        "opposite DS pair among the types explaining the decision: seeds, rate [95% Wilson]",
-        "critical ganglion types",
-        "redundancy: mean [min–max]",
-        "opposite-preference rate",
-        "ganglion types explaining the decision",
+    return [
+        [
+            circuit,
+            str(int(emergence["n"].sel(circuit=circuit))),
+            _cell(summary, circuit, "accuracy_alpha_2", 3),
+            _rate(emergence.sel(circuit=circuit)),
+            _rate(pair.sel(circuit=circuit)),
+            _cell(summary, circuit, "n_critical", 2),
+            _range(redundancy.sel(circuit=circuit)),
+            _cell(summary, circuit, "opposite_preferences", 2),
+            _cell(summary, circuit, "sufficient_types", 2),
+        ]
+        for circuit in summary.index
     ]
-    rows = []
-    for circuit in summary.index:
-        one = emergence.sel(circuit=circuit)
-        red = redundancy.sel(circuit=circuit)
-        rows.append(
-            [
-                circuit,
-                str(int(one["n"])),
-                _cell(summary, circuit, "accuracy_alpha_2", 3),
-                _rate(one),
-                _rate(pair.sel(circuit=circuit)),
-                _cell(summary, circuit, "n_critical", 2),
-                _range(float(red["mean"]), float(red["min"]), float(red["max"])),
-                _cell(summary, circuit, "opposite_preferences", 2),
-                _cell(summary, circuit, "sufficient_types", 2),
-            ]
-        )
-    return {"header": header, "rows": rows}
 
 
 def _rate(one: xr.Dataset) -> str:
@@ -244,15 +203,17 @@ def _rate(one: xr.Dataset) -> str:
 
 def _critical_table(ds: xr.Dataset) -> Table:
     counts = population.critical_counts(ds)
-    values = [int(v) for v in counts["n_critical"].values]
     rows = [
         [str(circuit), *(str(int(v)) for v in counts.sel(circuit=circuit).values)]
         for circuit in counts["circuit"].values
     ]
-    return {"header": ["circuit", *map(str, values)], "rows": rows}
+    return {
+        "header": ["circuit", *(str(int(v)) for v in counts["n_critical"].values)],
+        "rows": rows,
+    }
 
 
-def _pairs_table(ds: xr.Dataset) -> Table:
+def _pairs_rows(ds: xr.Dataset) -> list[list]:
     pairs = population.direction_pairs(ds)
     fraction = population.fraction_ds_critical(ds)
     rows = []
@@ -266,35 +227,18 @@ def _pairs_table(ds: xr.Dataset) -> Table:
             for left in one["n_left"].values
             if int(one.sel(n_right=r, n_left=left)) > 0
         )
-        share = float(fraction.sel(circuit=circuit))
-        share_text = "—" if not np.isfinite(share) else f"{share:.2f}"
-        rows.append([str(circuit), str(solved), f"{paired}/{solved}", spread or "—", share_text])
-    header = [
-        "circuit",
-        "solved seeds",
-        "with an R + L pair",
-        "solved seeds by (R, L)",
-        "critical types that are DS",
-    ]
-    return {"header": header, "rows": rows}
+        share = _text(float(fraction.sel(circuit=circuit)), ".2f")
+        rows.append([str(circuit), str(solved), f"{paired}/{solved}", spread or "—", share])
+    return rows
 
 
 def _alpha_table(ds: xr.Dataset) -> Table:
     band = population.accuracy_band(ds)
     alphas = [float(a) for a in ds["alpha"].values]
-    rows = []
-    for circuit in band["circuit"].values:
-        one = band.sel(circuit=circuit)
-        cells = [
-            _range(
-                float(one["mean"].sel(alpha=a)),
-                float(one["min"].sel(alpha=a)),
-                float(one["max"].sel(alpha=a)),
-                3,
-            )
-            for a in alphas
-        ]
-        rows.append([str(circuit), *cells])
+    rows = [
+        [str(circuit), *(_range(band.sel(circuit=circuit, alpha=a), 3) for a in alphas)]
+        for circuit in band["circuit"].values
+    ]
     return {"header": ["circuit", *(f"α = {a:g}" for a in alphas)], "rows": rows}
 
 
@@ -307,33 +251,21 @@ def _decile_table(ok: pd.DataFrame) -> Table:
     return {"header": ["circuit", *(c.rsplit("_", 1)[1] for c in columns)], "rows": rows}
 
 
-def _runs_table(table: pd.DataFrame) -> Table:
-    header = [
-        "circuit",
-        "seed",
-        "status",
-        "critical types: DSI (preferred direction)",
-        "DS emergence",
-        "opposite DS pair explaining the decision",
-        "opposite preferences",
-        "redundancy",
-    ]
+def _runs_rows(table: pd.DataFrame) -> list[list]:
+    flags = ("critical_tuning", "ds_emergence", "sufficient_ds_pair", "opposite_preferences")
     rows = []
     for row in table.to_dict("records"):
         status = row["status"] if row["status"] != "failed" else f"failed: {row.get('error')}"
         seed = "—" if row.get("reference") is True else row["seed"]
-        flags = ("critical_tuning", "ds_emergence", "sufficient_ds_pair", "opposite_preferences")
-        redundancy = row.get("redundancy")
-        red = (
-            f"{redundancy:.2f}"
-            if isinstance(redundancy, float) and np.isfinite(redundancy)
-            else "—"
-        )
+        red = _text(row.get("redundancy"), ".2f")
         rows.append([row["circuit"], seed, status, *(_text(row.get(k)) for k in flags), red])
-    return {"header": header, "rows": rows}
+    return rows
 
 
-def _range(mean: float, low: float, high: float, digits: int = 2) -> str:
+def _range(band: xr.Dataset, digits: int = 2) -> str:
+    """``mean [min–max]`` of a band of :mod:`~retinasim.compare.population` (the mean alone
+    when they are equal)."""
+    mean, low, high = (float(band[key]) for key in ("mean", "min", "max"))
     if not np.isfinite(mean):
         return "—"
     if low == high:
@@ -341,10 +273,7 @@ def _range(mean: float, low: float, high: float, digits: int = 2) -> str:
     return f"{mean:.{digits}f} [{low:.{digits}f}–{high:.{digits}f}]"
 
 
-def _text(value: Any) -> str:
-    """A table cell: ``—`` for missing values."""
-    return (
-        "—"
-        if value is None or value == "" or (isinstance(value, float) and np.isnan(value))
-        else str(value)
-    )
+def _text(value: Any, spec: str = "") -> str:
+    """A table cell: ``—`` for missing values (None, "" or NaN), else ``value`` in ``spec``."""
+    missing = value is None or value == "" or (isinstance(value, float) and np.isnan(value))
+    return "—" if missing else format(value, spec)

@@ -7,46 +7,23 @@ per-ganglion-type arrays (:func:`per_type`), read from a saved light dissection
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from retinasim.compare.dissect import _opposite
+from retinasim.compare.dissect import _opposite, _side
 
 if TYPE_CHECKING:
     import xarray as xr
+
+    from retinasim.compare.runs import RunJob  # (which imports this module)
 
 REDUNDANT_COST = 0.01
 """A ganglion type is *redundant* when its lesion costs less than this accuracy (1 point)."""
 
 
-class JobSettings(Protocol):
-    """What a row reads of a job's settings."""
-
-    @property
-    def alphas(self) -> Sequence[float]: ...
-
-
-class Job(Protocol):
-    """What a row reads of its :class:`~retinasim.compare.runs.RunJob` (which imports this
-    module)."""
-
-    @property
-    def label(self) -> str: ...
-
-    @property
-    def seed(self) -> int: ...
-
-    @property
-    def reference(self) -> str | None: ...
-
-    @property
-    def settings(self) -> JobSettings: ...
-
-
 def summary_row(
-    job: Job, metrics: dict, evaluation: xr.Dataset, dissection: dict
+    job: RunJob, metrics: dict, evaluation: xr.Dataset, dissection: dict
 ) -> dict[str, Any]:
     """The run's summary row: scalars (the CSV's columns) and, under ``cell_types``, its
     per-ganglion-type arrays (:func:`per_type`)."""
@@ -97,13 +74,11 @@ def summary_row(
 
 def sufficient_ds_pair(dissection: dict) -> bool:
     """Whether the fewest ganglion types that explain the decision (``sufficient_set``)
-    include a rightward- and a leftward-preferring direction-selective type.
+    include a rightward- and a leftward-preferring direction-selective type (False for a run
+    below the threshold).
 
-    ``ds_emergence`` asks the same of the *critical* types, each of which alone is needed. A
-    network whose preference for one direction is carried by several DS types at once
-    (redundantly: silencing any one of them costs little) has a single critical type and no
-    ``ds_emergence``, although two opposite DS types still explain its decision; this flag
-    sees that. False for a run below the threshold (no sufficient set then means anything).
+    Unlike ``ds_emergence`` (the same of the *critical* types) it sees a direction carried
+    redundantly by several DS types, none of them critical alone.
     """
     if float(dissection["baseline_accuracy"]) < float(dissection["threshold"]):
         return False
@@ -117,12 +92,9 @@ def sufficient_ds_pair(dissection: dict) -> bool:
 
 
 def per_type(dissection: dict) -> dict[str, list]:
-    """Per-ganglion-type arrays of a saved light dissection (a version-4 ``dissection.json``):
-    ``cell_type`` (names), ``lesion_accuracy``, ``lesion_cost`` (baseline − lesion),
-    ``dsi``, ``vector_dsi``, ``vector_dsi_p_value``, ``preferred_direction_deg`` (floats, NaN for a
-    type silent to bars) and the flags ``critical``, ``critical_ds``, ``sufficient`` (in the
-    fewest set that explains the decision) and ``redundant`` (lesion cost below
-    :data:`REDUNDANT_COST`)."""
+    """Per-ganglion-type arrays of a saved light dissection: ``cell_type`` (names), the
+    floats of :data:`retinasim.compare.dataset.TYPE_VALUES` (NaN for a type silent to bars)
+    and the flags of :data:`~retinasim.compare.dataset.TYPE_FLAGS`."""
     names = list(dissection["type_names"])
     baseline = float(dissection["baseline_accuracy"])
     lesion = [float(v) for v in dissection["lesion_accuracy"]]
@@ -145,12 +117,3 @@ def per_type(dissection: dict) -> dict[str, list]:
         "sufficient": [i in sufficient for i in range(len(names))],
         "redundant": [baseline - v < REDUNDANT_COST for v in lesion],
     }
-
-
-def _side(preferred_deg: float) -> int:
-    """+1 for a rightward preferred direction (cos > 0), −1 leftward, 0 vertical or silent
-    (the rule of :func:`retinasim.compare.dissect._opposite`)."""
-    if not np.isfinite(preferred_deg):
-        return 0
-    cosine = np.cos(np.deg2rad(preferred_deg))
-    return 1 if cosine > 1e-9 else -1 if cosine < -1e-9 else 0

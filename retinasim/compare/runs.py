@@ -17,10 +17,10 @@ import os
 import signal
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from multiprocessing import active_children, get_context
 from pathlib import Path
 from types import FrameType
@@ -64,18 +64,8 @@ class RunJob:
     def folder(self) -> Path:
         """The run folder of this job."""
         if self.reference is not None:
-            return reference_dir(self.out, self.reference)
-        return run_dir(self.out, self.label, self.seed)
-
-
-def run_dir(out: str | Path, label: str, seed: int) -> Path:
-    """Folder of one run of a comparison."""
-    return Path(out) / "runs" / label / f"seed{seed}"
-
-
-def reference_dir(out: str | Path, reference: str) -> Path:
-    """Folder of a reference model of a comparison (imported, not trained)."""
-    return Path(out) / "reference" / reference
+            return Path(self.out) / "reference" / self.reference
+        return Path(self.out) / "runs" / self.label / f"seed{self.seed}"
 
 
 def reference_job(
@@ -157,15 +147,10 @@ def _import_reference(job: RunJob, folder: Path) -> dict[str, Any]:
     return _read_json(folder / "metrics.json")
 
 
-def attempts_file(folder: Path) -> Path:
-    """``seed<k>.attempts.jsonl`` beside a run folder: one line per training attempt."""
-    return folder.parent / f"{folder.name}.attempts.jsonl"
-
-
 def _log_attempt(folder: Path) -> None:
-    """Append which host and process (re)starts training and from which checkpoint step, so
-    a run retried after a lost worker shows where it resumed (outside the run folder, which
-    training wants empty or a run)."""
+    """Append which host and process (re)starts training and from which checkpoint step to
+    ``seed<k>.attempts.jsonl`` beside the run folder (which training wants empty or a run),
+    so a run retried after a lost worker shows where it resumed."""
     import socket
     import time
 
@@ -174,12 +159,11 @@ def _log_attempt(folder: Path) -> None:
     if checkpoint.is_file():
         import torch
 
-        try:
+        with suppress(Exception):  # unreadable: training itself reports it
             step = int(torch.load(checkpoint, map_location="cpu", weights_only=True)["step"])
-        except Exception:  # unreadable: training itself reports it
-            step = None
     entry = {"time": time.time(), "host": socket.gethostname(), "pid": os.getpid()}
-    append_line(attempts_file(folder), json.dumps({**entry, "checkpoint_step": step}))
+    entry["checkpoint_step"] = step
+    append_line(folder.parent / f"{folder.name}.attempts.jsonl", json.dumps(entry))
 
 
 def _evaluation(job: RunJob, folder: Path, *, fresh: bool) -> xr.Dataset | None:
@@ -213,7 +197,7 @@ def _dissection(job: RunJob, folder: Path, *, fresh: bool) -> dict[str, Any]:
         return saved
     dissection = light_dissection(folder, n=n, threshold=threshold)
     dissection["settings"] = settings
-    _write_json(folder / DISSECTION, dissection)
+    atomic_write_text(folder / DISSECTION, json.dumps(dissection, indent=2))
     return dissection
 
 
@@ -231,25 +215,39 @@ def run_all(
             if progress:
                 progress(rows[-1])
         return rows
-    rows_by_index: dict[int, dict[str, Any]] = {}
     others = set(active_children())  # processes this one had before the pool's workers
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
     try:
         futures = {pool.submit(run_job, job): i for i, job in enumerate(jobs)}
-        for future in as_completed(futures):
-            job = jobs[futures[future]]
-            try:
-                row = future.result()
-            except Exception as error:  # a worker that died (out of memory, killed, ...)
-                row = failed_row(job, f"worker process failed: {type(error).__name__}: {error}")
-            rows_by_index[futures[future]] = row
-            if progress:
-                progress(row)
+        # a worker that died (out of memory, killed, ...) makes a failed row
+        rows = collect(as_completed(futures), futures, jobs, "worker process failed", progress)
     except BaseException:  # Ctrl-C, SIGTERM (see terminate_on_sigterm): stop the workers too
         _terminate(pool, [p for p in active_children() if p not in others])
         raise
     pool.shutdown()
-    return [rows_by_index[i] for i in range(len(jobs))]
+    return rows
+
+
+def collect(
+    completed: Iterable[Any],
+    index: Mapping[Any, int],
+    jobs: Sequence[RunJob],
+    failure: str,
+    progress: Callable[[dict[str, Any]], object] | None,
+) -> list[dict[str, Any]]:
+    """The rows of ``jobs`` in job order, from their futures as they complete (``index``:
+    future → job index); a future that raised becomes a failed row (``failure``: what)."""
+    rows: dict[int, dict[str, Any]] = {}
+    for future in completed:
+        job = jobs[index[future]]
+        try:
+            row = future.result()
+        except Exception as error:
+            row = failed_row(job, f"{failure}: {type(error).__name__}: {error}")
+        rows[index[future]] = row
+        if progress:
+            progress(row)
+    return [rows[i] for i in range(len(jobs))]
 
 
 def _terminate(pool: ProcessPoolExecutor, workers: list) -> None:
@@ -314,12 +312,3 @@ def _read_json(path: Path) -> dict[str, Any]:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    atomic_write_text(path, json.dumps(data, indent=2))
-
-
-def job_dict(job: RunJob) -> dict[str, Any]:
-    """A job as JSON-ready settings (recorded in the report)."""
-    return asdict(job)

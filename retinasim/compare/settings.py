@@ -9,13 +9,12 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
+from retinasim.compare.cluster import KINDS
 from retinasim.dissect.config import CRITICAL_THRESHOLD
 from retinasim.util.settings import Settings
 
 MAX_SEED = 2**63 - 1
 """Seeds are 63-bit (``retinasim.training.data.derived_seed``)."""
-CLUSTER_KINDS = ("slurm", "pbs", "sge", "lsf")
-"""Batch systems of ``--cluster`` (dask-jobqueue)."""
 
 
 class RunSettings(Settings):
@@ -81,8 +80,8 @@ class CompareSettings(RunSettings):
     @field_validator("cluster")
     @classmethod
     def _kind(cls, cluster: str | None) -> str | None:
-        if cluster is not None and cluster.lower() not in CLUSTER_KINDS:
-            raise ValueError(f"unknown kind {cluster!r} (known: {', '.join(CLUSTER_KINDS)})")
+        if cluster is not None and cluster.lower() not in KINDS:
+            raise ValueError(f"unknown kind {cluster!r} (known: {', '.join(KINDS)})")
         return None if cluster is None else cluster.lower()
 
     @model_validator(mode="after")

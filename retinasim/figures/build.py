@@ -10,18 +10,12 @@ import xarray as xr
 
 from retinasim.figures import paper, units
 from retinasim.figures.style import save_figure
+from retinasim.run_folder import read_netcdf
 
 if TYPE_CHECKING:
     from retinasim.circuit import Circuit
 
 FIGURES_DIR = "figures"
-
-
-def _open(path: Path) -> xr.Dataset | None:
-    if not path.exists():
-        return None
-    with xr.open_dataset(path, engine="h5netcdf") as dataset:
-        return dataset.load()
 
 
 def make_figures(run_dir: str | Path, *, circuit: Circuit | None = None) -> list[Path]:
@@ -34,17 +28,20 @@ def make_figures(run_dir: str | Path, *, circuit: Circuit | None = None) -> list
     analysis = run_dir / "analysis"
     out = run_dir / FIGURES_DIR
     written: list[Path] = []
-    full, ablated = _open(analysis / "psychometric.nc"), _open(analysis / "ablated_psychometric.nc")
+    full, ablated = (
+        read_netcdf(analysis / "psychometric.nc"),
+        read_netcdf(analysis / "ablated_psychometric.nc"),
+    )
     if full is not None:
         written += save_figure(paper.psychometric(full, ablated), out, "fig3a_psychometric")
-    by_s = _open(analysis / "accuracy_by_s.nc")
+    by_s = read_netcdf(analysis / "accuracy_by_s.nc")
     if by_s is not None:
         figure = paper.accuracy_vs_s(by_s["accuracy"], "Full model: accuracy vs s")
         written += save_figure(figure, out, "fig3b_accuracy_vs_s")
-    scan = _open(analysis / "lesion_scan.nc")
+    scan = read_netcdf(analysis / "lesion_scan.nc")
     if scan is not None:
         written += save_figure(paper.lesion_bars(scan), out, "fig3c_lesions")
-    within = _open(analysis / "lesions_within_ablated.nc")
+    within = read_netcdf(analysis / "lesions_within_ablated.nc")
     if within is not None:
         accuracy = within["accuracy"]
         figure = paper.accuracy_vs_s(accuracy.sel(lesion="none"), "Ablated model: accuracy vs s")
@@ -52,10 +49,10 @@ def make_figures(run_dir: str | Path, *, circuit: Circuit | None = None) -> list
         written += save_figure(
             paper.lesions_within_ablated(accuracy), out, "fig4b_lesions_within_ablated"
         )
-    amplitude = _open(analysis / "amplitude.nc")
+    amplitude = read_netcdf(analysis / "amplitude.nc")
     if amplitude is not None:
         written += save_figure(paper.amplitudes(amplitude["amplitude"]), out, "fig4a_amplitudes")
-    deepvis = _open(analysis / "deepvis.nc")
+    deepvis = read_netcdf(analysis / "deepvis.nc")
     if deepvis is not None:
         written += save_figure(paper.deepvis_xt(deepvis), out, "fig5_deepvis_xt")
     if circuit is not None:

@@ -6,8 +6,11 @@ Matplotlib Figure with labelled axes and units.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import xarray as xr
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from retinasim.figures.style import DIRECTION_COLOURS, MODEL_COLOURS, new_figure
@@ -31,23 +34,27 @@ def psychometric(full: xr.Dataset, ablated: xr.Dataset | None = None) -> Figure:
     return figure
 
 
-def accuracy_vs_s(accuracy: xr.DataArray, title: str = "Accuracy vs s") -> Figure:
-    """Fig. 3B / 3D: accuracy ``(s, fast_direction)`` per fast direction."""
-    figure, ax = new_figure()
+def _by_direction(ax: Axes, accuracy: xr.DataArray) -> None:
+    """Accuracy ``(s, fast_direction)`` against s, a line per fast direction."""
     for direction in accuracy["fast_direction"].values:
-        values = accuracy.sel(fast_direction=direction)
         ax.plot(
             accuracy["s"],
-            values,
+            accuracy.sel(fast_direction=direction),
             "o-",
             ms=3,
             color=DIRECTION_COLOURS.get(str(direction)),
             label=f"F = {direction}",
         )
-    ax.axhline(0.5, color="grey", lw=0.8, ls="--")
     ax.set_xlabel("slow speed s (pixels/frame)")
-    ax.set_ylabel("accuracy (fraction correct)")
     ax.set_ylim(-0.02, 1.02)
+
+
+def accuracy_vs_s(accuracy: xr.DataArray, title: str = "Accuracy vs s") -> Figure:
+    """Fig. 3B / 3D: accuracy ``(s, fast_direction)`` per fast direction."""
+    figure, ax = new_figure()
+    _by_direction(ax, accuracy)
+    ax.axhline(0.5, color="grey", lw=0.8, ls="--")
+    ax.set_ylabel("accuracy (fraction correct)")
     ax.set_title(title)
     ax.legend(frameon=False)
     return figure
@@ -84,19 +91,30 @@ def lesion_bars(scan: xr.Dataset, threshold: float = 0.95) -> Figure:
     return figure
 
 
-def amplitudes(amplitude: xr.DataArray) -> Figure:
-    """Fig. 4A / 5A / 6A: mean response of every cell type vs s, one panel per layer."""
-    layers = list(dict.fromkeys(str(layer) for layer in amplitude["layer"].values))
-    figure, axes = new_figure(width=3.0 * len(layers), height=3.0, ncols=len(layers), squeeze=False)
-    for ax, layer in zip(axes[0], layers, strict=True):
-        chosen = amplitude.where(amplitude["layer"] == layer, drop=True)
-        for name in chosen["cell_type"].values:
-            ax.plot(chosen["s"], chosen.sel(cell_type=name), "o-", ms=2, label=str(name))
+def _per_layer(
+    curves: dict[str, xr.DataArray], x: str, labels: tuple[str, str], height: float, **style: Any
+) -> Figure:
+    """A panel per layer of ``curves`` (layer → ``(cell_type, x)``), a line per type;
+    ``labels``: of the x and y axes."""
+    figure, axes = new_figure(
+        width=3.0 * len(curves), height=height, ncols=len(curves), squeeze=False
+    )
+    for ax, (layer, curve) in zip(axes[0], curves.items(), strict=True):
+        for name in curve["cell_type"].values:
+            ax.plot(curve[x], curve.sel(cell_type=name), label=str(name), **style)
         ax.set_title(layer)
-        ax.set_xlabel("slow speed s (pixels/frame)")
-        ax.set_ylabel("mean response (a.u.)")
+        ax.set_xlabel(labels[0])
+        ax.set_ylabel(labels[1])
         ax.legend(frameon=False, fontsize=6)
     return figure
+
+
+def amplitudes(amplitude: xr.DataArray) -> Figure:
+    """Fig. 4A / 5A / 6A: mean response of every cell type vs s, one panel per layer."""
+    layers = dict.fromkeys(str(layer) for layer in amplitude["layer"].values)
+    curves = {layer: amplitude.where(amplitude["layer"] == layer, drop=True) for layer in layers}
+    labels = ("slow speed s (pixels/frame)", "mean response (a.u.)")
+    return _per_layer(curves, "s", labels, 3.0, marker="o", ms=2)
 
 
 def lesions_within_ablated(effects: xr.DataArray) -> Figure:
@@ -107,19 +125,8 @@ def lesions_within_ablated(effects: xr.DataArray) -> Figure:
         width=2.8 * len(lesions), height=2.8, ncols=len(lesions), squeeze=False, sharey=True
     )
     for ax, lesion in zip(axes[0], lesions, strict=True):
-        panel = effects.sel(lesion=lesion)
-        for direction in panel["fast_direction"].values:
-            ax.plot(
-                panel["s"],
-                panel.sel(fast_direction=direction),
-                "o-",
-                ms=3,
-                color=DIRECTION_COLOURS.get(str(direction)),
-                label=f"F = {direction}",
-            )
+        _by_direction(ax, effects.sel(lesion=lesion))
         ax.set_title("ablated model" if lesion == "none" else f"ablated, {lesion} lesioned")
-        ax.set_xlabel("slow speed s (pixels/frame)")
-        ax.set_ylim(-0.02, 1.02)
     axes[0][0].set_ylabel("accuracy (fraction correct)")
     axes[0][0].legend(frameon=False)
     return figure
@@ -127,17 +134,7 @@ def lesions_within_ablated(effects: xr.DataArray) -> Figure:
 
 def temporal_kernels(kernels: dict[str, xr.DataArray]) -> Figure:
     """Fig. 4D / 6D: temporal filters of every type, one panel per layer."""
-    figure, axes = new_figure(
-        width=3.0 * len(kernels), height=2.8, ncols=len(kernels), squeeze=False
-    )
-    for ax, (layer, kernel) in zip(axes[0], kernels.items(), strict=True):
-        for name in kernel["cell_type"].values:
-            ax.plot(kernel["lag"], kernel.sel(cell_type=name), lw=1, label=str(name))
-        ax.set_title(layer)
-        ax.set_xlabel("lag (frames)")
-        ax.set_ylabel("weight (a.u.)")
-        ax.legend(frameon=False, fontsize=6)
-    return figure
+    return _per_layer(kernels, "lag", ("lag (frames)", "weight (a.u.)"), 2.8, lw=1)
 
 
 def spatial_kernels(kernel: xr.DataArray, title: str) -> Figure:

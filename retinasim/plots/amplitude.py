@@ -15,17 +15,8 @@ from retinasim.plots.common import axes, axis_label, cell_types, pick
 def plot_amplitude(
     amplitude: xr.Dataset, *, cell_type: Sequence[Hashable] | None = None, ax: Axes | None = None
 ) -> Figure:
-    """Mean response ± standard error against the grouping coordinate, per cell type.
-
-    Parameters
-    ----------
-    amplitude
-        Output of :func:`~retinasim.analysis.response_amplitude`.
-    cell_type
-        Cell types to draw (default all).
-    ax
-        Axes to draw on (default: a new figure).
-    """
+    """Mean response ± standard error of :func:`~retinasim.analysis.response_amplitude`
+    against its grouping coordinate, one line per cell type (``cell_type``: default all)."""
     figure, ax = axes(ax)
     by = next(dim for dim in amplitude["mean"].dims if dim != "cell_type")
     coordinate = amplitude[by]

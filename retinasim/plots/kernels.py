@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
+
 import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from retinasim.plots.common import axes, axis_label
+from retinasim.plots.common import axes, axis_label, cell_types, pick
 
 
 def plot_kernel_grid(kernel: xr.DataArray, *, ax: Axes | None = None) -> Figure:
-    """A connection's kernels ``(target_type, source_type, ky, kx)`` as one tiled image:
-    a tile per (target, source) pair, rows = target types, columns = source types.
-
-    Parameters
-    ----------
-    kernel
-        One entry of :func:`~retinasim.analysis.spatial_kernels`.
-    ax
-        Axes to draw on (default: a new figure).
-    """
+    """A connection's kernels ``(target_type, source_type, ky, kx)`` (one entry of
+    :func:`~retinasim.analysis.spatial_kernels`) as one tiled image: rows = target types,
+    columns = source types."""
     figure, ax = axes(ax)
     targets, sources, height, width = kernel.shape
     gap = 1
@@ -43,12 +38,15 @@ def plot_kernel_grid(kernel: xr.DataArray, *, ax: Axes | None = None) -> Figure:
     return figure
 
 
-def plot_temporal_kernels(kernel: xr.DataArray, *, ax: Axes | None = None) -> Figure:
-    """A layer's temporal filters ``(cell_type, lag)`` against lag, one line per type."""
+def plot_temporal_kernels(
+    kernel: xr.DataArray, *, cell_type: Sequence[Hashable] | None = None, ax: Axes | None = None
+) -> Figure:
+    """Temporal filters ``(cell_type, lag)`` against lag (seconds when known), one line per
+    cell type (``cell_type``: default all)."""
     figure, ax = axes(ax)
     lag = kernel.lag_s if "lag_s" in kernel.coords else kernel.lag
-    for name in kernel.cell_type.values:
-        ax.plot(lag.values, kernel.sel(cell_type=name).values, marker=".", label=str(name))
+    for name in cell_types(kernel, cell_type):
+        ax.plot(lag.values, pick(kernel, name).values, marker=".", label=str(name))
     ax.axhline(0.0, color="0.7", linewidth=0.8)
     ax.set_xlabel(axis_label(lag))
     ax.set_ylabel(axis_label(kernel))

@@ -10,23 +10,15 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from retinasim.plots.common import axes, axis_label, cell_types, pick
+from retinasim.plots.kernels import plot_temporal_kernels
 
 
 def plot_rf_map(
     rf: xr.Dataset, *, cell_type: Hashable | None = None, ax: Axes | None = None
 ) -> Figure:
-    """Spatial profile of one cell type as an image (diverging colours, 0 at the centre),
-    with its centre marked.
-
-    Parameters
-    ----------
-    rf
-        Output of :func:`~retinasim.analysis.receptive_field`.
-    cell_type
-        The cell type (default: the first).
-    ax
-        Axes to draw on (default: a new figure).
-    """
+    """Spatial profile of one cell type (default: the first) of
+    :func:`~retinasim.analysis.receptive_field` as an image (diverging colours, 0 at the
+    centre), with its centre marked."""
     figure, ax = axes(ax)
     name = cell_types(rf, None)[0] if cell_type is None else cell_type
     spatial = pick(rf.spatial, name)
@@ -52,15 +44,7 @@ def plot_temporal_profile(
     rf: xr.Dataset, *, cell_type: Sequence[Hashable] | None = None, ax: Axes | None = None
 ) -> Figure:
     """Temporal profiles against lag (seconds when known), one line per cell type."""
-    figure, ax = axes(ax)
-    lag = rf.lag_s if "lag_s" in rf.coords else rf.lag
-    for name in cell_types(rf, cell_type):
-        ax.plot(lag.values, pick(rf.temporal, name).values, marker=".", label=str(name))
-    ax.axhline(0.0, color="0.7", linewidth=0.8)
-    ax.set_xlabel(axis_label(lag))
-    ax.set_ylabel(axis_label(rf.temporal))
-    ax.legend(fontsize="small")
-    return figure
+    return plot_temporal_kernels(rf.temporal, cell_type=cell_type, ax=ax)
 
 
 def plot_rf_mosaic(fields: xr.Dataset, *, row: str = "run", title: str | None = None) -> Figure:

@@ -18,17 +18,8 @@ from retinasim.plots.common import axes, axis_label, cell_types, pick
 def plot_tuning_curve(
     tuning: xr.Dataset, *, cell_type: Sequence[Hashable] | None = None, ax: Axes | None = None
 ) -> Figure:
-    """Response against direction, one line per cell type (legend: type and DSI).
-
-    Parameters
-    ----------
-    tuning
-        Output of :func:`~retinasim.analysis.direction_tuning`.
-    cell_type
-        Cell types to draw (default all).
-    ax
-        Axes to draw on (default: a new figure).
-    """
+    """Response of :func:`~retinasim.analysis.direction_tuning` against direction, one line
+    per cell type (``cell_type``: default all; legend: type and DSI)."""
     figure, ax = axes(ax)
     directions = tuning.direction.values
     for name in cell_types(tuning, cell_type):

@@ -71,10 +71,6 @@ def _is_wide(svg: str) -> bool:
     return match is not None and float(match.group(1)) > 432
 
 
-def _json(path: Path) -> dict:
-    return read_json(path, {})
-
-
 def _text(value: Any) -> str:
     """A table cell as text: floats to 3 significant digits (``NaN`` for missing)."""
     if isinstance(value, float | np.floating):
@@ -120,11 +116,11 @@ def _figures(run_dir: Path) -> list[dict[str, Any]]:
 
 def _provenance(run_dir: Path, analysis: Path) -> pd.DataFrame:
     """Training metrics, provenance and the analysis settings, one ``value`` per row."""
-    metrics = _json(run_dir / "metrics.json")
+    metrics = read_json(run_dir / "metrics.json", {})
     details = {
         **{f"training {k}": v for k, v in metrics.items() if not isinstance(v, dict | list)},
-        **_json(run_dir / "provenance.json"),
-        **{f"analysis {k}": v for k, v in _json(analysis / "config.json").items()},
+        **read_json(run_dir / "provenance.json", {}),
+        **{f"analysis {k}": v for k, v in read_json(analysis / "config.json", {}).items()},
     }
     return pd.DataFrame({"value": [str(v) for v in details.values()]}, index=list(details))
 
@@ -137,16 +133,16 @@ def report_html(run_dir: str | Path) -> str:
         raise DissectionError(
             f"{run_dir} has no analysis/ folder: run `retinasim analyze {run_dir}` first"
         )
-    provenance = _json(run_dir / "provenance.json")
+    provenance = read_json(run_dir / "provenance.json", {})
     cell_types = analysis / "cell_types.csv"
     context = {
         "run_name": run_dir.name,
         "circuit": str(provenance.get("circuit", run_dir.name)),
-        "critical_threshold": _json(analysis / "config.json").get(
+        "critical_threshold": read_json(analysis / "config.json", {}).get(
             "critical_threshold", CRITICAL_THRESHOLD
         ),
         "comparison": _table(comparison(analysis), index=False),
-        "sentences": _json(analysis / "summary.json").get("sentences") or [],
+        "sentences": read_json(analysis / "summary.json", {}).get("sentences") or [],
         "figures": _figures(run_dir),
         "cell_types": (
             _table(pd.read_csv(cell_types, index_col=0)) if cell_types.exists() else None

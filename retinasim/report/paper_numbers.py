@@ -21,10 +21,6 @@ from retinasim.dissect.summary import motion_word
 from retinasim.run_folder import read_json, read_netcdf
 
 
-def _open(path: Path) -> xr.Dataset | None:
-    return read_netcdf(path)
-
-
 def _at(curve: xr.Dataset | None, alpha: float) -> str:
     if curve is None or alpha not in curve["alpha"].values:
         return "—"
@@ -91,53 +87,55 @@ def comparison(analysis: Path, *, reference: bool = True) -> pd.DataFrame:
     return table.replace({np.nan: "—"})
 
 
+STATEMENTS = {  # quantity: the paper's statement
+    "accuracy at α = 2": "1.00",
+    "accuracy at α = 1 (chance)": "0.47",
+    "smallest α with accuracy ≥ 0.95": "1.7",
+    "accuracy at the lowest s (hard)": "> 0.80",
+    "accuracy at the highest s (easy)": "1.00",
+    "critical types (lesioned accuracy)": "ganglion 0 → 0.56, ganglion 2 → 0.91",
+    "worst single bipolar lesion": "≥ 0.96",
+    "worst single amacrine lesion": "≥ 0.99",
+    "critical ganglion types: DSI, preferred direction": (
+        "direction selective, opposite directions"
+    ),
+    "deep visualization of the critical types: motion": (
+        "fades toward each type's direction (opposite for the two)"
+    ),
+    "best ablated model (kept types)": "bipolar 4 + amacrine 2 (+ ganglion 0, 2)",
+    "ablated model accuracy at α = 2": "0.69",
+    "ablated model accuracy at α = 4": "0.94",
+}
+
+
 def _rows(analysis: Path) -> list[tuple[str, str, str]]:
     """``(quantity, the paper's statement, this run)`` rows from ``analysis``."""
-    full = _open(analysis / "psychometric.nc")
-    ablated = _open(analysis / "ablated_psychometric.nc")
-    scan = _open(analysis / "lesion_scan.nc")
-    by_s = _open(analysis / "accuracy_by_s.nc")
-    tuning = _open(analysis / "tuning.nc")
-    rows = [
-        ("accuracy at α = 2", "1.00", _at(full, 2.0)),
-        ("accuracy at α = 1 (chance)", "0.47", _at(full, 1.0)),
-    ]
+    full = read_netcdf(analysis / "psychometric.nc")
+    ablated = read_netcdf(analysis / "ablated_psychometric.nc")
+    scan = read_netcdf(analysis / "lesion_scan.nc")
+    by_s = read_netcdf(analysis / "accuracy_by_s.nc")
+    tuning = read_netcdf(analysis / "tuning.nc")
+    this = {"accuracy at α = 2": _at(full, 2.0), "accuracy at α = 1 (chance)": _at(full, 1.0)}
     if full is not None:
         good = full["alpha"].values[full["accuracy"].values >= 0.95]
-        rows.append(
-            ("smallest α with accuracy ≥ 0.95", "1.7", f"{good.min():.2f}" if len(good) else "none")
-        )
+        this["smallest α with accuracy ≥ 0.95"] = f"{good.min():.2f}" if len(good) else "none"
     if by_s is not None:
         accuracy = by_s["accuracy"].mean("fast_direction")
-        rows.append(
-            ("accuracy at the lowest s (hard)", "> 0.80", f"{float(accuracy.isel(s=0)):.2f}")
-        )
-        rows.append(
-            ("accuracy at the highest s (easy)", "1.00", f"{float(accuracy.isel(s=-1)):.2f}")
-        )
+        this["accuracy at the lowest s (hard)"] = f"{float(accuracy.isel(s=0)):.2f}"
+        this["accuracy at the highest s (easy)"] = f"{float(accuracy.isel(s=-1)):.2f}"
     critical = analysis / "critical.json"
     if scan is not None and critical.exists():
-        pairs = read_json(critical)["critical"]
+        layers, indices = scan["layer"].values, scan["type_index"].values
         names = [
-            str(
-                scan["cell_type"].values[
-                    (scan["layer"].values == lay) & (scan["type_index"].values == i)
-                ][0]
-            )
-            for lay, i in pairs
+            str(scan["cell_type"].values[(layers == layer) & (indices == i)][0])
+            for layer, i in read_json(critical)["critical"]
         ]
         lesioned = [f"{n} → {float(scan['accuracy'].sel(cell_type=n)):.2f}" for n in names]
-        rows.append(
-            (
-                "critical types (lesioned accuracy)",
-                "ganglion 0 → 0.56, ganglion 2 → 0.91",
-                ", ".join(lesioned) or "none",
-            )
-        )
-        for layer, paper in (("bipolar", "≥ 0.96"), ("amacrine", "≥ 0.99")):
+        this["critical types (lesioned accuracy)"] = ", ".join(lesioned) or "none"
+        for layer in ("bipolar", "amacrine"):
             chosen = scan["accuracy"].values[scan["layer"].values == layer]
             if len(chosen):
-                rows.append((f"worst single {layer} lesion", paper, f"{chosen.min():.2f}"))
+                this[f"worst single {layer} lesion"] = f"{chosen.min():.2f}"
         if tuning is not None:
             ds = [
                 _ds_text(tuning.sel(cell_type=n))
@@ -145,14 +143,8 @@ def _rows(analysis: Path) -> list[tuple[str, str, str]]:
                 if n in tuning["cell_type"].values
                 and str(scan["layer"].sel(cell_type=n).values) == str(scan["layer"].values[-1])
             ]
-            rows.append(
-                (
-                    "critical ganglion types: DSI, preferred direction",
-                    "direction selective, opposite directions",
-                    "; ".join(ds) or "—",
-                )
-            )
-    deepvis = _open(analysis / "deepvis.nc")
+            this["critical ganglion types: DSI, preferred direction"] = "; ".join(ds) or "—"
+    deepvis = read_netcdf(analysis / "deepvis.nc")
     if deepvis is not None:
         moves = []
         for target in deepvis["target"].values:
@@ -167,26 +159,13 @@ def _rows(analysis: Path) -> list[tuple[str, str, str]]:
                 logits = panel["moving_decoder"].values
                 text += f", decoder → {panel['class'].values[int(np.argmax(logits))]}"
             moves.append(text)
-        rows.append(
-            (
-                "deep visualization of the critical types: motion",
-                "fades toward each type's direction (opposite for the two)",
-                "; ".join(moves),
-            )
-        )
+        this["deep visualization of the critical types: motion"] = "; ".join(moves)
     ablated_json = analysis / "ablated.json"
     if ablated_json.exists():
-        best = read_json(ablated_json)
-        rows.append(
-            (
-                "best ablated model (kept types)",
-                "bipolar 4 + amacrine 2 (+ ganglion 0, 2)",
-                str(best.get("kept")),
-            )
-        )
-    rows.append(("ablated model accuracy at α = 2", "0.69", _at(ablated, 2.0)))
-    rows.append(("ablated model accuracy at α = 4", "0.94", _at(ablated, 4.0)))
-    return rows
+        this["best ablated model (kept types)"] = str(read_json(ablated_json).get("kept"))
+    this["ablated model accuracy at α = 2"] = _at(ablated, 2.0)
+    this["ablated model accuracy at α = 4"] = _at(ablated, 4.0)
+    return [(quantity, STATEMENTS[quantity], value) for quantity, value in this.items()]
 
 
 def _ds_text(row: xr.Dataset) -> str:

@@ -135,7 +135,7 @@ def test_an_opposite_ds_pair_explaining_the_decision_is_seen_when_one_side_is_re
 def test_an_interrupted_run_is_resumed_not_restarted(tmp_path: Path) -> None:
     import torch
 
-    from retinasim.compare.runs import RunJob, run_dir, run_job
+    from retinasim.compare.runs import RunJob, run_job
     from retinasim.compare.settings import RunSettings
     from retinasim.spec import load_circuit
     from retinasim.training import apply_overrides, train
@@ -143,7 +143,7 @@ def test_an_interrupted_run_is_resumed_not_restarted(tmp_path: Path) -> None:
     file = tiny("murray2021", tmp_path)
     settings = RunSettings(overrides={"steps": 4}, n_eval=4, n_dissect=4)
     job = RunJob(str(file), "m", 0, str(tmp_path / "cmp"), settings)
-    folder = run_dir(job.out, "m", 0)
+    folder = job.folder
     folder.parent.mkdir(parents=True)
     spec = apply_overrides(load_circuit(file), {"steps": 4, "seed": 0})
     threads = torch.get_num_threads()
