@@ -28,6 +28,7 @@ import xarray as xr
 from retinasim.dissect.config import AnalysisConfig
 from retinasim.dissect.errors import DissectionError
 from retinasim.util.files import atomic_path, atomic_write_text
+from retinasim.util.netcdf import write_netcdf
 from retinasim.util.progress import Progress, as_task, silent
 
 STEPS = ("behaviour", "lesions", "ablation", "amplitude", "tuning", "deepvis", "summary")
@@ -58,14 +59,15 @@ class Dissection:
 
     # -- storage ---------------------------------------------------------------------------
     def save(self, name: str, data: xr.Dataset | xr.DataArray) -> None:
-        if isinstance(data, xr.DataArray):
-            data = data.to_dataset(name=data.name or "value")
-        data = data.copy()
-        data.attrs = {
-            k: v if isinstance(v, int | float | str) else str(v) for k, v in data.attrs.items()
+        dataset = (
+            data.to_dataset(name=data.name or "value")
+            if isinstance(data, xr.DataArray)
+            else data.copy()
+        )
+        dataset.attrs = {
+            k: v if isinstance(v, int | float | str) else str(v) for k, v in dataset.attrs.items()
         }
-        with atomic_path(self.folder / name) as temporary:
-            data.to_netcdf(temporary, engine="h5netcdf")
+        write_netcdf(dataset, self.folder / name)
 
     def load(self, name: str) -> xr.Dataset:
         """A saved result (the run folder's checked reader: damage is a RunFolderError)."""

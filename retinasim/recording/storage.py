@@ -22,7 +22,8 @@ from types import TracebackType
 import xarray as xr
 
 from retinasim.recording.errors import RecordingError
-from retinasim.util.files import atomic_path, publish, temporary_beside
+from retinasim.util.files import atomic_path, publish, temporary_beside, write_error
+from retinasim.util.netcdf import write_netcdf
 
 SUFFIXES = (".nc", ".zarr")
 """Recording file formats: netCDF-4 groups through h5netcdf, or a zarr directory store."""
@@ -114,8 +115,7 @@ def _netcdf_encoding(tree: xr.DataTree) -> dict[str, dict]:
 
 
 def _write_netcdf(tree: xr.DataTree, path: Path) -> None:
-    with atomic_path(path, temporary_suffix(".nc")) as temporary:
-        tree.to_netcdf(temporary, engine="h5netcdf", encoding=_netcdf_encoding(tree))
+    write_netcdf(tree, path, encoding=_netcdf_encoding(tree), suffix=temporary_suffix(".nc"))
 
 
 class RecordingWriter:
@@ -132,7 +132,7 @@ class RecordingWriter:
     def append(self, parts: dict[str, xr.Dataset]) -> None:
         """Write one batch of trials (its own chunk along ``trial``), group by group:
         ``parts`` maps a group path (``/``, ``/ganglion``, ...) to its batch Dataset."""
-        with _quiet():
+        with _quiet(), self._write_errors():
             for path, batch in parts.items():
                 group = None if path == "/" else path.strip("/")
                 if self._batches == 0:
@@ -154,7 +154,7 @@ class RecordingWriter:
             raise RecordingError("nothing was recorded (no trials)")
         import zarr
 
-        with _quiet():
+        with _quiet(), self._write_errors():
             root = zarr.open_group(self._store, mode="r+")
             root.attrs.update(attrs)
             for path, extra in (group_attrs or {}).items():
@@ -168,6 +168,14 @@ class RecordingWriter:
                     _write_netcdf(streamed, self.target)
                 shutil.rmtree(self._store)
         return self.target
+
+    @contextlib.contextmanager
+    def _write_errors(self) -> Iterator[None]:
+        """A failed write of the store (a full disk, say) as one FileWriteError."""
+        try:
+            yield
+        except OSError as error:
+            raise write_error(error, self.target) from None
 
     def abort(self) -> None:
         """Remove the temporary store."""

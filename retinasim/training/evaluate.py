@@ -22,7 +22,7 @@ from retinasim.task import EVALUATION_PARAMETERS, task_generator
 from retinasim.training.checkpoint import restore
 from retinasim.training.errors import TrainingError
 from retinasim.training.inference import predict
-from retinasim.util.files import atomic_path
+from retinasim.util.netcdf import write_netcdf
 from retinasim.util.progress import Progress, as_task
 
 if TYPE_CHECKING:
@@ -145,8 +145,7 @@ def evaluate_run(
     )
     dataset.attrs = {k: _attr(v) for k, v in dataset.attrs.items()}
     if save:
-        with atomic_path(run / EVALUATION) as temporary:
-            dataset.to_netcdf(temporary, engine="h5netcdf")
+        write_netcdf(dataset, run / EVALUATION)
     return dataset
 
 
