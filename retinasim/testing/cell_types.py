@@ -7,7 +7,6 @@ layer. Every check builds on the CPU in float32 (float64 where it compares value
 from __future__ import annotations
 
 import copy
-import importlib.metadata as metadata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -17,11 +16,13 @@ from torch import nn
 
 from retinasim.compile import compile_circuit
 from retinasim.errors import SpecError
-from retinasim.plugins import CellType, cell_types, nonnegative_parameters, plugin_problems
+from retinasim.plugins import CellType, cell_types, nonnegative_parameters
 from retinasim.testing.circuits import (
     CHECKED_LAYER,
     SMALL_CIRCUIT_NAME,
     no_error,
+    raised,
+    registered_entry,
     small_circuit,
 )
 
@@ -46,33 +47,19 @@ def check_cell_type(
 
     Checks, each failing with an AssertionError that says what broke:
 
-    * registration: the class is the one registered under its ``name`` (from ``package``,
-      at its installed version, when given), with a one-line description;
-    * ``Params``: a :class:`~retinasim.plugins.CellParams` model that accepts ``params``,
-      rejects an unknown key and each of ``bad_params``, and documents every field; each of
-      ``bad_params`` in a circuit file is a SpecError at the layer's line naming the cell type;
+    * registration: :func:`registered_cell_type` (``package``: the distribution that must
+      provide it, e.g. ``"retinasim-centersurround"``);
+    * ``Params``: a :class:`~retinasim.plugins.CellParams` model that accepts ``params``
+      (default: its defaults), rejects an unknown key and each of ``bad_params``, and
+      documents every field; each of ``bad_params`` in a circuit file is a SpecError at the
+      layer's line naming the cell type;
     * ``build(n_types, params, frames=frames)``: an ``nn.Module`` that passes
-      :func:`check_cell_module`, drawn identically twice from one ``torch.manual_seed``;
+      :func:`check_cell_module` on drives ``(2, n_types, frames, *size)`` drawn from
+      ``seed``, built identically twice from one ``torch.manual_seed``;
     * in a small circuit (:func:`~retinasim.testing.circuits.small_circuit`, the cell type in
       layer ``cells``, also with ``weights: nonnegative``): it compiles, the same ``seed``
       gives the same parameters, and a forward and backward pass reach every trainable
       parameter of the cell.
-
-    Parameters
-    ----------
-    cell_type
-        The :class:`~retinasim.plugins.CellType` subclass, or its registered name.
-    params
-        The layer's ``params:`` (default: the model's defaults).
-    bad_params
-        ``params:`` the model must refuse (each a mapping).
-    package
-        The distribution that must provide the cell type (e.g. ``"retinasim-centersurround"``).
-    n_types, frames, size
-        Drive ``(batch=2, n_types, frames, *size)`` of the module checks, and the circuit's
-        input (``size`` pixels at least 16 wide and high, ``frames`` frames).
-    seed
-        Seed of the drives and of the circuit's parameters.
     """
     registered = registered_cell_type(cell_type, package=package)
     values = _check_params(registered, dict(params or {}))
@@ -89,57 +76,32 @@ def check_cell_type(
 def registered_cell_type(
     cell_type: type[CellType] | str, *, package: str | None = None
 ) -> type[CellType]:
-    """The registered class of ``cell_type`` (a class or a name), checking its registration.
-
-    Fails when the name is not registered (with the plugins' load problems), when another
-    class holds the name, when ``package`` is given and does not provide it (or at another
-    version than installed), or when the class breaks
-    :meth:`~retinasim.plugins.CellType.check_definition`.
-    """
+    """The registered class of ``cell_type`` (a class or a name), checking its registration
+    (:func:`~retinasim.testing.circuits.registered_entry`), that no other class holds the
+    name and that the class passes :meth:`~retinasim.plugins.CellType.check_definition`."""
     name = cell_type if isinstance(cell_type, str) else getattr(cell_type, "name", None)
-    registry = cell_types()
-    problems = "; ".join(str(problem) for problem in plugin_problems()) or "none"
-    assert name in registry, (
-        f"cell type {name!r} is not registered (registered: {', '.join(sorted(registry))}; "
-        f"plugin problems: {problems}); install its package (an entry point in the "
-        f"`retinasim` group) or call retinasim.plugins.register(module)"
-    )
-    entry = registry[name]
+    entry = registered_entry("cell type", name, cell_types(), package)
     if not isinstance(cell_type, str):
         assert entry.cell_type is cell_type, (
             f"cell type {name!r} is registered by plugin {entry.plugin!r} ({entry.package}) as "
             f"{entry.cell_type!r}, not {cell_type!r}"
         )
-    if package is not None:
-        assert entry.package == package, (
-            f"cell type {name!r} comes from {entry.package!r}, not {package!r}"
-        )
-        installed = metadata.version(package)
-        assert entry.version == installed, (
-            f"cell type {name!r} is registered at version {entry.version}, but {package} "
-            f"{installed} is installed"
-        )
     problem = entry.cell_type.check_definition()
     assert problem is None, f"cell type {name!r}: {problem}"
-    description = entry.description
-    assert description, f"cell type {name!r} has no description (`description` or a docstring)"
     return entry.cell_type
 
 
 def check_cell_module(
     module: nn.Module, *, n_types: int, frames: int, size: tuple[int, int] = (5, 6), seed: int = 0
 ) -> None:
-    """Check one layer's module against the cell-type contract (on copies: ``module`` is
-    left as it is).
+    """Check one layer's module against the cell-type contract (on copies of ``module``).
 
     Checks: ``forward(drive)`` maps drive ``(batch, n_types, frames, y, x)`` to a finite
-    tensor of the same shape, dtype and device, in float32 and float64 (after
-    ``.double()``), whatever the drive's strides (the circuit hands over a frames-major
-    layout, ``(batch, frames, n_types, y, x)`` in memory); each trial's activity depends on
-    its own drive only; it is causal (changing the drive from frame ``t`` leaves the
-    activity before ``t`` unchanged) and depends on the drive; gradients reach the drive and
-    every trainable parameter; ``nonnegative_parameters()`` yields parameters of the module;
-    ``reset_parameters()``, if any, redraws the same values after the same
+    tensor of the same shape, dtype and device, in float32 and float64, whatever the
+    drive's strides (the circuit hands over a frames-major layout); each trial's activity
+    depends on its own drive only; it is causal and depends on the drive; gradients reach
+    the drive and every trainable parameter; ``nonnegative_parameters()`` yields parameters
+    of the module; ``reset_parameters()``, if any, redraws the same values after the same
     ``torch.manual_seed``.
     """
     generator = torch.Generator().manual_seed(seed)
@@ -254,12 +216,8 @@ def _check_params(cell_type: type[CellType], params: dict[str, Any]) -> BaseMode
     model = cell_type.Params
     with no_error(f"{model.__name__}(**{params!r})"):
         values = model(**params)
-    try:
-        model(**params, not_a_parameter_of_this_cell_type=1)
-    except ValidationError:
-        pass
-    else:
-        raise AssertionError(f"{model.__name__} accepts unknown keys (use CellParams as base)")
+    unknown = raised(ValidationError, lambda: model(**params, not_a_parameter_of_this_cell=1))
+    assert unknown, f"{model.__name__} accepts unknown keys (use CellParams as base)"
     undocumented = [name for name, field in model.model_fields.items() if not field.description]
     assert not undocumented, (
         f"{model.__name__} documents no {undocumented}: give each field a docstring (it "
@@ -269,22 +227,15 @@ def _check_params(cell_type: type[CellType], params: dict[str, Any]) -> BaseMode
 
 
 def _check_refused(cell_type: type[CellType], bad: dict[str, Any]) -> None:
-    try:
-        cell_type.Params(**bad)
-    except ValidationError:
-        pass
-    else:
-        raise AssertionError(f"{cell_type.Params.__name__} accepts the bad params {bad!r}")
-    try:
-        small_circuit(cell_type=cell_type.name, params=bad)
-    except SpecError as error:
-        text = str(error)
-        assert f"{SMALL_CIRCUIT_NAME}:5:" in text and "layers[0].params" in text, (
-            f"the bad params {bad!r} are not reported at the layer's params (line 5): {text}"
-        )
-        assert cell_type.name in text, f"the error does not name the cell type: {text}"
-    else:
-        raise AssertionError(f"a circuit with params {bad!r} loads")
+    refused = raised(ValidationError, lambda: cell_type.Params(**bad))
+    assert refused, f"{cell_type.Params.__name__} accepts the bad params {bad!r}"
+    error = raised(SpecError, lambda: small_circuit(cell_type=cell_type.name, params=bad))
+    assert error, f"a circuit with params {bad!r} loads"
+    text = str(error)
+    assert f"{SMALL_CIRCUIT_NAME}:5:" in text and "layers[0].params" in text, (
+        f"the bad params {bad!r} are not reported at the layer's params (line 5): {text}"
+    )
+    assert cell_type.name in text, f"the error does not name the cell type: {text}"
 
 
 def _build_twice(
@@ -325,11 +276,7 @@ def _check_in_circuit(
         logits = circuit(video)
         logits[:, -1].sum().backward()
     assert torch.isfinite(logits).all(), f"{what} gives non-finite logits"
-    missing = [
-        name
-        for name, parameter in cells.named_parameters()
-        if parameter.requires_grad and parameter.grad is None
-    ]
+    missing = [name for name, p in cells.named_parameters() if p.requires_grad and p.grad is None]
     assert not missing, f"{what}: no gradient reaches the cells' parameters {missing}"
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.metadata as metadata
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from retinasim.plugins import plugin_problems
 from retinasim.spec import CircuitSpec, load_circuit
 
 SMALL_CIRCUIT_NAME = "contract_check.yaml"
@@ -32,18 +34,10 @@ def small_circuit_text(
 ) -> str:
     """The YAML of a two-layer circuit: ``input → cells → ganglion → readout``.
 
-    Parameters
-    ----------
-    cell_type, params, n_types, nonnegative
-        The cell type of layer ``cells``, its ``params:`` (on line 5) and number of types, and
-        whether its ``weights`` are ``nonnegative``. ``ganglion`` is 2 types of
-        ``spatiotemporal`` with 3-frame filters.
-    size, frames
-        The input: ``(height, width)`` in pixels and the number of frames.
-    classes
-        The readout's classes.
-    stimulus
-        The ``training.stimulus`` section (``kind`` and parameters), or none.
+    Layer ``cells`` has ``n_types`` of ``cell_type`` with ``params:`` (on line 5) and, with
+    ``nonnegative``, nonnegative weights; ``ganglion`` is 2 types of ``spatiotemporal`` with
+    3-frame filters. The input is ``size`` ``(height, width)`` pixels and ``frames`` frames;
+    ``stimulus`` is the ``training.stimulus`` section (``kind`` and parameters), if any.
     """
     if params is None and cell_type == "spatiotemporal":
         params = {"temporal_kernel": 3}
@@ -71,6 +65,38 @@ def small_circuit(**options: Any) -> CircuitSpec:
     return load_circuit(SMALL_CIRCUIT_NAME, text=small_circuit_text(**options))
 
 
+def registered_entry(noun: str, name: Any, registry: Mapping[str, Any], package: str | None) -> Any:
+    """``registry[name]``, asserting it is there with a description and, when ``package`` is
+    given, that this distribution provides it at its installed version."""
+    problems = "; ".join(str(problem) for problem in plugin_problems()) or "none"
+    assert name in registry, (
+        f"{noun} {name!r} is not registered (registered: {', '.join(sorted(registry))}; "
+        f"plugin problems: {problems}); install its package (an entry point in the "
+        f"`retinasim` group) or call retinasim.plugins.register(module)"
+    )
+    entry = registry[name]
+    if package is not None:
+        assert entry.package == package, (
+            f"{noun} {name!r} comes from {entry.package!r}, not {package!r}"
+        )
+        installed = metadata.version(package)
+        assert entry.version == installed, (
+            f"{noun} {name!r} is registered at version {entry.version}, but {package} "
+            f"{installed} is installed"
+        )
+    assert entry.description, f"{noun} {name!r} has no description (`description` or a docstring)"
+    return entry
+
+
+def raised(error_type: type[Exception], call: Callable[[], object]) -> Exception | None:
+    """The ``error_type`` exception that ``call()`` raises, or None when it returns."""
+    try:
+        call()
+    except error_type as error:
+        return error
+    return None
+
+
 @contextmanager
 def no_error(what: str) -> Iterator[None]:
     """Turn an exception raised inside the block (by the plugin under test, or by retinasim
@@ -85,18 +111,10 @@ def no_error(what: str) -> Iterator[None]:
 
 
 def check_torch_free(module: str, *, forbidden: Sequence[str] = ("torch",)) -> None:
-    """Check that importing ``module`` in a fresh interpreter imports none of ``forbidden``.
-
-    The module a plugin's entry point names must stay torch-free: retinasim loads every
-    plugin to validate a circuit (``retinasim validate``, ``load_circuit``) without torch.
-
-    Parameters
-    ----------
-    module
-        The dotted module name (e.g. ``"retinasim_centersurround"``).
-    forbidden
-        Top-level packages that must not be imported (e.g. ``("torch", "skimage")``).
-    """
+    """Check that importing ``module`` (e.g. ``"retinasim_centersurround"``) in a fresh
+    interpreter imports none of the top-level packages ``forbidden``: the module a plugin's
+    entry point names must stay torch-free, as retinasim loads every plugin to validate a
+    circuit without torch."""
     code = (
         "import importlib, json, sys\n"
         f"importlib.import_module({module!r})\n"
@@ -119,26 +137,9 @@ def run_python(
     env: Mapping[str, str] | None = None,
     timeout: float | None = None,
 ) -> str:
-    """Run ``code`` in a fresh Python interpreter and return what it printed.
-
-    For checks of what a fresh interpreter imports (``'torch' in sys.modules``): the test's
-    own interpreter has imported everything already.
-
-    Parameters
-    ----------
-    code
-        Python source, run with ``python -c``.
-    what
-        What the code does, for the message when it fails.
-    cwd, timeout
-        As for :func:`subprocess.run`.
-    env
-        Variables added to this process's environment.
-
-    Raises
-    ------
-    AssertionError
-        The code exits with an error; the message ends with its stderr.
+    """Run ``code`` with ``python -c`` in a fresh interpreter (which, unlike the test's own,
+    has imported nothing yet) and return what it printed; ``env`` is added to this process's
+    environment. An AssertionError naming ``what`` and ending with the stderr when it fails.
     """
     done = subprocess.run(
         [sys.executable, "-c", code],

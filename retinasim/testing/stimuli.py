@@ -6,7 +6,6 @@ Units: video luminance in ``[0, 1]`` (0 black, 1 white); time in frames; space i
 
 from __future__ import annotations
 
-import importlib.metadata as metadata
 import math
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -17,12 +16,12 @@ import torch.nn.functional as F
 
 from retinasim.compile import compile_circuit
 from retinasim.errors import StimulusError
-from retinasim.plugins import RegisteredStimulus, plugin_problems, stimuli
+from retinasim.plugins import RegisteredStimulus, stimuli
 from retinasim.stimuli import StimulusBatch, StimulusGenerator
 from retinasim.task import EVALUATION_PARAMETERS, task_generator
-from retinasim.testing.circuits import no_error, small_circuit
+from retinasim.testing.circuits import no_error, raised, registered_entry, small_circuit
 
-__all__ = ["check_stimulus_kind", "check_task", "registered_stimulus"]
+__all__ = ["check_stimulus_kind", "check_task", "held_out_accuracy", "registered_stimulus"]
 
 BASE_BAD_PARAMETERS = ({"height": 0}, {"width": -1}, {"frames": 0}, {"frame_rate_hz": 0})
 """Values of the inherited parameters that every kind refuses."""
@@ -46,36 +45,20 @@ def check_stimulus_kind(
 
     Checks, each failing with an AssertionError that says what broke:
 
-    * registration: the kind is registered (by ``package``, at its installed version, when
-      given) with a one-line description and unique ``classes``; its generator imports and
-      subclasses both its parameter model and ``StimulusGenerator``;
-    * parameters: ``parameters`` validate; an unknown parameter, bad inherited values
-      (``height: 0``, ...) and each of ``bad_parameters`` raise one one-line
-      :class:`~retinasim.errors.StimulusError` naming the kind;
-    * rendering ``n`` stimuli of set ``seed`` at ``size`` and ``frames``: video
-      ``(n, 1, frames, height, width)`` float32 (float64 when asked), finite, in ``[0, 1]``;
-      metadata per trial; labels int64 ``(n,)`` indexing ``classes`` for a task, else None;
+    * registration: :func:`registered_stimulus` (``kind``: the parameter model or generator
+      class, or the name; ``package``: the distribution that must provide it); its generator
+      imports and subclasses both its parameter model and ``StimulusGenerator``;
+    * parameters: ``parameters`` validate (``height``, ``width``, ``frames`` default to
+      ``size`` and ``frames``); an unknown parameter, bad inherited values (``height: 0``,
+      ...) and each of ``bad_parameters`` (over ``parameters``, at the default size) raise one
+      one-line :class:`~retinasim.errors.StimulusError` naming the kind;
+    * rendering ``n`` stimuli of set ``seed``: video ``(n, 1, frames, height, width)`` float32
+      (float64 when asked), finite, in ``[0, 1]``; metadata per trial; labels int64 ``(n,)``
+      indexing ``classes`` for a task, else None;
     * seeding: the same ``(seed, index)`` renders the same bits, alone or in any batch
-      order, with the same metadata and labels; with ``varies``, different indices render
-      different videos; with ``random``, so does another seed.
-
-    Parameters
-    ----------
-    kind
-        The kind's parameter model or generator class, or its registered name.
-    parameters
-        Parameters to render with (``height``, ``width``, ``frames`` default to ``size``
-        and ``frames``).
-    bad_parameters
-        Parameter sets the kind must refuse (each over ``parameters``, at the kind's default
-        size).
-    package
-        The distribution that must provide the kind (e.g. ``"retinasim-natural"``).
-    varies
-        Whether stimuli differ by index (false for a kind that renders one stimulus).
-    random
-        Whether stimuli differ by seed (false for a kind that draws nothing, such as a grid
-        of conditions indexed by stimulus).
+      order, with the same metadata and labels; with ``varies`` (false for a kind that
+      renders one stimulus), different indices render different videos; with ``random``
+      (false for a kind that draws nothing), so does another seed.
     """
     entry = registered_stimulus(kind, package=package)
     given = dict(parameters or {})
@@ -92,30 +75,16 @@ def check_stimulus_kind(
 
 
 def registered_stimulus(kind: type | str, *, package: str | None = None) -> RegisteredStimulus:
-    """The registry's entry of ``kind`` (a class or a name), checking its registration."""
+    """The registry's entry of ``kind`` (a class or a name), checking its registration
+    (:func:`~retinasim.testing.circuits.registered_entry`), its definition and its classes."""
     name = kind if isinstance(kind, str) else getattr(kind, "kind", None)
-    registry = stimuli()
-    problems = "; ".join(str(problem) for problem in plugin_problems()) or "none"
-    assert name in registry, (
-        f"stimulus kind {name!r} is not registered (registered: {', '.join(registry)}; "
-        f"plugin problems: {problems}); install its package (an entry point in the "
-        f"`retinasim` group) or call retinasim.plugins.register(module)"
-    )
-    entry = registry[name]
+    entry = registered_entry("stimulus kind", name, stimuli(), package)
     if not isinstance(kind, str):
         assert isinstance(kind, type) and issubclass(kind, entry.params), (
             f"stimulus kind {name!r} is registered by plugin {entry.plugin!r} "
             f"({entry.package}) as {entry.params!r}, which {kind!r} does not subclass"
         )
-    if package is not None:
-        assert entry.package == package, f"kind {name!r} comes from {entry.package!r}"
-        installed = metadata.version(package)
-        assert entry.version == installed, (
-            f"kind {name!r} is registered at version {entry.version}, but {package} "
-            f"{installed} is installed"
-        )
     assert entry.params.check_definition() is None, entry.params.check_definition()
-    assert entry.description, f"stimulus kind {name!r} has no description"
     assert len(set(entry.classes)) == len(entry.classes), f"classes repeat: {entry.classes}"
     return entry
 
@@ -132,28 +101,15 @@ def check_task(
 ) -> None:
     """Check a task (a stimulus kind with ``classes``) for training a circuit on it.
 
-    Checks: the kind is a registered task with at least two classes; a small circuit
-    (:func:`~retinasim.testing.circuits.small_circuit`) with ``training: {stimulus: {kind,
-    **parameters}}`` and the task's classes validates; :func:`retinasim.task.task_generator`
-    builds its generator at the circuit's input; ``n`` rendered trials have labels in
-    ``range(len(classes))`` with every class present and, with ``balanced``, each class's
-    share within 4 standard errors of ``1 / len(classes)``; the circuit's logits
-    ``(n, frames, classes)`` give a finite cross-entropy whose gradient reaches the readout;
-    a task with ``alpha``, ``s`` and ``s_range`` parameters (evaluable by alpha) renders at
-    another alpha with per-trial ``s`` and ``fast_direction`` metadata.
-
-    Parameters
-    ----------
-    kind
-        The task's parameter model or generator class, or its registered name.
-    parameters
-        The ``training.stimulus`` parameters besides ``kind`` (default: the defaults).
-    size, frames
-        The circuit's input, ``(height, width)`` pixels and frames.
-    n, seed
-        Number of trials rendered and the seed of their set.
-    balanced
-        Whether the classes must be about equally frequent.
+    Checks: the kind (class or name) is a registered task with at least two classes; a small
+    circuit (:func:`~retinasim.testing.circuits.small_circuit`, input ``size`` pixels and
+    ``frames`` frames) with ``training: {stimulus: {kind, **parameters}}`` and the task's
+    classes validates; :func:`retinasim.task.task_generator` builds its generator; ``n``
+    trials of set ``seed`` have labels in ``range(len(classes))`` with every class present
+    and, with ``balanced``, each class's share within 4 standard errors of
+    ``1 / len(classes)``; the circuit's logits give a finite cross-entropy whose gradient
+    reaches the readout; a task with ``alpha``, ``s`` and ``s_range`` parameters (evaluable
+    by alpha) renders at another alpha with per-trial ``s`` and ``fast_direction`` metadata.
     """
     entry = registered_stimulus(kind)
     classes = entry.classes
@@ -173,6 +129,30 @@ def check_task(
         _check_evaluable(spec, seed)
 
 
+def held_out_accuracy(features: np.ndarray, labels: np.ndarray, train: int) -> float:
+    """Accuracy on rows ``train:`` of an L2-regularised logistic regression of binary ``labels``
+    ``(trials,)`` on ``features`` ``(trials, n)`` fit on the first ``train`` rows: a decoder
+    of a task's candidate leaks (0.5 is chance)."""
+    mean, std = features[:train].mean(0), features[:train].std(0) + 1e-12
+    inputs = torch.tensor((features - mean) / std)
+    inputs = torch.cat([inputs, torch.ones(len(inputs), 1, dtype=inputs.dtype)], dim=1)
+    targets = torch.tensor(labels, dtype=inputs.dtype)
+    weights = torch.zeros(inputs.shape[1], dtype=inputs.dtype, requires_grad=True)
+    optimiser = torch.optim.LBFGS([weights], max_iter=200, line_search_fn="strong_wolfe")
+
+    def loss() -> torch.Tensor:
+        optimiser.zero_grad()
+        logits = inputs[:train] @ weights
+        value = F.binary_cross_entropy_with_logits(logits, targets[:train])
+        value = value + 1e-3 * weights[:-1].square().sum()
+        value.backward()
+        return value
+
+    optimiser.step(loss)
+    predictions = (inputs[train:] @ weights.detach()) > 0
+    return float((predictions == targets[train:].bool()).double().mean())
+
+
 def _generator(entry: RegisteredStimulus) -> type[StimulusGenerator]:
     with no_error(f"importing the generator of {entry.name!r}"):
         generator = entry.generator_class()
@@ -184,20 +164,13 @@ def _generator(entry: RegisteredStimulus) -> type[StimulusGenerator]:
 
 
 def _check_refused(entry: RegisteredStimulus, bad: dict[str, Any]) -> None:
-    try:
-        entry.params(**bad)
-    except StimulusError as error:
-        text = str(error)
-        assert "\n" not in text and text.startswith(f"invalid {entry.name} parameters"), (
-            f"the error of {bad!r} is not one line starting 'invalid {entry.name} "
-            f"parameters': {text!r}"
-        )
-        return
-    except Exception as error:
-        raise AssertionError(
-            f"{bad!r} raised {type(error).__name__}, not StimulusError: {error}"
-        ) from error
-    raise AssertionError(f"{entry.params.__name__} accepts the bad parameters {bad!r}")
+    with no_error(f"{entry.params.__name__}(**{bad!r}) raising a StimulusError"):
+        error = raised(StimulusError, lambda: entry.params(**bad))
+    assert error, f"{entry.params.__name__} accepts the bad parameters {bad!r}"
+    text = str(error)
+    assert "\n" not in text and text.startswith(f"invalid {entry.name} parameters"), (
+        f"the error of {bad!r} is not one line starting 'invalid {entry.name} parameters': {text!r}"
+    )
 
 
 def _render(

@@ -12,7 +12,8 @@ import torch
 from retinasim.errors import StimulusError
 from retinasim.stimuli import MovingDots
 from retinasim.stimuli.render import BoundedScene, binary_disc_offsets
-from tests.stimuli.test_leakage import held_out_accuracy, video_statistics
+from retinasim.testing import held_out_accuracy
+from tests.stimuli.test_leakage import statistics_and_labels
 
 SMALL = {"height": 64, "width": 96, "frames": 12, "rendering": "authors"}
 
@@ -194,20 +195,11 @@ def test_at_alpha_one_the_video_does_not_depend_on_the_fast_side() -> None:
 
 def test_a_decoder_of_video_statistics_is_at_chance_at_alpha_one_and_not_at_two() -> None:
     geometry = {"height": 64, "width": 96, "frames": 33, "rendering": "authors"}
-
-    def features(alpha: float, seed: int, count: int):
-        task = MovingDots(**geometry, alpha=alpha)
-        rows, labels = [], []
-        for start in range(0, count, 50):
-            batch = task.generate_range(start, 50, seed=seed)
-            rows.append(video_statistics(batch.video[:, 0]).double().numpy())
-            labels.append(batch.labels.numpy())
-        return np.concatenate(rows), np.concatenate(labels)
-
     train, test = 400, 600
-    chance = held_out_accuracy(*features(1.0, 41, train + test), train)
+    chance = held_out_accuracy(*statistics_and_labels(1.0, 41, train + test, geometry), train)
     assert abs(chance - 0.5) < 3 * math.sqrt(0.25 / test), chance
-    assert held_out_accuracy(*features(2.0, 42, train + test), train) > 0.9
+    features, labels = statistics_and_labels(2.0, 42, train + test, geometry)
+    assert held_out_accuracy(features, labels, train) > 0.9
 
 
 def test_settable_from_a_circuit_training_section_and_checked() -> None:

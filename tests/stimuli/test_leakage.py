@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from retinasim.stimuli import MovingDots
+from retinasim.testing import held_out_accuracy
 from tests.stimuli.motion import horizontal_shift_peaks
 
 LAG = 16
@@ -59,36 +60,16 @@ def video_statistics(videos: torch.Tensor) -> torch.Tensor:
     )
 
 
-def statistics_and_labels(alpha: float, seed: int, count: int) -> tuple[np.ndarray, np.ndarray]:
-    task = MovingDots(**GEOMETRY, alpha=alpha)
+def statistics_and_labels(
+    alpha: float, seed: int, count: int, geometry: dict = GEOMETRY
+) -> tuple[np.ndarray, np.ndarray]:
+    task = MovingDots(**geometry, alpha=alpha)
     rows, labels = [], []
     for start in range(0, count, 50):
         batch = task.generate_range(start, 50, seed=seed)
         rows.append(video_statistics(batch.video[:, 0]).double().numpy())
         labels.append(batch.labels.numpy())
     return np.concatenate(rows), np.concatenate(labels)
-
-
-def held_out_accuracy(features: np.ndarray, labels: np.ndarray, train: int) -> float:
-    """Fit L2-regularised logistic regression on the first ``train`` rows, score the rest."""
-    mean, std = features[:train].mean(0), features[:train].std(0) + 1e-12
-    inputs = torch.tensor((features - mean) / std)
-    inputs = torch.cat([inputs, torch.ones(len(inputs), 1, dtype=inputs.dtype)], dim=1)
-    targets = torch.tensor(labels, dtype=inputs.dtype)
-    weights = torch.zeros(inputs.shape[1], dtype=inputs.dtype, requires_grad=True)
-    optimiser = torch.optim.LBFGS([weights], max_iter=200, line_search_fn="strong_wolfe")
-
-    def loss() -> torch.Tensor:
-        optimiser.zero_grad()
-        logits = inputs[:train] @ weights
-        value = torch.nn.functional.binary_cross_entropy_with_logits(logits, targets[:train])
-        value = value + 1e-3 * weights[:-1].square().sum()
-        value.backward()
-        return value
-
-    optimiser.step(loss)
-    predictions = (inputs[train:] @ weights.detach()) > 0
-    return float((predictions == targets[train:].bool()).double().mean())
 
 
 def test_at_alpha_one_the_video_does_not_depend_on_the_fast_side():

@@ -4,7 +4,7 @@ on plugins that break one rule each (registered at run time)."""
 from __future__ import annotations
 
 import types
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -112,10 +112,15 @@ class Gain(CellType):
     module = f"{__name__}:GainModule"
 
 
+def register_plugin(name: str, **hooks: Any) -> None:
+    """Register a module ``name`` with ``hooks``, from package ``name`` (dashed) 1.0."""
+    plugin = types.ModuleType(name)
+    vars(plugin).update(hooks)
+    plugins.register(plugin, name, package=name.replace("_", "-"), version="1.0")
+
+
 def register_cells(*classes: type[CellType]) -> None:
-    plugin = types.ModuleType("kit_cells")
-    plugin.retinasim_cell_types = cell_types_hook(*classes)
-    plugins.register(plugin, "kit_cells", package="kit-cells", version="1.0")
+    register_plugin("kit_cells", retinasim_cell_types=cell_types_hook(*classes))
 
 
 def test_a_sound_cell_type_passes_through_the_default_build() -> None:
@@ -209,9 +214,7 @@ class AlwaysDim(Glow):
 
 
 def register_kinds(*classes: type) -> None:
-    plugin = types.ModuleType("kit_stimuli")
-    plugin.retinasim_stimuli = stimuli_hook(*classes)
-    plugins.register(plugin, "kit_stimuli", package="kit-stimuli", version="1.0")
+    register_plugin("kit_stimuli", retinasim_stimuli=stimuli_hook(*classes))
 
 
 def test_a_sound_task_passes() -> None:

@@ -19,7 +19,13 @@ from retinasim_natural.textures import drift
 from retinasim import plugins
 from retinasim.errors import SpecError, StimulusError
 from retinasim.spec import load_circuit
-from retinasim.testing import check_stimulus_kind, check_task, run_python
+from retinasim.testing import (
+    check_stimulus_kind,
+    check_task,
+    held_out_accuracy,
+    run_python,
+    small_circuit_text,
+)
 
 SMALL = {"height": 32, "width": 48, "frames": 12, "texture_size": 64}
 
@@ -138,20 +144,18 @@ def test_sub_pixel_drift_interpolates_between_columns() -> None:
     assert torch.allclose(moved[0, 2, 0, 1:], expected[1:] - 0.25)
 
 
-def test_at_alpha_one_the_video_does_not_depend_on_the_fast_side() -> None:
-    for texture in ("images", "pink_noise"):
-        left = NaturalMotion(**SMALL, texture=texture, alpha=1.0, fast_direction="left")
-        right = NaturalMotion(**SMALL, texture=texture, alpha=1.0, fast_direction="right")
-        a, b = left.generate(range(10), seed=4), right.generate(range(10), seed=4)
-        assert torch.equal(a.video, b.video) and (a.labels != b.labels).all()
-
-
-def test_a_still_scene_does_not_depend_on_the_direction() -> None:
-    for texture in ("images", "pink_noise"):
-        left = NaturalDrift(**SMALL, texture=texture, s=0.0, direction="left")
-        right = NaturalDrift(**SMALL, texture=texture, s=0.0, direction="right")
-        a, b = left.generate(range(10), seed=4), right.generate(range(10), seed=4)
-        assert torch.equal(a.video, b.video) and (a.labels != b.labels).all()
+@pytest.mark.parametrize("texture", ["images", "pink_noise"])
+@pytest.mark.parametrize(
+    ("task", "fixed", "label"),
+    [(NaturalMotion, {"alpha": 1.0}, "fast_direction"), (NaturalDrift, {"s": 0.0}, "direction")],
+)
+def test_at_alpha_one_or_a_still_scene_the_video_does_not_depend_on_the_label(
+    task: type, fixed: dict, label: str, texture: str
+) -> None:
+    left = task(**SMALL, texture=texture, **fixed, **{label: "left"})
+    right = task(**SMALL, texture=texture, **fixed, **{label: "right"})
+    a, b = left.generate(range(10), seed=4), right.generate(range(10), seed=4)
+    assert torch.equal(a.video, b.video) and (a.labels != b.labels).all()
 
 
 def _statistics(videos: torch.Tensor) -> np.ndarray:
@@ -179,27 +183,6 @@ def _statistics(videos: torch.Tensor) -> np.ndarray:
     return torch.cat([features, contrast[:, None]], dim=1).double().numpy()
 
 
-def _held_out_accuracy(features: np.ndarray, labels: np.ndarray, train: int) -> float:
-    mean, std = features[:train].mean(0), features[:train].std(0) + 1e-12
-    inputs = torch.tensor((features - mean) / std)
-    inputs = torch.cat([inputs, torch.ones(len(inputs), 1, dtype=inputs.dtype)], dim=1)
-    targets = torch.tensor(labels, dtype=inputs.dtype)
-    weights = torch.zeros(inputs.shape[1], dtype=inputs.dtype, requires_grad=True)
-    optimiser = torch.optim.LBFGS([weights], max_iter=200, line_search_fn="strong_wolfe")
-
-    def loss() -> torch.Tensor:
-        optimiser.zero_grad()
-        logits = inputs[:train] @ weights
-        value = torch.nn.functional.binary_cross_entropy_with_logits(logits, targets[:train])
-        value = value + 1e-3 * weights[:-1].square().sum()
-        value.backward()
-        return value
-
-    optimiser.step(loss)
-    predictions = (inputs[train:] @ weights.detach()) > 0
-    return float((predictions == targets[train:].bool()).double().mean())
-
-
 def _features(alpha: float, seed: int, count: int, texture: str):
     task = NaturalMotion(**SMALL, texture=texture, alpha=alpha, s_range=(0.5, 1.0))
     batch = task.generate(range(count), seed=seed)
@@ -211,10 +194,10 @@ def test_a_decoder_of_video_statistics_is_at_chance_at_alpha_one_and_not_at_thre
     train, test = 300, 500
     features, labels = _features(1.0, 31, train + test, texture)
     assert abs(labels.mean() - 0.5) < 3 * math.sqrt(0.25 / len(labels))  # balanced
-    accuracy = _held_out_accuracy(features, labels, train)
+    accuracy = held_out_accuracy(features, labels, train)
     assert abs(accuracy - 0.5) < 3 * math.sqrt(0.25 / test), accuracy
     features, labels = _features(3.0, 32, train + test, texture)
-    assert _held_out_accuracy(features, labels, train) > 0.8
+    assert held_out_accuracy(features, labels, train) > 0.8
 
 
 def test_a_decoder_of_video_statistics_is_at_chance_on_a_still_scene_and_not_in_motion() -> None:
@@ -223,7 +206,7 @@ def test_a_decoder_of_video_statistics_is_at_chance_on_a_still_scene_and_not_in_
         task = NaturalDrift(**SMALL, s_range=(speed, speed))
         batch = task.generate(range(train + test), seed=33)
         features = _statistics(batch.video[:, 0].double())
-        accuracy = _held_out_accuracy(features, batch.labels.numpy(), train)
+        accuracy = held_out_accuracy(features, batch.labels.numpy(), train)
         if above_chance:
             assert accuracy > 0.8, accuracy
         else:
@@ -233,16 +216,9 @@ def test_a_decoder_of_video_statistics_is_at_chance_on_a_still_scene_and_not_in_
 def test_a_tiny_circuit_trains_on_the_task_and_evaluates(tmp_path) -> None:
     from retinasim.training import evaluate_run, train
 
-    circuit = """\
-name: tiny_natural
-input: {channels: 1, size: [32, 32], frames: 8}
-layers:
-  - {name: bipolar, cell_type: spatiotemporal, n_types: 4, params: {temporal_kernel: 3}}
-  - {name: ganglion, cell_type: spatiotemporal, n_types: 2, weights: nonnegative}
-connections:
-  - {source: input, target: bipolar, kernel: 4, stride: 2}
-  - {source: bipolar, target: ganglion, kernel: 3}
-readout: {layer: ganglion}
+    circuit = (
+        small_circuit_text(size=(32, 32), frames=8, n_types=4)
+        + """\
 training:
   steps: 30
   batch_size: 8
@@ -253,6 +229,7 @@ training:
   init_stimuli: 8
   stimulus: {kind: natural_motion, alpha: 4.0, texture_size: 64, s_range: [0.5, 1.0]}
 """
+    )
     spec = load_circuit("tiny.yaml", text=circuit)
     metrics = train(spec, tmp_path / "run").metrics
     assert metrics["status"] == "completed" and metrics["steps"] == 30
