@@ -1,10 +1,7 @@
 """The built-in cell types, registered through the same hook as third-party plugins.
 
-This module never imports torch: a cell type's name, description and ``Params`` model are
-all that validating a circuit needs, so ``retinasim validate`` and
-:func:`retinasim.spec.load_circuit` stay torch-free. The torch module
-(:class:`retinasim.cells.spatiotemporal.SpatiotemporalCell`) is named by ``module`` and
-imported when a circuit is compiled.
+Torch-free, so validating a circuit needs no torch: the layer module
+(:class:`retinasim.cells.spatiotemporal.SpatiotemporalCell`) is imported when it is compiled.
 """
 
 from __future__ import annotations

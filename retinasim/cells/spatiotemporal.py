@@ -6,9 +6,8 @@ strides it is given: the compiled circuit hands over the drive in a *frames-majo
 (physically ``(batch, time, types, y, x)``, the layout of its per-frame spatial convolutions)
 and gets the activity back in the same layout, without a permuting copy in either direction.
 
-The cell type itself (:class:`~retinasim.cells.builtin.Spatiotemporal`, its parameters) lives
-in the torch-free :mod:`retinasim.cells.builtin` and names :class:`SpatiotemporalCell` as its
-``module``, imported when a circuit is compiled.
+The cell type itself (:class:`~retinasim.cells.builtin.Spatiotemporal`) is declared
+torch-free in :mod:`retinasim.cells.builtin`, naming :class:`SpatiotemporalCell` as its module.
 """
 
 from __future__ import annotations
@@ -26,21 +25,9 @@ __all__ = ["CausalTemporalFilter", "SpatiotemporalCell", "causal_toeplitz"]
 
 
 def causal_toeplitz(weight: torch.Tensor, frames: int) -> torch.Tensor:
-    """Banded matrices of causal filters.
-
-    Parameters
-    ----------
-    weight
-        ``(n_types, kernel)``: tap ``k`` weighs the frame ``k`` frames in the past.
-    frames
-        Number of frames ``T``.
-
-    Returns
-    -------
-    torch.Tensor
-        ``(n_types, T, T)`` with entry ``[c, t, u] = weight[c, t - u]`` for
-        ``0 <= t - u < kernel`` and 0 elsewhere.
-    """
+    """Banded matrices of causal filters ``weight`` ``(n_types, kernel)`` (tap ``k`` weighs the
+    frame ``k`` frames in the past) over ``frames`` frames: ``(n_types, frames, frames)`` with
+    entry ``[c, t, u] = weight[c, t - u]`` for ``0 <= t - u < kernel`` and 0 elsewhere."""
     kernel = weight.shape[1]
     t = torch.arange(frames, device=weight.device)
     lag = t[:, None] - t[None, :]
@@ -165,14 +152,11 @@ class _FilterBiasReLU(torch.autograd.Function):
 class CausalTemporalFilter(nn.Module):
     """One causal temporal filter per cell type, with bias, followed by ReLU.
 
-    ``activity[b, c, t] = relu(bias[c] + sum_k weight[c, k] * drive[b, c, t - k])``: tap
-    ``k = 0`` weighs the current frame; frames before the first count as zero (the authors'
-    left zero padding). Computed as one batched product with a banded ``(types, time, time)``
-    matrix, so all types run in one operation, on whatever strides the drive has; the
-    activity (and the gradient of the drive) is stored frames-major, ``(batch, time, types,
-    y, x)`` in memory, the layout of the circuit's per-frame spatial convolutions.
-
-    Shapes: drive ``(batch, n_types, time, y, x)`` → activity, same shape (arbitrary units).
+    ``activity[b, c, t] = relu(bias[c] + sum_k weight[c, k] * drive[b, c, t - k])`` for drive
+    ``(batch, n_types, time, y, x)``; frames before the first count as zero (the authors' left
+    zero padding). One batched product with a banded ``(types, time, time)`` matrix on the
+    drive's strides; the activity (and the drive's gradient) is stored frames-major,
+    ``(batch, time, types, y, x)`` in memory, the layout of the circuit's spatial convolutions.
     """
 
     def __init__(self, n_types: int, kernel: int):
@@ -193,12 +177,9 @@ class CausalTemporalFilter(nn.Module):
             for parameter in (self.weight, self.bias):
                 parameter.copy_(torch.empty(parameter.shape).uniform_(-bound, bound))
 
-    def toeplitz(self, frames: int) -> torch.Tensor:
-        """Banded matrix ``(n_types, frames, frames)``: entry ``[c, t, u] = weight[c, t - u]``."""
-        return causal_toeplitz(self.weight, frames)
-
     def forward(self, drive: torch.Tensor) -> torch.Tensor:
-        return _FilterBiasReLU.apply(drive, self.toeplitz(drive.shape[2]), self.bias, self.kernel)
+        matrix = causal_toeplitz(self.weight, drive.shape[2])
+        return _FilterBiasReLU.apply(drive, matrix, self.bias, self.kernel)
 
     def extra_repr(self) -> str:
         return f"n_types={self.weight.shape[0]}, kernel={self.kernel}"

@@ -12,10 +12,9 @@ A plugin's whole torch-free half is then::
     Gain = cell_type("gain", GainParams, "retinasim_gain.cell:GainModule", "gain x ReLU")
     retinasim_cell_types = cell_types_hook(Gain)
 
-Connections between layers and sign constraints belong to the circuit: when a layer's
-``weights`` are ``nonnegative``, it clamps the tensors returned by the module's
-``nonnegative_parameters()`` method (if any), else every parameter whose name ends in
-``weight``, to ≥ 0 after every optimizer step.
+Connections between layers and sign constraints belong to the circuit: a ``nonnegative``
+layer clamps the module's ``nonnegative_parameters()`` (if any), else every parameter whose
+name ends in ``weight``, to ≥ 0 after every optimizer step.
 """
 
 from __future__ import annotations

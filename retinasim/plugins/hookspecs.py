@@ -1,15 +1,10 @@
 """The hook contracts a retinasim plugin may implement.
 
-A plugin is any module or object with functions decorated by :data:`hookimpl` whose names
-match a hook below; third-party plugins are found through the ``retinasim`` entry-point group::
-
-    [project.entry-points.retinasim]
-    my_cells = "my_package.cells"      # a module with @hookimpl functions
-
-The built-in cell types and stimulus kinds are plugin modules registered the same way, and
-write their hooks with :func:`cell_types_hook` and :func:`stimuli_hook`. retinasim calls every
-hook through pluggy once per implementing plugin (see
-:func:`retinasim.plugins.manager.hook_results`).
+A plugin is a module or object with :data:`hookimpl` functions named after the hooks below,
+found through the ``retinasim`` entry-point group (``my_cells = "my_package.cells"``); the
+built-ins are plugin modules registered the same way. :func:`cell_types_hook` and
+:func:`stimuli_hook` write a hook; retinasim calls every hook once per implementing plugin
+(:func:`retinasim.plugins.manager.hook_results`).
 """
 
 from __future__ import annotations

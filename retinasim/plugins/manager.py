@@ -114,29 +114,22 @@ def _new_state() -> _State:
         manager.register(importlib.import_module(module_name), name=module_name)
         state.origins[module_name] = ("retinasim", __version__)
     for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        name = entry_point.name
-        dist = entry_point.dist
+        name, dist = entry_point.name, entry_point.dist
         origin = (dist.name, dist.version) if dist is not None else ("?", "?")
         if manager.has_plugin(name) or manager.is_blocked(name):
             first = state.origins.get(name, ("?", "?"))[0]
-            state.problems.append(
-                PluginProblem(
-                    name,
-                    f"the entry point of {origin[0]} ({entry_point.value}) has the name of "
-                    f"one already registered by {first}; it is ignored (rename one of them)",
-                )
+            problem = (
+                f"the entry point of {origin[0]} ({entry_point.value}) has the name of one "
+                f"already registered by {first}; it is ignored (rename one of them)"
             )
+            state.problems.append(PluginProblem(name, problem))
             continue
         try:
             manager.register(entry_point.load(), name=name)
+            state.origins[name] = origin
         except BaseException as error:  # even sys.exit() at import: name it, keep the others
-            state.problems.append(
-                PluginProblem(
-                    name, f"failed to load ({entry_point.value}): {type(error).__name__}: {error}"
-                )
-            )
-            continue
-        state.origins[name] = origin
+            problem = f"failed to load ({entry_point.value}): {type(error).__name__}: {error}"
+            state.problems.append(PluginProblem(name, problem))
     try:
         manager.check_pending()
     except pluggy.PluginValidationError as error:

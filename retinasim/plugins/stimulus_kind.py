@@ -2,14 +2,10 @@
 
 A stimulus kind is a :class:`StimulusParams` subclass: ``kind`` (its name in YAML and on the
 command line), ``description``, ``classes`` (the labels, for a *task*), typed fields with
-bounds and validators. Validating parameters needs nothing else, so
-:func:`retinasim.spec.load_circuit` checks a circuit's ``training.stimulus`` section without
-importing torch, the way cell types' ``Params`` are checked.
-
-The generator that renders the stimuli is a subclass of both the parameter model and
-:class:`retinasim.stimuli.StimulusGenerator` (torch), named by :attr:`StimulusParams.generator`
-(``"module:Class"``) and imported only when stimuli are rendered
-(:meth:`StimulusParams.generator_class`)::
+bounds and validators; :func:`retinasim.spec.load_circuit` validates a circuit's
+``training.stimulus`` with it, without torch. The generator that renders the stimuli
+subclasses both the model and :class:`retinasim.stimuli.StimulusGenerator` and is named by
+:attr:`StimulusParams.generator`, imported only when stimuli are rendered::
 
     class DriftParams(StimulusParams):            # torch-free: validation, `retinasim plugins`
         kind = "drift"
@@ -18,8 +14,6 @@ The generator that renders the stimuli is a subclass of both the parameter model
 
     class Drift(DriftParams, StimulusGenerator):  # torch: rendering
         def _render(self, request): ...  # a RenderRequest: indices, seed, device, dtype, out
-
-This module imports no torch (a test checks it).
 """
 
 from __future__ import annotations

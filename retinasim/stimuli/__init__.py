@@ -7,14 +7,9 @@ stimulus indices of a seeded set as a :class:`StimulusBatch`::
     batch = MovingDots().generate(range(16), seed=0)       # video (16, 1, 51, 255, 255)
     batch.labels, batch.metadata["s"], batch.attrs["frame_rate_hz"]
 
-Conventions (see :mod:`retinasim.stimuli.base`): luminance in [0, 1]; direction in degrees,
-0 = rightward, 90 = up the screen; speeds in pixels/frame; 30 frames per second by default.
-
-Every stimulus kind is a torch-free parameter model (the contract
-:class:`retinasim.plugins.StimulusParams`; the built-ins' in :mod:`retinasim.stimuli.builtin`)
-registered through the ``retinasim_stimuli`` plugin hook, and a generator class that
-subclasses it. This package imports its modules on first use of a name
-(``import retinasim.stimuli.builtin`` imports no torch).
+Conventions: :mod:`retinasim.stimuli.base`. Each kind is a torch-free parameter model
+(:mod:`retinasim.stimuli.builtin`, registered through the ``retinasim_stimuli`` hook) and a
+generator class that subclasses it; names are imported on first use.
 """
 
 from __future__ import annotations

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import numpy as np
 import torch
 
 from retinasim.stimuli.base import Rendered, RenderRequest, StimulusGenerator
 from retinasim.stimuli.builtin import MovingBarsParams
-from retinasim.stimuli.conditions import (
-    ConditionGrid,
-    condition_grid,
-    condition_metadata,
-    direction_projection,
-)
+from retinasim.stimuli.conditions import ConditionGrid, direction_projection
 
 
 class MovingBars(ConditionGrid, MovingBarsParams, StimulusGenerator):
@@ -27,18 +21,10 @@ class MovingBars(ConditionGrid, MovingBarsParams, StimulusGenerator):
     anti-aliased with a one-pixel box filter along the direction of motion, so sub-pixel steps
     are visible. Deterministic: ``seed`` is recorded but changes nothing.
 
-    Parameters
-    ----------
-    directions_deg : tuple of float
-        Directions of motion, degrees (0 = rightward, 90 = up the screen).
-    speeds : tuple of float
-        Speeds, pixels/frame (> 0).
-    widths : tuple of float
-        Bar widths along the direction of motion, pixels (> 0).
-    contrasts : tuple of float
-        Bar luminance minus background luminance (1: white bar on black; negative: dark bar).
-    background_luminance : float
-        Luminance of the screen around the bar (0).
+    ``directions_deg`` (0 = rightward, 90 = up the screen), ``speeds`` (pixels/frame, > 0),
+    ``widths`` (along the motion, pixels, > 0), ``contrasts`` (bar minus background
+    luminance: 1 is a white bar on black, negative a dark bar) and ``background_luminance``
+    (0) define the conditions.
     """
 
     units: ClassVar[dict[str, str]] = {
@@ -47,21 +33,16 @@ class MovingBars(ConditionGrid, MovingBarsParams, StimulusGenerator):
         "width": "pixels",
         "contrast": "bar luminance minus background luminance",
     }
-
-    def conditions(self) -> dict[str, np.ndarray]:
-        """The condition grid: ``direction_deg``, ``speed``, ``width``, ``contrast``."""
-        return condition_grid(
-            {
-                "direction_deg": self.directions_deg,
-                "speed": self.speeds,
-                "width": self.widths,
-                "contrast": self.contrasts,
-            }
-        )
+    axes: ClassVar[dict[str, str]] = {
+        "direction_deg": "directions_deg",
+        "speed": "speeds",
+        "width": "widths",
+        "contrast": "contrasts",
+    }
 
     def _render(self, request: RenderRequest) -> Rendered:
         device = request.device
-        metadata = condition_metadata(request.indices, self.conditions())
+        metadata = self.trial_conditions(request.indices)
         work = torch.float64 if request.dtype == torch.float64 else torch.float32
 
         def column(name: str) -> torch.Tensor:

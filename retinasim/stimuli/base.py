@@ -54,21 +54,10 @@ Rendered = tuple[torch.Tensor, dict[str, np.ndarray], torch.Tensor | None]
 
 @dataclass(frozen=True)
 class RenderRequest:
-    """What :meth:`StimulusGenerator.generate` asks a generator's :meth:`_render` for, checked.
-
-    Attributes
-    ----------
-    indices : torch.Tensor
-        Stimulus indices, CPU int64 ``(batch,)`` (non-negative, any order, repeats allowed).
-    seed : int
-        Seed of the stimulus set, ``0 <= seed < 2**63``.
-    device : torch.device
-        Where the video is to be returned (it exists here).
-    dtype : torch.dtype
-        Floating-point dtype of the video.
-    out : torch.Tensor or None
-        A contiguous ``(batch, 1, frames, height, width)`` tensor of ``dtype`` on ``device``
-        to render into, if the caller gave one.
+    """What :meth:`StimulusGenerator.generate` asks a generator's :meth:`_render` for, checked:
+    stimulus ``indices`` (CPU int64 ``(batch,)``, non-negative, any order, repeats allowed) of
+    the set ``seed``, the ``device`` and floating-point ``dtype`` of the video, and ``out``, a
+    contiguous ``(batch, 1, frames, height, width)`` tensor of them to render into, if given.
     """
 
     indices: torch.Tensor
@@ -94,9 +83,8 @@ class StimulusGenerator(StimulusParams):
     """Parameters of one kind of stimulus, and the method that renders them.
 
     Subclasses set :attr:`kind`, declare their parameters as fields (or inherit them from a
-    torch-free :class:`~retinasim.plugins.stimulus_kind.StimulusParams` model) and implement
-    ``_render(self, request: RenderRequest) -> Rendered``. Bad parameters raise
-    :class:`~retinasim.errors.StimulusError`.
+    torch-free :class:`~retinasim.plugins.StimulusParams` model) and implement
+    ``_render(self, request: RenderRequest) -> Rendered``.
     """
 
     def generate(
@@ -108,28 +96,13 @@ class StimulusGenerator(StimulusParams):
         dtype: torch.dtype = torch.float32,
         out: torch.Tensor | None = None,
     ) -> StimulusBatch:
-        """Render the stimuli ``indices`` of the set ``seed``.
+        """Render the stimuli ``indices`` (non-negative, any order, repeats allowed) of the set
+        ``seed`` (``0 <= seed < 2**63``) on ``device`` (default CPU) in ``dtype``.
 
-        Parameters
-        ----------
-        indices : sequence of int
-            Stimulus indices (non-negative, any order, repeats allowed), length ``batch``.
-        seed : int
-            Seed of the stimulus set, ``0 <= seed < 2**63``.
-        device : torch.device or str, optional
-            Where the video is rendered and returned (default CPU).
-        dtype : torch.dtype
-            Floating-point dtype of the video (default float32).
-        out : torch.Tensor, optional
-            Contiguous ``(batch, 1, frames, height, width)`` tensor of ``dtype`` on ``device``
-            to render into (overwritten; returned as ``video``), so a loop can reuse one buffer
-            instead of allocating fresh memory for every batch.
-
-        Returns
-        -------
-        StimulusBatch
-            ``video`` of shape ``(batch, 1, frames, height, width)``; trial ``k`` is stimulus
-            ``indices[k]``, identical bits whatever else is in the batch.
+        ``out``, a contiguous ``(batch, 1, frames, height, width)`` tensor of ``dtype`` on
+        ``device``, is rendered into (overwritten; returned as ``video``), so a loop can reuse
+        one buffer. Returns a :class:`StimulusBatch` whose trial ``k`` is stimulus
+        ``indices[k]``, identical bits whatever else is in the batch.
         """
         index_tensor = check_indices(indices)
         seed = check_seed(seed)
@@ -194,11 +167,7 @@ class StimulusGenerator(StimulusParams):
 
     def _render(self, request: RenderRequest) -> Rendered:
         """Video ``(batch, 1, frames, height, width)``, metadata, labels (or None) for the
-        checked ``request`` (see :class:`RenderRequest`).
-
-        Generators that can draw straight into ``request.out`` do so; for the others
-        :meth:`generate` copies the video into it.
-        """
+        checked ``request``; :meth:`generate` copies a video not drawn into ``request.out``."""
         raise NotImplementedError
 
 

@@ -16,22 +16,13 @@ from retinasim.errors import StimulusError
 class StimulusBatch:
     """A batch of stimuli and everything needed to label a recording made with them.
 
-    Attributes
-    ----------
-    video : torch.Tensor
-        Luminance, shape ``(batch, 1, frames, height, width)``, in ``[0, 1]`` (0 = black,
-        1 = white); float32 unless another dtype was requested. Row 0 is the top of the screen.
-    metadata : dict of str to numpy.ndarray
-        Per-trial stimulus parameters, each of shape ``(batch,)`` (numbers or strings), in the
-        field's words and units (``s`` in pixels/frame, ``direction_deg`` in degrees, ...).
-        Always holds ``seed`` and ``index``; they become coordinates along ``trial``.
-    labels : torch.Tensor or None
-        For a task: int64 ``(batch,)``, the index of the correct answer in ``classes``.
-    classes : tuple of str
-        Names of the answers (``("left", "right")`` for the moving-dots task), else ``()``.
-    attrs : dict
-        Properties of the whole batch: ``kind``, ``frame_rate_hz``, ``units``,
-        ``direction_convention``, the generator ``parameters`` and the ``seed``.
+    ``video``: luminance ``(batch, 1, frames, height, width)`` in ``[0, 1]`` (0 = black, row
+    0 the top of the screen), float32 unless another dtype was asked for. ``metadata``: the
+    per-trial stimulus parameters, arrays of shape ``(batch,)`` in the fields' units, always
+    with ``seed`` and ``index`` (they become coordinates along ``trial``). ``labels``: for a
+    task, int64 ``(batch,)`` indexing ``classes``. ``attrs``: the whole batch's ``kind``,
+    ``frame_rate_hz``, ``units``, ``direction_convention``, generator ``parameters`` and
+    ``seed``.
     """
 
     video: torch.Tensor

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -70,12 +70,10 @@ _BAR_RULES = {
 class MovingDotsParams(StimulusParams):
     """Parameters of the moving-dots task (see :class:`retinasim.stimuli.MovingDots`)."""
 
-    kind: ClassVar[str] = "moving_dots"
-    description: ClassVar[str] = (
-        "Murray et al. 2021: do the left- or right-moving dots move faster?"
-    )
-    classes: ClassVar[tuple[str, ...]] = DIRECTIONS
-    generator: ClassVar[str] = "retinasim.stimuli.moving_dots:MovingDots"
+    kind = "moving_dots"
+    description = "Murray et al. 2021: do the left- or right-moving dots move faster?"
+    classes = DIRECTIONS
+    generator = "retinasim.stimuli.moving_dots:MovingDots"
 
     mean_dots_in_view: float = Field(16.67, gt=0, le=100_000)
     dot_radius: float = Field(5.0, gt=0)
@@ -124,9 +122,9 @@ class MovingDotsParams(StimulusParams):
 class MovingBarsParams(StimulusParams):
     """Parameters of moving bars (see :class:`retinasim.stimuli.MovingBars`)."""
 
-    kind: ClassVar[str] = "moving_bars"
-    description: ClassVar[str] = "a full-screen bar sweeping across (direction and speed tuning)"
-    generator: ClassVar[str] = "retinasim.stimuli.bars:MovingBars"
+    kind = "moving_bars"
+    description = "a full-screen bar sweeping across (direction and speed tuning)"
+    generator = "retinasim.stimuli.bars:MovingBars"
 
     directions_deg: tuple[float, ...] = (0.0, 45.0, 90.0, 135.0, 180.0, 225.0, 270.0, 315.0)
     speeds: tuple[float, ...] = (1.0, 2.0)
@@ -145,9 +143,9 @@ class MovingBarsParams(StimulusParams):
 class GratingsParams(StimulusParams):
     """Parameters of drifting gratings (see :class:`retinasim.stimuli.Gratings`)."""
 
-    kind: ClassVar[str] = "gratings"
-    description: ClassVar[str] = "full-field drifting sine or square gratings"
-    generator: ClassVar[str] = "retinasim.stimuli.gratings:Gratings"
+    kind = "gratings"
+    description = "full-field drifting sine or square gratings"
+    generator = "retinasim.stimuli.gratings:Gratings"
 
     directions_deg: tuple[float, ...] = (0.0, 45.0, 90.0, 135.0, 180.0, 225.0, 270.0, 315.0)
     spatial_frequencies: tuple[float, ...] = (1 / 32,)
@@ -187,9 +185,9 @@ class GratingsParams(StimulusParams):
 class FlashesParams(StimulusParams):
     """Parameters of full-field flashes (see :class:`retinasim.stimuli.Flashes`)."""
 
-    kind: ClassVar[str] = "flashes"
-    description: ClassVar[str] = "full-field flashes and steps from a background level"
-    generator: ClassVar[str] = "retinasim.stimuli.flashes:Flashes"
+    kind = "flashes"
+    description = "full-field flashes and steps from a background level"
+    generator = "retinasim.stimuli.flashes:Flashes"
 
     levels: tuple[float, ...] = (1.0, 0.0)
     durations_frames: tuple[int, ...] = (10,)
@@ -216,9 +214,9 @@ class FlashesParams(StimulusParams):
 class WhiteNoiseParams(StimulusParams):
     """Parameters of white noise (see :class:`retinasim.stimuli.WhiteNoise`)."""
 
-    kind: ClassVar[str] = "white_noise"
-    description: ClassVar[str] = "spatiotemporal white noise (receptive-field mapping)"
-    generator: ClassVar[str] = "retinasim.stimuli.noise:WhiteNoise"
+    kind = "white_noise"
+    description = "spatiotemporal white noise (receptive-field mapping)"
+    generator = "retinasim.stimuli.noise:WhiteNoise"
 
     distribution: Literal["binary", "gaussian"] = "binary"
     pixel_size: int = Field(8, ge=1)
@@ -257,9 +255,9 @@ class CentredBarsParams(StimulusParams):
     """Parameters of bars centred on screen positions (see
     :class:`retinasim.stimuli.CentredBars`)."""
 
-    kind: ClassVar[str] = "centred_bars"
-    description: ClassVar[str] = "full-length bars whose paths are centred on given positions"
-    generator: ClassVar[str] = "retinasim.stimuli.centred_bars:CentredBars"
+    kind = "centred_bars"
+    description = "full-length bars whose paths are centred on given positions"
+    generator = "retinasim.stimuli.centred_bars:CentredBars"
 
     directions_deg: tuple[float, ...] = (0.0, 45.0, 90.0, 135.0, 180.0, 225.0, 270.0, 315.0)
     centres_xy: tuple[tuple[float, float], ...] | None = None
@@ -302,9 +300,9 @@ class CentredBarsParams(StimulusParams):
 class SparseNoiseParams(StimulusParams):
     """Parameters of sparse noise (see :class:`retinasim.stimuli.SparseNoise`)."""
 
-    kind: ClassVar[str] = "sparse_noise"
-    description: ClassVar[str] = "sparse bright/dark squares on a background (operating points)"
-    generator: ClassVar[str] = "retinasim.stimuli.sparse_noise:SparseNoise"
+    kind = "sparse_noise"
+    description = "sparse bright/dark squares on a background (operating points)"
+    generator = "retinasim.stimuli.sparse_noise:SparseNoise"
 
     square: int = Field(8, ge=1)
     density: float = Field(0.06, gt=0, le=1)
@@ -330,7 +328,7 @@ class SparseNoiseParams(StimulusParams):
         return tuple(k for k in (1, -1) if self.level(k) != self.background_luminance)
 
 
-retinasim_stimuli = stimuli_hook(
+BUILTIN_STIMULI: tuple[type[StimulusParams], ...] = (
     MovingDotsParams,
     MovingBarsParams,
     GratingsParams,
@@ -339,4 +337,5 @@ retinasim_stimuli = stimuli_hook(
     CentredBarsParams,
     SparseNoiseParams,
 )
+retinasim_stimuli = stimuli_hook(*BUILTIN_STIMULI)
 """The stimulus kinds that ship with retinasim (the ``retinasim_stimuli`` hook)."""

@@ -1,17 +1,13 @@
 """An optional on-disk copy of a stimulus set, for users who want a fixed data-set file.
 
 The file is a zip archive (readable by ``numpy.load`` as an ``.npz``) holding
-
-- ``manifest.json``: format name and version, the generator's kind and parameters, ``seed``,
-  ``start``, ``count``, video shape, classes and batch attrs;
-- ``video/000000.npy`` ...: each stimulus as uint8 ``(1, frames, height, width)``, luminance
-  ``round(255 * L)``, deflate-compressed (sparse dot videos shrink about 30-fold);
-- ``labels.npy`` (tasks only) and ``metadata/<name>.npy``: per-trial arrays of shape ``(count,)``.
-
-Each stimulus is its own zip entry, so items are read lazily with random access, and zip's
-CRC-32 catches corrupted bytes: any damaged or foreign file raises
-:class:`~retinasim.errors.StimulusError`. The file is written under a temporary name and
-renamed into place, so a crash never leaves a half-written cache under the final name.
+``manifest.json`` (format and version, the generator's kind and parameters, ``seed``,
+``start``, ``count``, video shape, classes and batch attrs), ``video/000000.npy`` ... (each
+stimulus as uint8 ``(1, frames, height, width)``, luminance ``round(255 * L)``, deflated),
+``labels.npy`` (tasks only) and ``metadata/<name>.npy`` (per-trial arrays ``(count,)``).
+Items are read lazily; zip's CRC-32 catches corrupted bytes (any damaged or foreign file
+raises :class:`~retinasim.errors.StimulusError`). The file is written under a temporary name
+and renamed into place.
 """
 
 from __future__ import annotations
@@ -32,6 +28,7 @@ from retinasim.errors import StimulusError
 from retinasim.plugins import generator_from_parameters
 from retinasim.stimuli.base import StimulusGenerator, check_seed
 from retinasim.stimuli.batch import StimulusBatch
+from retinasim.stimuli.preview import to_uint8
 from retinasim.util.files import atomic_path
 
 FORMAT = "retinasim-stimulus-cache"
@@ -76,20 +73,17 @@ def write_cache(
                 batch = generator.generate_range(
                     first, min(batch_size, start + count - first), seed=seed
                 )
-                quantised = (
-                    torch.round(batch.video.float().clamp(0, 1) * 255).to(torch.uint8).numpy()
-                )
-                for offset, video in enumerate(quantised):
+                for offset, video in enumerate(to_uint8(batch.video)):
                     archive.writestr(f"video/{first - start + offset:06d}.npy", _npy_bytes(video))
-                labels.append(None if batch.labels is None else batch.labels.cpu().numpy())
+                if batch.labels is not None:
+                    labels.append(batch.labels)
                 metadata.append(batch.metadata)
                 attrs = batch.attrs
             for name in metadata[0]:
                 values = np.concatenate([part[name] for part in metadata])
                 archive.writestr(f"metadata/{name}.npy", _npy_bytes(values))
-            if labels[0] is not None:  # (a task: every batch has labels)
-                parts = [part for part in labels if part is not None]
-                archive.writestr("labels.npy", _npy_bytes(np.concatenate(parts)))
+            if labels:  # a task: every batch has labels
+                archive.writestr("labels.npy", _npy_bytes(torch.cat(labels).cpu().numpy()))
             manifest = {
                 "format": FORMAT,
                 "version": VERSION,
@@ -141,9 +135,7 @@ class StimulusCache(Dataset):
                         f"metadata {name!r} has shape {values.shape}, expected ({self.count},)"
                     )
         except _CORRUPTION as error:
-            raise StimulusError(
-                f"stimulus cache {self.path} is corrupt or not a cache: {error}"
-            ) from None
+            raise self._corrupt(error) from None
         self.generator = generator_from_parameters(manifest["kind"], manifest["parameters"])
         self.seed = int(manifest["seed"])
         self.start = int(manifest["start"])
@@ -158,11 +150,12 @@ class StimulusCache(Dataset):
             try:
                 self._archive = zipfile.ZipFile(self.path)
             except _CORRUPTION as error:
-                raise StimulusError(
-                    f"stimulus cache {self.path} is corrupt or not a cache: {error}"
-                ) from None
+                raise self._corrupt(error) from None
             self._pid = os.getpid()
         return self._archive
+
+    def _corrupt(self, error: Exception) -> StimulusError:
+        return StimulusError(f"stimulus cache {self.path} is corrupt or not a cache: {error}")
 
     def _array(self, name: str) -> np.ndarray:
         with self._zip().open(name) as entry:
@@ -182,7 +175,7 @@ class StimulusCache(Dataset):
                     f"video {position} has dtype {frames.dtype} and shape {frames.shape}"
                 )
         except _CORRUPTION as error:
-            raise StimulusError(f"stimulus cache {self.path} is corrupt: {error}") from None
+            raise self._corrupt(error) from None
         return torch.from_numpy(frames).to(torch.float32).div_(255.0)
 
     def __getitem__(self, position: int) -> Any:

@@ -9,41 +9,22 @@ import torch
 
 from retinasim.stimuli.base import Rendered, RenderRequest, StimulusGenerator
 from retinasim.stimuli.builtin import CentredBarsParams
-from retinasim.stimuli.conditions import ConditionGrid, condition_grid, condition_metadata
+from retinasim.stimuli.conditions import ConditionGrid, condition_grid
 
 
 class CentredBars(ConditionGrid, CentredBarsParams, StimulusGenerator):
     """A full-length bar (perpendicular to its motion) whose path is centred on a position.
 
-    Conditions are every combination of ``sites × speeds × widths × contrasts ×
-    directions_deg`` (the direction varying fastest; stimulus ``index`` shows condition
-    ``index mod n_conditions``). A site is a path centre ``centres_xy[i] = (x, y)`` (column
-    and row, pixel centres at integers; default: the screen's centre) with its half path
-    ``half_paths[i]`` (pixels). On frame ``t`` the bar's centre line lies
-    ``speed · t − half_path`` pixels past the site along the direction of motion, so it
-    crosses the site at frame ``half_path / speed`` and travels ``speed (frames − 1)``
-    pixels (default half path ``speed (frames − 1) / 2``: the crossing at the middle frame,
-    as :class:`~retinasim.stimuli.MovingBars` on the screen's centre). Edges are
-    anti-aliased with a one-pixel box filter along the motion. Rendered on the CPU (the same
-    bits on every device) and moved to the requested device. Deterministic: ``seed`` is
-    recorded but changes nothing.
-
-    Parameters
-    ----------
-    directions_deg : tuple of float
-        Directions of motion, degrees (0 = rightward, 90 = up the screen).
-    centres_xy : tuple of (float, float), optional
-        Path centres ``(x, y)``, pixels.
-    half_paths : tuple of float, optional
-        Distance from the bar's start to its site, pixels (one per centre, >= 0).
-    speeds : tuple of float
-        Speeds, pixels/frame (> 0).
-    widths : tuple of float
-        Bar widths along the direction of motion, pixels (> 0).
-    contrasts : tuple of float
-        Bar luminance minus background luminance.
-    background_luminance : float
-        Luminance of the screen around the bar.
+    Conditions are every combination of ``sites × speeds (pixels/frame) × widths (pixels,
+    along the motion) × contrasts (bar minus background luminance) × directions_deg`` (0 =
+    rightward, 90 = up the screen; varying fastest). A site is a path centre
+    ``centres_xy[i] = (x, y)`` (column and row, pixel centres at integers; default: the
+    screen's centre) with its half path ``half_paths[i]`` (pixels). On frame ``t`` the bar's
+    centre line lies ``speed · t − half_path`` pixels past the site along the motion, so it
+    crosses the site at frame ``half_path / speed`` (default half path ``speed (frames − 1) /
+    2``: the crossing at the middle frame, as :class:`~retinasim.stimuli.MovingBars`). Edges
+    are anti-aliased with a one-pixel box filter along the motion. Rendered on the CPU (the
+    same bits on every device). Deterministic: ``seed`` is recorded but changes nothing.
     """
 
     units: ClassVar[dict[str, str]] = {
@@ -78,7 +59,7 @@ class CentredBars(ConditionGrid, CentredBarsParams, StimulusGenerator):
         return grid
 
     def _render(self, request: RenderRequest) -> Rendered:
-        metadata = condition_metadata(request.indices, self.conditions())
+        metadata = self.trial_conditions(request.indices)
         video = bar_coverage(self.height, self.width, self.frames, metadata)
         video = video.add_(self.background_luminance).clamp_(0.0, 1.0)
         return video[:, None].to(device=request.device, dtype=request.dtype), metadata, None

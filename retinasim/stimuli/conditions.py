@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -29,27 +30,32 @@ def condition_grid(axes: Mapping[str, Sequence[float]]) -> dict[str, np.ndarray]
 
 
 class ConditionGrid:
-    """Mixin of generators that show a grid of conditions (their ``conditions()``)."""
+    """Mixin of generators that show a grid of conditions: ``axes`` names each condition's
+    per-trial metadata and the parameter listing its values (the last axis varying fastest)."""
+
+    axes: ClassVar[dict[str, str]] = {}
+
+    def conditions(self) -> dict[str, np.ndarray]:
+        """The condition grid: one array of shape ``(n_conditions,)`` per axis."""
+        return condition_grid({name: getattr(self, field) for name, field in self.axes.items()})
 
     @property
     def n_conditions(self) -> int:
         """Number of distinct conditions: one full set is ``generate_range(0, n_conditions)``."""
-        return len(next(iter(self.conditions().values())))  # type: ignore[attr-defined]
+        return len(next(iter(self.conditions().values())))
 
-
-def condition_metadata(
-    indices: torch.Tensor, grid: Mapping[str, np.ndarray]
-) -> dict[str, np.ndarray]:
-    """Per-trial condition values for stimulus ``indices``: the grid rows plus ``condition``
-    and ``repeat`` (int64 arrays of shape ``(batch,)``)."""
-    count = len(next(iter(grid.values())))
-    index = indices.numpy()
-    condition = index % count
-    return {
-        "condition": condition,
-        "repeat": index // count,
-        **{name: values[condition] for name, values in grid.items()},
-    }
+    def trial_conditions(self, indices: torch.Tensor) -> dict[str, np.ndarray]:
+        """Per-trial condition values for stimulus ``indices``: the grid rows plus
+        ``condition`` and ``repeat`` (int64 arrays of shape ``(batch,)``)."""
+        grid = self.conditions()
+        count = len(next(iter(grid.values())))
+        index = indices.numpy()
+        condition = index % count
+        return {
+            "condition": condition,
+            "repeat": index // count,
+            **{name: values[condition] for name, values in grid.items()},
+        }
 
 
 def direction_projection(
@@ -60,20 +66,11 @@ def direction_projection(
     dtype: torch.dtype,
     device: torch.device,
 ) -> torch.Tensor:
-    """Distance of each pixel centre from the frame centre along each motion direction.
-
-    Parameters
-    ----------
-    direction_deg : torch.Tensor
-        Directions, degrees (0 = rightward, 90 = up the screen), shape ``(batch,)``.
-
-    Returns
-    -------
-    torch.Tensor
-        Pixels, shape ``(batch, 1, height, width)``: ``x cos θ + y sin θ`` where ``x`` grows
-        rightward and ``y`` grows upward, both 0 at the frame centre. A pattern that moves in
-        direction θ moves toward larger values.
-    """
+    """Distance of each pixel centre from the frame centre along each motion direction
+    (``direction_deg``, ``(batch,)``: 0 = rightward, 90 = up the screen), pixels
+    ``(batch, 1, height, width)``: ``x cos θ + y sin θ`` with ``x`` growing rightward and
+    ``y`` upward, both 0 at the frame centre; a pattern moving in direction θ moves toward
+    larger values."""
     radians = torch.deg2rad(direction_deg.to(device=device, dtype=torch.float64))
     x = torch.arange(width, dtype=torch.float64, device=device) + 0.5 - width / 2
     y_up = height / 2 - (torch.arange(height, dtype=torch.float64, device=device) + 0.5)

@@ -27,7 +27,6 @@ def _check_count(name: str, value: Any, minimum: int) -> int:
 
 
 def _check_source(generator: Any, seed: Any) -> tuple[StimulusGenerator, int]:
-    """The generator and seed of a set of stimuli, checked."""
     if not isinstance(generator, StimulusGenerator):
         raise StimulusError(
             f"generator must be a StimulusGenerator, got {type(generator).__name__}"
@@ -169,11 +168,7 @@ class StimulusBatches(IterableDataset):
     def batch_indices(self, number: int, order: torch.Tensor | None = None) -> list[int]:
         """Stimulus indices of batch ``number``."""
         first = number * self.batch_size
-        last = (
-            first + self.batch_size
-            if self.length is None
-            else min(first + self.batch_size, self.length)
-        )
+        last = min(first + self.batch_size, self.length or first + self.batch_size)
         if order is not None:
             return order[first:last].tolist()
         return list(range(self.start + first, self.start + last))

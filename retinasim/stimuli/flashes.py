@@ -9,7 +9,7 @@ import torch
 
 from retinasim.stimuli.base import Rendered, RenderRequest, StimulusGenerator
 from retinasim.stimuli.builtin import FlashesParams
-from retinasim.stimuli.conditions import ConditionGrid, condition_grid, condition_metadata
+from retinasim.stimuli.conditions import ConditionGrid
 
 
 class Flashes(ConditionGrid, FlashesParams, StimulusGenerator):
@@ -20,16 +20,9 @@ class Flashes(ConditionGrid, FlashesParams, StimulusGenerator):
     Conditions are every combination of ``levels × durations_frames``. Deterministic: ``seed``
     is recorded but changes nothing.
 
-    Parameters
-    ----------
-    levels : tuple of float
-        Luminance during the flash, each in ``[0, 1]`` (default: a white and a black flash).
-    durations_frames : tuple of int
-        Flash durations, frames (>= 1).
-    onset_frame : int or None
-        First frame of the flash, in ``[0, frames)``; None: ``frames // 4``.
-    background_luminance : float
-        Luminance before and after the flash (0.5).
+    ``levels`` are the luminances of the flash, each in ``[0, 1]`` (default: a white and a
+    black flash), ``durations_frames`` its durations (>= 1), ``onset_frame`` its first frame
+    (None: ``frames // 4``), ``background_luminance`` the luminance around it (0.5).
     """
 
     units: ClassVar[dict[str, str]] = {
@@ -39,19 +32,16 @@ class Flashes(ConditionGrid, FlashesParams, StimulusGenerator):
         "duration_frames": "frames",
         "offset_frame": "frames (first frame back at background; = frames for a step)",
     }
+    axes: ClassVar[dict[str, str]] = {"level": "levels", "duration_frames": "durations_frames"}
 
     @property
     def onset(self) -> int:
         """First frame of the flash (``onset_frame``, or ``frames // 4`` when None)."""
         return self.frames // 4 if self.onset_frame is None else self.onset_frame
 
-    def conditions(self) -> dict[str, np.ndarray]:
-        """The condition grid: ``level`` and ``duration_frames``."""
-        return condition_grid({"level": self.levels, "duration_frames": self.durations_frames})
-
     def _render(self, request: RenderRequest) -> Rendered:
         device, dtype = request.device, request.dtype
-        metadata = condition_metadata(request.indices, self.conditions())
+        metadata = self.trial_conditions(request.indices)
         offset = np.minimum(self.onset + metadata["duration_frames"], self.frames)
         metadata["onset_frame"] = np.full(request.count, self.onset)
         metadata["offset_frame"] = offset
@@ -62,9 +52,7 @@ class Flashes(ConditionGrid, FlashesParams, StimulusGenerator):
             time[None, :] < torch.as_tensor(offset, device=device)[:, None]
         )
         level = torch.as_tensor(metadata["level"], dtype=dtype, device=device)[:, None]
-        trace = torch.where(
-            on, level, torch.tensor(self.background_luminance, dtype=dtype, device=device)
-        )
+        trace = torch.where(on, level, self.background_luminance)
         video = request.zeros(self.frames, self.height, self.width)
         video.copy_(trace[:, None, :, None, None].expand_as(video))
         return video, metadata, None

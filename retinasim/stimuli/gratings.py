@@ -11,12 +11,7 @@ import torch
 from retinasim.stimuli import rng
 from retinasim.stimuli.base import Rendered, RenderRequest, StimulusGenerator
 from retinasim.stimuli.builtin import GratingsParams
-from retinasim.stimuli.conditions import (
-    ConditionGrid,
-    condition_grid,
-    condition_metadata,
-    direction_projection,
-)
+from retinasim.stimuli.conditions import ConditionGrid, direction_projection
 
 
 def _triangle(cycles: torch.Tensor) -> torch.Tensor:
@@ -34,26 +29,13 @@ class Gratings(ConditionGrid, GratingsParams, StimulusGenerator):
     and frame ``t`` is ``c = f d - (tf / frame_rate_hz) t + phase``: the stripes drift in the
     direction of motion at ``tf / (frame_rate_hz f)`` pixels/frame.
 
-    Conditions are every combination of ``directions_deg × spatial_frequencies ×
-    temporal_frequencies_hz``.
-
-    Parameters
-    ----------
-    directions_deg : tuple of float
-        Directions of drift, degrees (0 = rightward, 90 = up the screen).
-    spatial_frequencies : tuple of float
-        Cycles per pixel, in ``(0, 0.5]``.
-    temporal_frequencies_hz : tuple of float
-        Cycles per second, in ``[0, frame_rate_hz / 2)`` (0 = static grating).
-    waveform : "sine" or "square"
-    contrast : float
-        Michelson contrast in ``[0, 1]``.
-    mean_luminance : float
-        Mean luminance; ``mean_luminance * (1 + contrast)`` must not exceed 1.
-    phase_deg : float
-        Phase at the frame centre at frame 0, degrees (0: sine rising through the mean).
-    random_phase : bool
-        Draw the phase uniformly per stimulus from the seed instead (recorded in metadata).
+    Conditions are every combination of ``directions_deg`` (0 = rightward, 90 = up the
+    screen), ``spatial_frequencies`` (cycles/pixel, in ``(0, 0.5]``) and
+    ``temporal_frequencies_hz`` (in ``[0, frame_rate_hz / 2)``, 0 = static). ``waveform`` is
+    ``"sine"`` or ``"square"``; ``contrast`` Michelson, in ``[0, 1]``; ``mean_luminance * (1 +
+    contrast) <= 1``; ``phase_deg`` is the phase at the frame centre at frame 0 (0: sine
+    rising through the mean), or ``random_phase`` draws it per stimulus from the seed
+    (recorded in metadata).
     """
 
     units: ClassVar[dict[str, str]] = {
@@ -63,20 +45,15 @@ class Gratings(ConditionGrid, GratingsParams, StimulusGenerator):
         "speed": "pixels/frame",
         "phase_deg": "degrees",
     }
-
-    def conditions(self) -> dict[str, np.ndarray]:
-        """The condition grid: direction, spatial and temporal frequency."""
-        return condition_grid(
-            {
-                "direction_deg": self.directions_deg,
-                "spatial_frequency": self.spatial_frequencies,
-                "temporal_frequency_hz": self.temporal_frequencies_hz,
-            }
-        )
+    axes: ClassVar[dict[str, str]] = {
+        "direction_deg": "directions_deg",
+        "spatial_frequency": "spatial_frequencies",
+        "temporal_frequency_hz": "temporal_frequencies_hz",
+    }
 
     def _render(self, request: RenderRequest) -> Rendered:
         device = request.device
-        metadata = condition_metadata(request.indices, self.conditions())
+        metadata = self.trial_conditions(request.indices)
         frequency = metadata["spatial_frequency"]
         cycles_per_frame = metadata["temporal_frequency_hz"] / self.frame_rate_hz
         metadata["speed"] = cycles_per_frame / frequency

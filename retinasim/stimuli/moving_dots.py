@@ -7,27 +7,23 @@ right, uniformly) moves at ``s ~ U(s_range)`` pixels/frame, the fast direction F
 
 The scene is horizontally periodic, ``scene_width`` pixels wide (3 × the video width by
 default, like the authors' 765-pixel scene for a 255-pixel video), and the video shows its
-central ``width`` columns; dots that leave one side of the view travel on unseen and re-enter
-the scene's other end, so the number of dots in view is statistically constant over time.
+central ``width`` columns, so the number of dots in view is statistically constant over time.
 Dot centres form a Poisson process of uniform density over the scene, on every row from which a
-dot reaches into the frame, so dots cut by the top and bottom edges are as frequent as anywhere.
-``mean_dots_in_view`` is the expected number of dot *centres* inside the video frame at any
-frame (16.67 in the paper: the authors' 150 dots on a 765² scene cropped to 255²). The
-metadata ``n_dots_left`` / ``n_dots_right`` count the dots of the whole scene (about 3 × 16.67
-in all by default); ``dots_in_view`` counts centres inside the frame, averaged over frames.
+dot reaches into the frame. ``mean_dots_in_view`` is the expected number of dot *centres*
+inside the frame (16.67 in the paper: the authors' 150 dots on a 765² scene cropped to 255²);
+the metadata ``n_dots_left`` / ``n_dots_right`` count the dots of the whole scene,
+``dots_in_view`` the centres inside the frame, averaged over frames.
 
-Leak-free by construction: the dots (number, positions, directions) are drawn from random
-streams that do not depend on which side is fast, and the fast side only sets the two speeds.
-At ``alpha = 1`` the video is bit-identical whichever side is labelled fast.
+Leak-free by construction: the dots are drawn from random streams that do not depend on which
+side is fast, which only sets the two speeds; at ``alpha = 1`` the video is bit-identical
+whichever side is labelled fast.
 
-``rendering="authors"`` draws the stimuli the way the authors' generator does instead (see
+``rendering="authors"`` draws the stimuli the way the authors' generator does (see
 ``docs/stimuli.md``): a bounded square scene of 3 × the frame on each axis, exactly
 :data:`AUTHORS_DOTS_PER_POPULATION` dots per direction, start positions drawn without
-replacement per axis, positions floored to whole pixels, binary discs
-(``dx² + dy² <= r²``), and dots that leave the scene gone for good. It is seeded and
-vectorised the same way (same slow speed and fast side as the default rendering for the same
-seed and index) and leak-free by the same construction: the rightward slots are the first
-:data:`AUTHORS_DOTS_PER_POPULATION`, whichever side is fast.
+replacement per axis, positions floored to whole pixels, binary discs (``dx² + dy² <= r²``),
+and dots that leave the scene gone for good; seeded, vectorised and leak-free the same way
+(the rightward slots are the first :data:`AUTHORS_DOTS_PER_POPULATION`).
 """
 
 from __future__ import annotations
@@ -53,9 +49,6 @@ from retinasim.stimuli.builtin import (
 )
 from retinasim.stimuli.render import BoundedScene, HorizontalScene, stamp_shape
 
-RENDERINGS = ("antialiased", "authors")
-"""``antialiased``: retinasim's renderer (periodic scene, sub-pixel motion, exact coverage);
-``authors``: the authors' generator (bounded scene, whole pixels, binary discs)."""
 AUTHORS_STREAMS = {"authors_dot_x": 101, "authors_dot_y": 102}
 """Random streams of the authors' rendering (numbers kept clear of :data:`rng.STREAMS`)."""
 assert not set(AUTHORS_STREAMS.values()) & set(rng.STREAMS.values())
@@ -65,22 +58,13 @@ assert not set(AUTHORS_STREAMS.values()) & set(rng.STREAMS.values())
 class DotLayout:
     """The random draws of a batch of moving-dot stimuli (everything but the pixels).
 
-    Attributes
-    ----------
-    s, speed_left, speed_right : torch.Tensor
-        float64 ``(batch,)``, pixels/frame.
-    fast_is_right : torch.Tensor
-        bool ``(batch,)``.
-    scene_x : torch.Tensor
-        Dot centres' scene x at frame 0, float64 ``(batch, slots)``, in ``[0, scene_width)``.
-    row : torch.Tensor
-        Row of each dot's centre, int64 ``(batch, slots)``, uniform over every row from which
-        the dot reaches into the frame (``-K // 2`` to ``height - 1 + K // 2``).
-    moves_right, present : torch.Tensor
-        bool ``(batch, slots)``: each dot's direction; which slots hold a dot.
-
-    With ``rendering="authors"``, ``scene_x`` holds whole scene columns, ``row`` is the window
-    row of the centre pixel (scene row minus the window's offset) and every slot holds a dot.
+    ``s``, ``speed_left``, ``speed_right``: float64 ``(batch,)``, pixels/frame;
+    ``fast_is_right``: bool ``(batch,)``; per dot slot, ``(batch, slots)``: ``scene_x``, the
+    centre's scene x at frame 0 (float64, in ``[0, scene_width)``), ``row``, its row (int64,
+    uniform over every row from which the dot reaches into the frame), ``moves_right`` and
+    ``present`` (bool: which slots hold a dot). With ``rendering="authors"``, ``scene_x``
+    holds whole scene columns, ``row`` is the window row of the centre pixel and every slot
+    holds a dot.
     """
 
     s: torch.Tensor
@@ -101,35 +85,16 @@ class DotLayout:
 class MovingDots(MovingDotsParams, StimulusGenerator):
     """Two populations of dots moving left and right; the label is the faster direction.
 
-    Parameters (all optional; defaults are the paper's)
-    ----------
-    height, width : int
-        Video size, pixels (255 × 255).
-    frames : int
-        Video length, frames (51).
-    frame_rate_hz : float
-        Frames per second (30, our convention).
-    mean_dots_in_view : float
-        Expected number of dot centres inside the frame at any time (16.67).
-    dot_radius : float
-        Dot radius, pixels (5, as in the authors' code).
-    s_range : (float, float)
-        Slow speed ``s`` is uniform on this interval, pixels/frame ((0.5, 1.5)).
-    s : float or None
-        A fixed slow speed instead of ``s_range`` (pixels/frame).
-    alpha : float
-        Fast speed = ``alpha * s`` (2; ``alpha < 1`` makes F the slower side, as in the
-        psychometric curve from 0 to 4).
-    fast_direction : "left", "right" or None
-        A fixed fast direction; None draws it uniformly per stimulus.
-    scene_width : int or None
-        Period of the scene in x, pixels (None: 3 × width). At least ``width + 2 (r + 1)``.
-    dot_luminance, background_luminance : float
-        Luminance of the dots and of the background (1 and 0).
-    rendering : "antialiased" or "authors"
-        ``antialiased`` (default): the periodic scene and anti-aliased sub-pixel dots above.
-        ``authors``: the authors' generator (module docstring); ``mean_dots_in_view`` and
-        ``scene_width`` do not apply to it (its scene is 3 × the frame on each axis).
+    Parameters (all optional; defaults are the paper's): ``height``, ``width`` (255 × 255
+    pixels), ``frames`` (51), ``frame_rate_hz`` (30, our convention); ``mean_dots_in_view``,
+    the expected number of dot centres in the frame (16.67); ``dot_radius`` (5 pixels, as
+    in the authors' code); ``s_range``, the interval of the slow speed ``s`` ((0.5, 1.5)
+    pixels/frame), or a fixed ``s``; ``alpha``, fast speed = ``alpha * s`` (2; ``alpha < 1``
+    makes F the slower side); ``fast_direction``, "left", "right" or None (drawn per
+    stimulus); ``scene_width``, the scene's period (None: 3 × width; at least
+    ``width + 2 (r + 1)``); ``dot_luminance`` and ``background_luminance`` (1 and 0);
+    ``rendering``, ``"antialiased"`` (the periodic scene and sub-pixel dots above) or
+    ``"authors"`` (module docstring; ``mean_dots_in_view`` and ``scene_width`` do not apply).
     """
 
     units: ClassVar[dict[str, str]] = {

@@ -23,25 +23,11 @@ class WhiteNoise(WhiteNoiseParams, StimulusGenerator):
     every noise frame (held for ``frame_hold`` video frames).
 
     Luminance is ``mean_luminance * (1 + contrast * z)``: ``z = ±1`` with equal probability
-    (``binary``) or ``z ~ N(0, 1)`` clipped to the ``[0, 1]`` luminance range (``gaussian``).
-    So ``contrast`` is the RMS contrast (standard deviation / mean) before clipping; it defaults
-    to 1 for binary noise (black and white at mean 0.5) and 1/3 for Gaussian noise (about
-    0.3% of values clipped). The stixel grid starts at the top-left pixel; the last row and
-    column of stixels are cut by the frame edge when ``pixel_size`` does not divide the size.
-    Mean luminance is 0.5 by default (noise is symmetric around the mean, unlike the dark
-    backgrounds of dots and bars).
-
-    Parameters
-    ----------
-    distribution : "binary" or "gaussian"
-    pixel_size : int
-        Stixel edge, pixels (>= 1).
-    frame_hold : int
-        Video frames per noise frame (>= 1).
-    mean_luminance : float
-        In ``(0, 1)``.
-    contrast : float or None
-        RMS contrast; None picks the distribution's default.
+    (``binary``) or ``z ~ N(0, 1)`` clipped to the ``[0, 1]`` luminance range (``gaussian``),
+    so ``contrast`` is the RMS contrast before clipping (None: 1 for binary noise, 1/3 for
+    Gaussian noise, about 0.3% of values clipped). The stixel grid starts at the top-left
+    pixel; the last row and column are cut by the frame edge when ``pixel_size`` does not
+    divide the size. Mean luminance is 0.5 by default.
     """
 
     units: ClassVar[dict[str, str]] = {
@@ -53,15 +39,9 @@ class WhiteNoise(WhiteNoiseParams, StimulusGenerator):
     def stixels(
         self, indices: Any, *, seed: int, device: torch.device | str | None = None
     ) -> torch.Tensor:
-        """The noise at stixel resolution, before clipping: ``z`` of the class docstring.
-
-        Returns
-        -------
-        torch.Tensor
-            float32 ``(batch, noise_frames, stixel_rows, stixel_columns)``; values ±1
-            (binary) or standard normal (gaussian). Use it as the regressor of reverse
-            correlation: video frame ``t`` shows noise frame ``t // frame_hold``.
-        """
+        """The noise at stixel resolution before clipping (``z`` of the class docstring),
+        float32 ``(batch, noise_frames, stixel_rows, stixel_columns)``: the regressor of
+        reverse correlation (video frame ``t`` shows noise frame ``t // frame_hold``)."""
         index_tensor = check_indices(indices)
         keys = rng.stimulus_keys(check_seed(seed), index_tensor).to(device or "cpu")
         shape = self.noise_shape
@@ -85,11 +65,7 @@ class WhiteNoise(WhiteNoiseParams, StimulusGenerator):
             .repeat_interleave(self.pixel_size, dim=3)
         )
         video = expanded[:, : self.frames, : self.height, : self.width].contiguous()[:, None]
-        count = request.count
-        metadata = {
-            "distribution": np.full(count, self.distribution),
-            "pixel_size": np.full(count, self.pixel_size),
-            "frame_hold": np.full(count, self.frame_hold),
-            "contrast": np.full(count, self.rms_contrast),
-        }
+        names = ("distribution", "pixel_size", "frame_hold")
+        metadata = {name: np.full(request.count, getattr(self, name)) for name in names}
+        metadata["contrast"] = np.full(request.count, self.rms_contrast)
         return video, metadata, None

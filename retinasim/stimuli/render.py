@@ -1,22 +1,15 @@
 """Anti-aliased rendering of discs that move horizontally through a horizontally periodic scene.
 
-Motion is purely horizontal, so a disc's rows never change and only its sub-pixel horizontal
-phase matters. Each disc is drawn from a precomputed *stamp*: the exact fraction of every pixel
-covered by a disc of radius ``r`` (box filter: exact in x, 64-point midpoint rule in y), for a
-centre on a row's centre line and at one of :data:`PHASES` sub-pixel positions across a column.
-Centres are thus quantised to 1/256 pixel horizontally (and to row centres vertically): a dot
-moving at 0.5 pixel/frame moves by 0.5 pixel each frame, not by 0 or 1. Every stamp sums to
-the disc's area, so a dot's total luminance is constant while it is in view.
+Motion is purely horizontal, so only a disc's sub-pixel horizontal phase matters: each disc is
+drawn from a precomputed *stamp*, the exact fraction of every pixel covered by a disc of radius
+``r`` (exact in x, 64-point midpoint rule in y) centred on a row's centre line at one of
+:data:`PHASES` sub-pixel positions, so a dot moving at 0.5 pixel/frame moves by 0.5 pixel each
+frame, and every stamp sums to the disc's area. Where discs overlap the brighter coverage wins
+(the union), so the video stays in ``[0, 1]`` and does not depend on drawing order:
+bit-identical on every run, alone or in any batch, on CUDA too. Work is proportional to the
+visible dot-frames, vectorised (``scatter_reduce`` of stamps gathered by phase).
 
-Where discs overlap the brighter coverage wins (maximum: the union of the discs), so the video
-stays in ``[0, 1]`` and each pixel is independent of the order in which discs are drawn: the
-result is bit-identical on every run and alone or in any batch (on CUDA too, where the scatter
-runs in arbitrary order).
-
-Work is proportional to the visible dot-frames (``K × M`` pixels each, ``K = M = 11`` for
-``r = 5``), vectorised over dots, frames and stimuli: stamps are gathered by phase and written
-with ``scatter_reduce`` into a zeroed video (stamps cut by a frame edge take a second, masked
-pass); nothing loops over dots or frames in Python.
+:class:`BoundedScene` draws the authors' binary discs at whole-pixel positions instead.
 """
 
 from __future__ import annotations
@@ -152,9 +145,6 @@ class HorizontalScene:
             flat = row_start[:, :, None] + pixel_column.clamp(0, width - 1)[:, None, :]
             flat_video.scatter_reduce_(0, flat.view(-1), coverage.view(-1), "amax")
         return video
-
-
-# -- the authors' renderer: whole-pixel positions, binary discs, a bounded scene ----------------
 
 
 def binary_disc_offsets(radius: float) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,18 +1,13 @@
 """Counter-based random numbers: every draw is a pure function of (seed, index, stream, counter).
 
 A data set is its parameters, not files: stimulus ``index`` of a set with ``seed`` must have the
-same bits on every run, on every machine, alone or inside any batch, in any order. Stateful
-generators cannot promise that once draws are vectorised over stimuli, so every random number here
-is a hash of where it is used:
-
-- :func:`stimulus_keys` hashes ``(seed, index)`` into one 32-bit key per stimulus;
-- a *stream* (a small integer naming what is drawn: the slow speed, the dots' x positions, ...)
-  and a *counter* (which one of them: the dot slot, the noise pixel) are hashed with that key.
-
-So the draws of one quantity never depend on how many of another were made, and adding a new
-stream later leaves every existing stimulus unchanged. The hash is Chris Wellons' ``lowbias32``
-applied twice with different keys; it is written with 16-bit partial products on ``int64``
-tensors, so no operation overflows and CPU and CUDA give identical integers.
+same bits on every run, on every machine, alone or inside any batch, in any order, which
+stateful generators cannot promise once draws are vectorised. So every random number is a
+hash: :func:`stimulus_keys` hashes ``(seed, index)`` into one 32-bit key per stimulus, then a
+*stream* (what is drawn: the slow speed, the dots' x, ...) and a *counter* (which one: the dot
+slot, the noise pixel) are hashed with that key; adding a stream leaves every other draw as it
+was. The hash is Chris Wellons' ``lowbias32`` applied twice with different keys, written with
+16-bit partial products on ``int64`` tensors, so CPU and CUDA give identical integers.
 """
 
 from __future__ import annotations
@@ -62,20 +57,9 @@ def _hash_int(value: int) -> int:
 
 
 def stimulus_keys(seed: int, indices: torch.Tensor) -> torch.Tensor:
-    """One 32-bit key per stimulus, a pure function of ``(seed, index)``.
-
-    Parameters
-    ----------
-    seed : int
-        Seed of the stimulus set, ``0 <= seed < 2**63``.
-    indices : torch.Tensor
-        Stimulus indices, int64, shape ``(batch,)``, each ``0 <= index < 2**62``.
-
-    Returns
-    -------
-    torch.Tensor
-        int64 keys in ``[0, 2**32)``, shape ``(batch,)``, on the device of ``indices``.
-    """
+    """One 32-bit key per stimulus, a pure function of ``(seed, index)``: int64 keys in
+    ``[0, 2**32)``, shape ``(batch,)``, on the device of ``indices`` (int64 ``(batch,)``,
+    each ``0 <= index < 2**62``; ``0 <= seed < 2**63``)."""
     seed_key = _hash_int((seed & _MASK32) ^ 0x9E3779B9)
     seed_key = _hash_int(seed_key ^ ((seed >> 32) & _MASK32))
     keys = hash32(indices.to(torch.int64).bitwise_and(_MASK32) ^ seed_key)
@@ -94,22 +78,10 @@ def _raw(keys: torch.Tensor, stream: int, count: int) -> torch.Tensor:
 
 
 def uniform(keys: torch.Tensor, stream: int, shape: tuple[int, ...] = ()) -> torch.Tensor:
-    """Uniform draws in the open interval (0, 1), float64, 32 bits of resolution.
-
-    Parameters
-    ----------
-    keys : torch.Tensor
-        Per-stimulus keys from :func:`stimulus_keys`, shape ``(batch,)``.
-    stream : int
-        What is drawn (see :data:`STREAMS`).
-    shape : tuple of int
-        Shape of the draws of one stimulus; element ``k`` (in C order) uses counter ``k``, so a
-        longer draw extends a shorter one.
-
-    Returns
-    -------
-    torch.Tensor
-        float64, shape ``(batch, *shape)``.
+    """Uniform draws in the open interval (0, 1), float64 ``(batch, *shape)``, 32 bits of
+    resolution, for per-stimulus ``keys`` (:func:`stimulus_keys`) and a ``stream`` (see
+    :data:`STREAMS`). Element ``k`` of a stimulus's draws (in C order) uses counter ``k``, so
+    a longer draw extends a shorter one.
     """
     count = math.prod(shape)
     raw = _raw(keys, stream, count).to(torch.float64)

@@ -32,16 +32,8 @@ class SparseNoise(SparseNoiseParams, StimulusGenerator):
     (so ``generate(range(n), seed=s)`` draws what one ``rng.random((n, frames, rows,
     columns))`` does), the same bits alone or in any batch and on every device.
 
-    Parameters
-    ----------
-    square : int
-        Square edge, pixels (>= 1).
-    density : float
-        Probability that a grid position is on in a frame, in (0, 1].
-    contrast : float
-        Square luminance minus background luminance (its sign is ignored: both signs).
-    background_luminance : float
-        Luminance of the screen between the squares.
+    ``square`` is the edge (pixels), ``contrast`` square minus background luminance (its sign
+    is ignored), ``background_luminance`` the luminance between the squares.
     """
 
     units: ClassVar[dict[str, str]] = {
@@ -85,11 +77,7 @@ class SparseNoise(SparseNoiseParams, StimulusGenerator):
         video = np.full(big.shape, self.background_luminance, dtype=np.float32)
         for sign in self.signs:
             video[big == sign] = self.level(sign)
-        count = request.count
-        metadata = {
-            "square": np.full(count, self.square),
-            "density": np.full(count, self.density),
-            "contrast": np.full(count, self.contrast),
-        }
+        names = ("square", "density", "contrast")
+        metadata = {name: np.full(request.count, getattr(self, name)) for name in names}
         frames = torch.from_numpy(video)[:, None].to(device=request.device, dtype=request.dtype)
         return frames, metadata, None
