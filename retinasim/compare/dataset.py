@@ -12,11 +12,9 @@ Holes are explicit: a seed that failed, a seed a reference model does not have (
 is one untrained model, stored at the first seed), a cell type a circuit does not have, are
 NaN in float variables and ``False`` in boolean ones; ``completed (circuit, seed)`` and
 ``type_present (circuit, seed, cell_type)`` tell them apart from a measured ``False``, so a
-rate is ``flag.where(completed).mean("seed")``
-(:mod:`retinasim.compare.population`). ``solved (circuit, seed)``: the run completed and its
-unlesioned accuracy on the dissection's stimuli reaches the threshold (otherwise it has no
-sufficient set and the dissection's flags are false; its critical types are still those of
-the one rule, :func:`retinasim.dissect.lesions.critical_mask`).
+rate is ``flag.where(completed).mean("seed")`` (:mod:`retinasim.compare.population`).
+``solved (circuit, seed)``: the run completed and its unlesioned accuracy on the
+dissection's stimuli reaches the threshold (else it has no sufficient set, and false flags).
 """
 
 from __future__ import annotations
@@ -179,7 +177,7 @@ def _attrs(settings: dict[str, Any]) -> dict[str, Any]:
 def _attr(value: Any) -> Any:
     """A netCDF attribute: numbers and strings as they are, anything else as text."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        return json.dumps(value, default=str) if not isinstance(value, str) else value
+        return json.dumps(value, default=str)
     return value
 
 

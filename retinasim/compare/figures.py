@@ -6,6 +6,7 @@ model is black.
 
 from __future__ import annotations
 
+import itertools
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -40,15 +41,9 @@ FILES = {
 
 def colours(ds: xr.Dataset) -> dict[str, str]:
     """Circuit → colour: tab10 in order, black for a reference model."""
-    tab10 = matplotlib.colormaps["tab10"]  # 10 listed colours: tab10(k) is the k-th
-    result, k = {}, 0
-    for circuit, reference in zip(ds["circuit"].values, ds["reference"].values, strict=True):
-        if reference:
-            result[str(circuit)] = "black"
-        else:
-            result[str(circuit)] = matplotlib.colors.to_hex(tab10(k % tab10.N))
-            k += 1
-    return result
+    tab10 = itertools.cycle(matplotlib.colormaps["tab10"].colors)
+    pairs = zip(ds["circuit"].values, ds["reference"].values, strict=True)
+    return {str(c): "black" if ref else matplotlib.colors.to_hex(next(tab10)) for c, ref in pairs}
 
 
 def _measure(ds: xr.Dataset, column: str) -> xr.DataArray:
@@ -60,6 +55,13 @@ def _measure(ds: xr.Dataset, column: str) -> xr.DataArray:
     return values.where(ds["completed"])
 
 
+def _seed_dots(ax: Any, values: xr.DataArray, ms: float) -> None:
+    """A black dot per seed of ``values`` ``(circuit, seed)``, at x = the circuit's index."""
+    for x, circuit in enumerate(values["circuit"].values):
+        seeds = values.sel(circuit=circuit).values
+        ax.plot([x] * len(seeds), seeds, "k.", ms=ms)
+
+
 def summary_figure(ds: xr.Dataset) -> Figure:
     """Bars (mean ± sd over seeds) and dots (seeds) of the six summary measures."""
     circuits = [str(c) for c in ds["circuit"].values]
@@ -68,9 +70,7 @@ def summary_figure(ds: xr.Dataset) -> Figure:
         values = _measure(ds, column)
         mean, sd = values.mean("seed").values, values.std("seed", ddof=1).fillna(0).values
         ax.bar(range(len(circuits)), mean, yerr=sd, capsize=3, color="0.7")
-        for x, circuit in enumerate(circuits):
-            seeds = values.sel(circuit=circuit).values
-            ax.plot([x] * len(seeds), seeds, "k.", ms=4)
+        _seed_dots(ax, values, ms=4)
         ax.set_xticks(range(len(circuits)), circuits, rotation=45, ha="right", fontsize=7)
         ax.set_title(textwrap.fill(title, 24))
         if column in RATES:
@@ -174,9 +174,7 @@ def redundancy_figure(ds: xr.Dataset) -> Figure:
     mean = summary["mean"].values
     spread = np.nan_to_num([mean - summary["min"].values, summary["max"].values - mean])
     ax.bar(x, mean, yerr=spread, capsize=3, color=[palette[c] for c in circuits], alpha=0.5)
-    for k, circuit in enumerate(circuits):
-        seeds = values.sel(circuit=circuit).values
-        ax.plot([k] * len(seeds), seeds, "k.", ms=5)
+    _seed_dots(ax, values, ms=5)
     ax.set_xticks(x, circuits, rotation=30, ha="right")
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("redundant types [fraction]")

@@ -251,11 +251,8 @@ def collect(
 
 
 def _terminate(pool: ProcessPoolExecutor, workers: list) -> None:
-    """Stop a pool's worker processes now (runs resume from their checkpoints later).
-
-    ``workers``: the pool's processes, found with the public
-    :func:`multiprocessing.active_children` (no private attribute of the pool).
-    """
+    """Stop a pool's worker processes (``workers``, found with
+    :func:`multiprocessing.active_children`) now; runs resume from their checkpoints later."""
     # Hand out nothing more first: a worker whose training stops on SIGTERM (it checkpoints
     # and returns) would otherwise take the next queued run and train on, orphaned.
     pool.shutdown(wait=False, cancel_futures=True)
