@@ -41,7 +41,7 @@ FILES = {
 
 def colours(ds: xr.Dataset) -> dict[str, str]:
     """Circuit → colour: tab10 in order, black for a reference model."""
-    tab10 = itertools.cycle(matplotlib.colormaps["tab10"].colors)
+    tab10 = itertools.cycle(matplotlib.color_sequences["tab10"])
     pairs = zip(ds["circuit"].values, ds["reference"].values, strict=True)
     return {str(c): "black" if ref else matplotlib.colors.to_hex(next(tab10)) for c, ref in pairs}
 
