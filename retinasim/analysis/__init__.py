@@ -1,12 +1,7 @@
-"""Electrophysiology-style analyses of recordings: pure functions of xarray objects.
-
-Each returns labeled xarray (``long_name`` and ``units`` on every variable) and accepts
-numpy- or dask-backed input. Public API: :func:`trial_response`, :func:`response_amplitude`,
-:func:`direction_tuning` and the direction-selectivity core it shares with the single-unit
-protocol (:func:`retinasim.dissect.direction_protocol`): :func:`dsi`, :func:`vector_dsi`,
-:func:`preferred_direction_deg`, :func:`dsi_p_value`, :func:`vector_dsi_p_value`;
-:func:`stimulus_array`, :func:`spike_triggered_average`,
-:func:`receptive_field`, :func:`spatial_kernels`, :func:`temporal_kernels`.
+"""Electrophysiology-style analyses of recordings: pure functions of xarray objects (numpy- or
+dask-backed), each returning labeled xarray (``long_name`` and ``units`` on every variable).
+The direction-selectivity core (:mod:`retinasim.analysis.direction`) is shared with the
+single-unit protocol (:func:`retinasim.dissect.direction_protocol`).
 """
 
 from retinasim.analysis.amplitude import response_amplitude, trial_response

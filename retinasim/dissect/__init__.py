@@ -1,18 +1,7 @@
 """Dissecting a trained circuit as the paper did: behaviour, lesions, ablation, deep
-visualization and a per-cell-type function summary.
-
-Public API: :func:`evaluation_set` (a :class:`~retinasim.engine.StimulusSet`),
-:func:`decisions`, :func:`psychometric_curve`,
-:func:`accuracy_by_s`, :func:`lesion_scan`, :func:`critical_types` (the rule:
-:func:`critical_mask`, :data:`CRITICAL_THRESHOLD`),
-:func:`lesion_effects_by_s`, :func:`ablation_search`, :func:`ablated_lesions`,
-:func:`maximise_activation`, :func:`xt_slice`, :func:`structure_velocity`,
-:func:`motion_index`, :func:`maximise_moving_pattern`, :func:`bipolar_amacrine_units`,
-:func:`map_receptive_fields`, :func:`kernel_receptive_fields`, :func:`receptive_field_summary`,
-:func:`initial_kernel_correlation`, :func:`direction_protocol` (single-unit direction
-selectivity; its receptive fields: :func:`gradient_receptive_fields`), and
-(in :mod:`retinasim.dissect.summary`) :func:`cell_type_summary`; :class:`DissectionError`.
-See ``docs/dissection.md``.
+visualization, receptive fields, single-unit direction selectivity and a per-cell-type function
+summary (:mod:`retinasim.dissect.summary`). The public names are listed in ``_MODULES``; see
+docs/dissection.md.
 """
 
 from __future__ import annotations

@@ -23,9 +23,14 @@ from retinasim.training.inference import decision_logits
 if TYPE_CHECKING:
     from retinasim.circuit import Circuit
 
-AU = {"units": "a.u."}
+LUMINANCE = "luminance (0 black, 1 white)"
 READOUT = "readout"
 """Pseudo-layer name selecting a decoder output (``cell_type`` = a class name)."""
+
+
+def variable(dims, values, long_name: str, units: str = "a.u.") -> tuple:
+    """A Dataset variable ``(dims, values, attrs)`` with its long name and units."""
+    return dims, values, {"long_name": long_name, "units": units}
 
 
 def _blur(p: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -40,17 +45,20 @@ def _blur(p: torch.Tensor, sigma: float) -> torch.Tensor:
     return flat.reshape(p.shape)
 
 
+def _index(names: list[str], ref: int | str, what: str) -> int:
+    """Index of ``ref`` (an index or a name) among ``names``."""
+    if ref in names:
+        return names.index(str(ref))
+    if isinstance(ref, int) and 0 <= ref < len(names):
+        return ref
+    raise DissectionError(f"unknown {what} {ref!r}; known: {names}")
+
+
 def _type_index(circuit, layer: str, cell_type: int | str) -> int:
     """Index of ``cell_type`` (index or name) among ``layer``'s types."""
     if layer not in circuit.type_names:
         raise DissectionError(f"unknown layer {layer!r}; known: {list(circuit.type_names)}")
-    names = circuit.type_names[layer]
-    if isinstance(cell_type, str) and cell_type not in names:
-        raise DissectionError(f"unknown cell type {cell_type!r} of {layer!r}; known: {names}")
-    k = names.index(cell_type) if isinstance(cell_type, str) else cell_type
-    if not 0 <= k < len(names):
-        raise DissectionError(f"cell type index {k} out of range for {layer!r}")
-    return k
+    return _index(circuit.type_names[layer], cell_type, f"cell type of {layer!r}")
 
 
 def _target(circuit, layer: str, cell_type: int | str, all_frames: bool):
@@ -58,18 +66,13 @@ def _target(circuit, layer: str, cell_type: int | str, all_frames: bool):
     spec = circuit.spec
     if layer == READOUT:
         classes = list(spec.readout.classes)
-        if cell_type not in classes and not (
-            isinstance(cell_type, int) and cell_type < len(classes)
-        ):
-            raise DissectionError(f"decoder output {cell_type!r} unknown; classes: {classes}")
-        index = classes.index(cell_type) if isinstance(cell_type, str) else cell_type
+        index = _index(classes, cell_type, "decoder output")
 
         def decision(video: torch.Tensor) -> torch.Tensor:
             return decision_logits(circuit(video), spec)[0, index].view(1, 1)
 
         return decision, f"decoder output {classes[index]}"
     k = _type_index(circuit, layer, cell_type)
-    names = circuit.type_names[layer]
 
     def objective(video: torch.Tensor) -> torch.Tensor:
         """The type's map ``(y, x)``: last frame, or summed over frames."""
@@ -77,7 +80,7 @@ def _target(circuit, layer: str, cell_type: int | str, all_frames: bool):
         return trace.sum(0) if all_frames else trace[-1]
 
     when = "summed over frames" if all_frames else "on the last frame"
-    return objective, f"{names[k]}, {when}"
+    return objective, f"{circuit.type_names[layer][k]}, {when}"
 
 
 def maximise_activation(
@@ -167,17 +170,13 @@ def maximise_activation(
     optimised = video.detach()[0, 0].numpy()
     return xr.Dataset(
         {
-            "video": (
-                ("time", "y", "x"),
-                optimised,
-                {"long_name": "optimised stimulus", "units": "luminance (0 black, 1 white)"},
-            ),
-            "objective": ("iteration", np.array(trace), {"long_name": "target response", **AU}),
-            "decoder": ("class", logits.numpy(), {"long_name": "decision-frame logit", **AU}),
-            "saliency": (
+            "video": variable(("time", "y", "x"), optimised, "optimised stimulus", LUMINANCE),
+            "objective": variable("iteration", np.array(trace), "target response"),
+            "decoder": variable("class", logits.numpy(), "decision-frame logit"),
+            "saliency": variable(
                 ("time", "y", "x"),
                 saliency.abs()[0, 0].numpy(),
-                {"long_name": "|d target / d luminance| at the optimised video", **AU},
+                "|d target / d luminance| at the optimised video",
             ),
         },
         coords={
@@ -252,19 +251,19 @@ def _starts(spec, shape, generator, init_scale: float, restarts: int):
     """Starting parameters ``p``: ``restarts + 1`` random draws, then task stimuli."""
     for _ in range(restarts + 1):
         yield (torch.rand(shape, generator=generator) * 2 - 1) * init_scale
-    dots = task_videos(spec, restarts + 1)
-    for video in [] if dots is None else dots:
+    for video in task_videos(spec, restarts + 1):
         yield parameter_of(video[None])
 
 
-def task_videos(spec, n: int) -> torch.Tensor | None:
-    """Task stimuli ``0 .. n - 1`` of the test seed, luminance ``(n, 1, frames, y, x)``
-    (None for an input of several channels)."""
+def task_videos(spec, n: int) -> list[torch.Tensor]:
+    """Task stimuli ``0 .. n - 1`` of the test seed, luminance ``(1, frames, y, x)`` each
+    (none for an input of several channels)."""
     if spec.input.channels != 1:
-        return None
+        return []
     from retinasim.task import task_generator
 
-    return task_generator(spec).generate(range(n), seed=spec.training.stimulus_seeds.test).video
+    test = spec.training.stimulus_seeds.test
+    return list(task_generator(spec).generate(range(n), seed=test).video)
 
 
 def xt_slice(result: xr.Dataset, *, weighted: bool = True) -> xr.DataArray:

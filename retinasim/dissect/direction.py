@@ -1,15 +1,6 @@
-"""Direction selectivity of single units, as a retina physiologist measures it.
-
-:func:`direction_protocol` (steps, definitions and citations in docs/dissection.md): the
-centre unit of each cell type and a ``grid × grid`` sample around it; each unit's receptive
-field from the input gradient at an operating point
-(:func:`~retinasim.dissect.gradient_rf.gradient_receptive_fields`); full-length bars
-(:class:`~retinasim.stimuli.CentredBars`) whose paths are centred on the receptive fields
-(units within ``site_tolerance`` of one another share one); the evoked response, Σ over time
-of (activity − the response to a blank video), rectified for the indices
-(:mod:`retinasim.analysis.direction`); p-values shuffle the direction labels within each
-speed × width condition (``vector_dsi_p_value``) or sampled unit (``map_p_value``): a
-deterministic model's repeats are its stimulus conditions.
+"""Direction selectivity of single units, as a retina physiologist measures it: bars centred on
+each unit's receptive field (input gradient), the evoked response, its indices and p-values
+(:func:`direction_protocol`; steps, definitions and citations in docs/dissection.md).
 """
 
 from __future__ import annotations
@@ -66,45 +57,27 @@ class Setup:
     units: Units = field(default_factory=dict)
     blanks: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
     bar_frames: int = 0
+    size: tuple[int, int] = field(init=False)  # screen (height, width), pixels
+    layer_of: np.ndarray = field(init=False)  # (cell_type,) layer of each cell type
+    type_index: np.ndarray = field(init=False)  # (cell_type,) index within its layer
+    positions: tuple[np.ndarray, np.ndarray] = field(init=False)  # map (row, column) per unit
+    n_units: int = field(init=False)
+    middle: int = field(init=False)  # the centre unit's index among the sampled units
 
     def __post_init__(self) -> None:
+        names = self.circuit.type_names
+        height, width = self.circuit.plan.input_size
+        self.size = int(height), int(width)
+        self.layer_of = np.concatenate([[layer] * len(names[layer]) for layer in self.layers])
+        self.type_index = np.concatenate([np.arange(len(names[layer])) for layer in self.layers])
         for layer in self.layers:
             rows, cols = (_grid_indices(n, self.grid) for n in self.circuit.layer_shapes[layer][2:])
             ys, xs = np.meshgrid(rows, cols, indexing="ij")
             self.units[layer] = (ys.ravel(), xs.ravel())
-
-    @property
-    def size(self) -> tuple[int, int]:
-        """Screen ``(height, width)``, pixels."""
-        height, width = self.circuit.plan.input_size
-        return int(height), int(width)
-
-    @property
-    def layer_of(self) -> np.ndarray:
-        """Layer of each cell type, ``(cell_type,)``."""
-        names = self.circuit.type_names
-        return np.concatenate([[layer] * len(names[layer]) for layer in self.layers])
-
-    @property
-    def type_index(self) -> np.ndarray:
-        """Index of each cell type within its layer, ``(cell_type,)``."""
-        names = self.circuit.type_names
-        return np.concatenate([np.arange(len(names[layer])) for layer in self.layers])
-
-    @property
-    def positions(self) -> tuple[np.ndarray, np.ndarray]:
-        """Map rows and columns ``(cell_type, unit)`` of the sampled units."""
         units = [self.units[layer] for layer in self.layer_of]
-        return np.stack([ys for ys, _ in units]), np.stack([xs for _, xs in units])
-
-    @property
-    def n_units(self) -> int:
-        return self.grid * self.grid
-
-    @property
-    def middle(self) -> int:
-        """The centre unit's index among the sampled units."""
-        return self.n_units // 2
+        self.positions = np.stack([ys for ys, _ in units]), np.stack([xs for _, xs in units])
+        self.n_units = self.grid * self.grid
+        self.middle = self.n_units // 2
 
 
 def direction_protocol(
@@ -222,7 +195,10 @@ def direction_protocol(
     valid, sampled = _valid_units(setup, rf, grid_layers)
     _centre_fallback(setup, rf)
     # 2. bar paths; 3. the centre units' sweep; 4. the sampled units at one condition
-    tolerance = _tolerance(setup, rf, site_tolerance)
+    tolerance = site_tolerance
+    if tolerance is None:
+        half_radius = 0.5 * float(np.median(rf.radius[rf.found])) if rf.found.any() else 1.0
+        tolerance = max(half_radius, min(setup.size) / 8)
     centre_sites, grid_sites = _sites(setup, rf, valid, tolerance)
     tuning = _sweep(setup, centre_sites, sweep)
     centre = _centre_summary(setup, tuning, n_permutations, seed)
@@ -319,15 +295,6 @@ def _centre_fallback(setup: Setup, rf: GradientFields) -> None:
             rf.radius[k, middle] = min(height, width) / 4
 
 
-def _tolerance(setup: Setup, rf: GradientFields, site_tolerance: float | None) -> float:
-    """Pixels within which RF centres share a bar path."""
-    if site_tolerance is not None:
-        return site_tolerance
-    found = rf.found
-    half_radius = 0.5 * float(np.median(rf.radius[found])) if found.any() else 1.0
-    return max(half_radius, min(setup.size) / 8)
-
-
 def _sites(setup: Setup, rf: GradientFields, valid: np.ndarray, tolerance: float):
     """The centre units' one path, centred on the median of their RFs (a centre unit whose RF
     lies farther than ``tolerance`` from it is measured there but no longer counted valid: in
@@ -364,23 +331,15 @@ def _group_sites(mask: np.ndarray, rf: GradientFields, tolerance: float) -> list
 
 
 def _measure(setup: Setup, sites: list[Site], speed: float, bar_width: float) -> np.ndarray:
-    """Evoked curves ``(cell_type, unit, direction)`` of the sites' members (else NaN)."""
+    """Evoked curves ``(cell_type, unit, direction)`` of the sites' members to bars crossing
+    the sites (NaN for the other units)."""
     curve = np.full((len(setup.layer_of), setup.n_units, len(setup.directions)), np.nan)
     if not sites:
         return curve
-    evoked = _evoked(setup, [s[0] for s in sites], [s[1] for s in sites], speed, bar_width)
-    for k, (_, _, members) in enumerate(sites):
-        t, u = np.nonzero(members)
-        curve[t, u] = evoked[k][:, t, u].T
-    return curve
-
-
-def _evoked(setup: Setup, centres, reaches, speed: float, bar_width: float) -> np.ndarray:
-    """Evoked response ``(site, direction, cell_type, unit)`` to bars crossing the sites."""
     # whole pixels: the path is centred on a pixel, so the two senses of one axis see
     # mirror-image sub-pixel positions (no aliasing bias between them)
-    half = [math.ceil(reach + bar_width / 2 + 1) for reach in reaches]
-    centres = np.round(np.asarray(centres, dtype=np.float64))
+    half = [math.ceil(reach + bar_width / 2 + 1) for _, reach, _ in sites]
+    centres = np.round(np.asarray([centre for centre, _, _ in sites], dtype=np.float64))
     frames = math.ceil(2 * max(half) / speed) + 1 + setup.tail_frames
     height, width = setup.size
     bars = CentredBars(
@@ -401,7 +360,11 @@ def _evoked(setup: Setup, centres, reaches, speed: float, bar_width: float) -> n
     evoked = np.concatenate(
         [(response[layer] - baseline[layer][None]).sum(2) for layer in setup.layers], axis=1
     )  # (videos, cell_type, unit)
-    return evoked.reshape(len(centres), len(setup.directions), *evoked.shape[1:])
+    evoked = evoked.reshape(len(sites), len(setup.directions), *evoked.shape[1:])
+    for k, (_, _, members) in enumerate(sites):
+        t, u = np.nonzero(members)
+        curve[t, u] = evoked[k][:, t, u].T
+    return curve
 
 
 def _blank(setup: Setup, frames: int) -> dict[str, np.ndarray]:

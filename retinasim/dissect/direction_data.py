@@ -86,33 +86,9 @@ def protocol_dataset(
         "unit_column": setup.positions[1],
     }
     threshold = settings["ds_threshold"]
-    result = xr.Dataset(
-        {
-            name: xr.DataArray(
-                values[name],
-                dims=DIMS[np.ndim(values[name])],
-                attrs={"long_name": long.format(threshold=threshold), "units": unit},
-            )
-            for name, (long, unit) in LABELS.items()
-        },
-        coords=_coords(setup),
-    )
-    result.attrs = {
-        "protocol": "single-unit bars centred on the receptive field (input gradient)",
-        "centre_unit": int(middle),
-        **settings,
-    }
-    return result
-
-
-def _coords(setup: Any) -> dict:
-    names = setup.circuit.type_names
-    layer_of, type_index = setup.layer_of, setup.type_index
-    return {
-        "cell_type": (
-            "cell_type",
-            [str(names[layer][i]) for layer, i in zip(layer_of, type_index, strict=True)],
-        ),
+    names, layer_of, type_index = setup.circuit.type_names, setup.layer_of, setup.type_index
+    coords = {
+        "cell_type": [str(names[layer][i]) for layer, i in zip(layer_of, type_index, strict=True)],
         "layer": ("cell_type", layer_of.astype(str)),
         "type_index": ("cell_type", type_index),
         "speed": ("speed", setup.speeds, {"long_name": "bar speed", "units": "pixels/frame"}),
@@ -128,3 +104,20 @@ def _coords(setup: Any) -> dict:
             {"long_name": "sampled unit (middle: the centre unit)"},
         ),
     }
+    result = xr.Dataset(
+        {
+            name: xr.DataArray(
+                values[name],
+                dims=DIMS[np.ndim(values[name])],
+                attrs={"long_name": long.format(threshold=threshold), "units": unit},
+            )
+            for name, (long, unit) in LABELS.items()
+        },
+        coords=coords,
+    )
+    result.attrs = {
+        "protocol": "single-unit bars centred on the receptive field (input gradient)",
+        "centre_unit": int(middle),
+        **settings,
+    }
+    return result

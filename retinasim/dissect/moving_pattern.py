@@ -17,12 +17,13 @@ import torch
 import xarray as xr
 
 from retinasim.dissect.deepvis import (
-    AU,
+    LUMINANCE,
     _type_index,
     ascend,
     luminance_of,
     parameter_of,
     task_videos,
+    variable,
 )
 from retinasim.dissect.evaluation import evaluating
 from retinasim.training.inference import decision_logits
@@ -53,13 +54,6 @@ def translate(pattern: torch.Tensor, velocities: torch.Tensor, frames: int) -> t
     # Content at x0 appears at x0 + shift: out[x] = pattern[x - shift].
     video = (1 - fraction) * gather(source) + fraction * gather((source - 1) % width)
     return video[:, None]
-
-
-def _start_patterns(spec, generator: torch.Generator) -> list[torch.Tensor]:
-    """Starting luminance patterns ``(y, x)``: noise, then a frame of the task's dots."""
-    starts = [torch.rand(*spec.input.size, generator=generator)]
-    dots = task_videos(spec, 1)
-    return starts if dots is None else [*starts, dots[0, 0, -1]]
 
 
 def maximise_moving_pattern(
@@ -103,7 +97,8 @@ def maximise_moving_pattern(
         return circuit.run(inputs, layers=[layer]).activity[layer][:, index, -1].mean((1, 2))
 
     with evaluating(circuit):
-        for start in _start_patterns(spec, generator):
+        starts = [torch.rand(*spec.input.size, generator=generator)]
+        for start in starts + [video[0, -1] for video in task_videos(spec, 1)]:
             luminance = start.expand(len(speeds), *start.shape).clone()
             with torch.no_grad():
                 initial = responses(luminance)
@@ -123,33 +118,23 @@ def maximise_moving_pattern(
     video = video[0, 0]
     return xr.Dataset(
         {
-            "response": (
-                "velocity",
-                final.numpy(),
-                {"long_name": "response to the optimised moving pattern", **AU},
+            "response": variable(
+                "velocity", final.numpy(), "response to the optimised moving pattern"
             ),
-            "initial_response": (
-                "velocity",
-                initial.numpy(),
-                {"long_name": "response to the starting pattern", **AU},
+            "initial_response": variable(
+                "velocity", initial.numpy(), "response to the starting pattern"
             ),
-            "pattern": (
-                ("velocity", "y", "x"),
-                pattern.numpy(),
-                {"long_name": "optimised pattern", "units": "luminance (0 black, 1 white)"},
+            "pattern": variable(
+                ("velocity", "y", "x"), pattern.numpy(), "optimised pattern", LUMINANCE
             ),
-            "decoder": (
-                "class",
-                logits.numpy(),
-                {"long_name": "decision-frame logit for the preferred velocity's video", **AU},
+            "decoder": variable(
+                "class", logits.numpy(), "decision-frame logit for the preferred velocity's video"
             ),
-            "xt": (
+            "xt": variable(
                 ("time", "x"),
                 (video.mean(1) - 0.5).numpy(),
-                {
-                    "long_name": "luminance - 0.5, row mean, preferred velocity",
-                    "units": "luminance",
-                },
+                "luminance - 0.5, row mean, preferred velocity",
+                "luminance",
             ),
         },
         coords={

@@ -25,25 +25,6 @@ if TYPE_CHECKING:
     from retinasim.plugins import StimulusParams
 
 
-@torch.no_grad()
-def _mean_activity(circuit, video: torch.Tensor, batch_size: int = 16) -> xr.DataArray:
-    """Activity averaged over space: ``(trial, cell_type, time)``, cell types of all layers."""
-    circuit.eval()
-    parts = []
-    for start in range(0, len(video), batch_size):
-        chunk = video[start : start + batch_size]
-        activity = circuit.run(chunk).activity
-        parts.append(torch.cat([activity[lay].mean((3, 4)) for lay in circuit.type_names], 1))
-    names = [name for lay in circuit.type_names for name in circuit.type_names[lay]]
-    layers = [lay for lay in circuit.type_names for _ in circuit.type_names[lay]]
-    return xr.DataArray(
-        torch.cat(parts).numpy(),
-        dims=("trial", "cell_type", "frame"),
-        coords={"cell_type": names, "layer": ("cell_type", layers)},
-        attrs={"long_name": "activity, mean over space", "units": "a.u."},
-    )
-
-
 def direction_selectivity(
     circuit: Circuit, *, widths: Sequence[float] | None = None, **options: Any
 ) -> xr.Dataset:
@@ -78,16 +59,29 @@ def bar_luminance(task: StimulusParams) -> tuple[float, float]:
     return background, 1.0 - background
 
 
+@torch.no_grad()
 def amplitude_by_s(
     circuit: Circuit, *, s_values: Sequence[float], alpha: float = 2.0, n: int = 16
 ) -> xr.DataArray:
-    """Mean response ``(s, cell_type)`` to the task's dots at each slow speed (pixels/frame)."""
-    spec = circuit.spec
+    """Mean response ``(s, cell_type)`` (cell types of all layers; activity averaged over
+    space, trials and frames) to the task's dots at each slow speed (pixels/frame)."""
+    spec, names = circuit.spec, circuit.type_names
+    coords = {
+        "cell_type": [name for lay in names for name in names[lay]],
+        "layer": ("cell_type", [lay for lay in names for _ in names[lay]]),
+    }
+    circuit.eval()
     rows = []
     for s in s_values:
         generator = task_generator(spec, alpha=alpha).model_copy(update={"s": float(s)})
         video = generator.generate(range(n), seed=spec.training.stimulus_seeds.test).video
-        rows.append(_mean_activity(circuit, video).mean(("trial", "frame")))
+        parts = []
+        for start in range(0, len(video), 16):
+            activity = circuit.run(video[start : start + 16]).activity
+            parts.append(torch.cat([activity[lay].mean((3, 4)) for lay in names], 1))
+        dims = ("trial", "cell_type", "frame")
+        space_mean = xr.DataArray(torch.cat(parts).numpy(), dims=dims, coords=coords)
+        rows.append(space_mean.mean(("trial", "frame")))
     array = xr.concat(rows, dim="s").assign_coords(s=list(s_values))
     array["s"].attrs.update(long_name="slow speed s", units="pixels/frame")
     return array.assign_attrs(long_name="mean response amplitude", units="a.u.")
