@@ -44,7 +44,7 @@ def vector_dsi(tuning: xr.DataArray, *, dim: str = "direction") -> xr.DataArray:
 def preferred_direction_deg(tuning: xr.DataArray, *, dim: str = "direction") -> xr.DataArray:
     """Preferred direction ``arg Σ R e^{iθ}`` of tuning curves ``(..., dim)``: ``(...)``,
     degrees in [0, 360) (0 rightward, 90 up, 180 leftward; NaN without response)."""
-    value = _per_curve(tuning, dim, "preferred")
+    value = _per_curve(tuning, dim, "preferred_direction_deg")
     return labelled(value, "preferred direction (vector sum)", "degree")
 
 
@@ -134,13 +134,13 @@ def _strata(responses: xr.DataArray, dim: str, within: str | Sequence[str] | Non
 
 
 def _per_curve(tuning: xr.DataArray, dim: str, key: str) -> xr.DataArray:
-    """One of :func:`_indices`' outputs for every curve of ``tuning`` along ``dim``."""
+    """One of :func:`direction_indices`' outputs for every curve of ``tuning`` along ``dim``."""
     if dim not in tuning.dims:
         raise AnalysisError(f"tuning curves need a {dim!r} dimension, got {tuning.dims}")
     directions = np.asarray(tuning[dim].values, dtype=np.float64)
     _opposites(directions)  # refuse curves without opposite directions up front
     return xr.apply_ufunc(
-        lambda curve: _indices(curve, directions)[key],
+        lambda curve: direction_indices(curve, directions)[key],
         tuning,
         input_core_dims=[[dim]],
         dask="parallelized",
@@ -161,8 +161,9 @@ def _opposites(directions: np.ndarray) -> np.ndarray:
     return nearest
 
 
-def _indices(curve: np.ndarray, directions: np.ndarray) -> dict[str, np.ndarray]:
-    """``dsi``, ``vector_dsi`` and ``preferred`` (degrees) of curves ``(..., direction)``."""
+def direction_indices(curve: np.ndarray, directions: np.ndarray) -> dict[str, np.ndarray]:
+    """``dsi``, ``vector_dsi`` and ``preferred_direction_deg`` of curves ``(..., direction)``
+    (numpy; ``directions`` in degrees)."""
     opposite = _opposites(directions)
     peak = curve.argmax(-1)
     pref = np.take_along_axis(curve, peak[..., None], -1)[..., 0]
@@ -174,7 +175,7 @@ def _indices(curve: np.ndarray, directions: np.ndarray) -> dict[str, np.ndarray]
     angle = np.rad2deg(np.angle(vector)) % 360.0
     angle = np.where(np.isclose(angle, 360.0), 0.0, angle)  # -1e-14 % 360 is 360.0
     angle = np.where(np.isfinite(length), angle, np.nan)
-    return {"dsi": classic, "vector_dsi": length, "preferred": angle}
+    return {"dsi": classic, "vector_dsi": length, "preferred_direction_deg": angle}
 
 
 def _permutation_p(
@@ -197,7 +198,7 @@ def _permutation_p(
     count = np.bincount(labels, minlength=len(directions)).astype(np.float64)
     if np.any(count == 0):
         raise AnalysisError("a direction has no trials")
-    observed = _indices(_curves(values, labels[None], count)[0], directions)
+    observed = direction_indices(_curves(values, labels[None], count)[0], directions)
     if n == 0:
         return {k: np.full(values.shape[0], np.nan) for k in indices}
     rng = np.random.default_rng(seed)
@@ -209,7 +210,7 @@ def _permutation_p(
         order = np.lexsort((draws, np.broadcast_to(strata, draws.shape)), axis=-1)
         shuffled = np.empty_like(order)
         np.put_along_axis(shuffled, order, labels[natural][None], axis=-1)
-        null = _indices(_curves(values, shuffled, count), directions)
+        null = direction_indices(_curves(values, shuffled, count), directions)
         for k in indices:
             exceed[k] += (null[k] >= observed[k][None] - _TIE).sum(0)
     return {

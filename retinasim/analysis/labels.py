@@ -14,6 +14,11 @@ def labelled(array: xr.DataArray, long_name: str, units: str, **attrs: object) -
     return array
 
 
+def variable(dims, values, long_name: str, units: str = "a.u.") -> tuple:
+    """A Dataset variable or coordinate ``(dims, values, attrs)`` with its long name and units."""
+    return dims, values, {"long_name": long_name, "units": units}
+
+
 def require_dims(array: xr.DataArray, dims: tuple[str, ...], what: str) -> None:
     """Raise :class:`AnalysisError` naming the missing dimensions of ``array``."""
     missing = [dim for dim in dims if dim not in array.dims]

@@ -60,9 +60,22 @@ def direction_tuning(
         np.asarray(per_trial[direction].values, dtype=np.float64) % 360.0, return_inverse=True
     )
     count = np.bincount(groups, minlength=len(directions))
-    curve = _mean_curves(per_trial, groups, count, directions)
+    one_hot = np.zeros((len(groups), len(directions)))
+    one_hot[np.arange(len(groups)), groups] = 1.0
+    curve = xr.apply_ufunc(
+        lambda v: (v @ one_hot) / count,
+        per_trial.reset_coords(drop=True),
+        input_core_dims=[["trial"]],
+        output_core_dims=[["direction"]],
+    )  # the mean response per direction
+    kept: dict = {name: c for name, c in per_trial.coords.items() if "trial" not in c.dims}
+    kept["direction"] = (
+        "direction",
+        directions,
+        {"long_name": "direction of motion", "units": "degree"},
+    )
     curve = labelled(
-        curve,
+        curve.assign_coords(kept),
         f"{measure} response",
         per_trial.attrs["units"],
         description=f"trial-averaged {per_trial.attrs['long_name']}",
@@ -87,22 +100,3 @@ def direction_tuning(
         "direction_coordinate": direction,
     }
     return result
-
-
-def _mean_curves(
-    per_trial: xr.DataArray, groups: np.ndarray, count: np.ndarray, directions: np.ndarray
-) -> xr.DataArray:
-    """Mean of ``per_trial (..., trial)`` over the trials of each direction: ``(...,
-    direction)`` with the ``direction`` coordinate (degrees)."""
-    one_hot = np.zeros((len(groups), len(directions)))
-    one_hot[np.arange(len(groups)), groups] = 1.0
-    bare = per_trial.reset_coords(drop=True)
-    curve = xr.apply_ufunc(
-        lambda v: (v @ one_hot) / count,
-        bare,
-        input_core_dims=[["trial"]],
-        output_core_dims=[["direction"]],
-    )
-    kept = {name: c for name, c in per_trial.coords.items() if "trial" not in c.dims}
-    attrs = {"long_name": "direction of motion", "units": "degree"}
-    return curve.assign_coords(kept).assign_coords(direction=("direction", directions, attrs))

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 import xarray as xr
 
+from retinasim.analysis.labels import variable
 from retinasim.dissect.errors import DissectionError
 from retinasim.dissect.evaluation import evaluating
 from retinasim.training.inference import decision_logits
@@ -26,11 +27,6 @@ if TYPE_CHECKING:
 LUMINANCE = "luminance (0 black, 1 white)"
 READOUT = "readout"
 """Pseudo-layer name selecting a decoder output (``cell_type`` = a class name)."""
-
-
-def variable(dims, values, long_name: str, units: str = "a.u.") -> tuple:
-    """A Dataset variable ``(dims, values, attrs)`` with its long name and units."""
-    return dims, values, {"long_name": long_name, "units": units}
 
 
 def _blur(p: torch.Tensor, sigma: float) -> torch.Tensor:

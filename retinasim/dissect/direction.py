@@ -16,12 +16,7 @@ import numpy as np
 import torch
 import xarray as xr
 
-from retinasim.analysis.direction import (
-    dsi,
-    preferred_direction_deg,
-    vector_dsi,
-    vector_dsi_p_value,
-)
+from retinasim.analysis.direction import direction_indices, vector_dsi_p_value
 from retinasim.dissect.direction_data import protocol_dataset
 from retinasim.dissect.gradient_rf import GradientFields, Units, gradient_receptive_fields
 from retinasim.recording import Probe, record
@@ -104,43 +99,33 @@ def direction_protocol(
     ds_threshold: float = 0.3,
     frame_budget: int = 800,
 ) -> xr.Dataset:
-    """Single-unit direction selectivity of every cell type of ``layers`` (module docstring).
+    """Single-unit direction selectivity of every cell type of ``layers`` (default: all).
 
     Parameters
     ----------
     circuit
-        A compiled :class:`~retinasim.circuit.Circuit` (put in eval mode); every video here is
-        luminance (it applies its own input transform).
-    layers
-        Layers to measure (default: all).
-    speeds, widths
-        Bar speeds (pixels/frame) and widths (pixels) of the centre units' sweep.
-    n_directions
-        Directions, evenly spaced from 0° (even: every direction has its opposite).
-    grid
-        ``grid × grid`` sampled units per type (1: the centre unit only).
-    grid_speed, grid_width
-        The one condition of the sampled units (default: the sweep's speed closest to 2
-        pixels/frame and width closest to a 25th of the screen, a task dot's size).
-    contrast, background
-        Bar luminance minus background, background luminance (the blank video).
-    tail_frames
-        Frames after the bar has left the receptive field, for the response to decay.
+        A compiled circuit (put in eval mode); the videos are luminance.
+    speeds, widths, n_directions
+        The centre units' sweep: bar speeds (pixels/frame), widths (pixels) and directions
+        evenly spaced from 0° (an even number: every direction has its opposite).
+    grid, grid_layers, grid_speed, grid_width
+        ``grid × grid`` sampled units per type (odd; 1: the centre unit only), measured in
+        ``grid_layers`` (default: all; elsewhere ``unit_*`` is NaN but the centre unit's) at
+        one condition (default: the speed closest to 2 pixels/frame and the width closest to
+        a 25th of the screen, a task dot's size).
+    contrast, background, tail_frames
+        Bar luminance minus background, background luminance (the blank video), and frames
+        after the bar has left the receptive field.
     rf_video, rf_window, rf_level
         The receptive fields' operating point, luminance ``(frames, H, W)`` (default: 40
-        frames of :class:`~retinasim.stimuli.SparseNoise`, squares of a 20th of the screen
-        at the bars' luminance, each bright with probability a quarter, seeded by ``seed``);
-        the objective's last frames; the fraction of the peak gradient whose area gives the
-        RF radius.
+        frames of sparse noise, docs/dissection.md, seeded by ``seed``); the objective's last
+        frames; the fraction of the peak gradient whose area gives the RF radius.
     sweep
         ``"cross"``: every speed at ``grid_width`` and every width at ``grid_speed`` (half the
         frames); ``"full"``: every speed × width.
     site_tolerance
         Units whose RF centres lie within this many pixels share a bar path (default: the
         larger of half the median RF radius and an 8th of the screen).
-    grid_layers
-        Layers whose sampled units are measured (default: all of ``layers``; the others'
-        ``unit_*`` values are NaN but the centre unit's).
     n_permutations, seed
         Shuffles of the direction labels for the p-values, and their seed.
     ds_threshold
@@ -151,15 +136,12 @@ def direction_protocol(
     Returns
     -------
     xarray.Dataset
-        Per ``cell_type`` (coords ``layer``, ``type_index``), at the preferred condition:
-        ``dsi``, ``vector_dsi``, ``vector_dsi_p_value``, ``preferred_direction_deg``,
-        ``preferred_speed``, ``preferred_width``, ``peak_response`` and the centre unit's
-        ``rf_x``, ``rf_y``, ``rf_radius``, ``rf_found``; ``tuning (cell_type, speed, width,
-        direction)`` (evoked, not rectified); per ``(cell_type, unit)`` ``unit_dsi``,
-        ``unit_vector_dsi``, ``unit_preferred_direction_deg``, ``unit_rf_x``, ``unit_rf_y``,
-        ``unit_valid``, ``unit_row``, ``unit_column`` and per type their ``median_unit_dsi``,
-        ``fraction_ds_units``, ``map_p_value``. Labels: :data:`~retinasim.dissect.
-        direction_data.LABELS`; the settings and ``seconds`` in attrs.
+        The variables of :data:`~retinasim.dissect.direction_data.LABELS`: per ``cell_type``
+        (coords ``layer``, ``type_index``) the centre unit's indices at its preferred
+        condition, receptive field and ``tuning (cell_type, speed, width, direction)``
+        (evoked, not rectified); per ``(cell_type, unit)`` the sampled units' indices,
+        receptive fields, validity and positions, and per type their summary. The settings
+        and ``seconds`` in attrs.
     """
     began = time.perf_counter()
     if n_directions < 2 or n_directions % 2:
@@ -414,19 +396,11 @@ def _sweep(setup: Setup, centre_sites: list[Site], sweep: str) -> np.ndarray:
     return tuning
 
 
-def _indices(curves: np.ndarray, dims: tuple[str, ...], setup: Setup) -> dict[str, np.ndarray]:
+def _indices(curves: np.ndarray, setup: Setup) -> dict[str, np.ndarray]:
     """DSI, vector DSI and preferred direction of ``max(curves, 0)`` (NaN as 0), and its
     preferred-direction response ``pref``."""
     values = np.maximum(np.nan_to_num(curves), 0.0)
-    rectified = xr.DataArray(
-        values, dims=(*dims, "direction"), coords={"direction": setup.directions}
-    )
-    return {
-        "dsi": dsi(rectified).values,
-        "vector_dsi": vector_dsi(rectified).values,
-        "preferred_direction_deg": preferred_direction_deg(rectified).values,
-        "pref": rectified.max("direction").values,
-    }
+    return {**direction_indices(values, setup.directions), "pref": values.max(-1)}
 
 
 def _p_value(
@@ -450,7 +424,7 @@ def _centre_summary(setup: Setup, tuning: np.ndarray, n_permutations: int, seed:
     with the direction labels shuffled within each measured speed × width."""
     n_types, n_dir = len(tuning), len(setup.directions)
     measured = np.isfinite(tuning).all(-1)  # (cell_type, speed, width)
-    index = _indices(tuning, ("cell_type", "speed", "width"), setup)
+    index = _indices(tuning, setup)
     flat_pref = np.where(measured, index.pop("pref"), -np.inf).reshape(n_types, -1)
     best = flat_pref.argmax(-1)
     best_speed, best_width = np.unravel_index(best, (len(setup.speeds), len(setup.widths)))
@@ -489,7 +463,7 @@ def _unit_curves(setup, grid_sites, centre_sites, tuning, valid) -> np.ndarray:
 def _unit_summary(setup, unit_curve, valid, ds_threshold, n_permutations, seed) -> dict:
     """The sampled units' indices (NaN where not valid), their median DSI, the fraction of
     them with DSI >= ``ds_threshold`` and the map's p-value (labels shuffled within units)."""
-    index = _indices(unit_curve, ("cell_type", "unit"), setup)
+    index = _indices(unit_curve, setup)
     unit = {f"unit_{k}": np.where(valid, v, np.nan) for k, v in index.items() if k != "pref"}
     unit_dsi = unit["unit_dsi"]
     n_valid = valid.sum(1)

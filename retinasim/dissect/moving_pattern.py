@@ -16,6 +16,7 @@ import numpy as np
 import torch
 import xarray as xr
 
+from retinasim.analysis.labels import variable
 from retinasim.dissect.deepvis import (
     LUMINANCE,
     _type_index,
@@ -23,7 +24,6 @@ from retinasim.dissect.deepvis import (
     luminance_of,
     parameter_of,
     task_videos,
-    variable,
 )
 from retinasim.dissect.evaluation import evaluating
 from retinasim.training.inference import decision_logits

@@ -69,28 +69,19 @@ class Dissection:
         }
         write_netcdf(dataset, self.folder / name)
 
-    def load(self, name: str) -> xr.Dataset:
-        """A saved result (the run folder's checked reader: damage is a RunFolderError)."""
-        from retinasim.run_folder import read_netcdf
+    def load(self, name: str) -> Any:
+        """A saved result, a ``.nc`` file's Dataset or a JSON file's data (the run folder's
+        checked readers: damage is a RunFolderError)."""
+        from retinasim.run_folder import read_json, read_netcdf
 
-        dataset = read_netcdf(self.folder / name)
-        if dataset is None:
-            raise DissectionError(
-                f"{self.folder / name} is missing: run the step that writes it first"
-            )
-        return dataset
+        path = self.folder / name
+        data = read_netcdf(path) if path.suffix == ".nc" else read_json(path)
+        if data is None:
+            raise DissectionError(f"{path} is missing: run the step that writes it first")
+        return data
 
     def write_json(self, name: str, data: Any) -> None:
         atomic_write_text(self.folder / name, json.dumps(data, indent=2) + "\n")
-
-    def read_json(self, name: str) -> Any:
-        """A saved JSON result (the run folder's checked reader)."""
-        from retinasim.run_folder import read_json
-
-        path = self.folder / name
-        if not path.exists():
-            raise DissectionError(f"{path} is missing: run the step that writes it first")
-        return read_json(path)
 
     # -- steps -----------------------------------------------------------------------------
     def run(self, steps: tuple[str, ...] = STEPS) -> None:
@@ -178,7 +169,7 @@ class Dissection:
 
     def critical(self, layer: str | None = None) -> list[tuple[str, int]]:
         """The critical ``(layer, type index)`` pairs of ``critical.json`` (of one ``layer``)."""
-        pairs = self.read_json("critical.json")["critical"]
+        pairs = self.load("critical.json")["critical"]
         return [(lay, int(i)) for lay, i in pairs if layer is None or lay == layer]
 
     def step_ablation(self) -> None:

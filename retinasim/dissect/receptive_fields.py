@@ -172,7 +172,7 @@ def map_receptive_fields(
         chosen = levels == level
         pilot = pilots.get(float(level)) if pilot_trials <= trials else None
         sums = mapping.run(_at_level(settings, float(level)), trials, seed, sums=pilot)
-        sta[chosen], active[chosen] = sums.sta()[chosen], sums.active_fraction()[chosen]
+        sta[chosen], active[chosen] = sums.sta()[chosen], (sums.active / sums.count)[chosen]
     sta[active < min_active] = np.nan
     array = mapping.label(sta)
     result = receptive_field(array.fillna(0.0))
@@ -409,10 +409,6 @@ class _Sums:
         """``(cell_type,)``: the responses' standard deviation."""
         mean = self.total / self.count
         return (self.square / self.count - mean**2).clamp_min(0).sqrt().numpy()
-
-    def active_fraction(self) -> np.ndarray:
-        """``(cell_type,)``: the share of responses above zero."""
-        return self.active / self.count
 
     def sta(self) -> np.ndarray:
         """``(cell_type, lag, pixel_y, pixel_x)``: lag 0 = the response's own frame."""
