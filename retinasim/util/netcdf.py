@@ -14,6 +14,7 @@ import gc
 import shutil
 from pathlib import Path
 
+import dask
 import xarray as xr
 
 from retinasim.util.files import atomic_path, write_error
@@ -41,7 +42,11 @@ def write_netcdf(
     size = _data_bytes(data)
     with atomic_path(target, suffix) as temporary:
         if size <= IN_MEMORY_BYTES:
-            temporary.write_bytes(data.to_netcdf(engine="h5netcdf", encoding=encoding))
+            # on a Dask worker xarray would pick a distributed lock, which cannot be keyed
+            # by an in-memory buffer; this process computes and writes the image itself
+            with dask.config.set(scheduler="synchronous"):
+                image = data.to_netcdf(engine="h5netcdf", encoding=encoding)
+            temporary.write_bytes(image)
             return
         needed = int(size * MARGIN) + (1 << 20)
         if shutil.disk_usage(temporary.parent).free < needed:
