@@ -98,26 +98,18 @@ def _permutation_p_values(
         np.asarray(coordinate.values, dtype=np.float64) % 360.0, return_inverse=True
     )
     strata = _strata(responses, dim, within)
-
-    def core(values: np.ndarray) -> tuple[np.ndarray, ...] | np.ndarray:
-        columns = values.reshape(-1, values.shape[-1])
-        p = _permutation_p(columns, labels, strata, directions, n_permutations, seed, indices)
-        out = tuple(p[k].reshape(values.shape[:-1]) for k in indices)
-        return out if len(out) > 1 else out[0]
-
-    outputs = xr.apply_ufunc(
-        core,
-        responses.reset_coords(drop=True).load(),
-        input_core_dims=[[dim]],
-        output_core_dims=[[]] * len(indices),
-    )
-    outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+    bare = responses.reset_coords(drop=True).load().transpose(..., dim)
+    columns = bare.values.reshape(-1, bare.sizes[dim])
+    p = _permutation_p(columns, labels, strata, directions, n_permutations, seed, indices)
+    shape = bare.isel({dim: 0}, drop=True)
     kept = {k: c for k, c in responses.coords.items() if dim not in c.dims}
     return {
         f"{k}_p_value": labelled(
-            out.assign_coords(kept), f"p-value of {k} (shuffled directions)", "1"
+            shape.copy(data=p[k].reshape(shape.shape)).assign_coords(kept),
+            f"p-value of {k} (shuffled directions)",
+            "1",
         )
-        for k, out in zip(indices, outputs, strict=True)
+        for k in indices
     }
 
 

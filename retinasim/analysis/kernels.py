@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import xarray as xr
 
-from retinasim.analysis.labels import labelled
+from retinasim.analysis.labels import labelled, variable
 from retinasim.circuit.connections import Connection
 
 if TYPE_CHECKING:
@@ -56,16 +56,12 @@ def spatial_kernels(circuit: Circuit, *, signed: bool = False) -> dict[str, xr.D
         coords = {
             "target_type": _types(circuit, plan.target, "target_type"),
             "source_type": _types(circuit, plan.source, "source_type"),
-            "ky": ("ky", np.arange(weight.shape[2]), {"long_name": "kernel row", "units": "pixel"}),
-            "kx": (
-                "kx",
-                np.arange(weight.shape[3]),
-                {"long_name": "kernel column", "units": "pixel"},
-            ),
+            "ky": variable("ky", np.arange(weight.shape[2]), "kernel row", "pixel"),
+            "kx": variable("kx", np.arange(weight.shape[3]), "kernel column", "pixel"),
         }
         if connection.bias is not None:
             bias = connection.bias.detach().float().cpu().numpy()
-            coords["bias"] = ("target_type", bias, {"long_name": "bias", "units": "a.u."})
+            coords["bias"] = variable("target_type", bias, "bias")
         array = xr.DataArray(
             weight, dims=("target_type", "source_type", "ky", "kx"), coords=coords, name=key
         )
@@ -92,7 +88,7 @@ def temporal_kernels(circuit: Circuit) -> dict[str, xr.DataArray]:
         Layer → ``(cell_type, lag)``; ``lag`` in frames with ``lag_s`` in seconds; coordinate
         ``bias (cell_type)`` when the module has one.
     """
-    rate = float(getattr(getattr(circuit.spec, "input", None), "frame_rate", 30.0))
+    rate = float(circuit.spec.input.frame_rate)
     kernels = {}
     for layer in circuit.layer_names:
         module = circuit.cells[layer]
@@ -107,16 +103,12 @@ def temporal_kernels(circuit: Circuit) -> dict[str, xr.DataArray]:
                 np.array(circuit.type_names[layer], dtype=object),
                 {"long_name": "cell type"},
             ),
-            "lag": ("lag", taps, {"long_name": "lag", "units": "frame"}),
-            "lag_s": ("lag", taps / rate, {"long_name": "lag", "units": "s"}),
+            "lag": variable("lag", taps, "lag", "frame"),
+            "lag_s": variable("lag", taps / rate, "lag", "s"),
         }
         bias = getattr(module, "bias", None)
         if isinstance(bias, torch.Tensor) and tuple(bias.shape) == (n_types,):
-            coords["bias"] = (
-                "cell_type",
-                bias.detach().float().cpu().numpy(),
-                {"long_name": "bias", "units": "a.u."},
-            )
+            coords["bias"] = variable("cell_type", bias.detach().float().cpu().numpy(), "bias")
         array = xr.DataArray(
             weight.detach().float().cpu().numpy(),
             dims=("cell_type", "lag"),

@@ -16,7 +16,7 @@ import numpy as np
 import xarray as xr
 
 from retinasim.analysis.amplitude import is_spatial
-from retinasim.analysis.labels import labelled, require_dims
+from retinasim.analysis.labels import labelled, require_dims, variable
 from retinasim.recording.errors import AnalysisError
 from retinasim.stimuli import StimulusBatch
 
@@ -28,14 +28,10 @@ def stimulus_array(batch: StimulusBatch) -> xr.DataArray:
     frames = np.arange(video.shape[1])
     coords = {
         "trial": np.arange(video.shape[0]),
-        "frame": ("frame", frames, {"long_name": "frame", "units": "1"}),
-        "time": ("frame", frames / rate, {"long_name": "time", "units": "s"}),
-        "pixel_y": ("pixel_y", np.arange(video.shape[2]), {"long_name": "row", "units": "pixel"}),
-        "pixel_x": (
-            "pixel_x",
-            np.arange(video.shape[3]),
-            {"long_name": "column", "units": "pixel"},
-        ),
+        "frame": variable("frame", frames, "frame", "1"),
+        "time": variable("frame", frames / rate, "time", "s"),
+        "pixel_y": variable("pixel_y", np.arange(video.shape[2]), "row", "pixel"),
+        "pixel_x": variable("pixel_x", np.arange(video.shape[3]), "column", "pixel"),
     }
     array = xr.DataArray(video, dims=("trial", "frame", "pixel_y", "pixel_x"), coords=coords)
     return labelled(array, "luminance", "1", frame_rate_hz=rate)

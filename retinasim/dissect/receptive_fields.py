@@ -215,16 +215,13 @@ class _Mapping:
         self.screen = tuple(spec.input.size)
         self.lags = min(lags or _kernel_taps(circuit, layer) or 16, self.frames)
         self.margin = margin
-        self.units_y = _inside(self.rows, height, self.screen[0], margin)
-        self.units_x = _inside(self.columns, width, self.screen[1], margin)
+        self.units_y, crop_y = _on_screen(self.rows, height, self.screen[0], margin)
+        self.units_x, crop_x = _on_screen(self.columns, width, self.screen[1], margin)
+        self.crop = (crop_y, crop_x)
         self.units = (self.units_y.stop - self.units_y.start) * (
             self.units_x.stop - self.units_x.start
         )
         self.window = (self.rows.extent + 2 * margin, self.columns.extent + 2 * margin)
-        self.crop = (
-            _crop(self.rows, self.units_y, margin, self.window[0]),
-            _crop(self.columns, self.units_x, margin, self.window[1]),
-        )
         self.device = torch.device(device) if device else next(circuit.parameters()).device
 
     def run(
@@ -420,8 +417,9 @@ class _Sums:
         return sta.flip(1).numpy()  # window index τ is lag lags - 1 - τ (see add)
 
 
-def _inside(axis: AxisGeometry, units: int, screen: int, margin: int) -> slice:
-    """The units whose field plus ``margin`` lies on the screen (a slice of the map)."""
+def _on_screen(axis: AxisGeometry, units: int, screen: int, margin: int) -> tuple[slice, slice]:
+    """The units whose field plus ``margin`` lies on the screen (a slice of the map), and the
+    screen pixels their windows cover."""
     first = max(0, -((axis.start - margin) // axis.stride))
     last = min(units - 1, (screen - axis.extent - margin - axis.start) // axis.stride)
     if last < first:
@@ -429,13 +427,9 @@ def _inside(axis: AxisGeometry, units: int, screen: int, margin: int) -> slice:
             f"no unit's receptive field ({axis.extent} px + {margin} px margin) lies inside "
             f"the {screen}-pixel screen"
         )
-    return slice(first, last + 1)
-
-
-def _crop(axis: AxisGeometry, units: slice, margin: int, window: int) -> slice:
-    """The screen pixels the windows of ``units`` cover."""
-    first = axis.start - margin + axis.stride * units.start
-    return slice(first, axis.start - margin + axis.stride * (units.stop - 1) + window)
+    origin, window = axis.start - margin, axis.extent + 2 * margin
+    crop = slice(origin + axis.stride * first, origin + axis.stride * last + window)
+    return slice(first, last + 1), crop
 
 
 def _input_layer(spec) -> str:

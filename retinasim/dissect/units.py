@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import xarray as xr
 
+from retinasim.analysis.labels import variable
 from retinasim.dissect.summary import response_threshold
 from retinasim.spec.models import Sign
 
@@ -64,20 +65,16 @@ def bipolar_amacrine_units(circuit: Circuit, amplitude: xr.DataArray) -> xr.Data
     coverage = ((own - low) / (high - low).where(high > low)).fillna(0.0)
     return xr.Dataset(
         {
-            "weight": (
-                ("source_type", "target_type"),
-                weight.values,
-                {"long_name": f"summed {source}→{target} weight", "units": "a.u."},
+            "weight": variable(
+                ("source_type", "target_type"), weight.values, f"summed {source}→{target} weight"
             ),
             "partner": (
                 "source_type",
                 np.array([targets[k] for k in weight.values.argmax(1)], dtype=object),
                 {"long_name": f"{target} type driven most"},
             ),
-            "threshold_s": (
-                "source_type",
-                response_threshold(own).values,
-                {"long_name": "response threshold", "units": "pixels/frame"},
+            "threshold_s": variable(
+                "source_type", response_threshold(own).values, "response threshold", "pixels/frame"
             ),
             "coverage": (
                 ("source_type", "s"),
