@@ -61,8 +61,9 @@ def _receptive_fields(
     from retinasim.plots import plot_rf_mosaic
     from retinasim.provenance import versions
     from retinasim.recording.storage import save_recording
-    from retinasim.util.files import atomic_path
+    from retinasim.util.files import atomic_path, make_folder
 
+    make_folder(out)
     names = [_run_name(target) for target in targets]
     if len(set(names)) != len(names):
         raise RetinasimError(f"two targets have the same name: {names}")

@@ -234,8 +234,9 @@ def _tuning(circuit, generator, folder: Path, target: Path, n_permutations: int,
     from retinasim.plots import plot_polar_tuning
     from retinasim.recording import record
     from retinasim.recording.storage import save_recording
-    from retinasim.util.files import atomic_path
+    from retinasim.util.files import atomic_path, make_folder
 
+    make_folder(folder)
     probes = [f"{layer}:centre" for layer in circuit.layer_names]
     recording = record(circuit, generator, probes, n=generator.n_conditions)
     per_layer = []

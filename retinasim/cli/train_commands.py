@@ -153,10 +153,14 @@ def evaluate(
             "a speed ratio: as trained)."
         ),
     ] = None,
-    n: Annotated[int, typer.Option("--n", help="Held-out test stimuli per alpha.")] = 1000,
+    n: Annotated[
+        int, typer.Option("--n", min=1, max=1_000_000, help="Held-out test stimuli per alpha.")
+    ] = 1000,
     json_: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
-    batch_size: Annotated[int, typer.Option(help="Stimuli per forward pass.")] = 16,
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=65_536, help="Stimuli per forward pass.")
+    ] = 16,
 ) -> None:
     """Accuracy on held-out test stimuli, overall, by s decile and by fast direction.
 

@@ -9,6 +9,7 @@ from typing import Any
 from retinasim.compare.runs import RunJob, plan_workers, reference_job, run_all
 from retinasim.compare.settings import CompareSettings
 from retinasim.errors import RunFolderError
+from retinasim.util.files import make_folder
 
 
 def labels_for(files: Sequence[str | Path]) -> list[str]:
@@ -56,6 +57,7 @@ def compare(
         raise RunFolderError(
             f"{out} is a training run folder; give compare a folder of its own (--out)"
         )
+    make_folder(out)  # before any training: an --out that cannot be a folder is refused now
     labels = labels_for(files)
     seeds = range(settings.first_seed, settings.first_seed + settings.seeds)
     n_jobs = len(files) * len(seeds) + len(settings.reference)

@@ -22,6 +22,7 @@ from retinasim.compare.dataset import TYPE_FLAGS, TYPE_VALUES, comparison_datase
 from retinasim.compare.dissect import DSI_THRESHOLD
 from retinasim.compare.figures import SUMMARY
 from retinasim.dissect.lesions import CRITICAL_THRESHOLD
+from retinasim.util.files import make_folder
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -34,7 +35,7 @@ def write_report(rows: list[dict[str, Any]], out: str | Path, *, settings: dict)
     from retinasim.compare.figures import write_figures
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     table = pd.DataFrame(rows).drop(columns=["traceback", "cell_types"], errors="ignore")
     table.to_csv(out / "comparison.csv", index=False)
     type_table(rows).to_csv(out / "comparison_types.csv", index=False)

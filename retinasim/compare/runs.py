@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from retinasim.compare.rows import summary_row
 from retinasim.compare.settings import RunSettings
 from retinasim.util.cpu import usable_cores
-from retinasim.util.files import append_line, atomic_write_text
+from retinasim.util.files import append_line, atomic_write_text, make_folder
 from retinasim.util.fingerprint import source_hash
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ def _run(job: RunJob) -> dict[str, Any]:
     elif trained_now:
         overrides = {**job.settings.overrides, "seed": job.seed}
         spec = apply_overrides(load_circuit(job.circuit_file), overrides)
-        folder.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(folder.parent)
         _log_attempt(folder)
         metrics = train(spec, folder, resume=True).metrics
     evaluation = _evaluation(job, folder, fresh=trained_now)
@@ -140,7 +140,7 @@ def _import_reference(job: RunJob, folder: Path) -> dict[str, Any]:
     the folder's ``circuit.yaml``, which evaluation and dissection then read."""
     from retinasim.authors import import_authors
 
-    folder.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(folder.parent)
     assert job.reference is not None  # (a reference job)
     model = REFERENCES.get(job.reference, job.reference)
     import_authors(model, folder, overwrite=folder.exists(), rendering="authors")

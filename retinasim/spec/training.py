@@ -21,6 +21,8 @@ from retinasim.spec.strict import StrictModel
 from retinasim.util.text import did_you_mean
 
 PositiveInt = Annotated[int, Field(strict=True, ge=1)]
+Length = Annotated[int, Field(strict=True, ge=1, le=100_000_000)]
+"""Steps or epochs of a run: at most 10⁸ (a run of that many steps takes months here)."""
 NonNegativeInt = Annotated[int, Field(strict=True, ge=0)]
 Seed = Annotated[int, Field(strict=True, ge=0, lt=2**63)]
 PositiveFloat = Annotated[float, Field(gt=0)]
@@ -80,9 +82,9 @@ class TrainingSpec(StrictModel):
     seed: Seed = 0
     """Seed of the weight initialisation and of the dropout masks (mask of step ``k`` is a
     pure function of ``(seed, k, rank)``, so a resumed run draws the same masks)."""
-    steps: PositiveInt | None = None
+    steps: Length | None = None
     """Number of optimizer steps (500 when neither ``steps`` nor ``epochs`` is given)."""
-    epochs: PositiveInt | None = None
+    epochs: Length | None = None
     """Passes over a fixed set of ``train_size`` stimuli, instead of ``steps``."""
     train_size: PositiveInt | None = None
     """Number of distinct training stimuli (reshuffled every epoch); ``null``: a fresh stimulus

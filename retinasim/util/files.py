@@ -90,8 +90,10 @@ def append_line(target: str | Path, line: str) -> None:
 
 
 def make_folder(path: str | Path) -> Path:
-    """``mkdir -p path``, with a :class:`FileWriteError` instead of an ``OSError``."""
+    """``mkdir -p path``, with a :class:`FileWriteError` instead of an ``OSError`` (and for
+    a device, FIFO or socket at ``path``)."""
     path = Path(path)
+    check_target(path, directory=True)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
