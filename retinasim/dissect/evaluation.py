@@ -1,10 +1,6 @@
-"""Fixed evaluation stimuli and decisions of a (possibly lesioned) circuit.
-
-Thin names over :mod:`retinasim.engine`, the one evaluation engine of retinasim:
-:func:`evaluation_set` is :func:`retinasim.engine.moving_dots_set` (stimuli ``0 .. n - 1`` of
-the test seed for each condition, rendered batch by batch when used), and :func:`decisions`
-runs one lesion set. Analyses that test many lesion sets on one set of stimuli call
-:meth:`retinasim.engine.Engine.run` once with all of them.
+"""Fixed evaluation stimuli and decisions of a (possibly lesioned) circuit: thin names over
+:mod:`retinasim.engine` (:func:`evaluation_set` is :func:`~retinasim.engine.moving_dots_set`;
+analyses that test many lesion sets run :meth:`~retinasim.engine.Engine.run` once with all).
 """
 
 from __future__ import annotations

@@ -1,12 +1,10 @@
-"""Receptive fields from the units themselves: the input gradient at an operating point.
-
-Step 2 of the single-unit direction protocol (:func:`retinasim.dissect.direction_protocol`,
-docs/dissection.md). The map of a unit is ``|∂ r / ∂ luminance|`` summed over frames, ``r`` the
-unit's activity summed over the last ``window`` frames of the operating-point video; one
-backward pass per cell type gives all its sampled units, each owning the pixels nearer its
-nominal position than any other sampled unit's. The RF centre is the gradient-weighted
-centroid of the pixels above half the peak, its radius that of a disc with the area above
-``level`` of the peak, + 1 pixel.
+"""Receptive fields from the units themselves: the input gradient at an operating point (step
+2 of :func:`retinasim.dissect.direction_protocol`, docs/dissection.md). The map of a unit is
+``|∂ r / ∂ luminance|`` summed over frames, ``r`` the unit's activity summed over the last
+``window`` frames of the operating-point video; one backward pass per cell type gives all its
+sampled units, each owning the pixels nearer its nominal position than any other sampled
+unit's. The RF centre is the gradient-weighted centroid of the pixels above half the peak, its
+radius that of a disc with the area above ``level`` of the peak, + 1 pixel.
 """
 
 from __future__ import annotations

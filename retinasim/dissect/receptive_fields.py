@@ -22,6 +22,7 @@ import numpy as np
 import torch
 import xarray as xr
 
+from retinasim.analysis.kernels import spatial_kernels, temporal_kernels
 from retinasim.analysis.labels import labelled
 from retinasim.analysis.receptive_fields import receptive_field
 from retinasim.dissect.errors import DissectionError
@@ -132,8 +133,7 @@ def map_receptive_fields(
         :class:`~retinasim.stimuli.WhiteNoise` parameters; default binary noise of 1-pixel
         stixels at each type's operating point.
     min_active
-        Share of responses above zero under which a type counts as silent: NaN STA and
-        profiles.
+        Share of responses above zero under which a type counts as silent.
     device
         Where the circuit runs (default: where its parameters are).
 
@@ -143,10 +143,9 @@ def map_receptive_fields(
         ``sta (cell_type, lag, pixel_y, pixel_x)``: contrast per response standard deviation,
         ``pixel_y``/``pixel_x`` in input pixels from the receptive field's first pixel;
         ``mean_luminance (cell_type)``: the noise each type was mapped at;
-        ``active_fraction (cell_type)``: share of its responses above zero (a type under
-        ``min_active`` has a NaN STA and profiles); and
-        :func:`~retinasim.analysis.receptive_field`'s profiles, centre and indices.
-        Attributes: layer, units, trials, seed, noise.
+        ``active_fraction (cell_type)``: share of its responses above zero (a silent type has
+        a NaN STA and profiles); :func:`~retinasim.analysis.receptive_field`'s profiles,
+        centre and indices. Attributes: layer, units, trials, seed, noise.
     """
     spec = circuit.spec
     layer = layer or _input_layer(spec)
@@ -213,7 +212,8 @@ class _Mapping:
         self.rows, self.columns = pixel_geometry(spec, layer)
         self.n_types, self.frames, height, width = circuit.layer_shapes[layer]
         self.screen = tuple(spec.input.size)
-        self.lags = min(lags or _kernel_taps(circuit, layer) or 16, self.frames)
+        kernel = temporal_kernels(circuit).get(layer)
+        self.lags = min(lags or (16 if kernel is None else kernel.sizes["lag"]), self.frames)
         self.margin = margin
         self.units_y, crop_y = _on_screen(self.rows, height, self.screen[0], margin)
         self.units_x, crop_x = _on_screen(self.columns, width, self.screen[1], margin)
@@ -283,8 +283,6 @@ def kernel_receptive_fields(
     DissectionError
         When ``layer`` has inputs other than one input connection or no temporal kernel.
     """
-    from retinasim.analysis import spatial_kernels, temporal_kernels
-
     spec = circuit.spec
     layer = layer or _input_layer(spec)
     incoming = [c for c in spec.connections if c.target == layer]
@@ -446,11 +444,6 @@ def _row_correlation(first: np.ndarray, second: np.ndarray) -> np.ndarray:
         if np.isfinite(a).all() and a.std() > 0 and b.std() > 0:
             correlation[index] = np.corrcoef(a, b)[0, 1]
     return correlation
-
-
-def _kernel_taps(circuit, layer: str) -> int | None:
-    weight = getattr(circuit.cells[layer], "weight", None)
-    return int(weight.shape[1]) if isinstance(weight, torch.Tensor) and weight.dim() == 2 else None
 
 
 def _pixel(name: str) -> dict[str, str]:

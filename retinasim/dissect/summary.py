@@ -1,9 +1,5 @@
-"""What each cell type does: direction selectivity, speed threshold, and the decision it serves.
-
-One row per cell type (all layers): the single-unit DSI and preferred direction
-(:func:`direction_selectivity`), the response amplitude over the slow speed ``s`` of the
-task's dots and the ``s`` where it starts to rise, and the lesion effect per fast direction
-(:func:`~retinasim.dissect.lesion_scan`).
+"""What each cell type does (:func:`cell_type_summary`): direction selectivity, speed threshold,
+and the decision it serves.
 """
 
 from __future__ import annotations
@@ -94,10 +90,7 @@ def response_threshold(amplitude: xr.DataArray, *, fraction: float = 0.2) -> xr.
     s = amplitude["s"].values
     rise = values - values[0]
     span = rise.max(0)
-    out = np.full(values.shape[1], np.nan)
-    for k in range(values.shape[1]):
-        if span[k] > 1e-9:
-            out[k] = s[np.argmax(rise[:, k] >= fraction * span[k])]
+    out = np.where(span > 1e-9, s[np.argmax(rise >= fraction * span, axis=0)], np.nan)
     return xr.DataArray(out, dims="cell_type", coords={"cell_type": amplitude["cell_type"]})
 
 

@@ -1,10 +1,6 @@
-"""Bipolar–amacrine units (the paper's Figure 7): which inhibitory type each input-layer type
-drives most, and the range of slow speeds ``s`` where that unit is active.
-
-The paper proposed that the network is organised in bipolar–amacrine pairs, each covering part
-of the ``s`` range from the activation threshold of its bipolar type upwards. Here the pairs are
-read off the weights (each bipolar type's partner is the inhibitory type it drives most
-strongly) and their ``s`` coverage off the measured response amplitudes.
+"""Bipolar–amacrine units (the paper's Figure 7: pairs, each covering the slow speeds ``s``
+from its bipolar type's threshold up): each input-layer type's partner is the inhibitory type
+it drives most (the weights), its ``s`` coverage read off the measured response amplitudes.
 """
 
 from __future__ import annotations
@@ -29,14 +25,10 @@ def unit_layers(spec: CircuitSpec) -> tuple[str, str] | None:
     layers = {layer.name: layer for layer in spec.layers}
     for first in (c.target for c in spec.connections if c.source == "input"):
         for connection in spec.connections:
-            target = layers.get(connection.target)
-            if (
-                connection.source == first
-                and target is not None
-                and target.sign is Sign.inhibitory
-                and target.name != spec.readout.layer
-            ):
-                return first, target.name
+            target = connection.target
+            inhibitory = layers[target].sign is Sign.inhibitory
+            if connection.source == first and inhibitory and target != spec.readout.layer:
+                return first, target
     return None
 
 
