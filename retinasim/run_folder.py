@@ -72,34 +72,25 @@ _VARIABLES = {
 """Variables a results file must hold for the commands that read it."""
 
 
-def regenerate_hint(path: Path) -> str:
-    """How to write ``path`` (a run-folder file) again."""
-    path = Path(path)
-    if path.parent.name == ANALYSIS:
-        run = path.parent.parent
-        step = ANALYSIS_FILES.get(path.name)
-        if step is None:
-            return f"rerun `retinasim analyze {run}` to redo every analysis"
-        return f"rerun `retinasim analyze {run} --only {step}`"
-    run = path.parent
-    if path.name == EVALUATION:
-        return f"rerun `retinasim evaluate {run}`"
-    if path.name in (METRICS, PROVENANCE):
-        return (
-            f"rerun `retinasim train CIRCUIT --out {run} --resume` to rewrite it (or retrain "
-            "with --overwrite)"
-        )
-    if path.name == HISTORY:
-        return (
-            f"delete it to resume without the logged history, or retrain with "
-            f"`retinasim train CIRCUIT --out {run} --overwrite`"
-        )
-    return f"retrain with `retinasim train CIRCUIT --out {run} --overwrite`"
-
-
 def damaged(path: Path, problem: str) -> RunFolderError:
-    """``RunFolderError: PATH: problem; how to regenerate it``."""
-    return RunFolderError(f"{path}: {problem}; {regenerate_hint(path)}")
+    """``RunFolderError: PATH: problem; how to write it again``."""
+    path = Path(path)
+    run = path.parent
+    retrain = f"retrain with `retinasim train CIRCUIT --out {run} --overwrite`"
+    hints = {
+        EVALUATION: f"rerun `retinasim evaluate {run}`",
+        METRICS: f"rerun `retinasim train CIRCUIT --out {run} --resume` to rewrite it (or "
+        "retrain with --overwrite)",
+        HISTORY: f"delete it to resume without the logged history, or {retrain}",
+    }
+    hints[PROVENANCE] = hints[METRICS]
+    if run.name == ANALYSIS:
+        step = ANALYSIS_FILES.get(path.name)
+        analyze = f"rerun `retinasim analyze {run.parent}"
+        hint = f"{analyze}` to redo every analysis" if step is None else f"{analyze} --only {step}`"
+    else:
+        hint = hints.get(path.name, retrain)
+    return RunFolderError(f"{path}: {problem}; {hint}")
 
 
 def _json_type(value: Any) -> str:
@@ -310,7 +301,9 @@ class RunFolder:
             self._remove([*_RUN_FILES, "checkpoints", *_RESULTS])
             self._remove_temporaries()
         make_folder(self.path)
-        self.write_spec(spec)
+        header = f"# resolved circuit of this run (spec hash {spec_hash(spec)})\n"
+        text = yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False)
+        atomic_write_text(self.path / CIRCUIT, header + text)
 
     def _remove(self, names: list[str]) -> None:
         """Delete these files or folders of the run (the old run's results among them)."""
@@ -329,12 +322,6 @@ class RunFolder:
         for folder in (self.path, self.path / ANALYSIS, self.path / FIGURES):
             if folder.is_dir():
                 self._remove([str(p.relative_to(self.path)) for p in folder.glob(".*.tmp.*")])
-
-    def write_spec(self, spec: CircuitSpec) -> None:
-        """Write the resolved circuit as YAML (loadable by :func:`retinasim.spec.load_circuit`)."""
-        data = spec.model_dump(mode="json")
-        header = f"# resolved circuit of this run (spec hash {spec_hash(spec)})\n"
-        atomic_write_text(self.path / CIRCUIT, header + yaml.safe_dump(data, sort_keys=False))
 
     def load_spec(self) -> CircuitSpec:
         """The run's resolved circuit."""

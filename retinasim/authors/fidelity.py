@@ -43,17 +43,14 @@ def measure(
     progress: Progress | None = None,
 ) -> xr.Dataset:
     """The comparison as one Dataset (see the module docstring); ``progress`` is told the
-    stimuli done of each curve and scan (:mod:`retinasim.util.progress`).
+    stimuli done of each curve and scan.
 
-    Returns
-    -------
-    xarray.Dataset
-        ``accuracy_alpha_2 (rendering)`` of the full model on ``n`` stimuli;
-        ``psychometric (rendering, alpha)`` and ``stored_psychometric (alpha)`` of the full
-        model; ``ablated_psychometric (rendering, alpha)`` and ``stored_ablated (alpha)`` of
-        the truncated one; ``lesion_accuracy (rendering, layer, cell_type)`` and
-        ``stored_lesion_accuracy (layer, cell_type)`` at α = 2; every value the fraction of
-        answers naming the labelled ("fast") population; attrs ``n`` and ``seconds``.
+    Returns ``accuracy_alpha_2 (rendering)`` of the full model on ``n`` stimuli;
+    ``psychometric (rendering, alpha)`` and ``stored_psychometric (alpha)`` of the full model;
+    ``ablated_psychometric (rendering, alpha)`` and ``stored_ablated (alpha)`` of the truncated
+    one; ``lesion_accuracy (rendering, layer, cell_type)`` and ``stored_lesion_accuracy
+    (layer, cell_type)`` at α = 2; every value the fraction of answers naming the labelled
+    ("fast") population; attrs ``n``, ``n_curve`` and ``seconds``.
     """
     from retinasim.dissect.lesions import add_lesion
     from retinasim.engine import Engine, moving_dots_set

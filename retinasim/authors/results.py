@@ -25,16 +25,10 @@ def _load(name: str) -> np.ndarray:
 
 
 def load_results() -> xr.Dataset:
-    """Their stored numbers.
-
-    Returns
-    -------
-    xarray.Dataset
-        ``accuracy (model, alpha)`` (fraction naming the labelled population, retinasim's
-        convention), ``stored (model, alpha)`` (their files as they are), ``model`` =
-        ``full`` / ``truncated``; ``lesion_accuracy (layer, cell_type)`` at α = 2; attrs
-        with the source, licence, stimuli per point and the lesions' α.
-    """
+    """Their stored numbers: ``accuracy (model, alpha)`` (fraction naming the labelled
+    population, retinasim's convention), ``stored (model, alpha)`` (their files as they are),
+    ``model`` = ``full`` / ``truncated``; ``lesion_accuracy (layer, cell_type)`` at α = 2;
+    attrs with the source, licence, stimuli per point and the lesions' α."""
     stored = np.stack([_load("psycho_alpha_full.npy"), _load("psycho_alpha_ablated.npy")])
     if stored.shape != (2, len(ALPHAS)):
         raise ValueError(f"unexpected shape of the stored psychometric curves: {stored.shape}")

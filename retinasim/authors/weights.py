@@ -19,6 +19,7 @@ import torch
 from retinasim.authors.errors import AuthorsError
 from retinasim.training.checkpoint import torch_load
 from retinasim.util.reading import InputFileError, check_input
+from retinasim.util.text import listed
 
 LAYERS = ("bipolar", "amacrine", "ganglion")
 DECISIONS = ("decisionLeft", "decisionRight")
@@ -114,11 +115,6 @@ def expected_shapes(counts: dict[str, int]) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def _listed(names: list[str], limit: int = 3) -> str:
-    shown = ", ".join(names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
-
-
 def check_state_dict(state: dict[str, torch.Tensor], *, where: str = "state_dict") -> None:
     """Raise :class:`AuthorsError` (one line) unless ``state`` is a ``state_dict`` of their
     model: every key present with its shape, nothing else, finite floating-point values."""
@@ -128,17 +124,17 @@ def check_state_dict(state: dict[str, torch.Tensor], *, where: str = "state_dict
         raise AuthorsError(
             f"{where}: not a state_dict of the authors' model (no {', '.join(missing)} cell "
             f"types; expected keys such as 'bipolar0.bipolar_space.weight'; found "
-            f"{_listed(sorted(state)) or 'no keys'})"
+            f"{listed(sorted(state)) or 'no keys'})"
         )
     shapes = expected_shapes(counts)
     missing = [key for key in shapes if key not in state]
     unexpected = [key for key in state if key not in shapes]
-    if missing or unexpected:
-        parts = []
-        if missing:
-            parts.append(f"missing {_listed(missing)}")
-        if unexpected:
-            parts.append(f"unexpected {_listed(unexpected)}")
+    parts = [
+        f"{what} {listed(keys)}"
+        for what, keys in [("missing", missing), ("unexpected", unexpected)]
+        if keys
+    ]
+    if parts:
         raise AuthorsError(f"{where}: not a state_dict of the authors' model ({'; '.join(parts)})")
     for key, shape in shapes.items():
         tensor = state[key]
@@ -204,6 +200,6 @@ def circuit_state(
     left = [key for key in template if key not in written and not key.startswith("lesion_")]
     if left:
         raise AuthorsError(
-            f"the circuit does not fit the authors' model: nothing of theirs for {_listed(left)}"
+            f"the circuit does not fit the authors' model: nothing of theirs for {listed(left)}"
         )
     return out

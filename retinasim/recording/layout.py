@@ -141,7 +141,8 @@ class RecordingLayout:
         else:
             full = np.full(shape, np.nan, value.dtype)
             full[np.ix_(np.arange(batch), np.asarray(positions), time_positions)] = value
-        dims = ("trial", "cell_type", "frame", *_space_dims(probe.space))
+        space_dims = {"full": ("y", "x"), "positions": ("unit",)}.get(probe.space, ())
+        dims = ("trial", "cell_type", "frame", *space_dims)
         attrs = {
             "long_name": f"{probe.layer} activity, {_SPACE_NAMES[probe.space]}",
             "units": ACTIVITY_UNITS,
@@ -164,28 +165,25 @@ class RecordingLayout:
             )
             return coords
         n = len(group.type_indices)
-        names = np.array(group.type_names, dtype=object)
-        coords["cell_type"] = _coord("cell_type", names, f"{group.name} cell type")
-        coords["layer"] = _coord("cell_type", np.array([group.name] * n, dtype=object), "layer")
-        coords["type_index"] = _coord(
-            "cell_type",
-            np.array(group.type_indices, dtype=np.int64),
-            "type index within its layer",
-            "1",
-        )
-        coords["sign"] = _coord(
-            "cell_type",
-            np.full(n, group.sign, dtype=np.int64),
-            "sign onto targets (+1 excitatory, -1 inhibitory)",
-            "1",
-        )
-        lesioned = np.array(group.lesioned, dtype=bool)
-        coords["lesioned"] = _coord("cell_type", lesioned, "silenced during the recording")
+        per_type = {
+            "cell_type": (group.type_names, object, f"{group.name} cell type", None),
+            "layer": ([group.name] * n, object, "layer", None),
+            "type_index": (group.type_indices, np.int64, "type index within its layer", "1"),
+            "sign": (
+                [group.sign] * n,
+                np.int64,
+                "sign onto targets (+1 excitatory, -1 inhibitory)",
+                "1",
+            ),
+            "lesioned": (group.lesioned, bool, "silenced during the recording", None),
+        }
+        for name, (values, dtype, long_name, units) in per_type.items():
+            coords[name] = _coord("cell_type", np.array(values, dtype=dtype), long_name, units)
         if group.positions is not None:
-            units = np.array(group.positions, dtype=np.int64)  # (unit, 2)
+            positions = np.array(group.positions, dtype=np.int64)  # (unit, 2)
             for column, axis in enumerate(("y", "x")):
                 long_name = f"unit's {group.name} map {axis}"
-                coords[f"unit_{axis}"] = _coord("unit", units[:, column], long_name, "unit")
+                coords[f"unit_{axis}"] = _coord("unit", positions[:, column], long_name, "unit")
         if group.keeps_space and group.size is not None:
             for dim, length, axis in zip(("y", "x"), group.size, ("row", "column"), strict=True):
                 coords[dim] = _coord(dim, np.arange(length), f"{group.name} map {axis}", "unit")
@@ -196,11 +194,6 @@ def _coord(dim: str, values: np.ndarray, long_name: str, units: str | None = Non
     """A coordinate ``(dim, values, attrs)`` with its ``long_name`` (and ``units``)."""
     attrs = {"long_name": long_name} if units is None else {"long_name": long_name, "units": units}
     return dim, values, attrs
-
-
-def _space_dims(space: str) -> tuple[str, ...]:
-    """The dimensions a probe's spatial read-out adds after ``time``."""
-    return {"full": ("y", "x"), "positions": ("unit",)}.get(space, ())
 
 
 def _trial_coords(batch: int, metadata: dict, first: int, units: dict[str, str]) -> dict:

@@ -56,12 +56,6 @@ def require_pynwb() -> ModuleType:
     return pynwb
 
 
-def series_name(variable: str, cell_type: str | None) -> str:
-    """Name of the TimeSeries of ``variable`` and ``cell_type`` (``/`` and ``:`` replaced)."""
-    name = variable if cell_type is None else f"{variable}_{cell_type}"
-    return re.sub(r"[/:]", "_", name)
-
-
 def to_nwb(
     recording: xr.DataTree | xr.Dataset,
     path: str | Path,
@@ -144,11 +138,7 @@ def to_nwb(
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+    return value.tolist() if isinstance(value, np.ndarray | np.generic) else value
 
 
 def _lesion_text(attrs: dict) -> str | None:
@@ -188,39 +178,33 @@ def _series(
     nwbfile: NWBFile, group: xr.Dataset, rate: float, duration: float, n_trials: int
 ) -> list:
     """Add one TimeSeries per variable and cell type of ``group``; returns the single units
-    ``(name, data (trial, time), frames, coords)`` for spike trains."""
+    ``(name, data (trial, time), frames, comments)`` for spike trains."""
     from pynwb import TimeSeries
 
     units = []
     for variable, array in group.data_vars.items():
         array = array.transpose("trial", ...).load()
         frames = np.asarray(array["frame"].values)
-        if "cell_type" in array.dims:
-            slices = [array.isel(cell_type=k) for k in range(array.sizes["cell_type"])]
-        else:
-            slices = [array]
-        for part in slices:
+        typed = "cell_type" in array.dims
+        parts = (
+            [array.isel(cell_type=k) for k in range(array.sizes["cell_type"])] if typed else [array]
+        )
+        for part in parts:
             values = np.asarray(part.values)
-            if np.isnan(values).all():
-                continue  # a type another probe of this layer records
-            cell_type = str(part["cell_type"].values) if "cell_type" in part.coords else None
             keep = ~np.isnan(values).reshape(values.shape[0], values.shape[1], -1).all(axis=(0, 2))
-            values = values[:, keep]
-            kept = frames[keep]
-            data = values.reshape(n_trials * len(kept), *values.shape[2:])
-            name = series_name(str(variable), cell_type)
-            timing: dict = {"rate": rate, "starting_time": 0.0}
-            if not np.array_equal(kept, np.arange(round(duration * rate))):
-                timing = {
-                    "timestamps": (np.arange(n_trials)[:, None] * duration + kept / rate).ravel()
-                }
+            if not keep.any():
+                continue  # a type another probe of this layer records
+            values, kept = values[:, keep], frames[keep]
+            name, description = str(variable), str(array.attrs.get("long_name", variable))
             comments = {
                 "variable": str(variable),
                 "layer": str(array.attrs.get("layer", READOUT)),
                 "space": str(array.attrs.get("space", "")),
                 "frames": kept.tolist(),
             }
-            if cell_type is not None:
+            if typed:
+                cell_type = str(part["cell_type"].values)
+                name, description = f"{name}_{cell_type}", f"{description}, cell type {cell_type}"
                 comments["cell_type"] = cell_type
                 for coord in ("type_index", "sign", "lesioned"):
                     if coord in part.coords:
@@ -229,20 +213,23 @@ def _series(
                 comments["unit"] = [int(array.attrs["unit_y"]), int(array.attrs["unit_x"])]
             if "class" in array.dims:
                 comments["class"] = [str(c) for c in array["class"].values]
-            description = str(array.attrs.get("long_name", variable))
-            if cell_type is not None:
-                description += f", cell type {cell_type}"
+            timing: dict = {"rate": rate, "starting_time": 0.0}
+            if not np.array_equal(kept, np.arange(round(duration * rate))):
+                timing = {
+                    "timestamps": (np.arange(n_trials)[:, None] * duration + kept / rate).ravel()
+                }
+            name = re.sub(r"[/:]", "_", name)
             nwbfile.add_acquisition(
                 TimeSeries(
                     name=name,
-                    data=data,
+                    data=values.reshape(n_trials * len(kept), *values.shape[2:]),
                     unit=str(array.attrs.get("units", "a.u.")),
                     description=description,
                     comments=json.dumps(comments),
                     **timing,
                 )
             )
-            if cell_type is not None and array.attrs.get("space") in ("centre", "position"):
+            if typed and array.attrs.get("space") in ("centre", "position"):
                 units.append((name, values, kept, comments))
     return units
 

@@ -142,13 +142,8 @@ class Probe:
 
 
 def parse_probe(text: str) -> Probe:
-    """A :class:`Probe` from a spec string such as ``amacrine[0,2]:full`` (module docstring).
-
-    Raises
-    ------
-    RecordingError
-        When the string does not follow ``LAYER[TYPES]:SPACE@FRAMES``.
-    """
+    """A :class:`Probe` from a spec string such as ``amacrine[0,2]:full`` (module docstring);
+    :class:`RecordingError` when it does not follow ``LAYER[TYPES]:SPACE@FRAMES``."""
     found = _SPEC.match(text.strip())
     if not found:
         raise RecordingError(

@@ -1,14 +1,9 @@
 """``record``: run a circuit on stimuli and keep what the probes select, as labeled xarray.
 
-The circuit runs in eval mode under ``torch.no_grad()``, one batch of trials at a time; each
-batch's probe outputs are reduced (types, frames, space) on the circuit's device before they
-are copied out, so memory holds one batch of the probed layers. With ``out=`` every batch is
-appended to the file as it is made (see :mod:`retinasim.recording.storage`) and the recording is
-returned opened lazily.
-
-The circuit applies its own input transform (``input_offset``, ``input_scale`` of the spec's
-``training`` section) to the luminance video, exactly as in training and evaluation; the
-recording's stimulus coordinates describe the stimuli themselves (luminance), so
+The circuit runs in eval mode, one batch of trials at a time; each batch's probe outputs are
+reduced (types, frames, space) on the circuit's device before they are copied out. The circuit
+applies its own input transform (``input_offset``, ``input_scale``) to the luminance video, as
+in training; the stimulus coordinates describe the stimuli themselves, so
 :func:`~retinasim.recording.replay_stimuli` re-renders them.
 """
 
@@ -59,23 +54,18 @@ def record(
     circuit's own. With ``out`` (``.nc`` or ``.zarr``) the recording is streamed there and
     returned opened lazily.
 
-    Returns
-    -------
-    xarray.DataTree
-        The stimulus parameters along ``trial`` at the root; one group per probed layer with
-        one variable per probe, ``(trial, cell_type, frame[, y, x])`` or ``(trial, frame,
-        class)`` for ``readout`` (:mod:`retinasim.recording.layout`, ``docs/recording.md``).
+    Returns an :class:`xarray.DataTree`: the stimulus parameters along ``trial`` at the root;
+    one group per probed layer with one variable per probe, ``(trial, cell_type, frame[, y,
+    x])`` or ``(trial, frame, class)`` for ``readout`` (:mod:`retinasim.recording.layout`).
     """
     listed = [probes] if isinstance(probes, Probe | str) else list(probes)
     parsed = [parse_probe(p) if isinstance(p, str) else p for p in listed]
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer):
-        raise RecordingError(f"batch_size must be a whole number, got {batch_size!r}")
-    if batch_size < 1:
-        raise RecordingError(f"batch_size must be at least 1, got {batch_size}")
-    frames, frame_rate = _frames_and_rate(circuit, stimuli)
+    whole = isinstance(batch_size, int | np.integer) and not isinstance(batch_size, bool)
+    if not whole or batch_size < 1:
+        raise RecordingError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
+    frames, frame_rate, chosen = _trials(circuit, stimuli, n, indices)
     silenced = _lesioned(circuit, lesions)
     layout = resolve_layout(circuit, parsed, frames, frame_rate, silenced)
-    chosen = _trial_indices(stimuli, n, indices)
     _check_memory(circuit, layout, int(batch_size), len(chosen), out)
     target = check_target(out) if out is not None else None
     batches = _batches(circuit, stimuli, chosen, seed=seed, size=batch_size)
@@ -146,32 +136,29 @@ def _record_batch(
     return layout.batch_parts(values, metadata, first, batch.attrs.get("units", {}))
 
 
-def _frames_and_rate(
-    circuit: Circuit, stimuli: StimulusGenerator | StimulusBatch
-) -> tuple[int, float]:
-    if isinstance(stimuli, StimulusBatch):
-        spec_rate = circuit.spec.input.frame_rate if circuit.spec is not None else 30.0
-        return stimuli.frames, float(stimuli.attrs.get("frame_rate_hz", spec_rate))
-    if isinstance(stimuli, StimulusGenerator):
-        return stimuli.frames, float(stimuli.frame_rate_hz)
-    raise RecordingError(
-        f"stimuli must be a stimulus generator or a StimulusBatch, got {type(stimuli).__name__}"
-    )
-
-
-def _trial_indices(
-    stimuli: StimulusGenerator | StimulusBatch, n: int | None, indices: Iterable[int] | None
-) -> list[int]:
-    """The stimulus indices to record (a batch: all of its trials)."""
+def _trials(
+    circuit: Circuit,
+    stimuli: StimulusGenerator | StimulusBatch,
+    n: int | None,
+    indices: Iterable[int] | None,
+) -> tuple[int, float, list[int]]:
+    """Frames per trial, frame rate (Hz) and the stimulus indices to record (a batch: all of
+    its trials)."""
     if isinstance(stimuli, StimulusBatch):
         if n is not None or indices is not None:
             raise RecordingError("n and indices apply to a stimulus generator, not a batch")
-        return list(range(len(stimuli)))
+        spec_rate = circuit.spec.input.frame_rate if circuit.spec is not None else 30.0
+        rate = float(stimuli.attrs.get("frame_rate_hz", spec_rate))
+        return stimuli.frames, rate, list(range(len(stimuli)))
+    if not isinstance(stimuli, StimulusGenerator):
+        raise RecordingError(
+            f"stimuli must be a stimulus generator or a StimulusBatch, got {type(stimuli).__name__}"
+        )
     if indices is None:
         if n is None or isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
             raise RecordingError("give the number of trials n (>= 1) or the stimulus indices")
-        return list(range(n))
-    return [int(i) for i in indices]
+        indices = range(n)
+    return stimuli.frames, float(stimuli.frame_rate_hz), [int(i) for i in indices]
 
 
 def _batches(

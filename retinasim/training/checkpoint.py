@@ -19,6 +19,7 @@ from retinasim.run_folder import first_line
 from retinasim.spec import CircuitSpec, accepted_spec_hashes
 from retinasim.training.errors import CheckpointError, RunFolderError
 from retinasim.util.files import atomic_write_bytes
+from retinasim.util.text import listed
 
 FORMAT = 1
 """Version of the checkpoint layout."""
@@ -119,12 +120,8 @@ def restore(
 ) -> dict[str, Any]:
     """Load the checkpoint ``path`` of a run of ``spec`` into ``module`` (and ``optimizer``)
     and return it, after checking that it is this circuit's, within the run's steps, holds
-    finite weights (and a training state for ``optimizer``), and fits.
-
-    Raises
-    ------
-    CheckpointError, RunFolderError
-    """
+    finite weights (and a training state for ``optimizer``), and fits (else
+    :class:`CheckpointError` or :class:`RunFolderError`)."""
     state = load_checkpoint(path, spec_hash=accepted_spec_hashes(spec))
     if optimizer is not None and state.get("optimizer") is None:
         raise RunFolderError(
@@ -143,9 +140,8 @@ def restore(
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())
     ]
     if bad:
-        listed = ", ".join(bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
         raise CheckpointError(
-            f"{path}: the weights hold NaN or infinite values ({listed}); the run diverged "
+            f"{path}: the weights hold NaN or infinite values ({listed(bad)}); the run diverged "
             "or the file is damaged: retrain it (a lower learning rate, or grad_clip)"
         )
     try:

@@ -34,13 +34,8 @@ def local_share(batch_size: int, rank: int, world: int) -> slice:
 
 
 def train_indices(training: TrainingSpec, step: int, rank: int = 0, world: int = 1) -> torch.Tensor:
-    """Indices (into the training seed's set) of the stimuli of ``step`` for one process.
-
-    Returns
-    -------
-    torch.Tensor
-        int64 ``(batch_size // world,)``.
-    """
+    """Indices (into the training seed's set) of the stimuli of ``step`` for one process:
+    int64 ``(batch_size // world,)``."""
     size = training.batch_size
     positions = step * size + torch.arange(size, dtype=torch.int64)
     if training.train_size is not None:

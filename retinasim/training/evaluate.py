@@ -37,6 +37,20 @@ DEFAULT_ALPHAS = (1.0, 1.7, 2.0)
 """The speed ratios a speed-ratio task is tested at unless told: chance, near and at the
 paper's threshold."""
 
+_DESCRIPTIONS = {
+    "alpha": ("fast speed / slow speed", "speed ratio alpha"),
+    "s_low": ("pixels/frame", "lower edge of the s bin"),
+    "s_high": ("pixels/frame", "upper edge of the s bin"),
+    "stimulus_s": ("pixels/frame", "slow speed s of the trial"),
+    "accuracy": ("1", "fraction of correct decisions"),
+    "accuracy_by_s_bin": ("1", "fraction correct in each decile of s"),
+    "accuracy_by_fast_direction": ("1", "fraction correct by fast direction"),
+    "accuracy_by_class": ("1", "fraction correct among the trials of each class"),
+    "correct": ("1", "1 if the decision was {correct}"),
+    "decision_logits": ("1", "readout outputs at the decision frame"),
+}
+"""``units`` and ``long_name`` of the evaluation's variables and coordinates."""
+
 
 def evaluation_alphas(
     spec: CircuitSpec, alphas: Sequence[float] | None = None
@@ -87,22 +101,17 @@ def evaluate_run(
     task without one is tested as trained). ``progress`` is told the stimuli done after
     every batch, one task per alpha (``evaluating alpha = 2``, ``evaluating as trained``).
 
-    Returns
-    -------
-    xarray.Dataset
-        ``accuracy (alpha)``, ``accuracy_by_s_bin (alpha, s_bin)``,
-        ``accuracy_by_fast_direction (alpha, fast_direction)``, ``trials_by_s_bin (s_bin)``,
-        ``trials_by_fast_direction (fast_direction)``, ``correct (alpha, trial)`` with
-        per-trial coordinates ``stimulus_s`` (pixels/frame) and ``stimulus_fast_direction``;
-        ``s_low`` / ``s_high`` bin edges; provenance in ``attrs``. As trained: ``accuracy``
-        (a scalar), ``accuracy_by_class (class)``, ``trials_by_class (class)``,
-        ``correct (trial)``, ``decision_logits (trial, class)`` and each per-trial stimulus
-        parameter as a ``stimulus_<name> (trial)`` coordinate.
+    Returns a Dataset: ``accuracy (alpha)``, ``accuracy_by_s_bin (alpha, s_bin)``,
+    ``accuracy_by_fast_direction (alpha, fast_direction)``, ``trials_by_s_bin (s_bin)``,
+    ``trials_by_fast_direction (fast_direction)``, ``correct (alpha, trial)`` with per-trial
+    coordinates ``stimulus_s`` (pixels/frame) and ``stimulus_fast_direction``; ``s_low`` /
+    ``s_high`` bin edges; provenance in ``attrs``. As trained: ``accuracy`` (a scalar),
+    ``accuracy_by_class (class)``, ``trials_by_class (class)``, ``correct (trial)``,
+    ``decision_logits (trial, class)`` and each per-trial stimulus parameter as a
+    ``stimulus_<name> (trial)`` coordinate.
     """
     if n < 1:
         raise TrainingError(f"--n must be at least 1, got {n}")
-    if alphas is not None:
-        _check_alphas(alphas)
     started = time.perf_counter()
     circuit = load_trained(run_dir, device)
     spec = circuit.spec
@@ -138,12 +147,11 @@ def evaluate_run(
             wall_time_s=time.perf_counter() - started,
             circuit=spec.name,
             test_seed=seed,
-            n_trials=n,
+            n_trials=int(n),
             training_steps=int(metrics.get("steps") or -1),
             training_status=str(metrics.get("status", "unknown")),
         )
     )
-    dataset.attrs = {k: _attr(v) for k, v in dataset.attrs.items()}
     if save:
         write_netcdf(dataset, run / EVALUATION)
     return dataset
@@ -152,17 +160,6 @@ def evaluate_run(
 def _check_alphas(alphas: Sequence[float]) -> None:
     if not alphas or any(not np.isfinite(a) or a < 0 for a in alphas):
         raise TrainingError(f"--alpha values must be finite and >= 0, got {list(alphas)}")
-
-
-def _attr(value: object) -> object:
-    """A netCDF-safe attribute: numpy scalars as Python scalars, booleans as ints."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, str):
-        return str(value)  # also str subclasses such as torch's version string
-    return value if isinstance(value, int | float) else str(value)
 
 
 def _group_mean(
@@ -199,14 +196,8 @@ def _label_as_trained(result: dict[str, np.ndarray], classes: list[str]) -> xr.D
         },
         coords={"trial": np.arange(len(correct)), "class": classes, **per_trial},
     )
-    for name, long_name in (
-        ("accuracy", "fraction of correct decisions"),
-        ("accuracy_by_class", "fraction correct among the trials of each class"),
-        ("correct", "1 if the decision was the trial's class"),
-        ("decision_logits", "readout outputs at the decision frame"),
-    ):
-        dataset[name].attrs.update(units="1", long_name=long_name)
-    return dataset
+    names = ["accuracy", "accuracy_by_class", "correct", "decision_logits"]
+    return _describe(dataset, names, "the trial's class")
 
 
 def _label(
@@ -227,7 +218,6 @@ def _label(
     edges = np.linspace(low, high, N_S_BINS + 1)
     bins = np.arange(N_S_BINS)
     directions = ["left", "right"]
-    trial = np.arange(len(s))
     dataset = xr.Dataset(
         {
             "accuracy": ("alpha", correct.mean(axis=1)),
@@ -253,23 +243,19 @@ def _label(
             "s_low": ("s_bin", edges[:-1]),
             "s_high": ("s_bin", edges[1:]),
             "fast_direction": ("fast_direction", directions),
-            "trial": ("trial", trial),
+            "trial": ("trial", np.arange(len(s))),
             "stimulus_s": ("trial", s),
             "stimulus_fast_direction": ("trial", fast),
             "class": ("class", classes),
         },
     )
-    units = {
-        "alpha": ("fast speed / slow speed", "speed ratio alpha"),
-        "s_low": ("pixels/frame", "lower edge of the s bin"),
-        "s_high": ("pixels/frame", "upper edge of the s bin"),
-        "stimulus_s": ("pixels/frame", "slow speed s of the trial"),
-        "accuracy": ("1", "fraction of correct decisions"),
-        "accuracy_by_s_bin": ("1", "fraction correct in each decile of s"),
-        "accuracy_by_fast_direction": ("1", "fraction correct by fast direction"),
-        "correct": ("1", "1 if the decision was the fast direction"),
-        "decision_logits": ("1", "readout outputs at the decision frame"),
-    }
-    for name, (unit, long_name) in units.items():
-        dataset[name].attrs.update(units=unit, long_name=long_name)
+    names = [name for name in _DESCRIPTIONS if name != "accuracy_by_class"]
+    return _describe(dataset, names, "the fast direction")
+
+
+def _describe(dataset: xr.Dataset, names: list[str], correct: str) -> xr.Dataset:
+    """Set the :data:`_DESCRIPTIONS` of ``names``; ``correct``: what a correct decision names."""
+    for name in names:
+        units, long_name = _DESCRIPTIONS[name]
+        dataset[name].attrs.update(units=units, long_name=long_name.format(correct=correct))
     return dataset

@@ -46,16 +46,12 @@ def predict(
     progress: Progress | None = None,
 ) -> dict[str, np.ndarray]:
     """Run stimuli ``0 .. count - 1`` of set ``seed`` through ``circuit`` in eval mode
-    (one run of the :class:`~retinasim.engine.Engine`).
+    (one run of the :class:`~retinasim.engine.Engine`); ``progress`` is told the stimuli done
+    after every batch.
 
-    ``progress`` is told the stimuli done after every batch (:mod:`retinasim.util.progress`).
-
-    Returns
-    -------
-    dict
-        ``correct`` bool ``(count,)``; ``logits`` float ``(count, classes)`` at the readout
-        frame; ``labels`` int ``(count,)``; and the generator's per-trial metadata (``s`` in
-        pixels/frame, ``fast_direction``, ...), each ``(count,)``.
+    Returns ``correct`` bool ``(count,)``; ``logits`` float ``(count, classes)`` at the
+    readout frame; ``labels`` int ``(count,)``; and the generator's per-trial metadata (``s``
+    in pixels/frame, ``fast_direction``, ...), each ``(count,)``.
     """
     from retinasim.engine import Condition, Engine, StimulusSet
 

@@ -1,11 +1,9 @@
 """The training loop: Adam on the readout frame's cross-entropy, with exact resume.
 
-Every step is a pure function of ``(spec, step)`` and the state before it: its stimuli come
-from :func:`~retinasim.training.data.train_indices`, its dropout masks from a generator seeded
-with ``(seed, step, rank)``, its learning rate from
-:func:`~retinasim.training.schedule.learning_rate`.
-So a run resumed from a checkpoint reaches bit-identical weights (on the same device and
-thread count) as one that was never interrupted.
+Every step is a pure function of ``(spec, step)`` and the state before it (stimuli from
+:func:`~retinasim.training.data.train_indices`, dropout masks seeded with ``(seed, step,
+rank)``, the learning rate from :mod:`~retinasim.training.schedule`), so a resumed run reaches
+bit-identical weights (on the same device and thread count) as an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -69,28 +67,28 @@ def train(
     processes: int = 1,
     threads: int | None = None,
 ) -> TrainedRun:
-    """Train ``spec`` (its ``training`` section, overrides applied) and write the run folder
-    ``out`` (:mod:`retinasim.run_folder`); return the trained run.
+    """Train ``spec`` (its ``training`` section) into the run folder ``out``
+    (:mod:`retinasim.run_folder`); return the trained run.
 
-    ``device`` is ``cpu`` or ``cuda`` (under torchrun one GPU per process). ``resume``
-    continues the run in ``out`` from its checkpoint (a fresh start if it has none);
-    ``overwrite`` replaces it. ``progress`` is told the steps done (task :data:`TASK`) at the
-    start and at every logged step, with loss, accuracy and speed as its note (main process
-    only). ``stop_after`` stops after this many steps of this session as if killed (no extra
-    checkpoint; for tests of ``resume``). ``processes`` > 1 spawns that many data-parallel
-    CPU processes (:func:`~retinasim.training.distributed.spawn_local`), each training on
-    ``batch_size / processes`` stimuli of every step; ignored under torchrun.
-    ``threads``: PyTorch threads of each process (default: 1 per spawned process, else
-    unchanged).
-
-    Raises
-    ------
-    RunFolderError, CheckpointError, DivergenceError, TrainingError
+    ``device``: ``cpu`` or ``cuda`` (under torchrun one GPU per process). ``resume``
+    continues the run in ``out`` from its checkpoint (if any); ``overwrite`` replaces it.
+    ``progress`` is told the steps done (task :data:`TASK`) at the start and at every logged
+    step, with loss, accuracy and speed as its note. ``stop_after`` stops after this many
+    steps of this session as if killed (for tests of ``resume``). ``processes`` > 1 spawns
+    that many data-parallel CPU processes, each training on ``batch_size / processes``
+    stimuli of every step (ignored under torchrun). ``threads``: PyTorch threads of each
+    process (default: 1 per spawned process, else unchanged). Raises RunFolderError,
+    CheckpointError, DivergenceError or TrainingError.
     """
     from retinasim.training.memory import check_training_memory
     from retinasim.util.resources import check_threads
 
-    _check_settings(spec)
+    rate = spec.training.learning_rate
+    if not math.isfinite(rate) or rate > MAX_LEARNING_RATE:  # Adam's steps would overflow
+        raise TrainingError(
+            f"learning_rate {rate:g} is absurd (more than {MAX_LEARNING_RATE:g}); Adam moves "
+            "each weight by about the learning rate per step: use e.g. 1e-3 to 1e-2"
+        )
     if str(device).partition(":")[0] == "cpu":
         tune_cpu_allocator()  # up to 2x faster steps (retinasim.util.cpu); harmless if repeated
     check_threads("processes", processes)
@@ -143,8 +141,8 @@ def train(
 @dataclass
 class TrainedRun:
     """What :func:`train` returns: the run folder, the final metrics (``metrics.json``; empty
-    on a process that left an interrupted run to the main process), the history (one row per
-    logged step, ``history.json``) and the trained circuit in eval mode."""
+    on a non-main process of an interrupted run), the history (``history.json``, one row per
+    logged step) and the trained circuit in eval mode."""
 
     path: Path
     metrics: dict[str, Any]
@@ -162,16 +160,6 @@ def _summary(row: dict[str, Any]) -> str:
     if row.get("dropout"):
         parts.append(f"dropout {row['dropout']:.2f}")
     return "  ".join(parts)
-
-
-def _check_settings(spec: CircuitSpec) -> None:
-    """Refuse settings that can only overflow (a peak learning rate of 1e300)."""
-    rate = spec.training.learning_rate
-    if not math.isfinite(rate) or rate > MAX_LEARNING_RATE:
-        raise TrainingError(
-            f"learning_rate {rate:g} is absurd (more than {MAX_LEARNING_RATE:g}); Adam moves "
-            "each weight by about the learning rate per step: use e.g. 1e-3 to 1e-2"
-        )
 
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -282,43 +270,40 @@ class _Run:
             logger.info("resuming %s from step %d", self.run.path, self.step)
 
     def _initialise(self) -> None:
+        training = self.training
         if self.context.is_main:  # the other processes receive the same weights from it
-            self._initialise_weights()
+            if training.init_readout_scale != 1.0:
+                with torch.no_grad():
+                    self.circuit.readout.weight.mul_(training.init_readout_scale)
+            if training.init is Initialisation.normalised:
+                batch = task_generator(self.spec).generate(
+                    range(training.init_stimuli),
+                    seed=training.stimulus_seeds.train,
+                    device=self.context.device,
+                )
+                normalise_drives(
+                    self.circuit,
+                    batch.video,
+                    target_std=training.init_drive_std,
+                    active_fraction=training.init_active_fraction,
+                )
+                del batch
+                release_freed_memory()  # the one-off peak would otherwise stay resident
         distributed.broadcast_parameters(self.circuit, self.context)
-        if self.training.relative_lr:
+        if training.relative_lr:
             for group in self.optimizer.param_groups:
                 (parameter,) = group["params"]
                 rms = float(parameter.detach().pow(2).mean().sqrt())
                 group["lr_factor"] = rms if parameter.ndim > 1 and rms > 0 else 1.0
 
-    def _initialise_weights(self) -> None:
-        training = self.training
-        if training.init_readout_scale != 1.0:
-            with torch.no_grad():
-                self.circuit.readout.weight.mul_(training.init_readout_scale)
-        if training.init is not Initialisation.normalised:
-            return
-        count = training.init_stimuli
-        batch = task_generator(self.spec).generate(
-            range(count), seed=training.stimulus_seeds.train, device=self.context.device
-        )
-        normalise_drives(
-            self.circuit,
-            batch.video,
-            target_std=training.init_drive_std,
-            active_fraction=training.init_active_fraction,
-        )
-        del batch
-        release_freed_memory()  # the measurement's one-off peak would otherwise stay resident
-
-    def _write_provenance(self, status: str, wall: float, train_time: float) -> None:
+    def _write_provenance(self, status: str, wall: float) -> None:
         record = provenance(
             seed=self.training.seed,
             spec_hash=self.hash,
             device=str(self.context.device),
             wall_time_s=wall,
             spec=self.spec,
-            train_time_s=round(train_time, 3),
+            train_time_s=round(self.train_time, 3),
             world_size=self.context.world,
             threads=torch.get_num_threads(),
             layout=f"{self.context.world} process(es) x {torch.get_num_threads()} thread(s)",
@@ -332,16 +317,15 @@ class _Run:
         self._restore(resume, overwrite)
         main = self.context.is_main
         last = self.history[-1] if self.history else {}
-        wall0, train0 = last.get("wall_time_s", 0.0), last.get("train_time_s", 0.0)
+        wall0, self.train_time = last.get("wall_time_s", 0.0), last.get("train_time_s", 0.0)
         started = time.perf_counter()
-        self.train_time = train0
         if main:
-            self._write_provenance("running", wall0, train0)
+            self._write_provenance("running", wall0)
         model = distributed.wrap(self.circuit, self.context)
         self.meter = ActivityMeter(self.circuit)
         self.warned_silent = False
         generator = task_generator(self.spec)
-        window = [0.0, 0.0, 0, 0.0, 0]  # loss sum, correct, stimuli, seconds, steps
+        window = [0.0, 0.0, 0.0, 0]  # loss sum, correct, seconds, steps
         self._report()
         session = 0
         interrupted = False
@@ -351,18 +335,15 @@ class _Run:
                 tic = time.perf_counter()
                 loss_sum, correct, interrupted = self._one_step(model, generator)
                 seconds = time.perf_counter() - tic
-                window[0] += loss_sum
-                window[1] += correct
-                window[2] += training.batch_size
-                window[3] += seconds
-                window[4] += 1
+                for k, value in enumerate((loss_sum, correct, seconds, 1)):
+                    window[k] += value
                 self.train_time += seconds
                 session += 1
                 end = self.step == self.total
                 checkpoint = self.step % training.checkpoint_every == 0 or end or interrupted
                 if self.step % training.log_every == 0 or checkpoint:
                     self._log(window, wall0 + time.perf_counter() - started)
-                    window = [0.0, 0.0, 0, 0.0, 0]
+                    window = [0.0, 0.0, 0.0, 0]
                 if checkpoint:
                     self._checkpoint()
                 if interrupted:
@@ -373,7 +354,7 @@ class _Run:
         metrics = self._final_metrics(wall)
         if main:
             self.run.write_json(METRICS, metrics)
-            self._write_provenance(metrics["status"], wall, self.train_time)
+            self._write_provenance(metrics["status"], wall)
         if interrupted and metrics["status"] == "interrupted":
             raise TrainingInterrupted(
                 f"{self.run.path}: interrupted by {self.stop.name} at step {self.step} of "
@@ -450,6 +431,7 @@ class _Run:
     def _log(self, window: list[float], wall: float) -> None:
         activity = self.meter.take(distributed.global_sums(self.context, self.meter.totals()))
         validation = self._validation_accuracy()
+        stimuli = int(window[3]) * self.training.batch_size
         row = {
             "step": self.step,
             "stimuli_seen": self.step * self.training.batch_size,
@@ -457,10 +439,10 @@ class _Run:
             "train_time_s": round(self.train_time, 3),
             "learning_rate": learning_rate(self.training, self.step - 1),
             "dropout": dropout_probability(self.training, self.step - 1, self.dropout),
-            "loss": window[0] / max(window[2], 1),
-            "train_accuracy": window[1] / max(window[2], 1),
-            "stimuli_per_s": window[2] / max(window[3], 1e-9),
-            "window_steps": int(window[4]),
+            "loss": window[0] / stimuli,
+            "train_accuracy": window[1] / stimuli,
+            "stimuli_per_s": stimuli / max(window[2], 1e-9),
+            "window_steps": int(window[3]),
             "validation_accuracy": validation,
             **activity,
         }
@@ -518,12 +500,12 @@ class _Run:
             self.run.write_json(HISTORY, self.history)
             self.run.write_json(METRICS, {**self._final_metrics(None), "status": "diverged"})
             wall = self.history[-1].get("wall_time_s", 0.0) if self.history else 0.0
-            self._write_provenance("diverged", wall, self.train_time)
+            self._write_provenance("diverged", wall)
         raise DivergenceError(message)
 
     def _final_metrics(self, wall: float | None) -> dict[str, Any]:
         last = self.history[-1] if self.history else {}
-        validations = [r for r in self.history if r.get("validation_accuracy") is not None]
+        validations = [r.get("validation_accuracy") for r in self.history]
         return {
             "status": "completed" if self.step >= self.total else "interrupted",
             "steps": self.step,
@@ -531,7 +513,7 @@ class _Run:
             "stimuli_seen": self.step * self.training.batch_size,
             "loss": last.get("loss"),
             "train_accuracy": last.get("train_accuracy"),
-            "validation_accuracy": validations[-1]["validation_accuracy"] if validations else None,
+            "validation_accuracy": next((v for v in reversed(validations) if v is not None), None),
             "validation_size": self.training.validation_size,
             "wall_time_s": None if wall is None else round(wall, 3),
             "train_time_s": round(self.train_time, 3),

@@ -36,26 +36,14 @@ def normalise_drives(
     target_std: float = 1.0,
     active_fraction: float | None = 0.5,
 ) -> dict[str, tuple[list[float], list[float]]]:
-    """Rescale the connections of ``circuit`` in place so each type's drive is ~N(0, target_std).
+    """Rescale the connections of ``circuit`` in place so each type's drive is ~N(0, target_std)
+    on ``video`` ``(batch, channels, time, height, width)``, the stimuli as the circuit sees
+    them; return layer name → ``(mean, std)`` of each type's drive before, two lists.
 
-    Parameters
-    ----------
-    circuit
-        A compiled :class:`~retinasim.circuit.Circuit`.
-    video
-        Stimuli as the circuit sees them, ``(batch, channels, time, height, width)``.
-    target_std
-        Standard deviation of every type's drive after the rescaling.
-    active_fraction
-        For cells with a per-type ``bias`` added before their rectifier (the built-in
-        ``spatiotemporal`` cell): also scale the cell's ``weight`` rows so its filtered drive
-        has unit standard deviation, and set ``bias`` so this fraction of the type's cells
-        are above ``BIAS_MARGIN`` on the batch. ``None`` leaves cell parameters alone.
-
-    Returns
-    -------
-    dict
-        Layer name → ``(mean, std)`` of each type's drive before the rescaling, two lists.
+    ``active_fraction``: for cells with a per-type ``bias`` added before their rectifier (the
+    built-in ``spatiotemporal`` cell), also scale the cell's ``weight`` rows so its filtered
+    drive has unit standard deviation, and set ``bias`` so this fraction of the type's cells
+    are above ``BIAS_MARGIN`` on the batch; ``None`` leaves cell parameters alone.
     """
     was_training = circuit.training
     circuit.eval()

@@ -39,21 +39,12 @@ def read_value(raw: str, what: str) -> Any:
 
 
 def apply_overrides(spec: CircuitSpec, overrides: Mapping[str, Any]) -> CircuitSpec:
-    """``spec`` with ``overrides`` applied and everything validated again.
+    """``spec`` with ``overrides`` applied and everything validated again (a
+    :class:`TrainingError` names each bad override and why).
 
-    Parameters
-    ----------
-    spec
-        The circuit as loaded.
-    overrides
-        Dotted keys relative to the ``training`` section (``learning_rate``,
-        ``stimulus.alpha``, ``stimulus_seeds.train``; a ``training.`` prefix is allowed), or
-        ``dropout``. A ``None`` value sets the field to null.
-
-    Raises
-    ------
-    TrainingError
-        Naming each bad override and why.
+    ``overrides``: dotted keys relative to the ``training`` section (``learning_rate``,
+    ``stimulus.alpha``, ``stimulus_seeds.train``; a ``training.`` prefix is allowed), or
+    ``dropout``; a ``None`` value sets the field to null.
     """
     data = spec.model_dump(mode="json")
     given: dict[tuple[str, ...], str] = {}

@@ -20,3 +20,9 @@ def did_you_mean(
     """
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
     return f"; did you mean {show(close[0])}?" if close else ""
+
+
+def listed(names: list[str], limit: int = 3) -> str:
+    """The first ``limit`` names, comma-separated, then ``and N more`` for the rest."""
+    extra = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + extra
