@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from retinasim.errors import StimulusError
-from retinasim.util.files import atomic_path
+from retinasim.util.files import atomic_write_bytes
 
 _SEPARATOR = 2  # pixels of mid-grey between frames of the strip
 _GREY = 128
@@ -38,14 +37,6 @@ def frame_strip(frames: np.ndarray, count: int) -> np.ndarray:
             pieces.append(separator)
         pieces.append(frames[frame])
     return np.concatenate(pieces, axis=1)
-
-
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(temporary)`` on a temporary file beside ``path``, then rename it to ``path``."""
-    if not path.parent.is_dir():
-        raise StimulusError(f"cannot write {path}: folder {path.parent} does not exist")
-    with atomic_path(path) as temporary:
-        write(temporary)
 
 
 def preview_paths(out: Path) -> tuple[Path, Path]:
@@ -79,11 +70,13 @@ def write_preview(
     gif, png = preview_paths(Path(out))
     frames = to_uint8(video, zoom)
     duration_ms = max(10, round(100.0 / frame_rate_hz) * 10)
-    write_atomically(
-        gif,
-        lambda path: iio.imwrite(path, frames, extension=".gif", duration=duration_ms, loop=0),
-    )
-    write_atomically(
-        png, lambda path: iio.imwrite(path, frame_strip(frames, strip_frames), extension=".png")
-    )
+    if not gif.parent.is_dir():
+        raise StimulusError(f"cannot write {gif}: folder {gif.parent} does not exist")
+    # encoded in memory, then written with plain I/O: a full disk is one clear error
+    encoded = {
+        gif: iio.imwrite("<bytes>", frames, extension=".gif", duration=duration_ms, loop=0),
+        png: iio.imwrite("<bytes>", frame_strip(frames, strip_frames), extension=".png"),
+    }
+    for path, data in encoded.items():
+        atomic_write_bytes(path, data)
     return gif, png
