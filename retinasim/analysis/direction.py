@@ -1,6 +1,5 @@
-"""Direction selectivity of tuning curves and its permutation tests: the one core every caller
-uses (:func:`~retinasim.analysis.direction_tuning`, :func:`retinasim.dissect.direction_protocol`,
-``retinasim compare``, the report and ``retinasim tuning``).
+"""Direction selectivity of tuning curves and its permutation tests, the one core of
+:func:`~retinasim.analysis.direction_tuning` and :func:`retinasim.dissect.direction_protocol`.
 
 Tuning curves ``R(θ)`` run along a ``direction`` dimension (degrees; 0 = rightward, 90 = up the
 screen, as :mod:`retinasim.stimuli`; every direction's opposite θ + 180° among them) and are

@@ -38,11 +38,9 @@ def direction_tuning(
         Trial coordinate holding each trial's direction of motion, degrees.
     measure, frames
         How each trial's response is computed (:func:`trial_response`).
-    n_permutations
-        Shuffles of the direction labels across trials, one set for both p-values (0: no
-        test, p-values NaN).
-    seed
-        Seed of the shuffles.
+    n_permutations, seed
+        Shuffles of the direction labels across trials, one seeded set for both p-values (0:
+        no test, p-values NaN).
 
     Returns
     -------

@@ -97,8 +97,7 @@ def ablation_search(
         (combination, float(correct.mean()), per_direction(correct, result.trials))
         for combination, correct in zip(candidates, result.correct, strict=True)
     ]
-    rows = [r for r in rows if r[1] >= min_accuracy]
-    rows.sort(key=lambda r: -r[1])
+    rows = sorted((r for r in rows if r[1] >= min_accuracy), key=lambda r: -r[1])
     layers = list(choose)
     labels = [
         "+".join(names[lay][i] for lay, ids in zip(layers, combo, strict=True) for i in ids)

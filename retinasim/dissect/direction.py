@@ -402,13 +402,13 @@ def _indices(curves: np.ndarray, setup: Setup) -> dict[str, np.ndarray]:
     return {**direction_indices(values, setup.directions), "pref": values.max(-1)}
 
 
-def _p_value(
-    curves: np.ndarray, directions: np.ndarray, within: np.ndarray, n_permutations: int, seed: int
-) -> np.ndarray:
+def _p_value(curves: np.ndarray, setup: Setup, n_permutations: int, seed: int) -> np.ndarray:
     """:func:`~retinasim.analysis.vector_dsi_p_value` of ``max(curves, 0)`` ``(cell_type,
-    trial)``, the trials' ``directions`` shuffled within each group of ``within``."""
+    group, direction)``, the direction labels shuffled within each group."""
+    n_types, groups, n_dir = curves.shape
+    directions, within = np.tile(setup.directions, groups), np.repeat(np.arange(groups), n_dir)
     trials = xr.DataArray(
-        np.maximum(curves, 0.0),
+        np.maximum(curves, 0.0).reshape(n_types, -1),
         dims=("cell_type", "trial"),
         coords={"direction": ("trial", directions), "within": ("trial", within)},
     )
@@ -428,14 +428,8 @@ def _centre_summary(setup: Setup, tuning: np.ndarray, n_permutations: int, seed:
     best = flat_pref.argmax(-1)
     best_speed, best_width = np.unravel_index(best, (len(setup.speeds), len(setup.widths)))
     summary = {k: v[np.arange(n_types), best_speed, best_width] for k, v in index.items()}
-    chosen = np.repeat(measured[0].ravel(), n_dir)  # (speed, width, direction) flattened
-    p = _p_value(
-        np.nan_to_num(tuning.reshape(n_types, -1)[:, chosen]),
-        np.tile(setup.directions, measured[0].size)[chosen],
-        np.repeat(np.arange(measured[0].size), n_dir)[chosen],
-        n_permutations,
-        seed,
-    )
+    conditions = tuning.reshape(n_types, -1, n_dir)[:, measured[0].ravel()]
+    p = _p_value(np.nan_to_num(conditions), setup, n_permutations, seed)
     return {
         **summary,
         "vector_dsi_p_value": p,
@@ -475,14 +469,8 @@ def _unit_summary(setup, unit_curve, valid, ds_threshold, n_permutations, seed) 
     median = np.array(
         [np.median(d[np.isfinite(d)]) if np.isfinite(d).any() else np.nan for d in unit_dsi]
     )
-    n_types, n_units, n_dir = unit_curve.shape
-    p = _p_value(
-        np.where(valid[..., None], np.nan_to_num(unit_curve), 0.0).reshape(n_types, -1),
-        np.tile(setup.directions, n_units),
-        np.repeat(np.arange(n_units), n_dir),
-        n_permutations,
-        seed,
-    )
+    curves = np.where(valid[..., None], np.nan_to_num(unit_curve), 0.0)
+    p = _p_value(curves, setup, n_permutations, seed)
     return {
         **unit,
         "median_unit_dsi": median,

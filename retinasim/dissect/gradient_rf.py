@@ -58,9 +58,16 @@ def gradient_receptive_fields(
     for b, layer in enumerate(types):
         owner, nominal_x, nominal_y = owners[layer]
         for u in range(n_units):
-            out[:, b, u] = _field(np.where(owner == u, maps[b], 0.0), rows, cols, level)
-            if out[3, b, u] == 0.0:
+            part = np.where(owner == u, maps[b], 0.0)  # the unit's gradient map
+            peak = part.max()
+            if peak <= 0:  # not found
                 out[:2, b, u] = nominal_x[u], nominal_y[u]
+                continue
+            core = np.where(part >= 0.5 * peak, part, 0.0)
+            out[0, b, u] = (core * cols).sum() / core.sum()
+            out[1, b, u] = (core * rows).sum() / core.sum()
+            out[2, b, u] = np.sqrt((part >= level * peak).sum() / np.pi) + 1.0
+            out[3, b, u] = 1.0
     return GradientFields(out[0], out[1], out[2], out[3].astype(bool))
 
 
@@ -97,16 +104,3 @@ def _owner(unit_rc, circuit, layer: str, rows: np.ndarray, cols: np.ndarray):
     distance = (rows[None] - nominal_y[:, None, None]) ** 2
     distance = distance + (cols[None] - nominal_x[:, None, None]) ** 2
     return np.argmin(distance, axis=0), nominal_x, nominal_y
-
-
-def _field(part: np.ndarray, rows, cols, level: float) -> tuple[float, float, float, float]:
-    """Centre ``x``, ``y``, radius and found (1.0) of one unit's gradient map ``part``
-    (zeros: not found)."""
-    peak = part.max()
-    if peak <= 0:
-        return 0.0, 0.0, 0.0, 0.0
-    core = np.where(part >= 0.5 * peak, part, 0.0)
-    x = float((core * cols).sum() / core.sum())
-    y = float((core * rows).sum() / core.sum())
-    radius = float(np.sqrt((part >= level * peak).sum() / np.pi)) + 1.0
-    return x, y, radius, 1.0

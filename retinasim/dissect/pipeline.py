@@ -253,26 +253,23 @@ class Dissection:
             moving = maximise_moving_pattern(self.circuit, layer=readout, cell_type=index).rename(
                 velocity="pattern_velocity"
             )
-            results.append(
-                xr.Dataset(
-                    {
-                        "video": result["video"],
-                        "xt": xt,
-                        "decoder": result["decoder"],
-                        "velocity": ((), structure_velocity(xt), PER_FRAME),
-                        "initial_activation": ((), result.attrs["initial_activation"]),
-                        "final_activation": ((), result.attrs["final_activation"]),
-                        "moving_response": moving["response"],
-                        "moving_xt": moving["xt"],
-                        "moving_decoder": moving["decoder"],
-                        "preferred_velocity": (
-                            (),
-                            moving.attrs["preferred_velocity"],
-                            {"long_name": "velocity of the best moving pattern", **PER_FRAME},
-                        ),
-                    }
-                )
-            )
+            variables = {
+                "video": result["video"],
+                "xt": xt,
+                "decoder": result["decoder"],
+                "velocity": ((), structure_velocity(xt), PER_FRAME),
+                "initial_activation": ((), result.attrs["initial_activation"]),
+                "final_activation": ((), result.attrs["final_activation"]),
+                "moving_response": moving["response"],
+                "moving_xt": moving["xt"],
+                "moving_decoder": moving["decoder"],
+                "preferred_velocity": (
+                    (),
+                    moving.attrs["preferred_velocity"],
+                    {"long_name": "velocity of the best moving pattern", **PER_FRAME},
+                ),
+            }
+            results.append(xr.Dataset(variables))
             self._progress("deep visualization", k + 1, len(targets))
         self.save(
             "deepvis.nc",
