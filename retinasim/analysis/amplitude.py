@@ -21,23 +21,12 @@ def is_spatial(dim: str) -> bool:
 def trial_response(
     response: xr.DataArray, *, measure: Measure = "mean", frames: slice | None = None
 ) -> xr.DataArray:
-    """Each trial's response: ``measure`` over the frames (and over space, if kept).
+    """Each trial's response: ``measure`` (``"mean"``, ``"max"`` or ``"sum"``) over the
+    ``frames`` (``frame`` labels, e.g. ``slice(10, None)``; default all) and over space, if kept.
 
-    Parameters
-    ----------
-    response
-        ``(trial, cell_type, frame[, y, x])`` from a recording (numpy or dask); any other
-        dimension (``seed``, ``lesion``, ...) is kept.
-    measure
-        ``"mean"``, ``"max"`` or ``"sum"`` over the frames (and units).
-    frames
-        Frames (``frame`` labels) to use, e.g. ``slice(10, None)``; default all.
-
-    Returns
-    -------
-    xarray.DataArray
-        ``(trial, cell_type)`` and any extra dimensions; cell types the variable does not
-        record (all NaN) dropped.
+    ``response (trial, cell_type, frame[, y, x])`` comes from a recording (numpy or dask); any
+    other dimension (``seed``, ``lesion``, ...) is kept. Returns ``(trial, cell_type)`` and the
+    extra dimensions, without the cell types the variable does not record (all NaN).
     """
     require_dims(response, ("trial", "frame"), "a trial response")
     if measure not in ("mean", "max", "sum"):
@@ -63,25 +52,13 @@ def response_amplitude(
     frames: slice | None = None,
     bins: int | np.ndarray | None = None,
 ) -> xr.Dataset:
-    """Response amplitude per cell type as a function of a trial coordinate.
+    """Response amplitude per cell type of ``response (trial, cell_type, time[, y, x])`` as a
+    function of ``by``, a coordinate along ``trial`` (``s``, ``alpha``, ``speed``, ...).
 
-    Parameters
-    ----------
-    response
-        ``(trial, cell_type, time[, y, x])``.
-    by
-        A coordinate along ``trial`` (``s``, ``alpha``, ``speed``, ...).
-    measure, frames
-        How each trial's response is computed (:func:`trial_response`).
-    bins
-        Group ``by`` into bins (a count or edges, as :meth:`xarray.DataArray.groupby_bins`)
-        instead of by distinct value.
-
-    Returns
-    -------
-    xarray.Dataset
-        ``mean``, ``std`` (sample, ddof 1), ``sem`` and ``count``, each ``(by, cell_type)``
-        (``<by>_bins`` with bins).
+    ``measure``, ``frames``: each trial's response (:func:`trial_response`); ``bins``: group
+    ``by`` into bins (a count or edges, as :meth:`xarray.DataArray.groupby_bins`) instead of by
+    distinct value. Returns ``mean``, ``std`` (sample, ddof 1), ``sem`` and ``count``, each
+    ``(by, cell_type)`` (``<by>_bins`` with bins).
     """
     require_coord(response, by, "response_amplitude")
     per_trial = trial_response(response, measure=measure, frames=frames)

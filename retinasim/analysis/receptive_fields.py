@@ -40,25 +40,14 @@ def stimulus_array(batch: StimulusBatch) -> xr.DataArray:
 def spike_triggered_average(
     stimulus: xr.DataArray, response: xr.DataArray, *, lags: int, centred: bool = True
 ) -> xr.DataArray:
-    """Response-weighted average of the stimulus contrast before each response.
+    """Response-weighted average of the stimulus contrast at lags ``k = 0 .. lags - 1`` frames
+    before each response: ``(..., cell_type, lag, pixel_y, pixel_x)``, luminance minus its mean.
 
-    Parameters
-    ----------
-    stimulus
-        ``(trial, frame, pixel_y, pixel_x)`` luminance (:func:`stimulus_array`).
-    response
-        ``(trial, cell_type, frame)``: one unit per cell type, non-negative weights; other
-        dimensions (``seed``, ``lesion``, ...) are kept.
-    lags
-        Number of lags ``k = 0 .. lags - 1`` (frames before the response).
-    centred
-        Weigh by ``r - r̄`` and divide by ``N σ_r`` (default); ``False``: weigh by ``r`` and
-        divide by ``Σ r`` (the classic spike-triggered average, for spike-like responses).
-
-    Returns
-    -------
-    xarray.DataArray
-        ``(..., cell_type, lag, pixel_y, pixel_x)``, luminance minus its mean.
+    ``stimulus (trial, frame, pixel_y, pixel_x)``: luminance (:func:`stimulus_array`);
+    ``response (trial, cell_type, frame)``: one unit per cell type, non-negative weights (other
+    dimensions, ``seed``, ``lesion``, ..., are kept). ``centred``: weigh by ``r - r̄`` and
+    divide by ``N σ_r`` (default); ``False``: weigh by ``r`` and divide by ``Σ r`` (the classic
+    spike-triggered average, for spike-like responses).
     """
     require_dims(stimulus, ("trial", "frame", "pixel_y", "pixel_x"), "a spike-triggered average")
     require_dims(response, ("trial", "frame"), "a spike-triggered average")
@@ -256,12 +245,9 @@ def _surround_p_value(
     for n, (profile, observed) in enumerate(zip(spatial, index, strict=True)):
         if not np.isfinite(observed):
             continue
-        flat = profile.ravel()
-        shuffled = np.stack([generator.permutation(flat) for _ in range(count)])
-        shuffled = shuffled.reshape(count, *profile.shape)
-        peak = np.abs(shuffled).reshape(count, -1).argmax(axis=1)
-        sign = np.sign(shuffled.reshape(count, -1)[np.arange(count), peak])
-        shuffled *= np.where(sign == 0, 1.0, sign)[:, None, None]
+        shuffled = np.stack([generator.permutation(profile.ravel()) for _ in range(count)])
+        sign = np.sign(shuffled[np.arange(count), np.abs(shuffled).argmax(axis=1)])
+        shuffled = (shuffled * np.where(sign == 0, 1.0, sign)[:, None]).reshape(-1, *profile.shape)
         centre_y, centre_x, _ = _centre(shuffled, rows, columns)
         null, _ = _surround(shuffled, centre_y, centre_x, rows, columns)
         p_value[n] = (1 + np.sum(np.nan_to_num(null, nan=0.0) >= observed)) / (1 + count)
