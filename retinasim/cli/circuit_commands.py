@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from retinasim.errors import RetinasimError, SpecError
+from retinasim.util.settings import MAX_COUNT
 
 
 class SchemaFormat(str, Enum):
@@ -109,7 +110,10 @@ def info(
     forward: Annotated[
         int,
         typer.Option(
-            "--forward", min=0, help="Also run a timed forward pass on N moving-dots stimuli."
+            "--forward",
+            min=0,
+            max=MAX_COUNT,
+            help="Also run a timed forward pass on N moving-dots stimuli.",
         ),
     ] = 0,
     device: Annotated[str, typer.Option(help="Device of the forward pass: cpu or cuda.")] = "cpu",

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from retinasim.cli.settings import count_option, seed_option
 from retinasim.errors import RetinasimError
 
 COLUMNS = (
@@ -31,13 +32,13 @@ def _receptive_fields(
     layer: Annotated[
         str | None, typer.Option(help="Layer to map (default: the one the input drives).")
     ] = None,
-    trials: Annotated[int, typer.Option(min=1, help="Noise videos per operating point.")] = 16,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the noise.")] = 0,
+    trials: Annotated[int, count_option("Noise videos per operating point.")] = 16,
+    seed: Annotated[int, seed_option("Seed of the noise.")] = 0,
     mean_luminance: Annotated[
         float | None,
         typer.Option(help="Noise mean luminance for every type (default: per-type search)."),
     ] = None,
-    circuit_seed: Annotated[int, typer.Option(help="Initial weights of a YAML circuit.")] = 0,
+    circuit_seed: Annotated[int, seed_option("Initial weights of a YAML circuit.")] = 0,
 ) -> None:
     """Map the receptive fields of LAYER in every TARGET by white noise (population
     spike-triggered average over every unit of the map; docs/dissection.md).

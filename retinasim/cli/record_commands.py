@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from retinasim.cli.settings import count_option, seed_option
 from retinasim.errors import RetinasimError
 
 
@@ -75,7 +76,7 @@ SetOption = Annotated[
     list[str] | None,
     typer.Option("--set", help="Stimulus parameter NAME=VALUE (lists as 0,90,180)."),
 ]
-CircuitSeed = Annotated[int, typer.Option(help="Initial weights of a YAML circuit.")]
+CircuitSeed = Annotated[int, seed_option("Initial weights of a YAML circuit.")]
 
 
 def _whole_number(text: str, option: str) -> int:
@@ -128,7 +129,7 @@ def record_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="FILE.nc, FILE.zarr or FILE.nwb (NWB).")],
     n: Annotated[str, typer.Option("--n", help="Number of trials (stimuli 0..n-1).")] = "16",
     set_: SetOption = None,
-    seed: Annotated[int, typer.Option(help="Seed of the stimulus set.")] = 0,
+    seed: Annotated[int, seed_option("Seed of the stimulus set.")] = 0,
     batch_size: Annotated[str, typer.Option(help="Trials per batch and file chunk.")] = "16",
     lesion: Annotated[
         list[str] | None, typer.Option(help="Silence LAYER:TYPE[,TYPE] while recording.")
@@ -138,7 +139,7 @@ def record_command(
     spikes: Annotated[
         bool, typer.Option(help="NWB: also Poisson spike trains drawn from the rates.")
     ] = False,
-    spike_seed: Annotated[int, typer.Option(help="NWB: seed of the spike trains.")] = 0,
+    spike_seed: Annotated[int, seed_option("NWB: seed of the spike trains.")] = 0,
 ) -> None:
     """Record probes of a circuit's responses to N stimuli into a netCDF, zarr or NWB file.
 
@@ -186,12 +187,14 @@ def record_command(
 def tuning_command(
     target: TargetArgument,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder of results.")] = None,
-    directions: Annotated[int, typer.Option(help="Directions, evenly spaced (even).")] = 8,
+    directions: Annotated[
+        int, typer.Option(min=2, max=360, help="Directions, evenly spaced (even).")
+    ] = 8,
     speed: Annotated[float, typer.Option(help="Bar speed, pixels/frame.")] = 1.0,
     bar_width: Annotated[float, typer.Option(help="Bar width, pixels.")] = 10.0,
     set_: SetOption = None,
-    n_permutations: Annotated[int, typer.Option(help="Shuffles for the p-values.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Seed of the permutation test.")] = 0,
+    n_permutations: Annotated[int, count_option("Shuffles for the p-values.")] = 1000,
+    seed: Annotated[int, seed_option("Seed of the permutation test.")] = 0,
     circuit_seed: CircuitSeed = 0,
 ) -> None:
     """Direction tuning of every cell type of every layer, to moving bars.

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from retinasim.cli.settings import merged, settings_options
+from retinasim.cli.settings import count_option, merged, settings_options
 from retinasim.cli.train_commands import PROCESSES, THREADS
 from retinasim.dissect.config import AnalysisConfig
 from retinasim.errors import RetinasimError
@@ -62,7 +62,7 @@ def run(
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder to write.")],
     overwrite: Annotated[bool, typer.Option(help="Replace an existing run in --out.")] = False,
     resume: Annotated[bool, typer.Option(help="Continue training the run in --out.")] = False,
-    evaluation_n: Annotated[int, typer.Option(help="Held-out stimuli of evaluate.")] = 200,
+    evaluation_n: Annotated[int, count_option("Held-out stimuli of evaluate.")] = 200,
     processes: Annotated[int | None, PROCESSES] = None,
     threads: Annotated[int | None, THREADS] = None,
     *,

@@ -19,11 +19,21 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from retinasim.util.settings import Settings
+from retinasim.util.settings import MAX_COUNT, MAX_SEED, Settings
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 SETTINGS = "settings"
 """The parameter of a command that receives the model."""
+
+
+def seed_option(help: str) -> Any:
+    """A seed option: 0 ≤ seed ≤ :data:`~retinasim.util.settings.MAX_SEED`."""
+    return typer.Option(min=0, max=MAX_SEED, help=help)
+
+
+def count_option(help: str, *names: str, least: int = 1) -> Any:
+    """A count option: ``least`` ≤ N ≤ :data:`~retinasim.util.settings.MAX_COUNT`."""
+    return typer.Option(*names, min=least, max=MAX_COUNT, help=help)
 
 
 def settings_options(

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from retinasim.cli.settings import count_option
 from retinasim.errors import RetinasimError
 
 if TYPE_CHECKING:
@@ -153,9 +154,7 @@ def evaluate(
             "a speed ratio: as trained)."
         ),
     ] = None,
-    n: Annotated[
-        int, typer.Option("--n", min=1, max=1_000_000, help="Held-out test stimuli per alpha.")
-    ] = 1000,
+    n: Annotated[int, count_option("Held-out test stimuli per alpha.", "--n")] = 1000,
     json_: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
     batch_size: Annotated[

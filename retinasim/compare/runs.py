@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import reprlib
 import signal
 import threading
 import traceback
@@ -83,7 +84,7 @@ def reference_job(
     model = REFERENCES.get(reference, reference)
     if model not in MODELS:
         known = ", ".join([*REFERENCES, *MODELS])
-        raise ValueError(f"--reference {reference!r}: unknown model (known: {known})")
+        raise ValueError(f"--reference {reprlib.repr(reference)}: unknown model (known: {known})")
     return RunJob(
         circuit_file="",
         label=f"{reference} (reference)",

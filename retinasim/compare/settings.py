@@ -11,10 +11,7 @@ from pydantic import Field, field_validator, model_validator
 
 from retinasim.compare.cluster import KINDS
 from retinasim.dissect.config import CRITICAL_THRESHOLD
-from retinasim.util.settings import Settings
-
-MAX_SEED = 2**63 - 1
-"""Seeds are 63-bit (``retinasim.training.data.derived_seed``)."""
+from retinasim.util.settings import MAX_COUNT, MAX_SEED, Settings
 
 
 class RunSettings(Settings):
@@ -30,11 +27,11 @@ class RunSettings(Settings):
     n_eval: int = Field(
         1000,
         ge=1,
-        le=1_000_000,
+        le=MAX_COUNT,
         description="Held-out test stimuli per alpha.",
         json_schema_extra={"option": "--n"},
     )
-    n_dissect: int = Field(200, ge=1, le=1_000_000, description="Stimuli per lesion measurement.")
+    n_dissect: int = Field(200, ge=1, le=MAX_COUNT, description="Stimuli per lesion measurement.")
     threshold: float = Field(
         CRITICAL_THRESHOLD,
         gt=0,

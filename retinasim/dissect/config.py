@@ -14,9 +14,9 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from retinasim.dissect.errors import DissectionError
-from retinasim.util.settings import Settings
+from retinasim.util.settings import MAX_COUNT, Settings
 
-Count = Annotated[int, Field(ge=1, le=1_000_000)]
+Count = Annotated[int, Field(ge=1, le=MAX_COUNT)]
 
 CRITICAL_THRESHOLD = 0.95
 """The paper's bar for a critical type: lesioned, the model keeps less than 95% of its
@@ -57,7 +57,7 @@ class AnalysisConfig(Settings):
     ablation_screen: int = Field(
         0,
         ge=0,
-        le=1_000_000,
+        le=MAX_COUNT,
         description="Screen ablation combinations on this many stimuli (0: no screen).",
     )
     ablation_best: Count = Field(

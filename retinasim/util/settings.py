@@ -15,6 +15,11 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from retinasim.errors import RetinasimError
 
+MAX_SEED = 2**63 - 1
+"""Seeds are 63-bit (they feed numpy's and torch's generators through ``derived_seed``)."""
+MAX_COUNT = 1_000_000
+"""The most stimuli, trials, iterations or permutations one option may ask for."""
+
 
 class SettingsError(RetinasimError):
     """A setting is out of its bounds or of the wrong type."""
