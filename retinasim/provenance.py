@@ -33,12 +33,9 @@ def versions() -> dict[str, str]:
 def plugin_requirements(
     spec: CircuitSpec | None, *, stimulus_kinds: Iterable[str] = ()
 ) -> list[str]:
-    """The plugin packages a circuit uses as ``package==version`` lines, sorted.
-
-    The cell types of ``spec``'s layers, its training task and ``stimulus_kinds`` (e.g. a
-    recording's stimulus) name the packages (:func:`retinasim.plugins.plugin_versions`); the
-    built-ins are ``retinasim``. ``pip install`` accepts the lines as they are.
-    """
+    """The packages of ``spec``'s cell types and training task and of ``stimulus_kinds`` (e.g.
+    a recording's stimulus) as sorted ``package==version`` lines that ``pip install`` accepts
+    (:func:`retinasim.plugins.plugin_versions`; the built-ins are ``retinasim``)."""
     found = plugin_versions(spec, stimulus_kinds=stimulus_kinds)
     return [f"{package}=={version}" if version else package for package, version in found.items()]
 

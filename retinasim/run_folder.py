@@ -189,13 +189,11 @@ def read_netcdf(path: str | Path, variables: tuple[str, ...] | None = None) -> x
     path = Path(path)
     if not _exists(path, "a netCDF file"):
         return None
+    if path.stat().st_size == 0:
+        raise damaged(path, "is empty")
     try:
-        if path.stat().st_size == 0:
-            raise damaged(path, "is empty")
         with xr.open_dataset(path, engine="h5netcdf") as dataset:
             loaded = dataset.load()
-    except RunFolderError:
-        raise
     except Exception as error:  # h5py/h5netcdf raise OSError, KeyError, ValueError, ...
         raise damaged(
             path, f"is not a readable netCDF file (truncated or corrupt: {first_line(error)})"
@@ -263,12 +261,9 @@ class RunFolder:
         return (self.path / CIRCUIT).is_file()
 
     def prepare(self, spec: CircuitSpec, *, resume: bool, overwrite: bool) -> None:
-        """Make the folder ready for training ``spec``.
-
-        A folder that does not exist or is empty is used as is. An existing run is resumed
-        (``resume``; its circuit must have the same spec hash) or replaced (``overwrite``);
-        anything else is refused with :class:`RunFolderError`.
-        """
+        """Make the folder ready for training ``spec``: a missing or empty one is used as is,
+        an existing run resumed (``resume``; the same spec hash) or replaced (``overwrite``);
+        anything else is refused with :class:`RunFolderError`."""
         if self.path.exists() and not self.path.is_dir():
             raise RunFolderError(f"{self.path}: exists and is not a folder")
         occupied = self.path.is_dir() and any(
@@ -320,8 +315,7 @@ class RunFolder:
     def _remove_temporaries(self) -> None:
         """Delete the temporary files (``.NAME.tmp.*``) a killed run left behind."""
         for folder in (self.path, self.path / ANALYSIS, self.path / FIGURES):
-            if folder.is_dir():
-                self._remove([str(p.relative_to(self.path)) for p in folder.glob(".*.tmp.*")])
+            self._remove([str(p.relative_to(self.path)) for p in folder.glob(".*.tmp.*")])
 
     def load_spec(self) -> CircuitSpec:
         """The run's resolved circuit."""

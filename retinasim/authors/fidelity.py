@@ -101,10 +101,7 @@ def _curve(circuit: Circuit, n: int, progress: Progress | None, what: str) -> np
 
     stimuli = moving_dots_set(circuit.spec, alphas=list(ALPHAS), n=n)
     result = Engine(circuit).run(stimuli, progress=as_task(progress, what))
-    return _by_alpha(result.correct[0], result.trials["alpha"])
-
-
-def _by_alpha(correct: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    correct, alpha = result.correct[0], result.trials["alpha"]
     return np.array([correct[np.isclose(alpha, a)].mean() for a in ALPHAS])
 
 
@@ -114,8 +111,6 @@ def markdown(result: xr.Dataset) -> str:
         f"{result.attrs['n']} stimuli at α = 2 and per lesion, {result.attrs['n_curve']} per "
         f"point of the curves; {result.attrs['seconds']:.0f} s",
         "",
-    ]
-    lines += [
         "| rendering | full: α = 2 | full: mean / largest |diff| over 41 α | "
         "truncated: α = 2 / α = 4 (theirs 0.69 / 0.94) | truncated: mean / largest |diff| |",
         "|---|---|---|---|---|",

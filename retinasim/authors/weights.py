@@ -41,11 +41,8 @@ MAX_STATE_BYTES = 256 * 2**20
 
 
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
-    """Load one of the authors' files (weights only, onto the CPU) and check it.
-
-    Raises :class:`AuthorsError` with one line when the file is missing or unreadable, is not
-    a mapping of tensors, or is not a ``state_dict`` of their model (keys, shapes, values).
-    """
+    """Load one of the authors' files (weights only, onto the CPU) and check it: one line of
+    :class:`AuthorsError` when it is unreadable or not a ``state_dict`` of their model."""
     path = Path(path)
     try:
         check_input(path, MAX_STATE_BYTES, "a torch state_dict file")
@@ -80,11 +77,9 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
 
 
 def type_counts(state: dict[str, torch.Tensor]) -> dict[str, int]:
-    """Cell types per layer: the number of ``{layer}{i}.`` modules (0 if none).
-
-    Raises :class:`AuthorsError` when a layer's indices are not ``0 .. n - 1``: a key such
-    as ``bipolar99999999.`` in a small file must not make the check expect 10⁸ types.
-    """
+    """Cell types per layer: the number of ``{layer}{i}.`` modules (0 if none); indices other
+    than ``0 .. n - 1`` (``bipolar99999999.`` must not make the check expect 10⁸ types) raise
+    :class:`AuthorsError`."""
     counts = {}
     for layer in LAYERS:
         found = {int(m.group(1)) for k in state if (m := re.match(rf"{layer}(\d{{1,9}})\.", k))}
@@ -152,12 +147,8 @@ def check_state_dict(state: dict[str, torch.Tensor], *, where: str = "state_dict
 def circuit_state(
     state: dict[str, torch.Tensor], template: dict[str, torch.Tensor]
 ) -> dict[str, torch.Tensor]:
-    """The compiled circuit's ``state_dict`` holding the authors' weights.
-
-    ``template`` is the ``state_dict()`` of the circuit compiled from the imported spec (its
-    buffers, e.g. lesion masks, are kept; every parameter is replaced). Values keep the
-    template's dtype.
-    """
+    """The compiled circuit's ``state_dict`` ``template`` with every parameter replaced by
+    the authors' weights (in the template's dtype; buffers such as lesion masks are kept)."""
     counts = type_counts(state)
     out = {key: value.clone() for key, value in template.items()}
     written: set[str] = set()

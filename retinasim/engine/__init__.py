@@ -2,9 +2,7 @@
 
 Every accuracy that retinasim reports goes through :class:`Engine` — validation during
 training, ``retinasim evaluate``, the dissection's psychometric curves, lesion scans and
-ablation search, and ``retinasim compare``. A :class:`StimulusSet` is rendered batch by batch;
-each batch is rendered once and run once intact, and every lesion set is then recomputed only
-from its first lesioned layer on (:meth:`retinasim.circuit.Circuit.rerun`).
+ablation search, and ``retinasim compare``.
 """
 
 from retinasim.engine.engine import Engine, EngineResult, Lesions, decision_logits

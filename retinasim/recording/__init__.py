@@ -1,12 +1,7 @@
 """Recording: probes on a compiled circuit → labeled ``xarray.DataTree`` (one group per
-probed layer; in memory or on disk), and its export to NWB.
-
-Public API: :func:`record`, :class:`Probe`, :func:`parse_probe`, :data:`READOUT`,
-:func:`save_recording`, :func:`open_recording`, :func:`replay_stimuli`, :func:`to_nwb`
-(needs ``pynwb``: ``pip install retinasim[nwb]``), :class:`RecordingWriter` and the errors
-:class:`RecordingError`, :class:`AnalysisError`.
-The vocabulary of dimensions, coordinates and attributes is documented in
-``docs/recording.md`` and :mod:`retinasim.recording.layout`.
+probed layer; in memory or on disk), and its export to NWB (:func:`to_nwb` needs ``pynwb``:
+``pip install retinasim[nwb]``). The vocabulary of dimensions, coordinates and attributes is
+in ``docs/recording.md`` and :mod:`retinasim.recording.layout`.
 """
 
 from retinasim.recording.errors import AnalysisError, RecordingError

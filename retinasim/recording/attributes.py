@@ -43,9 +43,8 @@ def _typed(value: Any) -> Any:
     if isinstance(value, str | numbers.Number):
         return value
     if isinstance(value, list | tuple) and value:
-        if all(isinstance(v, str) for v in value):
-            return _flat(value)
-        if all(isinstance(v, numbers.Number) and not isinstance(v, bool) for v in value):
+        numbers_only = all(isinstance(v, numbers.Number) and not isinstance(v, bool) for v in value)
+        if numbers_only or all(isinstance(v, str) for v in value):
             return _flat(value)
     return None
 
@@ -77,7 +76,6 @@ def recording_attrs(
         "spec_hash": circuit.spec_hash,
         "circuit_spec": spec_yaml,
         **{f"{name}_version": value for name, value in versions().items()},
-        # the packages of the circuit's cell types and task and of the recorded stimulus kind
         "plugins": _flat(plugin_requirements(spec, stimulus_kinds=[kind])),
         "seed": int(seed),
         "stimulus_kind": kind,
@@ -102,11 +100,9 @@ def recording_attrs(
 
 def lesions_of(attrs: dict) -> dict[str, list[str]]:
     """Layer → silenced type names, from a recording's attributes."""
-    layers = attrs.get("lesioned_layers", "")
-    layers = [layers] if isinstance(layers, str) else [str(layer) for layer in layers]
-    result = {}
-    for layer in (str(name) for name in layers if name):
-        types = attrs.get(f"lesions_{layer}", [])
-        names = [types] if isinstance(types, str) else list(types)
-        result[layer] = [str(name) for name in names]
-    return result
+
+    def as_list(value: Any) -> list[str]:  # (netCDF gives a list of one back as its value)
+        return [value] if isinstance(value, str) else [str(v) for v in value]
+
+    layers = as_list(attrs.get("lesioned_layers", ""))
+    return {layer: as_list(attrs.get(f"lesions_{layer}", [])) for layer in layers if layer}

@@ -247,16 +247,21 @@ def resolve_layout(
         members = [p for p in resolved if p.probe.layer == layer]
         indices = sorted({i for p in members for i in p.type_indices})
         silenced = set((lesioned or {}).get(layer, []))
+        positions = {p.probe.positions for p in members if p.probe.space == "positions"}
+        if len(positions) > 1:  # they share the dimension unit
+            raise RecordingError(
+                f"the {layer} probes read different positions; one list of positions per layer"
+            )
         groups[layer] = GroupLayout(
             name=layer,
             probes=members,
             type_indices=indices,
-            type_names=[circuit.type_names[layer][i] for i in indices] if indices else [],
+            type_names=[circuit.type_names[layer][i] for i in indices],
             sign=-1 if layer != READOUT and circuit.plan.layer(layer).inhibitory else 1,
             lesioned=[i in silenced for i in indices],
             frames=np.unique(np.concatenate([p.frames for p in members])),
             size=sizes.get(layer),
-            positions=_group_positions(layer, members),
+            positions=positions.pop() if positions else None,
         )
     return RecordingLayout(
         groups=groups,
@@ -264,17 +269,6 @@ def resolve_layout(
         frames_per_trial=int(frames),
         classes=list(circuit.classes),
     )
-
-
-def _group_positions(layer: str, members: list[ResolvedProbe]) -> tuple | None:
-    """The units of the layer's ``positions`` probes (one list per layer: they share
-    ``unit``)."""
-    found = {p.probe.positions for p in members if p.probe.space == "positions"}
-    if len(found) > 1:
-        raise RecordingError(
-            f"the {layer} probes read different positions; one list of positions per layer"
-        )
-    return found.pop() if found else None
 
 
 def _resolve(
@@ -297,12 +291,9 @@ def _resolve(
         if probe.cell_types is None
         else tuple(_type_index(probe, ref, names) for ref in probe.cell_types)
     )
-    unit = None
-    if probe.space in ("centre", "position"):
-        unit = probe.unit(sizes[probe.layer])
-    if probe.space == "positions":
-        for y, x in probe.positions or ():
-            probe.unit_inside(y, x, sizes[probe.layer])
+    unit = probe.unit(sizes[probe.layer]) if probe.space in ("centre", "position") else None
+    for y, x in probe.positions or ():  # (space "positions" only)
+        probe.unit_inside(y, x, sizes[probe.layer])
     return ResolvedProbe(probe, indices, chosen_frames, unit)
 
 

@@ -67,14 +67,9 @@ def to_nwb(
     """Write ``recording`` (:func:`~retinasim.recording.record`'s tree, or one group of it as a
     Dataset) to the NWB file ``path`` atomically; layout in the module docstring.
 
-    Parameters
-    ----------
-    spikes
-        Also draw Poisson spike trains from the single-unit rates into the Units table.
-    seed
-        Seed of the spike trains.
-    spike_rate_hz
-        Firing rate, Hz, of an activity of 1 a.u. (rates are ``spike_rate_hz × max(r, 0)``).
+    ``spikes``: also draw Poisson spike trains (seeded with ``seed``) from the single-unit
+    rates into the Units table, ``spike_rate_hz`` (Hz) for an activity of 1 a.u. (rates are
+    ``spike_rate_hz × max(r, 0)``).
     """
     require_pynwb()
     from pynwb import NWBHDF5IO, NWBFile

@@ -5,19 +5,16 @@ A probe is written in code as :class:`Probe` or on the command line as a spec st
     LAYER[TYPES]:SPACE@FRAMES      e.g.  ganglion:centre   bipolar:mean   amacrine[0,2]:full
                                          ganglion:pos=3,4  bipolar:max@10:   readout
 
-``TYPES`` are 0-based indices or type names (default: every type); ``SPACE`` is ``centre`` (the
-unit at ``(y // 2, x // 2)`` of the layer's map), ``pos=Y,X`` (that unit), ``mean`` or ``max``
-over the map, or ``full`` (the whole map); in code, ``Probe(layer, space="positions",
-positions=((y, x), ...))`` reads several units into one variable along ``unit``; ``FRAMES`` is a
-Python slice of frame indices (default: every frame). ``readout`` records the decoder's outputs
-at every frame.
+``TYPES`` are 0-based indices or type names (default: every type); ``SPACE`` is ``centre``,
+``pos=Y,X`` (that unit), ``mean``, ``max`` or ``full`` (see :class:`Probe`); ``FRAMES`` is a
+Python slice of frame indices (default: every frame). ``readout`` records the decoder's outputs.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import torch
@@ -28,7 +25,7 @@ READOUT = "readout"
 """Probe layer name of the decoder's outputs ``(trial, time, class)``."""
 
 Space = Literal["centre", "position", "positions", "mean", "max", "full"]
-SPACES: tuple[str, ...] = ("centre", "position", "positions", "mean", "max", "full")
+SPACES: tuple[str, ...] = get_args(Space)
 
 _SPEC = re.compile(
     r"^(?P<layer>[A-Za-z_][\w.-]*)(?:\[(?P<types>[^\]]*)\])?"
@@ -187,19 +184,17 @@ def _parse_position(text: str, spec: str) -> tuple[int, int]:
     return y, x
 
 
-def _parse_frames(text: str | None, spec: str) -> tuple[int | None, int | None, int | None]:
+def _parse_frames(text: str | None, spec: str) -> tuple[int | None, int | None, int | None] | None:
     if text is None:
-        return None  # type: ignore[return-value]
-    parts = text.split(":")
-    if len(parts) > 3:
-        raise RecordingError(f"bad probe {spec!r}: frames are a slice START:STOP:STEP")
+        return None
     try:
-        values = [int(part) if part else None for part in parts]
+        values = [int(part) if part else None for part in text.split(":")]
     except ValueError:
-        raise RecordingError(f"bad probe {spec!r}: frames are a slice START:STOP:STEP") from None
+        values = []
+    if not 1 <= len(values) <= 3:
+        raise RecordingError(f"bad probe {spec!r}: frames are a slice START:STOP:STEP")
     if len(values) == 1:  # a single frame
         start = values[0]
-        stop = None if start in (None, -1) else start + 1
-        values = [start, stop]
-    values += [None] * (3 - len(values))
-    return values[0], values[1], values[2]
+        values.append(None if start in (None, -1) else start + 1)
+    start, stop, step = [*values, None][:3]
+    return start, stop, step

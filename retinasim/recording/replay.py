@@ -1,9 +1,6 @@
-"""Re-render the stimuli of a recording from its attributes and trial coordinates.
-
-A recording stores what the circuit did, not the videos; but every stimulus is a pure function
-of its generator parameters (``stimulus_parameters``), its set's seed (``stimulus_seed``)
-and its index (``index`` coordinate), so the videos come back bit for bit, e.g. for the
-spike-triggered average of a saved white-noise recording.
+"""Re-render the stimuli of a recording from its attributes and trial coordinates: every
+stimulus is a pure function of its generator parameters, its set's seed and its index, so the
+videos come back bit for bit (e.g. for the spike-triggered average of a white-noise recording).
 """
 
 from __future__ import annotations

@@ -53,8 +53,8 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, OSError):
-        return True
+    except OSError:  # e.g. another user's process
+        pass
     return True
 
 
@@ -195,12 +195,9 @@ class RecordingWriter:
 
 
 def save_recording(recording: xr.DataTree | xr.Dataset, path: str | Path) -> Path:
-    """Write ``recording`` to ``path`` (``.nc`` or ``.zarr``) atomically, groups kept.
-
-    A Dataset (e.g. one layer, ``tree["ganglion"].to_dataset()``, or an analysis result) is
-    written as a single group. Dask-backed data is written chunk by chunk; netCDF variables
-    are chunked along ``trial`` like the data (or whole, when in memory).
-    """
+    """Write ``recording`` to ``path`` (``.nc`` or ``.zarr``) atomically, groups kept (a
+    Dataset, e.g. ``tree["ganglion"].to_dataset()``, as a single group); dask-backed data is
+    written chunk by chunk."""
     path = check_target(path)
     tree = recording if isinstance(recording, xr.DataTree) else xr.DataTree(recording)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -215,11 +212,8 @@ def save_recording(recording: xr.DataTree | xr.Dataset, path: str | Path) -> Pat
 
 
 def open_recording(path: str | Path, *, chunks: dict | str | None = "auto") -> xr.DataTree:
-    """Open a saved recording (``.nc`` or ``.zarr``) lazily, its groups as a DataTree.
-
-    ``chunks`` goes to xarray: ``"auto"`` or ``{}`` keeps the file's chunks along ``trial``
-    (dask arrays), ``None`` loads numpy arrays.
-    """
+    """Open a saved recording (``.nc`` or ``.zarr``) lazily, its groups as a DataTree;
+    ``chunks``: ``"auto"`` or ``{}`` keeps the file's chunks (dask), ``None`` loads numpy."""
     path = check_target(path)
     if not path.exists():
         raise RecordingError(f"{path}: no such recording")

@@ -1,10 +1,6 @@
-"""Training, evaluation and checkpoints of circuits on the moving-dots task.
-
-Public API: :func:`train` (write a run folder; returns a :class:`TrainedRun` with the trained
-circuit, metrics and history in memory), :func:`evaluate_run` (held-out accuracy as an
-xarray Dataset), :func:`load_trained` (a run's circuit with its trained weights),
-:func:`apply_overrides` and the errors :class:`TrainingError`, :class:`RunFolderError`,
-:class:`CheckpointError`, :class:`DivergenceError`. Heavy modules are imported on first use.
+"""Training, evaluation and checkpoints of circuits: :func:`train` writes a run folder,
+:func:`evaluate_run` tests it on held-out stimuli, :func:`load_trained` reads its circuit back.
+Heavy modules are imported on first use.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 A checkpoint is a plain dict of tensors and numbers (so ``torch.load(weights_only=True)``
 can read it): ``model`` and ``optimizer`` state dicts, the ``step`` count (steps done), the
-CPU (and CUDA) random-number states, the ``spec_hash`` of the circuit, and a format version.
+``spec_hash`` of the circuit, and a format version. (No random-number state: every step
+seeds its own, :mod:`retinasim.training.loop`.)
 """
 
 from __future__ import annotations
@@ -40,10 +41,7 @@ def save_checkpoint(
         "step": int(step),
         "model": model.state_dict(),
         "optimizer": None if optimizer is None else optimizer.state_dict(),
-        "cpu_rng_state": torch.get_rng_state(),
     }
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        state["cuda_rng_state"] = torch.cuda.get_rng_state_all()
     buffer = io.BytesIO()  # serialised first: a full disk is then a plain OSError (ENOSPC)
     torch.save(state, buffer)
     atomic_write_bytes(path, buffer.getvalue())
@@ -107,8 +105,6 @@ def _layout_problem(state: dict[str, Any]) -> str | None:
         isinstance(optimizer, dict) and {"state", "param_groups"} <= set(optimizer)
     ):
         return "its optimizer state is not an optimizer state dict"
-    if "cpu_rng_state" in state and not isinstance(state["cpu_rng_state"], torch.Tensor):
-        return "its random-number state is not a tensor"
     return None
 
 

@@ -182,12 +182,11 @@ def spawn_local(
     **kwargs: Any,
 ) -> dict[str, Any]:
     """Train ``spec`` with ``world`` CPU processes (gloo) on this machine, without torchrun
-    (``train(spec, out, processes=2)`` is the public way in).
+    (the way in is ``train(spec, out, processes=2)``).
 
-    Each process calls ``entry(spec, progress=..., **kwargs)`` (picklable ``kwargs``: ``out``,
-    ``resume``, ...) with the torchrun environment set; ``progress`` and the ``retinasim``
-    loggers' records come back here. Returns the run's ``metrics.json`` (``{}`` if none was
-    written); a failed process raises its error or :class:`TrainingError`.
+    Each process calls ``entry(spec, progress=..., **kwargs)`` with the torchrun environment
+    set; ``progress`` and the ``retinasim`` loggers' records come back here. Returns the run's
+    ``metrics.json`` (``{}`` if none); a failed process raises its error or TrainingError.
     """
     import torch.multiprocessing as mp
 
@@ -223,21 +222,19 @@ def _relayed(progress: Progress | None) -> Iterator[tuple[Any, int, bool]]:
 
     queue = multiprocessing.get_context("spawn").Queue()
     level = logging.getLogger("retinasim").getEffectiveLevel()
-    thread = threading.Thread(target=_deliver, args=(queue, progress), daemon=True)
+
+    def deliver() -> None:  # each record to its logger here, each call to progress
+        while (item := queue.get()) is not None:
+            if isinstance(item, logging.LogRecord):
+                logging.getLogger(item.name).handle(item)
+            elif progress is not None:
+                progress(*item)
+
+    thread = threading.Thread(target=deliver, daemon=True)
     thread.start()
     try:
         yield queue, level, progress is not None
     finally:
-        queue.put(None)
+        queue.put(None)  # ends the relay
         thread.join()
         queue.close()
-
-
-def _deliver(queue: Any, progress: Progress | None) -> None:
-    """Hand each relayed log record to its logger here, and each progress call to
-    ``progress``, until the ``None`` that ends the relay."""
-    while (item := queue.get()) is not None:
-        if isinstance(item, logging.LogRecord):
-            logging.getLogger(item.name).handle(item)
-        elif progress is not None:
-            progress(*item)

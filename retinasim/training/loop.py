@@ -34,7 +34,6 @@ from retinasim.training.activity import ActivityMeter
 from retinasim.training.checkpoint import load_checkpoint, restore, save_checkpoint
 from retinasim.training.data import derived_seed, train_indices
 from retinasim.training.errors import (
-    CheckpointError,
     DivergenceError,
     TrainingError,
     TrainingInterrupted,
@@ -97,8 +96,7 @@ def train(
     if not launched:
         check_training_memory(spec, processes)
     writer = not launched or os.environ.get("RANK", "0") == "0"
-    lock = run_folder_lock(out) if writer else contextlib.nullcontext()
-    with lock:
+    with run_folder_lock(out) if writer else contextlib.nullcontext():
         if processes > 1 and not launched:
             # Refuse a bad folder here, with its own error; the processes then resume from it.
             RunFolder(out).prepare(spec, resume=resume, overwrite=overwrite)
@@ -162,9 +160,6 @@ def _summary(row: dict[str, Any]) -> str:
     return "  ".join(parts)
 
 
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
 class _Stop:
     """Set by SIGINT/SIGTERM: the loop finishes its step, checkpoints and stops."""
 
@@ -187,7 +182,7 @@ def _handlers(handler: Any) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield  # signals reach the main thread only; leave them alone
         return
-    before = {number: signal.signal(number, handler) for number in _STOP_SIGNALS}
+    before = {number: signal.signal(number, handler) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
@@ -252,17 +247,9 @@ class _Run:
         if not (resume and self.run.checkpoint.is_file()):
             self._initialise()
             return
+        # (no random-number state to restore: every step seeds its own dropout masks)
         state = restore(self.circuit, self.run.checkpoint, self.spec, self.optimizer)
         self.step = int(state["step"])
-        try:
-            torch.set_rng_state(state["cpu_rng_state"])  # masks are reseeded per step anyway
-            if "cuda_rng_state" in state and self.context.device.type == "cuda":
-                torch.cuda.set_rng_state_all(state["cuda_rng_state"])
-        except (RuntimeError, TypeError, KeyError) as error:
-            raise CheckpointError(
-                f"{self.run.checkpoint}: damaged random-number state ({error}); retrain with "
-                "--overwrite"
-            ) from None
         # Rows are logged at every checkpoint step, so the history up to the checkpoint is
         # whole; each row's window_steps says how many steps its loss and accuracy average.
         self.history = [row for row in self.run.read_json(HISTORY, []) if row["step"] <= self.step]
@@ -327,18 +314,17 @@ class _Run:
         generator = task_generator(self.spec)
         window = [0.0, 0.0, 0.0, 0]  # loss sum, correct, seconds, steps
         self._report()
-        session = 0
         interrupted = False
         training = self.training
+        last_step = self.total if stop_after is None else min(self.total, self.step + stop_after)
         try:
-            while self.step < self.total and (stop_after is None or session < stop_after):
+            while self.step < last_step:
                 tic = time.perf_counter()
                 loss_sum, correct, interrupted = self._one_step(model, generator)
                 seconds = time.perf_counter() - tic
                 for k, value in enumerate((loss_sum, correct, seconds, 1)):
                     window[k] += value
                 self.train_time += seconds
-                session += 1
                 end = self.step == self.total
                 checkpoint = self.step % training.checkpoint_every == 0 or end or interrupted
                 if self.step % training.log_every == 0 or checkpoint:
@@ -364,10 +350,9 @@ class _Run:
         return metrics
 
     def _clean_loss(self, video: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """The batch's loss without dropout (``clean_loss_weight``), through the bare circuit:
-        a second pass of the DistributedDataParallel wrapper before its backward would
-        confuse its gradient bookkeeping, and the one backward of the summed loss reaches
-        every parameter once either way."""
+        """The batch's loss without dropout (``clean_loss_weight``), through the bare circuit
+        (a second pass of the DistributedDataParallel wrapper before its backward would confuse
+        its gradient bookkeeping; the one backward of the summed loss reaches every parameter)."""
         dropout, self.circuit.dropout_p = self.circuit.dropout_p, 0.0
         try:
             return training_loss(self.circuit(video), labels, self.spec)[0]
