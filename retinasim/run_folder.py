@@ -173,8 +173,7 @@ def read_json(path: str | Path, default: Any = None) -> Any:
         ) from None
     except RecursionError:
         raise damaged(path, "is nested too deeply to be a retinasim file") from None
-    problem = _check_shape(path.name, data)
-    if problem:
+    if problem := _check_shape(path.name, data):
         raise damaged(path, problem)
     return data
 

@@ -79,8 +79,7 @@ def authors_spec(
     from retinasim.spec.shipped import shipped_circuit
 
     base_path = Path(base) if base is not None else shipped_circuit(BASE_CIRCUIT).path
-    spec = load_circuit(base_path)
-    data: dict[str, Any] = spec.model_dump(mode="json")
+    data: dict[str, Any] = load_circuit(base_path).model_dump(mode="json")
     layer_names = {layer["name"] for layer in data["layers"]}
     if layer_names != set(counts):
         raise AuthorsError(

@@ -32,8 +32,7 @@ def load_results() -> xr.Dataset:
     stored = np.stack([_load("psycho_alpha_full.npy"), _load("psycho_alpha_ablated.npy")])
     if stored.shape != (2, len(ALPHAS)):
         raise ValueError(f"unexpected shape of the stored psychometric curves: {stored.shape}")
-    below = ALPHAS < 1.0
-    accuracy = np.where(below[None, :], 1.0 - stored, stored)
+    accuracy = np.where(ALPHAS < 1.0, 1.0 - stored, stored)  # (broadcast over models)
     lesions = np.stack([_load(f"{layer}_ablation.npy") for layer in LESION_LAYERS])
     dataset = xr.Dataset(
         {

@@ -18,7 +18,7 @@ import torch
 
 from retinasim.circuit.lesions import resolve_lesions
 from retinasim.engine.stimulus_set import StimulusSet
-from retinasim.util.progress import Progress
+from retinasim.util.progress import Progress, silent
 
 if TYPE_CHECKING:
     from retinasim.circuit import Circuit
@@ -100,8 +100,8 @@ class Engine:
         labels: list[np.ndarray] = []
         trials: list[dict[str, np.ndarray]] = []
         done = 0
-        if progress is not None:
-            progress(TASK, 0, len(stimuli))
+        progress = progress or silent
+        progress(TASK, 0, len(stimuli))
         was_training = circuit.training
         circuit.eval()
         try:
@@ -123,8 +123,7 @@ class Engine:
                     labels.append(batch.labels.cpu().numpy())
                     trials.append(batch_trials)
                     done += len(batch_trials["index"])
-                    if progress is not None:
-                        progress(TASK, done, len(stimuli))
+                    progress(TASK, done, len(stimuli))
         finally:
             circuit.train(was_training)
         return EngineResult(

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
+from retinasim.recording.attributes import lesions_of
 from retinasim.recording.errors import RecordingError
 from retinasim.recording.probes import READOUT
 from retinasim.recording.storage import check_target, remove_stale_temporaries, temporary_suffix
@@ -90,6 +91,9 @@ def to_nwb(
     if rate <= 0 or frames <= 0:
         raise RecordingError("to_nwb needs a recording's frame_rate_hz and frames_per_trial")
     duration, n_trials = frames / rate, root.sizes["trial"]
+    lesions = "; ".join(
+        f"{layer}: {', '.join(types)}" for layer, types in lesions_of(attrs).items()
+    )
     nwbfile = NWBFile(
         session_description=(
             f"retinasim model recording: circuit {attrs.get('circuit', '?')}, "
@@ -111,7 +115,7 @@ def to_nwb(
                 "parameters": json.loads(attrs.get("stimulus_parameters", "{}") or "{}"),
             }
         ),
-        pharmacology=_lesion_text(attrs),
+        pharmacology=f"silenced cell types: {lesions}" if lesions else None,
         source_script=f"retinasim {attrs.get('retinasim_version', '')}".strip(),
         source_script_file_name="retinasim",
         keywords=["retinasim", "model", "in silico"],
@@ -136,17 +140,6 @@ def _plain(value: Any) -> Any:
     return value.tolist() if isinstance(value, np.ndarray | np.generic) else value
 
 
-def _lesion_text(attrs: dict) -> str | None:
-    from retinasim.recording.attributes import lesions_of
-
-    lesions = lesions_of(attrs)
-    if not lesions:
-        return None
-    return "silenced cell types: " + "; ".join(
-        f"{layer}: {', '.join(types)}" for layer, types in lesions.items()
-    )
-
-
 def _trials(nwbfile: NWBFile, root: xr.Dataset, duration: float) -> None:
     columns = {}
     for name, coord in root.coords.items():
@@ -158,8 +151,7 @@ def _trials(nwbfile: NWBFile, root: xr.Dataset, duration: float) -> None:
         nwbfile.add_trial_column(name=column, description=description)
         values = np.asarray(coord.values)
         columns[column] = values.astype(str) if values.dtype.kind in "OUST" else values
-    trials = np.asarray(root["trial"].values)
-    for position, trial in enumerate(trials):
+    for position, trial in enumerate(np.asarray(root["trial"].values)):
         row = {column: _plain(values[position]) for column, values in columns.items()}
         nwbfile.add_trial(
             start_time=position * duration,

@@ -152,8 +152,11 @@ def parse_probe(text: str) -> Probe:
     space_text = (found["space"] or ("centre" if layer != READOUT else "")).strip()
     position = None
     if space_text.startswith("pos="):
-        position = _parse_position(space_text[4:], text)
-        space_text = "position"
+        try:
+            y, x = (int(piece) for piece in space_text[4:].split(","))
+        except ValueError:
+            raise RecordingError(f"bad probe {text!r}: pos=Y,X needs two integers") from None
+        position, space_text = (y, x), "position"
     if layer == READOUT:
         if types is not None or space_text:
             raise RecordingError(f"bad probe {text!r}: readout takes no types or space")
@@ -174,14 +177,6 @@ def _parse_types(text: str | None, spec: str) -> tuple[int | str, ...] | None:
     if not pieces:
         raise RecordingError(f"bad probe {spec!r}: empty cell-type list []")
     return tuple(int(piece) if re.fullmatch(r"\d+", piece) else piece for piece in pieces)
-
-
-def _parse_position(text: str, spec: str) -> tuple[int, int]:
-    try:
-        y, x = (int(piece) for piece in text.split(","))
-    except ValueError:
-        raise RecordingError(f"bad probe {spec!r}: pos=Y,X needs two integers") from None
-    return y, x
 
 
 def _parse_frames(text: str | None, spec: str) -> tuple[int | None, int | None, int | None] | None:

@@ -17,7 +17,6 @@ import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 
 import xarray as xr
 
@@ -65,8 +64,6 @@ def remove_stale_temporaries(target: str | Path) -> list[Path]:
     or ``.NAME.old.*`` (older versions) untouched for :data:`LEGACY_AGE_S`. Returns them.
     """
     target = Path(target)
-    if not target.parent.is_dir():
-        return []
     tagged = re.compile(r"\.pid(\d+)\.[A-Za-z0-9]+$")
     removed = []
     for pattern in (f".{target.name}.tmp.*", f".{target.name}.old.*"):
@@ -118,7 +115,7 @@ def _write_netcdf(tree: xr.DataTree, path: Path) -> None:
     write_netcdf(tree, path, encoding=_netcdf_encoding(tree), suffix=temporary_suffix(".nc"))
 
 
-class RecordingWriter:
+class RecordingWriter(contextlib.AbstractContextManager["RecordingWriter"]):
     """Append batches of a recording to ``target`` (``.nc`` or ``.zarr``), then move it into
     place on :meth:`close`. Use as a context manager; on an exception nothing is left behind."""
 
@@ -181,15 +178,7 @@ class RecordingWriter:
         """Remove the temporary store."""
         shutil.rmtree(self._store, ignore_errors=True)
 
-    def __enter__(self) -> RecordingWriter:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         if kind is not None:
             self.abort()
 

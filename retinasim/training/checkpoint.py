@@ -78,8 +78,7 @@ def load_checkpoint(
     )
     if not isinstance(state, dict) or state.get("format") != FORMAT or "model" not in state:
         raise CheckpointError(f"{path}: not a retinasim checkpoint (format {FORMAT})")
-    problem = _layout_problem(state)
-    if problem:
+    if problem := _layout_problem(state):
         raise CheckpointError(f"{path}: damaged checkpoint ({problem}); retrain the run")
     accepted = {spec_hash} if isinstance(spec_hash, str) else set(spec_hash or ())
     if spec_hash is not None and state.get("spec_hash") not in accepted:

@@ -22,21 +22,15 @@ def derived_seed(*parts: int) -> int:
     return (int(state[0]) << 31) ^ int(state[1])
 
 
-def local_share(batch_size: int, rank: int, world: int) -> slice:
-    """Positions in the global batch that process ``rank`` of ``world`` trains on."""
-    if batch_size % world:
+def train_indices(training: TrainingSpec, step: int, rank: int = 0, world: int = 1) -> torch.Tensor:
+    """Indices (into the training seed's set) of the stimuli of ``step`` for process ``rank``
+    of ``world`` (its contiguous share of the global batch): int64 ``(batch_size // world,)``."""
+    size = training.batch_size
+    if size % world:
         raise TrainingError(
-            f"batch_size {batch_size} does not split evenly over {world} processes; "
+            f"batch_size {size} does not split evenly over {world} processes; "
             f"use a multiple of {world}"
         )
-    share = batch_size // world
-    return slice(rank * share, (rank + 1) * share)
-
-
-def train_indices(training: TrainingSpec, step: int, rank: int = 0, world: int = 1) -> torch.Tensor:
-    """Indices (into the training seed's set) of the stimuli of ``step`` for one process:
-    int64 ``(batch_size // world,)``."""
-    size = training.batch_size
     positions = step * size + torch.arange(size, dtype=torch.int64)
     if training.train_size is not None:
         n = training.train_size
@@ -50,4 +44,5 @@ def train_indices(training: TrainingSpec, step: int, rank: int = 0, world: int =
             chosen = epochs == epoch
             indices[chosen] = order[positions[chosen] % n]
         positions = indices
-    return positions[local_share(size, rank, world)]
+    share = size // world
+    return positions[rank * share : (rank + 1) * share]

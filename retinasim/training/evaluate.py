@@ -66,7 +66,8 @@ def evaluation_alphas(
     if alphas is None:
         task: type[StimulusParams] = generator_class(spec.training.task)
         return list(DEFAULT_ALPHAS) if set(task.model_fields) >= EVALUATION_PARAMETERS else None
-    _check_alphas(alphas)
+    if not alphas or any(not np.isfinite(a) or a < 0 for a in alphas):
+        raise TrainingError(f"--alpha values must be finite and >= 0, got {list(alphas)}")
     task_generator(spec, alpha=alphas[0])  # a task without alpha: its clear error
     return list(alphas)
 
@@ -155,11 +156,6 @@ def evaluate_run(
     if save:
         write_netcdf(dataset, run / EVALUATION)
     return dataset
-
-
-def _check_alphas(alphas: Sequence[float]) -> None:
-    if not alphas or any(not np.isfinite(a) or a < 0 for a in alphas):
-        raise TrainingError(f"--alpha values must be finite and >= 0, got {list(alphas)}")
 
 
 def _group_mean(

@@ -43,7 +43,7 @@ from retinasim.training.normalise import normalise_drives
 from retinasim.training.schedule import dropout_probability, learning_rate
 from retinasim.util.cpu import release_freed_memory, tune_cpu_allocator
 from retinasim.util.lock import run_folder_lock
-from retinasim.util.progress import Progress
+from retinasim.util.progress import Progress, silent
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ def train(
         with _handlers(stop):
             context = distributed.setup(device)
             try:
-                shown = progress if context.is_main else None
+                shown = progress if progress and context.is_main else silent
                 run = _Run(spec, RunFolder(out), context, shown, stop)
                 try:
                     metrics = run.go(resume, overwrite, stop_after)
@@ -216,7 +216,7 @@ class _Run:
         spec: CircuitSpec,
         run: RunFolder,
         context: distributed.Context,
-        progress: Progress | None,
+        progress: Progress,
         stop: _Stop,
     ) -> None:
         self.spec, self.run, self.context, self.progress = spec, run, context, progress
@@ -313,7 +313,7 @@ class _Run:
         self.warned_silent = False
         generator = task_generator(self.spec)
         window = [0.0, 0.0, 0.0, 0]  # loss sum, correct, seconds, steps
-        self._report()
+        self.progress(TASK, self.step, self.total)
         interrupted = False
         training = self.training
         last_step = self.total if stop_after is None else min(self.total, self.step + stop_after)
@@ -435,12 +435,7 @@ class _Run:
         self._warn_if_silent(row)
         if self.context.is_main:
             self.run.write_json(HISTORY, self.history)
-        self._report(_summary(row))
-
-    def _report(self, note: str = "") -> None:
-        """Tell the progress the steps done (the main process only)."""
-        if self.progress is not None:
-            self.progress(TASK, self.step, self.total, note)
+        self.progress(TASK, self.step, self.total, _summary(row))
 
     def _warn_if_silent(self, row: dict[str, Any]) -> None:
         """Say once when no cell of the readout layer fired over a whole log window."""
