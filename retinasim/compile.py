@@ -15,6 +15,7 @@ from retinasim.circuit import Circuit, CircuitOptions
 from retinasim.circuit.plan import CircuitPlan, ConnectionPlan, LayerPlan
 from retinasim.errors import PluginError, SpecError, SpecIssue
 from retinasim.plugins import RegisteredCellType, cell_types
+from retinasim.plugins.manager import unknown_name_message
 from retinasim.spec import (
     CircuitSpec,
     Sign,
@@ -25,7 +26,6 @@ from retinasim.spec import (
     topological_order,
 )
 from retinasim.spec.graph import check_circuit
-from retinasim.spec.loader import unknown_cell_type_message
 from retinasim.spec.yaml_source import format_path
 
 if TYPE_CHECKING:
@@ -52,9 +52,19 @@ def compile_circuit(
     registered or whose plugin fails to build its module."""
     if not dtype.is_floating_point:
         raise ValueError(f"dtype must be a floating-point type, got {dtype}")
-    _check(spec)
+    problems = check_circuit(spec)
+    if problems:
+        issues = [SpecIssue(_SPEC_NAME, None, None, format_path(path), m) for path, m in problems]
+        raise SpecError(issues)
     registry = cell_types()
-    registered = {layer.name: _registered(layer.cell_type, registry) for layer in spec.layers}
+    for layer in spec.layers:
+        if layer.cell_type not in registry:
+            known = sorted(registry)
+            message = unknown_name_message(
+                "cell type", layer.cell_type, known, listing="registered"
+            )
+            raise PluginError(message)
+    registered = {layer.name: registry[layer.cell_type] for layer in spec.layers}
     try:
         params = cell_params(spec)
     except ValidationError as error:
@@ -69,19 +79,6 @@ def compile_circuit(
     circuit = Circuit(plan, cells, spec=spec, spec_hash=spec_hash(spec), options=options)
     circuit.reset_parameters(seed)
     return circuit.to(device=device, dtype=dtype)
-
-
-def _check(spec: CircuitSpec) -> None:
-    problems = check_circuit(spec)
-    if problems:
-        issues = [SpecIssue(_SPEC_NAME, None, None, format_path(path), m) for path, m in problems]
-        raise SpecError(issues)
-
-
-def _registered(name: str, registry: dict[str, RegisteredCellType]) -> RegisteredCellType:
-    if name not in registry:
-        raise PluginError(unknown_cell_type_message(name, registry))
-    return registry[name]
 
 
 def _plan(spec: CircuitSpec, registered: dict[str, RegisteredCellType]) -> CircuitPlan:

@@ -85,20 +85,12 @@ class _Table(nn.Module):
 class Circuit(LesionControl, nn.Module):
     """A compiled retinal circuit; build it with :func:`retinasim.compile.compile_circuit`.
 
-    Attributes
-    ----------
-    spec, spec_hash
-        The circuit specification it was compiled from, and its content hash.
-    layer_names, type_names, layer_shapes
-        Layers in topological order; layer → its cell types' names in index order, and
-        ``(n_types, frames, y, x)`` of its activity for one stimulus.
-    classes, readout_frame
-        Decisions of the decoder, and the frame that makes the decision (``-1``: last).
-    dropout_p, readout_dropout
-        Dropout probability while training after every connection and cell type, and on the
-        logits (0 by default; the authors' code used ``dropout_p``).
-    options
-        :class:`CircuitOptions`, how it computes.
+    Attributes: ``spec`` and ``spec_hash`` (the spec it was compiled from, its content hash);
+    ``layer_names`` (topological order), ``type_names`` (layer → its types' names in index
+    order) and ``layer_shapes`` (layer → ``(n_types, frames, y, x)`` for one stimulus);
+    ``classes`` and ``readout_frame`` (the deciding frame, ``-1``: last); ``dropout_p`` (while
+    training, after every connection and cell type) and ``readout_dropout`` (on the logits, 0
+    by default; the authors' code used ``dropout_p``); ``options`` (:class:`CircuitOptions`).
     """
 
     def __init__(
@@ -153,7 +145,7 @@ class Circuit(LesionControl, nn.Module):
         size, any number of frames, luminance as the stimuli render it (0 to 1): the circuit
         itself sees ``(video - plan.input_offset) * plan.input_scale``.
         """
-        record = self._layers_to_record(layers)
+        record = set(self.layer_names) if layers is None else self._known_layers(layers, "record")
         return self._pass(*self._start(video), record=record)
 
     def run_cached(
@@ -166,10 +158,7 @@ class Circuit(LesionControl, nn.Module):
         """
         if self.training:
             raise CircuitError("run_cached needs eval mode (dropout would differ per pass)")
-        keep = set(restart_layers)
-        unknown = sorted(keep - set(self.layer_names))
-        if unknown:
-            raise CircuitError(f"unknown restart layer(s) {unknown} (layers: {self.layer_names})")
+        keep = self._known_layers(restart_layers, "restart at")
         pending, batch, time = self._start(video)
         cache = PassCache(self.lesions, batch, time)
         return self._pass(pending, batch, time, keep=keep, cache=cache), cache
@@ -302,19 +291,16 @@ class Circuit(LesionControl, nn.Module):
             )
         return self._group_cache[1]
 
-    def _layers_to_record(self, layers: Iterable[str] | None) -> set[str]:
-        if layers is None:
-            return set(self.layer_names)
-        if isinstance(layers, str):
-            layers = [layers]
-        record = set(layers)
-        unknown = sorted(record - set(self.layer_names))
+    def _known_layers(self, layers: Iterable[str], action: str) -> set[str]:
+        """``layers`` (or one layer's name) as a set, checked to be layers of the circuit."""
+        chosen = {layers} if isinstance(layers, str) else set(layers)
+        unknown = sorted(chosen - set(self.layer_names))
         if unknown:
             raise CircuitError(
-                f"cannot record unknown layer(s) {', '.join(map(repr, unknown))} "
+                f"cannot {action} unknown layer(s) {', '.join(map(repr, unknown))} "
                 f"(layers: {', '.join(self.layer_names)})"
             )
-        return record
+        return chosen
 
     def _check_video(self, video: torch.Tensor) -> None:
         plan = self.plan

@@ -9,6 +9,7 @@ naming the plugin; every other plugin keeps working. Built-ins keep their names.
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata as metadata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -97,19 +98,13 @@ _state: _State | None = None
 def _loaded() -> _State:
     """The process-wide state, with built-ins and entry points registered on first use."""
     global _state
-    if _state is None:
-        _state = _new_state()
-    return _state
-
-
-def _new_state() -> _State:
-    import importlib
+    if _state is not None:
+        return _state
+    from retinasim import __version__
 
     manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
     state = _State(manager, {}, [])
-    from retinasim import __version__
-
     for module_name in BUILTIN_PLUGINS:
         manager.register(importlib.import_module(module_name), name=module_name)
         state.origins[module_name] = ("retinasim", __version__)
@@ -134,6 +129,7 @@ def _new_state() -> _State:
         manager.check_pending()
     except pluggy.PluginValidationError as error:
         state.problems.append(PluginProblem(str(error.plugin), f"unknown hook: {error}"))
+    _state = state
     return state
 
 
@@ -284,13 +280,20 @@ def plugin_versions(
     return dict(sorted({entry.package: entry.version for entry in used}.items()))
 
 
-def unknown_kind_message(kind: object, known: list[str]) -> str:
-    """Why ``kind`` is not a registered stimulus kind: a suggestion, the known kinds and the
+def unknown_name_message(
+    noun: str, name: object, known: list[str], *, listing: str = "known", cutoff: float = 0.6
+) -> str:
+    """Why ``name`` is no registered ``noun``: a suggestion, the ``known`` names and the
     plugins that failed to load."""
-    hint = did_you_mean(str(kind), known, cutoff=0.5)
-    broken = [str(problem) for problem in plugin_problems()]
-    note = f" (plugins that failed to load: {'; '.join(broken)})" if broken else ""
-    return f"unknown stimulus kind {kind!r}{hint} (known: {', '.join(known)}){note}"
+    hint = did_you_mean(str(name), known, cutoff=cutoff)
+    broken = "; ".join(str(problem) for problem in plugin_problems())
+    note = f" (plugins that failed to load: {broken})" if broken else ""
+    return f"unknown {noun} {name!r}{hint} ({listing}: {', '.join(known)}){note}"
+
+
+def unknown_kind_message(kind: object, known: list[str]) -> str:
+    """Why ``kind`` is not a registered stimulus kind (see :func:`unknown_name_message`)."""
+    return unknown_name_message("stimulus kind", kind, known, cutoff=0.5)
 
 
 def generator_class(kind: str) -> type[Any]:  # a StimulusGenerator (stimuli, a layer up)

@@ -219,20 +219,10 @@ def _describe(item: Mapping[str, Any]) -> str:
     return message
 
 
-def unknown_cell_type_message(name: str, registry: Mapping[str, Any]) -> str:
-    """Why ``name`` is no registered cell type: a suggestion, the registered ones and the
-    plugins that failed to load."""
-    from retinasim.plugins import plugin_problems
-
-    broken = "; ".join(str(problem) for problem in plugin_problems())
-    note = f" (plugins that failed to load: {broken})" if broken else ""
-    hint = did_you_mean(name, registry)
-    return f"unknown cell type {name!r}{hint} (registered: {', '.join(sorted(registry))}){note}"
-
-
 def _plugin_issues(data: Mapping[str, Any], positions: SourceMap) -> list[SpecIssue]:
     """Unknown cell-type plugins and invalid plugin params, checked on the raw data."""
     from retinasim.plugins import cell_types
+    from retinasim.plugins.manager import unknown_name_message
 
     layers = data.get("layers")
     if not isinstance(layers, list):
@@ -244,7 +234,9 @@ def _plugin_issues(data: Mapping[str, Any], positions: SourceMap) -> list[SpecIs
             continue
         name = layer["cell_type"]
         if name not in registry:
-            message = unknown_cell_type_message(name, registry)
+            message = unknown_name_message(
+                "cell type", name, sorted(registry), listing="registered"
+            )
             issues.append(positions.issue(("layers", i, "cell_type"), message))
             continue
         params = layer.get("params", {})

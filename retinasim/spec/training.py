@@ -202,10 +202,10 @@ class TrainingSpec(StrictModel):
         return DEFAULT_STEPS if self.steps is None else self.steps
 
 
-def _stimulus_error(key: str, template: str, context: dict, given: Any) -> ValidationError:
-    kind = PydanticCustomError("stimulus_kind", template, context)
-    details: list[InitErrorDetails] = [{"type": kind, "loc": (key,), "input": given}]
-    return ValidationError.from_exception_data("stimulus", details)
+def _error(loc: tuple[str | int, ...], type_: str, message: str, given: Any) -> InitErrorDetails:
+    """A pydantic error of type ``type_`` at ``loc`` saying ``message``."""
+    problem = PydanticCustomError(type_, "{message}", {"message": message})
+    return {"type": problem, "loc": loc, "input": given}
 
 
 def _check_stimulus(params: dict[str, Any]) -> None:
@@ -213,20 +213,19 @@ def _check_stimulus(params: dict[str, Any]) -> None:
     with a "did you mean" and the list for unknown names; raises pydantic's
     :class:`~pydantic.ValidationError`, so the loader places each problem."""
     # lazy: loads plugins (torch-free parameter models)
-    from retinasim.plugins import stimuli, unknown_kind_message
+    from retinasim.plugins import stimuli, tasks, unknown_kind_message
 
     kind = params.get("kind", DEFAULT_TASK)
-    registry = stimuli()
-    tasks = [name for name, entry in registry.items() if entry.is_task]
-    if not isinstance(kind, str) or kind not in registry:
-        message = unknown_kind_message(kind, tasks)
-        raise _stimulus_error("kind", "{message}", {"message": message}, kind)
-    if kind not in tasks:
-        raise _stimulus_error(
-            "kind",
-            "stimulus kind {kind} is not a task (its stimuli carry no labels); tasks: {tasks}",
-            {"kind": repr(kind), "tasks": ", ".join(tasks)},
-            kind,
+    registry, trainable = stimuli(), list(tasks())
+    if not isinstance(kind, str) or kind not in trainable:
+        message = (
+            f"stimulus kind {kind!r} is not a task (its stimuli carry no labels); "
+            f"tasks: {', '.join(trainable)}"
+            if isinstance(kind, str) and kind in registry
+            else unknown_kind_message(kind, trainable)
+        )
+        raise ValidationError.from_exception_data(
+            "stimulus", [_error(("kind",), "stimulus_kind", message, kind)]
         )
     model = registry[kind].params
     values = {name: value for name, value in params.items() if name != "kind"}
@@ -237,15 +236,13 @@ def _check_stimulus(params: dict[str, Any]) -> None:
         label = kind.replace("_", "-")
         details: list[InitErrorDetails] = []
         for item in error.errors(include_url=False):
-            if item["type"] == "extra_forbidden":
+            type_, message = item["type"], item["msg"]
+            if type_ == "extra_forbidden":
                 key = str(item["loc"][-1])
-                hint = did_you_mean(key, known)
-                problem = PydanticCustomError(
-                    "unknown_stimulus_parameter",
-                    "unknown {label} parameter {key}{hint} (expected one of: {known})",
-                    {"label": label, "key": repr(key), "hint": hint, "known": ", ".join(known)},
+                type_ = "unknown_stimulus_parameter"
+                message = (
+                    f"unknown {label} parameter {key!r}{did_you_mean(key, known)} "
+                    f"(expected one of: {', '.join(known)})"
                 )
-            else:
-                problem = PydanticCustomError(item["type"], "{message}", {"message": item["msg"]})
-            details.append({"type": problem, "loc": item["loc"], "input": item["input"]})
+            details.append(_error(item["loc"], type_, message, item["input"]))
         raise ValidationError.from_exception_data("stimulus", details) from None

@@ -95,10 +95,8 @@ class _Builder:
             return self.scalar(node, path)
         if isinstance(node, SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        if isinstance(node, MappingNode):
-            return self.mapping(node, path)
-        self.error(node, path, "unsupported YAML node")
-        return None
+        assert isinstance(node, MappingNode)  # the only other kind of node
+        return self.mapping(node, path)
 
     def scalar(self, node: ScalarNode, path: Path) -> Any:
         try:
@@ -130,16 +128,7 @@ class _Builder:
 
 
 class _TooLarge(Exception):
-    def __init__(self, node: Node):
-        self.node = node
-
-
-def _compose(text: str) -> Node | None:
-    loader = yaml.SafeLoader(text)
-    try:
-        return loader.get_single_node()
-    finally:
-        loader.dispose()
+    """Raised with the node at which a document expands past :data:`MAX_EXPANDED_NODES`."""
 
 
 def _too_deep(text: str) -> tuple[int, int] | None:
@@ -177,7 +166,11 @@ def read_yaml(text: str, file: str = "<string>") -> tuple[Any, SourceMap]:
         if deep is not None:
             message = f"nested more than {MAX_DEPTH} levels deep; refusing to load it"
             raise SpecError.at(file, message, *deep)
-        root = _compose(text)
+        loader = yaml.SafeLoader(text)
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
     except yaml.reader.ReaderError as error:
         line = text.count("\n", 0, error.position) + 1
         column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
@@ -200,7 +193,7 @@ def read_yaml(text: str, file: str = "<string>") -> tuple[Any, SourceMap]:
             f"document expands to more than {MAX_EXPANDED_NODES} values through aliases; "
             "refusing to load it"
         )
-        raise SpecError.at(file, message, *_position(too_large.node)) from None
+        raise SpecError.at(file, message, *_position(too_large.args[0])) from None
     if builder.issues:
         raise SpecError(builder.issues)
     return data, builder.source

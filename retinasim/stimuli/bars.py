@@ -49,12 +49,8 @@ class MovingBars(ConditionGrid, MovingBarsParams, StimulusGenerator):
             return torch.as_tensor(metadata[name], dtype=work, device=device)[:, None, None, None]
 
         distance = direction_projection(
-            torch.as_tensor(metadata["direction_deg"]),
-            self.height,
-            self.width,
-            dtype=work,
-            device=device,
-        )  # (batch, 1, height, width)
+            metadata["direction_deg"], self.height, self.width, work, device
+        )
         time = torch.arange(self.frames, dtype=work, device=device) - (self.frames - 1) / 2
         centre = column("speed") * time[None, :, None, None]  # (batch, frames, 1, 1)
         half_width = column("width") / 2

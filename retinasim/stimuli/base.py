@@ -203,7 +203,7 @@ def check_indices(indices: Any) -> torch.Tensor:
     values = values.to(torch.int64)
     if int(values.min()) < 0 or int(values.max()) >= _MAX_INDEX:
         raise StimulusError("indices must satisfy 0 <= index < 2**62")
-    return values.cpu()
+    return values
 
 
 def check_device(device: Any) -> torch.device:

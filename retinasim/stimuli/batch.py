@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -66,23 +66,18 @@ class StimulusBatch:
         else:
             chosen = np.asarray(positions, dtype=np.int64).reshape(-1)
         picker = torch.as_tensor(chosen, dtype=torch.int64, device=self.video.device)
-        return StimulusBatch(
+        return replace(
+            self,
             video=self.video.index_select(0, picker),
             metadata={name: values[chosen] for name, values in self.metadata.items()},
             labels=None if self.labels is None else self.labels.index_select(0, picker),
-            classes=self.classes,
             attrs=dict(self.attrs),
         )
 
     def to(self, device: torch.device | str) -> StimulusBatch:
         """The same batch with video and labels on ``device``."""
-        return StimulusBatch(
-            video=self.video.to(device),
-            metadata=self.metadata,
-            labels=None if self.labels is None else self.labels.to(device),
-            classes=self.classes,
-            attrs=self.attrs,
-        )
+        labels = None if self.labels is None else self.labels.to(device)
+        return replace(self, video=self.video.to(device), labels=labels)
 
     @classmethod
     def concatenate(cls, batches: Sequence[StimulusBatch]) -> StimulusBatch:

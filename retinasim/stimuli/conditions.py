@@ -21,12 +21,8 @@ def condition_grid(axes: Mapping[str, Sequence[float]]) -> dict[str, np.ndarray]
 
     Returns a dict of arrays of shape ``(n_conditions,)``, one per axis, in the order of ``axes``.
     """
-    names = list(axes)
-    combinations = list(itertools.product(*(axes[name] for name in names)))
-    return {
-        name: np.array([combination[k] for combination in combinations])
-        for k, name in enumerate(names)
-    }
+    columns = zip(*itertools.product(*axes.values()), strict=True)
+    return {name: np.array(column) for name, column in zip(axes, columns, strict=True)}
 
 
 class ConditionGrid:
@@ -59,19 +55,14 @@ class ConditionGrid:
 
 
 def direction_projection(
-    direction_deg: torch.Tensor,
-    height: int,
-    width: int,
-    *,
-    dtype: torch.dtype,
-    device: torch.device,
+    direction_deg: np.ndarray, height: int, width: int, dtype: torch.dtype, device: torch.device
 ) -> torch.Tensor:
     """Distance of each pixel centre from the frame centre along each motion direction
     (``direction_deg``, ``(batch,)``: 0 = rightward, 90 = up the screen), pixels
     ``(batch, 1, height, width)``: ``x cos θ + y sin θ`` with ``x`` growing rightward and
     ``y`` upward, both 0 at the frame centre; a pattern moving in direction θ moves toward
     larger values."""
-    radians = torch.deg2rad(direction_deg.to(device=device, dtype=torch.float64))
+    radians = torch.deg2rad(torch.as_tensor(direction_deg).to(device=device, dtype=torch.float64))
     x = torch.arange(width, dtype=torch.float64, device=device) + 0.5 - width / 2
     y_up = height / 2 - (torch.arange(height, dtype=torch.float64, device=device) + 0.5)
     projection = (

@@ -165,23 +165,17 @@ class StimulusBatches(IterableDataset):
         generator = torch.Generator().manual_seed(int(key[0]))
         return self.start + torch.randperm(self.length, generator=generator)  # type: ignore[arg-type]
 
-    def batch_indices(self, number: int, order: torch.Tensor | None = None) -> list[int]:
-        """Stimulus indices of batch ``number``."""
-        first = number * self.batch_size
-        last = min(first + self.batch_size, self.length or first + self.batch_size)
-        if order is not None:
-            return order[first:last].tolist()
-        return list(range(self.start + first, self.start + last))
-
     def __iter__(self) -> Iterator[StimulusBatch]:
         worker = get_worker_info()
         number, step = (0, 1) if worker is None else (worker.id, worker.num_workers)
         order = self._order()
         while self.length is None or number < len(self):
+            first = number * self.batch_size
+            last = min(first + self.batch_size, self.length or first + self.batch_size)
+            indices = (
+                range(self.start + first, self.start + last) if order is None else order[first:last]
+            )
             yield self.generator.generate(
-                self.batch_indices(number, order),
-                seed=self.seed,
-                device=self.device,
-                dtype=self.dtype,
+                indices, seed=self.seed, device=self.device, dtype=self.dtype
             )
             number += step

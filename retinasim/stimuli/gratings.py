@@ -68,12 +68,8 @@ class Gratings(ConditionGrid, GratingsParams, StimulusGenerator):
             return torch.as_tensor(values, dtype=torch.float64, device=device)[:, None, None, None]
 
         distance = direction_projection(
-            torch.as_tensor(metadata["direction_deg"]),
-            self.height,
-            self.width,
-            dtype=torch.float64,
-            device=device,
-        )  # (batch, 1, height, width)
+            metadata["direction_deg"], self.height, self.width, torch.float64, device
+        )
         time = torch.arange(self.frames, dtype=torch.float64, device=device)[None, :, None, None]
         # Phase in cycles, kept in [0, 1) before the big broadcast so float32 stays exact enough.
         spatial = torch.remainder(column(frequency) * distance, 1.0)

@@ -1,29 +1,16 @@
 """The task of Murray, Wang & Lynch (2021): which population of dots moves faster?
 
-Each stimulus shows bright dots on a dark background moving left or right (each dot's direction
-drawn uniformly). All dots of one direction share one speed: the slow direction S (left or
-right, uniformly) moves at ``s ~ U(s_range)`` pixels/frame, the fast direction F at
-``alpha * s``. The label is F.
-
-The scene is horizontally periodic, ``scene_width`` pixels wide (3 × the video width by
-default, like the authors' 765-pixel scene for a 255-pixel video), and the video shows its
-central ``width`` columns, so the number of dots in view is statistically constant over time.
-Dot centres form a Poisson process of uniform density over the scene, on every row from which a
-dot reaches into the frame. ``mean_dots_in_view`` is the expected number of dot *centres*
-inside the frame (16.67 in the paper: the authors' 150 dots on a 765² scene cropped to 255²);
-the metadata ``n_dots_left`` / ``n_dots_right`` count the dots of the whole scene,
-``dots_in_view`` the centres inside the frame, averaged over frames.
-
-Leak-free by construction: the dots are drawn from random streams that do not depend on which
-side is fast, which only sets the two speeds; at ``alpha = 1`` the video is bit-identical
-whichever side is labelled fast.
-
-``rendering="authors"`` draws the stimuli the way the authors' generator does (see
-``docs/stimuli.md``): a bounded square scene of 3 × the frame on each axis, exactly
-:data:`AUTHORS_DOTS_PER_POPULATION` dots per direction, start positions drawn without
-replacement per axis, positions floored to whole pixels, binary discs (``dx² + dy² <= r²``),
-and dots that leave the scene gone for good; seeded, vectorised and leak-free the same way
-(the rightward slots are the first :data:`AUTHORS_DOTS_PER_POPULATION`).
+Bright dots on a dark background move left or right (each dot's direction drawn uniformly);
+the slow direction (drawn per stimulus) moves at ``s ~ U(s_range)`` pixels/frame, the fast one
+at ``alpha * s``, and the label is the fast direction. The video is the central ``width``
+columns of a horizontally periodic scene (``scene_width``, 3 × width by default) in which dot
+centres form a Poisson process on every row from which a dot reaches the frame;
+``mean_dots_in_view`` is the expected number of centres inside the frame (16.67 in the paper).
+Leak-free: the dots' random streams do not depend on which side is fast, so at ``alpha = 1``
+the video is bit-identical whichever side is labelled fast. ``rendering="authors"`` draws
+them the way the authors' generator does (a bounded scene, exactly
+:data:`AUTHORS_DOTS_PER_POPULATION` dots per direction, binary discs, dots that leave are
+gone); ``docs/stimuli.md`` describes both renderings.
 """
 
 from __future__ import annotations
@@ -43,10 +30,7 @@ from retinasim.stimuli.base import (
     check_indices,
     check_seed,
 )
-from retinasim.stimuli.builtin import (
-    AUTHORS_DOTS_PER_POPULATION,
-    MovingDotsParams,
-)
+from retinasim.stimuli.builtin import AUTHORS_DOTS_PER_POPULATION, MovingDotsParams
 from retinasim.stimuli.render import BoundedScene, HorizontalScene, stamp_shape
 
 AUTHORS_STREAMS = {"authors_dot_x": 101, "authors_dot_y": 102}
@@ -209,7 +193,9 @@ class MovingDots(MovingDotsParams, StimulusGenerator):
         }
 
     def metadata(self, layout: DotLayout) -> dict[str, np.ndarray]:
-        """Per-trial metadata of a layout: speeds, directions, dot counts (see module doc)."""
+        """Per-trial metadata of a layout: speeds, directions, ``n_dots_left`` and
+        ``n_dots_right`` (dots of the whole scene), ``dots_in_view`` (centres inside the frame,
+        mean over frames)."""
         fast_right = layout.fast_is_right.numpy()
         if self.rendering == "authors":
             window_x, alive = self.bounded_scene.track(layout.scene_x, layout.velocity, self.frames)
