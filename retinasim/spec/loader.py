@@ -143,16 +143,12 @@ def accepted_spec_hashes(spec: CircuitSpec) -> set[str]:
     them, when those are at their default): what a run folder's checkpoint may carry."""
     data = spec.model_dump(mode="json")
     hashes = {spec_hash(spec), _digest(data)}
-    training = data.get("training")
-    if isinstance(training, dict):
-        defaults = {
-            name: TrainingSpec.model_fields[name].default for name in LEGACY_TRAINING_FIELDS
-        }
-        for first in range(len(LEGACY_TRAINING_FIELDS)):
-            later = LEGACY_TRAINING_FIELDS[first:]
-            if all(training.get(name) == defaults[name] for name in later):
-                older = {k: v for k, v in training.items() if k not in later}
-                hashes.add(_digest({**data, "training": older}))
+    training = data["training"]
+    for first in range(len(LEGACY_TRAINING_FIELDS)):
+        later = LEGACY_TRAINING_FIELDS[first:]
+        if all(training[name] == TrainingSpec.model_fields[name].default for name in later):
+            older = {k: v for k, v in training.items() if k not in later}
+            hashes.add(_digest({**data, "training": older}))
     return hashes
 
 

@@ -35,26 +35,19 @@ def _to_draft07(node: Any) -> Any:
     return out
 
 
-def circuit_json_schema(*, with_plugins: bool = True) -> dict[str, Any]:
-    """The JSON Schema (draft 07) of a circuit file.
-
-    With ``with_plugins``, each registered cell type's ``params`` schema is attached to layers
-    that name it (through ``if``/``then``), so editors check plugin params too.
+def circuit_json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 07) of a circuit file; each registered cell type's ``params``
+    schema is attached to the layers that name it (``if``/``then``), so editors check them too.
     """
-    schema = CircuitSpec.model_json_schema(mode="validation")
-    if with_plugins:
-        from retinasim.plugins import cell_types
+    from retinasim.plugins import cell_types
 
-        rules = []
-        for name, entry in sorted(cell_types().items()):
-            params = entry.cell_type.Params.model_json_schema(mode="validation")
-            rules.append(
-                {
-                    "if": {"properties": {"cell_type": {"const": name}}, "required": ["cell_type"]},
-                    "then": {"properties": {"params": params}},
-                }
-            )
-        if rules:
-            schema["$defs"]["LayerSpec"]["allOf"] = rules
+    schema = CircuitSpec.model_json_schema(mode="validation")
+    schema["$defs"]["LayerSpec"]["allOf"] = [
+        {
+            "if": {"properties": {"cell_type": {"const": name}}, "required": ["cell_type"]},
+            "then": {"properties": {"params": entry.cell_type.Params.model_json_schema()}},
+        }
+        for name, entry in sorted(cell_types().items())
+    ]
     schema = _to_draft07(schema)
     return {"$schema": DRAFT_07, "$id": "https://retinasim.dev/circuit.schema.json", **schema}

@@ -17,6 +17,7 @@ import json
 import os
 import zipfile
 import zlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,6 @@ def write_cache(
     count: int,
     start: int = 0,
     batch_size: int = 16,
-    compress_level: int = 1,
 ) -> Path:
     """Render stimuli ``start ... start + count - 1`` of set ``seed`` and store them at ``path``.
 
@@ -65,25 +65,20 @@ def write_cache(
     if not target.parent.is_dir():
         raise StimulusError(f"cannot write cache {target}: folder {target.parent} does not exist")
     with atomic_path(target) as temporary:
-        labels, metadata, attrs = [], [], {}
-        with zipfile.ZipFile(
-            temporary, "w", zipfile.ZIP_DEFLATED, compresslevel=compress_level
-        ) as archive:
+        parts = []
+        with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
             for first in range(start, start + count, batch_size):
                 batch = generator.generate_range(
                     first, min(batch_size, start + count - first), seed=seed
                 )
                 for offset, video in enumerate(to_uint8(batch.video)):
                     archive.writestr(f"video/{first - start + offset:06d}.npy", _npy_bytes(video))
-                if batch.labels is not None:
-                    labels.append(batch.labels)
-                metadata.append(batch.metadata)
-                attrs = batch.attrs
-            for name in metadata[0]:
-                values = np.concatenate([part[name] for part in metadata])
+                parts.append(replace(batch, video=batch.video[:, :, :0]))  # all but the pixels
+            whole = StimulusBatch.concatenate(parts)
+            for name, values in whole.metadata.items():
                 archive.writestr(f"metadata/{name}.npy", _npy_bytes(values))
-            if labels:  # a task: every batch has labels
-                archive.writestr("labels.npy", _npy_bytes(torch.cat(labels).cpu().numpy()))
+            if whole.labels is not None:
+                archive.writestr("labels.npy", _npy_bytes(whole.labels.cpu().numpy()))
             manifest = {
                 "format": FORMAT,
                 "version": VERSION,
@@ -94,8 +89,8 @@ def write_cache(
                 "count": count,
                 "video_shape": [1, generator.frames, generator.height, generator.width],
                 "classes": list(generator.classes),
-                "metadata": list(metadata[0]),
-                "attrs": attrs,
+                "metadata": list(whole.metadata),
+                "attrs": whole.attrs,
             }
             archive.writestr("manifest.json", json.dumps(manifest, indent=1))
     return target

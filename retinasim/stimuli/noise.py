@@ -44,21 +44,17 @@ class WhiteNoise(WhiteNoiseParams, StimulusGenerator):
         reverse correlation (video frame ``t`` shows noise frame ``t // frame_hold``)."""
         index_tensor = check_indices(indices)
         keys = rng.stimulus_keys(check_seed(seed), index_tensor).to(device or "cpu")
-        shape = self.noise_shape
+        shape, streams = self.noise_shape, rng.STREAMS
         if self.distribution == "binary":
-            draws = rng.uniform(keys, rng.STREAMS["noise"], shape)
+            draws = rng.uniform(keys, streams["noise"], shape)
             return torch.where(draws < 0.5, -1.0, 1.0).to(torch.float32)
-        streams = rng.STREAMS
-        return rng.normal(keys, streams["noise"], streams["noise_gaussian_angle"], shape).to(
-            torch.float32
-        )
+        draws = rng.normal(keys, streams["noise"], streams["noise_gaussian_angle"], shape)
+        return draws.to(torch.float32)
 
     def _render(self, request: RenderRequest) -> Rendered:
-        noise = self.stixels(request.indices, seed=request.seed, device=request.device).to(
-            request.dtype
-        )
-        luminance = noise.mul_(self.rms_contrast * self.mean_luminance).add_(self.mean_luminance)
-        luminance = luminance.clamp_(0.0, 1.0)
+        noise = self.stixels(request.indices, seed=request.seed, device=request.device)
+        scale = self.rms_contrast * self.mean_luminance
+        luminance = noise.to(request.dtype).mul_(scale).add_(self.mean_luminance).clamp_(0.0, 1.0)
         expanded = (
             luminance.repeat_interleave(self.frame_hold, dim=1)
             .repeat_interleave(self.pixel_size, dim=2)

@@ -29,14 +29,9 @@ def frame_strip(frames: np.ndarray, count: int) -> np.ndarray:
     ``frames`` is uint8 ``(frames, height, width)``; returns uint8 ``(height, strip_width)``.
     """
     chosen = np.unique(np.linspace(0, len(frames) - 1, min(count, len(frames))).round().astype(int))
-    height = frames.shape[1]
-    separator = np.full((height, _SEPARATOR), _GREY, dtype=np.uint8)
-    pieces: list[np.ndarray] = []
-    for position, frame in enumerate(chosen):
-        if position:
-            pieces.append(separator)
-        pieces.append(frames[frame])
-    return np.concatenate(pieces, axis=1)
+    separator = np.full((frames.shape[1], _SEPARATOR), _GREY, dtype=np.uint8)
+    pieces = [piece for frame in chosen for piece in (separator, frames[frame])]
+    return np.concatenate(pieces[1:], axis=1)
 
 
 def preview_paths(out: Path) -> tuple[Path, Path]:

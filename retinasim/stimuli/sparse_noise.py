@@ -42,22 +42,13 @@ class SparseNoise(SparseNoiseParams, StimulusGenerator):
         "contrast": "square luminance minus background luminance",
     }
 
-    @property
-    def grid_shape(self) -> tuple[int, int, int]:
-        """``(frames, rows, columns)`` of the coarse grid of one stimulus."""
-        return (
-            self.frames,
-            math.ceil(self.height / self.square),
-            math.ceil(self.width / self.square),
-        )
-
     def squares(self, indices: Indices, *, seed: int) -> np.ndarray:
         """The squares' signs, int8 ``(batch, frames, rows, columns)`` in {-1, 0, +1}: the
         regressor of reverse correlation (video pixel ``(i, j)`` shows grid position
         ``(i // square, j // square)``)."""
-        index_tensor = check_indices(indices)
-        seed = check_seed(seed)
-        shape = self.grid_shape
+        index_tensor, seed = check_indices(indices), check_seed(seed)
+        rows, columns = math.ceil(self.height / self.square), math.ceil(self.width / self.square)
+        shape = (self.frames, rows, columns)
         signs = self.signs
         out = np.zeros((len(index_tensor), *shape), dtype=np.int8)
         for row, index in enumerate(index_tensor.tolist()):
