@@ -1,10 +1,6 @@
 """Run a comparison's (circuit, seed) jobs on Dask distributed: an existing scheduler, or a
-batch-system cluster started through dask-jobqueue (SLURM, PBS, SGE, LSF).
-
-Every job is one task (:func:`retinasim.compare.runs.run_job`), which never raises: a run
-that fails comes back as a row with ``status: failed``. A worker lost mid-run (preempted,
-killed, out of memory) makes the scheduler run the task again elsewhere, and the run resumes
-from its last checkpoint in the shared output folder. See ``docs/cluster.md``.
+batch-system cluster started through dask-jobqueue (SLURM, PBS, SGE, LSF). A task lost with
+its worker runs again elsewhere and resumes from its checkpoint. See ``docs/cluster.md``.
 """
 
 from __future__ import annotations
@@ -21,7 +17,6 @@ from retinasim.util.assignments import parse_assignment
 
 if TYPE_CHECKING:
     from dask_jobqueue.core import JobQueueCluster
-    from distributed import Client
 
 CONNECT_TIMEOUT_S = 10
 """How long ``--scheduler`` waits for the scheduler before giving up."""
@@ -49,13 +44,8 @@ class ClusterError(RetinasimError):
 
 
 def parse_cluster_options(texts: Sequence[str]) -> dict[str, Any]:
-    """``KEY=VALUE`` texts as keyword arguments of a dask-jobqueue cluster (plus ``jobs``).
-
-    Raises
-    ------
-    ClusterError
-        For text without ``=``, an unknown key, or a value of the wrong kind.
-    """
+    """``KEY=VALUE`` texts as keyword arguments of a dask-jobqueue cluster (plus ``jobs``);
+    ClusterError for text without ``=``, an unknown key, or a value of the wrong kind."""
     options: dict[str, Any] = {}
     for text in texts:
         key, value = parse_assignment(
@@ -119,14 +109,8 @@ def _jobqueue_kwargs(options: dict[str, Any]) -> dict[str, Any]:
 def make_cluster(
     kind: str, options: dict[str, Any], *, scheduler_host: str | None = None
 ) -> JobQueueCluster:
-    """A dask-jobqueue cluster of ``kind`` (``slurm``, ``pbs``, ``sge``, ``lsf``); no jobs yet.
-
-    Building it submits nothing (``cluster.job_script()`` shows the batch script);
-    ``cluster.scale(jobs=N)`` submits N batch jobs.
-    """
-    kind = kind.lower()
-    if kind not in KINDS:
-        raise ClusterError(f"--cluster {kind!r}: unknown kind (known: {', '.join(KINDS)})")
+    """A dask-jobqueue cluster of ``kind`` (a key of :data:`KINDS`, checked by
+    :class:`~retinasim.compare.settings.CompareSettings`); no jobs submitted yet."""
     try:
         import dask_jobqueue
     except ImportError:
@@ -147,11 +131,8 @@ def make_cluster(
 
 
 def job_script(kind: str, options: dict[str, Any]) -> str:
-    """The batch script one job of the cluster would run (nothing is submitted).
-
-    Its scheduler listens on loopback only, so the script's scheduler address is a
-    placeholder; ``--cluster`` fills in the real one.
-    """
+    """The batch script one job of the cluster would run (nothing is submitted); its
+    scheduler address is a loopback placeholder, which ``--cluster`` fills in."""
     cluster = make_cluster(kind, options, scheduler_host="127.0.0.1")
     try:
         shebang, _, rest = cluster.job_script().partition("\n")
@@ -159,22 +140,6 @@ def job_script(kind: str, options: dict[str, Any]) -> str:
         cluster.close()
     note = "# (printed by retinasim: the scheduler address below is set when the cluster starts)"
     return f"{shebang}\n{note}\n{rest}"
-
-
-def connect(address: str, timeout: float = CONNECT_TIMEOUT_S) -> Client:
-    """A ``distributed.Client`` of the scheduler at ``address`` (``tcp://host:port``)."""
-    from distributed import Client
-
-    if not re.fullmatch(r"([a-z]+://)?[^\s:/]+:\d+", address):
-        raise ClusterError(f"--scheduler {address!r}: expected an address such as tcp://HOST:8786")
-    try:
-        return Client(address, timeout=timeout, set_as_default=False)
-    except (OSError, TimeoutError, ValueError, TypeError) as error:
-        raise ClusterError(
-            f"--scheduler {address}: cannot reach a Dask scheduler there within {timeout:g} s "
-            f"({type(error).__name__}: {error}); start one with `dask scheduler` and pass the "
-            "address it prints (tcp://HOST:8786)"
-        ) from None
 
 
 @contextmanager
@@ -186,11 +151,24 @@ def dask_client(
     n_runs: int,
     timeout: float = CONNECT_TIMEOUT_S,
 ) -> Iterator[Any]:
-    """A client of ``scheduler``, or of a new ``cluster`` scaled to run every run at once
-    (``options['jobs']`` batch jobs if given); the cluster is closed (its jobs cancelled) at
-    the end."""
+    """A client of the ``scheduler`` at ``tcp://HOST:PORT``, or of a new ``cluster`` scaled to
+    run every run at once (``options['jobs']`` batch jobs if given), closed at the end."""
     if scheduler is not None:
-        with connect(scheduler, timeout) as client:
+        from distributed import Client
+
+        if not re.fullmatch(r"([a-z]+://)?[^\s:/]+:\d+", scheduler):
+            raise ClusterError(
+                f"--scheduler {scheduler!r}: expected an address such as tcp://HOST:8786"
+            )
+        try:
+            client = Client(scheduler, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError, ValueError, TypeError) as error:
+            raise ClusterError(
+                f"--scheduler {scheduler}: cannot reach a Dask scheduler there within "
+                f"{timeout:g} s ({type(error).__name__}: {error}); start one with "
+                "`dask scheduler` and pass the address it prints (tcp://HOST:8786)"
+            ) from None
+        with client:
             yield client
         return
     with make_cluster(cluster or "", options) as started:
@@ -211,9 +189,8 @@ def run_on_dask(
 ) -> list[dict[str, Any]]:
     """Submit every job to ``client``'s cluster; rows in job order, reported as they finish.
 
-    ``retries``: times a task that raised is run again (a lost worker is rescheduled by the
-    scheduler itself, up to its ``allowed-failures``). A run whose task still fails, or
-    whose worker kept dying, becomes a ``failed`` row.
+    ``retries``: times a task that raised is run again (the scheduler itself reschedules a
+    lost worker's task); a task that still fails becomes a ``failed`` row.
     """
     from distributed import as_completed
 

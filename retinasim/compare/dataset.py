@@ -1,20 +1,10 @@
-"""A comparison as one labelled xarray Dataset: ``comparison.nc``.
+"""A comparison as one labelled xarray Dataset: ``comparison.nc`` (``docs/compare.md``).
 
-Dimensions ``circuit``, ``seed``, ``cell_type`` (the readout layer's ganglion types, the union
-over circuits), ``alpha`` and ``s_decile``; every variable has ``long_name`` and ``units``.
-The per-run scalars carry the names of ``comparison.csv``'s columns (``n_critical``,
-``ds_emergence``, ...); the accuracy columns become ``accuracy (alpha)`` and
-``accuracy_by_s_decile (s_decile)``; the per-type arrays of every run's light dissection
-(``lesion_accuracy``, ``dsi`` ...) are ``(circuit, seed, cell_type)``, one row each of
-``comparison_types.csv``.
-
-Holes are explicit: a seed that failed, a seed a reference model does not have (a reference
-is one untrained model, stored at the first seed), a cell type a circuit does not have, are
-NaN in float variables and ``False`` in boolean ones; ``completed (circuit, seed)`` and
-``type_present (circuit, seed, cell_type)`` tell them apart from a measured ``False``, so a
-rate is ``flag.where(completed).mean("seed")`` (:mod:`retinasim.compare.population`).
-``solved (circuit, seed)``: the run completed and its unlesioned accuracy on the
-dissection's stimuli reaches the threshold (else it has no sufficient set, and false flags).
+Dimensions ``circuit``, ``seed``, ``cell_type`` (the union over circuits), ``alpha`` and
+``s_decile``; per-run scalars carry ``comparison.csv``'s column names, per-type arrays are
+``(circuit, seed, cell_type)``. Holes (a failed seed, the seeds a reference lacks, a type a
+circuit lacks) are NaN or ``False``; ``completed``, ``type_present`` and ``solved`` tell them
+apart from a measured ``False``.
 """
 
 from __future__ import annotations

@@ -1,31 +1,11 @@
-"""A light dissection of one trained run: lesion scan, sufficiency and direction selectivity.
-
-For the readout layer (the ganglion cells), with the moving dots of the run folder's own
-``circuit.yaml`` (an imported authors' model: their rendering of the dots):
-
-- **lesion scan**: test accuracy at α = 2 with each cell type silenced in turn; a type is
-  *critical* by the one rule of :func:`retinasim.dissect.lesions.critical_types` (that of
-  ``retinasim run``): its lesion leaves accuracy below ``threshold`` (0.95) × the unlesioned
-  accuracy on the same stimuli;
-- **sufficiency**: the fewest types that, kept alone (every other type of the layer
-  silenced), hold accuracy by the same rule; types are added in order of their lesion's
-  damage (how few ganglion types explain the decision);
-- **direction selectivity** of every type: the single-unit bar protocol of
-  :func:`retinasim.dissect.direction_protocol` (through
-  :func:`retinasim.dissect.summary.direction_selectivity`, as the full dissection): DSI,
-  vector DSI, its permutation p-value ``vector_dsi_p_value`` and the preferred direction (0°
-  rightward, 180° leftward) of each type's centre unit at its preferred bar speed and width;
-  NaN for a type silent to bars;
-- **DS emergence**: at least two critical types are direction selective (DSI ≥
-  ``dsi_threshold``, 0.3) with opposite preferences along the task's axis: one prefers a
-  rightward (cos > 0), another a leftward direction (*opposite preferences*: the same
-  without the DSI bar).
-
-**An unsolved baseline.** A run *solves* the task when its unlesioned accuracy reaches
-``threshold``. One that does not still has its critical types named by the same relative
-rule (so ``critical`` matches ``retinasim run``'s dissection of the same folder), but no
-decision to explain: no sufficient set, and ``ds_emergence`` and ``opposite_preferences``
-are false.
+"""A light dissection of one trained run's readout layer (the ganglion cells), with the
+moving dots of its own ``circuit.yaml``: a lesion scan at α = 2 (*critical* by the rule of
+:func:`retinasim.dissect.lesions.critical_types`), the fewest types that kept alone hold
+accuracy (added in order of their lesion's damage), every type's single-unit direction
+selectivity (:func:`retinasim.dissect.summary.direction_selectivity`; NaN for a type silent
+to bars) and *DS emergence*: critical DS types (DSI ≥ ``dsi_threshold``) preferring a
+rightward and a leftward direction. A run below ``threshold`` has its critical types but no
+sufficient set, and false flags. See ``docs/compare.md``.
 """
 
 from __future__ import annotations

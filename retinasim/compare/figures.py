@@ -1,7 +1,5 @@
-"""The comparison's figures, drawn from its Dataset (``comparison.nc``) in the house style:
-one function per figure (:data:`DRAW`), each saved by :func:`write_figures` as the PNG of
-:data:`FILES` beside ``comparison.md``. One colour per circuit (the tab10 cycle); a reference
-model is black.
+"""The comparison's figures from its Dataset (``comparison.nc``): one function per figure
+(:data:`DRAW`), saved as the PNGs of :data:`FILES`; a colour per circuit, a reference black.
 """
 
 from __future__ import annotations
@@ -18,8 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.projections.polar import PolarAxes
 
 from retinasim.compare import population
-from retinasim.figures.style import STYLE, new_figure
-from retinasim.util.files import atomic_path
+from retinasim.figures.style import new_figure, save_figure
 
 SUMMARY = {
     "accuracy_alpha_2": "accuracy (α = 2)",
@@ -104,14 +101,11 @@ def critical_histogram(ds: xr.Dataset) -> Figure:
 
 
 def direction_polar(ds: xr.Dataset) -> Figure:
-    """Every critical ganglion type of every seed: preferred direction (angle, 0° rightward,
-    counter-clockwise) against DSI (radius), one colour per circuit; filled markers are
-    direction selective (DSI ≥ the threshold), a reference model's are stars."""
+    """Every critical ganglion type of every seed: preferred direction (angle, 0° rightward)
+    against DSI (radius); filled markers are DS (DSI ≥ the threshold), a reference's stars."""
     palette = colours(ds)
     threshold = float(ds.attrs.get("dsi_threshold", 0.3))
-    with matplotlib.rc_context(STYLE):
-        figure = Figure(figsize=(5.0, 5.6), layout="constrained")
-        ax = figure.add_subplot(projection="polar")
+    figure, ax = new_figure(5.0, 5.6, subplot_kw={"projection": "polar"})
     assert isinstance(ax, PolarAxes)
     for circuit, reference in zip(ds["circuit"].values, ds["reference"].values, strict=True):
         one = ds.sel(circuit=circuit)
@@ -196,11 +190,6 @@ def write_figures(ds: xr.Dataset, folder: str | Path) -> dict[str, str]:
     run completed)."""
     if not bool(ds["completed"].any()):
         return {}
-    written = {}
     for key, draw in DRAW.items():
-        figure = draw(ds)
-        target = Path(folder) / FILES[key]
-        with matplotlib.rc_context(STYLE), atomic_path(target) as temporary:
-            figure.savefig(temporary, format="png")
-        written[key] = FILES[key]
-    return written
+        save_figure(draw(ds), folder, FILES[key].removesuffix(".png"), formats=("png",))
+    return dict(FILES)

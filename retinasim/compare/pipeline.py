@@ -34,21 +34,13 @@ def compare(
     *,
     progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Train every circuit of ``files`` with ``settings.seeds`` seeds, evaluate, dissect and
-    write the report into ``out`` (``runs/<circuit>/seed<k>/``, ``reference/<name>/``,
-    ``comparison.{csv,nc,md,png}``, ``comparison_types.csv``, ``comparison_*.png``:
-    ``docs/compare.md``).
-
-    ``settings`` (:class:`~retinasim.compare.settings.CompareSettings`, default its
-    defaults): seeds ``first_seed …``, the runs' training ``overrides``, evaluation ``alphas``
-    and sizes, the critical ``threshold``; local ``jobs``, or a Dask ``scheduler`` or batch
-    ``cluster`` (``docs/cluster.md``); ``reference`` models added as one more circuit
-    ``"<name> (reference)"`` each, imported (not trained) and dissected like every run.
-    ``progress`` is called with each run's summary row as it finishes.
+    """Train every circuit of ``files`` with ``settings.seeds`` seeds (and import each
+    ``settings.reference`` model), evaluate, dissect and write the report into ``out``
+    (``docs/compare.md``); locally, or on Dask with a ``scheduler`` or batch ``cluster``
+    (``docs/cluster.md``). ``progress`` is called with each run's summary row as it finishes.
 
     Returns one row per run (then per reference), as in ``comparison.csv``, each with its
-    per-ganglion-type arrays under ``cell_types``
-    (:func:`retinasim.compare.rows.per_type`; ``comparison_types.csv``).
+    per-ganglion-type arrays under ``cell_types`` (:func:`retinasim.compare.rows.per_type`).
     """
     from retinasim.compare.report import write_report
 

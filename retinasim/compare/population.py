@@ -1,9 +1,6 @@
-"""Ensembles as populations: statistics over the seeds of a comparison Dataset.
-
-Each function takes the Dataset of ``comparison.nc`` (:mod:`retinasim.compare.dataset`), as
-written or reopened with ``xr.open_dataset``, and reduces over ``seed`` (and ``cell_type``)
-with xarray's own reductions, so they work on any subset (``ds.sel(circuit=[...])``) and
-return labelled xarray per ``circuit``. Only completed runs count (``completed``).
+"""Ensembles as populations: statistics over the seeds of a comparison Dataset
+(``comparison.nc``, :mod:`retinasim.compare.dataset`), xarray reductions over ``seed`` (and
+``cell_type``) of the completed runs, labelled per ``circuit``; any subset works.
 """
 
 from __future__ import annotations

@@ -1,8 +1,6 @@
-"""The comparison report: ``comparison.csv`` (one row per run, the scalars of
-:func:`retinasim.compare.runs.run_job`'s rows), ``comparison_types.csv`` (one row per run and
-ganglion type), ``comparison.nc`` (both as one Dataset: :mod:`retinasim.compare.dataset`),
-the figures (:mod:`retinasim.compare.figures`) and ``comparison.md``: the ensemble as a
-population per circuit, from the jinja2 template ``templates/comparison.md.j2``, whose filters
+"""The comparison report: ``comparison.csv`` (a row per run), ``comparison_types.csv`` (a row
+per run and ganglion type), ``comparison.nc`` (:mod:`retinasim.compare.dataset`), the figures
+and ``comparison.md``, from the jinja2 template ``templates/comparison.md.j2``, whose filters
 escape every label (:func:`markdown_code`, :func:`markdown_text`).
 """
 
@@ -31,7 +29,8 @@ TYPE_COLUMNS = [*TYPE_VALUES, *TYPE_FLAGS]
 
 
 def write_report(rows: list[dict[str, Any]], out: str | Path, *, settings: dict) -> pd.DataFrame:
-    """Write the report files into ``out``; returns the per-run table (``comparison.csv``)."""
+    """Write the report files into ``out`` (``settings``: the report's settings table, with
+    the evaluation's ``alphas``); returns the per-run table (``comparison.csv``)."""
     from retinasim.compare.figures import write_figures
 
     out = Path(out)
@@ -40,7 +39,7 @@ def write_report(rows: list[dict[str, Any]], out: str | Path, *, settings: dict)
     table.to_csv(out / "comparison.csv", index=False)
     type_table(rows).to_csv(out / "comparison_types.csv", index=False)
     ok = _numeric(table[table["status"] == "completed"] if "status" in table else table)
-    dataset = comparison_dataset(rows, alphas=_alphas(table, settings), settings=settings)
+    dataset = comparison_dataset(rows, alphas=settings["alphas"], settings=settings)
     write_dataset(dataset, out / "comparison.nc")
     figures = write_figures(dataset, out)
     (out / "comparison.md").write_text(_markdown(table, ok, dataset, settings, figures))
@@ -58,13 +57,6 @@ def type_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
             record = {"circuit": row["circuit"], "seed": row["seed"], "cell_type": name}
             records.append({**record, **{key: arrays[key][i] for key in TYPE_COLUMNS}})
     return pd.DataFrame(records, columns=["circuit", "seed", "cell_type", *TYPE_COLUMNS])
-
-
-def _alphas(table: pd.DataFrame, settings: dict) -> list[float]:
-    if settings.get("alphas"):
-        return [float(a) for a in settings["alphas"]]
-    prefix = "accuracy_alpha_"
-    return sorted(float(c[len(prefix) :]) for c in table.columns if c.startswith(prefix))
 
 
 def _numeric(ok: pd.DataFrame) -> pd.DataFrame:
@@ -106,15 +98,12 @@ FIGURE_TITLES = {
     "redundancy": "Redundancy per seed",
 }
 Table = dict[str, list]
-"""A table whose header depends on the data: ``header`` and ``rows`` (texts; first column:
-the circuit). The template holds the fixed headers of the other tables."""
+"""A table whose header depends on the data: ``header`` and ``rows`` (texts; first: circuit)."""
 
 
 def markdown_code(text: Any, *, in_table: bool = True) -> str:
-    """``text`` as a Markdown code span: line breaks made spaces, fenced by more backticks
-    than it holds (padded when it starts or ends with one), and, ``in_table``, ``|`` escaped
-    (a table cell's code span shows ``\\|`` as ``|``; elsewhere it would show the
-    backslash)."""
+    """``text`` as a Markdown code span: one line, fenced by more backticks than it holds, and,
+    ``in_table``, ``|`` escaped (a table cell's code span shows ``\\|`` as ``|``)."""
     text = " ".join(str(text).splitlines())
     if in_table:
         text = text.replace("|", "\\|")
@@ -135,8 +124,7 @@ def markdown_text(text: Any) -> str:
 
 @cache
 def _environment() -> jinja2.Environment:
-    """The Markdown templates of ``retinasim/compare/templates`` (no HTML escaping; labels go
-    through the ``code`` and ``cell`` filters)."""
+    """The Markdown templates of ``retinasim/compare/templates`` (labels: ``code``, ``cell``)."""
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("retinasim.compare", "templates"),
         autoescape=False,
@@ -264,8 +252,7 @@ def _runs_rows(table: pd.DataFrame) -> list[list]:
 
 
 def _range(band: xr.Dataset, digits: int = 2) -> str:
-    """``mean [min–max]`` of a band of :mod:`~retinasim.compare.population` (the mean alone
-    when they are equal)."""
+    """``mean [min–max]`` of a band of :mod:`~retinasim.compare.population` (equal: the mean)."""
     mean, low, high = (float(band[key]) for key in ("mean", "min", "max"))
     if not np.isfinite(mean):
         return "—"

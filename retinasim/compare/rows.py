@@ -37,16 +37,13 @@ def summary_row(
         "validation_accuracy": metrics.get("validation_accuracy"),
     }
     for alpha in job.settings.alphas:
-        value = evaluation["accuracy"].sel(alpha=alpha).item()
-        row[f"accuracy_alpha_{alpha:g}"] = float(value)
+        row[f"accuracy_alpha_{alpha:g}"] = float(evaluation["accuracy"].sel(alpha=alpha))
     by_bin = evaluation["accuracy_by_s_bin"].sel(alpha=max(job.settings.alphas)).values
-    for i, value in enumerate(by_bin):
-        row[f"accuracy_s_decile_{i + 1}"] = float(value)
+    row.update({f"accuracy_s_decile_{i}": float(v) for i, v in enumerate(by_bin, start=1)})
     names = dissection["type_names"]
     dsi, preferred = dissection["dsi"], dissection["preferred_direction_deg"]
     types = per_type(dissection)
-    right = [i for i in dissection["critical_ds"] if _side(preferred[i]) > 0]
-    left = [i for i in dissection["critical_ds"] if _side(preferred[i]) < 0]
+    sides = [_side(preferred[i]) for i in dissection["critical_ds"]]
     row.update(
         n_critical=len(dissection["critical"]),
         critical_types=" ".join(names[i] for i in dissection["critical"]),
@@ -59,8 +56,8 @@ def summary_row(
         sufficient_types=dissection["sufficient_types"],
         n_types=len(names),
         n_critical_ds=len(dissection["critical_ds"]),
-        n_critical_ds_right=len(right),
-        n_critical_ds_left=len(left),
+        n_critical_ds_right=sides.count(1),
+        n_critical_ds_left=sides.count(-1),
         ds_emergence=bool(dissection["ds_emergence"]),
         sufficient_ds_pair=sufficient_ds_pair(dissection),
         opposite_preferences=bool(dissection["opposite_preferences"]),
@@ -74,12 +71,8 @@ def summary_row(
 
 def sufficient_ds_pair(dissection: dict) -> bool:
     """Whether the fewest ganglion types that explain the decision (``sufficient_set``)
-    include a rightward- and a leftward-preferring direction-selective type (False for a run
-    below the threshold).
-
-    Unlike ``ds_emergence`` (the same of the *critical* types) it sees a direction carried
-    redundantly by several DS types, none of them critical alone.
-    """
+    include a rightward- and a leftward-preferring DS type (False below the threshold): unlike
+    ``ds_emergence``, it sees a direction carried by several DS types, none critical alone."""
     if float(dissection["baseline_accuracy"]) < float(dissection["threshold"]):
         return False
     dsi, threshold = dissection["dsi"], float(dissection["dsi_threshold"])

@@ -1,13 +1,9 @@
 """Train, evaluate and dissect every (circuit, seed) of a comparison, resumably and in parallel.
 
-Layout of ``OUT``: ``OUT/runs/<circuit>/seed<k>/`` is an ordinary run folder
-(:mod:`retinasim.training`) plus ``evaluation.nc`` and ``dissection.json``; a reference model
-(``--reference authors``) is imported, not trained, into ``OUT/reference/<name>/`` and then
-evaluated and dissected the same way. Each step is skipped
-when its output already exists for the same settings: a finished run is not retrained, an
-interrupted one resumes from its checkpoint (``train(..., resume=True)``), and evaluation and
-dissection are redone only when missing or made with other settings. A run that fails is
-recorded with its error; the others go on.
+``OUT/runs/<circuit>/seed<k>/`` is a run folder plus ``evaluation.nc`` and ``dissection.json``;
+a reference model is imported (not trained) into ``OUT/reference/<name>/``. A finished run is
+not retrained, an interrupted one resumes from its checkpoint, evaluation and dissection are
+redone only when missing or made with other settings; a failed run becomes a failed row.
 """
 
 from __future__ import annotations
@@ -85,22 +81,13 @@ def reference_job(
     if model not in MODELS:
         known = ", ".join([*REFERENCES, *MODELS])
         raise ValueError(f"--reference {reprlib.repr(reference)}: unknown model (known: {known})")
-    return RunJob(
-        circuit_file="",
-        label=f"{reference} (reference)",
-        seed=seed,
-        out=str(out),
-        settings=settings or RunSettings(),
-        threads=threads,
-        reference=reference,
-    )
+    label = f"{reference} (reference)"
+    return RunJob("", label, seed, str(out), settings or RunSettings(), threads, reference)
 
 
 def run_job(job: RunJob) -> dict[str, Any]:
-    """Train (or resume), evaluate and dissect one run; a JSON-ready summary row.
-
-    Never raises: a failure is returned as ``status: failed`` with the error.
-    """
+    """Train (or resume), evaluate and dissect one run; a JSON-ready summary row (never
+    raises: a failure is a ``status: failed`` row with the error)."""
     try:
         return _run(job)
     except Exception as error:  # one bad run must not stop the comparison
@@ -121,7 +108,12 @@ def _run(job: RunJob) -> dict[str, Any]:
     metrics = _read_json(folder / "metrics.json")
     trained_now = metrics.get("status") != "completed"
     if trained_now and job.reference is not None:
-        metrics = _import_reference(job, folder)
+        from retinasim.authors import import_authors
+
+        make_folder(folder.parent)  # the authors' rendering of the dots, in its circuit.yaml
+        model = REFERENCES.get(job.reference, job.reference)
+        import_authors(model, folder, overwrite=folder.exists(), rendering="authors")
+        metrics = _read_json(folder / "metrics.json")
     elif trained_now:
         overrides = {**job.settings.overrides, "seed": job.seed}
         spec = apply_overrides(load_circuit(job.circuit_file), overrides)
@@ -135,23 +127,9 @@ def _run(job: RunJob) -> dict[str, Any]:
     return summary_row(job, metrics, evaluation, dissection)
 
 
-def _import_reference(job: RunJob, folder: Path) -> dict[str, Any]:
-    """Import the reference model into ``folder`` (replacing an unfinished import): the
-    authors' rendering of the dots, as :func:`retinasim.authors.import_authors` writes in
-    the folder's ``circuit.yaml``, which evaluation and dissection then read."""
-    from retinasim.authors import import_authors
-
-    make_folder(folder.parent)
-    assert job.reference is not None  # (a reference job)
-    model = REFERENCES.get(job.reference, job.reference)
-    import_authors(model, folder, overwrite=folder.exists(), rendering="authors")
-    return _read_json(folder / "metrics.json")
-
-
 def _log_attempt(folder: Path) -> None:
-    """Append which host and process (re)starts training and from which checkpoint step to
-    ``seed<k>.attempts.jsonl`` beside the run folder (which training wants empty or a run),
-    so a run retried after a lost worker shows where it resumed."""
+    """Append the host, process and checkpoint step of a (re)started training to
+    ``seed<k>.attempts.jsonl`` beside the run folder: where a retried run resumed."""
     import socket
     import time
 
@@ -236,8 +214,8 @@ def collect(
     failure: str,
     progress: Callable[[dict[str, Any]], object] | None,
 ) -> list[dict[str, Any]]:
-    """The rows of ``jobs`` in job order, from their futures as they complete (``index``:
-    future → job index); a future that raised becomes a failed row (``failure``: what)."""
+    """The rows of ``jobs`` in job order from their futures (``index``: future → job index)
+    as they complete; a future that raised becomes a failed row (``failure``: what)."""
     rows: dict[int, dict[str, Any]] = {}
     for future in completed:
         job = jobs[index[future]]
@@ -257,10 +235,6 @@ def _terminate(pool: ProcessPoolExecutor, workers: list) -> None:
     # Hand out nothing more first: a worker whose training stops on SIGTERM (it checkpoints
     # and returns) would otherwise take the next queued run and train on, orphaned.
     pool.shutdown(wait=False, cancel_futures=True)
-    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
-    if terminate is not None:
-        terminate()
-        return
     for process in workers:
         process.terminate()  # a training checkpoints at the end of its step and stops
     for process in workers:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,7 +9,7 @@ import xarray as xr
 
 from retinasim.figures import paper, units
 from retinasim.figures.style import save_figure
-from retinasim.run_folder import read_netcdf
+from retinasim.run_folder import read_json, read_netcdf
 
 if TYPE_CHECKING:
     from retinasim.circuit import Circuit
@@ -28,11 +27,9 @@ def make_figures(run_dir: str | Path, *, circuit: Circuit | None = None) -> list
     analysis = run_dir / "analysis"
     out = run_dir / FIGURES_DIR
     written: list[Path] = []
-    full, ablated = (
-        read_netcdf(analysis / "psychometric.nc"),
-        read_netcdf(analysis / "ablated_psychometric.nc"),
-    )
+    full = read_netcdf(analysis / "psychometric.nc")
     if full is not None:
+        ablated = read_netcdf(analysis / "ablated_psychometric.nc")
         written += save_figure(paper.psychometric(full, ablated), out, "fig3a_psychometric")
     by_s = read_netcdf(analysis / "accuracy_by_s.nc")
     if by_s is not None:
@@ -62,8 +59,7 @@ def make_figures(run_dir: str | Path, *, circuit: Circuit | None = None) -> list
 
 def _kept_types(circuit: Circuit, analysis: Path) -> dict[str, list[str]]:
     """Layer → names of the types the ablated model keeps (empty without an ablation)."""
-    path = analysis / "ablated.json"
-    lesions = json.loads(path.read_text()).get("lesions") if path.exists() else None
+    lesions = read_json(analysis / "ablated.json", {}).get("lesions")
     if not lesions:
         return {}
     return {

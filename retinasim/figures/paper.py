@@ -1,8 +1,5 @@
-"""The paper's figures 3–6 from saved analysis results, one function per panel.
-
-Each takes xarray results (as :mod:`retinasim.dissect.pipeline` saves them) and returns a
-Matplotlib Figure with labelled axes and units.
-"""
+"""The paper's figures 3–6 from saved analysis results (:mod:`retinasim.dissect.pipeline`),
+one function per panel, each a Matplotlib Figure with labelled axes and units."""
 
 from __future__ import annotations
 
@@ -65,13 +62,8 @@ def lesion_bars(scan: xr.Dataset, threshold: float = 0.95) -> Figure:
     names = [str(n) for n in scan["cell_type"].values]
     figure, ax = new_figure(width=max(4.5, 0.22 * len(names) + 1.5))
     layers = [str(layer) for layer in scan["layer"].values]
-    palette = dict(
-        zip(
-            dict.fromkeys(layers),
-            ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3"] * 4,
-            strict=False,
-        )
-    )
+    colours = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3"]
+    palette = {layer: colours[i % 5] for i, layer in enumerate(dict.fromkeys(layers))}
     ax.bar(range(len(names)), scan["accuracy"], color=[palette[layer] for layer in layers])
     intact = scan.attrs["intact_accuracy"]
     ax.axhline(intact, color="black", lw=0.8, label=f"intact ({intact:.2f})")

@@ -27,22 +27,23 @@ STYLE: dict[RcKeyType, Any] = {
 
 
 def new_figure(width: float = 4.5, height: float = 3.2, **subplots: Any) -> tuple[Figure, Any]:
-    """A figure in the house style: ``(figure, axes)``; ``axes`` is what
-    :meth:`~matplotlib.figure.Figure.subplots` returns for ``subplots``: one Axes, or an
-    array of them."""
+    """A figure in the house style and its axes: what
+    :meth:`~matplotlib.figure.Figure.subplots` returns for ``subplots``."""
     with matplotlib.rc_context(STYLE):
         figure = Figure(figsize=(width, height), layout="constrained")
         axes = figure.subplots(**subplots)
     return figure, axes
 
 
-def save_figure(figure: Figure, folder: str | Path, name: str) -> list[Path]:
-    """Write ``name.png`` and ``name.svg`` into ``folder``."""
+def save_figure(
+    figure: Figure, folder: str | Path, name: str, formats: tuple[str, ...] = ("png", "svg")
+) -> list[Path]:
+    """Write ``name.png`` and ``name.svg`` (or the other ``formats``) into ``folder``."""
     paths = []
     with matplotlib.rc_context(STYLE):
-        for suffix in (".png", ".svg"):
-            target = Path(folder) / f"{name}{suffix}"
+        for suffix in formats:
+            target = Path(folder) / f"{name}.{suffix}"
             with atomic_path(target) as temporary:
-                figure.savefig(temporary, format=suffix[1:])
+                figure.savefig(temporary, format=suffix)
             paths.append(target)
     return paths

@@ -1,10 +1,6 @@
-"""The paper's per-type figures 4–6 and the Figure-7-like summary of bipolar–amacrine units.
-
-Figures 4, 5 and 6 of the paper each follow one type that the ablated model keeps (bipolar,
-ganglion, amacrine): its response amplitude over ``s`` among its layer, the ablated model's
-accuracy with it lesioned, its spatial kernels in and out, and its temporal kernel.
-:func:`kept_type` draws that figure for any kept type of any layer.
-"""
+"""The paper's per-type figures 4–6 (:func:`kept_type`: a kept type's response amplitude
+over ``s``, the ablated model's accuracy with it lesioned, its spatial kernels in and out
+and its temporal kernel) and the Figure-7-like summary of bipolar–amacrine units."""
 
 from __future__ import annotations
 
@@ -40,23 +36,13 @@ def kept_type(
     temporal: dict[str, xr.DataArray],
     kept: dict[str, list[str]],
 ) -> Figure:
-    """Figs. 4 / 5 / 6: one type the ablated model keeps.
+    """Figs. 4 / 5 / 6: the type ``name`` of ``layer`` that the ablated model keeps.
 
-    Parameters
-    ----------
-    layer, name
-        The type.
-    amplitude
-        Mean response ``(s, cell_type)`` of every type (``amplitude.nc``).
-    within
-        Accuracy of the ablated model ``(lesion, s, fast_direction)``
-        (``lesions_within_ablated.nc``).
-    spatial, temporal
-        :func:`retinasim.analysis.spatial_kernels` and
-        :func:`~retinasim.analysis.temporal_kernels`.
-    kept
-        Layer → names of the types the ablated model keeps: the kernels drawn are those
-        between kept types (into ``name`` from kept sources, out of ``name`` to kept targets).
+    ``amplitude``: mean response ``(s, cell_type)`` (``amplitude.nc``); ``within``: the
+    ablated model's accuracy ``(lesion, s, fast_direction)`` (``lesions_within_ablated.nc``);
+    ``spatial``, ``temporal``: :func:`retinasim.analysis.spatial_kernels` and
+    :func:`~retinasim.analysis.temporal_kernels`; ``kept``: layer → names of the kept types
+    (only the kernels between ``name`` and kept types are drawn).
     """
     kernels = []
     for key, kernel in spatial.items():

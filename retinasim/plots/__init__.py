@@ -1,10 +1,6 @@
-"""Figures of recordings and analyses (matplotlib, Agg backend).
-
-Every function takes an optional ``ax`` (a new figure otherwise), labels its axes
-``long_name [units]`` from the data's attributes and returns the Figure: :func:`plot_tuning_curve`,
-:func:`plot_polar_tuning`, :func:`plot_rf_map`, :func:`plot_temporal_profile`,
-:func:`plot_kernel_grid`, :func:`plot_temporal_kernels`, :func:`plot_amplitude`.
-"""
+"""Figures of recordings and analyses (matplotlib): every function takes an optional ``ax``
+(a new figure otherwise), labels its axes ``long_name [units]`` from the data's attributes
+and returns the Figure."""
 
 from retinasim.plots.amplitude import plot_amplitude
 from retinasim.plots.kernels import plot_kernel_grid, plot_temporal_kernels

@@ -1,9 +1,5 @@
-"""Shared plotting helpers: axes from an optional ``ax``, labels from attrs.
-
-The plot functions draw on pyplot figures (shown inline in a notebook, or by ``plt.show()``)
-and never choose a backend: that is the application's choice (the command line draws
-headless).
-"""
+"""Shared plotting helpers: axes from an optional ``ax``, labels from attrs. The plots draw
+on pyplot figures and never choose a backend (the application's choice)."""
 
 from __future__ import annotations
 

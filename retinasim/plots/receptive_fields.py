@@ -48,15 +48,10 @@ def plot_temporal_profile(
 
 
 def plot_rf_mosaic(fields: xr.Dataset, *, row: str = "run", title: str | None = None) -> Figure:
-    """Spatial profiles of every cell type (columns) of every index along ``row`` (rows:
-    runs, seeds, ...), each scaled to its own peak, blank where the type had no field.
-
-    Parameters
-    ----------
-    fields
-        ``spatial (row, cell_type, pixel_y, pixel_x)`` with ``surround_index`` and
-        ``surround_coverage`` (:func:`retinasim.dissect.map_receptive_fields`, concatenated).
-    """
+    """Spatial profiles ``fields.spatial (row, cell_type, pixel_y, pixel_x)`` with their
+    ``surround_index`` and ``surround_coverage`` (:func:`retinasim.dissect.map_receptive_fields`,
+    concatenated): a column per cell type, a row per index along ``row`` (runs, seeds, ...),
+    each scaled to its own peak, blank where the type had no field."""
     import matplotlib.pyplot as plt
 
     if row not in fields.dims:

@@ -1,18 +1,13 @@
 """retinasim's full dissection of the authors' own model, shipped as one column of numbers.
 
-Every run's report compares its numbers with the paper's, and with what the *same* analysis
-gives on the authors' trained weights (the calibration column: a difference between "this
-run" and the paper that also shows between this column and the paper comes from the analysis
-or the stimuli, not from training). Computing that column takes the whole dissection of their
-model, so it is computed once and shipped in ``retinasim/authors/data/reference.json`` with
-its provenance. Regenerate it after a change to the analyses with::
+The calibration column of every run's report (:mod:`retinasim.report.paper_numbers`): the
+``this run`` column of ``retinasim analyze`` (default sizes, the authors' α grid 0 … 4 in
+steps of 0.1) on the imported ``model.pt`` with the authors' rendering of the dots, shipped
+with its provenance in ``retinasim/authors/data/reference.json``. Regenerate it after a
+change to the analyses with::
 
     python -m retinasim.report.authors_reference          # about 2 minutes on 2 cores
     python -m retinasim.report.authors_reference --keep runs/authors   # and keep the analysed run
-
-It imports ``model.pt`` with the authors' rendering of the dots, runs ``retinasim analyze``
-with the default sizes but the authors' α grid (0 … 4 in steps of 0.1), and keeps the
-``this run`` column of :func:`retinasim.report.paper_numbers.comparison`.
 """
 
 from __future__ import annotations

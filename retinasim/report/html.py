@@ -1,10 +1,6 @@
-"""A self-contained ``report.html`` of a run folder: SVG figures, tables, provenance.
-
-Everything is read from the run folder (``analysis/``, ``figures/``, the training files), so
-``retinasim report RUN_DIR`` rebuilds it without recomputing anything. The page is the jinja2
-template ``templates/report.html.j2`` (package data), autoescaped: every label (circuit, cell
-type, table cell, caption) is HTML-escaped, and the SVG figures go in as images (``data:``
-URLs), never as markup.
+"""A self-contained ``report.html`` of a run folder (SVG figures, tables, provenance), read
+from its saved results: the jinja2 template ``templates/report.html.j2``, autoescaped, with
+the SVG figures as images (``data:`` URLs), never as markup.
 """
 
 from __future__ import annotations
@@ -100,8 +96,7 @@ def _environment() -> jinja2.Environment:
 
 
 def _figures(run_dir: Path) -> list[dict[str, Any]]:
-    """Every SVG of ``figures/``, sorted: an image ``src``, caption and whether it is wide
-    (nothing of a figure file goes into the page as markup)."""
+    """Every SVG of ``figures/``, sorted: an image ``src``, caption and whether it is wide."""
     figures = []
     for path in sorted((run_dir / "figures").glob("*.svg")):
         if not path.is_file():
@@ -114,13 +109,13 @@ def _figures(run_dir: Path) -> list[dict[str, Any]]:
     return figures
 
 
-def _provenance(run_dir: Path, analysis: Path) -> pd.DataFrame:
+def _provenance(run_dir: Path, provenance: dict, config: dict) -> pd.DataFrame:
     """Training metrics, provenance and the analysis settings, one ``value`` per row."""
     metrics = read_json(run_dir / "metrics.json", {})
     details = {
         **{f"training {k}": v for k, v in metrics.items() if not isinstance(v, dict | list)},
-        **read_json(run_dir / "provenance.json", {}),
-        **{f"analysis {k}": v for k, v in read_json(analysis / "config.json", {}).items()},
+        **provenance,
+        **{f"analysis {k}": v for k, v in config.items()},
     }
     return pd.DataFrame({"value": [str(v) for v in details.values()]}, index=list(details))
 
@@ -134,20 +129,19 @@ def report_html(run_dir: str | Path) -> str:
             f"{run_dir} has no analysis/ folder: run `retinasim analyze {run_dir}` first"
         )
     provenance = read_json(run_dir / "provenance.json", {})
+    config = read_json(analysis / "config.json", {})
     cell_types = analysis / "cell_types.csv"
     context = {
         "run_name": run_dir.name,
         "circuit": str(provenance.get("circuit", run_dir.name)),
-        "critical_threshold": read_json(analysis / "config.json", {}).get(
-            "critical_threshold", CRITICAL_THRESHOLD
-        ),
+        "critical_threshold": config.get("critical_threshold", CRITICAL_THRESHOLD),
         "comparison": _table(comparison(analysis), index=False),
         "sentences": read_json(analysis / "summary.json", {}).get("sentences") or [],
         "figures": _figures(run_dir),
         "cell_types": (
             _table(pd.read_csv(cell_types, index_col=0)) if cell_types.exists() else None
         ),
-        "provenance": _table(_provenance(run_dir, analysis)),
+        "provenance": _table(_provenance(run_dir, provenance, config)),
     }
     return _environment().get_template(TEMPLATE).render(context)
 

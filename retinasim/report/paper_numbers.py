@@ -169,9 +169,8 @@ def _rows(analysis: Path) -> list[tuple[str, str, str]]:
 
 
 def _ds_text(row: xr.Dataset) -> str:
-    """One type's single-unit direction selectivity (``retinasim.dissect.direction_protocol``;
-    an older tuning.nc without its variables gives DSI and direction only; one written before
-    the rename has ``p_value`` for ``vector_dsi_p_value``)."""
+    """One type's single-unit direction selectivity (an older tuning.nc: DSI and direction
+    only, or ``p_value`` for ``vector_dsi_p_value``)."""
     text = f"{row.cell_type.item()}: DSI {float(row['dsi']):.2f}"
     if "vector_dsi" in row:
         text += f", vector DSI {float(row['vector_dsi']):.2f}"
