@@ -100,12 +100,7 @@ def _plan(spec: CircuitSpec, registered: dict[str, RegisteredCellType]) -> Circu
         )
     connections = tuple(
         ConnectionPlan(
-            source=c.source,
-            target=c.target,
-            kernel=c.kernel,
-            stride=c.stride,
-            padding=c.padding,
-            bias=c.bias,
+            **c.model_dump(exclude={"weights"}),
             nonnegative=spec.connection_constraint(c) is WeightConstraint.nonnegative,
         )
         for c in spec.connections

@@ -73,9 +73,9 @@ def _position(node: Node) -> tuple[int, int]:
 class _Builder:
     """Turns a composed node graph into plain values while recording positions."""
 
-    def __init__(self, file: str, constructor: yaml.constructor.SafeConstructor):
+    def __init__(self, file: str):
         self.source = SourceMap(file)
-        self.constructor = constructor
+        self.constructor = yaml.SafeLoader("")  # constructs scalars only
         self.issues: list[SpecIssue] = []
         self.budget = MAX_EXPANDED_NODES
 
@@ -115,8 +115,7 @@ class _Builder:
             if not isinstance(key_node, ScalarNode):
                 self.error(key_node, path, "mapping keys must be plain names")
                 continue
-            key = self.scalar(key_node, path)
-            key = key if isinstance(key, str) else str(key)
+            key = str(self.scalar(key_node, path))
             where = (*path, key)
             if key in result:
                 first_line, _ = self.source.keys[where]
@@ -183,7 +182,7 @@ def read_yaml(text: str, file: str = "<string>") -> tuple[Any, SourceMap]:
         raise SpecError.at(file, f"YAML syntax error: {problem}", *place) from None
     except yaml.YAMLError as error:
         raise SpecError.at(file, f"YAML error: {error}") from None
-    builder = _Builder(file, yaml.SafeLoader(""))
+    builder = _Builder(file)
     if root is None:
         return None, builder.source
     try:

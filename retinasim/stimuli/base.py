@@ -134,9 +134,9 @@ class StimulusGenerator(StimulusParams):
             raise StimulusError(f"need start >= 0 and count >= 1, got start={start}, count={count}")
         return self.generate(range(start, start + count), seed=seed, **options)
 
-    def attrs(self, seed: int | None = None) -> dict[str, Any]:
+    def attrs(self, seed: int) -> dict[str, Any]:
         """Batch-level attributes: kind, frame rate, units, conventions, parameters, seed."""
-        attrs: dict[str, Any] = {
+        return {
             "kind": self.kind,
             "frame_rate_hz": self.frame_rate_hz,
             "units": {
@@ -147,10 +147,8 @@ class StimulusGenerator(StimulusParams):
             },
             "direction_convention": DIRECTION_CONVENTION,
             "parameters": self.model_dump(mode="json"),
+            "seed": seed,
         }
-        if seed is not None:
-            attrs["seed"] = seed
-        return attrs
 
     def _check_out(
         self, out: torch.Tensor, count: int, device: torch.device, dtype: torch.dtype

@@ -122,8 +122,7 @@ class MovingDots(MovingDotsParams, StimulusGenerator):
     @property
     def dots_per_scene(self) -> float:
         """Expected number of dots in the whole scene (``scene_width ×`` :attr:`centre_rows`)."""
-        scene = self.scene
-        area = scene.scene_width * self.centre_rows
+        area = self.scene.scene_width * self.centre_rows
         return self.mean_dots_in_view * area / (self.width * self.height)
 
     def layout(self, indices: Indices, seed: int) -> DotLayout:

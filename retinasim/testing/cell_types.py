@@ -43,23 +43,17 @@ def check_cell_type(
     size: tuple[int, int] = (5, 6),
     seed: int = 0,
 ) -> None:
-    """Check a registered cell type against the contract of :class:`~retinasim.plugins.CellType`.
-
-    Checks, each failing with an AssertionError that says what broke:
-
-    * registration: :func:`registered_cell_type` (``package``: the distribution that must
-      provide it, e.g. ``"retinasim-centersurround"``);
-    * ``Params``: a :class:`~retinasim.plugins.CellParams` model that accepts ``params``
-      (default: its defaults), rejects an unknown key and each of ``bad_params``, and
-      documents every field; each of ``bad_params`` in a circuit file is a SpecError at the
-      layer's line naming the cell type;
-    * ``build(n_types, params, frames=frames)``: an ``nn.Module`` that passes
-      :func:`check_cell_module` on drives ``(2, n_types, frames, *size)`` drawn from
-      ``seed``, built identically twice from one ``torch.manual_seed``;
-    * in a small circuit (:func:`~retinasim.testing.circuits.small_circuit`, the cell type in
-      layer ``cells``, also with ``weights: nonnegative``): it compiles, the same ``seed``
-      gives the same parameters, and a forward and backward pass reach every trainable
-      parameter of the cell.
+    """Check a registered cell type against the contract of :class:`~retinasim.plugins.CellType`
+    (each failure an AssertionError saying what broke): its registration
+    (:func:`registered_cell_type`; ``package``: the distribution that must provide it);
+    ``Params`` accepts ``params`` (default: its defaults), refuses an unknown key and each of
+    ``bad_params`` (also in a circuit file: a SpecError at the layer's line naming the cell
+    type) and documents every field; ``build(n_types, params, frames=frames)`` returns an
+    ``nn.Module``, drawn identically after the same ``torch.manual_seed``, that passes
+    :func:`check_cell_module` on drives ``(2, n_types, frames, *size)`` from ``seed``; in a
+    small circuit (:func:`~retinasim.testing.circuits.small_circuit`, the cell type in layer
+    ``cells``, also with ``weights: nonnegative``) it compiles, the same ``seed`` gives the
+    same parameters, and forward and backward reach every trainable parameter of the cell.
     """
     registered = registered_cell_type(cell_type, package=package)
     values = _check_params(registered, dict(params or {}))

@@ -40,25 +40,20 @@ def check_stimulus_kind(
     varies: bool = True,
     random: bool = True,
 ) -> None:
-    """Check a registered stimulus kind against the contract of
-    :class:`~retinasim.plugins.StimulusParams` and :class:`~retinasim.stimuli.StimulusGenerator`.
-
-    Checks, each failing with an AssertionError that says what broke:
-
-    * registration: :func:`registered_stimulus` (``kind``: the parameter model or generator
-      class, or the name; ``package``: the distribution that must provide it); its generator
-      imports and subclasses both its parameter model and ``StimulusGenerator``;
-    * parameters: ``parameters`` validate (``height``, ``width``, ``frames`` default to
-      ``size`` and ``frames``); an unknown parameter, bad inherited values (``height: 0``,
-      ...) and each of ``bad_parameters`` (over ``parameters``, at the default size) raise one
-      one-line :class:`~retinasim.errors.StimulusError` naming the kind;
-    * rendering ``n`` stimuli of set ``seed``: video ``(n, 1, frames, height, width)`` float32
-      (float64 when asked), finite, in ``[0, 1]``; metadata per trial; labels int64 ``(n,)``
-      indexing ``classes`` for a task, else None;
-    * seeding: the same ``(seed, index)`` renders the same bits, alone or in any batch
-      order, with the same metadata and labels; with ``varies`` (false for a kind that
-      renders one stimulus), different indices render different videos; with ``random``
-      (false for a kind that draws nothing), so does another seed.
+    """Check a registered stimulus kind against the contracts of
+    :class:`~retinasim.plugins.StimulusParams` and :class:`~retinasim.stimuli.StimulusGenerator`
+    (each failure an AssertionError saying what broke): its registration
+    (:func:`registered_stimulus`; ``kind``: the parameter model or generator class, or the
+    name; ``package``: the distribution that must provide it), its generator importing and
+    subclassing both; ``parameters`` validate (``height``, ``width``, ``frames`` default to
+    ``size`` and ``frames``), while an unknown parameter, bad inherited values (``height: 0``,
+    ...) and each of ``bad_parameters`` raise one one-line StimulusError naming the kind;
+    ``n`` stimuli of set ``seed`` render as float32 ``(n, 1, frames, height, width)`` (float64
+    when asked), finite, in ``[0, 1]``, with metadata per trial and int64 labels ``(n,)``
+    indexing ``classes`` for a task (else None); the same ``(seed, index)`` renders the same
+    bits, metadata and labels alone or in any batch order; with ``varies`` (false for a kind
+    that renders one stimulus) other indices, and with ``random`` (false for a kind that draws
+    nothing) another seed, render other videos.
     """
     entry = registered_stimulus(kind, package=package)
     given = dict(parameters or {})
