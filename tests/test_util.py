@@ -100,3 +100,38 @@ def test_lazy_exports_import_on_first_use_and_keep_the_name() -> None:
             getattr_("x")  # a submodule of the package
     finally:
         del sys.modules[package.__name__]
+
+
+def test_available_memory_counts_the_address_space_limit(tmp_path: Path) -> None:
+    """Under ``ulimit -v`` the estimate sees what the limit leaves, and a command refuses a
+    request beyond it with the numbers instead of dying of a MemoryError."""
+    import resource
+    import subprocess
+    import sys
+
+    from helpers import TINY3
+
+    limit = 3 << 30  # one batch of 20000 trials needs ~3.4 GiB: refused only under the limit
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    probe = "from retinasim.util.resources import available_memory; print(available_memory())"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, preexec_fn=limited
+    )
+    assert 0 < int(done.stdout) < limit
+    command = [
+        sys.executable, "-m", "retinasim", "record", str(TINY3), "--stimulus", "white_noise",
+        "--probe", "bipolar:full", "--n", "20000", "--batch-size", "20000", "--out", "x.nc",
+    ]  # fmt: skip
+    refused = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        preexec_fn=limited,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        cwd=tmp_path,
+    )
+    assert refused.returncode == 2, refused.stderr
+    assert "Traceback" not in refused.stderr and "available" in refused.stderr, refused.stderr

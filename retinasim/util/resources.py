@@ -22,8 +22,16 @@ class ResourceError(RetinasimError):
 
 
 def available_memory() -> int | None:
-    """Bytes of memory available to new allocations now (``MemAvailable`` of
-    ``/proc/meminfo``; the free physical pages elsewhere), or None if unknown."""
+    """Bytes this process can still allocate (None if unknown): the least of the machine's
+    ``MemAvailable`` (``/proc/meminfo``; the free physical pages elsewhere), what the address
+    space limit (``ulimit -v``) leaves above the process's current size, and what the cgroup's
+    memory limit (containers, batch jobs) leaves above its current use."""
+    limits = [_meminfo_available(), _address_space_left(), _cgroup_left()]
+    known = [limit for limit in limits if limit is not None]
+    return min(known) if known else None
+
+
+def _meminfo_available() -> int | None:
     try:
         with open("/proc/meminfo", encoding="ascii") as info:
             for line in info:
@@ -35,6 +43,46 @@ def available_memory() -> int | None:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, AttributeError):
         return None
+
+
+def _address_space_left() -> int | None:
+    """``RLIMIT_AS`` minus the process's mapped size (VmSize), or None without a limit."""
+    try:
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if limit == resource.RLIM_INFINITY:
+            return None
+        with open("/proc/self/status", encoding="ascii") as status:
+            size = next(
+                int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:")
+            )
+        return max(0, limit - size)
+    except (ImportError, OSError, ValueError, StopIteration):
+        return None
+
+
+def _cgroup_left() -> int | None:
+    """The cgroup (v2, else v1) memory limit minus its current use, or None without one."""
+    for limit_file, usage_file in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+        (
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+            "/sys/fs/cgroup/memory/memory.usage_in_bytes",
+        ),
+    ):
+        try:
+            with (
+                open(limit_file, encoding="ascii") as limit,
+                open(usage_file, encoding="ascii") as usage,
+            ):
+                text = limit.read().strip()
+                if text == "max" or int(text) >= 1 << 60:  # v1 writes "no limit" as a huge number
+                    return None
+                return max(0, int(text) - int(usage.read().strip()))
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 def human(nbytes: float) -> str:
