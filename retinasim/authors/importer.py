@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import reprlib
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -60,10 +61,15 @@ def resolve_source(source: str | Path) -> tuple[Path, str]:
     if text in MODELS:
         return data_file(MODELS[text]), text
     path = Path(source)
-    if path.exists():
+    try:
+        found = path.exists()
+    except OSError:  # a name too long for a path, say
+        found = False
+    if found:
         stem = re.sub(r"[^A-Za-z0-9_\-]", "-", path.stem) or "model"
         return path, stem if stem[0].isalpha() or stem[0] == "_" else f"m{stem}"
-    raise AuthorsError(f"{text}: no such file and not a shipped model (names: {', '.join(MODELS)})")
+    names = ", ".join(MODELS)
+    raise AuthorsError(f"{reprlib.repr(text)}: no such file and not a shipped model ({names})")
 
 
 def authors_spec(

@@ -23,6 +23,10 @@ CRITICAL_THRESHOLD = 0.95
 accuracy (:func:`retinasim.dissect.lesions.critical_mask`)."""
 
 
+MAX_ALPHAS = 1000
+"""The most points of the psychometric alpha grid."""
+
+
 class AnalysisConfig(Settings):
     """How large each analysis is (``retinasim run`` and ``analyze`` take every field as an
     option: ``n_stimuli`` is ``--n-stimuli``)."""
@@ -69,6 +73,11 @@ class AnalysisConfig(Settings):
         if self.alpha_step > self.alpha_max:
             raise ValueError(
                 f"need alpha_step <= alpha_max, got {self.alpha_step} and {self.alpha_max}"
+            )
+        if self.alpha_max / self.alpha_step > MAX_ALPHAS:
+            raise ValueError(
+                f"the alpha grid 0 .. {self.alpha_max} in steps of {self.alpha_step} has more "
+                f"than {MAX_ALPHAS} points; use a larger alpha_step"
             )
         return self
 

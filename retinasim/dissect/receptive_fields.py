@@ -157,6 +157,11 @@ def map_receptive_fields(
     settings = {"distribution": "binary", "pixel_size": 1, **(noise or {})}
     pilots: dict[float, _Sums] = {}  # level -> the sums of its first pilot_trials videos
     if "mean_luminance" in settings:
+        if not 0 < float(settings["mean_luminance"]) < 1:  # noise needs room above and below
+            raise DissectionError(
+                f"the noise's mean luminance must be between 0 and 1, got "
+                f"{settings['mean_luminance']}"
+            )
         levels = np.full(mapping.n_types, float(settings["mean_luminance"]))
     else:
         pilots = {
