@@ -125,7 +125,8 @@ def group_connections(
     the others (``channels_last_input_grad``, see :func:`~retinasim.circuit.conv.conv2d`)."""
     groups: dict[tuple, list[ConnectionPlan]] = {}
     for plan in plans:
-        key = (plan.source, plan.geometry) if fuse else (plan.source, plan.key)
+        geometry = (plan.kernel, plan.stride, plan.padding)
+        key = (plan.source, geometry) if fuse else (plan.source, plan.key)
         groups.setdefault(key, []).append(plan)
     by_source: dict[str, list[ConnectionGroup]] = {}
     for members in groups.values():

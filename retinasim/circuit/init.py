@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from retinasim.circuit.connections import Connection
-
 if TYPE_CHECKING:
     from retinasim.circuit.module import Circuit
 
@@ -27,9 +25,8 @@ def initialise(circuit: Circuit, seed: int | None = None) -> int:
     if seed is None:
         seed = int(torch.randint(_SEED_RANGE, ()).item())
     generator = torch.Generator().manual_seed(seed)
-    for connection in circuit.connections.values():
-        assert isinstance(connection, Connection)
-        connection.reset_parameters(generator)
+    for plan in circuit.plan.connections:
+        circuit.connection(plan.key).reset_parameters(generator)
     for name in circuit.layer_names:
         cell = circuit.cells[name]
         cell_seed = int(torch.randint(_SEED_RANGE, (), generator=generator).item())

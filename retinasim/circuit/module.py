@@ -331,9 +331,7 @@ class Circuit(LesionControl, nn.Module):
         """Parameters kept ≥ 0: weights of ``nonnegative`` connections and the cell modules'
         :func:`~retinasim.plugins.cell_type.nonnegative_parameters` of ``nonnegative`` layers."""
         constrained = [
-            c.weight
-            for c in self.connections.values()
-            if isinstance(c, Connection) and c.plan.nonnegative
+            self.connection(c.key).weight for c in self.plan.connections if c.nonnegative
         ]
         for layer in self.plan.layers:
             if layer.nonnegative:

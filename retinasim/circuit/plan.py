@@ -31,12 +31,6 @@ class ConnectionPlan:
         cannot contain ``>``)."""
         return f"{self.source}->{self.target}"
 
-    @property
-    def geometry(self) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
-        """``(kernel, stride, padding)``: connections from one source that share it are fused
-        into one convolution."""
-        return (self.kernel, self.stride, self.padding)
-
 
 @dataclass(frozen=True)
 class LayerPlan:

@@ -7,6 +7,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
+from retinasim.stimuli.bars import MovingBars
 from retinasim.stimuli.base import Rendered, RenderRequest, StimulusGenerator
 from retinasim.stimuli.builtin import CentredBarsParams
 from retinasim.stimuli.conditions import ConditionGrid, condition_grid
@@ -28,10 +29,7 @@ class CentredBars(ConditionGrid, CentredBarsParams, StimulusGenerator):
     """
 
     units: ClassVar[dict[str, str]] = {
-        "direction_deg": "degrees, 0 = rightward, 90 = up",
-        "speed": "pixels/frame",
-        "width": "pixels",
-        "contrast": "bar luminance minus background luminance",
+        **MovingBars.units,
         "site": "1",
         "centre_x": "pixels, column of the path's centre",
         "centre_y": "pixels, row of the path's centre",

@@ -61,12 +61,10 @@ class StimulusDataset(Dataset):
         return self.length
 
     def _indices(self, positions: Sequence[int]) -> list[int]:
-        indices = []
         for position in positions:
             if not 0 <= position < self.length:
                 raise IndexError(f"item {position} out of range for a set of {self.length}")
-            indices.append(self.start + int(position))
-        return indices
+        return [self.start + int(position) for position in positions]
 
     def batch(
         self, positions: Sequence[int], *, device: torch.device | str | None = None

@@ -6,7 +6,6 @@ from __future__ import annotations
 from retinasim.stimuli.base import StimulusGenerator
 from retinasim.stimuli.builtin import BUILTIN_STIMULI
 
-#: The built-in stimulus kinds by name (plugins' kinds: :func:`retinasim.plugins.stimuli`).
 STIMULI: dict[str, type[StimulusGenerator]] = {
     params.kind: params.generator_class() for params in BUILTIN_STIMULI
 }
