@@ -259,19 +259,17 @@ def plugin_problems() -> list[PluginProblem]:
     return list(_loaded().problems)
 
 
-def plugin_versions(
-    spec: Any = None, *, cell_type_names: Iterable[str] = (), stimulus_kinds: Iterable[str] = ()
-) -> dict[str, str]:
+def plugin_versions(spec: Any = None, *, stimulus_kinds: Iterable[str] = ()) -> dict[str, str]:
     """Every plugin package a circuit uses, with its version (its provenance): distribution
     name → version, sorted by name, the built-ins counting as ``retinasim``.
 
     ``spec`` is a :class:`retinasim.spec.CircuitSpec` (its layers' cell types and its training
-    task; read, not imported); ``cell_type_names`` and ``stimulus_kinds`` are further names (a
-    recording's stimulus kind, ...). Names no registered plugin provides are left out.
+    task; read, not imported); ``stimulus_kinds`` are further kinds (a recording's stimulus,
+    ...). Names no registered plugin provides are left out.
     """
-    cells, kinds = set(cell_type_names), set(stimulus_kinds)
+    cells, kinds = set(), set(stimulus_kinds)
     if spec is not None:
-        cells.update(layer.cell_type for layer in spec.layers)
+        cells = {layer.cell_type for layer in spec.layers}
         kinds.add(spec.training.task)
     registered_cells, registered_kinds = cell_types(), stimuli()
     used: list[RegisteredCellType | RegisteredStimulus]

@@ -177,16 +177,13 @@ class StimulusCache(Dataset):
         video = self.video(position)
         return video if self.labels is None else (video, self.labels[position])
 
-    def batch(
-        self, positions: list[int] | range, *, device: torch.device | str | None = None
-    ) -> StimulusBatch:
+    def batch(self, positions: list[int] | range) -> StimulusBatch:
         """Items ``positions`` as a :class:`StimulusBatch`."""
         chosen = np.asarray(list(positions), dtype=np.int64)
-        video = torch.stack([self.video(int(position)) for position in chosen]).to(device or "cpu")
         return StimulusBatch(
-            video=video,
+            video=torch.stack([self.video(int(position)) for position in chosen]),
             metadata={name: values[chosen] for name, values in self.metadata.items()},
-            labels=None if self.labels is None else self.labels[chosen].to(video.device),
+            labels=None if self.labels is None else self.labels[chosen],
             classes=tuple(self.manifest["classes"]),
             attrs=dict(self.manifest["attrs"]),
         )

@@ -66,13 +66,9 @@ class StimulusDataset(Dataset):
                 raise IndexError(f"item {position} out of range for a set of {self.length}")
         return [self.start + int(position) for position in positions]
 
-    def batch(
-        self, positions: Sequence[int], *, device: torch.device | str | None = None
-    ) -> StimulusBatch:
+    def batch(self, positions: Sequence[int]) -> StimulusBatch:
         """Items ``positions`` as one :class:`StimulusBatch` (with metadata)."""
-        return self.generator.generate(
-            self._indices(positions), seed=self.seed, device=device, dtype=self.dtype
-        )
+        return self.generator.generate(self._indices(positions), seed=self.seed, dtype=self.dtype)
 
     def __getitems__(self, positions: Sequence[int]) -> list[Any]:
         batch = self.batch(positions)
