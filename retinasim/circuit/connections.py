@@ -32,14 +32,10 @@ class Connection(nn.Module):
         self.bias = nn.Parameter(torch.empty(target_channels)) if plan.bias else None
         self.reset_parameters()
 
-    @property
-    def fan_in(self) -> int:
-        """Inputs summed by one output unit: source types × kernel area."""
-        return math.prod(self.weight.shape[1:])
-
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
-        """PyTorch's ``Conv2d`` default: weight and bias U(±1/√fan_in), drawn on the CPU."""
-        bound = 1.0 / math.sqrt(self.fan_in)
+        """PyTorch's ``Conv2d`` default: weight and bias U(±1/√fan_in), drawn on the CPU
+        (fan_in: source types × kernel area)."""
+        bound = 1.0 / math.sqrt(math.prod(self.weight.shape[1:]))
         with torch.no_grad():
             for parameter in (self.weight, self.bias):
                 if parameter is not None:

@@ -345,10 +345,7 @@ class Circuit(LesionControl, nn.Module):
             parameter.clamp_(min=0)
 
     def reset_parameters(self, seed: int | None = None) -> int:
-        """Draw every parameter afresh (see :func:`retinasim.circuit.init.initialise`).
-
-        Returns the seed used; ``None`` draws one from PyTorch's global generator.
-        """
+        """Draw every parameter afresh from ``seed``; returns it (see :func:`.init.initialise`)."""
         return initialise(self, seed)
 
     def extra_repr(self) -> str:

@@ -133,20 +133,15 @@ class _TooLarge(Exception):
 def _too_deep(text: str) -> tuple[int, int] | None:
     """Position of the first collection nested deeper than :data:`MAX_DEPTH`, if any, read
     from the event stream, which (unlike composing) does not recurse."""
-    loader = yaml.SafeLoader(text)
     depth = 0
-    try:
-        while loader.check_event():
-            event = loader.get_event()
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                mark = event.start_mark
-                if depth > MAX_DEPTH and mark is not None:  # the parser marks every event
-                    return mark.line + 1, mark.column + 1
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-    finally:
-        loader.dispose()
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            mark = event.start_mark
+            if depth > MAX_DEPTH and mark is not None:  # the parser marks every event
+                return mark.line + 1, mark.column + 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
     return None
 
 
@@ -165,11 +160,7 @@ def read_yaml(text: str, file: str = "<string>") -> tuple[Any, SourceMap]:
         if deep is not None:
             message = f"nested more than {MAX_DEPTH} levels deep; refusing to load it"
             raise SpecError.at(file, message, *deep)
-        loader = yaml.SafeLoader(text)
-        try:
-            root = loader.get_single_node()
-        finally:
-            loader.dispose()
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.reader.ReaderError as error:
         line = text.count("\n", 0, error.position) + 1
         column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1

@@ -153,8 +153,7 @@ class StimulusCache(Dataset):
         return StimulusError(f"stimulus cache {self.path} is corrupt or not a cache: {error}")
 
     def _array(self, name: str) -> np.ndarray:
-        with self._zip().open(name) as entry:
-            return np.lib.format.read_array(io.BytesIO(entry.read()), allow_pickle=False)
+        return np.lib.format.read_array(io.BytesIO(self._zip().read(name)), allow_pickle=False)
 
     def __len__(self) -> int:
         return self.count
