@@ -67,13 +67,11 @@ def _default(field: FieldInfo) -> str:
 
 
 def _constraints(field: FieldInfo) -> str:
-    parts = []
-    for item in field.metadata:
-        for name, symbol in (("gt", ">"), ("ge", "≥"), ("lt", "<"), ("le", "≤")):
-            bound = getattr(item, name, None)
-            if bound is not None:
-                parts.append(f"{symbol} {bound}")
-    return ", ".join(parts)
+    symbols = {"gt": ">", "ge": "≥", "lt": "<", "le": "≤"}
+    bounds = [
+        (symbols[name], getattr(item, name, None)) for item in field.metadata for name in symbols
+    ]
+    return ", ".join(f"{symbol} {bound}" for symbol, bound in bounds if bound is not None)
 
 
 def model_table(model: type[BaseModel]) -> str:
