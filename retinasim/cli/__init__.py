@@ -1,10 +1,8 @@
-"""The ``retinasim`` command line.
+"""The ``retinasim`` command line: each sub-command's module registers it on :data:`app`.
 
-Each sub-command lives in its own module of this package and is registered on :data:`app`
-here. :func:`main` is the console entry point: it shows the library's log records on stderr
-(:mod:`retinasim.cli.output`) and turns every :class:`RetinasimError` into one clear line on
-stderr and exit code 2, so users never see a traceback for their own mistakes. The library
-only logs and reports progress (:mod:`retinasim.util.progress`); printing is this package's.
+:func:`main`, the console entry point, shows the library's log records on stderr and turns
+every :class:`RetinasimError` into one line on stderr and exit code 2 (no traceback). The
+library only logs and reports progress; printing is this package's.
 """
 
 from __future__ import annotations
@@ -53,10 +51,8 @@ _register_commands()
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 2 bad input, 1 crash).
 
-    Process-wide settings are applied here, once, for every command: the allocator
-    (:func:`retinasim.util.cpu.tune_cpu_allocator`; it does not import torch), matplotlib's
-    headless backend unless ``MPLBACKEND`` names another (the library never chooses one), and
-    logging for the command (:func:`retinasim.cli.output.command_logging`).
+    Process-wide settings are applied here, once: the allocator (:func:`tune_cpu_allocator`),
+    matplotlib's headless backend unless ``MPLBACKEND`` names another, and logging.
     """
     from retinasim.cli.output import command_logging
     from retinasim.util.cpu import tune_cpu_allocator

@@ -136,6 +136,8 @@ def info(
         "input", "-", str(channels), "-", "-", str((channels, frames, height, width)), "-"
     )
     for layer in spec.layers:
+        into = [c.key for c in circuit.plan.connections if c.target == layer.name]
+        parts = [circuit.cells[layer.name], *(circuit.connections[key] for key in into)]
         table.add_row(
             layer.name,
             layer.cell_type,
@@ -143,7 +145,7 @@ def info(
             layer.sign.value,
             layer.weights.value,
             str(circuit.layer_shapes[layer.name]),
-            f"{_layer_parameter_count(circuit, layer.name):,}",
+            f"{sum(p.numel() for part in parts for p in part.parameters()):,}",
         )
     readout = sum(p.numel() for p in circuit.readout.parameters())
     table.add_row(
@@ -160,15 +162,6 @@ def info(
     console.print(f"trainable parameters: [bold]{total:,}[/bold]")
     if forward:
         _forward_pass(circuit, spec, forward, device, console)
-
-
-def _layer_parameter_count(circuit: Any, layer: str) -> int:
-    """Parameters of a layer's cell types and of the connections into it."""
-    count = sum(p.numel() for p in circuit.cells[layer].parameters())
-    for plan in circuit.plan.connections:
-        if plan.target == layer:
-            count += sum(p.numel() for p in circuit.connections[plan.key].parameters())
-    return count
 
 
 def _forward_pass(circuit: Any, spec: Any, n: int, device: str, console: Console) -> None:

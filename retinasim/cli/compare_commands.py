@@ -57,7 +57,7 @@ def compare(
     from retinasim.compare import compare as run_comparison
     from retinasim.compare import labels_for
     from retinasim.compare.cluster import ClusterError, job_script, parse_cluster_options
-    from retinasim.compare.runs import terminate_on_sigterm
+    from retinasim.compare.runs import reference_job, terminate_on_sigterm
     from retinasim.spec import load_circuit
     from retinasim.training import apply_overrides
     from retinasim.training.overrides import parse_assignment
@@ -81,8 +81,11 @@ def compare(
         return
     for file in circuits:  # every file and override checked before any training starts
         apply_overrides(load_circuit(file), overrides)
-    for name in settings.reference:
-        _check_reference(name)
+    for name in settings.reference:  # an unknown one refused (exit 2) before any training
+        try:
+            reference_job(name, ".")
+        except ValueError as error:
+            raise typer.BadParameter(str(error), param_hint="--reference") from None
     started = time.perf_counter()
     labels = labels_for(circuits)
     extra = f" and the reference {', '.join(settings.reference)}" if settings.reference else ""
@@ -120,16 +123,6 @@ def _row_printer(total: int, started: float) -> Callable[[dict[str, Any]], None]
         )
 
     return show
-
-
-def _check_reference(name: str) -> None:
-    """Refuse an unknown ``--reference`` (exit 2) before anything is trained."""
-    from retinasim.compare.runs import reference_job
-
-    try:
-        reference_job(name, ".")
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--reference") from None
 
 
 def register(app: typer.Typer) -> None:

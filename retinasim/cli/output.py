@@ -1,9 +1,6 @@
-"""Where a command's messages go: the library logs, the command line shows the records.
-
-:func:`command_logging` sets logging up for the length of one command: the ``retinasim``
-loggers at INFO, and one handler on the root logger writing to stderr; a
-:class:`rich.logging.RichHandler` when stderr is a terminal (sharing :func:`stderr_console`
-with the progress bars, so messages print above them), otherwise plain timestamped lines::
+"""Where a command's messages go: the library logs, the command line shows the records on
+stderr (:func:`command_logging`): through rich on a terminal (above the progress bars, which
+share :func:`stderr_console`), otherwise as plain timestamped lines::
 
     12:04:31 resuming runs/a from step 200
     12:04:35 warning: no ganglion cell was active in steps 201-210: ...
@@ -60,24 +57,20 @@ def stderr_console() -> Console:
     return _CONSOLE[0]
 
 
-def make_handler(terminal: bool) -> logging.Handler:
-    """A rich handler for a terminal, else a plain timestamped-line handler, on stderr."""
-    if terminal:
-        from rich.logging import RichHandler
-
-        return RichHandler(
-            console=stderr_console(), show_path=False, markup=False, log_time_format="[%X]"
-        )
-    handler = StderrHandler()
-    handler.setFormatter(PlainFormatter())
-    return handler
-
-
 @contextlib.contextmanager
 def command_logging() -> Iterator[logging.Handler]:
     """Show the library's log records (INFO and above) on stderr while the block runs; the
     previous logging setup is restored after it (a command run inside another program)."""
-    handler = make_handler(sys.stderr.isatty())
+    handler: logging.Handler
+    if sys.stderr.isatty():
+        from rich.logging import RichHandler
+
+        handler = RichHandler(
+            console=stderr_console(), show_path=False, markup=False, log_time_format="[%X]"
+        )
+    else:
+        handler = StderrHandler()
+        handler.setFormatter(PlainFormatter())
     root, package = logging.getLogger(), logging.getLogger(PACKAGE)
     level = package.level
     root.addHandler(handler)

@@ -1,12 +1,6 @@
-"""Progress on screen: live rich bars on a terminal, log lines otherwise.
-
-Both displays are a :class:`~retinasim.util.progress.Progress`
-(``progress(task, done, total, note="")``), the one protocol every library function reports
-through (training, evaluation, the dissection's steps, the figures). On a terminal each task
-gets a rich bar on stderr; in a log (stderr not a terminal) each task logs plain timestamped
-lines (:mod:`retinasim.cli.output`) with its count and rate: when it starts, at every call
-with a note (training's logged steps), at most every :data:`LOG_EVERY_S` seconds otherwise,
-and when it ends::
+"""Progress on screen (a :class:`~retinasim.util.progress.Progress`): live rich bars on a
+terminal, else timestamped log lines per task with its count and rate: when it starts, at
+every call with a note, at most every :data:`LOG_EVERY_S` seconds otherwise, and at its end::
 
     12:04:31 lesion scan: 0/128
     12:04:34 lesion scan: 128/128 in 2.9 s (44.1/s)
@@ -104,10 +98,9 @@ class BarProgress:
     def __call__(self, task: str, done: int, total: int, note: str = "") -> None:
         if task not in self.tasks:
             self.tasks[task] = self.progress.add_task(task, total=total, completed=done, note=note)
-        elif note:
-            self.progress.update(self.tasks[task], completed=done, total=total, note=note)
         else:
-            self.progress.update(self.tasks[task], completed=done, total=total)
+            fields: dict[str, Any] = {"note": note} if note else {}  # no note: the last one stays
+            self.progress.update(self.tasks[task], completed=done, total=total, **fields)
 
     def __enter__(self) -> BarProgress:
         self.progress.start()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from retinasim.cli.record_commands import CircuitSeed, _load
 from retinasim.cli.settings import count_option, seed_option
 from retinasim.errors import RetinasimError
 
@@ -26,7 +26,7 @@ COLUMNS = (
 )
 
 
-def _receptive_fields(
+def receptive_fields_command(
     targets: Annotated[list[Path], typer.Argument(help="Run folders or circuit YAML files.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder of results.")],
     layer: Annotated[
@@ -38,7 +38,7 @@ def _receptive_fields(
         float | None,
         typer.Option(help="Noise mean luminance for every type (default: per-type search)."),
     ] = None,
-    circuit_seed: Annotated[int, seed_option("Initial weights of a YAML circuit.")] = 0,
+    circuit_seed: CircuitSeed = 0,
 ) -> None:
     """Map the receptive fields of LAYER in every TARGET by white noise (population
     spike-triggered average over every unit of the map; docs/dissection.md).
@@ -53,7 +53,6 @@ def _receptive_fields(
     """
     import xarray as xr
 
-    from retinasim.cli.record_commands import _load
     from retinasim.cli.tables import show_and_save
     from retinasim.dissect.receptive_fields import (
         initial_kernel_correlation,
@@ -63,53 +62,46 @@ def _receptive_fields(
     from retinasim.provenance import versions
     from retinasim.recording.storage import save_recording
     from retinasim.util.files import atomic_path, make_folder
-
-    make_folder(out)
-    names = [_run_name(target) for target in targets]
-    if len(set(names)) != len(names):
-        raise RetinasimError(f"two targets have the same name: {names}")
-    noise = None if mean_luminance is None else {"mean_luminance": mean_luminance}
-    results = []
-    for target, name in zip(targets, names, strict=True):
-        circuit = _load(target, circuit_seed)
-        fields = receptive_field_summary(circuit, layer, trials=trials, seed=seed, noise=noise)
-        if _trained_here(target) and "kernel_spatial" in fields:  # how far training moved
-            fields["initial_kernel_correlation"] = initial_kernel_correlation(
-                circuit, circuit.spec, fields.attrs["layer"]
-            )
-        fields.attrs.update(
-            circuit=circuit.spec.name,
-            spec_hash=circuit.spec_hash,
-            **{f"{package}_version": value for package, value in versions().items()},
-        )
-        results.append(fields.expand_dims(run=[name]))
-        print(f"{name}: {fields.attrs['layer']}, {fields.attrs['units']} units per type")
-    combined = xr.concat(results, dim="run", join="outer", combine_attrs="drop_conflicts")
-    present = {column: label for column, label in COLUMNS if column in combined}
-    save_recording(combined, out / "receptive_fields.nc")
-    show_and_save(combined, out / "receptive_fields.csv", present, ("run", "cell_type"))
-    figures = {"receptive_fields.png": plot_rf_mosaic(combined)}
-    if "kernel_spatial" in combined:
-        weights = combined.assign(
-            spatial=combined.kernel_spatial,
-            surround_index=combined.kernel_surround_index,
-            surround_coverage=combined.kernel_surround_coverage,
-        )
-        title = "spatial kernels from the weights (S = surround index · coverage)"
-        figures["receptive_field_kernels.png"] = plot_rf_mosaic(weights, title=title)
-    for file_name, figure in figures.items():
-        with atomic_path(out / file_name) as path:
-            figure.savefig(path, dpi=150, bbox_inches="tight")
-    print(f"wrote {out}/receptive_fields.nc, .csv, {' and '.join(figures)}")
-
-
-@functools.wraps(_receptive_fields)
-def receptive_fields_command(**options: Any) -> None:
-    """The command, holding the lock of every run folder it reads or writes."""
     from retinasim.util.lock import run_folder_locks
 
-    with run_folder_locks([*options["targets"], options["out"]]):
-        _receptive_fields(**options)
+    with run_folder_locks([*targets, out]):  # every run folder it reads or writes
+        make_folder(out)
+        names = [_run_name(target) for target in targets]
+        if len(set(names)) != len(names):
+            raise RetinasimError(f"two targets have the same name: {names}")
+        noise = None if mean_luminance is None else {"mean_luminance": mean_luminance}
+        results = []
+        for target, name in zip(targets, names, strict=True):
+            circuit = _load(target, circuit_seed)
+            fields = receptive_field_summary(circuit, layer, trials=trials, seed=seed, noise=noise)
+            if _trained_here(target) and "kernel_spatial" in fields:  # how far training moved
+                fields["initial_kernel_correlation"] = initial_kernel_correlation(
+                    circuit, circuit.spec, fields.attrs["layer"]
+                )
+            fields.attrs.update(
+                circuit=circuit.spec.name,
+                spec_hash=circuit.spec_hash,
+                **{f"{package}_version": value for package, value in versions().items()},
+            )
+            results.append(fields.expand_dims(run=[name]))
+            print(f"{name}: {fields.attrs['layer']}, {fields.attrs['units']} units per type")
+        combined = xr.concat(results, dim="run", join="outer", combine_attrs="drop_conflicts")
+        present = {column: label for column, label in COLUMNS if column in combined}
+        save_recording(combined, out / "receptive_fields.nc")
+        show_and_save(combined, out / "receptive_fields.csv", present, ("run", "cell_type"))
+        figures = {"receptive_fields.png": plot_rf_mosaic(combined)}
+        if "kernel_spatial" in combined:
+            weights = combined.assign(
+                spatial=combined.kernel_spatial,
+                surround_index=combined.kernel_surround_index,
+                surround_coverage=combined.kernel_surround_coverage,
+            )
+            title = "spatial kernels from the weights (S = surround index · coverage)"
+            figures["receptive_field_kernels.png"] = plot_rf_mosaic(weights, title=title)
+        for file_name, figure in figures.items():
+            with atomic_path(out / file_name) as path:
+                figure.savefig(path, dpi=150, bbox_inches="tight")
+        print(f"wrote {out}/receptive_fields.nc, .csv, {' and '.join(figures)}")
 
 
 def _trained_here(target: Path) -> bool:

@@ -91,8 +91,7 @@ def _whole_number(text: str, option: str) -> int:
 
 
 def _check_out(out: Path, overwrite: bool) -> None:
-    """Refuse to replace an existing ``out`` unless ``--overwrite``; a folder that is not a
-    zarr recording is never replaced."""
+    """Refuse an existing ``out`` without ``--overwrite``, and a folder that is no zarr store."""
     if not (out.exists() or out.is_symlink()):
         return
     if not overwrite:
@@ -225,15 +224,16 @@ def tuning_command(
         else target.with_suffix("").parent / f"{target.stem}_tuning"
     )
     with run_folder_locks([target, folder]):  # never beside another command's writes
-        _tuning(circuit, generator, folder, target, n_permutations, seed)
+        _tuning(circuit, generator, folder, n_permutations, seed)
 
 
-def _tuning(circuit, generator, folder: Path, target: Path, n_permutations: int, seed: int):
+def _tuning(circuit, generator, folder: Path, n_permutations: int, seed: int):
     """Record bars, write the tuning tables and polar plots, then the single-unit table."""
     import xarray as xr
 
     from retinasim.analysis import direction_tuning
     from retinasim.cli.tables import show_and_save
+    from retinasim.dissect.summary import direction_selectivity
     from retinasim.plots import plot_polar_tuning
     from retinasim.recording import record
     from retinasim.recording.storage import save_recording
@@ -264,15 +264,7 @@ def _tuning(circuit, generator, folder: Path, target: Path, n_permutations: int,
     save_recording(table, folder / "tuning.nc")
     show_and_save(table, folder / "tuning.csv", TUNING_COLUMNS)
     print(f"wrote {folder}/tuning.csv, tuning.nc and tuning_<layer>.png/.svg")
-    _single_unit_table(target, circuit, folder, n_permutations=n_permutations, seed=seed)
-
-
-def _single_unit_table(target: Path, circuit, folder: Path, *, n_permutations: int, seed: int):
-    """Print and write the dissection's single-unit direction-selectivity protocol."""
-    from retinasim.cli.tables import show_and_save
-    from retinasim.dissect.summary import direction_selectivity
-    from retinasim.recording.storage import save_recording
-
+    # The dissection's single-unit direction-selectivity protocol.
     result = direction_selectivity(circuit, n_permutations=n_permutations, seed=seed)
     print()
     print(

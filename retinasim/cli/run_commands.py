@@ -79,8 +79,6 @@ def run(
 
     if resume and overwrite:
         raise RetinasimError("--resume and --overwrite exclude each other; choose one")
-    if evaluation_n < 1:
-        raise RetinasimError(f"--evaluation-n must be at least 1, got {evaluation_n}")
 
     spec = load_circuit(circuit)
     layout = training_layout(spec, "cpu", processes, threads)
@@ -144,9 +142,7 @@ def report(
             f"{run_dir} has no analysis/ folder: run `retinasim analyze {run_dir}`"
         )
     with run_folder_lock(run_dir, create=False):
-        # Everything the figures and the report read is checked first, so that a damaged
-        # file stops the command before a single figure is redrawn.
-        check_run_files(run_dir)
+        check_run_files(run_dir)  # a damaged file stops it before any figure is redrawn
         circuit = load_trained(run_dir)
         make_figures(run_dir, circuit=circuit)
         typer.echo(f"report written to {build_report(run_dir)}")

@@ -17,17 +17,13 @@ import typer
 
 from retinasim.errors import StimulusError
 from retinasim.util.assignments import parse_assignment
+from retinasim.util.settings import option_name
 from retinasim.util.text import did_you_mean
 
 _OPTIONS = ("out", "seed", "index", "count", "strip_frames", "zoom", "list")
 
 if TYPE_CHECKING:
     from retinasim.plugins import StimulusParams
-
-
-def _option_name(name: str) -> str:
-    """A parameter as its command-line option: ``dot_radius`` → ``--dot-radius``."""
-    return "--" + name.replace("_", "-")
 
 
 def parse_value(text: str) -> Any:
@@ -71,9 +67,9 @@ def parse_parameters(arguments: list[str], kind: str, fields: list[str]) -> dict
         name, has_value, value = word[2:].partition("=")
         name = name.replace("-", "_")
         if name not in fields:
-            hint = did_you_mean(name, [*fields, *_OPTIONS], cutoff=0.5, show=_option_name)
+            hint = did_you_mean(name, [*fields, *_OPTIONS], cutoff=0.5, show=option_name)
             raise StimulusError(
-                f"unknown {kind} parameter --{name.replace('_', '-')}{hint} "
+                f"unknown {kind} parameter {option_name(name)}{hint} "
                 f"(run `retinasim stimulus {kind} --list` to see them)"
             )
         if not has_value:
@@ -101,13 +97,6 @@ def _as_field_value(generator_class: type[StimulusParams], name: str, value: Any
     if annotation.startswith("tuple") and "..." in annotation and not isinstance(value, list):
         return [value]
     return value
-
-
-def _describe(generator_class: type[StimulusParams]) -> str:
-    lines = [f"{generator_class.kind}: {(generator_class.__doc__ or '').strip().splitlines()[0]}"]
-    for name, field in generator_class.model_fields.items():
-        lines.append(f"  --{name.replace('_', '-')} (default {field.default!r})")
-    return "\n".join(lines)
 
 
 def stimulus(
@@ -146,6 +135,7 @@ def stimulus(
     from retinasim.plugins import generator_class
     from retinasim.stimuli import write_cache
     from retinasim.stimuli.preview import write_preview
+    from retinasim.util.resources import check_memory, stimulus_bytes
 
     chosen = generator_class(kind)
     seed_value, first, number = (
@@ -155,24 +145,28 @@ def stimulus(
     )
     strip, pixel = _integer("strip-frames", strip_frames), _integer("zoom", zoom)
     if list_parameters:
-        print(_describe(chosen))
+        print(f"{chosen.kind}: {(chosen.__doc__ or '').strip().splitlines()[0]}")
+        for name, field in chosen.model_fields.items():
+            print(f"  {option_name(name)} (default {field.default!r})")
         return
-    fields = list(chosen.model_fields)
-    parameters = {
-        name: _as_field_value(chosen, name, value)
-        for name, value in parse_parameters(list(context.args), kind, fields).items()
-    }
-    generator = chosen(**parameters)
+    given = parse_parameters(list(context.args), kind, list(chosen.model_fields))
+    generator = chosen(**{name: _as_field_value(chosen, name, v) for name, v in given.items()})
     if out is None:
         raise StimulusError("missing --out FILE (x.gif or x.png for a preview, x.npz for a cache)")
     _check_out(out, overwrite)
-    _check_memory(generator, number if out.suffix.lower() == ".npz" else 1, kind)
-    if out.suffix.lower() == ".npz":
+    cache = out.suffix.lower() == ".npz"
+    if number != 1 and not cache:
+        raise StimulusError("--count applies to .npz caches; a preview shows one stimulus")
+    check_memory(  # 8192 x 8192 x 1000 frames, or a scene 10^12 pixels wide, is refused
+        stimulus_bytes(generator, number),
+        f"{number} {kind} stimulus(es) of {generator.frames} frames of "
+        f"{generator.height}x{generator.width} pixels",
+        "use fewer frames, a smaller size (or scene), or fewer stimuli (--count)",
+    )
+    if cache:
         write_cache(out, generator, seed=seed_value, count=number, start=first)
         print(f"wrote {out}: {number} {kind} stimuli from index {first}, seed {seed_value}")
         return
-    if number != 1:
-        raise StimulusError("--count applies to .npz caches; a preview shows one stimulus")
     batch = generator.generate([first], seed=seed_value)
     gif, png = write_preview(
         batch.video[0, 0],
@@ -195,29 +189,16 @@ def _check_out(out: Path, overwrite: bool) -> None:
     """Refuse an ``--out`` below a file (``notes.txt/s.gif``), a folder, or (without
     ``--overwrite``) files that exist: a preview writes both ``x.gif`` and ``x.png``."""
     from retinasim.stimuli.preview import preview_paths
+    from retinasim.util.files import file_parent
 
-    for parent in reversed(out.parents):
-        if parent.exists() and not parent.is_dir():
-            raise StimulusError(f"--out {out}: {parent} is a file, not a folder")
+    if (parent := file_parent(out)) is not None:
+        raise StimulusError(f"--out {out}: {parent} is a file, not a folder")
     if out.is_dir():
         raise StimulusError(f"--out {out}: is a folder; give a file name (x.gif, x.png, x.npz)")
     targets = [out] if out.suffix.lower() == ".npz" else list(preview_paths(out))
     existing = [str(path) for path in targets if path.exists() or path.is_symlink()]
     if existing and not overwrite:
         raise StimulusError(f"{', '.join(existing)} already exists; pass --overwrite to replace it")
-
-
-def _check_memory(generator: Any, count: int, kind: str) -> None:
-    """Refuse a stimulus that cannot fit in memory (8192 x 8192 x 1000 frames, a scene
-    10^12 pixels wide), with the numbers, before rendering."""
-    from retinasim.util.resources import check_memory, stimulus_bytes
-
-    check_memory(
-        stimulus_bytes(generator, count),
-        f"{count} {kind} stimulus(es) of {generator.frames} frames of "
-        f"{generator.height}x{generator.width} pixels",
-        "use fewer frames, a smaller size (or scene), or fewer stimuli (--count)",
-    )
 
 
 def register(app: typer.Typer) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -109,8 +110,6 @@ def training_layout(
     On the CPU without torchrun: :func:`~retinasim.util.cpu.cpu_layout` with the user's
     choices; on a GPU or under torchrun: this one process, ``threads`` if given.
     """
-    import os
-
     from retinasim.util.cpu import CpuLayout, cpu_layout
     from retinasim.util.resources import check_threads
 
@@ -135,8 +134,6 @@ def training_layout(
 
 
 def _is_main() -> bool:
-    import os
-
     return os.environ.get("RANK", "0") == "0"
 
 
@@ -183,8 +180,6 @@ def evaluate(
         raise RetinasimError(f"unexpected arguments {' '.join(ctx.args)}")
     if any(not math.isfinite(a) for a in alphas):
         raise RetinasimError(f"--alpha values must be finite, got {alphas}")
-    if batch_size < 1:
-        raise RetinasimError(f"--batch-size must be at least 1, got {batch_size}")
 
     with run_folder_lock(run_dir, create=False):
         tested = evaluation_alphas(RunFolder(run_dir).load_spec(), alphas or None)

@@ -21,7 +21,7 @@ from pathlib import Path
 import xarray as xr
 
 from retinasim.recording.errors import RecordingError
-from retinasim.util.files import atomic_path, publish, temporary_beside, write_error
+from retinasim.util.files import atomic_path, publish, remove, temporary_beside, write_error
 from retinasim.util.netcdf import write_netcdf
 
 SUFFIXES = (".nc", ".zarr")
@@ -78,11 +78,7 @@ def remove_stale_temporaries(target: str | Path) -> list[Path]:
                 continue
             if not stale:
                 continue
-            if candidate.is_dir() and not candidate.is_symlink():
-                shutil.rmtree(candidate, ignore_errors=True)
-            else:
-                with contextlib.suppress(OSError):
-                    candidate.unlink()
+            remove(candidate)
             removed.append(candidate)
     return removed
 

@@ -5,10 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-ValueReader = Callable[[str, str], Any]
-"""Reads an assignment's raw value; the second argument names it for messages
-(``"--set learning_rate"``)."""
-
 
 def _raw(raw: str, what: str) -> str:
     return raw
@@ -18,7 +14,7 @@ def parse_assignment(
     text: str,
     option: str,
     *,
-    read: ValueReader = _raw,
+    read: Callable[[str, str], Any] = _raw,
     error: type[Exception] = ValueError,
     form: str = "KEY=VALUE",
     example: str = "",
@@ -26,7 +22,8 @@ def parse_assignment(
 ) -> tuple[str, Any]:
     """``"key=value"`` → ``(key, read(value, f"{option} {key}"))``, the key stripped.
 
-    ``read`` reads the value (by default the raw text is kept). Text that is no assignment of
+    ``read(raw, name)`` reads the value (by default the raw text is kept; ``name`` is
+    ``"--set learning_rate"``, for messages). Text that is no assignment of
     ``form`` (or, with ``require_value``, has an empty value) raises ``error`` with one line naming
     ``option``: ``--set 'nonsense': expected KEY=VALUE, e.g. learning_rate=3e-3`` (``example``)."""
     key, equals, raw = text.partition("=")

@@ -1,17 +1,12 @@
-"""Process-level CPU settings: the C allocator and the training layout over the cores.
+"""Process-level CPU settings (never imports torch): the C allocator and the training layout.
 
-**Allocator.** glibc serves every block above its mmap threshold with a fresh ``mmap`` and
-returns it when freed, so a murray2021 training step (over a gigabyte of such blocks) has every
-page faulted in and zeroed again, step after step: 2-4× slower. :func:`tune_cpu_allocator`
-raises the thresholds so freed blocks are reused. It changes process-wide state, so it is
-never called on import: :func:`retinasim.train` on the CPU and the command line call it, and a
-Python user running other heavy work calls ``retinasim.tune_cpu_allocator()`` once.
+**Allocator.** glibc serves blocks above its mmap threshold with a fresh ``mmap`` each time, so
+a murray2021 training step faults in and zeroes over a gigabyte again and again (2-4× slower).
+:func:`tune_cpu_allocator` raises the thresholds so freed blocks are reused; being process-wide,
+it is never called on import (:func:`retinasim.train` on the CPU and the command line call it).
 
-**Layout.** One process scales poorly from 1 to 2 threads on these small convolutions;
-data-parallel processes of 1 thread each use the cores better (``docs/performance.md``).
-:func:`cpu_layout` chooses processes and threads for a training run.
-
-This module never imports torch.
+**Layout.** Data-parallel processes of 1 thread each use the cores better than threads on these
+small convolutions (``docs/performance.md``); :func:`cpu_layout` chooses the split.
 """
 
 from __future__ import annotations
@@ -35,8 +30,8 @@ save (a tiny test circuit trains faster in one process)."""
 
 
 def tune_cpu_allocator() -> bool:
-    """Keep freed large blocks in the process for reuse (glibc on Linux only); returns
-    whether the allocator is tuned (elsewhere this does nothing). Calling it again is harmless."""
+    """Keep freed large blocks in the process for reuse; returns whether the allocator is
+    tuned (glibc on Linux only; elsewhere nothing is done). Calling it again is harmless."""
     libc = _glibc()
     if libc is None:
         return False
@@ -45,10 +40,8 @@ def tune_cpu_allocator() -> bool:
 
 
 def release_freed_memory() -> bool:
-    """Hand the freed heap memory that :func:`tune_cpu_allocator` keeps back to the system
-    (glibc's ``malloc_trim``): for after a one-off peak, such as the data-dependent
-    initialisation of a circuit, so it does not stay resident for the whole run. Returns
-    whether anything could be done (glibc on Linux only)."""
+    """Hand the freed heap memory kept by :func:`tune_cpu_allocator` back to the system
+    (``malloc_trim``) after a one-off peak; returns whether it could (glibc on Linux only)."""
     libc = _glibc()
     if libc is not None:
         libc.malloc_trim(0)
@@ -90,11 +83,10 @@ def cpu_layout(
 ) -> CpuLayout:
     """The layout of a CPU training run; by default one 1-thread process per core.
 
-    ``processes`` and ``threads`` may be fixed by the user; the other is chosen. Without
-    ``processes``: as many as fit ``cores // threads`` (at most :data:`MAX_PROCESSES`), divide the
-    global ``batch_size`` and, given ``stimulus_values`` (input values of one stimulus), leave each
-    :data:`MIN_VALUES_PER_PROCESS` per step. Without ``threads``: ``OMP_NUM_THREADS`` when set,
-    else the cores left to each process. ``cores`` defaults to :func:`usable_cores`."""
+    Without ``processes``: as many as fit ``cores // threads`` (at most :data:`MAX_PROCESSES`),
+    divide ``batch_size`` and, given ``stimulus_values`` (input values of one stimulus), leave
+    each :data:`MIN_VALUES_PER_PROCESS` per step. Without ``threads``: ``OMP_NUM_THREADS`` when
+    set, else the cores left to each process. ``cores`` defaults to :func:`usable_cores`."""
     cores = usable_cores() if cores is None else max(1, cores)
     omp = os.environ.get("OMP_NUM_THREADS", "").strip()
     if not threads and omp.isdecimal():

@@ -1,9 +1,6 @@
-"""Write files atomically: to a temporary file beside the target, then rename into place, so
-a crash or a bad input never leaves a half-written file or clobbers what was there.
-
-Files written this way get the permissions of a newly created file (``0o666`` less the umask),
-not the private ``0o600`` of :func:`tempfile.mkstemp`'s temporary: colleagues on a lab's
-shared file system can open a run.
+"""Write files atomically (a temporary beside the target, renamed into place), so a crash
+never leaves a half-written file. They get a new file's permissions (``0o666`` less the umask),
+not :func:`tempfile.mkstemp`'s private ``0o600``, so colleagues on a shared file system can read.
 """
 
 from __future__ import annotations
@@ -34,7 +31,7 @@ _REASONS = {
 }
 
 
-def _file_parent(path: Path) -> Path | None:
+def file_parent(path: Path) -> Path | None:
     """The first ancestor of ``path`` that exists and is not a folder, if any."""
     for parent in reversed(path.parents):
         if parent.exists() and not parent.is_dir():
@@ -46,7 +43,7 @@ def write_error(error: OSError, target: str | Path, *, folder: bool = False) -> 
     """``error`` (raised while writing ``target``, or making the folder ``target``) as one
     clear :class:`FileWriteError`."""
     target = Path(target)
-    blocker = _file_parent(target if not folder else target / "x")
+    blocker = file_parent(target if not folder else target / "x")
     if blocker is not None or error.errno in (errno.ENOTDIR, errno.EEXIST):
         where = blocker or (target if folder else target.parent)
         reason = f"{where} is a file, not a folder"
@@ -133,15 +130,14 @@ def publish(temporary: str | Path, target: str | Path) -> None:
     aside = temporary_beside(target, f".pid{os.getpid()}.old", directory=True, kind="old")
     os.replace(target, aside / target.name)
     os.replace(temporary, target)
-    _remove(aside)
+    remove(aside)
 
 
 def temporary_beside(
     target: str | Path, suffix: str = "", *, directory: bool = False, kind: str = "tmp"
 ) -> Path:
-    """A new, empty temporary file (or ``directory``) beside ``target``, its parents made:
-    ``.NAME.<kind>.<random><suffix>``, ``suffix`` defaulting to ``target``'s own
-    (:class:`FileWriteError` if it cannot be made)."""
+    """A new empty temporary file (or ``directory``) ``.NAME.<kind>.<random><suffix>`` beside
+    ``target``, parents made (``suffix`` defaults to ``target``'s; :class:`FileWriteError`)."""
     target = Path(target)
     prefix, suffix = f".{target.name}.{kind}.", suffix or target.suffix
     try:
@@ -167,22 +163,22 @@ def atomic_path(target: str | Path, suffix: str = "", *, directory: bool = False
         yield temporary
         publish(temporary, target)
     except OSError as error:
-        _remove(temporary)
+        remove(temporary)
         raise write_error(error, target) from None
     except BaseException:
-        _remove(temporary)
+        remove(temporary)
         raise
 
 
-def _remove(temporary: Path) -> None:
-    """Remove a temporary file or folder, quietly (it may be half-written or gone)."""
+def remove(path: Path) -> None:
+    """Remove a file or folder, quietly (a temporary may be half-written or gone)."""
     import shutil
 
-    if temporary.is_dir() and not temporary.is_symlink():
-        shutil.rmtree(temporary, ignore_errors=True)
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
     else:
         with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
 
 
 def atomic_write_bytes(target: str | Path, data: bytes) -> None:

@@ -1,9 +1,6 @@
-"""Names of a package imported on first use (PEP 562), so that importing it stays light.
+"""Names of a package imported on first use (PEP 562), so that importing it stays light::
 
-A package lists where each public name lives and takes its module ``__getattr__`` and
-``__dir__`` from :func:`lazy_exports`::
-
-    __getattr__, __dir__ = lazy_exports(__name__, {"train": "retinasim.training.loop"})
+__getattr__, __dir__ = lazy_exports(__name__, {"train": "retinasim.training.loop"})
 """
 
 from __future__ import annotations

@@ -1,12 +1,9 @@
 """One writer per run folder: an exclusive lock (:mod:`filelock`) on ``RUN/.retinasim.lock``.
 
-Every command that writes into a run folder holds the lock while it writes; a second writer
-is refused at once with the pid and command of the holder (``RUN/.retinasim.lock.holder``).
-The operating system releases the lock when the holder exits, even after ``kill -9``.
-
-The lock is re-entrant within a process and inherited by the multiprocessing workers a holder
-starts itself: the holder records ``FOLDER@PID`` in :data:`HELD_ENV`, and a child of that pid
-that finds its folder there does not lock again.
+A second writer is refused at once with the holder's pid and command (``.retinasim.lock.holder``);
+the operating system releases the lock when the holder exits, even after ``kill -9``. The lock
+is re-entrant within a process and inherited by the multiprocessing workers its holder starts
+(``FOLDER@PID`` in :data:`HELD_ENV`).
 """
 
 from __future__ import annotations
@@ -47,9 +44,8 @@ class RunFolderBusy(RetinasimError):
 
 
 def _inherited(key: Path) -> bool:
-    """Whether this process's parent holds the lock of ``key`` (it started this process to
-    write for it, through :mod:`multiprocessing`); any other program started by the holder
-    inherits nothing."""
+    """Whether this process's :mod:`multiprocessing` parent holds the lock of ``key`` (any
+    other program started by the holder inherits nothing)."""
     import multiprocessing
 
     parent = multiprocessing.parent_process()
@@ -68,10 +64,7 @@ def _holder(folder: Path) -> str:
 
 def _acquire(folder: Path) -> filelock.BaseFileLock:
     """Take the lock of ``folder`` now, or raise :class:`RunFolderBusy`; note the holder.
-
-    A lock file or holder note that is a symbolic link (or not a regular file) is refused:
-    the lock opens its file for writing, which would follow a link planted in the folder.
-    """
+    A lock file or note that is a symbolic link or no regular file is refused (never followed)."""
     path = folder / LOCK_NAME
     for planted in (path, folder / HOLDER_NAME):
         if planted.is_symlink():

@@ -1,9 +1,8 @@
 """The one progress protocol of the library: ``progress(task, done, total, note="")``.
 
-A library function that reports progress takes ``progress: Progress | None`` and calls it with
-the name of the work (``"lesion scan"``), the units done and in all (a task ends when ``done ==
-total``) and a short ``note`` on the latest state. The command line renders these calls
-(:mod:`retinasim.cli.progress`); a caller names work it hands on with :func:`as_task`."""
+A function that reports progress takes ``progress: Progress | None`` and calls it with the
+work's name (``"lesion scan"``), the units done and in all (the task ends when ``done ==
+total``) and a short ``note``; :mod:`retinasim.cli.progress` renders the calls."""
 
 from __future__ import annotations
 

@@ -1,9 +1,8 @@
 """Read input files only when they are what they claim: a regular file under a size cap.
 
-A circuit file, a ``.pt`` state dict or any other input named on the command line may be a
-folder, a device (``/dev/zero`` reports size 0 and never ends), a FIFO or a symbolic link to
-one; :func:`check_input` says which in one line before anything is read, and
-:func:`read_bounded` never reads past its cap, whatever the file system reports.
+An input may be a folder, a device (``/dev/zero`` reports size 0 and never ends) or a FIFO:
+:func:`check_input` says which before anything is read; :func:`read_bounded` never reads past
+its cap, whatever the file system reports.
 """
 
 from __future__ import annotations

@@ -112,20 +112,16 @@ def stimulus_bytes(generator: Any, count: int) -> float:
     frames = int(getattr(generator, "frames", 1))
     pixels = int(getattr(generator, "height", 1)) * int(getattr(generator, "width", 1))
     video = float(count) * frames * pixels * BYTES * RENDER_FACTOR
-    dots = getattr(generator, "dots_per_scene", None)
-    try:
-        dots = float(dots) if dots is not None else 0.0
-    except (TypeError, ValueError):
-        dots = 0.0
+    dots = float(getattr(generator, "dots_per_scene", None) or 0.0)  # moving dots only
     # Poisson counts: allow 2 x the mean; each slot is touched on every frame while rendering.
     return video + float(count) * 2 * dots * DOT_BYTES * max(1, frames // 8)
 
 
-def check_threads(name: str, value: int | None, *, cores: int | None = None) -> None:
+def check_threads(name: str, value: int | None) -> None:
     """Refuse more than 4 × the machine's cores of ``name`` (``--threads``, ``--processes``)."""
     if value is None:
         return
-    cores = cores or os.cpu_count() or 1
+    cores = os.cpu_count() or 1
     limit = 4 * cores
     if value > limit:
         raise ResourceError(

@@ -1,9 +1,8 @@
 """Settings models: a command's options declared once, with their bounds and help.
 
-A :class:`Settings` subclass is a frozen pydantic model; the library takes the model and the
-command line derives its options from the same fields (:mod:`retinasim.cli.settings`). Bad
-values raise :attr:`Settings.error_type`, one line per field at fault, named as the caller
-knows it (the field, or ``--the-option``)."""
+A :class:`Settings` is a frozen pydantic model the library takes and the command line derives
+its options from (:mod:`retinasim.cli.settings`). Bad values raise :attr:`Settings.error_type`,
+one line per field at fault, named as the caller knows it (the field, or ``--the-option``)."""
 
 from __future__ import annotations
 

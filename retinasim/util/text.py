@@ -13,11 +13,8 @@ def did_you_mean(
     cutoff: float = 0.6,
     show: Callable[[str], str] = repr,
 ) -> str:
-    """``"; did you mean 'x'?"`` for the choice closest to ``word``, or ``""`` if none is close.
-
-    ``cutoff`` is :func:`difflib.get_close_matches`'s similarity bar; ``show`` writes the
-    suggestion (quoted by default; e.g. ``lambda name: "--" + name`` for an option).
-    """
+    """``"; did you mean 'x'?"`` for the choice closest to ``word``, or ``""`` if none is
+    close (``cutoff``: :func:`difflib.get_close_matches`'); ``show`` writes the suggestion."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
     return f"; did you mean {show(close[0])}?" if close else ""
 
