@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from retinasim.compare.settings import KINDS
 from retinasim.errors import RetinasimError
 from retinasim.util.assignments import parse_assignment
 
@@ -21,8 +22,6 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT_S = 10
 """How long ``--scheduler`` waits for the scheduler before giving up."""
 
-KINDS = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster", "lsf": "LSFCluster"}
-"""``--cluster`` kinds and their dask-jobqueue classes."""
 
 _LISTS = {"job-extra": "job_extra_directives", "prologue": "job_script_prologue"}
 _INTEGERS = {"cores", "processes", "jobs"}

@@ -9,9 +9,11 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from retinasim.compare.cluster import KINDS
 from retinasim.dissect.config import CRITICAL_THRESHOLD
 from retinasim.util.settings import MAX_COUNT, MAX_SEED, Settings
+
+KINDS = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster", "lsf": "LSFCluster"}
+"""``--cluster`` kinds and their dask-jobqueue classes."""
 
 
 class RunSettings(Settings):
