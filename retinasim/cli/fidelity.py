@@ -16,6 +16,7 @@ def main(argv: list[str] | None = None) -> None:
     from retinasim.cli.output import command_logging
     from retinasim.cli.progress import phase_progress
     from retinasim.util.cpu import tune_cpu_allocator
+    from retinasim.util.netcdf import write_netcdf
 
     parser = argparse.ArgumentParser(description=(fidelity.__doc__ or "").split("\n\n")[0])
     parser.add_argument("--n", type=int, default=1000, help="stimuli at alpha 2, per lesion")
@@ -26,7 +27,7 @@ def main(argv: list[str] | None = None) -> None:
     with command_logging(), phase_progress() as progress:
         result = fidelity.measure(args.n, args.n_curve, progress=progress)
     if args.out:
-        result.to_netcdf(args.out, engine="h5netcdf")
+        write_netcdf(result, args.out)
     print(fidelity.markdown(result))
 
 

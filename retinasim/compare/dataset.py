@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,7 +20,6 @@ import xarray as xr
 from retinasim.compare.dissect import DSI_THRESHOLD
 from retinasim.compare.rows import REDUNDANT_COST
 from retinasim.compare.runs import dissection_code
-from retinasim.util.files import atomic_path
 
 RUN_SCALARS = {  # CSV column: long_name (units: UNITS, else "1")
     "steps": "training steps",
@@ -176,9 +174,3 @@ def _float(value: Any) -> float:
         return float("nan") if value is None or value == "" else float(value)
     except (TypeError, ValueError):
         return float("nan")
-
-
-def write_dataset(dataset: xr.Dataset, path: str | Path) -> None:
-    """Write ``dataset`` to ``path`` (netCDF4 through h5netcdf), atomically."""
-    with atomic_path(path) as temporary:
-        dataset.to_netcdf(temporary, engine="h5netcdf")

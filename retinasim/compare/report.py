@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 
 from retinasim.compare import population
-from retinasim.compare.dataset import TYPE_FLAGS, TYPE_VALUES, comparison_dataset, write_dataset
+from retinasim.compare.dataset import TYPE_FLAGS, TYPE_VALUES, comparison_dataset
 from retinasim.compare.dissect import DSI_THRESHOLD
 from retinasim.compare.figures import SUMMARY
 from retinasim.dissect.lesions import CRITICAL_THRESHOLD
 from retinasim.util.files import make_folder
+from retinasim.util.netcdf import write_netcdf
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -40,7 +41,7 @@ def write_report(rows: list[dict[str, Any]], out: str | Path, *, settings: dict)
     type_table(rows).to_csv(out / "comparison_types.csv", index=False)
     ok = _numeric(table[table["status"] == "completed"] if "status" in table else table)
     dataset = comparison_dataset(rows, alphas=settings["alphas"], settings=settings)
-    write_dataset(dataset, out / "comparison.nc")
+    write_netcdf(dataset, out / "comparison.nc")
     figures = write_figures(dataset, out)
     (out / "comparison.md").write_text(_markdown(table, ok, dataset, settings, figures))
     return table
