@@ -5,14 +5,16 @@ its worker runs again elsewhere and resumes from its checkpoint. See ``docs/clus
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from retinasim.compare.settings import KINDS
+from retinasim.compare.settings import KINDS, scheduler_address
 from retinasim.errors import RetinasimError
 from retinasim.util.assignments import parse_assignment
 
@@ -153,21 +155,7 @@ def dask_client(
     """A client of the ``scheduler`` at ``tcp://HOST:PORT``, or of a new ``cluster`` scaled to
     run every run at once (``options['jobs']`` batch jobs if given), closed at the end."""
     if scheduler is not None:
-        from distributed import Client
-
-        if not re.fullmatch(r"([a-z]+://)?[^\s:/]+:\d+", scheduler):
-            raise ClusterError(
-                f"--scheduler {scheduler!r}: expected an address such as tcp://HOST:8786"
-            )
-        try:
-            client = Client(scheduler, timeout=timeout, set_as_default=False)
-        except (OSError, TimeoutError, ValueError, TypeError) as error:
-            raise ClusterError(
-                f"--scheduler {scheduler}: cannot reach a Dask scheduler there within "
-                f"{timeout:g} s ({type(error).__name__}: {error}); start one with "
-                "`dask scheduler` and pass the address it prints (tcp://HOST:8786)"
-            ) from None
-        with client:
+        with _connect(scheduler, timeout) as client:
             yield client
         return
     with make_cluster(cluster or "", options) as started:
@@ -177,6 +165,80 @@ def dask_client(
 
         with Client(started, set_as_default=False) as client:
             yield client
+
+
+def _connect(scheduler: str, timeout: float) -> Any:
+    """A client of the Dask scheduler at ``scheduler``, once :func:`_check_scheduler` found
+    one answering there; ClusterError (one line) for anything else."""
+    try:
+        scheduler_address(scheduler)
+    except ValueError as problem:
+        raise ClusterError(f"--scheduler {scheduler!r}: {problem}") from None
+    _check_scheduler(scheduler, timeout)
+    from distributed import Client
+
+    try:  # a scheduler answered just now: this connects at once
+        return Client(scheduler, timeout=timeout, set_as_default=False)
+    except Exception as error:  # it went away meanwhile, or refuses this client's versions
+        raise ClusterError(
+            f"--scheduler {scheduler}: the Dask scheduler there refused a client "
+            f"({type(error).__name__}: {error})"
+        ) from None
+
+
+def _check_scheduler(scheduler: str, timeout: float) -> None:
+    """Ask what answers at ``scheduler``, in a thread of its own, for ``timeout`` s (plus 1 s
+    for an answer); ClusterError unless a Dask scheduler does. Dask itself would wait for
+    ever on a service that never answers (an HTTP server), or read other bytes as the
+    length of a message (a MemoryError for exabytes)."""
+    from distributed.comm import CommClosedError
+
+    outcome: dict[str, Any] = {}
+
+    def ask() -> None:
+        try:
+            outcome["reply"] = asyncio.run(
+                asyncio.wait_for(_identity(scheduler, timeout), timeout + 1)
+            )
+        except BaseException as error:  # reported by the caller, whatever it is
+            outcome["error"] = error
+
+    thread = threading.Thread(target=ask, name="retinasim-scheduler-check", daemon=True)
+    thread.start()
+    thread.join(timeout + 2)  # a thread stuck past its own deadline is left behind
+    error, reply = outcome.get("error"), outcome.get("reply")
+    where = f"--scheduler {scheduler}"
+    # refused, or no connection in time; TimeoutError: connected, but no answer came
+    if isinstance(error, OSError) and not isinstance(error, (CommClosedError, TimeoutError)):
+        raise ClusterError(
+            f"{where}: cannot reach a Dask scheduler there within {timeout:g} s "
+            f"({type(error).__name__}: {error}); start one with `dask scheduler` and pass "
+            "the address it prints (tcp://HOST:8786)"
+        )
+    if not isinstance(reply, dict) or "type" not in reply:
+        raise ClusterError(
+            f"{where}: no Dask scheduler answered there within {timeout:g} s (is it the "
+            "dashboard port? the scheduler listens on 8786 by default)"
+        )
+    if reply["type"] in ("Worker", "Nanny"):
+        raise ClusterError(
+            f"{where}: a Dask {reply['type'].lower()} answers there, not the scheduler; "
+            "pass the scheduler's address (tcp://HOST:8786)"
+        )
+
+
+async def _identity(address: str, timeout: float) -> Any:
+    """What the Dask server at ``address`` says it is (``{'type': 'Scheduler', ...}``), asked
+    with the connection settings a client has (TLS from the Dask configuration, if any)."""
+    from distributed.comm import connect
+    from distributed.security import Security
+
+    comm = await connect(address, timeout=timeout, **Security().get_connection_args("client"))
+    try:
+        await comm.write({"op": "identity", "reply": True})
+        return await comm.read()
+    finally:
+        comm.abort()
 
 
 def run_on_dask(

@@ -4,7 +4,9 @@ the report lists them, and ``retinasim compare`` derives its options from the fi
 
 from __future__ import annotations
 
+import ipaddress
 import math
+import re
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
@@ -14,6 +16,36 @@ from retinasim.util.settings import MAX_COUNT, MAX_SEED, Settings
 
 KINDS = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster", "lsf": "LSFCluster"}
 """``--cluster`` kinds and their dask-jobqueue classes."""
+SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+"""Address schemes of a Dask scheduler (``--scheduler``); none means ``tcp``."""
+_ADDRESS = re.compile(
+    r"(?:\[(?P<ipv6>[0-9A-Fa-f:.]+(%[\w.-]+)?)\]"  # [fe80::1] or [fe80::1%eth0]
+    r"|[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?)"  # a host name or IPv4 address
+    r":(?P<port>\d{1,5})",
+    re.ASCII,
+)
+
+
+def scheduler_address(text: str) -> str:
+    """``text`` if it reads ``[SCHEME://]HOST:PORT``, HOST a name, an IPv4 address or an IPv6
+    address in brackets (``tcp://[::1]:8786``); ValueError saying what is expected."""
+    expected = "expected an address such as tcp://HOST:8786 or tcp://[::1]:8786"
+    scheme, _, rest = text.partition("://") if "://" in text else ("tcp", "", text)
+    if scheme in ("http", "https"):
+        raise ValueError(
+            f"{expected}; {scheme}:// is the dashboard's, the scheduler listens on 8786 by default"
+        )
+    if scheme not in SCHEMES:
+        raise ValueError(f"{expected} (schemes: {', '.join(SCHEMES)})")
+    match = _ADDRESS.fullmatch(rest)
+    if match is None or not 0 < int(match["port"]) < 65536:
+        raise ValueError(expected)
+    if match["ipv6"] is not None:
+        try:
+            ipaddress.IPv6Address(match["ipv6"])
+        except ValueError:
+            raise ValueError(f"{expected}: {match['ipv6']!r} is no IPv6 address") from None
+    return text
 
 
 class RunSettings(Settings):
@@ -82,6 +114,11 @@ class CompareSettings(RunSettings):
         if cluster is not None and cluster.lower() not in KINDS:
             raise ValueError(f"unknown kind {cluster!r} (known: {', '.join(KINDS)})")
         return None if cluster is None else cluster.lower()
+
+    @field_validator("scheduler")
+    @classmethod
+    def _address(cls, scheduler: str | None) -> str | None:
+        return None if scheduler is None else scheduler_address(scheduler)
 
     @model_validator(mode="after")
     def _one_engine(self) -> CompareSettings:

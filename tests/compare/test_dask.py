@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import contextlib
+import http.server
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from helpers import ROOT, shrink
+from helpers import ROOT, TINY_CIRCUIT, run_cli, shrink
 
 pytest.importorskip("distributed")
 
@@ -154,6 +157,20 @@ def test_scheduler_runs_give_the_local_executors_results(
     )
 
 
+def test_a_worker_s_address_is_refused_naming_the_scheduler(dask_cluster: DaskCluster) -> None:
+    from distributed import Client
+
+    from retinasim.compare.cluster import ClusterError, dask_client
+
+    with Client(dask_cluster.address, timeout=30) as client:
+        worker = next(iter(client.scheduler_info()["workers"]))
+    with (
+        pytest.raises(ClusterError, match="a Dask worker answers there, not the scheduler"),
+        dask_client(scheduler=worker, cluster=None, options={}, n_runs=1, timeout=2),
+    ):
+        pass
+
+
 def test_a_killed_worker_s_run_is_retried_and_resumes_from_its_checkpoint(
     tmp_path: Path, dask_cluster: DaskCluster
 ) -> None:
@@ -254,6 +271,10 @@ def test_lsf_cluster_built_from_options_has_them_in_its_job_script() -> None:
         (["--cluster", "slurm", "--cluster-option", "walltime=2h"], "walltime must"),
         (["--cluster-option", "cores=2"], "need --cluster KIND"),
         (["--scheduler", "not an address"], "expected an address"),
+        (["--scheduler", "tcp://[::1]x:8786"], "expected an address"),
+        (["--scheduler", "tcp://[1:2]:8786"], "'1:2' is no IPv6 address"),
+        (["--scheduler", "tcp://127.0.0.1:70000"], "expected an address"),
+        (["--scheduler", "http://127.0.0.1:8787"], "http:// is the dashboard's"),
         (["--scheduler", "tcp://127.0.0.1:1", "--scheduler-timeout", "2"], "within 2 s"),
     ],
 )
@@ -276,3 +297,98 @@ def test_missing_dask_jobqueue_is_named_in_the_error(monkeypatch: pytest.MonkeyP
     monkeypatch.setitem(sys.modules, "dask_jobqueue", None)  # as if not installed
     with pytest.raises(ClusterError, match="needs dask-jobqueue, which is not installed"):
         make_cluster("slurm", {})
+
+
+@pytest.mark.parametrize(
+    "address", ["tcp://[::1]:8786", "[fe80::1]:8786", "tls://[fe80::1%eth0]:8786", "node-7:8786"]
+)
+def test_ipv6_and_host_name_addresses_are_accepted(address: str) -> None:
+    from retinasim.compare.settings import CompareSettings
+
+    assert CompareSettings(scheduler=address).scheduler == address
+
+
+@contextlib.contextmanager
+def serving(family: socket.AddressFamily, reply: bytes) -> Iterator[str]:
+    """A TCP server on loopback that sends ``reply`` to whoever connects, then says no more
+    (the connection stays open until the test ends); its address as tcp://HOST:PORT."""
+    host = "::1" if family == socket.AF_INET6 else "127.0.0.1"
+    try:
+        server = socket.socket(family)
+        server.bind((host, 0))
+    except OSError:
+        pytest.skip(f"no {host} loopback on this machine")
+    server.listen()
+    server.settimeout(0.1)
+    stop, accepted = threading.Event(), []
+
+    def serve() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                connection, _ = server.accept()
+                accepted.append(connection)
+                connection.sendall(reply)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        port = server.getsockname()[1]
+        yield f"tcp://[{host}]:{port}" if family == socket.AF_INET6 else f"tcp://{host}:{port}"
+    finally:
+        stop.set()
+        thread.join(5)
+        for connection in [*accepted, server]:
+            connection.close()
+
+
+@pytest.mark.parametrize(
+    ("family", "reply"),
+    [
+        (socket.AF_INET, bytes.fromhex("a3f09c11d2e47b05")),  # read as a 3 EiB frame (T10)
+        (socket.AF_INET, b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n"),
+        (socket.AF_INET, b""),  # accepts, then says nothing
+        (socket.AF_INET6, bytes.fromhex("a3f09c11d2e47b05")),
+    ],
+    ids=["junk-bytes", "http-reply", "silent", "junk-bytes-ipv6"],
+)
+def test_a_peer_that_is_no_dask_scheduler_is_refused_within_the_timeout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], family: socket.AddressFamily, reply: bytes
+) -> None:
+    from retinasim.cli import main
+
+    file = tmp_path / "tiny.yaml"
+    file.write_text(TINY_CIRCUIT)
+    with serving(family, reply) as address:
+        started = time.monotonic()
+        args = ["--scheduler", address, "--scheduler-timeout", "1"]
+        assert main(["compare", str(file), "--out", str(tmp_path / "cmp"), *args]) == 2
+        assert time.monotonic() - started < 1 + 3
+    assert capsys.readouterr().err == (
+        f"error: --scheduler {address}: no Dask scheduler answered there within 1 s (is it the "
+        "dashboard port? the scheduler listens on 8786 by default)\n"
+    )
+    assert not (tmp_path / "cmp" / "runs").exists()
+
+
+def test_an_http_server_as_scheduler_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """The dashboard-port slip (N7): Dask alone waits for ever on an HTTP server; here the
+    whole command ends within the timeout, one line, no traceback at exit."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    file = tmp_path / "tiny.yaml"
+    file.write_text(TINY_CIRCUIT)
+    address = f"tcp://127.0.0.1:{server.server_address[1]}"
+    try:
+        done = run_cli(
+            "compare", file, "--out", tmp_path / "cmp", "--seeds", "1", "--steps", "5",
+            "--scheduler", address, "--scheduler-timeout", "1", timeout=60,
+        )  # fmt: skip
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"error: --scheduler {address}: no Dask scheduler answered there within 1 s (is it the "
+        "dashboard port? the scheduler listens on 8786 by default)"
+    ]
