@@ -10,6 +10,7 @@ why nothing is approximated.
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from pathlib import Path
@@ -18,7 +19,7 @@ import torch
 
 from retinasim.authors.errors import AuthorsError
 from retinasim.training.checkpoint import torch_load
-from retinasim.util.reading import InputFileError, check_input
+from retinasim.util.reading import InputFileError, read_bounded
 from retinasim.util.text import listed
 
 LAYERS = ("bipolar", "amacrine", "ganglion")
@@ -45,18 +46,16 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     :class:`AuthorsError` when it is unreadable or not a ``state_dict`` of their model."""
     path = Path(path)
     try:
-        check_input(path, MAX_STATE_BYTES, "a torch state_dict file")
+        data = read_bounded(path, MAX_STATE_BYTES, "a torch state_dict file")
     except InputFileError as error:
         raise AuthorsError(str(error)) from None
-    with open(path, "rb") as handle:
-        head = handle.read(2)
-    if not zipfile.is_zipfile(path) and head[:1] != b"\x80":
+    if not zipfile.is_zipfile(io.BytesIO(data)) and data[:1] != b"\x80":
         raise AuthorsError(
             f"{path}: not a torch file (neither torch's zip format nor a pickle); expected one "
             "of the authors' state_dicts such as model.pt"
         )
     state = torch_load(
-        path,
+        io.BytesIO(data),
         lambda reason: AuthorsError(
             f"{path}: not a readable torch file (torch.load with weights_only: {reason})"
         ),

@@ -13,6 +13,7 @@ import sys
 import typer
 
 from retinasim.errors import RetinasimError
+from retinasim.util.progress import MAX_HOURS_VARIABLE
 
 app = typer.Typer(
     name="retinasim",
@@ -21,6 +22,22 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _options(
+    max_hours: float = typer.Option(
+        168.0,
+        min=0.001,
+        max=1e6,
+        envvar=MAX_HOURS_VARIABLE,
+        help="Stop a task (training, evaluation, recording, an analysis) whose projected "
+        "length, from its rate over its first seconds, exceeds this many hours.",
+    ),
+) -> None:
+    from retinasim.cli import progress
+
+    progress.MAX_HOURS = max_hours
 
 
 def _register_commands() -> None:

@@ -8,11 +8,15 @@ every call with a note, at most every :data:`LOG_EVERY_S` seconds otherwise, and
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from retinasim.util.progress import Progress, TimeBudget
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +114,13 @@ class BarProgress:
         self.progress.stop()
 
 
-def phase_progress() -> PlainProgress | BarProgress:
-    """Bars when stderr is a terminal, else log lines (use as a context manager)."""
-    return BarProgress() if sys.stderr.isatty() else PlainProgress()
+MAX_HOURS = 168.0
+"""Longest projected task (hours) a command runs; ``retinasim --max-hours`` sets it."""
+
+
+@contextlib.contextmanager
+def phase_progress() -> Iterator[Progress]:
+    """Bars when stderr is a terminal, else log lines; a task projected to run longer than
+    :data:`MAX_HOURS` is stopped (:class:`~retinasim.util.progress.TimeBudget`)."""
+    with BarProgress() if sys.stderr.isatty() else PlainProgress() as renderer:
+        yield TimeBudget(renderer, MAX_HOURS)

@@ -15,6 +15,7 @@ import typer
 
 from retinasim.cli.settings import count_option, seed_option
 from retinasim.errors import RetinasimError
+from retinasim.util.settings import MAX_COUNT
 
 
 def _load(target: Path, circuit_seed: int):
@@ -55,7 +56,7 @@ def _generator(kind: str, assignments: list[str], circuit, **defaults):
             hint = did_you_mean(name, chosen.model_fields)
             known = ", ".join(chosen.model_fields)
             raise RetinasimError(f"--set {name}: {kind} has no such parameter{hint} ({known})")
-        parameters[name] = _as_field_value(chosen, name, parse_value(value))
+        parameters[name] = _as_field_value(chosen, name, parse_value(value, f"--set {name}"))
     return chosen(**parameters)
 
 
@@ -80,18 +81,23 @@ CircuitSeed = Annotated[int, seed_option("Initial weights of a YAML circuit.")]
 
 
 def _whole_number(text: str, option: str) -> int:
-    """``--n`` / ``--batch-size`` as an int; ``1e8`` and ``1_000`` are whole numbers too."""
+    """``--n`` / ``--batch-size`` as an int from 1 to :data:`MAX_COUNT`; ``1e5`` and ``1_000``
+    are whole numbers too."""
     try:
         value = float(text.replace("_", ""))
     except ValueError:
         raise RetinasimError(f"{option} takes a whole number, got {text!r}") from None
-    if not math.isfinite(value) or value != int(value):
-        raise RetinasimError(f"{option} takes a whole number, got {text!r}")
+    if not math.isfinite(value) or value != int(value) or not 1 <= value <= MAX_COUNT:
+        raise RetinasimError(f"{option} takes a whole number from 1 to {MAX_COUNT}, got {text!r}")
     return int(value)
 
 
 def _check_out(out: Path, overwrite: bool) -> None:
-    """Refuse an existing ``out`` without ``--overwrite``, and a folder that is no zarr store."""
+    """Refuse an existing ``out`` without ``--overwrite``, a folder that is no zarr store and
+    a folder that cannot hold ``out``, before any work."""
+    from retinasim.util.files import make_folder
+
+    make_folder(out.parent)
     if not (out.exists() or out.is_symlink()):
         return
     if not overwrite:
@@ -145,6 +151,7 @@ def record_command(
     Example: retinasim record run/ --stimulus moving_bars --set speeds=1 --n 16
     --probe ganglion:centre --probe bipolar:mean --probe readout --out bars.nc
     """
+    from retinasim.cli.progress import phase_progress
     from retinasim.recording import parse_probe, record
     from retinasim.recording.storage import SUFFIXES, check_target
 
@@ -157,21 +164,21 @@ def record_command(
     probes = [parse_probe(text) for text in probe]
     trials = _whole_number(n, "--n")
     batch = _whole_number(batch_size, "--batch-size")
-    if trials < 1:
-        raise RetinasimError(f"--n must be at least 1, got {trials}")
     _check_out(out, overwrite)
     circuit = _load(target, circuit_seed)
     generator = _generator(stimulus, set_ or [], circuit)
-    recording = record(
-        circuit,
-        generator,
-        probes,
-        n=trials,
-        seed=seed,
-        batch_size=batch,
-        lesions=_lesions(lesion or []),
-        out=None if nwb else out,
-    )
+    with phase_progress() as progress:
+        recording = record(
+            circuit,
+            generator,
+            probes,
+            n=trials,
+            seed=seed,
+            batch_size=batch,
+            lesions=_lesions(lesion or []),
+            out=None if nwb else out,
+            progress=progress,
+        )
     if nwb:
         from retinasim.recording import to_nwb
 

@@ -9,25 +9,40 @@ its default. A request larger than the available memory is refused before render
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from retinasim.errors import StimulusError
+from retinasim.spec.yaml_source import MAX_DEPTH
 from retinasim.util.assignments import parse_assignment
-from retinasim.util.settings import option_name
+from retinasim.util.settings import MAX_COUNT, MAX_NUMBER_CHARACTERS, MAX_SEED, option_name
 from retinasim.util.text import did_you_mean
 
+MAX_ZOOM = 64
+"""Largest ``--zoom`` (a preview pixel is at most 64 × 64)."""
+MAX_STRIP_FRAMES = 1000
+"""Most frames in a preview's PNG strip."""
 _OPTIONS = ("out", "seed", "index", "count", "strip_frames", "zoom", "list")
 
 if TYPE_CHECKING:
     from retinasim.plugins import StimulusParams
 
 
-def parse_value(text: str) -> Any:
-    """A command-line value: number, bool, none, JSON list, comma-separated list, or string."""
+def parse_value(text: str, name: str = "value") -> Any:
+    """A command-line value: number, bool, none, JSON list, comma-separated list, or string
+    (at most :data:`MAX_DEPTH` lists deep, numbers of at most :data:`MAX_NUMBER_CHARACTERS`)."""
+    depth = max(itertools.accumulate((c in "[{") - (c in "]}") for c in text), default=0)
+    if depth > MAX_DEPTH:
+        raise StimulusError(f"{name}: a value nested more than {MAX_DEPTH} levels deep is not read")
+    if max(map(len, re.findall(r"[0-9.eE_+-]+", text)), default=0) > MAX_NUMBER_CHARACTERS:
+        raise StimulusError(
+            f"{name}: a number longer than {MAX_NUMBER_CHARACTERS} characters is not read"
+        )
     lowered = text.strip().lower()
     if lowered in ("none", "null"):
         return None
@@ -79,16 +94,22 @@ def parse_parameters(arguments: list[str], kind: str, fields: list[str]) -> dict
             else:
                 value = following
                 position += 1
-        parameters[name] = parse_value(value)
+        parameters[name] = parse_value(value, option_name(name))
         position += 1
     return parameters
 
 
-def _integer(option: str, text: str) -> int:
+def _integer(option: str, text: str, least: int, most: int) -> int:
+    """``--option``'s whole number, from ``least`` to ``most``."""
     try:
-        return int(text)
+        value = int(text) if len(text) <= MAX_NUMBER_CHARACTERS else None
     except ValueError:
-        raise StimulusError(f"--{option} must be an integer, got {text!r}") from None
+        value = None
+    if value is None or not least <= value <= most:
+        raise StimulusError(
+            f"--{option} must be a whole number from {least} to {most}, got {text!r}"
+        )
+    return value
 
 
 def _as_field_value(generator_class: type[StimulusParams], name: str, value: Any) -> Any:
@@ -139,11 +160,12 @@ def stimulus(
 
     chosen = generator_class(kind)
     seed_value, first, number = (
-        _integer("seed", seed),
-        _integer("index", index),
-        _integer("count", count),
+        _integer("seed", seed, 0, MAX_SEED),
+        _integer("index", index, 0, MAX_SEED),
+        _integer("count", count, 1, MAX_COUNT),
     )
-    strip, pixel = _integer("strip-frames", strip_frames), _integer("zoom", zoom)
+    strip = _integer("strip-frames", strip_frames, 1, MAX_STRIP_FRAMES)
+    pixel = _integer("zoom", zoom, 1, MAX_ZOOM)
     if list_parameters:
         print(f"{chosen.kind}: {(chosen.__doc__ or '').strip().splitlines()[0]}")
         for name, field in chosen.model_fields.items():
@@ -157,8 +179,9 @@ def stimulus(
     cache = out.suffix.lower() == ".npz"
     if number != 1 and not cache:
         raise StimulusError("--count applies to .npz caches; a preview shows one stimulus")
+    preview = 0 if cache else 4.0 * generator.frames * generator.height * generator.width * pixel**2
     check_memory(  # 8192 x 8192 x 1000 frames, or a scene 10^12 pixels wide, is refused
-        stimulus_bytes(generator, number),
+        stimulus_bytes(generator, number) + preview,
         f"{number} {kind} stimulus(es) of {generator.frames} frames of "
         f"{generator.height}x{generator.width} pixels",
         "use fewer frames, a smaller size (or scene), or fewer stimuli (--count)",

@@ -25,7 +25,7 @@ from retinasim.recording.attributes import lesions_of
 from retinasim.recording.errors import RecordingError
 from retinasim.recording.probes import READOUT
 from retinasim.recording.storage import check_target, remove_stale_temporaries, temporary_suffix
-from retinasim.util.files import atomic_path
+from retinasim.util.files import atomic_path, make_folder
 
 if TYPE_CHECKING:
     from pynwb import NWBFile
@@ -126,7 +126,7 @@ def to_nwb(
         units += _series(nwbfile, group, rate, duration, n_trials)
     if spikes:
         _spikes(nwbfile, units, rate, duration, seed, spike_rate_hz)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     remove_stale_temporaries(path)
     with (
         atomic_path(path, suffix=temporary_suffix(".nwb")) as temporary,

@@ -68,10 +68,10 @@ class Probe:
                 f"probe {self.layer!r}: positions ((y, x), ...) go with space='positions' only "
                 "(at least one)"
             )
-        if self.frames and self.frames[2] == 0:
+        if self.frames and self.frames[2] is not None and self.frames[2] < 1:
             raise RecordingError(
-                f"probe {self.variable!r}: the frame step must not be 0 (START:STOP:STEP, "
-                "e.g. @::2)"
+                f"probe {self.variable!r}: the frame step must be at least 1, got "
+                f"{self.frames[2]} (START:STOP:STEP, e.g. @::2; frames stay in time order)"
             )
         if self.positions:
             object.__setattr__(

@@ -23,6 +23,7 @@ from retinasim.recording.layout import RecordingLayout, resolve_layout
 from retinasim.recording.probes import READOUT, Probe, parse_probe
 from retinasim.recording.storage import RecordingWriter, check_target, open_recording
 from retinasim.stimuli import StimulusBatch, StimulusGenerator
+from retinasim.util.progress import Progress
 from retinasim.util.resources import available_memory, human
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ def record(
     batch_size: int = 16,
     lesions: Lesions | None = None,
     out: str | Path | None = None,
+    progress: Progress | None = None,
 ) -> xr.DataTree:
     """Record ``circuit``'s responses to stimuli (its mode is restored afterwards).
 
@@ -52,7 +54,7 @@ def record(
     along ``trial`` of a file); a batch or in-memory recording that needs more memory than is
     available is refused first. ``lesions``: layer → cell types silenced on top of the
     circuit's own. With ``out`` (``.nc`` or ``.zarr``) the recording is streamed there and
-    returned opened lazily.
+    returned opened lazily. ``progress`` is told the trials recorded (task ``"recording"``).
 
     Returns an :class:`xarray.DataTree`: the stimulus parameters along ``trial`` at the root;
     one group per probed layer with one variable per probe, ``(trial, cell_type, frame[, y,
@@ -68,7 +70,7 @@ def record(
     layout = resolve_layout(circuit, parsed, frames, frame_rate, silenced)
     _check_memory(circuit, layout, int(batch_size), len(chosen), out)
     target = check_target(out) if out is not None else None
-    batches = _batches(circuit, stimuli, chosen, seed=seed, size=batch_size)
+    batches = _batches(circuit, stimuli, chosen, seed=seed, size=batch_size, progress=progress)
     attrs = _attrs(circuit, stimuli, seed, silenced, layout)
     was_training = circuit.training
     circuit.eval()
@@ -141,7 +143,7 @@ def _trials(
     stimuli: StimulusGenerator | StimulusBatch,
     n: int | None,
     indices: Iterable[int] | None,
-) -> tuple[int, float, list[int]]:
+) -> tuple[int, float, Sequence[int]]:
     """Frames per trial, frame rate (Hz) and the stimulus indices to record (a batch: all of
     its trials)."""
     if isinstance(stimuli, StimulusBatch):
@@ -149,7 +151,7 @@ def _trials(
             raise RecordingError("n and indices apply to a stimulus generator, not a batch")
         spec_rate = circuit.spec.input.frame_rate if circuit.spec is not None else 30.0
         rate = float(stimuli.attrs.get("frame_rate_hz", spec_rate))
-        return stimuli.frames, rate, list(range(len(stimuli)))
+        return stimuli.frames, rate, range(len(stimuli))
     if not isinstance(stimuli, StimulusGenerator):
         raise RecordingError(
             f"stimuli must be a stimulus generator or a StimulusBatch, got {type(stimuli).__name__}"
@@ -157,29 +159,34 @@ def _trials(
     if indices is None:
         if n is None or isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
             raise RecordingError("give the number of trials n (>= 1) or the stimulus indices")
-        indices = range(n)
+        return stimuli.frames, float(stimuli.frame_rate_hz), range(n)
     return stimuli.frames, float(stimuli.frame_rate_hz), [int(i) for i in indices]
 
 
 def _batches(
     circuit: Circuit,
     stimuli: StimulusGenerator | StimulusBatch,
-    chosen: list[int],
+    chosen: Sequence[int],
     *,
     seed: int,
     size: int,
+    progress: Progress | None = None,
 ) -> Iterator[tuple[StimulusBatch, int]]:
-    """Yield ``(StimulusBatch, first trial number)`` on the circuit's device and dtype."""
+    """Yield ``(StimulusBatch, first trial number)`` on the circuit's device and dtype, telling
+    ``progress`` the trials handed out before."""
     weight = circuit.readout.weight
-    if isinstance(stimuli, StimulusBatch):
-        for first in range(0, len(stimuli), size):
+    for first in range(0, len(chosen), size):
+        if progress is not None:
+            progress("recording", first, len(chosen))
+        if isinstance(stimuli, StimulusBatch):
             part = stimuli.select(slice(first, first + size))
             part.video = part.video.to(device=weight.device, dtype=weight.dtype)
             yield part, first
-        return
-    for first in range(0, len(chosen), size):
-        some = chosen[first : first + size]
-        yield stimuli.generate(some, seed=seed, device=weight.device, dtype=weight.dtype), first
+        else:
+            some = list(chosen[first : first + size])
+            yield stimuli.generate(some, seed=seed, device=weight.device, dtype=weight.dtype), first
+    if progress is not None:
+        progress("recording", len(chosen), len(chosen))
 
 
 def _lesioned(circuit: Circuit, lesions: Lesions | None) -> dict[str, list[int]]:

@@ -21,7 +21,14 @@ from pathlib import Path
 import xarray as xr
 
 from retinasim.recording.errors import RecordingError
-from retinasim.util.files import atomic_path, publish, remove, temporary_beside, write_error
+from retinasim.util.files import (
+    atomic_path,
+    make_folder,
+    publish,
+    remove,
+    temporary_beside,
+    write_error,
+)
 from retinasim.util.netcdf import write_netcdf
 
 SUFFIXES = (".nc", ".zarr")
@@ -117,7 +124,7 @@ class RecordingWriter(contextlib.AbstractContextManager["RecordingWriter"]):
 
     def __init__(self, target: str | Path):
         self.target = check_target(target)
-        self.target.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(self.target.parent)
         remove_stale_temporaries(self.target)
         self._store = temporary_beside(self.target, temporary_suffix(".zarr"), directory=True)
         self._batches = 0
@@ -185,7 +192,7 @@ def save_recording(recording: xr.DataTree | xr.Dataset, path: str | Path) -> Pat
     written chunk by chunk."""
     path = check_target(path)
     tree = recording if isinstance(recording, xr.DataTree) else xr.DataTree(recording)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     remove_stale_temporaries(path)
     with _quiet():
         if path.suffix == ".zarr":

@@ -14,6 +14,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from retinasim.errors import SpecError, SpecIssue
+from retinasim.util.settings import MAX_NUMBER_CHARACTERS
 
 Path = tuple[str | int, ...]
 
@@ -24,6 +25,7 @@ MAX_DEPTH = 64
 MAX_CHARACTERS = 1_000_000
 """Longest document (characters) :func:`read_yaml` parses."""
 
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
 _STANDARD_TAGS = {
     "tag:yaml.org,2002:" + name
     for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
@@ -99,6 +101,11 @@ class _Builder:
         return self.mapping(node, path)
 
     def scalar(self, node: ScalarNode, path: Path) -> Any:
+        numeric = node.tag in (_INT, _FLOAT)
+        if numeric and len(node.value) > MAX_NUMBER_CHARACTERS:
+            message = f"a number longer than {MAX_NUMBER_CHARACTERS} characters is not read"
+            self.error(node, path, message)
+            return None
         try:
             value = self.constructor.construct_object(node, deep=True)
         except yaml.YAMLError as error:

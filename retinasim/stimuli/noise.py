@@ -55,12 +55,13 @@ class WhiteNoise(WhiteNoiseParams, StimulusGenerator):
         noise = self.stixels(request.indices, seed=request.seed, device=request.device)
         scale = self.rms_contrast * self.mean_luminance
         luminance = noise.to(request.dtype).mul_(scale).add_(self.mean_luminance).clamp_(0.0, 1.0)
-        expanded = (
-            luminance.repeat_interleave(self.frame_hold, dim=1)
-            .repeat_interleave(self.pixel_size, dim=2)
-            .repeat_interleave(self.pixel_size, dim=3)
-        )
-        video = expanded[:, : self.frames, : self.height, : self.width].contiguous()[:, None]
+        device = luminance.device  # video frame t, pixel (y, x) shows stixel t // hold, ...
+        rows = torch.arange(self.height, device=device) // self.pixel_size
+        columns = torch.arange(self.width, device=device) // self.pixel_size
+        frames = torch.arange(self.frames, device=device) // self.frame_hold
+        video = (luminance.index_select(1, frames).index_select(2, rows).index_select(3, columns))[
+            :, None
+        ]
         names = ("distribution", "pixel_size", "frame_hold")
         metadata = {name: np.full(request.count, getattr(self, name)) for name in names}
         metadata["contrast"] = np.full(request.count, self.rms_contrast)

@@ -20,10 +20,13 @@ from retinasim.run_folder import first_line
 from retinasim.spec import CircuitSpec, accepted_spec_hashes
 from retinasim.training.errors import CheckpointError, RunFolderError
 from retinasim.util.files import atomic_write_bytes
+from retinasim.util.reading import InputFileError, check_input
 from retinasim.util.text import listed
 
 FORMAT = 1
 """Version of the checkpoint layout."""
+MAX_CHECKPOINT_BYTES = 16 * 2**30
+"""Checkpoints larger than this are refused (murray2021's is under a megabyte)."""
 
 
 def save_checkpoint(
@@ -47,9 +50,9 @@ def save_checkpoint(
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def torch_load(path: Path, unreadable: Callable[[str], Exception]) -> Any:
-    """``torch.load`` of ``path`` weights only onto the CPU; a file it cannot read raises
-    ``unreadable(reason)`` (the first line of torch's reason)."""
+def torch_load(path: Path | io.BytesIO, unreadable: Callable[[str], Exception]) -> Any:
+    """``torch.load`` of ``path`` (or bytes already read) weights only onto the CPU; what it
+    cannot read raises ``unreadable(reason)`` (the first line of torch's reason)."""
     try:
         with warnings.catch_warnings():  # e.g. torch's note on the pickle protocol
             warnings.simplefilter("ignore")
@@ -69,10 +72,10 @@ def load_checkpoint(
     that is not a retinasim checkpoint or is another circuit's raises :class:`CheckpointError`.
     """
     path = Path(path)
-    if path.exists() and not path.is_file():
-        raise CheckpointError(f"{path}: is not a file (a folder?), expected a checkpoint")
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint")
+    try:
+        check_input(path, MAX_CHECKPOINT_BYTES, "a checkpoint")
+    except InputFileError as error:
+        raise CheckpointError(str(error).replace("no such file", "no such checkpoint")) from None
     state = torch_load(
         path, lambda reason: CheckpointError(f"{path}: corrupt or unreadable checkpoint ({reason})")
     )

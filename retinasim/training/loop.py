@@ -334,6 +334,13 @@ class _Run:
                     self._checkpoint()
                 if interrupted:
                     break
+        except DivergenceError:
+            raise  # its files already say "diverged"
+        except BaseException as error:
+            if main:  # out of memory or time, a second Ctrl-C: the run is not running any more
+                status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+                self._write_provenance(status, wall0 + time.perf_counter() - started)
+            raise
         finally:
             self.meter.close()
         wall = wall0 + time.perf_counter() - started

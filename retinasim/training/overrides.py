@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
 from retinasim.spec import CircuitSpec
+from retinasim.spec.yaml_source import MAX_DEPTH
 from retinasim.training.errors import TrainingError
 from retinasim.util import assignments
 
@@ -17,9 +19,13 @@ TOP_LEVEL = {"dropout"}
 
 def parse_assignment(text: str) -> tuple[str, Any]:
     """``"key=value"`` → ``(key, value)``; the value is read as YAML (``1e-3``, ``null``)."""
-    return assignments.parse_assignment(
+    key, value = assignments.parse_assignment(
         text, "--set", read=read_value, error=TrainingError, example="learning_rate=3e-3"
     )
+    if key.count(".") >= MAX_DEPTH:
+        shown = reprlib.repr(key)
+        raise TrainingError(f"--set {shown}: no setting is nested {MAX_DEPTH} levels deep")
+    return key, value
 
 
 def read_value(raw: str, what: str) -> Any:

@@ -141,7 +141,7 @@ def temporary_beside(
     target = Path(target)
     prefix, suffix = f".{target.name}.{kind}.", suffix or target.suffix
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(target.parent)
         if directory:
             return Path(tempfile.mkdtemp(suffix=suffix, prefix=prefix, dir=target.parent))
         handle, name = tempfile.mkstemp(suffix=suffix, prefix=prefix, dir=target.parent)

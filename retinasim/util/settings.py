@@ -18,6 +18,9 @@ MAX_SEED = 2**63 - 1
 """Seeds are 63-bit (they feed numpy's and torch's generators through ``derived_seed``)."""
 MAX_COUNT = 1_000_000
 """The most stimuli, trials, iterations or permutations one option may ask for."""
+MAX_NUMBER_CHARACTERS = 100
+"""Longest number read from a circuit file or a command-line value (Python refuses integers
+past 4300 digits, and no setting needs a hundred)."""
 
 
 class SettingsError(RetinasimError):

@@ -58,7 +58,7 @@ def test_absurd_batch_sizes_are_refused_with_the_estimate(tmp_path: Path, capsys
     code, stderr = run_cli(
         *RECORD, "--batch-size", "1e8", "--out", tmp_path / "r.nc", capsys=capsys
     )
-    assert code == 2 and "bytes) of memory but only" in stderr and "--batch-size" in stderr
+    assert code == 2 and "--batch-size takes a whole number from 1 to 1000000" in stderr
     assert list(tmp_path.iterdir()) == []
     code, stderr = run_cli(
         *RECORD, "--batch-size", "2.5", "--out", tmp_path / "r.nc", capsys=capsys
@@ -66,13 +66,14 @@ def test_absurd_batch_sizes_are_refused_with_the_estimate(tmp_path: Path, capsys
     assert code == 2 and "--batch-size takes a whole number" in stderr
 
 
-def test_a_zero_frame_step_is_a_clear_error(tmp_path: Path, capsys) -> None:
-    with pytest.raises(RecordingError, match="frame step must not be 0"):
-        parse_probe("ganglion:centre@::0")
+@pytest.mark.parametrize("step", ["0", "-1"])
+def test_a_frame_step_below_one_is_a_clear_error(tmp_path: Path, capsys, step: str) -> None:
+    with pytest.raises(RecordingError, match=f"frame step must be at least 1, got {step}"):
+        parse_probe(f"ganglion:centre@::{step}")
     code, stderr = run_cli(
-        *RECORD[:-2], "--probe", "ganglion@::0", "--out", tmp_path / "x.nc", capsys=capsys
+        *RECORD[:-2], "--probe", f"ganglion@::{step}", "--out", tmp_path / "x.nc", capsys=capsys
     )
-    assert code == 2 and "frame step must not be 0" in stderr
+    assert code == 2 and "frame step must be at least 1" in stderr
 
 
 @pytest.mark.parametrize("suffix", [".nc", ".zarr"])

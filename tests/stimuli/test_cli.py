@@ -62,7 +62,7 @@ def test_subprocess_bad_argument_exits_2_with_one_line(tmp_path):
         (["moving_dots", "--frames", "0"], "frames = 0"),
         (["moving_dots", "--fast-direction", "up"], "fast_direction = 'up'"),
         (["moving_bars", "--speeds", "0,-1"], "speeds must all be > 0"),
-        (["moving_dots", "--seed", "abc"], "--seed must be an integer"),
+        (["moving_dots", "--seed", "abc"], "--seed must be a whole number from 0 to"),
         (["moving_dots", "stray"], "unexpected argument 'stray'"),
         (["flashes", "--out", "x.mp4"], "must end in .gif or .png"),
     ],
