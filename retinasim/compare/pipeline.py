@@ -10,6 +10,7 @@ from retinasim.compare.runs import RunJob, plan_workers, reference_job, run_all
 from retinasim.compare.settings import CompareSettings
 from retinasim.errors import RunFolderError
 from retinasim.util.files import make_folder
+from retinasim.util.lock import run_folder_lock
 
 
 def labels_for(files: Sequence[str | Path]) -> list[str]:
@@ -42,14 +43,26 @@ def compare(
     Returns one row per run (then per reference), as in ``comparison.csv``, each with its
     per-ganglion-type arrays under ``cell_types`` (:func:`retinasim.compare.rows.per_type`).
     """
-    from retinasim.compare.report import write_report
-
     settings = settings or CompareSettings()
     if (Path(out) / "circuit.yaml").is_file():
         raise RunFolderError(
             f"{out} is a training run folder; give compare a folder of its own (--out)"
         )
     make_folder(out)  # before any training: an --out that cannot be a folder is refused now
+    # One comparison at a time writes into ``out``: a second one is refused at once
+    with run_folder_lock(out):
+        return _compare(files, out, settings, progress)
+
+
+def _compare(
+    files: Sequence[str | Path],
+    out: str | Path,
+    settings: CompareSettings,
+    progress: Callable[[dict[str, Any]], None] | None,
+) -> list[dict[str, Any]]:
+    """:func:`compare` in the folder ``out`` it has made and locked."""
+    from retinasim.compare.report import write_report
+
     labels = labels_for(files)
     seeds = range(settings.first_seed, settings.first_seed + settings.seeds)
     n_jobs = len(files) * len(seeds) + len(settings.reference)

@@ -3,28 +3,35 @@
 ``OUT/runs/<circuit>/seed<k>/`` is a run folder plus ``evaluation.nc`` and ``dissection.json``;
 a reference model is imported (not trained) into ``OUT/reference/<name>/``. A finished run is
 not retrained, an interrupted one resumes from its checkpoint, evaluation and dissection are
-redone only when missing or made with other settings; a failed run becomes a failed row.
+redone only when missing, damaged or made with other settings; a failed run becomes a failed
+row. Locally each run has a worker process of its own (:func:`run_all`): one that dies is
+started once more, and every worker dies with the comparison.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import reprlib
 import signal
 import threading
+import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from multiprocessing import active_children, get_context
+from multiprocessing import get_context
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from retinasim.compare.rows import summary_row
 from retinasim.compare.settings import RunSettings
+from retinasim.errors import RunFolderError
 from retinasim.util.cpu import usable_cores
 from retinasim.util.files import append_line, atomic_write_text, make_folder
 from retinasim.util.fingerprint import source_hash
@@ -32,7 +39,11 @@ from retinasim.util.fingerprint import source_hash
 if TYPE_CHECKING:
     import xarray as xr
 
+logger = logging.getLogger(__name__)
+
 DISSECTION = "dissection.json"
+RETRIES = 1
+"""How many more times a run whose worker process died is started before it is a failed row."""
 TERMINATE_GRACE_S = 10.0
 """Seconds a stopped comparison waits for each worker to checkpoint before it kills it."""
 DISSECTION_CODE = ("retinasim.compare.dissect", "retinasim.dissect", "retinasim.analysis")
@@ -131,7 +142,6 @@ def _log_attempt(folder: Path) -> None:
     """Append the host, process and checkpoint step of a (re)started training to
     ``seed<k>.attempts.jsonl`` beside the run folder: where a retried run resumed."""
     import socket
-    import time
 
     step = None
     checkpoint = folder / "checkpoint.pt"
@@ -146,17 +156,26 @@ def _log_attempt(folder: Path) -> None:
 
 
 def _evaluation(job: RunJob, folder: Path, *, fresh: bool) -> xr.Dataset | None:
-    """The saved evaluation when it was made with the job's settings (else ``None``)."""
-    path = folder / "evaluation.nc"
-    if fresh or not path.exists():
-        return None
-    import xarray as xr
+    """The saved evaluation when it was made with the job's settings (else ``None``: one
+    that is damaged is evaluated again too)."""
+    from retinasim.run_folder import EVALUATION, read_netcdf
 
-    with xr.open_dataset(path, engine="h5netcdf") as saved:
-        same = int(saved.attrs.get("n_trials", -1)) == job.settings.n_eval and [
-            float(a) for a in saved["alpha"].values
-        ] == [float(a) for a in job.settings.alphas]
-        return saved.load() if same else None
+    if fresh:
+        return None
+    try:
+        saved = read_netcdf(folder / EVALUATION)
+    except RunFolderError as error:
+        logger.warning("%s (evaluating the run again)", error)
+        return None
+    if saved is None or "alpha" not in saved.coords:
+        return None
+    alphas = [float(a) for a in job.settings.alphas]
+    try:
+        n = int(saved.attrs.get("n_trials", -1))
+        same = n == job.settings.n_eval and [float(a) for a in saved["alpha"].values] == alphas
+    except (TypeError, ValueError):  # a forged attribute: evaluated again
+        same = False
+    return saved if same else None
 
 
 def dissection_code() -> str:
@@ -186,25 +205,118 @@ def run_all(
     workers: int,
     progress: Callable[[dict[str, Any]], object] | None = None,
 ) -> list[dict[str, Any]]:
-    """Process ``jobs`` with ``workers`` processes (1: in this process); rows in job order."""
+    """Process ``jobs`` with at most ``workers`` processes at once (1: in this process); rows
+    in job order. Each job runs in a process of its own, which dies with this one: a process
+    that dies (the out-of-memory killer, ``kill -9``) costs only its own run, which is started
+    :data:`RETRIES` more time(s) (its training resumes from its checkpoint), then is a failed
+    row saying how its process ended."""
+    rows: dict[int, dict[str, Any]] = {}
     if workers <= 1 or len(jobs) <= 1:
-        rows = []
-        for job in jobs:
-            rows.append(run_job(job))
+        for i, job in enumerate(jobs):
+            rows[i] = run_job(job)
             if progress:
-                progress(rows[-1])
-        return rows
-    others = set(active_children())  # processes this one had before the pool's workers
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+                progress(rows[i])
+        return list(rows.values())
+    queued, attempts = deque(range(len(jobs))), [0] * len(jobs)
+    running: dict[Connection, tuple[int, BaseProcess]] = {}
     try:
-        futures = {pool.submit(run_job, job): i for i, job in enumerate(jobs)}
-        # a worker that died (out of memory, killed, ...) makes a failed row
-        rows = collect(as_completed(futures), futures, jobs, "worker process failed", progress)
+        while queued or running:
+            while queued and len(running) < workers:
+                i = queued.popleft()
+                attempts[i] += 1
+                reader, process = _start(jobs[i])
+                running[reader] = (i, process)
+            ready = wait(list(running))
+            for reader in [reader for reader in list(running) if reader in ready]:
+                i, process = running.pop(reader)
+                row = _receive(reader, process)
+                if row is None:
+                    how = _ended(process.exitcode)
+                    if attempts[i] <= RETRIES:
+                        job = jobs[i]
+                        died = f"{job.label} seed {job.seed}: worker process died ({how})"
+                        logger.warning("%s; starting it again", died)
+                        queued.append(i)
+                        continue
+                    times = f" {attempts[i]} times" if attempts[i] > 1 else ""
+                    row = failed_row(jobs[i], f"worker process died{times} ({how})")
+                rows[i] = row
+                if progress:
+                    progress(row)
     except BaseException:  # Ctrl-C, SIGTERM (see terminate_on_sigterm): stop the workers too
-        _terminate(pool, [p for p in active_children() if p not in others])
+        _terminate([process for _, process in running.values()])
         raise
-    pool.shutdown()
-    return rows
+    return [rows[i] for i in range(len(jobs))]
+
+
+def _start(job: RunJob) -> tuple[Connection, BaseProcess]:
+    """Start a (spawned) worker process on ``job``; the end of the pipe it sends its row to."""
+    context = get_context("spawn")
+    reader, writer = context.Pipe(duplex=False)
+    process = context.Process(target=_job_process, args=(job, writer, os.getpid()))
+    process.start()
+    writer.close()  # the reader then sees the end of the pipe when the process dies
+    return reader, process
+
+
+def _job_process(job: RunJob, writer: Connection, parent: int) -> None:
+    """A worker process: :func:`run_job`, its row sent through ``writer``; it dies with the
+    process ``parent`` that started it."""
+    _die_with_parent(parent)
+    try:
+        row = run_job(job)
+    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: the parent reports it
+        return
+    writer.send(row)
+    writer.close()
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this process when its parent dies (Linux ``PR_SET_PDEATHSIG``),
+    elsewhere a thread that polls :func:`os.getppid`: orphans would train on, holding their
+    runs' locks."""
+    import ctypes
+
+    try:
+        pdeathsig = ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL) == 0
+    except (OSError, AttributeError):  # no prctl: not Linux
+        pdeathsig = False
+    if not pdeathsig:
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(1.0)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        threading.Thread(target=watch, daemon=True, name="die-with-parent").start()
+    if os.getppid() != parent:  # the parent died before the request
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _receive(reader: Connection, process: BaseProcess) -> dict[str, Any] | None:
+    """The row a worker process sent through ``reader`` (None: it died first); waits for it
+    to end."""
+    try:
+        row = reader.recv()
+    except (EOFError, OSError):
+        row = None
+    finally:
+        reader.close()
+    process.join()
+    return row
+
+
+def _ended(exitcode: int | None) -> str:
+    """How a process ended, from its exit code (``killed by signal 9, SIGKILL: out of
+    memory?``: the out-of-memory killer sends SIGKILL)."""
+    if exitcode is None or exitcode >= 0:
+        return f"exit code {exitcode}"
+    try:
+        name = signal.Signals(-exitcode).name
+    except ValueError:
+        name = "an unknown signal"
+    hint = ": out of memory?" if -exitcode == signal.SIGKILL else ""
+    return f"killed by signal {-exitcode}, {name}{hint}"
 
 
 def collect(
@@ -229,17 +341,14 @@ def collect(
     return [rows[i] for i in range(len(jobs))]
 
 
-def _terminate(pool: ProcessPoolExecutor, workers: list) -> None:
-    """Stop a pool's worker processes (``workers``, found with
-    :func:`multiprocessing.active_children`) now; runs resume from their checkpoints later."""
-    # Hand out nothing more first: a worker whose training stops on SIGTERM (it checkpoints
-    # and returns) would otherwise take the next queued run and train on, orphaned.
-    pool.shutdown(wait=False, cancel_futures=True)
+def _terminate(workers: list[BaseProcess]) -> None:
+    """Stop the worker processes ``workers`` now; their runs resume from their checkpoints
+    later (queued runs were never started)."""
     for process in workers:
         process.terminate()  # a training checkpoints at the end of its step and stops
     for process in workers:
         process.join(timeout=TERMINATE_GRACE_S)
-        if process.is_alive():  # it had already taken a queued run: resumable, so kill it
+        if process.is_alive():
             process.kill()
             process.join(timeout=TERMINATE_GRACE_S)
 
@@ -280,7 +389,9 @@ def plan_workers(n_jobs: int, jobs: int | None = None) -> tuple[int, int]:
 
 
 def _read_json(path: Path) -> dict[str, Any]:
+    """The JSON object of ``path``; ``{}`` when it is missing or damaged (redone then)."""
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
+        data = json.loads(path.read_text())
+    except (OSError, ValueError, RecursionError):
         return {}
+    return data if isinstance(data, dict) else {}
