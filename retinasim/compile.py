@@ -25,8 +25,9 @@ from retinasim.spec import (
     spec_hash,
     topological_order,
 )
-from retinasim.spec.graph import check_circuit
+from retinasim.spec.graph import check_circuit, circuit_step_bytes
 from retinasim.spec.yaml_source import format_path
+from retinasim.util.resources import check_memory
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -64,6 +65,11 @@ def compile_circuit(
                 "cell type", layer.cell_type, known, listing="registered"
             )
             raise PluginError(message)
+    check_memory(  # parameters and their initialisation's temporaries, before any is made
+        2 * circuit_step_bytes(spec, 0, backward=False),
+        f"building circuit {spec.name!r}",
+        "use fewer cell types, smaller kernels or a smaller input",
+    )
     registered = {layer.name: registry[layer.cell_type] for layer in spec.layers}
     try:
         params = cell_params(spec)

@@ -31,6 +31,7 @@ from retinasim.circuit.plan import INPUT, CircuitPlan, LayerPlan
 from retinasim.circuit.readout import Readout
 from retinasim.errors import PluginError, RetinasimError
 from retinasim.plugins.cell_type import nonnegative_parameters
+from retinasim.util.resources import ResourceError, allocation, out_of_memory
 
 
 @dataclass(frozen=True)
@@ -261,6 +262,12 @@ class Circuit(LesionControl, nn.Module):
         except RetinasimError:
             raise
         except Exception as error:
+            if out_of_memory(error):
+                raise ResourceError(
+                    f"layer {layer.name!r} ran out of memory (it asked for {allocation(error)}) "
+                    f"on a drive of (batch, types, time, y, x) = {tuple(drive.shape)}; use "
+                    "fewer frames, a smaller input or a smaller batch"
+                ) from error
             raise PluginError(f"{where} raised {type(error).__name__}: {error}") from error
         if not isinstance(output, torch.Tensor) or output.shape != drive.shape:
             got = tuple(output.shape) if isinstance(output, torch.Tensor) else type(output).__name__

@@ -7,6 +7,7 @@ Every command that takes a circuit file also takes the name of a shipped circuit
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -170,11 +171,18 @@ def _forward_pass(circuit: Any, spec: Any, n: int, device: str, console: Console
 
     import torch
 
+    from retinasim.spec.graph import circuit_step_bytes
     from retinasim.task import task_generator
+    from retinasim.util.resources import check_memory, stimulus_bytes
 
     if device not in ("cpu", "cuda") or (device == "cuda" and not torch.cuda.is_available()):
         raise typer.BadParameter(f"device {device!r} is not available (cpu or cuda)")
     task = task_generator(spec)  # the circuit's task (training.stimulus), the dots by default
+    check_memory(
+        circuit_step_bytes(spec, n, backward=False) + stimulus_bytes(task, n),
+        f"a forward pass of {spec.name} on {n} stimuli",
+        "use a smaller --forward",
+    )
     circuit = circuit.to(device).eval()
     start = time.perf_counter()
     batch = task.generate(range(n), seed=0, device=device)
@@ -217,8 +225,10 @@ def circuits() -> None:
 def init(
     name: Annotated[str, typer.Argument(help="A shipped circuit (see `retinasim circuits`).")],
     out: Annotated[
-        Path | None,
-        typer.Option("--out", "-o", help="File to write (default: NAME.yaml here)."),
+        str | None,
+        typer.Option(
+            "--out", "-o", help="File to write, or a folder (ending in /) for NAME.yaml there."
+        ),
     ] = None,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace the file if it exists.")
@@ -229,9 +239,10 @@ def init(
     from retinasim.util.files import atomic_write_text
 
     circuit = shipped_circuit(name)
-    target = Path(f"{circuit.name}.yaml") if out is None else out
-    if target.is_dir():
-        raise RetinasimError(f"{target}: is a folder; give a file name with --out")
+    file_name = f"{circuit.name}.yaml"
+    target = Path(file_name if out is None else out)
+    if out is not None and (out.endswith(("/", os.sep)) or target.is_dir()):
+        target /= file_name  # like cp: into the folder (made if need be)
     if target.exists() and not overwrite:
         raise RetinasimError(f"{target}: exists; choose another --out or pass --overwrite")
     atomic_write_text(target, circuit.path.read_text(encoding="utf-8"))

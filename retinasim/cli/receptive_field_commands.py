@@ -53,6 +53,7 @@ def receptive_fields_command(
     """
     import xarray as xr
 
+    from retinasim.cli.progress import phase_progress
     from retinasim.cli.tables import show_and_save
     from retinasim.dissect.receptive_fields import (
         initial_kernel_correlation,
@@ -73,7 +74,10 @@ def receptive_fields_command(
         results = []
         for target, name in zip(targets, names, strict=True):
             circuit = _load(target, circuit_seed)
-            fields = receptive_field_summary(circuit, layer, trials=trials, seed=seed, noise=noise)
+            with phase_progress() as progress:
+                fields = receptive_field_summary(
+                    circuit, layer, trials=trials, seed=seed, noise=noise, progress=progress
+                )
             if _trained_here(target) and "kernel_spatial" in fields:  # how far training moved
                 fields["initial_kernel_correlation"] = initial_kernel_correlation(
                     circuit, circuit.spec, fields.attrs["layer"]

@@ -81,6 +81,11 @@ def parse_parameters(arguments: list[str], kind: str, fields: list[str]) -> dict
             word = f"--{name}={value}"
         name, has_value, value = word[2:].partition("=")
         name = name.replace("-", "_")
+        if name not in fields and name in _OPTIONS:  # after a `--`, options are parameters
+            raise StimulusError(
+                f"{option_name(name)} is an option of `retinasim stimulus`, not a {kind} "
+                "parameter: give it before `--`"
+            )
         if name not in fields:
             hint = did_you_mean(name, [*fields, *_OPTIONS], cutoff=0.5, show=option_name)
             raise StimulusError(

@@ -27,6 +27,7 @@ from retinasim.analysis.labels import labelled
 from retinasim.analysis.receptive_fields import receptive_field
 from retinasim.dissect.errors import DissectionError
 from retinasim.dissect.evaluation import evaluating
+from retinasim.util.progress import Progress, as_task
 
 if TYPE_CHECKING:
     from retinasim.circuit import Circuit
@@ -109,6 +110,7 @@ def map_receptive_fields(
     pilot_trials: int = 2,
     min_active: float = 0.005,
     device: str | torch.device | None = None,
+    progress: Progress | None = None,
 ) -> xr.Dataset:
     """Spike-triggered averages of every cell type of ``layer`` under white noise.
 
@@ -136,6 +138,8 @@ def map_receptive_fields(
         Share of responses above zero under which a type counts as silent.
     device
         Where the circuit runs (default: where its parameters are).
+    progress
+        Told the videos run at each operating point (task ``white noise at LEVEL``).
 
     Returns
     -------
@@ -175,7 +179,8 @@ def map_receptive_fields(
     for level in np.unique(levels):
         chosen = levels == level
         pilot = pilots.get(float(level)) if pilot_trials <= trials else None
-        sums = mapping.run(_at_level(settings, float(level)), trials, seed, sums=pilot)
+        task = as_task(progress, f"white noise at {float(level):g}")
+        sums = mapping.run(_at_level(settings, float(level)), trials, seed, pilot, task)
         sta[chosen], active[chosen] = sums.sta()[chosen], (sums.active / sums.count)[chosen]
     sta[active < min_active] = np.nan
     array = mapping.label(sta)
@@ -230,10 +235,16 @@ class _Mapping:
         self.device = torch.device(device) if device else next(circuit.parameters()).device
 
     def run(
-        self, settings: dict[str, Any], trials: int, seed: int, sums: _Sums | None = None
+        self,
+        settings: dict[str, Any],
+        trials: int,
+        seed: int,
+        sums: _Sums | None = None,
+        progress: Progress | None = None,
     ) -> _Sums:
         """The sums of white-noise videos ``0 .. trials - 1`` of ``settings`` (set ``seed``);
-        given ``sums`` of the first ``sums.videos`` of them (a pilot), it goes on from there."""
+        given ``sums`` of the first ``sums.videos`` of them (a pilot), it goes on from there.
+        ``progress`` is told the videos done."""
         from retinasim.stimuli.noise import WhiteNoise
 
         circuit, spec = self.circuit, self.circuit.spec
@@ -248,6 +259,8 @@ class _Mapping:
         strides = (self.rows.stride, self.columns.stride)
         with evaluating(circuit), torch.no_grad():
             for first in range(sums.videos, trials, self.batch_size):
+                if progress is not None:
+                    progress("white noise", first, trials)
                 count = min(self.batch_size, trials - first)
                 video = generator.generate_range(first, count, seed=seed).video.to(self.device)
                 output = circuit.run(video, layers=[self.layer]).activity[self.layer]
@@ -255,6 +268,8 @@ class _Mapping:
                 contrast = video[:, 0, :, self.crop[0], self.crop[1]] - generator.mean_luminance
                 sums.add(response, contrast, strides)
                 sums.videos += count
+        if progress is not None:
+            progress("white noise", sums.videos, trials)
         return sums
 
     def label(self, sta: np.ndarray) -> xr.DataArray:

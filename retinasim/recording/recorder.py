@@ -68,7 +68,7 @@ def record(
     frames, frame_rate, chosen = _trials(circuit, stimuli, n, indices)
     silenced = _lesioned(circuit, lesions)
     layout = resolve_layout(circuit, parsed, frames, frame_rate, silenced)
-    _check_memory(circuit, layout, int(batch_size), len(chosen), out)
+    _check_memory(circuit, layout, min(int(batch_size), len(chosen)), len(chosen), out)
     target = check_target(out) if out is not None else None
     batches = _batches(circuit, stimuli, chosen, seed=seed, size=batch_size, progress=progress)
     attrs = _attrs(circuit, stimuli, seed, silenced, layout)
@@ -207,7 +207,8 @@ def _check_memory(
     height, width = circuit.plan.input_size
     frames = layout.frames_per_trial
     video = float(frames) * height * width * circuit.plan.input_channels
-    activity = sum(float(np.prod(shape)) for shape in circuit.layer_shapes.values())
+    shapes = circuit.layer_shapes.values()  # (types, frames, y, x) at the circuit's frames
+    activity = sum(float(np.prod(shape)) / shape[1] for shape in shapes) * frames
     step = batch * (3 * video + 2 * activity) * 4  # float32: video + temporaries, every layer
     kept = 0.0
     for group in layout.groups.values():

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from graphlib import CycleError, TopologicalSorter
 
 from retinasim.spec.models import INPUT, CircuitSpec, ConnectionSpec
+from retinasim.util.resources import BYTES
 from retinasim.util.text import did_you_mean
 
 Problem = tuple[tuple[str | int, ...], str]
@@ -64,6 +65,33 @@ def layer_sizes(spec: CircuitSpec) -> dict[str, tuple[int, int]]:
         incoming = [c for c in spec.connections if c.target == name]
         sizes[name] = output_size(sizes[incoming[0].source], incoming[0])
     return sizes
+
+
+BACKWARD_FACTOR = 3
+"""Activity is kept for the backward pass and its gradient made: about 3 × the forward."""
+
+
+def circuit_step_bytes(spec: CircuitSpec, stimuli: int, *, backward: bool = True) -> float:
+    """Bytes of one forward (and backward) pass of ``spec`` on ``stimuli`` stimuli: the
+    input and every layer's activity (``stimuli × n_types × frames × H × W`` values), times
+    :data:`BACKWARD_FACTOR` with a backward pass, plus the weights of the connections and the
+    decoder (with gradients and Adam's two moments when training)."""
+    frames = spec.input.frames
+    sizes = layer_sizes(spec)
+    height, width = spec.input.size
+    values = float(spec.input.channels) * frames * height * width
+    types = {layer.name: layer.n_types for layer in spec.layers}
+    types["input"] = spec.input.channels
+    for layer in spec.layers:
+        h, w = sizes[layer.name]
+        values += float(layer.n_types) * frames * max(h, 0) * max(w, 0)
+    readout_h, readout_w = sizes[spec.readout.layer]
+    weights = float(types[spec.readout.layer]) * readout_h * readout_w * len(spec.readout.classes)
+    for connection in spec.connections:
+        kh, kw = connection.kernel
+        weights += float(types[connection.source]) * types[connection.target] * kh * kw
+    activity = float(stimuli) * values * BYTES * (BACKWARD_FACTOR if backward else 1)
+    return activity + weights * BYTES * (4 if backward else 1)
 
 
 def check_circuit(spec: CircuitSpec) -> list[Problem]:

@@ -5,6 +5,7 @@ largest float32 tensors of a step from the shapes, roughly (a factor for tempora
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 from retinasim.errors import RetinasimError
@@ -83,6 +84,28 @@ def _cgroup_left() -> int | None:
         except (OSError, ValueError):
             continue
     return None
+
+
+def out_of_memory(error: BaseException) -> bool:
+    """Whether ``error`` is an allocation failure (``MemoryError``, torch's out-of-memory
+    errors on CPU and GPU), not a fault of the code that asked."""
+    text = str(error)
+    return (
+        isinstance(error, MemoryError)
+        or type(error).__name__ == "OutOfMemoryError"
+        or (
+            isinstance(error, RuntimeError)
+            and ("can't allocate memory" in text or "out of memory" in text)
+        )
+    )
+
+
+def allocation(error: BaseException) -> str:
+    """What an out-of-memory ``error`` asked for (``74.5 GiB``), or its first line."""
+    asked = re.search(r"allocate (\d+) bytes", str(error))
+    if asked:
+        return human(int(asked[1]))
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def human(nbytes: float) -> str:

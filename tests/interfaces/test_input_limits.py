@@ -21,7 +21,7 @@ from retinasim.spec import load_circuit
 from retinasim.training.errors import TrainingError
 from retinasim.training.overrides import parse_assignment
 from retinasim.util.progress import TimeBudget
-from retinasim.util.resources import ResourceError
+from retinasim.util.resources import ResourceError, allocation, out_of_memory
 from retinasim.util.settings import MAX_NUMBER_CHARACTERS
 
 LONG = "9" * 5000  # past Python's 4300-digit limit for int()
@@ -149,3 +149,32 @@ def test_the_time_budget_stops_a_recording_and_leaves_nothing(capsys, tmp_path: 
     assert "recording: 1000000 at" in stderr and "more than the limit of 0.001 h" in stderr
     assert "retinasim --max-hours H" in stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.yaml"]
+
+
+def test_a_circuit_too_large_to_build_is_refused_before_any_allocation(tmp_path: Path) -> None:
+    """T2: ``info`` of a circuit with 10^8 types per layer once grew until the OOM killer."""
+    from retinasim.compile import compile_circuit
+
+    path = tmp_path / "huge.yaml"
+    path.write_text(TINY_CIRCUIT.replace("n_types: 2,", f"n_types: {10**12},", 1))
+    with pytest.raises(ResourceError, match=r"building circuit 'tiny' needs about .* TiB"):
+        compile_circuit(load_circuit(path))
+
+
+def test_an_allocation_failure_is_told_apart_from_a_bug() -> None:
+    import torch
+
+    with pytest.raises(RuntimeError) as failed:
+        torch.empty(2**60, dtype=torch.float32)  # refused at once, nothing allocated
+    assert out_of_memory(failed.value) and allocation(failed.value) == "4.1e+03 PiB"
+    assert not out_of_memory(ValueError("bad")) and not out_of_memory(RuntimeError("shapes"))
+
+
+def test_options_after_a_double_dash_and_folders_as_init_outputs(capsys, tmp_path: Path) -> None:
+    """N22: ``--out`` after ``--`` was 'unknown parameter --out; did you mean --out?', and
+    ``init --out folder/`` wrote a file named ``folder``."""
+    code, stderr = run_cli("stimulus", "moving_dots", "--", "--out", "x.gif", capsys=capsys)
+    assert code == 2 and "--out is an option of `retinasim stimulus`" in stderr
+    assert run_cli("init", "murray2021", "--out", f"{tmp_path}/new/", capsys=capsys)[0] == 0
+    assert (tmp_path / "new" / "murray2021.yaml").is_file()
+    assert run_cli("init", "murray2021", "--out", tmp_path / "new", capsys=capsys)[0] == 2

@@ -89,5 +89,5 @@ def test_init_copies_a_shipped_circuit_and_refuses_to_overwrite(
 
     assert main(["init", "murray2012"]) == 2
     assert "did you mean 'murray2021'?" in capsys.readouterr().err
-    assert main(["init", "murray2021", "--out", "mine"]) == 2
-    assert "is a folder" in capsys.readouterr().err
+    assert main(["init", "murray2021", "--out", "mine"]) == 0  # a folder: NAME.yaml in it
+    assert (tmp_path / "mine" / "murray2021.yaml").read_bytes() == copy.read_bytes()
