@@ -8,6 +8,7 @@ library only logs and reports progress; printing is this package's.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import typer
@@ -76,8 +77,21 @@ def main(argv: list[str] | None = None) -> int:
 
     tune_cpu_allocator()
     os.environ.setdefault("MPLBACKEND", "Agg")
-    with command_logging():
-        return _run(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        with command_logging():
+            return _run(argv)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that every ``with`` and ``finally`` removes its
+    temporaries (training has its own handler: it checkpoints first); exit 143."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
 
 
 def _run(argv: list[str] | None) -> int:
@@ -90,6 +104,9 @@ def _run(argv: list[str] | None) -> int:
     except RetinasimError as error:
         print(f"error: {error}" if "\n" not in str(error) else str(error), file=sys.stderr)
         return int(getattr(error, "exit_code", 2))
+    except Terminated:
+        print("error: terminated (SIGTERM)", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:  # a second Ctrl-C, or one outside training's own handling
         print("error: interrupted", file=sys.stderr)
         return 130

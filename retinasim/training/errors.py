@@ -26,6 +26,7 @@ class DivergenceError(TrainingError):
 
 class TrainingInterrupted(TrainingError):
     """Training was stopped by SIGINT (Ctrl-C) or SIGTERM; the checkpoint and metrics
-    (status ``interrupted``) were written. The command line exits with 130."""
+    (status ``interrupted``) were written. The command line exits with 128 + the signal's
+    number (130 for SIGINT, 143 for SIGTERM)."""
 
     exit_code = 130

@@ -349,11 +349,13 @@ class _Run:
             self.run.write_json(METRICS, metrics)
             self._write_provenance(metrics["status"], wall)
         if interrupted and metrics["status"] == "interrupted":
-            raise TrainingInterrupted(
+            stopped = TrainingInterrupted(
                 f"{self.run.path}: interrupted by {self.stop.name} at step {self.step} of "
                 f"{self.total}; checkpoint saved, continue with `retinasim train CIRCUIT "
                 f"--out {self.run.path} --resume`"
             )
+            stopped.exit_code = 128 + (self.stop.signal or signal.SIGINT)  # 130, 143 for TERM
+            raise stopped
         return metrics
 
     def _clean_loss(self, video: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

@@ -178,3 +178,27 @@ def test_options_after_a_double_dash_and_folders_as_init_outputs(capsys, tmp_pat
     assert run_cli("init", "murray2021", "--out", f"{tmp_path}/new/", capsys=capsys)[0] == 0
     assert (tmp_path / "new" / "murray2021.yaml").is_file()
     assert run_cli("init", "murray2021", "--out", tmp_path / "new", capsys=capsys)[0] == 2
+
+
+def test_sigterm_leaves_no_temporary_and_exits_143(tmp_path: Path) -> None:
+    """N19: ``record`` had no SIGTERM handler, and its temporary store stayed behind."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    circuit = tmp_path / "tiny.yaml"
+    circuit.write_text(TINY_CIRCUIT)
+    out = tmp_path / "r.nc"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "retinasim", "record", circuit, "--stimulus", "moving_bars",
+         "--probe", "ganglion:full", "--n", "1000000", "--batch-size", "2", "--out", out],
+        stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".r.nc.tmp.*")) and time.monotonic() < deadline:
+        time.sleep(0.1)  # the temporary store exists: the recording runs
+    child.send_signal(signal.SIGTERM)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 143 and stderr.splitlines()[-1] == "error: terminated (SIGTERM)"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.yaml"]

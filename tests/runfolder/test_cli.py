@@ -180,7 +180,7 @@ def test_a_signal_checkpoints_and_records_interrupted(
     os.killpg(child.pid, signum)
     _, stderr = child.communicate(timeout=60)
     done = subprocess.CompletedProcess(child.args, child.returncode, "", stderr)
-    line = one_line_error(done, code=130)
+    line = one_line_error(done, code=128 + signum)  # 143 for SIGTERM, 130 for Ctrl-C
     assert "interrupted by" in line and "--resume" in line
     metrics = json.loads((run / "metrics.json").read_text())
     provenance = json.loads((run / "provenance.json").read_text())
