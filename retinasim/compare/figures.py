@@ -43,6 +43,13 @@ def colours(ds: xr.Dataset) -> dict[str, str]:
     return {str(c): "black" if ref else matplotlib.colors.to_hex(next(tab10)) for c, ref in pairs}
 
 
+def legend_label(label: object) -> str:
+    """``label`` as matplotlib shows it in a legend (it hides labels that start with ``_``;
+    a zero-width space in front keeps a circuit ``_draft.yaml`` in the legend)."""
+    text = str(label)
+    return "\u200b" + text if text.startswith("_") else text
+
+
 def _measure(ds: xr.Dataset, column: str) -> xr.DataArray:
     """A summary measure ``(circuit, seed)``, NaN where the run did not complete."""
     if column == "accuracy_alpha_2":
@@ -89,7 +96,7 @@ def critical_histogram(ds: xr.Dataset) -> Figure:
             counts.sel(circuit=circuit).values,
             width=width,
             color=palette[circuit],
-            label=circuit,
+            label=legend_label(circuit),
         )
     ax.set_xticks(x)
     ax.set_xlabel("critical ganglion types per seed [count]")
@@ -119,7 +126,7 @@ def direction_polar(ds: xr.Dataset) -> Figure:
         selective = dsi >= threshold
         label = f"{circuit} ({keep.sum()} critical types)"
         style: dict[str, Any] = {"s": size, "marker": marker, "alpha": 0.8}
-        ax.scatter(angle[selective], dsi[selective], color=colour, label=label, **style)
+        ax.scatter(angle[selective], dsi[selective], color=colour, label=legend_label(label), **style)
         ax.scatter(
             angle[~selective], dsi[~selective], facecolors="none", edgecolors=colour, **style
         )
@@ -147,7 +154,7 @@ def accuracy_figure(ds: xr.Dataset) -> Figure:
     for circuit in ds["circuit"].values:
         colour = palette[str(circuit)]
         one = band.sel(circuit=circuit)
-        ax.plot(alpha, one["mean"].values, marker="o", color=colour, label=str(circuit))
+        ax.plot(alpha, one["mean"].values, marker="o", color=colour, label=legend_label(circuit))
         ax.fill_between(alpha, one["min"].values, one["max"].values, color=colour, alpha=0.2)
     ax.axhline(0.5, color="0.5", lw=0.8, ls="--", label="chance")
     ax.set_xlabel("speed ratio α (fast / slow dots) [1]")
