@@ -24,6 +24,7 @@ from retinasim.util.files import atomic_write_text, make_folder, write_error
 from retinasim.util.lock import LOCK_FILES
 
 if TYPE_CHECKING:
+    import pandas as pd
     import xarray as xr
 
 CIRCUIT = "circuit.yaml"
@@ -225,13 +226,31 @@ def check_run_files(
             read_json(path)
         elif name.endswith(".nc"):
             read_netcdf(path)
-        elif _exists(path, "a CSV file"):
-            import pandas as pd
+        else:
+            read_table(path)
 
-            try:
-                pd.read_csv(path, index_col=0)
-            except Exception as error:  # pandas: EmptyDataError, ParserError, UnicodeError, ...
-                raise damaged(path, f"is not a readable CSV table ({first_line(error)})") from None
+
+_COLUMNS = {"cell_types.csv": ("layer", "dsi", "critical")}
+"""Columns a run folder's CSV table must have (its readers need them)."""
+
+
+def read_table(path: str | Path) -> pd.DataFrame | None:
+    """The CSV run-folder table ``path`` (first column the index), or None if it does not
+    exist; one that pandas cannot read or that lacks its columns raises
+    :class:`RunFolderError`."""
+    import pandas as pd
+
+    path = Path(path)
+    if not _exists(path, "a CSV file"):
+        return None
+    try:
+        table = pd.read_csv(path, index_col=0)
+    except Exception as error:  # pandas: EmptyDataError, ParserError, UnicodeError, ...
+        raise damaged(path, f"is not a readable CSV table ({first_line(error)})") from None
+    missing = [c for c in _COLUMNS.get(path.name, ()) if c not in table.columns]
+    if missing:
+        raise damaged(path, f"lacks the column(s) {', '.join(missing)}")
+    return table
 
 
 def _exists(path: Path, expected: str) -> bool:

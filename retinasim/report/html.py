@@ -18,7 +18,7 @@ import pandas as pd
 from retinasim.dissect.errors import DissectionError
 from retinasim.dissect.lesions import CRITICAL_THRESHOLD
 from retinasim.report.paper_numbers import comparison
-from retinasim.run_folder import read_json
+from retinasim.run_folder import read_json, read_table
 from retinasim.util.files import atomic_write_text
 
 REPORT = "report.html"
@@ -130,7 +130,7 @@ def report_html(run_dir: str | Path) -> str:
         )
     provenance = read_json(run_dir / "provenance.json", {})
     config = read_json(analysis / "config.json", {})
-    cell_types = analysis / "cell_types.csv"
+    cell_types = read_table(analysis / "cell_types.csv")
     context = {
         "run_name": run_dir.name,
         "circuit": str(provenance.get("circuit", run_dir.name)),
@@ -138,9 +138,7 @@ def report_html(run_dir: str | Path) -> str:
         "comparison": _table(comparison(analysis), index=False),
         "sentences": read_json(analysis / "summary.json", {}).get("sentences") or [],
         "figures": _figures(run_dir),
-        "cell_types": (
-            _table(pd.read_csv(cell_types, index_col=0)) if cell_types.exists() else None
-        ),
+        "cell_types": _table(cell_types) if cell_types is not None else None,
         "provenance": _table(_provenance(run_dir, provenance, config)),
     }
     return _environment().get_template(TEMPLATE).render(context)

@@ -4,6 +4,7 @@ type) is one RunFolderError naming the file and how to regenerate it: never a tr
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from retinasim.run_folder import check_run_files, read_json, read_netcdf
+from retinasim.run_folder import check_run_files, read_json, read_netcdf, read_table
 from retinasim.training.errors import RunFolderError
 
 JSON_FILES = ["metrics.json", "provenance.json", "history.json", "analysis/summary.json",
@@ -119,3 +120,22 @@ def test_the_whole_folder_check_names_the_damaged_file(trained: Path) -> None:
     with pytest.raises(RunFolderError, match=r"psychometric.nc: .*--only behaviour"):
         check_run_files(trained)
     check_run_files(trained, skip_steps=("behaviour",))  # about to be rewritten
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [("garbage,,\n\x00\x01zz\n", "lacks the column(s) layer, dsi, critical"), ("", "readable")],
+)
+def test_a_cell_types_table_without_its_columns_is_refused(
+    trained: Path, text: str, problem: str
+) -> None:
+    """D7's remnant: a garbage ``cell_types.csv`` was embedded in the report as it was."""
+    path = trained / "analysis" / "cell_types.csv"
+    path.write_text("cell_type,layer,dsi,critical\ng0,ganglion,0.5,True\n")
+    table = read_table(path)
+    assert table is not None and table.loc["g0", "dsi"] == 0.5
+    path.write_text(text)
+    with pytest.raises(RunFolderError, match=rf"cell_types.csv: .*{re.escape(problem)}.* --only"):
+        read_table(path)
+    with pytest.raises(RunFolderError, match=r"cell_types\.csv"):
+        check_run_files(trained)
