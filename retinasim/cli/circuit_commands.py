@@ -39,6 +39,8 @@ def validate(
     Exits 0 when every file is valid and 2 otherwise.
     """
     from retinasim.spec import load_circuit
+    from retinasim.spec.graph import circuit_step_bytes
+    from retinasim.util.resources import available_memory, human
 
     failed = False
     for file in files:
@@ -50,9 +52,16 @@ def validate(
                 print(issue, file=sys.stderr)
             continue
         if not quiet:
+            weights = circuit_step_bytes(spec, 0, backward=False)
+            available = available_memory()
+            beyond = (
+                f", more than the {human(available)} this machine has"
+                if available is not None and weights > available
+                else ""
+            )
             print(
                 f"{file}: ok ({spec.name}: {len(spec.layers)} layers, "
-                f"{len(spec.connections)} connections)"
+                f"{len(spec.connections)} connections, {human(weights)} of weights{beyond})"
             )
     if failed:
         raise typer.Exit(2)
