@@ -43,8 +43,11 @@ CHOICES = ["", "nope", "\u2603"]
 PATHS = ["file", "below_file", "readonly_dir", "fifo", "device", "", "missing/deeper", "\u2603"]
 """Path values by name; ``case_dir`` makes them inside each case's own folder."""
 
+APP = "(app)"
+"""The "command" of the app's own options (``retinasim --max-hours H COMMAND``)."""
 FAST = {"--steps": "2", "--n": "4", "--n-eval": "4", "--n-dissect": "4", "--seeds": "1"}
 BASELINES: dict[str, list[str]] = {
+    APP: ["validate", "{circuit}"],
     "validate": ["{circuit}"],
     "info": ["{circuit}"],
     "init": ["murray2021", "--out", "{out}/circuit.yaml"],
@@ -100,7 +103,8 @@ def _kind(annotation: object) -> str:
 
 
 def command_params() -> dict[str, list[Param]]:
-    """Every command of the app and its parameters (``--help`` left out)."""
+    """Every command of the app and its parameters (``--help`` left out), and the app's own
+    options under :data:`APP`."""
     import typer.main
 
     from retinasim.cli import app
@@ -117,6 +121,11 @@ def command_params() -> dict[str, list[Param]]:
             params.append(Param(name, p.name, None if positional else p.opts[0], kind, position))
             position += positional
         found[name] = params
+    found[APP] = [  # the app's own options, given before the command
+        Param(APP, p.name, p.opts[0], _kind(p.type_descriptor.annotation), 0)
+        for p in group.params
+        if p.name != "help"
+    ]
     return found
 
 
@@ -141,6 +150,8 @@ def with_value(line: list[str], param: Param, value: str | None) -> list[str]:
         if param.position < len(positions):
             line[positions[param.position]] = str(value)
         return line
+    if param.command == APP:
+        return [param.flag, *([] if value is None else [value]), *line]
     if value is None:
         return [*line, param.flag]
     if param.flag in line:  # replace the baseline's value
@@ -232,7 +243,8 @@ def run_cases(
         if value is not None and param.kind == "path":
             value = specials.get(value, value)
         label = f"{param.command} {param.flag or param.name} {original!r}"[:100]
-        argv = [param.command, *with_value(line, param, value)]
+        argv = with_value(line, param, value)
+        argv = argv if param.command == APP else [param.command, *argv]
         lines.append({"argv": argv, "cwd": str(folder), "label": label})
     (work / "cases.json").write_text(json.dumps(lines))
     subprocess.run(
