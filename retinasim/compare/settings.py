@@ -78,7 +78,7 @@ class RunSettings(Settings):
     def _with_two(cls, alphas: tuple[float, ...]) -> tuple[float, ...]:
         """Sorted, unique, finite and positive, with 2 (the lesion alpha) always in."""
         if not all(math.isfinite(a) and 0 < a <= 100 for a in alphas):
-            raise ValueError(f"every alpha must be in (0, 100], got {list(alphas)}")
+            raise ValueError("every alpha must be in (0, 100]")
         return tuple(sorted({float(a) for a in (*alphas, 2.0)}))
 
 
