@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from retinasim.stimuli.batch import StimulusBatch
     from retinasim.stimuli.cache import StimulusCache, write_cache
     from retinasim.stimuli.centred_bars import CentredBars
+    from retinasim.stimuli.chirp import Chirp
     from retinasim.stimuli.dataset import MovingDotsDataset, StimulusBatches, StimulusDataset
     from retinasim.stimuli.flashes import Flashes
     from retinasim.stimuli.gratings import Gratings
@@ -37,6 +38,7 @@ _LOCATIONS = {
     "DIRECTION_CONVENTION": "base",
     "STIMULI": "registry",
     "CentredBars": "centred_bars",
+    "Chirp": "chirp",
     "Flashes": "flashes",
     "Gratings": "gratings",
     "MovingBars": "bars",
@@ -58,6 +60,7 @@ __all__ = [
     "DIRECTION_CONVENTION",
     "STIMULI",
     "CentredBars",
+    "Chirp",
     "Flashes",
     "Gratings",
     "MovingBars",

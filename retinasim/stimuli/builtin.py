@@ -9,6 +9,7 @@ generators' docstrings document the parameters.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from typing import Any, Literal
@@ -17,6 +18,8 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from retinasim.plugins.hookspecs import stimuli_hook
 from retinasim.plugins.stimulus_kind import SpeedRange, StimulusParams
+
+logger = logging.getLogger(__name__)
 
 DIRECTIONS = ("left", "right")
 AUTHORS_DOTS_PER_POPULATION = 75
@@ -328,6 +331,139 @@ class SparseNoiseParams(StimulusParams):
         return tuple(k for k in (1, -1) if self.level(k) != self.background_luminance)
 
 
+CHIRP_SEGMENTS = (
+    "dark",
+    "on",
+    "off",
+    "mean_pre",
+    "frequency_sweep",
+    "mean_mid",
+    "contrast_sweep",
+    "mean_post",
+    "dark_end",
+)
+"""The chirp's segments in order; segment ``name`` lasts the parameter ``<name>_s`` seconds."""
+
+
+def _frame_of(seconds: float, rate: float) -> int:
+    """The first frame at or after ``seconds`` (rounded half up) at ``rate`` frames/second."""
+    return math.floor(seconds * rate + 0.5)
+
+
+class ChirpParams(StimulusParams):
+    """Parameters of the Baden et al. (2016) chirp (see :class:`retinasim.stimuli.Chirp`)."""
+
+    kind = "chirp"
+    description = "Baden et al. 2016 full-field chirp: light steps, frequency and contrast sweeps"
+    generator = "retinasim.stimuli.chirp:Chirp"
+
+    frames: int = Field(
+        990,
+        ge=1,
+        le=100_000,
+        description="Number of frames: always the segments' total duration x frame_rate_hz "
+        "(a value passed in is replaced).",
+    )
+    dark_s: float = Field(2.0, ge=0)
+    """Dark before the light step, seconds."""
+    on_s: float = Field(3.0, ge=0)
+    """The light step's ON phase (``mean (1 + contrast)``), seconds."""
+    off_s: float = Field(3.0, ge=0)
+    """The light step's OFF phase (``mean (1 - contrast)``), seconds."""
+    mean_pre_s: float = Field(2.0, ge=0)
+    """At the mean before the frequency sweep, seconds."""
+    frequency_sweep_s: float = Field(8.0, ge=0)
+    """The frequency sweep (full contrast, ``f0_hz`` rising linearly to ``f1_hz``), seconds."""
+    mean_mid_s: float = Field(2.0, ge=0)
+    """At the mean between the sweeps, seconds."""
+    contrast_sweep_s: float = Field(8.0, ge=0)
+    """The contrast sweep (``contrast_sweep_hz``, amplitude rising linearly from 0), seconds."""
+    mean_post_s: float = Field(2.0, ge=0)
+    """At the mean after the contrast sweep, seconds."""
+    dark_end_s: float = Field(3.0, ge=0)
+    """Dark at the end, seconds."""
+    f0_hz: float = Field(0.5, ge=0)
+    """Instantaneous frequency at the start of the frequency sweep, Hz."""
+    f1_hz: float = Field(8.0, ge=0)
+    """Instantaneous frequency at the end of the frequency sweep, Hz (>= ``f0_hz``)."""
+    contrast_sweep_hz: float = Field(2.0, gt=0)
+    """Frequency of the contrast sweep's sinusoid, Hz."""
+    mean_luminance: float = Field(0.5, gt=0, lt=1)
+    """The mean (the pauses; the sweeps oscillate around it)."""
+    contrast: float = Field(1.0, gt=0, le=1)
+    """Full-contrast amplitude relative to the mean: ON ``mean (1 + contrast)``, dark and OFF
+    ``mean (1 - contrast)``; 1 with the mean 0.5 spans luminance 0 to 1."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_frames(cls, data: Any) -> Any:
+        """``frames`` = the segments' total duration x ``frame_rate_hz``; a valid ``frames``
+        passed in (``record`` passes the circuit's input length) is replaced, an invalid one
+        left to be refused like every kind's."""
+        if not isinstance(data, dict):
+            return data
+        fields = cls.model_fields
+        try:
+            durations = [
+                float(data.get(f"{name}_s", fields[f"{name}_s"].default)) for name in CHIRP_SEGMENTS
+            ]
+            rate = float(data.get("frame_rate_hz", fields["frame_rate_hz"].default))
+        except (TypeError, ValueError):
+            return data  # the field validators name the bad value
+        if not all(math.isfinite(d) and d >= 0 for d in durations) or not (
+            math.isfinite(rate) and rate > 0
+        ):
+            return data
+        total = sum(durations)
+        derived = _frame_of(total, rate)
+        if not 1 <= derived <= 100_000:
+            raise ValueError(
+                f"the segments last {total:g} s = {derived} frames at {rate:g} Hz; "
+                "need 1 to 100000 frames"
+            )
+        given = data.get("frames")
+        valid = isinstance(given, int) and not isinstance(given, bool) and given >= 1
+        if given is None or valid:
+            if valid and given != derived:
+                logger.info(
+                    "chirp: %d frames (%g s at %g Hz, set by the segment durations), not %d",
+                    derived,
+                    total,
+                    rate,
+                    given,
+                )
+            data = {**data, "frames": derived}
+        return data
+
+    @model_validator(mode="after")
+    def _check_sweeps(self) -> ChirpParams:
+        _check_peak("the chirp", self.mean_luminance, self.contrast)
+        if self.f1_hz < self.f0_hz:
+            raise ValueError(
+                f"f1_hz = {self.f1_hz} must be >= f0_hz = {self.f0_hz} (the sweep rises)"
+            )
+        nyquist = self.frame_rate_hz / 2
+        frequencies = {"f1_hz": self.f1_hz, "contrast_sweep_hz": self.contrast_sweep_hz}
+        aliased = [f"{name} = {value}" for name, value in frequencies.items() if value >= nyquist]
+        if aliased:
+            raise ValueError(
+                f"{' and '.join(aliased)}: frequencies must be below frame_rate_hz / 2 = "
+                f"{nyquist} Hz (temporal aliasing)"
+            )
+        return self
+
+    @property
+    def segment_frames(self) -> dict[str, tuple[int, int]]:
+        """Segment name → ``(first frame, stop frame)`` (stop exclusive), in order: segment
+        ``k`` starts at frame ``round(rate x the durations before it)`` (half up)."""
+        bounds, elapsed = {}, 0.0
+        for name in CHIRP_SEGMENTS:
+            start = _frame_of(elapsed, self.frame_rate_hz)
+            elapsed += getattr(self, f"{name}_s")
+            bounds[name] = (start, _frame_of(elapsed, self.frame_rate_hz))
+        return bounds
+
+
 BUILTIN_STIMULI: tuple[type[StimulusParams], ...] = (
     MovingDotsParams,
     MovingBarsParams,
@@ -336,6 +472,7 @@ BUILTIN_STIMULI: tuple[type[StimulusParams], ...] = (
     WhiteNoiseParams,
     CentredBarsParams,
     SparseNoiseParams,
+    ChirpParams,
 )
 retinasim_stimuli = stimuli_hook(*BUILTIN_STIMULI)
 """The stimulus kinds that ship with retinasim (the ``retinasim_stimuli`` hook)."""

@@ -12,6 +12,7 @@ from retinasim.plugins import generator_class, generator_from_parameters
 from retinasim.stimuli import (
     STIMULI,
     CentredBars,
+    Chirp,
     Flashes,
     Gratings,
     MovingBars,
@@ -94,6 +95,21 @@ BAD_PARAMETERS = [
     (SparseNoise, {"density": 1.5}, "density = 1.5"),
     (SparseNoise, {"contrast": 0.0}, "no visible square"),
     (SparseNoise, {"background_luminance": 1.5}, "background_luminance"),
+    *[
+        (Chirp, {f"{segment}_s": -1.0}, f"{segment}_s = -1.0")
+        for segment in ("dark", "on", "off", "mean_pre", "frequency_sweep", "mean_mid")
+    ],
+    *[
+        (Chirp, {f"{segment}_s": -0.5}, f"{segment}_s = -0.5")
+        for segment in ("contrast_sweep", "mean_post", "dark_end")
+    ],
+    (Chirp, {"f0_hz": -1.0}, "f0_hz = -1.0"),
+    (Chirp, {"f1_hz": 0.25}, "f1_hz = 0.25 must be >= f0_hz = 0.5"),
+    (Chirp, {"f1_hz": 15.0}, "below frame_rate_hz / 2 = 15.0 Hz"),
+    (Chirp, {"contrast_sweep_hz": 0.0}, "contrast_sweep_hz = 0.0"),
+    (Chirp, {"contrast": 1.5}, "contrast = 1.5"),
+    (Chirp, {"mean_luminance": 0.7}, "exceeds luminance 1"),
+    (Chirp, {"dark_s": 1e9}, "need 1 to 100000 frames"),
 ]
 
 
@@ -115,7 +131,8 @@ def test_bad_parameters_raise_one_clear_stimulus_error(generator, parameters, me
 def test_every_builtin_kind_keeps_the_plugin_contract(kind: str) -> None:
     bad = [parameters for generator, parameters, _ in BAD_PARAMETERS if generator.kind == kind]
     drawn = kind in ("moving_dots", "white_noise", "sparse_noise")  # the others: grids
-    check_stimulus_kind(kind, bad_parameters=bad, package="retinasim", random=drawn)
+    varies = kind != "chirp"  # one stimulus
+    check_stimulus_kind(kind, bad_parameters=bad, package="retinasim", random=drawn, varies=varies)
 
 
 def test_the_dots_keep_the_task_contract() -> None:
@@ -190,6 +207,7 @@ def test_registry_finds_every_kind_and_suggests_near_misses():
         "white_noise",
         "centred_bars",
         "sparse_noise",
+        "chirp",
     }
     assert all(issubclass(cls, StimulusGenerator) for cls in STIMULI.values())
     assert generator_class("gratings") is Gratings
