@@ -18,6 +18,7 @@ from retinasim.plugins import RegisteredCellType, cell_types
 from retinasim.plugins.manager import unknown_name_message
 from retinasim.spec import (
     CircuitSpec,
+    ConnectionSpec,
     Sign,
     WeightConstraint,
     cell_params,
@@ -57,6 +58,7 @@ def compile_circuit(
     if problems:
         issues = [SpecIssue(_SPEC_NAME, None, None, format_path(path), m) for path, m in problems]
         raise SpecError(issues)
+    _refuse_recurrence(spec)
     registry = cell_types()
     for layer in spec.layers:
         if layer.cell_type not in registry:
@@ -87,6 +89,26 @@ def compile_circuit(
     return circuit.to(device=device, dtype=dtype)
 
 
+def _refuse_recurrence(spec: CircuitSpec) -> None:
+    """Refuse the valid connections that the circuit cannot run yet: delayed (feedback,
+    lateral) and upsampled ones (issue #25)."""
+    issues = []
+    for i, c in enumerate(spec.connections):
+        for key, value, what in (
+            ("delay", c.delay, "recurrent and delayed connections"),
+            ("upsample", c.upsample, "upsampled connections"),
+        ):
+            if value != ConnectionSpec.model_fields[key].default:
+                shown = f"[{value[0]}, {value[1]}]" if isinstance(value, tuple) else value
+                message = (
+                    f"{c.source} -> {c.target}: {key} {shown} is valid but {what} cannot be "
+                    "run yet (issue #25)"
+                )
+                issues.append(SpecIssue(_SPEC_NAME, None, None, f"connections[{i}].{key}", message))
+    if issues:
+        raise SpecError(issues)
+
+
 def _plan(spec: CircuitSpec, registered: dict[str, RegisteredCellType]) -> CircuitPlan:
     sizes = layer_sizes(spec)
     layers = []
@@ -106,7 +128,7 @@ def _plan(spec: CircuitSpec, registered: dict[str, RegisteredCellType]) -> Circu
         )
     connections = tuple(
         ConnectionPlan(
-            **c.model_dump(exclude={"weights"}),
+            **c.model_dump(exclude={"weights", "delay", "upsample"}),
             nonnegative=spec.connection_constraint(c) is WeightConstraint.nonnegative,
         )
         for c in spec.connections

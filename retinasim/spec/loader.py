@@ -116,10 +116,16 @@ def _link_issues(data: Mapping[str, Any], positions: SourceMap) -> list[SpecIssu
         value = item.get(key) if isinstance(item, Mapping) else None
         return value if isinstance(value, str) else None
 
+    def delay(item: Any) -> int | None:  # None: not a delay (reported already)
+        value = item.get("delay", 0) if isinstance(item, Mapping) else None
+        valid = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        return value if valid else None
+
     connections = connections if isinstance(connections, list) else []
     pairs = [(name(c, "source"), name(c, "target")) for c in connections]
+    delays = [delay(c) for c in connections]
     layer_names = [name(layer, "name") for layer in layers]
-    problems = check_links(layer_names, pairs, name(data.get("readout"), "layer"))
+    problems = check_links(layer_names, pairs, name(data.get("readout"), "layer"), delays=delays)
     return [positions.issue(path, message) for path, message in problems]
 
 
@@ -127,6 +133,11 @@ LEGACY_TRAINING_FIELDS = ("dropout_start", "dropout_ramp_steps", "dropout_cooldo
 """Training fields, in the order they were added, from before :func:`spec_hash` left fields
 at their defaults out: run folders of that time hashed every field, so their hash is the
 whole dump without the fields that did not exist yet (see :func:`accepted_spec_hashes`)."""
+
+
+LEGACY_CONNECTION_FIELDS: dict[str, Any] = {"delay": 0, "upsample": [1, 1]}
+"""Connection fields (with their defaults, as dumped to JSON) added after :func:`spec_hash`
+left fields at their defaults out: no earlier run folder's whole-dump hash has them."""
 
 
 def spec_hash(spec: CircuitSpec) -> str:
@@ -140,8 +151,13 @@ def spec_hash(spec: CircuitSpec) -> str:
 def accepted_spec_hashes(spec: CircuitSpec) -> set[str]:
     """:func:`spec_hash` of ``spec`` and the hashes that earlier versions gave the same
     content (every field dumped, without the :data:`LEGACY_TRAINING_FIELDS` added after
-    them, when those are at their default): what a run folder's checkpoint may carry."""
+    them, when those are at their default, and without the :data:`LEGACY_CONNECTION_FIELDS`
+    at their default): what a run folder's checkpoint may carry."""
     data = spec.model_dump(mode="json")
+    for connection in data["connections"]:
+        for name, default in LEGACY_CONNECTION_FIELDS.items():  # added later: left out
+            if connection[name] == default:
+                del connection[name]
     hashes = {spec_hash(spec), _digest(data)}
     training = data["training"]
     for first in range(len(LEGACY_TRAINING_FIELDS)):

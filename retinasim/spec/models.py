@@ -144,6 +144,17 @@ class ConnectionSpec(StrictModel):
     """Constraint on this connection's weights; default: the target layer's ``weights``."""
     bias: bool = True
     """Whether the connection has a learnable bias per target type."""
+    delay: NonNegativeInt = 0
+    """Delay in whole frames: the target at frame t receives the source's output at frame
+    t − delay; before frame ``delay`` the source counts as at rest (activity 0), so the
+    connection delivers only its bias. Connections may form a cycle (feedback, e.g.
+    ``amacrine -> bipolar``) only if every cycle has a connection with delay ≥ 1, and a layer
+    may connect to itself (lateral interactions) only with delay ≥ 1."""
+    upsample: PositivePair = (1, 1)
+    """Factor by which the source map is repeated (nearest neighbour) along height and width
+    before the convolution, so that a coarse map can feed a finer one (e.g. amacrine 12×12
+    back onto bipolar 50×50): the target map is ``(size × upsample + 2 × padding − kernel) //
+    stride + 1`` per axis."""
 
 
 class ReadoutSpec(StrictModel):

@@ -88,6 +88,28 @@ def model_table(model: type[BaseModel]) -> str:
     return "\n".join(rows)
 
 
+RECURRENT_EXAMPLE = """\
+  - {source: amacrine, target: bipolar, kernel: 3, padding: 2, upsample: 4, delay: 1}
+  - {source: amacrine, target: amacrine, kernel: 3, padding: 1, delay: 1}
+"""
+"""Connections that make murray2021 recurrent (a test checks that they validate)."""
+
+RECURRENT = f"""\
+## Feedback and lateral connections
+
+Connections may form cycles when every cycle has a connection with `delay` ≥ 1 (whole
+frames), and a layer may connect to itself with `delay` ≥ 1. `upsample` lets a coarse map feed
+a finer one. Appended to `circuits/murray2021.yaml`'s connections, these two give amacrine
+feedback onto the bipolar terminals (12×12 upsampled 4× to 48×48, kernel 3 with padding 2:
+50×50, the bipolar map's size) and lateral inhibition among amacrine cells:
+
+```yaml
+{RECURRENT_EXAMPLE}```
+
+`retinasim validate` accepts such circuits; running them (compiling, training) is refused
+until recurrent execution is built (issue #25)."""
+
+
 def render_reference() -> str:
     """The whole reference page as markdown."""
     from retinasim.plugins import cell_types
@@ -101,7 +123,7 @@ def render_reference() -> str:
     ]
     for title, model in SECTIONS:
         parts += ["", f"## `{title}`", "", (model.__doc__ or "").strip(), "", model_table(model)]
-    parts += ["", "## Cell types (`layers[].params`)", ""]
+    parts += ["", RECURRENT, "", "## Cell types (`layers[].params`)", ""]
     for name, entry in sorted(cell_types().items()):
         params = entry.cell_type.Params
         parts += [f"### `{name}` ({entry.package} {entry.version})", "", entry.description, ""]
