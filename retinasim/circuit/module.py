@@ -15,7 +15,7 @@ around as the logical ``(batch, types, time, y, x)`` view, which the convolution
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from retinasim.circuit.connections import Connection, ConnectionGroup, group_connections
+from retinasim.circuit.conv import conv2d
 from retinasim.circuit.dropout import dropout
 from retinasim.circuit.errors import CircuitError
 from retinasim.circuit.init import initialise
@@ -51,10 +52,13 @@ class CircuitOptions:
 class CircuitOutput:
     """What one pass of a circuit returns: ``logits (batch, time, n_classes)``, and
     ``activity``, layer → ``(batch, n_types, time, y, x)`` after lesions and before dropout
-    (a frames-major view; ``.contiguous()`` copies it) for each recorded layer."""
+    (a frames-major view; ``.contiguous()`` copies it) for each recorded layer; ``drives``,
+    layer → its drive ``(batch, n_types, time, y, x)``, the input of its cell-type module (the
+    sum of its connections' outputs after dropout), for each layer asked for."""
 
     logits: torch.Tensor
     activity: dict[str, torch.Tensor] = field(default_factory=dict)
+    drives: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 @dataclass
@@ -139,15 +143,23 @@ class Circuit(LesionControl, nn.Module):
         ``(batch, channels, time, y, x)`` (see :meth:`run`)."""
         return self.run(video, layers=()).logits
 
-    def run(self, video: torch.Tensor, layers: Iterable[str] | None = None) -> CircuitOutput:
-        """One pass, returning the logits and the activity of ``layers`` (default: all).
+    def run(
+        self,
+        video: torch.Tensor,
+        layers: Iterable[str] | None = None,
+        *,
+        drives: Iterable[str] = (),
+    ) -> CircuitOutput:
+        """One pass, returning the logits, the activity of ``layers`` (default: all) and the
+        drive of the layers ``drives`` (default: none; see :class:`CircuitOutput`).
 
         ``video`` is ``(batch, channels, time, height, width)`` at the circuit's channels and
         size, any number of frames, luminance as the stimuli render it (0 to 1): the circuit
-        itself sees ``(video - plan.input_offset) * plan.input_scale``.
+        itself sees ``(video - plan.input_offset) * plan.input_scale`` (:meth:`seen_input`).
         """
         record = set(self.layer_names) if layers is None else self._known_layers(layers, "record")
-        return self._pass(*self._start(video), record=record)
+        driven = self._known_layers(drives, "return the drive of") if drives else set()
+        return self._pass(*self._start(video), record=record, drives=driven)
 
     def run_cached(
         self, video: torch.Tensor, restart_layers: Iterable[str]
@@ -185,11 +197,7 @@ class Circuit(LesionControl, nn.Module):
     def _start(self, video: torch.Tensor) -> tuple[dict[str, torch.Tensor], int, int]:
         """Check ``video``, transform it and send it through the connections from the
         stimulus: the drive sent to each layer, batch and frames."""
-        self._check_video(video)
-        if self.plan.input_offset:
-            video = video - self.plan.input_offset
-        if self.plan.input_scale != 1.0:
-            video = video * self.plan.input_scale
+        video = self.seen_input(video)
         batch, channels, time, height, width = video.shape
         frames = video.transpose(1, 2).reshape(batch * time, channels, height, width)
         pending: dict[str, torch.Tensor] = {}
@@ -207,18 +215,22 @@ class Circuit(LesionControl, nn.Module):
         record: Container[str] = (),
         keep: Container[str] = (),
         cache: PassCache | None = None,
+        drives: Container[str] = (),
     ) -> CircuitOutput:
         """Layers ``first ...`` of a pass, ``pending`` the drive (``(batch*time, types, y,
         x)``) sent so far to each layer not yet run; ``known``: layer ``first``'s activity
         before lesions (a restart), else computed from its drive. Layers in ``keep`` are
-        stored in ``cache``."""
+        stored in ``cache``; the drives of the layers in ``drives`` are returned."""
         groups = self._groups()
         activity: dict[str, torch.Tensor] = {}
+        kept_drives: dict[str, torch.Tensor] = {}
         readout_input = None
         for layer in self.plan.layers[first:]:
             if known is None:
                 drive = pending.pop(layer.name)
                 drive = drive.view(batch, time, *drive.shape[1:]).transpose(1, 2)
+                if layer.name in drives:
+                    kept_drives[layer.name] = drive
                 output = self._cell(layer, drive)
             else:  # a restart: the layer's activity is known, its drive was not kept
                 output, known = known, None
@@ -235,7 +247,7 @@ class Circuit(LesionControl, nn.Module):
         logits = self.readout(readout_input)
         if self.training and self.readout_dropout > 0:
             logits = dropout(logits, self.readout_dropout, training=True)
-        return CircuitOutput(logits, activity)
+        return CircuitOutput(logits, activity, kept_drives)
 
     def _send(
         self,
@@ -324,6 +336,49 @@ class Circuit(LesionControl, nn.Module):
                 f"the video is {video.dtype} on {video.device} but the circuit is "
                 f"{weight.dtype} on {weight.device}; convert one of them with .to()"
             )
+
+    def seen_input(self, video: torch.Tensor) -> torch.Tensor:
+        """The luminance ``video (batch, channels, time, height, width)`` as the circuit sees
+        it, ``(video - plan.input_offset) * plan.input_scale``: the source map of the
+        connections from the input (checked like :meth:`run`'s)."""
+        self._check_video(video)
+        if self.plan.input_offset:
+            video = video - self.plan.input_offset
+        if self.plan.input_scale != 1.0:
+            video = video * self.plan.input_scale
+        return video
+
+    def connection_drive(
+        self,
+        key: str,
+        source: torch.Tensor,
+        *,
+        source_types: Sequence[int] | None = None,
+        bias: bool = True,
+    ) -> torch.Tensor:
+        """The drive connection ``key`` (``"<source>-><target>"``) delivers to its target,
+        ``(batch, target types, time, y', x')``, from ``source (batch, source types, time, y,
+        x)``, its source's activity as :meth:`run` records it (lesions applied) or, from the
+        input, :meth:`seen_input`: an inhibitory source's output arrives negated, the bias is
+        added when ``bias``, no dropout (the drive of eval mode).
+
+        ``source_types``: indices of the source types whose part is computed (the others
+        deliver nothing; ``source`` still holds every type). Over every connection into a
+        layer these sum to its drive (``run(..., drives=...)``) to float precision: the pass
+        runs the connections of one source as one convolution, this one alone.
+        """
+        connection = self.connection(key)
+        plan = connection.plan
+        weight: torch.Tensor = connection.weight
+        if source_types is not None:
+            chosen = torch.as_tensor(list(source_types), dtype=torch.long, device=weight.device)
+            weight, source = weight.index_select(1, chosen), source.index_select(1, chosen)
+        if plan.source != INPUT and self.plan.layer(plan.source).inhibitory:
+            weight = -weight
+        batch, _, time = source.shape[:3]
+        frames = source.transpose(1, 2).flatten(0, 1)  # (batch*time, types, y, x)
+        out = conv2d(frames, weight, connection.bias if bias else None, plan.stride, plan.padding)
+        return out.view(batch, time, *out.shape[1:]).transpose(1, 2)
 
     def connection(self, key: str) -> Connection:
         """The connection ``"<source>-><target>"`` (its ``weight``: ``(target types, source

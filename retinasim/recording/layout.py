@@ -9,6 +9,10 @@ A recording is an :class:`xarray.DataTree` (vocabulary in ``docs/recording.md``)
   ``lesioned``), ``frame`` (with ``time`` in seconds), ``y``, ``x`` when a probe keeps the map,
   ``unit`` (with ``unit_y``, ``unit_x``) for a ``positions`` probe; one variable per probe,
   NaN only on the types and frames that another probe of the layer records and it does not.
+  Current probes ``SOURCE->LAYER`` (:mod:`retinasim.recording.currents`) live in the target
+  layer's group, ``<layer>_from_<source>_<space>``; split by source type they add the
+  dimension ``source_type`` (with ``source_layer``, ``source_type_index``, ``source_sign``;
+  the union of the group's split probes' entries, NaN where a probe has none).
 - ``/readout``: the decoder's outputs ``(trial, frame, class)``.
 
 Every group repeats the stimulus parameters and the attributes (and ``layer``), so that
@@ -17,12 +21,20 @@ Every group repeats the stimulus parameters and the attributes (and ``layer``), 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
 
+from retinasim.circuit.plan import INPUT
+from retinasim.recording.currents import (
+    SourceEntry,
+    check_connection,
+    current_attrs,
+    source_entries,
+    source_type_coords,
+)
 from retinasim.recording.errors import RecordingError
 from retinasim.recording.probes import READOUT, Probe
 
@@ -48,12 +60,15 @@ _SPACE_NAMES = {
 
 @dataclass(frozen=True)
 class ResolvedProbe:
-    """A probe checked against a circuit: type indices, frames and the unit it reads."""
+    """A probe checked against a circuit: type indices, frames and the unit it reads (and,
+    for a current probe, its attributes and its ``source_type`` entries when split)."""
 
     probe: Probe
     type_indices: tuple[int, ...]
     frames: np.ndarray
     unit: tuple[int, int] | None
+    entries: tuple[SourceEntry, ...] = ()
+    current: dict | None = None
 
     @property
     def variable(self) -> str:
@@ -73,6 +88,7 @@ class GroupLayout:
     frames: np.ndarray
     size: tuple[int, int] | None
     positions: tuple[tuple[int, int], ...] | None = None
+    source_types: list[SourceEntry] = field(default_factory=list)
 
     @property
     def keeps_space(self) -> bool:
@@ -94,8 +110,9 @@ class RecordingLayout:
 
     @property
     def layers(self) -> list[str]:
-        """Layers whose activity the circuit must return."""
-        return sorted(name for name in self.groups if name != READOUT)
+        """Layers whose activity the circuit must return (current probes': their sources)."""
+        sources = {p.probe.source for p in self.probes if p.probe.source is not None}
+        return sorted({*self.groups, *sources} - {READOUT, INPUT})
 
     def batch_parts(
         self,
@@ -134,16 +151,26 @@ class RecordingLayout:
             full[:, time_positions] = value
             attrs: dict[str, str | int] = {"long_name": "decoder output", "units": "logit"}
             return xr.Variable(("trial", "frame", "class"), full, attrs)
-        positions = [group.type_indices.index(i) for i in resolved.type_indices]
-        shape = (batch, len(group.type_indices), len(group.frames), *value.shape[3:])
+        index = [
+            np.arange(batch),
+            np.asarray([group.type_indices.index(i) for i in resolved.type_indices]),
+        ]
+        sizes = [batch, len(group.type_indices)]
+        dims: tuple[str, ...] = ("trial", "cell_type")
+        if probe.by_source:
+            index.append(np.asarray([group.source_types.index(e) for e in resolved.entries]))
+            sizes.append(len(group.source_types))
+            dims += ("source_type",)
+        index.append(time_positions)
+        shape = (*sizes, len(group.frames), *value.shape[len(index) :])
         if shape == value.shape:
             full = value
         else:
             full = np.full(shape, np.nan, value.dtype)
-            full[np.ix_(np.arange(batch), np.asarray(positions), time_positions)] = value
+            full[np.ix_(*index)] = value
         space_dims = {"full": ("y", "x"), "positions": ("unit",)}.get(probe.space, ())
-        dims = ("trial", "cell_type", "frame", *space_dims)
-        attrs = {
+        dims += ("frame", *space_dims)
+        attrs = resolved.current or {
             "long_name": f"{probe.layer} activity, {_SPACE_NAMES[probe.space]}",
             "units": ACTIVITY_UNITS,
             "layer": probe.layer,
@@ -179,6 +206,8 @@ class RecordingLayout:
         }
         for name, (values, dtype, long_name, units) in per_type.items():
             coords[name] = _coord("cell_type", np.array(values, dtype=dtype), long_name, units)
+        if group.source_types:
+            coords.update(source_type_coords(group.source_types))
         if group.positions is not None:
             positions = np.array(group.positions, dtype=np.int64)  # (unit, 2)
             for column, axis in enumerate(("y", "x")):
@@ -262,6 +291,7 @@ def resolve_layout(
             frames=np.unique(np.concatenate([p.frames for p in members])),
             size=sizes.get(layer),
             positions=positions.pop() if positions else None,
+            source_types=_union_entries(circuit, members),
         )
     return RecordingLayout(
         groups=groups,
@@ -286,6 +316,12 @@ def _resolve(
         known = ", ".join([*circuit.layer_names, READOUT])
         raise RecordingError(f"probe {probe.variable!r}: unknown layer {probe.layer!r} ({known})")
     names = circuit.type_names[probe.layer]
+    entries: tuple[SourceEntry, ...] = ()
+    current = None
+    if probe.source is not None:
+        check_connection(circuit, probe)
+        entries = source_entries(circuit, probe) if probe.by_source else ()
+        current = current_attrs(circuit, probe, _SPACE_NAMES[probe.space])
     indices = (
         tuple(range(len(names)))
         if probe.cell_types is None
@@ -294,7 +330,15 @@ def _resolve(
     unit = probe.unit(sizes[probe.layer]) if probe.space in ("centre", "position") else None
     for y, x in probe.positions or ():  # (space "positions" only)
         probe.unit_inside(y, x, sizes[probe.layer])
-    return ResolvedProbe(probe, indices, chosen_frames, unit)
+    return ResolvedProbe(probe, indices, chosen_frames, unit, entries, current)
+
+
+def _union_entries(circuit: Circuit, members: list[ResolvedProbe]) -> list[SourceEntry]:
+    """The ``source_type`` entries of a group's split current probes: by source (the input,
+    then the layers in order), types in index order, each source's bias last."""
+    order = [INPUT, *circuit.layer_names]
+    entries = {e for p in members for e in p.entries}
+    return sorted(entries, key=lambda e: (order.index(e.layer), e.index < 0, e.index))
 
 
 def _type_index(probe: Probe, ref: int | str, names: list[str]) -> int:

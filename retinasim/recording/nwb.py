@@ -164,8 +164,9 @@ def _trials(nwbfile: NWBFile, root: xr.Dataset, duration: float) -> None:
 def _series(
     nwbfile: NWBFile, group: xr.Dataset, rate: float, duration: float, n_trials: int
 ) -> list:
-    """Add one TimeSeries per variable and cell type of ``group``; returns the single units
-    ``(name, data (trial, time), frames, comments)`` for spike trains."""
+    """Add one TimeSeries per variable and cell type (and source type, for a current split
+    by source) of ``group``; returns the single units ``(name, data (trial, time), frames,
+    comments)`` of activity for spike trains."""
     from pynwb import TimeSeries
 
     units = []
@@ -173,29 +174,30 @@ def _series(
         array = array.transpose("trial", ...).load()
         frames = np.asarray(array["frame"].values)
         typed = "cell_type" in array.dims
-        parts = (
-            [array.isel(cell_type=k) for k in range(array.sizes["cell_type"])] if typed else [array]
-        )
-        for part in parts:
+        current = array.attrs.get("quantity") == "current"
+        for part in _parts(array):
             values = np.asarray(part.values)
             keep = ~np.isnan(values).reshape(values.shape[0], values.shape[1], -1).all(axis=(0, 2))
             if not keep.any():
-                continue  # a type another probe of this layer records
+                continue  # a type (or source type) another probe of this layer records
             values, kept = values[:, keep], frames[keep]
             name, description = str(variable), str(array.attrs.get("long_name", variable))
-            comments = {
+            comments: dict[str, Any] = {
                 "variable": str(variable),
                 "layer": str(array.attrs.get("layer", READOUT)),
                 "space": str(array.attrs.get("space", "")),
                 "frames": kept.tolist(),
             }
-            if typed:
-                cell_type = str(part["cell_type"].values)
-                name, description = f"{name}_{cell_type}", f"{description}, cell type {cell_type}"
-                comments["cell_type"] = cell_type
-                for coord in ("type_index", "sign", "lesioned"):
-                    if coord in part.coords:
-                        comments[coord] = _plain(part[coord].values)
+            for dim, coords, what in _LABELS:
+                if dim in array.dims:
+                    label = str(part[dim].values)
+                    name, description = f"{name}_{label}", f"{description}, {what} {label}"
+                    comments[dim] = label
+                    comments.update({c: _plain(part[c].values) for c in coords if c in part.coords})
+            if current:
+                comments.update({k: _plain(array.attrs[k]) for k in _CURRENT if k in array.attrs})
+                comments["connection_sign"] = _plain(array.attrs.get("sign", 1))
+                description += f"; {array.attrs.get('description', '')}"
             if "unit_y" in array.attrs:
                 comments["unit"] = [int(array.attrs["unit_y"]), int(array.attrs["unit_x"])]
             if "class" in array.dims:
@@ -216,9 +218,30 @@ def _series(
                     **timing,
                 )
             )
-            if typed and array.attrs.get("space") in ("centre", "position"):
+            if typed and not current and array.attrs.get("space") in ("centre", "position"):
                 units.append((name, values, kept, comments))
     return units
+
+
+_LABELS = (
+    ("cell_type", ("type_index", "sign", "lesioned"), "cell type"),
+    ("source_type", ("source_layer", "source_type_index", "source_sign"), "source type"),
+)
+"""Dimensions split into one series per label: name, coordinates kept in ``comments``, and
+their words in the description."""
+_CURRENT = ("quantity", "source", "target", "connection")
+"""Attributes of a current probe's variable kept in its series' ``comments`` (and its
+``sign`` as ``connection_sign``)."""
+
+
+def _parts(array: xr.DataArray) -> list[xr.DataArray]:
+    """``array`` split along ``cell_type`` and ``source_type`` (those it has): one part per
+    combination, ``(trial, frame, ...)`` each."""
+    parts = [array]
+    for dim, _, _ in _LABELS:
+        if dim in array.dims:
+            parts = [part.isel({dim: k}) for part in parts for k in range(array.sizes[dim])]
+    return parts
 
 
 def _spikes(

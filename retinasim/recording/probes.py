@@ -1,13 +1,20 @@
-"""Probes: which layer (or the decoder), which cell types, which spatial read-out, which frames.
+"""Probes: which layer (or the decoder, or a connection), which cell types, which spatial
+read-out, which frames.
 
 A probe is written in code as :class:`Probe` or on the command line as a spec string::
 
     LAYER[TYPES]:SPACE@FRAMES      e.g.  ganglion:centre   bipolar:mean   amacrine[0,2]:full
                                          ganglion:pos=3,4  bipolar:max@10:   readout
+    SOURCE->TARGET[TYPES]:SPACE@FRAMES[/by_source]
+                                   e.g.  bipolar->ganglion:centre   amacrine->ganglion[0]:mean
+                                         amacrine->ganglion:centre/by_source
 
 ``TYPES`` are 0-based indices or type names (default: every type); ``SPACE`` is ``centre``,
 ``pos=Y,X`` (that unit), ``mean``, ``max`` or ``full`` (see :class:`Probe`); ``FRAMES`` is a
 Python slice of frame indices (default: every frame). ``readout`` records the decoder's outputs.
+``SOURCE->TARGET`` records the drive that connection delivers to the ``TYPES`` of ``TARGET``
+(a *current probe*, :mod:`retinasim.recording.currents`); ``/by_source`` splits it by source
+type.
 """
 
 from __future__ import annotations
@@ -28,9 +35,11 @@ Space = Literal["centre", "position", "positions", "mean", "max", "full"]
 SPACES: tuple[str, ...] = get_args(Space)
 
 _SPEC = re.compile(
-    r"^(?P<layer>[A-Za-z_][\w.-]*)(?:\[(?P<types>[^\]]*)\])?"
-    r"(?::(?P<space>[^@]+))?(?:@(?P<frames>[-\d:]*))?$"
+    r"^(?:(?P<source>[A-Za-z_][\w.-]*)->)?(?P<layer>[A-Za-z_][\w.-]*)(?:\[(?P<types>[^\]]*)\])?"
+    r"(?::(?P<space>[^@/]+))?(?:@(?P<frames>[-\d:]*))?(?:/(?P<flag>[^/]*))?$"
 )
+BY_SOURCE = "by_source"
+"""The flag of a current probe split by source type (``.../by_source``)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,13 @@ class Probe:
     ``y``, ``x``); units are 0-based ``(y, x)`` of the layer's map. ``frames``: ``(start,
     stop, step)`` of a slice (None: every frame). ``name``: the data variable's (default
     ``<layer>`` for full maps, ``<layer>_pos_<y>_<x>``, ``<layer>_<space>``, or ``readout``).
+
+    A *current probe* (``source`` set: a layer or ``"input"``) records instead the drive the
+    connection ``source -> layer`` delivers to ``layer``'s types, signed and with its bias
+    (:mod:`retinasim.recording.currents`); ``by_source`` splits it by source type (an extra
+    dimension ``source_type``, the bias its own entry). Its default name puts
+    ``<layer>_from_<source>`` (``_by_source``) in place of ``<layer>``, e.g.
+    ``ganglion_from_amacrine_centre``.
     """
 
     layer: str
@@ -52,8 +68,19 @@ class Probe:
     frames: tuple[int | None, int | None, int | None] | None = None
     name: str | None = None
     positions: tuple[tuple[int, int], ...] | None = None
+    source: str | None = None
+    by_source: bool = False
 
     def __post_init__(self) -> None:
+        if self.by_source and self.source is None:
+            raise RecordingError(
+                f"probe {self.layer!r}: by_source splits the drive of a connection; write "
+                f"SOURCE->{self.layer}.../by_source (a layer probe records activity)"
+            )
+        if self.source is not None and self.layer == READOUT:
+            raise RecordingError(
+                f"probe {self.source}->{READOUT}: the decoder is not a layer with connections"
+            )
         if self.space not in SPACES:
             raise RecordingError(
                 f"probe {self.layer!r}: unknown spatial read-out {self.space!r} "
@@ -85,12 +112,20 @@ class Probe:
             return self.name
         if self.layer == READOUT:
             return READOUT
+        stem = self.layer
+        if self.source is not None:
+            stem += f"_from_{self.source}" + ("_by_source" if self.by_source else "")
         if self.space == "full":
-            return self.layer
+            return stem
         if self.space == "position":
             assert self.position is not None
-            return f"{self.layer}_pos_{self.position[0]}_{self.position[1]}"
-        return f"{self.layer}_{self.space}"
+            return f"{stem}_pos_{self.position[0]}_{self.position[1]}"
+        return f"{stem}_{self.space}"
+
+    @property
+    def connection(self) -> str | None:
+        """The probed connection ``"<source>-><layer>"`` of a current probe, else None."""
+        return None if self.source is None else f"{self.source}->{self.layer}"
 
     @property
     def keeps_space(self) -> bool:
@@ -145,9 +180,16 @@ def parse_probe(text: str) -> Probe:
     if not found:
         raise RecordingError(
             f"bad probe {text!r}: expected LAYER[TYPES]:SPACE@FRAMES, e.g. ganglion:centre, "
-            "bipolar:mean, amacrine[0,2]:full, ganglion:pos=3,4, readout"
+            "bipolar:mean, amacrine[0,2]:full, ganglion:pos=3,4, readout, or a connection "
+            "SOURCE->TARGET[TYPES]:SPACE@FRAMES[/by_source], e.g. amacrine->ganglion:centre"
         )
-    layer = found["layer"]
+    layer, source, flag = found["layer"], found["source"], found["flag"]
+    if flag is not None and flag != BY_SOURCE:
+        raise RecordingError(
+            f"bad probe {text!r}: unknown flag /{flag} (a connection probe takes /{BY_SOURCE})"
+        )
+    if source is not None and layer == READOUT:
+        raise RecordingError(f"bad probe {text!r}: the decoder is not a layer with connections")
     types = _parse_types(found["types"], text)
     space_text = (found["space"] or ("centre" if layer != READOUT else "")).strip()
     position = None
@@ -167,7 +209,20 @@ def parse_probe(text: str) -> Probe:
             "(centre, mean, max, full or pos=Y,X)"
         )
     frames = _parse_frames(found["frames"], text)
-    return Probe(layer, types, space_text, position, frames)  # type: ignore[arg-type]
+    if flag is not None and source is None:
+        raise RecordingError(
+            f"bad probe {text!r}: /{BY_SOURCE} splits the drive of a connection; write "
+            f"SOURCE->{layer}.../{BY_SOURCE} (a layer probe records activity)"
+        )
+    return Probe(
+        layer,
+        types,
+        space_text,  # type: ignore[arg-type]
+        position,
+        frames,
+        source=source,
+        by_source=flag is not None,
+    )
 
 
 def _parse_types(text: str | None, spec: str) -> tuple[int | str, ...] | None:

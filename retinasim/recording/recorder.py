@@ -18,6 +18,7 @@ import torch
 import xarray as xr
 
 from retinasim.recording.attributes import recording_attrs as _attrs
+from retinasim.recording.currents import record_current, source_map
 from retinasim.recording.errors import RecordingError
 from retinasim.recording.layout import RecordingLayout, resolve_layout
 from retinasim.recording.probes import READOUT, Probe, parse_probe
@@ -122,15 +123,19 @@ def _record_batch(
     output = circuit.run(batch.video, layers=layout.layers)
     values: dict[str, np.ndarray] = {}
     for resolved in layout.probes:
+        probe = resolved.probe
         frames = torch.as_tensor(resolved.frames, device=output.logits.device)
-        if resolved.probe.layer == READOUT:
+        if probe.source is not None:
+            source = source_map(circuit, output, batch.video, probe.source)
+            selected = record_current(
+                circuit, probe, source, resolved.type_indices, resolved.frames, resolved.entries
+            )
+        elif probe.layer == READOUT:
             selected = output.logits.index_select(1, frames)
         else:
             activity = output.activity[resolved.probe.layer]
             types = torch.as_tensor(resolved.type_indices, device=activity.device)
-            selected = resolved.probe.reduce(
-                activity.index_select(1, types).index_select(2, frames)
-            )
+            selected = probe.reduce(activity.index_select(1, types).index_select(2, frames))
         values[resolved.variable] = selected.float().cpu().numpy()
     metadata = dict(batch.metadata)
     if batch.labels is not None and batch.classes:
@@ -209,13 +214,20 @@ def _check_memory(
     video = float(frames) * height * width * circuit.plan.input_channels
     shapes = circuit.layer_shapes.values()  # (types, frames, y, x) at the circuit's frames
     activity = sum(float(np.prod(shape)) / shape[1] for shape in shapes) * frames
-    step = batch * (3 * video + 2 * activity) * 4  # float32: video + temporaries, every layer
+    currents = [p.probe for p in layout.probes if p.probe.source is not None]
+    # a current probe convolves its source's chosen frames into its target's whole map
+    per_current = [
+        2 * float(np.prod(shape)) / shape[1]
+        for shape in (circuit.layer_shapes[p.layer] for p in currents)
+    ]
+    step = batch * (3 * video + 2 * activity + sum(per_current) * frames) * 4  # float32
     kept = 0.0
     for group in layout.groups.values():
         units = float(np.prod(group.size)) if group.keeps_space and group.size else 1.0
         units *= len(group.positions or (None,))
         width_types = len(group.type_indices) or len(layout.classes)
-        kept += len(group.probes) * width_types * len(group.frames) * units * 4
+        entries = sum(len(group.source_types) if p.probe.by_source else 1 for p in group.probes)
+        kept += entries * width_types * len(group.frames) * units * 4
     total = step + (trials * kept if out is None else 0.0)
     available = available_memory()
     if available is None or total <= available:
