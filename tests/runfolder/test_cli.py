@@ -316,7 +316,7 @@ def test_names_cycles_and_shapes_are_reported_together(tmp_path: Path) -> None:
     found = {issue.path: issue.message for issue in caught.value.issues}
     assert "does not exist" in found["connections[2].source"]
     assert "inputs to one layer must agree" in found["connections[3]"]
-    assert found["connections[5]"] == (
+    assert found["connections[6]"] == (
         "connections form a cycle without a delay through amacrine, extra; "
         "give one of its connections delay >= 1"
     )
