@@ -5,6 +5,7 @@ single-unit protocol (:func:`retinasim.dissect.direction_protocol`).
 """
 
 from retinasim.analysis.amplitude import response_amplitude, trial_response
+from retinasim.analysis.clustering import SILENT, Clustering, fit_clusters
 from retinasim.analysis.direction import (
     dsi,
     dsi_p_value,
@@ -22,9 +23,12 @@ from retinasim.analysis.receptive_fields import (
 from retinasim.analysis.tuning import direction_tuning
 
 __all__ = [
+    "SILENT",
+    "Clustering",
     "direction_tuning",
     "dsi",
     "dsi_p_value",
+    "fit_clusters",
     "preferred_direction_deg",
     "radial_profile",
     "receptive_field",
