@@ -111,9 +111,10 @@ def fit_clusters(
     ddof 0) ``(cluster_id, feature)`` of the member units' features, ``size (cluster_id)``;
     the ``cluster_id`` coordinate lists the clusters (−1 first, if any unit is silent), so
     ``assignment.mean.sel(cluster_id=assignment.cluster)`` is each unit's cluster mean;
-    attributes
-    ``k`` (chosen), ``k_values`` and ``bic`` (per k tried), ``n_components`` and
-    ``explained_variance`` of the PCA, ``seed``, ``silent_threshold``, ``covariance``.
+    attributes ``k`` (chosen; 0 when every unit is silent), ``k_values`` and ``bic`` (per k
+    tried), ``n_components`` and ``explained_variance`` of the PCA, ``seed``,
+    ``silent_threshold``, ``n_silent``, ``covariance``. Fewer than two non-silent units but
+    not none is an :class:`AnalysisError`.
     """
     values = _values(features)
     _check_options(k_max, variance, max_components, silent_threshold, covariance, n_init)
