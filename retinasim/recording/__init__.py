@@ -1,7 +1,8 @@
-"""Recording: probes on a compiled circuit → labeled ``xarray.DataTree`` (one group per
-probed layer; in memory or on disk), and its export to NWB (:func:`to_nwb` needs ``pynwb``:
-``pip install retinasim[nwb]``). The vocabulary of dimensions, coordinates and attributes is
-in ``docs/recording.md`` and :mod:`retinasim.recording.layout`.
+"""Recording: probes on a compiled circuit → labeled ``xarray.DataTree`` (one group per probed
+layer; in memory or on disk; layers' activity, the decoder's outputs and the currents each
+connection delivers, :mod:`retinasim.recording.currents`), and its export to NWB (:func:`to_nwb`
+needs ``pynwb``: ``pip install retinasim[nwb]``). The vocabulary of dimensions, coordinates and
+attributes is in ``docs/recording.md`` and :mod:`retinasim.recording.layout`.
 """
 
 from retinasim.recording.errors import AnalysisError, RecordingError

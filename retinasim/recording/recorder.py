@@ -48,14 +48,15 @@ def record(
 ) -> xr.DataTree:
     """Record ``circuit``'s responses to stimuli (its mode is restored afterwards).
 
-    ``stimuli`` is a generator (trials ``indices``, default ``range(n)``, of the set ``seed``
-    are rendered batch by batch) or a ready :class:`~retinasim.stimuli.StimulusBatch`;
-    ``probes`` are :class:`~retinasim.recording.Probe` objects or spec strings
-    (``"ganglion:centre"``). ``batch_size`` trials go through each forward pass (the chunk
-    along ``trial`` of a file); a batch or in-memory recording that needs more memory than is
-    available is refused first. ``lesions``: layer → cell types silenced on top of the
-    circuit's own. With ``out`` (``.nc`` or ``.zarr``) the recording is streamed there and
-    returned opened lazily. ``progress`` is told the trials recorded (task ``"recording"``).
+    ``stimuli`` is a generator (trials ``indices``, default ``range(n)``, of the set ``seed`` are
+    rendered batch by batch) or a ready :class:`~retinasim.stimuli.StimulusBatch`; ``probes`` are
+    :class:`~retinasim.recording.Probe` objects or spec strings (``"ganglion:centre"``;
+    ``"amacrine->ganglion:centre"`` records the drive that connection delivers,
+    :mod:`~retinasim.recording.currents`). ``batch_size`` trials go through each forward pass (the
+    chunk along ``trial`` of a file); a batch or in-memory recording that needs more memory than is
+    available is refused first. ``lesions``: layer → cell types silenced on top of the circuit's
+    own. With ``out`` (``.nc`` or ``.zarr``) the recording is streamed there and returned opened
+    lazily. ``progress`` is told the trials recorded (task ``"recording"``).
 
     Returns an :class:`xarray.DataTree`: the stimulus parameters along ``trial`` at the root;
     one group per probed layer with one variable per probe, ``(trial, cell_type, frame[, y,

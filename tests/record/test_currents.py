@@ -18,7 +18,7 @@ import xarray as xr
 from helpers import TINY3, run_cli
 
 from retinasim.compile import compile_circuit
-from retinasim.recording import RecordingError, open_recording, parse_probe, record
+from retinasim.recording import Probe, RecordingError, open_recording, parse_probe, record
 from retinasim.recording.currents import record_current, source_entries, source_map
 from retinasim.spec import load_circuit
 from retinasim.stimuli import MovingBars
@@ -44,6 +44,7 @@ def test_the_currents_into_every_layer_add_up_to_its_drive() -> None:
     recording = record(circuit, batch, [f"{key}:full" for key in keys])
     with torch.no_grad():
         output = circuit.run(batch.video, drives=circuit.layer_names)
+        assert torch.equal(output.logits, circuit(batch.video))  # the pass is unchanged
         for layer in circuit.layer_names:
             into = [c for c in circuit.plan.connections if c.target == layer]
             drive = output.drives[layer]
@@ -157,6 +158,14 @@ def test_bad_current_probes_are_one_clear_error(probe: str, message: str) -> Non
     with pytest.raises(RecordingError, match=r"\A[^\n]*\Z") as raised:
         record(circuit, BARS, [probe], n=1)
     assert message in str(raised.value)
+
+
+def test_by_source_in_code_needs_a_connection() -> None:
+    with pytest.raises(RecordingError, match="by_source splits the drive of a connection"):
+        Probe("ganglion", by_source=True)
+    assert Probe("ganglion", source="amacrine", by_source=True).variable == (
+        "ganglion_from_amacrine_by_source_centre"
+    )
 
 
 def test_the_cli_records_current_probes_to_netcdf_and_nwb(tmp_path: Path) -> None:
