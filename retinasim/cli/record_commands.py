@@ -130,7 +130,12 @@ SINGLE_UNIT_COLUMNS = {  # direction_selectivity.csv's
 def record_command(
     target: TargetArgument,
     stimulus: Annotated[str, typer.Option(help="moving_dots, moving_bars, gratings, ...")],
-    probe: Annotated[list[str], typer.Option(help="LAYER[TYPES]:SPACE@FRAMES or readout.")],
+    probe: Annotated[
+        list[str],
+        typer.Option(
+            help="LAYER[TYPES]:SPACE@FRAMES, SOURCE->TARGET[TYPES]:SPACE[/by_source] or readout."
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="FILE.nc, FILE.zarr or FILE.nwb (NWB).")],
     n: Annotated[str, typer.Option("--n", help="Number of trials (stimuli 0..n-1).")] = "16",
     set_: SetOption = None,
