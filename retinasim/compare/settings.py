@@ -56,7 +56,9 @@ class RunSettings(Settings):
         description="Training overrides for every run (`retinasim train --set` keys).",
     )
     alphas: tuple[float, ...] = Field(
-        (1.0, 1.7, 2.0), description="Test alpha (repeatable; 2 always included)."
+        (1.0, 1.7, 2.0),
+        description="Test alpha (repeatable; 2 always included).",
+        json_schema_extra={"option": "--alpha"},
     )
     n_eval: int = Field(
         1000,
