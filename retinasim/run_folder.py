@@ -53,6 +53,7 @@ ANALYSIS_FILES = {
     "lesions_within_ablated.nc": "ablation",
     "amplitude.nc": "amplitude",
     "tuning.nc": "tuning",
+    "mechanism.nc": "mechanism",
     "deepvis.nc": "deepvis",
     "cell_types.csv": "summary",
     "summary.json": "summary",
@@ -68,6 +69,7 @@ _VARIABLES = {
     "lesions_within_ablated.nc": ("accuracy",),
     "amplitude.nc": ("amplitude",),
     "tuning.nc": ("dsi", "preferred_direction_deg"),
+    "mechanism.nc": ("mechanism", "carriers"),
     EVALUATION: ("accuracy",),
 }
 """Variables a results file must hold for the commands that read it."""

@@ -125,6 +125,13 @@ SINGLE_UNIT_COLUMNS = {  # direction_selectivity.csv's
     "median_unit_dsi": "medDSI",
     "fraction_ds_units": "DS>=.3",
 }
+MECHANISM_COLUMNS = {  # mechanism.csv's numeric columns (mechanism and carriers in front)
+    "response_dsi": "DSI",
+    "excitation_dsi": "E DSI",
+    "inhibition_dsi": "I DSI",
+    "agreement": "agree",
+}
+MECHANISM_LABELS = ("cell_type", "layer", "mechanism", "carriers")
 
 
 def record_command(
@@ -214,7 +221,10 @@ def tuning_command(
     --bar-width); writes tuning.csv, tuning.nc and polar plots (PNG and SVG) per layer. Then
     prints the single-unit protocol's table (the dissection's: bars crossing each unit's
     receptive field, evoked response, DSI and vector DSI with a permutation p-value at the
-    preferred speed and width; docs/dissection.md) and writes direction_selectivity.csv/.nc.
+    preferred speed and width; docs/dissection.md) and writes direction_selectivity.csv/.nc,
+    then the mechanism of each direction-selective type (its synaptic currents for preferred-
+    and null-direction bars: null inhibition, preferred excitation, both or intrinsic, and
+    the source types that carry it) and writes mechanism.csv/.nc.
     """
     from retinasim.util.lock import run_folder_locks
 
@@ -286,6 +296,32 @@ def _tuning(circuit, generator, folder: Path, n_permutations: int, seed: int):
     save_recording(result, folder / "direction_selectivity.nc")
     show_and_save(result, folder / "direction_selectivity.csv", SINGLE_UNIT_COLUMNS)
     print(f"wrote {folder}/direction_selectivity.csv and direction_selectivity.nc")
+    _mechanism(circuit, result, folder)
+
+
+def _mechanism(circuit, tuning, folder: Path) -> None:
+    """Print and write the mechanism of the direction-selective types of ``tuning``."""
+    from retinasim.cli.tables import show_and_save
+    from retinasim.dissect.mechanism import direction_mechanism
+    from retinasim.recording.storage import save_recording
+    from retinasim.util.files import atomic_write_text
+
+    mechanism = direction_mechanism(circuit, tuning)
+    print()
+    print(
+        "mechanism of the direction-selective types, currents for preferred- and null-direction "
+        f"bars ({mechanism.attrs['seconds']:.1f} s; signed DSIs of the peak excitation and "
+        f"inhibition, threshold {mechanism.attrs['threshold']:g}):"
+    )
+    save_recording(mechanism, folder / "mechanism.nc")
+    if mechanism.sizes["cell_type"] == 0:
+        print(f"no direction-selective type (DSI >= {mechanism.attrs['ds_threshold']:g})")
+        header = ",".join([*MECHANISM_LABELS, *MECHANISM_COLUMNS])
+        atomic_write_text(folder / "mechanism.csv", header + "\n")
+    else:
+        table = mechanism[[*MECHANISM_COLUMNS, "mechanism", "carriers"]]
+        show_and_save(table, folder / "mechanism.csv", MECHANISM_COLUMNS, MECHANISM_LABELS)
+    print(f"wrote {folder}/mechanism.csv and mechanism.nc")
 
 
 def register(app: typer.Typer) -> None:

@@ -11,6 +11,9 @@ ablation   ``ablation.nc`` (combinations), ``ablated.json`` (best model's lesion
 amplitude  ``amplitude.nc`` (mean response, s × cell type)
 tuning     ``tuning.nc`` (single-unit DSI, vector DSI, p-value, preferred direction, speed
            and width: bars crossing each unit's receptive field)
+mechanism  ``mechanism.nc`` (each direction-selective type of ``tuning.nc``: its currents per
+           source type for preferred- and null-direction bars, their DSIs, the class and the
+           source types that carry it)
 deepvis    ``deepvis.nc`` (critical ganglion types: free optimised videos with their x–t
            velocity; optimised moving patterns per velocity and the preferred velocity)
 summary    ``cell_types.csv``, ``summary.json`` (sentences per critical type)
@@ -31,7 +34,16 @@ from retinasim.util.files import atomic_path, atomic_write_text
 from retinasim.util.netcdf import write_netcdf
 from retinasim.util.progress import Progress, as_task, silent
 
-STEPS = ("behaviour", "lesions", "ablation", "amplitude", "tuning", "deepvis", "summary")
+STEPS = (
+    "behaviour",
+    "lesions",
+    "ablation",
+    "amplitude",
+    "tuning",
+    "mechanism",
+    "deepvis",
+    "summary",
+)
 ANALYSIS_DIR = "analysis"
 PER_FRAME = {"units": "pixels/frame"}
 
@@ -232,6 +244,13 @@ class Dissection:
         self._progress("direction tuning (single units)", 0, 1)
         self.save("tuning.nc", direction_selectivity(self.circuit))
         self._progress("direction tuning (single units)", 1, 1)
+
+    def step_mechanism(self) -> None:
+        from retinasim.dissect.mechanism import direction_mechanism
+
+        self._progress("mechanism of the direction-selective types", 0, 1)
+        self.save("mechanism.nc", direction_mechanism(self.circuit, self.load("tuning.nc")))
+        self._progress("mechanism of the direction-selective types", 1, 1)
 
     def step_deepvis(self) -> None:
         from retinasim.dissect.deepvis import maximise_activation, structure_velocity, xt_slice
