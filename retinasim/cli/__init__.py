@@ -43,6 +43,7 @@ def _options(
 
 def _register_commands() -> None:
     from retinasim.cli import (
+        atlas_commands,
         authors_commands,
         circuit_commands,
         compare_commands,
@@ -61,6 +62,7 @@ def _register_commands() -> None:
     run_commands.register(app)
     compare_commands.register(app)
     authors_commands.register(app)
+    atlas_commands.register(app)
 
 
 _register_commands()
