@@ -18,7 +18,7 @@ import pandas as pd
 from retinasim.dissect.errors import DissectionError
 from retinasim.dissect.lesions import CRITICAL_THRESHOLD
 from retinasim.report.paper_numbers import comparison
-from retinasim.run_folder import read_json, read_table
+from retinasim.run_folder import read_json, read_netcdf, read_table
 from retinasim.util.files import atomic_write_text
 
 REPORT = "report.html"
@@ -120,6 +120,36 @@ def _provenance(run_dir: Path, provenance: dict, config: dict) -> pd.DataFrame:
     return pd.DataFrame({"value": [str(v) for v in details.values()]}, index=list(details))
 
 
+MECHANISM_COLUMNS = {
+    "layer": "layer",
+    "mechanism": "mechanism",
+    "carriers": "carried by",
+    "response_dsi": "DSI",
+    "excitation_dsi": "excitation DSI",
+    "inhibition_dsi": "inhibition DSI",
+}
+
+
+def mechanism_table(analysis: Path) -> pd.DataFrame | None:
+    """The mechanism (``mechanism.nc``) of the critical direction-selective types
+    (``critical.json``; every DS type where it is missing), one row per type; None without
+    ``mechanism.nc`` or without such a type."""
+    mechanism = read_netcdf(analysis / "mechanism.nc")
+    if mechanism is None or mechanism.sizes["cell_type"] == 0:
+        return None
+    critical = read_json(analysis / "critical.json", {}).get("critical")
+    pairs = zip(mechanism["layer"].values, mechanism["type_index"].values, strict=True)
+    keep = [critical is None or [str(layer), int(index)] in critical for layer, index in pairs]
+    if not any(keep):
+        return None
+    rows = mechanism.isel(cell_type=np.flatnonzero(keep))
+    frame = pd.DataFrame(
+        {header: rows[name].values for name, header in MECHANISM_COLUMNS.items()},
+        index=pd.Index([str(n) for n in rows["cell_type"].values], name="cell type"),
+    )
+    return frame
+
+
 def report_html(run_dir: str | Path) -> str:
     """The text of ``report.html`` for ``run_dir`` (see the module docstring)."""
     run_dir = Path(run_dir)
@@ -131,6 +161,7 @@ def report_html(run_dir: str | Path) -> str:
     provenance = read_json(run_dir / "provenance.json", {})
     config = read_json(analysis / "config.json", {})
     cell_types = read_table(analysis / "cell_types.csv")
+    mechanism = mechanism_table(analysis)
     context = {
         "run_name": run_dir.name,
         "circuit": str(provenance.get("circuit", run_dir.name)),
@@ -139,6 +170,7 @@ def report_html(run_dir: str | Path) -> str:
         "sentences": read_json(analysis / "summary.json", {}).get("sentences") or [],
         "figures": _figures(run_dir),
         "cell_types": _table(cell_types) if cell_types is not None else None,
+        "mechanism": None if mechanism is None else _table(mechanism),
         "provenance": _table(_provenance(run_dir, provenance, config)),
     }
     return _environment().get_template(TEMPLATE).render(context)

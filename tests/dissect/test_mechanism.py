@@ -199,3 +199,20 @@ def test_tuning_prints_the_mechanism_table(starburst_result, tmp_path, capsys) -
     table = pd.read_csv(tmp_path / "mechanism.csv")
     assert list(table["mechanism"]) == ["preferred_excitation", "null_inhibition"]
     assert (tmp_path / "mechanism.nc").exists()
+
+
+def test_the_report_table_shows_the_critical_types(starburst_result, tmp_path) -> None:
+    import json
+
+    from retinasim.report.html import mechanism_table
+    from retinasim.util.netcdf import write_netcdf
+
+    _, _, result = starburst_result
+    assert mechanism_table(tmp_path) is None  # no mechanism.nc
+    write_netcdf(result, tmp_path / "mechanism.nc")
+    assert list(mechanism_table(tmp_path).index) == ["starburst", "dsgc"]  # no critical.json
+    (tmp_path / "critical.json").write_text(json.dumps({"critical": [["ganglion", 0]]}))
+    table = mechanism_table(tmp_path)
+    assert list(table.index) == ["dsgc"]
+    assert table.loc["dsgc", "mechanism"] == "null_inhibition"
+    assert table.loc["dsgc", "carried by"] == "starburst"
