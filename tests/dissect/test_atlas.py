@@ -185,3 +185,22 @@ def test_atlas_runs_on_the_authors_model(authors_runs):
     for name in ("ganglion_0", "ganglion_2"):
         chosen = (ganglion["cell_type"] == name).values
         assert float(ganglion["dsi"].values[chosen][0]) >= 0.3
+
+
+def test_a_layer_with_one_responding_type_is_one_cluster(tmp_path):
+    """fit_clusters needs two responding units; one is a cluster of its own, not a crash."""
+    on = _with_run(
+        response_battery(_one_type(tmp_path, 1.0, 0.0)), tmp_path / "on", is_reference=False
+    )
+    dead = _with_run(
+        response_battery(_one_type(tmp_path, 0.0, 0.5)), tmp_path / "dead", is_reference=False
+    )
+    placed = _with_run(
+        response_battery(_one_type(tmp_path, 1.0, 0.0)), tmp_path / "ref", is_reference=True
+    )
+    atlas = atlas_dataset(_stack([on, dead, placed]), k_max=3, seed=0, n_runs=2)
+    assert list(atlas["cluster"].values) == [0, SILENT, 0]
+    assert list(atlas["cluster_id"].values) == [SILENT, 0]
+    assert list(atlas["prevalence"].values) == [0.5, 0.5]
+    assert list(atlas["reference_size"].values) == [0, 1]
+    assert np.allclose(atlas["cluster_mean"].values[1], atlas["features"].values[0])
