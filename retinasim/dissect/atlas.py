@@ -28,6 +28,7 @@ from retinasim.analysis.direction import direction_indices
 from retinasim.analysis.labels import variable
 from retinasim.recording import record
 from retinasim.recording.errors import AnalysisError
+from retinasim.run_folder import ANALYSIS
 from retinasim.stimuli import Chirp, MovingBars, StimulusBatch
 from retinasim.util.progress import Progress
 
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 
 POLARITIES = ("ON", "OFF", "ON-OFF", "none")
 """The polarity classes, from the chirp's light step (see :func:`polarity`)."""
-MECHANISM_FILE = Path("analysis") / "mechanism.nc"
+MECHANISM_FILE = Path(ANALYSIS) / "mechanism.nc"
 """Where a run folder keeps the mechanism of its direction-selective types (optional)."""
 
 
@@ -393,7 +394,7 @@ def _mechanism(path: Path, units: xr.Dataset) -> np.ndarray:
     file = path / MECHANISM_FILE
     if not file.is_file():
         return found
-    data = read_netcdf(file)
+    data = read_netcdf(file, ("mechanism",))
     if data is None or "mechanism" not in data or "cell_type" not in data["mechanism"].dims:
         log.warning(
             "%s: no mechanism (cell_type) variable; the mechanism column is left empty", file
