@@ -129,6 +129,7 @@ MECHANISM_COLUMNS = {  # mechanism.csv's numeric columns (mechanism and carriers
     "response_dsi": "DSI",
     "excitation_dsi": "E DSI",
     "inhibition_dsi": "I DSI",
+    "drive_dsi": "net DSI",
     "agreement": "agree",
 }
 MECHANISM_LABELS = ("cell_type", "layer", "mechanism", "carriers")
@@ -223,7 +224,7 @@ def tuning_command(
     receptive field, evoked response, DSI and vector DSI with a permutation p-value at the
     preferred speed and width; docs/dissection.md) and writes direction_selectivity.csv/.nc,
     then the mechanism of each direction-selective type (its synaptic currents for preferred-
-    and null-direction bars: null inhibition, preferred excitation, both or intrinsic, and
+    and null-direction bars: null inhibition, preferred excitation, both, timing or intrinsic, and
     the source types that carry it) and writes mechanism.csv/.nc.
     """
     from retinasim.util.lock import run_folder_locks

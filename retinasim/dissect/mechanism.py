@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MOTIONS = ("preferred", "null")
-CLASSES = ("null_inhibition", "preferred_excitation", "both", "intrinsic")
+CLASSES = ("null_inhibition", "preferred_excitation", "both", "timing", "intrinsic")
 THRESHOLD = 0.1
 """|DSI| of a current from which it counts as direction selective (docs/dissection.md)."""
 MIN_SHARE = 0.05
@@ -220,20 +220,27 @@ def judge(
     excitation: np.ndarray,
     inhibition: np.ndarray,
     sources: np.ndarray,
+    drive: np.ndarray | None = None,
     *,
     threshold: float = THRESHOLD,
     min_share: float = MIN_SHARE,
 ) -> dict[str, np.ndarray]:
     """Signed DSIs, shares and the class of peak magnitudes ``excitation``, ``inhibition``
-    ``(..., motion)`` and ``sources`` ``(..., motion, source_type)`` (NaN: no such source).
+    ``(..., motion)``, ``sources`` ``(..., motion, source_type)`` (NaN: no such source) and
+    the net ``drive``'s depolarising peak ``(..., motion)`` (None: as excitation − inhibition
+    peaks, which cannot see timing).
 
-    Returns ``excitation_dsi``, ``inhibition_dsi`` ``(...)``, ``source_dsi``,
+    Returns ``excitation_dsi``, ``inhibition_dsi``, ``drive_dsi`` ``(...)``, ``source_dsi``,
     ``source_share`` ``(..., source_type)`` and ``mechanism`` ``(...)``, an index into
     :data:`CLASSES`: excitation selective (DSI ≥ ``threshold``) and/or inhibition selective
     (DSI ≤ −``threshold``: stronger in the null direction), each counted only when its share
-    of the input ((pref + null) / (excitation + inhibition), peaks) is ≥ ``min_share``; a
-    source's share is its peaks (pref + null) over all sources'.
+    of the input ((pref + null) / (excitation + inhibition), peaks) is ≥ ``min_share``; else
+    ``timing`` when the net drive is selective (DSI ≥ ``threshold``: currents the same in
+    peak both ways sum to a direction-selective drive by their relative timing), else
+    ``intrinsic``. A source's share is its peaks (pref + null) over all sources'.
     """
+    if drive is None:
+        drive = np.maximum(excitation - inhibition, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         total = np.nansum(excitation, -1) + np.nansum(inhibition, -1)
         exc_share = np.nansum(excitation, -1) / total
@@ -242,13 +249,16 @@ def judge(
         exc_dsi = signed_dsi(excitation[..., 0], excitation[..., 1])
         inh_dsi = signed_dsi(inhibition[..., 0], inhibition[..., 1])
         source_dsi = signed_dsi(sources[..., 0, :], sources[..., 1, :])
+        drive_dsi = signed_dsi(drive[..., 0], drive[..., 1])
         exc_selective = (exc_share >= min_share) & (exc_dsi >= threshold)
         inh_selective = (inh_share >= min_share) & (inh_dsi <= -threshold)
     both = exc_selective & inh_selective
-    mechanism = np.where(both, 2, np.where(inh_selective, 0, np.where(exc_selective, 1, 3)))
+    neither = np.where(drive_dsi >= threshold, 3, 4)
+    mechanism = np.where(both, 2, np.where(inh_selective, 0, np.where(exc_selective, 1, neither)))
     return {
         "excitation_dsi": exc_dsi,
         "inhibition_dsi": inh_dsi,
+        "drive_dsi": drive_dsi,
         "source_dsi": np.where(np.isnan(source_share), np.nan, source_dsi),
         "source_share": source_share,
         "mechanism": mechanism,
@@ -274,7 +284,12 @@ def carriers(
     share = np.nan_to_num(source_share, nan=0.0)
     dsi = np.nan_to_num(source_dsi, nan=0.0)
     items: list[tuple[float, str]] = []
-    wanted = {"null_inhibition": (-1,), "preferred_excitation": (1,), "both": (-1, 1)}
+    wanted = {
+        "null_inhibition": (-1,),
+        "preferred_excitation": (1,),
+        "both": (-1, 1),
+        "timing": (1, -1),  # no source passes: the sources of each sign, joined
+    }
     for sign in wanted.get(mechanism, ()):
         counted = (signs == sign) & (share >= min_share)
         passing = counted & (sign * dsi >= threshold)
@@ -312,6 +327,11 @@ LABELS = {
         "peak |evoked current| from inhibitory source types (summed)",
         "a.u.",
     ),
+    "drive_peak": (
+        ("cell_type", "speed", "width", "motion"),
+        "peak of the depolarising evoked drive (every source's current, summed, then > 0)",
+        "a.u.",
+    ),
     "excitation_charge": (
         ("cell_type", "speed", "width", "motion"),
         "evoked current from excitatory source types, summed over time",
@@ -347,6 +367,11 @@ LABELS = {
         "signed DSI of the inhibition peak (negative: stronger in the null direction)",
         "1",
     ),
+    "drive_dsi": (
+        ("cell_type",),
+        "signed DSI of the net drive's depolarising peak (preferred condition)",
+        "1",
+    ),
     "source_dsi": (("cell_type", "source_type"), "signed DSI of each source's peak", "1"),
     "source_share": (
         ("cell_type", "source_type"),
@@ -355,7 +380,7 @@ LABELS = {
     ),
     "mechanism": (
         ("cell_type",),
-        "null_inhibition, preferred_excitation, both or intrinsic (docs/dissection.md)",
+        "null_inhibition, preferred_excitation, both, timing or intrinsic (docs/dissection.md)",
         "",
     ),
     "carriers": (("cell_type",), "source types that carry the mechanism, by share", ""),
@@ -396,7 +421,7 @@ def _union_sources(parts: dict[tuple[int, int], dict[str, Any]]) -> xr.Dataset:
 def _arrays(targets, speeds, widths, parts, sources: list[str], signs: np.ndarray) -> dict:
     """Peaks, charges and responses ``(cell_type, speed, width, motion[, source_type])``."""
     shape = (len(targets), len(speeds), len(widths), len(MOTIONS))
-    names = ("response", "excitation_peak", "inhibition_peak")
+    names = ("response", "excitation_peak", "inhibition_peak", "drive_peak")
     out = {
         name: np.full(shape, np.nan) for name in (*names, "excitation_charge", "inhibition_charge")
     }
@@ -412,6 +437,8 @@ def _arrays(targets, speeds, widths, parts, sources: list[str], signs: np.ndarra
                 summed = current[:, signs[columns] == sign].sum(1)  # (motion, frame)
                 out[f"{kind}_peak"][t, i, j] = np.abs(summed).max(-1)
                 out[f"{kind}_charge"][t, i, j] = summed.sum(-1)
+            net = current.sum(1)  # (motion, frame): the evoked drive, every source's sign
+            out["drive_peak"][t, i, j] = np.maximum(net, 0.0).max(-1)
             out["response"][t, i, j] = part["response"][target.name]
     return out
 
@@ -427,6 +454,7 @@ def _dataset(tuning, targets, speeds, widths, parts, settings) -> xr.Dataset:
         values["excitation_peak"],
         values["inhibition_peak"],
         values["source_peak"],
+        values["drive_peak"],
         threshold=threshold,
         min_share=min_share,
     )  # per condition
@@ -450,6 +478,7 @@ def _dataset(tuning, targets, speeds, widths, parts, settings) -> xr.Dataset:
         "response_dsi": signed_dsi(*np.moveaxis(np.maximum(values["response"][at], 0), -1, 0)),
         "excitation_dsi": verdict["excitation_dsi"][at],
         "inhibition_dsi": verdict["inhibition_dsi"][at],
+        "drive_dsi": verdict["drive_dsi"][at],
         "source_dsi": verdict["source_dsi"][at].reshape(n, len(sources)),
         "source_share": verdict["source_share"][at].reshape(n, len(sources)),
         "mechanism": np.array(names, dtype=object),

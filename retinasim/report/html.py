@@ -127,6 +127,7 @@ MECHANISM_COLUMNS = {
     "response_dsi": "DSI",
     "excitation_dsi": "excitation DSI",
     "inhibition_dsi": "inhibition DSI",
+    "drive_dsi": "net drive DSI",
 }
 
 

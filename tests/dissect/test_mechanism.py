@@ -169,19 +169,22 @@ def test_the_integrated_currents_add_up_to_the_integrated_drive(starburst_result
 
 
 @pytest.mark.parametrize(
-    ("excitation", "inhibition", "expected"),
+    ("excitation", "inhibition", "expected", "drive"),
     [
-        ([1.0, 1.0], [0.5, 1.0], "null_inhibition"),  # inhibition DSI -1/3
-        ([1.3, 1.0], [1.0, 1.0], "preferred_excitation"),  # excitation DSI 0.13
-        ([1.3, 1.0], [0.5, 1.0], "both"),
-        ([1.0, 1.0], [1.0, 1.1], "intrinsic"),  # inhibition DSI -0.048: below 0.1
-        ([1.0, 1.0], [0.0, 0.05], "intrinsic"),  # null inhibition, but 2.4 % of the input
-        ([1.0, 1.3], [1.3, 1.0], "intrinsic"),  # the opposite asymmetries
+        ([1.0, 1.0], [0.5, 1.0], "null_inhibition", None),  # inhibition DSI -1/3
+        ([1.3, 1.0], [1.0, 1.0], "preferred_excitation", None),  # excitation DSI 0.13
+        ([1.3, 1.0], [0.5, 1.0], "both", None),
+        ([1.0, 1.0], [1.0, 1.1], "intrinsic", None),  # inhibition DSI -0.048: below 0.1
+        ([1.0, 1.0], [0.0, 0.05], "intrinsic", None),  # null inhibition, but 2.4 % of the input
+        ([1.0, 1.3], [1.3, 1.0], "intrinsic", None),  # the opposite asymmetries
+        ([1.0, 1.0], [1.0, 1.0], "timing", [0.8, 0.2]),  # equal peaks, a DS net drive
+        ([1.0, 1.0], [1.0, 1.0], "intrinsic", [0.5, 0.5]),  # and a net drive that is not
     ],
 )
-def test_the_classes_follow_their_thresholds(excitation, inhibition, expected) -> None:
+def test_the_classes_follow_their_thresholds(excitation, inhibition, expected, drive) -> None:
     sources = np.array([excitation, inhibition]).T  # (motion, source)
-    verdict = judge(np.array(excitation), np.array(inhibition), sources)
+    net = None if drive is None else np.array(drive)
+    verdict = judge(np.array(excitation), np.array(inhibition), sources, net)
     assert CLASSES[int(verdict["mechanism"])] == expected
     assert verdict["source_dsi"][0] == pytest.approx(verdict["excitation_dsi"])
     assert verdict["source_share"].sum() == pytest.approx(1.0)
