@@ -68,6 +68,7 @@ BASELINES: dict[str, list[str]] = {
     "compare": ["{circuit}", "--out", "{out}/comparison", "--steps", "2", "--seeds", "1",
                 "--n", "4", "--n-dissect", "4", "--jobs", "1"],
     "import-authors": ["murray2021-top", "--out", "{out}/authors"],
+    "atlas": ["{run}", "--out", "{out}/atlas", "--k-max", "2"],
 }  # fmt: skip
 """A small valid command line per command; a command not listed gets one built from its
 parameters' types (see :func:`baseline`)."""
