@@ -15,18 +15,22 @@ from retinasim.circuit import Circuit, CircuitOptions
 from retinasim.circuit.plan import CircuitPlan, ConnectionPlan, LayerPlan
 from retinasim.errors import PluginError, SpecError, SpecIssue
 from retinasim.plugins import RegisteredCellType, cell_types
+from retinasim.plugins.cell_type import accepts_keyword, can_step
 from retinasim.plugins.manager import unknown_name_message
 from retinasim.spec import (
     CircuitSpec,
-    ConnectionSpec,
     Sign,
     WeightConstraint,
     cell_params,
     layer_sizes,
     spec_hash,
-    topological_order,
 )
-from retinasim.spec.graph import check_circuit, circuit_step_bytes
+from retinasim.spec.graph import (
+    check_circuit,
+    circuit_step_bytes,
+    component_order,
+    recurrent_components,
+)
 from retinasim.spec.yaml_source import format_path
 from retinasim.util.resources import check_memory
 
@@ -58,7 +62,6 @@ def compile_circuit(
     if problems:
         issues = [SpecIssue(_SPEC_NAME, None, None, format_path(path), m) for path, m in problems]
         raise SpecError(issues)
-    _refuse_recurrence(spec)
     registry = cell_types()
     for layer in spec.layers:
         if layer.cell_type not in registry:
@@ -78,41 +81,25 @@ def compile_circuit(
     except ValidationError as error:
         raise SpecError([SpecIssue(_SPEC_NAME, None, None, "layers.params", str(error))]) from None
     plan = _plan(spec, registered)
+    frame_rate = float(spec.input.frame_rate)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)  # plugin modules are redrawn by initialise(); keep builds quiet
         cells = {
-            layer.name: _build(layer, registered[layer.name], params[layer.name], plan.frames)
+            layer.name: _build(
+                layer, registered[layer.name], params[layer.name], plan.frames, frame_rate
+            )
             for layer in plan.layers
         }
+    _check_steppable(plan, cells)
     circuit = Circuit(plan, cells, spec=spec, spec_hash=spec_hash(spec), options=options)
     circuit.reset_parameters(seed)
     return circuit.to(device=device, dtype=dtype)
 
 
-def _refuse_recurrence(spec: CircuitSpec) -> None:
-    """Refuse the valid connections that the circuit cannot run yet: delayed (feedback,
-    lateral) and upsampled ones (issue #25)."""
-    issues = []
-    for i, c in enumerate(spec.connections):
-        for key, value, what in (
-            ("delay", c.delay, "recurrent and delayed connections"),
-            ("upsample", c.upsample, "upsampled connections"),
-        ):
-            if value != ConnectionSpec.model_fields[key].default:
-                shown = f"[{value[0]}, {value[1]}]" if isinstance(value, tuple) else value
-                message = (
-                    f"{c.source} -> {c.target}: {key} {shown} is valid but {what} cannot be "
-                    "run yet (issue #25)"
-                )
-                issues.append(SpecIssue(_SPEC_NAME, None, None, f"connections[{i}].{key}", message))
-    if issues:
-        raise SpecError(issues)
-
-
 def _plan(spec: CircuitSpec, registered: dict[str, RegisteredCellType]) -> CircuitPlan:
     sizes = layer_sizes(spec)
     layers = []
-    for name in topological_order(spec):
+    for name in [name for component in component_order(spec) for name in component]:
         layer = spec.layer(name)
         layers.append(
             LayerPlan(
@@ -128,7 +115,7 @@ def _plan(spec: CircuitSpec, registered: dict[str, RegisteredCellType]) -> Circu
         )
     connections = tuple(
         ConnectionPlan(
-            **c.model_dump(exclude={"weights", "delay", "upsample"}),
+            **c.model_dump(exclude={"weights"}),
             nonnegative=spec.connection_constraint(c) is WeightConstraint.nonnegative,
         )
         for c in spec.connections
@@ -147,15 +134,24 @@ def _plan(spec: CircuitSpec, registered: dict[str, RegisteredCellType]) -> Circu
         dropout=spec.dropout,
         input_offset=float(spec.training.input_offset),
         input_scale=float(spec.training.input_scale),
+        recurrent=tuple(recurrent_components(spec)),
     )
 
 
 def _build(
-    layer: LayerPlan, registered: RegisteredCellType, params: BaseModel, frames: int
+    layer: LayerPlan,
+    registered: RegisteredCellType,
+    params: BaseModel,
+    frames: int,
+    frame_rate_hz: float,
 ) -> nn.Module:
+    """A layer's cell module from its plugin's ``build()``, given ``frame_rate_hz`` when the
+    plugin's ``build`` takes it (older plugins' do not)."""
     where = f"cell type {layer.cell_type!r} (plugin {registered.plugin!r}) for layer {layer.name!r}"
+    build = registered.cell_type.build
+    extra = {"frame_rate_hz": frame_rate_hz} if accepts_keyword(build, "frame_rate_hz") else {}
     try:
-        module = registered.cell_type.build(layer.n_types, params, frames=frames)
+        module = build(layer.n_types, params, frames=frames, **extra)
     except Exception as error:
         raise PluginError(f"{where}: build() raised {type(error).__name__}: {error}") from error
     if not isinstance(module, nn.Module):
@@ -163,3 +159,21 @@ def _build(
             f"{where}: build() returned {type(module).__name__}, expected a torch.nn.Module"
         )
     return module
+
+
+def _check_steppable(plan: CircuitPlan, cells: dict[str, nn.Module]) -> None:
+    """Refuse a layer of a recurrent component whose cell module cannot run frame by frame
+    (no ``initial_state``/``step``, see :mod:`retinasim.plugins.cell_type`)."""
+    for component in plan.recurrent:
+        loops = [c for c in plan.connections if c.source in component and c.target in component]
+        cycle = ", ".join(
+            f"{c.source} -> {c.target}" + (f" (delay {c.delay})" if c.delay else "") for c in loops
+        )
+        for name in component:
+            if not can_step(cells[name]):
+                layer = plan.layer(name)
+                raise PluginError(
+                    f"cell type {layer.cell_type!r} (plugin {layer.plugin!r}) of layer "
+                    f"{name!r} cannot run frame by frame (its module has no initial_state() "
+                    f"and step()), but {name!r} is in a recurrent component: {cycle}"
+                )

@@ -21,7 +21,7 @@ from torch import nn
 if TYPE_CHECKING:
     from retinasim.cells.builtin import SpatiotemporalParams
 
-__all__ = ["CausalTemporalFilter", "SpatiotemporalCell", "causal_toeplitz"]
+__all__ = ["CausalTemporalFilter", "SpatiotemporalCell", "causal_toeplitz", "filter_bias_relu"]
 
 
 def causal_toeplitz(weight: torch.Tensor, frames: int) -> torch.Tensor:
@@ -149,6 +149,16 @@ class _FilterBiasReLU(torch.autograd.Function):
         return grad_drive, grad_matrix, grad_bias, None
 
 
+def filter_bias_relu(
+    drive: torch.Tensor, matrix: torch.Tensor, bias: torch.Tensor, kernel: int
+) -> torch.Tensor:
+    """``relu(matrix @ drive + bias)`` per type: ``drive (batch, types, time, y, x)`` on any
+    strides, ``matrix (types, time, time)`` causal and banded with ``kernel`` taps
+    (:func:`causal_toeplitz`), ``bias (types,)``; the activity is stored frames-major."""
+    out: torch.Tensor = _FilterBiasReLU.apply(drive, matrix, bias, kernel)
+    return out
+
+
 class CausalTemporalFilter(nn.Module):
     """One causal temporal filter per cell type, with bias, followed by ReLU.
 
@@ -179,7 +189,26 @@ class CausalTemporalFilter(nn.Module):
 
     def forward(self, drive: torch.Tensor) -> torch.Tensor:
         matrix = causal_toeplitz(self.weight, drive.shape[2])
-        return _FilterBiasReLU.apply(drive, matrix, self.bias, self.kernel)
+        return filter_bias_relu(drive, matrix, self.bias, self.kernel)
+
+    def initial_state(
+        self, batch: int, size: tuple[int, int], *, device: torch.device, dtype: torch.dtype
+    ) -> tuple[torch.Tensor, ...]:
+        """The stepped form's state at rest: the tap history, the drives of the last
+        ``kernel - 1`` frames, most recent first; empty (frames before the first count as 0)."""
+        return ()
+
+    def step(
+        self, drive: torch.Tensor, state: tuple[torch.Tensor, ...]
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+        """One frame: activity ``(batch, n_types, y, x)`` from this frame's ``drive`` (same
+        shape) and the tap history ``state`` (:meth:`initial_state`), and the next history.
+        The same numbers as :meth:`forward` frame by frame, to float precision."""
+        history = (drive, *state)[: self.kernel]
+        taps = torch.stack(history, dim=2)  # (batch, types, taps, y, x)
+        filtered = torch.einsum("bckyx,ck->bcyx", taps, self.weight[:, : len(history)])
+        activity = (filtered + self.bias.view(1, -1, 1, 1)).relu()
+        return activity, history[: self.kernel - 1]
 
     def extra_repr(self) -> str:
         return f"n_types={self.weight.shape[0]}, kernel={self.kernel}"

@@ -1,12 +1,22 @@
 """The compiled circuit: an ``nn.Module`` running layers of cell types on a stimulus video.
 
-For a stimulus batch ``(batch, channels, time, height, width)``, layer by layer in topological
-order: every connection into the layer (a per-frame 2-D convolution, frames folded into the
-batch, then dropout while training) sums into its drive ``(batch, types, time, y, x)``; the
-layer's cell-type module turns the drive into activity; lesion masks zero the silenced types
-(the *recorded activity*, never negated); dropout while training, then on to the targets (an
-inhibitory layer's sign is folded into its targets' connection weights). The readout maps the
-readout layer's whole map to one logit per class at every frame.
+For a stimulus batch ``(batch, channels, time, height, width)``, layer by layer in run order
+(each after the sources of its undelayed connections): every connection into the layer (a
+per-frame 2-D convolution, frames folded into the batch, the source shifted by the
+connection's delay and upsampled first when it says so, then dropout while training) sums into
+its drive ``(batch, types, time, y, x)``; the layer's cell-type module turns the drive into
+activity; lesion masks zero the silenced types (the *recorded activity*, never negated);
+dropout while training, then on to the targets (an inhibitory layer's sign is folded into its
+targets' connection weights). The readout maps the readout layer's whole map to one logit per
+class at every frame.
+
+A layer outside every cycle runs over the whole video at once (the fast path above). A
+*recurrent component* (layers that reach one another through delayed connections, or a layer
+connected to itself) runs frame by frame: its drive from outside the component is computed in
+bulk beforehand; at each frame its layers run in order, each connection inside the component
+reading its source's activity ``delay`` frames earlier (at rest, 0, before the first frame),
+each cell module stepping its state (``initial_state``/``step``); autograd backpropagates
+through time. Then its activity goes on, in bulk, to the layers after it.
 
 Every map is stored *frames-major*, physically ``(batch, time, types, y, x)``, and handed
 around as the logical ``(batch, types, time, y, x)`` view, which the convolutions read as
@@ -15,14 +25,20 @@ around as the logical ``(batch, types, time, y, x)`` view, which the convolution
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
 
-from retinasim.circuit.connections import Connection, ConnectionGroup, group_connections
+from retinasim.circuit.connections import (
+    Connection,
+    ConnectionGroup,
+    delayed,
+    group_connections,
+    upsampled,
+)
 from retinasim.circuit.conv import conv2d
 from retinasim.circuit.dropout import dropout
 from retinasim.circuit.errors import CircuitError
@@ -31,7 +47,7 @@ from retinasim.circuit.lesions import LesionControl
 from retinasim.circuit.plan import INPUT, CircuitPlan, LayerPlan
 from retinasim.circuit.readout import Readout
 from retinasim.errors import PluginError, RetinasimError
-from retinasim.plugins.cell_type import nonnegative_parameters
+from retinasim.plugins.cell_type import can_step, nonnegative_parameters
 from retinasim.util.resources import ResourceError, allocation, out_of_memory
 
 
@@ -40,12 +56,24 @@ class CircuitOptions:
     """How a circuit computes (never *what*: every option gives the same function):
     byte-level dropout masks on the CPU (:mod:`~retinasim.circuit.dropout`), one convolution
     per source and geometry (:class:`ConnectionGroup`), the weight gradient of connections from
-    the stimulus as a dilated convolution, the other input gradients computed channels-last."""
+    the stimulus as a dilated convolution, the other input gradients computed channels-last;
+    ``stepped``: run every layer frame by frame, as one recurrent component (slow: for checking
+    the stepped path against the bulk one; every cell module must have a stepped form)."""
 
     fast_dropout: bool = True
     fuse_connections: bool = True
     dilated_input_weight_grad: bool = True
     channels_last_input_grad: bool = True
+    stepped: bool = False
+
+
+@dataclass(frozen=True)
+class Component:
+    """Layers that run together: one layer over the whole video at once, or, when
+    ``stepped``, a recurrent component frame by frame (``layers`` in run order)."""
+
+    layers: tuple[str, ...]
+    stepped: bool
 
 
 @dataclass
@@ -65,12 +93,15 @@ class CircuitOutput:
 class PassCache:
     """What :meth:`Circuit.rerun` needs to restart a pass of :meth:`Circuit.run_cached`: the
     circuit's lesions then, the batch and frame counts, and per restart layer the drive its
-    predecessors sent to later layers and its activity before lesions."""
+    predecessors sent to later layers and its activity before lesions (for the first layer of
+    a recurrent component, which reruns whole: the drive sent to it as well, and ``None``)."""
 
     lesions: dict[str, list[int]]
     batch: int
     time: int
-    restarts: dict[str, tuple[dict[str, torch.Tensor], torch.Tensor]] = field(default_factory=dict)
+    restarts: dict[str, tuple[dict[str, torch.Tensor], torch.Tensor | None]] = field(
+        default_factory=dict
+    )
 
 
 class _Table(nn.Module):
@@ -167,32 +198,43 @@ class Circuit(LesionControl, nn.Module):
         """:meth:`run` (eval mode, no activity returned) that also keeps what
         :meth:`rerun` needs to restart the pass at any of ``restart_layers``: per layer its
         activity before lesions and the drive the layers before it sent to the layers after it
-        (murray2021, restarting at bipolar: 4 MB per stimulus in float32).
+        (murray2021, restarting at bipolar: 4 MB per stimulus in float32); a layer of a
+        recurrent component restarts the whole component.
         """
         if self.training:
             raise CircuitError("run_cached needs eval mode (dropout would differ per pass)")
-        keep = self._known_layers(restart_layers, "restart at")
+        keep = {
+            self._restart_layer(name) for name in self._known_layers(restart_layers, "restart at")
+        }
         pending, batch, time = self._start(video)
         cache = PassCache(self.lesions, batch, time)
         return self._pass(pending, batch, time, keep=keep, cache=cache), cache
 
     def rerun(self, cache: PassCache, layer: str) -> CircuitOutput:
-        """The pass of :meth:`run_cached` again from ``layer`` on, with the current lesions.
+        """The pass of :meth:`run_cached` again from ``layer`` on (from the first layer of its
+        recurrent component, if it is in one), with the current lesions.
 
         Exact (the logits of :meth:`run` with the current lesions) as long as the layers
-        before ``layer`` carry the lesions they had when the cache was made (checked).
+        before it carry the lesions they had when the cache was made (checked).
         """
-        if layer not in cache.restarts:
+        start = self._restart_layer(layer) if layer in self.layer_names else layer
+        if start not in cache.restarts:
             raise CircuitError(f"the pass cache has no restart point at layer {layer!r}")
-        order = self.layer_names.index(layer)
+        components = self._schedule()[1]
+        first = next(i for i, c in enumerate(components) if c.layers[0] == start)
+        earlier = [name for c in components[:first] for name in c.layers]
         now, then = self.lesions, cache.lesions
-        if any(now.get(name) != then.get(name) for name in self.layer_names[:order]):
+        if any(now.get(name) != then.get(name) for name in earlier):
             raise CircuitError(
                 f"cannot restart at {layer!r}: lesions of the layers before it changed since "
                 "the cache was made"
             )
-        pending, output = cache.restarts[layer]
-        return self._pass(dict(pending), cache.batch, cache.time, first=order, known=output)
+        pending, output = cache.restarts[start]
+        return self._pass(dict(pending), cache.batch, cache.time, first=first, known=output)
+
+    def _restart_layer(self, layer: str) -> str:
+        """Where a pass restarts to rerun ``layer``: the first layer of its component."""
+        return next(c.layers[0] for c in self._schedule()[1] if layer in c.layers)
 
     def _start(self, video: torch.Tensor) -> tuple[dict[str, torch.Tensor], int, int]:
         """Check ``video``, transform it and send it through the connections from the
@@ -201,7 +243,7 @@ class Circuit(LesionControl, nn.Module):
         batch, channels, time, height, width = video.shape
         frames = video.transpose(1, 2).reshape(batch * time, channels, height, width)
         pending: dict[str, torch.Tensor] = {}
-        self._send(self._groups().get(INPUT, ()), frames, pending)
+        self._send(self._schedule()[0].get(INPUT, ()), frames, pending, batch)
         return pending, batch, time
 
     def _pass(
@@ -217,49 +259,131 @@ class Circuit(LesionControl, nn.Module):
         cache: PassCache | None = None,
         drives: Container[str] = (),
     ) -> CircuitOutput:
-        """Layers ``first ...`` of a pass, ``pending`` the drive (``(batch*time, types, y,
-        x)``) sent so far to each layer not yet run; ``known``: layer ``first``'s activity
-        before lesions (a restart), else computed from its drive. Layers in ``keep`` are
-        stored in ``cache``; the drives of the layers in ``drives`` are returned."""
-        groups = self._groups()
+        """Components ``first ...`` of a pass (:meth:`_schedule`), ``pending`` the drive
+        (``(batch*time, types, y, x)``) sent so far to each layer not yet run; ``known``:
+        the activity before lesions of component ``first``'s layer (a restart), else computed
+        from its drive. Layers in ``keep`` are stored in ``cache``; the drives of the layers
+        in ``drives`` are returned."""
+        groups, components = self._schedule()
         activity: dict[str, torch.Tensor] = {}
         kept_drives: dict[str, torch.Tensor] = {}
         readout_input = None
-        for layer in self.plan.layers[first:]:
-            if known is None:
-                drive = pending.pop(layer.name)
-                drive = drive.view(batch, time, *drive.shape[1:]).transpose(1, 2)
-                if layer.name in drives:
-                    kept_drives[layer.name] = drive
-                output = self._cell(layer, drive)
-            else:  # a restart: the layer's activity is known, its drive was not kept
-                output, known = known, None
-            if cache is not None and layer.name in keep:
-                cache.restarts[layer.name] = (dict(pending), output)
-            output = self._silence_lesioned(layer.name, output)
-            if layer.name in record:
-                activity[layer.name] = output
-            output = self._dropout(output)
-            if layer.name == self.plan.readout_layer:
-                readout_input = output
-            if layer.name in groups:
-                self._send(groups[layer.name], output.transpose(1, 2).flatten(0, 1), pending)
+        for component in components[first:]:
+            if component.stepped:
+                if cache is not None and component.layers[0] in keep:
+                    cache.restarts[component.layers[0]] = (dict(pending), None)
+                outputs = self._step(component.layers, pending, batch, time, drives, kept_drives)
+            else:
+                name = component.layers[0]
+                if known is None:
+                    drive = pending.pop(name)
+                    drive = drive.view(batch, time, *drive.shape[1:]).transpose(1, 2)
+                    if name in drives:
+                        kept_drives[name] = drive
+                    output = self._cell(self.plan.layer(name), drive)
+                else:  # a restart: the layer's activity is known, its drive was not kept
+                    output = known
+                if cache is not None and name in keep:
+                    cache.restarts[name] = (dict(pending), output)
+                output = self._silence_lesioned(name, output)
+                outputs = {name: (output, self._dropout(output))}
+            known = None
+            for name, (recorded, sent) in outputs.items():
+                if name in record:
+                    activity[name] = recorded
+                if name == self.plan.readout_layer:
+                    readout_input = sent
+                onward = [g for g in groups.get(name, ()) if not g.internal]
+                if onward:
+                    self._send(onward, sent.transpose(1, 2).flatten(0, 1), pending, batch)
         logits = self.readout(readout_input)
         if self.training and self.readout_dropout > 0:
             logits = dropout(logits, self.readout_dropout, training=True)
         return CircuitOutput(logits, activity, kept_drives)
+
+    def _step(
+        self,
+        names: tuple[str, ...],
+        pending: dict[str, torch.Tensor],
+        batch: int,
+        time: int,
+        drives: Container[str],
+        kept_drives: dict[str, torch.Tensor],
+    ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+        """Run a recurrent component frame by frame: layer → its activity after lesions and
+        after dropout, ``(batch, types, time, y, x)`` (frames-major), from the bulk drive
+        ``pending`` sent to it from outside; the drives of the layers in ``drives`` go to
+        ``kept_drives``."""
+        groups = self._schedule()[0]
+        layers = [self.plan.layer(name) for name in names]
+        outside = {n: pending.pop(n) for n in names if n in pending}
+        outside = {n: d.view(batch, time, *d.shape[1:]) for n, d in outside.items()}
+        inside = [g for n in names for g in groups.get(n, ()) if g.internal]
+        states = {layer.name: self._cell_state(layer, batch) for layer in layers}
+        recorded: dict[str, list[torch.Tensor]] = {n: [] for n in names}
+        sent: dict[str, list[torch.Tensor]] = {n: [] for n in names}
+        driven: dict[str, list[torch.Tensor]] = {n: [] for n in names}
+        for t in range(time):
+            now = {n: d[:, t] for n, d in outside.items()}
+            for group in inside:
+                if group.delay:
+                    source = self._earlier(sent[group.source], t - group.delay, group.source, batch)
+                    self._add(group(source, self.connections), now)
+            for layer in layers:
+                drive = now.pop(layer.name)
+                if layer.name in drives:
+                    driven[layer.name].append(drive)
+                output, states[layer.name] = self._cell_step(layer, drive, states[layer.name])
+                output = self._silence_lesioned(layer.name, output)
+                recorded[layer.name].append(output)
+                output = self._dropout(output)
+                sent[layer.name].append(output)
+                for group in inside:
+                    if group.source == layer.name and not group.delay:
+                        self._add(group(output, self.connections), now)
+
+        def video(frames: list[torch.Tensor]) -> torch.Tensor:
+            return torch.stack(frames, 1).transpose(1, 2)
+
+        for name in names:
+            if name in drives:
+                kept_drives[name] = video(driven[name])
+        outputs = {}
+        for n in names:
+            output = video(recorded[n])
+            dropped = sent[n][0] is not recorded[n][0] if time else False
+            outputs[n] = (output, video(sent[n]) if dropped else output)
+        return outputs
+
+    def _earlier(
+        self, sent: list[torch.Tensor], frame: int, layer: str, batch: int
+    ) -> torch.Tensor:
+        """What ``layer`` sent at ``frame`` (``sent``: its maps so far), or its map at rest,
+        zeros ``(batch, types, y, x)``, before the first frame."""
+        if frame >= 0:
+            return sent[frame]
+        shape = (batch, self.plan.channels(layer), *self.plan.size(layer))
+        return self.readout.weight.new_zeros(shape)
 
     def _send(
         self,
         groups: Iterable[ConnectionGroup],
         source_map: torch.Tensor,
         pending: dict[str, torch.Tensor],
+        batch: int,
     ) -> None:
-        """Run a source's connections and add each target's dropped-out drive to ``pending``."""
+        """Run a source's connections in bulk on ``source_map (batch*time, types, y, x)``,
+        each shifted by its delay, and add each target's dropped-out drive to ``pending``."""
         for group in groups:
-            for target, drive in group(source_map, self.connections):
-                drive = self._dropout(drive)
-                pending[target] = drive if target not in pending else pending[target] + drive
+            self._add(group(delayed(source_map, batch, group.delay), self.connections), pending)
+
+    def _add(
+        self, drives: Iterable[tuple[str, torch.Tensor]], pending: dict[str, torch.Tensor]
+    ) -> None:
+        """Add each target's drive, dropped out, to ``pending``."""
+        for target, drive in drives:
+            drive = self._dropout(drive)
+            pending[target] = drive if target not in pending else pending[target] + drive
 
     def _dropout(self, tensor: torch.Tensor) -> torch.Tensor:
         return dropout(
@@ -294,21 +418,72 @@ class Circuit(LesionControl, nn.Module):
             )
         return output
 
-    def _groups(self) -> dict[str, list[ConnectionGroup]]:
-        """The connection groups by source, made again when ``options`` changed."""
-        options = self.options
-        if getattr(self, "_group_cache", (None,))[0] != options:
-            self._group_cache = (
-                options,
-                group_connections(
-                    self.plan.connections,
-                    {layer.name for layer in self.plan.layers if layer.inhibitory},
-                    fuse=options.fuse_connections,
-                    dilated_input_weight_grad=options.dilated_input_weight_grad,
-                    channels_last_input_grad=options.channels_last_input_grad,
-                ),
+    def _cell_state(self, layer: LayerPlan, batch: int) -> Any:
+        """A layer's cell state at rest, for ``batch`` stimuli (its module's ``initial_state``)."""
+        module = self.cells[layer.name]
+        weight = self.readout.weight
+        kind = {"device": weight.device, "dtype": weight.dtype}
+        if not can_step(module):
+            raise CircuitError(
+                f"cell type {layer.cell_type!r} (plugin {layer.plugin!r}) of layer "
+                f"{layer.name!r} cannot run frame by frame (no initial_state() and step())"
             )
-        return self._group_cache[1]
+        return self._plugin_call(layer, lambda: module.initial_state(batch, layer.size, **kind))
+
+    def _cell_step(
+        self, layer: LayerPlan, drive: torch.Tensor, state: Any
+    ) -> tuple[torch.Tensor, Any]:
+        """One frame of a layer's cell module: activity ``(batch, types, y, x)`` from its
+        ``drive`` of that shape, and the next state; a misbehaving plugin reported by name."""
+        result = self._plugin_call(layer, lambda: self.cells[layer.name].step(drive, state))
+        output = result[0] if isinstance(result, tuple) and len(result) == 2 else None
+        if not isinstance(output, torch.Tensor) or output.shape != drive.shape:
+            got = tuple(output.shape) if isinstance(output, torch.Tensor) else type(result).__name__
+            raise PluginError(
+                f"cell type {layer.cell_type!r} (plugin {layer.plugin!r}) in layer "
+                f"{layer.name!r}: step() returned {got}; expected (activity, state), the "
+                f"activity of the drive's shape (batch, n_types, y, x) = {tuple(drive.shape)}"
+            )
+        return output, result[1]
+
+    def _plugin_call(self, layer: LayerPlan, call: Callable[[], Any]) -> Any:
+        """``call()``, a plugin's exception turned into a :class:`PluginError` naming it."""
+        try:
+            return call()
+        except RetinasimError:
+            raise
+        except Exception as error:
+            where = (
+                f"cell type {layer.cell_type!r} (plugin {layer.plugin!r}) in layer {layer.name!r}"
+            )
+            raise PluginError(f"{where} raised {type(error).__name__}: {error}") from error
+
+    def _schedule(self) -> tuple[dict[str, list[ConnectionGroup]], list[Component]]:
+        """The connection groups by source and the components in run order, made again when
+        ``options`` changed."""
+        options = self.options
+        if getattr(self, "_schedule_cache", (None,))[0] != options:
+            if options.stepped:
+                recurrent: tuple[tuple[str, ...], ...] = (tuple(self.layer_names),)
+            else:
+                recurrent = self.plan.recurrent
+            component = {name: i for i, names in enumerate(recurrent) for name in names}
+            components: list[Component] = []
+            for name in self.layer_names:
+                if name not in component:
+                    components.append(Component((name,), stepped=False))
+                elif name == recurrent[component[name]][0]:
+                    components.append(Component(recurrent[component[name]], stepped=True))
+            groups = group_connections(
+                self.plan.connections,
+                {layer.name for layer in self.plan.layers if layer.inhibitory},
+                fuse=options.fuse_connections,
+                dilated_input_weight_grad=options.dilated_input_weight_grad,
+                channels_last_input_grad=options.channels_last_input_grad,
+                component=component,
+            )
+            self._schedule_cache = (options, (groups, components))
+        return self._schedule_cache[1]
 
     def _known_layers(self, layers: Iterable[str], action: str) -> set[str]:
         """``layers`` (or one layer's name) as a set, checked to be layers of the circuit."""
@@ -355,12 +530,15 @@ class Circuit(LesionControl, nn.Module):
         *,
         source_types: Sequence[int] | None = None,
         bias: bool = True,
+        aligned: bool = False,
     ) -> torch.Tensor:
         """The drive connection ``key`` (``"<source>-><target>"``) delivers to its target,
         ``(batch, target types, time, y', x')``, from ``source (batch, source types, time, y,
         x)``, its source's activity as :meth:`run` records it (lesions applied) or, from the
         input, :meth:`seen_input`: an inhibitory source's output arrives negated, the bias is
-        added when ``bias``, no dropout (the drive of eval mode).
+        added when ``bias``, no dropout (the drive of eval mode). A delayed connection reads
+        its source ``delay`` frames earlier (at rest, 0, before the first frame), unless
+        ``aligned``: ``source`` already holds, at each frame, what the connection reads then.
 
         ``source_types``: indices of the source types whose part is computed (the others
         deliver nothing; ``source`` still holds every type). Over every connection into a
@@ -377,6 +555,9 @@ class Circuit(LesionControl, nn.Module):
             weight = -weight
         batch, _, time = source.shape[:3]
         frames = source.transpose(1, 2).flatten(0, 1)  # (batch*time, types, y, x)
+        if not aligned:
+            frames = delayed(frames, batch, plan.delay)
+        frames = upsampled(frames, plan.upsample)
         out = conv2d(frames, weight, connection.bias if bias else None, plan.stride, plan.padding)
         return out.view(batch, time, *out.shape[1:]).transpose(1, 2)
 

@@ -14,7 +14,9 @@ INPUT = "input"
 class ConnectionPlan:
     """A spatial convolution from every type of ``source`` to every type of ``target``.
 
-    Kernel, stride and padding are ``(height, width)`` pairs in pixels of the source map.
+    Kernel, stride and padding are ``(height, width)`` pairs in pixels of the source map, after
+    it is repeated ``upsample`` times along each axis (nearest neighbour); the target at frame
+    ``t`` reads the source at frame ``t - delay`` (at rest, 0, before the first frame).
     """
 
     source: str
@@ -24,6 +26,8 @@ class ConnectionPlan:
     padding: tuple[int, int]
     bias: bool
     nonnegative: bool
+    delay: int = 0
+    upsample: tuple[int, int] = (1, 1)
 
     @property
     def key(self) -> str:
@@ -49,7 +53,8 @@ class LayerPlan:
 @dataclass(frozen=True)
 class CircuitPlan:
     """A whole circuit, ready to build: the stimulus ``(batch, input_channels, frames,
-    *input_size)``, layers in topological order, connections in spec order, the decoder reading
+    *input_size)``, layers in run order (each after the sources of its undelayed connections),
+    connections in spec order, the decoder reading
     ``readout_layer`` with the decision at ``readout_frame`` (``-1``: the last frame), dropout
     while training, and what the circuit sees of a luminance video: ``(video - input_offset) *
     input_scale``."""
@@ -66,6 +71,10 @@ class CircuitPlan:
     dropout: float
     input_offset: float = 0.0
     input_scale: float = 1.0
+    recurrent: tuple[tuple[str, ...], ...] = ()
+    """The recurrent components (layers that reach one another, or a layer connected to
+    itself), each in run order: they run frame by frame; every other layer over the whole
+    video at once."""
 
     def layer(self, name: str) -> LayerPlan:
         """The layer called ``name`` (``KeyError`` if there is none)."""

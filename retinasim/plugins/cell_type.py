@@ -12,6 +12,19 @@ A plugin's whole torch-free half is then::
     Gain = cell_type("gain", GainParams, "retinasim_gain.cell:GainModule", "gain x ReLU")
     retinasim_cell_types = cell_types_hook(Gain)
 
+A cell type whose layer is part of a recurrent component (a cycle of connections with delays)
+runs frame by frame, so its module must also offer a *stepped form* (the built-in ones do;
+a layer in a cycle whose module lacks it is refused when the circuit is compiled)::
+
+    def initial_state(self, batch, size, *, device, dtype) -> State: ...   # at rest
+    def step(self, drive, state) -> tuple[Tensor, State]: ...
+
+``drive`` is one frame ``(batch, n_types, y, x)`` (``size`` is ``(y, x)``), the activity
+returned has its shape, and the state is anything (a tensor, a tuple of tensors) that the
+module alone reads; stepping through a video from ``initial_state`` must give what
+``forward`` gives on the whole video, frame by frame, and be differentiable (training
+backpropagates through time).
+
 Connections between layers and sign constraints belong to the circuit: a ``nonnegative``
 layer clamps the module's ``nonnegative_parameters()`` (if any), else every parameter whose
 name ends in ``weight``, to ≥ 0 after every optimizer step.
@@ -20,7 +33,8 @@ name ends in ``weight``, to ≥ 0 after every optimizer step.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
+import inspect
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from pydantic import BaseModel, ConfigDict
@@ -65,13 +79,21 @@ class CellType:
             ) from None
 
     @classmethod
-    def build(cls, n_types: int, params: BaseModel, *, frames: int) -> nn.Module:
+    def build(
+        cls, n_types: int, params: BaseModel, *, frames: int, frame_rate_hz: float = 30.0
+    ) -> nn.Module:
         """The module of a layer of ``n_types`` types: ``module_class()(n_types, params)`` by
-        default (``frames``, the input's, is for cell types that precompute temporal operators).
+        default, with ``frame_rate_hz=`` too when the class's constructor takes it (``frames``,
+        the input's, is for cell types that precompute temporal operators; ``frame_rate_hz``,
+        the circuit's ``input.frame_rate``, for those with time constants in seconds; an
+        override of ``build`` that does not take ``frame_rate_hz`` is called without it).
         Its ``forward`` maps drive ``(batch, n_types, time, y, x)`` to activity, same shape."""
         if not isinstance(params, cls.Params):
             raise TypeError(f"{cls.__name__}.build() needs {cls.Params.__name__}, got {params!r}")
-        return cls.module_class()(n_types, params)
+        module_class = cls.module_class()
+        if accepts_keyword(module_class, "frame_rate_hz"):
+            return module_class(n_types, params, frame_rate_hz=frame_rate_hz)
+        return module_class(n_types, params)
 
     @classmethod
     def check_definition(cls) -> str | None:
@@ -95,6 +117,26 @@ def cell_type(name: str, params: type[BaseModel], module: str, description: str)
     declared = type(params.__name__.removesuffix("Params"), (CellType,), attributes)
     declared.__module__ = params.__module__
     return cast(type[CellType], declared)
+
+
+def accepts_keyword(function: Callable[..., object], name: str) -> bool:
+    """Whether ``function`` (or a class's constructor) takes the keyword argument ``name``."""
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )
+
+
+def can_step(module: object) -> bool:
+    """Whether a cell module offers the stepped form that a recurrent component needs:
+    ``initial_state(batch, size, *, device, dtype)`` and ``step(drive, state)`` (see the
+    module docstring)."""
+    return callable(getattr(module, "initial_state", None)) and callable(
+        getattr(module, "step", None)
+    )
 
 
 def nonnegative_parameters(module: nn.Module) -> Iterator[nn.Parameter]:

@@ -13,8 +13,9 @@ type, ``(trial, cell_type, source_type, frame[, ...])``, and the bias an entry o
 
 The currents are recomputed from the source's activity with the connection's module
 (:meth:`~retinasim.circuit.Circuit.connection_drive`), not read from the pass, which runs
-the connections of one source as one fused convolution. A delayed (recurrent) connection
-would read its source shifted in time: :func:`source_frames` is where that shift belongs.
+the connections of one source as one fused convolution. A delayed (feedback, lateral)
+connection reads its source ``delay`` frames earlier, at rest (0) before the first frame
+(:func:`source_frames`); an upsampled one, the source map upsampled.
 """
 
 from __future__ import annotations
@@ -151,10 +152,12 @@ def source_map(
     return circuit.seen_input(video) if source == INPUT else output.activity[source]
 
 
-def source_frames(probe: Probe, frames: np.ndarray) -> np.ndarray:
-    """Frames of the source map that produce the probe's ``frames`` of the target: the same
-    frames (every connection acts within a frame; a delayed one would shift them here)."""
-    return frames
+def source_frames(circuit: Circuit, probe: Probe, frames: np.ndarray) -> np.ndarray:
+    """Frames of the source map that produce the probe's ``frames`` of the target: each
+    ``delay`` frames earlier for a delayed connection (negative: before the first frame, when
+    the source is at rest), else the same frames."""
+    assert probe.connection is not None
+    return frames - circuit.connection(probe.connection).plan.delay
 
 
 def record_current(
@@ -174,19 +177,22 @@ def record_current(
     time, so memory holds one current's map at once.
     """
     assert probe.connection is not None
-    chosen = torch.as_tensor(source_frames(probe, frames), device=source.device)
-    source = source.index_select(2, chosen)
+    chosen = torch.as_tensor(source_frames(circuit, probe, frames), device=source.device)
+    source = source.index_select(2, chosen.clamp(min=0))
+    at_rest = (chosen < 0).nonzero().squeeze(1)
+    if at_rest.numel():
+        source = source.index_fill(2, at_rest, 0.0)
     types = torch.as_tensor(type_indices, device=source.device)
 
     def read(drive: torch.Tensor) -> torch.Tensor:
         return probe.reduce(drive.index_select(1, types))
 
     if not probe.by_source:
-        return read(circuit.connection_drive(probe.connection, source))
+        return read(circuit.connection_drive(probe.connection, source, aligned=True))
     parts = [
         read(
             circuit.connection_drive(
-                probe.connection, source, source_types=[entry.index], bias=False
+                probe.connection, source, source_types=[entry.index], bias=False, aligned=True
             )
         )
         for entry in entries

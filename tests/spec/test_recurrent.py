@@ -196,15 +196,11 @@ def test_the_reference_example_validates() -> None:
     assert recurrent_components(spec) == [("bipolar", "amacrine")]
 
 
-def test_compiling_a_delayed_or_upsampled_connection_is_refused_until_it_can_run() -> None:
+def test_a_delayed_upsampled_feedback_connection_compiles_into_a_recurrent_component() -> None:
     from retinasim.compile import compile_circuit
 
     text, _ = with_connection(MURRAY, FEEDBACK)
-    with pytest.raises(SpecError) as caught:
-        compile_circuit(load_circuit("feedback.yaml", text=text))
-    assert [str(issue) for issue in caught.value.issues] == [
-        "<compiled spec>: connections[4].delay: amacrine -> bipolar: delay 1 is valid but "
-        "recurrent and delayed connections cannot be run yet (issue #25)",
-        "<compiled spec>: connections[4].upsample: amacrine -> bipolar: upsample [4, 4] is "
-        "valid but upsampled connections cannot be run yet (issue #25)",
-    ]
+    circuit = compile_circuit(load_circuit("feedback.yaml", text=text))
+    assert circuit.plan.recurrent == (("bipolar", "amacrine"),)
+    plan = circuit.connection("amacrine->bipolar").plan
+    assert (plan.delay, plan.upsample) == (1, (4, 4))
