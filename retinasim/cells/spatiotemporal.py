@@ -205,10 +205,11 @@ class CausalTemporalFilter(nn.Module):
         shape) and the tap history ``state`` (:meth:`initial_state`), and the next history.
         The same numbers as :meth:`forward` frame by frame, to float precision."""
         history = (drive, *state)[: self.kernel]
-        taps = torch.stack(history, dim=2)  # (batch, types, taps, y, x)
-        filtered = torch.einsum("bckyx,ck->bcyx", taps, self.weight[:, : len(history)])
-        activity = (filtered + self.bias.view(1, -1, 1, 1)).relu()
-        return activity, history[: self.kernel - 1]
+        weight = self.weight[:, : len(history)].transpose(0, 1)[..., None, None]
+        activity = torch.addcmul(self.bias.view(1, -1, 1, 1), weight[0], drive)
+        for tap, past in zip(weight[1:], history[1:], strict=True):  # no stacked copy to save
+            activity = torch.addcmul(activity, tap, past)
+        return activity.relu(), history[: self.kernel - 1]
 
     def extra_repr(self) -> str:
         return f"n_types={self.weight.shape[0]}, kernel={self.kernel}"
