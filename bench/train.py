@@ -32,12 +32,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 CIRCUIT = Path(__file__).resolve().parents[1] / "circuits" / "murray2021.yaml"
 
 
-def make_spec(quick: bool, batch: int):
-    """The murray2021 circuit with the benchmark's batch size (reduced size with ``quick``)."""
+def make_spec(quick: bool, batch: int, circuit: str | Path = CIRCUIT):
+    """``circuit`` (murray2021 by default) with the benchmark's batch size (reduced size with
+    ``quick``)."""
     from retinasim.spec import load_circuit
     from retinasim.training.overrides import apply_overrides
 
-    spec = load_circuit(CIRCUIT)
+    spec = load_circuit(circuit)
     if quick:
         data = spec.model_dump(mode="json")
         data["input"].update(size=[105, 105], frames=21)
@@ -47,7 +48,9 @@ def make_spec(quick: bool, batch: int):
     return apply_overrides(spec, {"batch_size": batch})
 
 
-def _measure(model_kind: str, quick: bool, batch: int, steps: int, threads: int) -> dict:
+def _measure(
+    model_kind: str, quick: bool, batch: int, steps: int, threads: int, circuit: str = str(CIRCUIT)
+) -> dict:
     """In a fresh process: seconds per training step (after a warm-up step) and peak RSS."""
     import torch
     import torch.nn.functional as F
@@ -60,7 +63,7 @@ def _measure(model_kind: str, quick: bool, batch: int, steps: int, threads: int)
 
     torch.set_num_threads(threads)
     tune_cpu_allocator()
-    spec = make_spec(quick, batch)
+    spec = make_spec(quick, batch, circuit)
     if model_kind == "loop":
         return _measure_loop(spec, steps)
     circuit = compile_circuit(spec, seed=0)

@@ -49,16 +49,9 @@ def normalise_drives(
     circuit.eval()
     measured: dict[str, tuple[list[float], list[float]]] = {}
     try:
-        for layer in circuit.plan.layers:
-            captured: list[torch.Tensor] = []
-            hook = circuit.cells[layer.name].register_forward_pre_hook(
-                lambda _module, args, store=captured: store.append(args[0].clone())
-            )
-            try:
-                circuit.run(video, layers=())
-            finally:
-                hook.remove()
-            drive = captured.pop().double()
+        for layer in circuit.plan.layers:  # the drive as the cell sees it, stepped or not
+            drive = circuit.run(video, layers=(), drives=(layer.name,)).drives[layer.name]
+            drive = drive.double()
             flat = drive.transpose(0, 1).flatten(1)  # (types, everything)
             mean, std = flat.mean(1), flat.std(1)
             del flat  # (in-place steps below keep the peak memory to a few copies of the drive)

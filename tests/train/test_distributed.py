@@ -5,15 +5,30 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import torch
 from trainhelpers import tiny_spec
 
+from retinasim.spec import CircuitSpec
 from retinasim.training import train
 from retinasim.training.checkpoint import load_checkpoint
 
 
-def test_two_gloo_processes_reach_the_single_process_weights(tmp_path: Path) -> None:
+def _lateral(spec: CircuitSpec) -> CircuitSpec:
+    """``spec`` with lateral interactions among the ganglion cells (delay 1): a recurrent
+    circuit, stepped frame by frame through its ganglion layer (#25)."""
+    data = spec.model_dump(mode="json")
+    lateral = {"source": "ganglion", "target": "ganglion", "kernel": 3, "padding": 1, "delay": 1}
+    data["connections"].append(lateral)
+    return CircuitSpec.model_validate(data)
+
+
+@pytest.mark.parametrize("recurrent", [False, True], ids=["feedforward", "recurrent"])
+def test_two_gloo_processes_reach_the_single_process_weights(
+    tmp_path: Path, recurrent: bool
+) -> None:
     spec = tiny_spec(steps=12, log_every=4, eval_every=0, checkpoint_every=6, validation_size=16)
+    spec = _lateral(spec) if recurrent else spec
     assert spec.dropout == 0  # masks differ between ranks; the comparison needs none
     train(spec, tmp_path / "one")
     trained = train(spec, tmp_path / "two", processes=2)
