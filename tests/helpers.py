@@ -39,13 +39,14 @@ TINY_TRAINING = {
 
 def shrink(data: dict[str, Any], *, size: int = 40, frames: int = 6) -> dict[str, Any]:
     """A copy of circuit ``data`` with a small input, 3-frame temporal filters (3-pixel
-    plugin kernels) and :data:`TINY_TRAINING`."""
+    plugin kernels; leaky integrators keep their time constants) and :data:`TINY_TRAINING`."""
     small = copy.deepcopy(data)
     small["input"]["size"] = [size, size]
     small["input"]["frames"] = frames
     for layer in small["layers"]:
         params = layer.setdefault("params", {})
-        params["temporal_kernel"] = 3
+        if layer.get("cell_type") != "leaky_integrator":  # the one without a filter length
+            params["temporal_kernel"] = 3
         if "kernel_size" in params:
             params["kernel_size"] = 3
     small.setdefault("training", {}).update(TINY_TRAINING)

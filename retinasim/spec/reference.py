@@ -106,8 +106,11 @@ feedback onto the bipolar terminals (12×12 upsampled 4× to 48×48, kernel 3 wi
 ```yaml
 {RECURRENT_EXAMPLE}```
 
-`retinasim validate` accepts such circuits; running them (compiling, training) is refused
-until recurrent execution is built (issue #25)."""
+Layers outside every cycle run over the whole video at once, as in a feed-forward circuit;
+each recurrent component runs frame by frame (its cells step: the built-in
+`spatiotemporal` filter and `leaky_integrator` can, docs/plugins.md), with backpropagation
+through time. Shipped examples: `murray2021_feedback`, `murray2021_lateral` and
+`murray2021_leaky` (leaky integrators, τ learnable per type)."""
 
 
 def render_reference() -> str:

@@ -25,9 +25,15 @@ EXPECTED = {
     "murray2021_adaptive",
     "murray2021_centersurround",
     "murray2021_extra_amacrine",
+    "murray2021_feedback",
+    "murray2021_lateral",
+    "murray2021_leaky",
     "murray2021_no_residual",
     "murray2021_unconstrained",
 }
+SMALL = 39
+"""The test size: 255's maps scaled down so that the feedback variant's 4x upsampled amacrine
+map still fits the bipolar map (39 -> bipolar 6x6 -> amacrine 1x1 -> 4x4 -> padded 6x6)."""
 
 
 def data_of(file: Path) -> dict:
@@ -73,7 +79,7 @@ def test_variant_validates_and_keeps_a_training_section(file: Path) -> None:
 
 @pytest.mark.parametrize("file", VARIANTS, ids=lambda f: f.stem)
 def test_variant_compiles_and_trains_two_steps_at_test_size(file: Path, tmp_path: Path) -> None:
-    small = shrink(data_of(file))
+    small = shrink(data_of(file), size=SMALL)
     spec = load_circuit(f"{file.stem}.yaml", text=yaml.safe_dump(small, sort_keys=False))
     metrics = train(spec, tmp_path / "run").metrics
     assert metrics["status"] == "completed"
