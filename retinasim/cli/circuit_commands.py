@@ -170,6 +170,15 @@ def info(
     console.print(table)
     total = sum(p.numel() for p in circuit.parameters() if p.requires_grad)
     console.print(f"trainable parameters: [bold]{total:,}[/bold]")
+    for component in circuit.plan.recurrent:  # run frame by frame, the rest over whole videos
+        inside = [
+            f"{c.source} -> {c.target}" + (f" (delay {c.delay})" if c.delay else "")
+            for c in circuit.plan.connections
+            if c.source in component and c.target in component
+        ]
+        console.print(
+            f"recurrent, run frame by frame: {', '.join(component)} ({'; '.join(inside)})"
+        )
     if forward:
         _forward_pass(circuit, spec, forward, device, console)
 
