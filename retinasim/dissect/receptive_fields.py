@@ -50,7 +50,9 @@ class AxisGeometry:
 
 def pixel_geometry(spec: CircuitSpec, layer: str) -> tuple[AxisGeometry, AxisGeometry]:
     """``(rows, columns)`` geometry of ``layer``'s receptive fields, composed along every
-    path of connections from the input (the union of the paths' fields).
+    path of undelayed connections from the input (the union of the paths' fields; feedback
+    and lateral connections, which are delayed, can widen a field over time: the STA's flat
+    margin is the check).
 
     Raises
     ------
@@ -64,9 +66,11 @@ def pixel_geometry(spec: CircuitSpec, layer: str) -> tuple[AxisGeometry, AxisGeo
     def geometry(name: str) -> tuple[AxisGeometry, AxisGeometry]:
         if name in known:
             return known[name]
-        incoming = [c for c in spec.connections if c.target == name and c.source != name]
+        incoming = [c for c in spec.connections if c.target == name and c.delay == 0]
         if not incoming:
             raise DissectionError(f"layer {name!r} is not reached from the input")
+        if any(c.upsample != (1, 1) for c in incoming):
+            raise DissectionError(f"an upsampled connection into {name!r}: no pixel grid")
         axes = []
         for axis in (0, 1):
             fields = []
