@@ -318,3 +318,43 @@ def test_a_recurrent_circuit_trains_with_dropout_through_time() -> None:
         grad = circuit.connection(key).weight.grad
         assert grad is not None and torch.isfinite(grad).all() and grad.abs().sum() > 0
     assert math.isfinite(logits.sum().item())
+
+
+@pytest.mark.slow
+def test_everything_downstream_runs_on_a_recurrent_leaky_circuit(tmp_path: Path) -> None:
+    """#25 item 4: ``run`` (training, evaluation, every analysis, figures, report),
+    ``record`` with a current probe to NWB, ``receptive-fields`` and ``info`` on tiny3 with
+    amacrine feedback onto the bipolar cells, lateral amacrine interactions and leaky
+    integrators in every layer (about 40 s)."""
+    import yaml
+    from helpers import SMALL_ANALYSIS, TINY3, run_cli
+
+    data = yaml.safe_load(TINY3.read_text())
+    data["name"] = "tiny3_recurrent_leaky"
+    for layer in data["layers"]:
+        layer["cell_type"] = "leaky_integrator"
+        layer.pop("params", None)
+    data["connections"] += [
+        {"source": "amacrine", "target": "bipolar", "kernel": 3, "padding": 2, "delay": 1},
+        {"source": "amacrine", "target": "amacrine", "kernel": 3, "padding": 1, "delay": 1},
+    ]
+    circuit = tmp_path / "recurrent.yaml"
+    circuit.write_text(yaml.safe_dump(data, sort_keys=False))
+    info = run_cli("info", circuit)
+    assert (
+        info.returncode == 0 and "recurrent, run frame by frame: bipolar, amacrine" in info.stdout
+    )
+    run = tmp_path / "run"
+    done = run_cli("run", circuit, "--out", run, *SMALL_ANALYSIS, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (run / "report.html").is_file() and (run / "analysis" / "mechanism.nc").is_file()
+    assert (run / "figures" / "fig4d_temporal_kernels.svg").is_file()  # leaky filters drawn
+    probe = "amacrine->bipolar:centre/by_source"
+    recorded = run_cli(
+        "record", run, "--stimulus", "moving_bars", "--probe", probe, "--n", "2",
+        "--out", tmp_path / "r.nwb",
+    )  # fmt: skip
+    assert recorded.returncode == 0, recorded.stderr
+    fields = run_cli("receptive-fields", run, "--out", tmp_path / "rf", "--trials", "4")
+    assert fields.returncode == 0, fields.stderr
+    assert (tmp_path / "rf" / "receptive_fields.nc").is_file()

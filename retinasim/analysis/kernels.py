@@ -80,7 +80,9 @@ def spatial_kernels(circuit: Circuit, *, signed: bool = False) -> dict[str, xr.D
 
 
 def temporal_kernels(circuit: Circuit) -> dict[str, xr.DataArray]:
-    """Temporal filters of every layer whose cell module has ``weight (n_types, taps)``.
+    """Temporal filters of every layer whose cell module has ``weight (n_types, taps)`` or
+    an ``impulse_response(frames)`` of that shape (the leaky integrator's, over the input's
+    frames).
 
     Returns
     -------
@@ -93,6 +95,9 @@ def temporal_kernels(circuit: Circuit) -> dict[str, xr.DataArray]:
     for layer in circuit.layer_names:
         module = circuit.cells[layer]
         weight = getattr(module, "weight", None)
+        if callable(getattr(module, "impulse_response", None)):
+            with torch.no_grad():
+                weight = module.impulse_response(circuit.plan.frames)
         n_types = len(circuit.type_names[layer])
         if not isinstance(weight, torch.Tensor) or weight.dim() != 2 or weight.shape[0] != n_types:
             continue

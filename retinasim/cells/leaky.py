@@ -66,13 +66,17 @@ class LeakyIntegratorCell(nn.Module):
         """``-Δt / τ`` per type: ``a = exp`` of it."""
         return -self.frame_s / self.tau_s()
 
+    def impulse_response(self, frames: int) -> torch.Tensor:
+        """The filter ``h_k = (1 − a) a^k`` ``(n_types, frames)``, lags ``k = 0 .. frames − 1``."""
+        ratio = self._ratio()
+        lags = torch.arange(frames, device=ratio.device, dtype=ratio.dtype)
+        return -torch.expm1(ratio)[:, None] * torch.exp(ratio[:, None] * lags)
+
     def forward(self, drive: torch.Tensor) -> torch.Tensor:
         """Activity ``(batch, n_types, time, y, x)`` from drive of that shape, V at rest
-        before the first frame: the causal filter ``h_k = (1 − a) a^k`` over all frames."""
+        before the first frame: the causal filter :meth:`impulse_response` over all frames."""
         frames = drive.shape[2]
-        ratio = self._ratio()
-        lags = torch.arange(frames, device=drive.device, dtype=ratio.dtype)
-        kernel = -torch.expm1(ratio)[:, None] * torch.exp(ratio[:, None] * lags)
+        kernel = self.impulse_response(frames)
         biased = drive + self.bias.view(1, -1, 1, 1, 1)
         zero = self.bias.new_zeros(self.bias.shape).detach()
         return filter_bias_relu(biased, causal_toeplitz(kernel, frames), zero, frames)

@@ -126,7 +126,9 @@ def direction_polar(ds: xr.Dataset) -> Figure:
         selective = dsi >= threshold
         label = f"{circuit} ({keep.sum()} critical types)"
         style: dict[str, Any] = {"s": size, "marker": marker, "alpha": 0.8}
-        ax.scatter(angle[selective], dsi[selective], color=colour, label=legend_label(label), **style)
+        ax.scatter(
+            angle[selective], dsi[selective], color=colour, label=legend_label(label), **style
+        )
         ax.scatter(
             angle[~selective], dsi[~selective], facecolors="none", edgecolors=colour, **style
         )

@@ -82,7 +82,9 @@ def _kernel_figures(
     from retinasim.dissect.units import bipolar_amacrine_units
 
     temporal, spatial = temporal_kernels(circuit), spatial_kernels(circuit, signed=True)
-    written = save_figure(paper.temporal_kernels(temporal), out, "fig4d_temporal_kernels")
+    written: list[Path] = []  # cell types without a temporal filter have no Fig. 4D
+    if temporal:
+        written += save_figure(paper.temporal_kernels(temporal), out, "fig4d_temporal_kernels")
     for key, kernel in spatial.items():
         if not key.startswith("input"):
             name = "fig4c_spatial_" + key.replace("->", "_to_")
