@@ -157,3 +157,16 @@ def test_every_option_computes_the_same_function_and_gradients(text) -> None:
         torch.testing.assert_close(logits, results[0][0])
         for a, b in zip(grads, results[0][1], strict=True):
             torch.testing.assert_close(a, b)
+
+
+def test_a_pointwise_connection_equals_the_convolution_it_replaces() -> None:
+    """1 x 1 connections (stride 1, no padding) mix channels with einsum, not oneDNN."""
+    from retinasim.circuit.connections import _pointwise
+
+    generator = torch.Generator().manual_seed(0)
+    source = torch.randn(3, 4, 9, 7, generator=generator, dtype=torch.float64)
+    weight = torch.randn(5, 4, 1, 1, generator=generator, dtype=torch.float64)
+    bias = torch.randn(5, generator=generator, dtype=torch.float64)
+    expected = torch.nn.functional.conv2d(source, weight, bias)
+    torch.testing.assert_close(_pointwise(source, weight, bias), expected, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(_pointwise(source, weight, None), expected - bias.view(1, -1, 1, 1))

@@ -114,15 +114,18 @@ class ConnectionGroup:
         bias = _concatenated_bias(members)
         on_cpu = source_map.device.type == "cpu"
         source_map = upsampled(source_map, self.upsample)
-        out = conv2d(
-            source_map,
-            weight,
-            bias,
-            self.stride,
-            self.padding,
-            dilated_weight_grad=self.dilated_weight_grad and on_cpu,
-            channels_last_input_grad=self.channels_last_input_grad and on_cpu,
-        )
+        if weight.shape[2:] == (1, 1) and self.stride == (1, 1) and self.padding == (0, 0):
+            out = _pointwise(source_map, weight, bias)
+        else:
+            out = conv2d(
+                source_map,
+                weight,
+                bias,
+                self.stride,
+                self.padding,
+                dilated_weight_grad=self.dilated_weight_grad and on_cpu,
+                channels_last_input_grad=self.channels_last_input_grad and on_cpu,
+            )
         if len(members) == 1:
             return [(self.targets[0], out)]
         bounds = [0, *accumulate(m.weight.shape[0] for m in members)]
@@ -130,6 +133,15 @@ class ConnectionGroup:
             (target, out[:, start:stop])
             for target, start, stop in zip(self.targets, bounds[:-1], bounds[1:], strict=True)
         ]
+
+
+def _pointwise(
+    source_map: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
+) -> torch.Tensor:
+    """A 1 × 1 convolution (stride 1, no padding) as a mix of channels ``(n, out, y, x)``:
+    oneDNN takes ~30 ms for one over a 255 × 255 map of 8 stimuli that this does in ~1."""
+    out = torch.einsum("oi,niyx->noyx", weight[:, :, 0, 0], source_map)
+    return out if bias is None else out + bias.view(1, -1, 1, 1)
 
 
 def _concatenated_bias(members: Sequence[Connection]) -> torch.Tensor | None:

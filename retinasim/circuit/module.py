@@ -317,14 +317,15 @@ class Circuit(LesionControl, nn.Module):
         groups = self._schedule()[0]
         layers = [self.plan.layer(name) for name in names]
         outside = {n: pending.pop(n) for n in names if n in pending}
-        outside = {n: d.view(batch, time, *d.shape[1:]) for n, d in outside.items()}
+        # one unbind, not a select per frame: each select's backward fills a whole-video zero
+        outside = {n: d.view(batch, time, *d.shape[1:]).unbind(1) for n, d in outside.items()}
         inside = [g for n in names for g in groups.get(n, ()) if g.internal]
         states = {layer.name: self._cell_state(layer, batch) for layer in layers}
         recorded: dict[str, list[torch.Tensor]] = {n: [] for n in names}
         sent: dict[str, list[torch.Tensor]] = {n: [] for n in names}
         driven: dict[str, list[torch.Tensor]] = {n: [] for n in names}
         for t in range(time):
-            now = {n: d[:, t] for n, d in outside.items()}
+            now = {n: frames[t] for n, frames in outside.items()}
             for group in inside:
                 if group.delay:
                     source = self._earlier(sent[group.source], t - group.delay, group.source, batch)

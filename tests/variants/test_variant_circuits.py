@@ -29,11 +29,13 @@ EXPECTED = {
     "murray2021_lateral",
     "murray2021_leaky",
     "murray2021_no_residual",
+    "murray2021_outer",
     "murray2021_unconstrained",
 }
-SMALL = 39
-"""The test size: 255's maps scaled down so that the feedback variant's 4x upsampled amacrine
-map still fits the bipolar map (39 -> bipolar 6x6 -> amacrine 1x1 -> 4x4 -> padded 6x6)."""
+SMALL = 35
+"""The test size: small, and such that the recurrent variants' upsampled maps still fit
+(feedback: 35 -> bipolar 6x6 -> amacrine 1x1 -> 4x4 -> padded 6x6; outer: 35 ->
+horizontal 7x7 -> 35x35)."""
 
 
 def data_of(file: Path) -> dict:
