@@ -15,8 +15,7 @@ constraint projection) in a fresh process, so its peak resident memory is its ow
 Usage::
 
     python bench/recurrent.py                   # batch 16, 255 x 255 x 51, 1 process x 2 threads
-    python bench/recurrent.py --quick           # 105 x 105 x 21, batch 4: a smoke test
-    python bench/recurrent.py --no-baseline --steps 3
+    python bench/recurrent.py --no-baseline --steps 2 --batch 4   # a smoke test (about 1 min)
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ VARIANTS = ("murray2021_feedback", "murray2021_lateral", "murray2021_leaky", "mu
 def measure(tree: Path, circuit: Path, args: argparse.Namespace) -> dict:
     """``bench/train.py``'s training step of ``circuit`` in a fresh process importing
     retinasim from ``tree``: seconds per step (best and median) and peak RSS."""
-    call = f"'compiled', {args.quick}, {args.batch}, {args.steps}, {args.threads}, {str(circuit)!r}"
+    call = f"'compiled', False, {args.batch}, {args.steps}, {args.threads}, {str(circuit)!r}"
     code = (
         f"import json, sys; sys.path.insert(0, {str(BENCH)!r}); import train; "
         f"print(json.dumps(train._measure({call})))"
@@ -68,15 +67,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--steps", type=int, default=4, help="timed steps (after a warm-up)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--quick", action="store_true", help="105 x 105 x 21, batch 4")
     parser.add_argument("--baseline", default="929ddc8^")
     parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args(argv)
-    if args.quick:
-        args.batch = 4
     circuits = ROOT / "circuits"
     print(
-        f"# training step, batch {args.batch}, {'105x105x21' if args.quick else 'full size'}, "
+        f"# training step, batch {args.batch}, full size, "
         f"1 process x {args.threads} thread(s), {args.steps} timed steps"
     )
     print("\n| circuit | s/step (best) | s/step (median) | stimuli/s | ratio | peak RSS MiB |")
