@@ -316,9 +316,12 @@ class Circuit(LesionControl, nn.Module):
         ``kept_drives``."""
         groups = self._schedule()[0]
         layers = [self.plan.layer(name) for name in names]
-        outside = {n: pending.pop(n) for n in names if n in pending}
         # one unbind, not a select per frame: each select's backward fills a whole-video zero
-        outside = {n: d.view(batch, time, *d.shape[1:]).unbind(1) for n, d in outside.items()}
+        outside: dict[str, tuple[torch.Tensor, ...]] = {}
+        for name in names:
+            if name in pending:
+                bulk = pending.pop(name)
+                outside[name] = bulk.view(batch, time, *bulk.shape[1:]).unbind(1)
         inside = [g for n in names for g in groups.get(n, ()) if g.internal]
         states = {layer.name: self._cell_state(layer, batch) for layer in layers}
         recorded: dict[str, list[torch.Tensor]] = {n: [] for n in names}

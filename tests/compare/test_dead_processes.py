@@ -79,6 +79,7 @@ def kill_in_training(folder: Path, times: int) -> threading.Thread:
     return thread
 
 
+@pytest.mark.slow  # about 15 s: two trainings, each killed and resumed
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 def test_a_killed_worker_costs_only_its_run_which_resumes_or_fails_clearly(
     tmp_path: Path,

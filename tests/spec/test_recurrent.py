@@ -149,9 +149,15 @@ def _old_order(spec: CircuitSpec) -> list[str]:
     return order
 
 
-@pytest.mark.parametrize(
-    "file", [*CIRCUITS, *sorted((ROOT / "circuits" / "test").glob("*.yaml"))], ids=lambda f: f.stem
-)
+FEEDFORWARD = [
+    file
+    for file in [*CIRCUITS, *sorted((ROOT / "circuits" / "test").glob("*.yaml"))]
+    if not any(c.delay for c in load_circuit(file).connections)
+]
+"""The shipped circuits without delayed connections, whose order predates #25."""
+
+
+@pytest.mark.parametrize("file", FEEDFORWARD, ids=lambda f: f.stem)
 def test_the_layer_order_of_every_shipped_circuit_is_unchanged(file: Path) -> None:
     spec = load_circuit(file)
     assert order_of(spec) == _old_order(spec)
