@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers import CIRCUITS, TINY3
+from helpers import CIRCUITS, TINY3, assert_currents_add_up
 
 from retinasim.cells.builtin import LeakyIntegratorParams
 from retinasim.cells.leaky import LeakyIntegratorCell
@@ -23,8 +23,6 @@ from retinasim.compile import compile_circuit
 from retinasim.errors import PluginError
 from retinasim.plugins import cell_types
 from retinasim.plugins.cell_type import can_step
-from retinasim.recording import record
-from retinasim.recording.currents import source_map
 from retinasim.spec import load_circuit
 from retinasim.spec.graph import recurrent_components
 from retinasim.stimuli import MovingBars
@@ -274,26 +272,8 @@ def test_a_cell_type_that_cannot_step_is_refused_in_a_cycle(plugin_site: Path) -
 
 
 def test_currents_add_up_to_the_drive_of_every_layer_of_a_recurrent_circuit() -> None:
-    circuit = tiny()
     stimuli = MovingBars(height=32, width=32, frames=8, speeds=(1.0,), widths=(4.0,))
-    batch = stimuli.generate(range(2), seed=0, dtype=torch.float64)
-    keys = [c.key for c in circuit.plan.connections]
-    recording = record(circuit, batch, [f"{key}:full" for key in keys])
-    with torch.no_grad():
-        output = circuit.run(batch.video, drives=circuit.layer_names)
-    for layer in circuit.layer_names:
-        into = [c for c in circuit.plan.connections if c.target == layer]
-        drive = output.drives[layer]
-        exact = sum(
-            circuit.connection_drive(c.key, source_map(circuit, output, batch.video, c.source))
-            for c in into
-        )
-        assert isinstance(exact, torch.Tensor)
-        scale = drive.abs().max().item()
-        assert (exact - drive).abs().max().item() <= 1e-12 * scale
-        group = recording[layer].to_dataset()
-        summed = sum(group[f"{layer}_from_{c.source}"].values.astype("float64") for c in into)
-        assert abs(summed - drive.numpy()).max() <= 1e-6 * scale
+    assert_currents_add_up(tiny(), stimuli.generate(range(2), seed=0, dtype=torch.float64))
 
 
 def test_a_lesion_inside_a_recurrent_component_reruns_the_component() -> None:

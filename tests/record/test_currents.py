@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 import torch
 import xarray as xr
-from helpers import TINY3, run_cli
+from helpers import TINY3, assert_currents_add_up, run_cli
 
 from retinasim.compile import compile_circuit
 from retinasim.recording import Probe, RecordingError, open_recording, parse_probe, record
-from retinasim.recording.currents import record_current, source_entries, source_map
+from retinasim.recording.currents import record_current, source_entries
 from retinasim.spec import load_circuit
 from retinasim.stimuli import MovingBars
 
@@ -40,35 +40,13 @@ def test_the_currents_into_every_layer_add_up_to_its_drive() -> None:
     circuit = tiny3(torch.float64)
     assert circuit.plan.input_offset == 0.3 and circuit.plan.input_scale == 2.0
     batch = BARS.generate(range(4), seed=0, dtype=torch.float64)
-    keys = [c.key for c in circuit.plan.connections]
-    recording = record(circuit, batch, [f"{key}:full" for key in keys])
-    with torch.no_grad():
-        output = circuit.run(batch.video, drives=circuit.layer_names)
-        assert torch.equal(output.logits, circuit(batch.video))  # the pass is unchanged
-        for layer in circuit.layer_names:
-            into = [c for c in circuit.plan.connections if c.target == layer]
-            drive = output.drives[layer]
-            # float64, straight from the connections' modules: to float64 precision
-            exact = sum(
-                circuit.connection_drive(c.key, source_map(circuit, output, batch.video, c.source))
-                for c in into
-            )
-            assert isinstance(exact, torch.Tensor)
-            scale = drive.abs().max().item()
-            assert scale > 0.1
-            assert (exact - drive).abs().max().item() <= 1e-12 * scale
-            # recorded (float32 in the file): to float32 precision
-            group = recording[layer].to_dataset()
-            summed = sum(group[f"{layer}_from_{c.source}"].values.astype(np.float64) for c in into)
-            expected = drive.numpy()  # (trial, cell_type, frame, y, x), the file's dims
-            np.testing.assert_allclose(summed, expected, rtol=0, atol=1e-6 * scale)
-            assert group[f"{layer}_from_{into[0].source}"].dims == (
-                "trial",
-                "cell_type",
-                "frame",
-                "y",
-                "x",
-            )
+    recording, output = assert_currents_add_up(circuit, batch)
+    assert torch.equal(output.logits, circuit(batch.video))  # the pass is unchanged
+    assert min(drive.abs().max().item() for drive in output.drives.values()) > 0.1
+    for layer in circuit.layer_names:  # (trial, cell_type, frame, y, x), the drive's dims
+        source = next(c.source for c in circuit.plan.connections if c.target == layer)
+        dims = recording[layer].to_dataset()[f"{layer}_from_{source}"].dims
+        assert dims == ("trial", "cell_type", "frame", "y", "x")
 
 
 def test_by_source_parts_and_bias_add_up_to_the_current_and_inhibition_is_negative() -> None:
