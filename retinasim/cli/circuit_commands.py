@@ -259,9 +259,9 @@ def init(
     circuit = shipped_circuit(name)
     file_name = f"{circuit.name}.yaml"
     target = Path(file_name if out is None else out)
-    if out is not None and (out.endswith(("/", os.sep)) or target.is_dir()):
+    if out is not None and (out.endswith(("/", os.sep)) or os.path.isdir(target)):
         target /= file_name  # like cp: into the folder (made if need be)
-    if target.exists() and not overwrite:
+    if os.path.lexists(target) and not overwrite:  # (os.path: False for unusable paths)
         raise RetinasimError(f"{target}: exists; choose another --out or pass --overwrite")
     atomic_write_text(target, circuit.path.read_text(encoding="utf-8"))
     print(f"wrote {target} (a copy of {circuit.name}); edit it, then: retinasim validate {target}")

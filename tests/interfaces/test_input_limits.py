@@ -178,6 +178,8 @@ def test_options_after_a_double_dash_and_folders_as_init_outputs(capsys, tmp_pat
     assert run_cli("init", "murray2021", "--out", f"{tmp_path}/new/", capsys=capsys)[0] == 0
     assert (tmp_path / "new" / "murray2021.yaml").is_file()
     assert run_cli("init", "murray2021", "--out", tmp_path / "new", capsys=capsys)[0] == 2
+    code, stderr = run_cli("init", "murray2021", "--out", "x" * 5000, capsys=capsys)
+    assert code == 2 and stderr.startswith("error: cannot write xxx")  # ENAMETOOLONG
 
 
 def test_sigterm_leaves_no_temporary_and_exits_143(tmp_path: Path) -> None:
