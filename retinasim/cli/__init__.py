@@ -35,10 +35,18 @@ def _options(
         help="Stop a task (training, evaluation, recording, an analysis) whose projected "
         "length, from its rate over its first seconds, exceeds this many hours.",
     ),
+    memory_check: bool = typer.Option(
+        True,
+        envvar="RETINASIM_MEMORY_CHECK",
+        help="Refuse requests whose memory estimate exceeds what this machine has left "
+        "(--no-memory-check: run them anyway).",
+    ),
 ) -> None:
     from retinasim.cli import progress
+    from retinasim.util import resources
 
     progress.MAX_HOURS = max_hours
+    resources.CHECK_MEMORY = memory_check
 
 
 def _register_commands() -> None:

@@ -118,14 +118,20 @@ def human(nbytes: float) -> str:
     return f"{value:.3g} PiB"  # pragma: no cover
 
 
+CHECK_MEMORY = True
+"""Whether :func:`check_memory` refuses; ``retinasim --no-memory-check`` (or
+``RETINASIM_MEMORY_CHECK=0``) turns it off for people who know better than the estimate."""
+
+
 def check_memory(nbytes: float, what: str, hint: str) -> None:
     """Refuse ``what`` (:class:`ResourceError`, ending in ``hint``) if it needs more than
-    the available memory."""
+    the available memory (unless :data:`CHECK_MEMORY` is off)."""
     available = available_memory()
-    if available is not None and nbytes > available:
+    if CHECK_MEMORY and available is not None and nbytes > available:
         raise ResourceError(
             f"{what} needs about {human(nbytes)} of memory but only {human(available)} "
-            f"{'is' if available < 2 else 'are'} available; {hint}"
+            f"{'is' if available < 2 else 'are'} available; {hint} (or, at your own risk, "
+            "`retinasim --no-memory-check ...`)"
         )
 
 

@@ -204,3 +204,23 @@ def test_sigterm_leaves_no_temporary_and_exits_143(tmp_path: Path) -> None:
     _, stderr = child.communicate(timeout=60)
     assert child.returncode == 143 and stderr.splitlines()[-1] == "error: terminated (SIGTERM)"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.yaml"]
+
+
+def test_the_memory_check_can_be_switched_off_by_who_knows_better(tmp_path: Path) -> None:
+    """The estimate refuses with the way round it named; ``--no-memory-check`` builds."""
+    from retinasim.compile import compile_circuit
+    from retinasim.util import resources
+
+    path = tmp_path / "big.yaml"
+    path.write_text(TINY_CIRCUIT.replace("n_types: 2,", "n_types: 3,", 1))
+    spec = load_circuit(path)
+    before = resources.CHECK_MEMORY
+    try:
+        resources.CHECK_MEMORY = True
+        with pytest.raises(ResourceError, match="at your own risk, `retinasim --no-memory-check"):
+            resources.check_memory(float("inf"), "building it", "use less")
+        resources.CHECK_MEMORY = False
+        resources.check_memory(float("inf"), "building it", "use less")  # no refusal
+        assert compile_circuit(spec, seed=0).plan.layer("bipolar").n_types == 3
+    finally:
+        resources.CHECK_MEMORY = before
