@@ -327,6 +327,8 @@ class Circuit(LesionControl, nn.Module):
         recorded: dict[str, list[torch.Tensor]] = {n: [] for n in names}
         sent: dict[str, list[torch.Tensor]] = {n: [] for n in names}
         driven: dict[str, list[torch.Tensor]] = {n: [] for n in names}
+        hooked = {n for n in names if self.cells[n]._forward_hooks}  # e.g. training's meter
+        raw: dict[str, list[torch.Tensor]] = {n: [] for n in hooked}
         for t in range(time):
             now = {n: frames[t] for n, frames in outside.items()}
             for group in inside:
@@ -335,9 +337,11 @@ class Circuit(LesionControl, nn.Module):
                     self._add(group(source, self.connections), now)
             for layer in layers:
                 drive = now.pop(layer.name)
-                if layer.name in drives:
+                if layer.name in drives or layer.name in hooked:
                     driven[layer.name].append(drive)
                 output, states[layer.name] = self._cell_step(layer, drive, states[layer.name])
+                if layer.name in hooked:
+                    raw[layer.name].append(output)
                 output = self._silence_lesioned(layer.name, output)
                 recorded[layer.name].append(output)
                 output = self._dropout(output)
@@ -352,6 +356,10 @@ class Circuit(LesionControl, nn.Module):
         for name in names:
             if name in drives:
                 kept_drives[name] = video(driven[name])
+        for name in hooked:  # forward hooks see a stepped layer as if it ran on the video
+            cell, args, activity = self.cells[name], (video(driven[name]),), video(raw[name])
+            for hook in list(cell._forward_hooks.values()):
+                hook(cell, args, activity)
         outputs = {}
         for n in names:
             output = video(recorded[n])

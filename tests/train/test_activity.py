@@ -60,3 +60,24 @@ def test_a_silent_readout_layer_is_reported_once(tmp_path: Path, caplog) -> None
     first = silent[0]
     assert f"no ganglion cell was active in steps {first - 9}-{first}" in warnings[0]
     assert abs(history[-1]["loss"] - math.log(2)) < 0.01  # the decoder sees a constant
+
+
+def test_stepped_layers_are_metered_like_the_others(tmp_path) -> None:
+    """A layer of a recurrent component runs frame by frame (no ``forward``); its cell's
+    forward hooks still see its whole activity, so training counts its active cells."""
+    import json
+
+    from trainhelpers import tiny_spec
+
+    from retinasim.spec import CircuitSpec
+    from retinasim.training import train
+
+    spec = tiny_spec(steps=4, log_every=2, eval_every=0, checkpoint_every=4, validation_size=8)
+    data = spec.model_dump(mode="json")
+    lateral = {"source": "ganglion", "target": "ganglion", "kernel": 3, "padding": 1, "delay": 1}
+    data["connections"].append(lateral)
+    train(CircuitSpec.model_validate(data), tmp_path / "run")
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    fractions = history[-1]["active_fraction"]
+    assert set(fractions) == {"bipolar", "ganglion"}
+    assert all(value is not None and 0 < value <= 1 for value in fractions.values())
