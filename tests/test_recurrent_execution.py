@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 from helpers import CIRCUITS, TINY3, assert_currents_add_up
 
 from retinasim.cells.builtin import LeakyIntegratorParams
@@ -24,7 +25,6 @@ from retinasim.errors import PluginError
 from retinasim.plugins import cell_types
 from retinasim.plugins.cell_type import can_step
 from retinasim.spec import load_circuit
-from retinasim.spec.graph import recurrent_components
 from retinasim.stimuli import MovingBars
 
 TINY = TINY3.read_text()
@@ -97,9 +97,10 @@ def test_a_change_at_frame_t_changes_nothing_before_t() -> None:
 
 
 def feed_forward(file: Path) -> bool:
-    spec = load_circuit(file)
-    registry = cell_types()
-    return not recurrent_components(spec) and all(x.cell_type in registry for x in spec.layers)
+    """Whether the shipped circuit ``file`` has no delayed connection (read as plain YAML, so
+    that a circuit of an uninstalled plugin is still sorted)."""
+    data = yaml.safe_load(file.read_text())
+    return not any(connection.get("delay") for connection in data["connections"])
 
 
 def _param(file: Path):  # variants at full size under -m slow, as in test_shipped_circuits
@@ -107,10 +108,12 @@ def _param(file: Path):  # variants at full size under -m slow, as in test_shipp
     return pytest.param(file, marks=marks, id=file.stem)
 
 
-@pytest.mark.parametrize("file", [_param(f) for f in CIRCUITS])
+@pytest.mark.parametrize("file", [_param(f) for f in CIRCUITS if feed_forward(f)])
 def test_every_shipped_feed_forward_circuit_gives_the_same_numbers_stepped(file: Path) -> None:
-    if not feed_forward(file):
-        pytest.skip("recurrent, or a cell-type plugin not installed")
+    missing = {x["cell_type"] for x in yaml.safe_load(file.read_text())["layers"]}
+    missing -= set(cell_types())
+    if missing:
+        pytest.skip(f"cell-type plugin not installed: {', '.join(sorted(missing))}")
     spec = load_circuit(file)
     circuit = compile_circuit(spec, seed=0, dtype=torch.float64).eval()
     without = [n for n in circuit.layer_names if not can_step(circuit.cells[n])]
